@@ -1,0 +1,46 @@
+import type { Effort } from "../models/mod.ts";
+
+export type PermissionMode = "bypassPermissions" | "plan";
+
+export interface ClaudeArgsOptions {
+  model: string;
+  effort: Effort;
+  permissionMode: PermissionMode;
+  /** Session id to continue (`--resume`); null for a fresh session. */
+  resume?: string | null;
+  /** Path of an MCP config file (`--mcp-config`). */
+  mcpConfigPath?: string | null;
+}
+
+/**
+ * The argv for one claude process. Only supervisor-chosen values appear here: the prompt never
+ * does (it goes in on stdin), so no user text can be parsed as an option.
+ */
+export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
+  const args = [
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--input-format",
+    "stream-json",
+    "--model",
+    options.model,
+    "--permission-mode",
+    options.permissionMode,
+  ];
+  // `--effort none` does not exist in the CLI: "none" is expressed through the environment.
+  if (options.effort !== "none") args.push("--effort", options.effort);
+  if (options.resume) args.push("--resume", options.resume);
+  if (options.mcpConfigPath) args.push("--mcp-config", options.mcpConfigPath);
+  return args;
+}
+
+/** One stream-json user message, exactly one line, as the CLI expects on stdin. */
+export function userMessageLine(text: string): string {
+  return JSON.stringify({
+    type: "user",
+    session_id: "",
+    message: { role: "user", content: [{ type: "text", text }] },
+    parent_tool_use_id: null,
+  }) + "\n";
+}

@@ -1,0 +1,76 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { buildClaudeArgs, userMessageLine } from "./args.ts";
+import { buildChildEnv } from "./child_env.ts";
+
+const settings = { maxRetries: 2, apiTimeoutMs: 1000, streamIdleTimeoutMs: 20000, extraEnv: [] };
+
+Deno.test("buildClaudeArgs() uses stream-json both ways and never contains the prompt", () => {
+  assertEquals(
+    buildClaudeArgs({
+      model: "claude-haiku-4-5",
+      effort: "high",
+      permissionMode: "bypassPermissions",
+    }),
+    [
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--input-format",
+      "stream-json",
+      "--model",
+      "claude-haiku-4-5",
+      "--permission-mode",
+      "bypassPermissions",
+      "--effort",
+      "high",
+    ],
+  );
+  const none = buildClaudeArgs({
+    model: "m",
+    effort: "none",
+    permissionMode: "plan",
+    resume: "s-1",
+  });
+  assert(!none.includes("--effort"));
+  assert(none.includes("plan"));
+  assert(none.includes("--resume") && none[none.indexOf("--resume") + 1] === "s-1");
+});
+
+Deno.test("userMessageLine() is exactly one JSON line carrying the text verbatim", () => {
+  const text = '--version\n--settings {"hooks":{}}\u0000\u202e';
+  const line = userMessageLine(text);
+  assert(line.endsWith("\n") && line.indexOf("\n") === line.length - 1);
+  assertEquals(JSON.parse(line).message.content[0].text, text);
+});
+
+Deno.test("buildChildEnv() passes the allow-list only", () => {
+  const env = buildChildEnv({
+    daemonEnv: {
+      PATH: "/bin",
+      HOME: "/h",
+      AWS_SECRET_ACCESS_KEY: "aws",
+      GITHUB_TOKEN: "gh",
+      DB_PASSWORD: "pw",
+      ANTHROPIC_BASE_URL: "http://x",
+      CLAUDE_CODE_EFFORT_LEVEL: "max",
+      IS_SANDBOX: "1",
+      LD_PRELOAD: "/evil.so",
+    },
+    settings,
+    effort: "low",
+    marker: "a.b",
+  });
+  assertEquals(env, {
+    PATH: "/bin",
+    HOME: "/h",
+    ANTHROPIC_BASE_URL: "http://x",
+    IS_SANDBOX: "1",
+    CLAUDE_CODE_MAX_RETRIES: "2",
+    API_TIMEOUT_MS: "1000",
+    CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS: "20000",
+    DISABLE_AUTOUPDATER: "1",
+    HERO_ORCHESTRATOR_AGENT: "a.b",
+  });
+  const none = buildChildEnv({ daemonEnv: {}, settings, effort: "none", marker: "a.b" });
+  assertEquals(none.CLAUDE_CODE_EFFORT_LEVEL, "unset");
+});

@@ -1,0 +1,7 @@
+/**
+ * Configuration: paths and engine settings resolved from environment values.
+ * Pure functions; the composition root passes `Deno.env.toObject()` in.
+ * @module
+ */
+export * from "./paths.ts";
+export * from "./engine.ts";

@@ -1,0 +1,5 @@
+/**
+ * Typed pub/sub of committed engine events.
+ * @module
+ */
+export * from "./bus.ts";

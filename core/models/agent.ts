@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+export const AGENT_STATUSES = [
+  "queued",
+  "running",
+  "awaiting_review",
+  "completed",
+  "failed",
+  "cancelled",
+] as const;
+export const AgentStatus = z.enum(AGENT_STATUSES).meta({ id: "AgentStatus" });
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+export const TERMINAL_STATUSES: readonly AgentStatus[] = ["completed", "failed", "cancelled"];
+/** Statuses whose agent owns (or is about to own) a live claude process. */
+export const ACTIVE_STATUSES: readonly AgentStatus[] = ["queued", "running"];
+
+export const AgentKind = z.enum(["standard", "planner", "shadow"]).meta({ id: "AgentKind" });
+export type AgentKind = z.infer<typeof AgentKind>;
+
+export const Effort = z.enum(["none", "low", "medium", "high", "xhigh", "max"]).meta({
+  id: "Effort",
+});
+export type Effort = z.infer<typeof Effort>;
+
+/** Stable machine codes for why an agent failed or was stopped. */
+export const AgentErrorCode = z.enum([
+  "spawn_failed",
+  "exit_nonzero",
+  "exit_without_result",
+  "api_error",
+  "turn_error",
+  "line_too_long",
+  "rate_limited",
+  "idle_timeout",
+  "max_runtime",
+  "daemon_restart",
+  "daemon_shutdown",
+  "cancelled",
+  "storage_error",
+]).meta({ id: "AgentErrorCode" });
+export type AgentErrorCode = z.infer<typeof AgentErrorCode>;
+
+const millis = z.number().int().describe("Unix epoch milliseconds");
+
+/** An agent as the engine stores it and the API returns it. Times are epoch milliseconds. */
+export const Agent = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  prompt: z.string(),
+  cwd: z.string(),
+  model: z.string(),
+  effort: Effort,
+  kind: AgentKind,
+  status: AgentStatus,
+  parent_id: z.string().nullable(),
+  session_id: z.string().nullable().describe("claude session id from system/init"),
+  pid: z.number().int().nullable(),
+  pgid: z.number().int().nullable(),
+  created_at: millis,
+  updated_at: millis,
+  started_at: millis.nullable(),
+  finished_at: millis.nullable(),
+  cancel_requested_at: millis.nullable(),
+  exit_code: z.number().int().nullable(),
+  exit_signal: z.string().nullable(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  result: z.string().nullable().describe("text of the last result line"),
+  turn_count: z.number().int().describe("result lines received"),
+  num_turns: z.number().int().describe("API round trips, summed over turns"),
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  cache_read_tokens: z.number().int(),
+  cache_creation_tokens: z.number().int(),
+  total_cost_usd: z.number(),
+  last_seq: z.number().int().describe("seq of the newest stored line (0 = none)"),
+  rate_limit_resets_at: millis.nullable(),
+  stderr_tail: z.string().nullable(),
+  stderr_truncated: z.boolean(),
+}).meta({ id: "Agent" });
+export type Agent = z.infer<typeof Agent>;

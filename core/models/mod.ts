@@ -1,0 +1,9 @@
+/**
+ * Domain models: zod schemas and their inferred types under one name.
+ * @module
+ */
+export * from "./agent.ts";
+export * from "./message.ts";
+export * from "./transitions.ts";
+export * from "./id.ts";
+export * from "./errors.ts";

@@ -1,0 +1,71 @@
+/** Internal: a database handle with a statement cache and the write-transaction helper. */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** One open database plus its prepared statements; shared by `Store` and `MessageWriter`. */
+export class Connection {
+  readonly db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  /** A cached prepared statement for `sql` (the text is the cache key). */
+  prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Runs `fn` in a `BEGIN IMMEDIATE` transaction: COMMIT on return, ROLLBACK on throw. Inside an open
+   * transaction `fn` joins it, so store methods compose inside `Store.write()`.
+   * IMMEDIATE takes the write lock up front: a deferred read-then-write transaction can fail with
+   * SQLITE_BUSY regardless of busy_timeout.
+   */
+  immediate<T>(fn: () => T): T {
+    const db = this.db;
+    if (db.isTransaction) return fn();
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      if (result instanceof Promise) {
+        // The lock would be held across awaits while other code writes into this transaction.
+        result.catch(() => {});
+        throw new TypeError("Cannot run a write transaction: fn must be synchronous");
+      }
+      db.exec("COMMIT");
+      return result;
+    } catch (err) {
+      rollback(db);
+      throw err;
+    }
+  }
+}
+
+/** ROLLBACK if a transaction is still open (SQLite may already have rolled back, e.g. on SQLITE_FULL). */
+export function rollback(db: DatabaseSync): void {
+  if (!db.isOpen || !db.isTransaction) return;
+  try {
+    db.exec("ROLLBACK");
+  } catch {
+    // Nothing more to undo; the original error is what the caller needs.
+  }
+}
+
+const CONNECTIONS = new WeakMap<object, Connection>();
+
+/** Links a `Store` to its connection without exposing it on the public class. */
+export function attachConnection(owner: object, connection: Connection): void {
+  CONNECTIONS.set(owner, connection);
+}
+
+/** The connection behind a `Store`. */
+export function connectionOf(owner: object): Connection {
+  const connection = CONNECTIONS.get(owner);
+  if (!connection) throw new TypeError("Cannot use store: not created by openStore()");
+  return connection;
+}

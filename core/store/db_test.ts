@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { statSync } from "node:fs";
+import { Agent } from "../models/mod.ts";
+import { migrate, openDatabase, schemaVersionOf } from "./db.ts";
+import { connectionOf } from "./_connection.ts";
+import { MIGRATIONS, openStore, SCHEMA_VERSION } from "./mod.ts";
+import { sampleAgent, tempDbPath } from "./_testing.ts";
+
+Deno.test("MIGRATIONS are numbered 1..n without gaps and SCHEMA_VERSION is the last", () => {
+  assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));
+  assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
+  assert.ok(SCHEMA_VERSION >= 2);
+});
+
+Deno.test("openStore() creates a missing database (0600, dir 0700) and migrates it to SCHEMA_VERSION", async () => {
+  const { path, dir, cleanup } = await tempDbPath();
+  try {
+    const store = openStore(path);
+    assert.equal(store.schemaVersion(), SCHEMA_VERSION);
+    assert.equal(store.integrityCheck(), "ok");
+    const db = connectionOf(store).db;
+    const history = db.prepare("SELECT version, name FROM schema_migrations ORDER BY version")
+      .all();
+    assert.deepEqual(history.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+    store.close();
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.equal(statSync(`${dir}/state`).mode & 0o777, 0o700);
+    // Reopening migrates nothing and keeps the version.
+    const again = openStore(path);
+    assert.equal(again.schemaVersion(), SCHEMA_VERSION);
+    again.close();
+  } finally {
+    await cleanup();
+  }
+});
+
+/** Data written with the schema of each earlier version, by raw SQL as that build would have. */
+const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
+  1: (db, agentId) => {
+    db.prepare(
+      `INSERT INTO agents (id, prompt, cwd, model, effort, kind, status, created_at, updated_at,
+         last_seq, stderr_truncated, proc_marker) VALUES (?, 'p', '/w', 'm', 'low', 'standard',
+         'running', 1000, 1000, 2, 1, 'mk')`,
+    ).run(agentId);
+    const key = (db.prepare("SELECT agent_key FROM agents WHERE id = ?").get(agentId) as {
+      agent_key: number;
+    }).agent_key;
+    const insert = db.prepare(
+      `INSERT INTO messages (agent_key, seq, ts, type, subtype, byte_length, parse_error,
+         eof_no_newline, raw) VALUES (?, ?, 1000, 'system', NULL, 2, 0, 0, ?)`,
+    );
+    insert.run(key, 1, new Uint8Array([0x7b, 0x7d]));
+    insert.run(key, 2, new Uint8Array([0xff, 0xfe]));
+  },
+  2: (db, agentId) => {
+    SEEDS[1]!(db, agentId);
+    const key = (db.prepare("SELECT agent_key FROM agents WHERE id = ?").get(agentId) as {
+      agent_key: number;
+    }).agent_key;
+    db.prepare("INSERT INTO events (ts, kind, agent_key, seq) VALUES (1000, 'message', ?, 1)").run(
+      key,
+    );
+  },
+};
+
+Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
+  for (let k = 1; k < SCHEMA_VERSION; k++) assert.ok(SEEDS[k], `no seed for version ${k}`);
+  for (let k = 0; k < SCHEMA_VERSION; k++) {
+    const { path, cleanup } = await tempDbPath();
+    try {
+      const agentId = `agent-v${k}`;
+      const old = openDatabase(path);
+      assert.equal(migrate(old, path, MIGRATIONS.slice(0, k)), k);
+      SEEDS[k]?.(old, agentId);
+      old.close();
+
+      const store = openStore(path);
+      assert.equal(store.schemaVersion(), SCHEMA_VERSION, `from version ${k}`);
+      assert.equal(store.integrityCheck(), "ok");
+      if (k > 0) {
+        const agent = store.getAgent(agentId)!;
+        Agent.parse(agent);
+        assert.equal(agent.status, "running");
+        assert.equal(agent.last_seq, 2);
+        assert.equal(agent.stderr_truncated, true);
+        assert.equal(store.getProcessRecord(agentId)!.marker, "mk");
+        assert.deepEqual(store.readMessageBytes(agentId, 2), new Uint8Array([0xff, 0xfe]));
+        assert.equal(store.countMessages(agentId), 2);
+        // The migrated database takes new writes.
+        store.transition(agentId, "failed", { error_code: "daemon_restart" });
+        // Seeds from version 2 on carry one event of their own.
+        assert.equal(store.readEvents(0, 10, agentId).length, k >= 2 ? 2 : 1);
+      }
+      store.insertAgent(sampleAgent());
+      store.close();
+    } finally {
+      await cleanup();
+    }
+  }
+});
+
+Deno.test("openStore() refuses a database whose schema is newer than this build", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    openStore(path).close();
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(
+      () => openStore(path),
+      {
+        message: `Cannot open database ${path}: schema version ${
+          SCHEMA_VERSION + 1
+        } is newer than this build (${SCHEMA_VERSION})`,
+      },
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("migrate() rolls a failing migration back entirely", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const db = openDatabase(path);
+    const broken = [...MIGRATIONS, {
+      version: SCHEMA_VERSION + 1,
+      name: "broken",
+      sql: "CREATE TABLE half_done (x); SELECT * FROM no_such_table;",
+    }];
+    assert.throws(
+      () => migrate(db, path, broken),
+      /Cannot migrate database .* \(broken\): no such table/,
+    );
+    assert.equal(schemaVersionOf(db), SCHEMA_VERSION);
+    assert.equal(
+      db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half_done'").get()!.n,
+      0,
+    );
+    db.close();
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("openStore() sets WAL, synchronous=FULL, foreign keys and busy_timeout >= 5000", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const store = openStore(path);
+    const db = connectionOf(store).db;
+    const pragma = (name: string) => Object.values(db.prepare(`PRAGMA ${name}`).get()!)[0];
+    assert.equal(pragma("journal_mode"), "wal");
+    assert.equal(pragma("synchronous"), 2);
+    assert.equal(pragma("foreign_keys"), 1);
+    assert.ok((pragma("busy_timeout") as number) >= 5000);
+    store.close();
+    const slow = openStore(path, { busyTimeoutMs: 12_345 });
+    assert.equal(
+      Object.values(connectionOf(slow).db.prepare("PRAGMA busy_timeout").get()!)[0],
+      12_345,
+    );
+    slow.close();
+    assert.throws(() => openStore(path, { busyTimeoutMs: 100 }), RangeError);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("store.write() waits for another process's write lock instead of failing with SQLITE_BUSY", async () => {
+  const { path, cleanup } = await tempDbPath();
+  const store = openStore(path);
+  try {
+    const holdMs = 1500;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./testdata/hold_lock.ts", import.meta.url).pathname,
+        path,
+        String(holdMs),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("LOCKED")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`lock holder exited early: ${out}`);
+      out += value;
+    }
+    const started = performance.now();
+    // Blocks in SQLite's busy handler until the child commits (~1.5 s), well under 5 s.
+    const agent = store.write(() => store.insertAgent(sampleAgent()));
+    const waited = performance.now() - started;
+    assert.ok(waited > 500, `write did not wait for the lock (${waited} ms)`);
+    assert.equal(store.getAgent(agent.id)?.id, agent.id);
+    const db = connectionOf(store).db;
+    assert.equal(db.prepare("SELECT count(*) AS n FROM lock_holder").get()!.n, 1);
+    for (;;) if ((await reader.read()).done) break;
+    assert.equal((await child.status).code, 0);
+  } finally {
+    store.close();
+    await cleanup();
+  }
+});
+
+Deno.test("openStore(':memory:') works for in-process tests", () => {
+  const store = openStore(":memory:");
+  const agent = store.insertAgent(sampleAgent());
+  assert.equal(store.getAgent(agent.id)?.id, agent.id);
+  assert.equal(store.schemaVersion(), SCHEMA_VERSION);
+  store.close();
+});

@@ -1,0 +1,27 @@
+/** Errors the store raises that callers handle by type or `code`. */
+
+/** An operation named an agent id that is not in the database. */
+export class AgentNotFoundError extends Error {
+  override name = "AgentNotFoundError";
+  readonly code = "not_found";
+  constructor(readonly agentId: string, options?: ErrorOptions) {
+    super(`Cannot find agent "${agentId}": no such agent`, options);
+  }
+}
+
+/**
+ * A write to the database failed (disk full, I/O error, …); nothing of that transaction was stored.
+ * `code` matches the agent error code `storage_error`.
+ */
+export class StorageError extends Error {
+  override name = "StorageError";
+  readonly code = "storage_error";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The message of any thrown value, for wrapping it into another error's message. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,91 @@
+/** SQL for the `messages` table: stdout lines stored byte for byte. */
+import type { Message } from "../models/mod.ts";
+import { clampLimit } from "./agents.ts";
+import type { Connection } from "./_connection.ts";
+
+/** Insert one line; parameters: agent_key, seq, ts, type, subtype, byte_length, parse_error, eof_no_newline, raw. */
+export const INSERT_MESSAGE = `INSERT INTO messages
+  (agent_key, seq, ts, type, subtype, byte_length, parse_error, eof_no_newline, raw)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** Default byte budget of one `readMessages` page: bounds memory when lines are huge. */
+export const DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Options for reading a page of messages. */
+export interface ReadMessagesOptions {
+  /**
+   * Stop adding rows once their total `byte_length` reaches this (default 16 MiB). The first row is
+   * always returned, so a page is never empty while rows remain.
+   */
+  maxBytes?: number;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/** Lines of agent `key` with seq > `afterSeq`, in seq order. */
+export function selectMessages(
+  conn: Connection,
+  agentKey: number,
+  agentId: string,
+  afterSeq: number,
+  limit: number,
+  options: ReadMessagesOptions = {},
+): Message[] {
+  const max = clampLimit(limit, "read messages");
+  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
+    throw new RangeError(`Cannot read messages: afterSeq must be an integer >= 0, got ${afterSeq}`);
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
+  // First pass reads sizes only: `raw` is the last column, so its overflow pages stay on disk.
+  const sizes = conn.prepare(
+    "SELECT seq, byte_length FROM messages WHERE agent_key = ? AND seq > ? ORDER BY seq LIMIT ?",
+  ).all(agentKey, afterSeq, max) as Array<{ seq: number; byte_length: number }>;
+  if (sizes.length === 0) return [];
+  let lastSeq = sizes[0]!.seq;
+  let total = sizes[0]!.byte_length;
+  for (let i = 1; i < sizes.length && total < maxBytes; i++) {
+    total += sizes[i]!.byte_length;
+    if (total > maxBytes) break;
+    lastSeq = sizes[i]!.seq;
+  }
+  const rows = conn.prepare(
+    `SELECT seq, ts, type, subtype, byte_length, parse_error, eof_no_newline, raw FROM messages
+     WHERE agent_key = ? AND seq > ? AND seq <= ? ORDER BY seq`,
+  ).all(agentKey, afterSeq, lastSeq);
+  return rows.map((r) => ({
+    agent_id: agentId,
+    seq: r.seq as number,
+    ts: r.ts as number,
+    type: r.type as string | null,
+    subtype: r.subtype as string | null,
+    raw: decoder.decode(r.raw as Uint8Array),
+    byte_length: r.byte_length as number,
+    parse_error: r.parse_error === 1,
+    eof_no_newline: r.eof_no_newline === 1,
+  }));
+}
+
+/** The stored bytes of one line, or undefined. */
+export function selectMessageBytes(
+  conn: Connection,
+  agentKey: number,
+  seq: number,
+): Uint8Array | undefined {
+  const row = conn.prepare("SELECT raw FROM messages WHERE agent_key = ? AND seq = ?").get(
+    agentKey,
+    seq,
+  );
+  return row ? row.raw as Uint8Array : undefined;
+}
+
+/** Number of stored lines of an agent. */
+export function countMessageRows(conn: Connection, agentKey: number): number {
+  return (conn.prepare("SELECT count(*) AS n FROM messages WHERE agent_key = ?").get(agentKey) as {
+    n: number;
+  }).n;
+}
+
+/** Deletes every line of an agent. */
+export function deleteMessageRows(conn: Connection, agentKey: number): void {
+  conn.prepare("DELETE FROM messages WHERE agent_key = ?").run(agentKey);
+}

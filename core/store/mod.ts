@@ -1,0 +1,32 @@
+/**
+ * The engine's persistence: one SQLite file (WAL, `synchronous=FULL`) holding agents, their stdout
+ * lines and the event log. All SQL of the project lives in this module.
+ *
+ * - {@linkcode openStore} → {@linkcode Store}: agents, transitions, reads, events.
+ * - {@linkcode MessageWriter}: the single, group-committing writer of lines.
+ *
+ * @module
+ */
+export { openStore, type OpenStoreOptions, Store } from "./store.ts";
+export {
+  type AppendResult,
+  type CommittedBatch,
+  type CommittedLine,
+  MessageWriter,
+  type MessageWriterOptions,
+  type PendingLine,
+} from "./writer.ts";
+export type {
+  AgentPage,
+  AgentPatch,
+  AgentQuery,
+  NewAgent,
+  ProcessColumns,
+  ProcessRecord,
+} from "./agents.ts";
+export type { EventKind, StoredEvent } from "./events.ts";
+export type { ReadMessagesOptions } from "./messages.ts";
+export { AgentNotFoundError, StorageError } from "./errors.ts";
+export { checkSqliteVersion } from "./sqlite_version.ts";
+export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
+export { MIN_BUSY_TIMEOUT_MS } from "./db.ts";

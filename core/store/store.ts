@@ -1,0 +1,316 @@
+/** `Store`: the one front for agents, messages and events in one SQLite file. */
+import type { DatabaseSync } from "node:sqlite";
+import {
+  type Agent,
+  type AgentStatus,
+  assertTransition,
+  canTransition,
+  type Message,
+} from "../models/mod.ts";
+import { attachConnection, Connection } from "./_connection.ts";
+import {
+  migrate,
+  openDatabase,
+  type OpenDatabaseOptions,
+  schemaVersionOf,
+  sqliteVersionOf,
+} from "./db.ts";
+import { AgentNotFoundError } from "./errors.ts";
+import {
+  type AgentPage,
+  type AgentPatch,
+  type AgentQuery,
+  checkNewAgent,
+  checkPatch,
+  insertAgentRow,
+  type NewAgent,
+  type ProcessRecord,
+  selectAgentHead,
+  selectAgentPage,
+  selectAgentRow,
+  selectAgentsByStatus,
+  selectKnownCwds,
+  selectProcessRecord,
+  toAgent,
+  updateAgentRow,
+} from "./agents.ts";
+import {
+  countMessageRows,
+  deleteMessageRows,
+  type ReadMessagesOptions,
+  selectMessageBytes,
+  selectMessages,
+} from "./messages.ts";
+import {
+  deleteEventRows,
+  insertEvent,
+  selectEvents,
+  selectLastEventId,
+  type StoredEvent,
+} from "./events.ts";
+
+/** Options for {@linkcode openStore}. */
+export type OpenStoreOptions = OpenDatabaseOptions;
+
+/**
+ * Opens the database at `path` (creating it and its directory if missing), checks the SQLite
+ * version, sets WAL + `synchronous=FULL` + `busy_timeout` + `foreign_keys`, and migrates it.
+ *
+ * @example
+ * ```ts
+ * const store = openStore("/tmp/hero/db.sqlite");
+ * store.insertAgent({ id: newId(), prompt: "hi", cwd: "/tmp", model: "m", effort: "low", kind: "standard" });
+ * store.close();
+ * ```
+ */
+export function openStore(path: string, options: OpenStoreOptions = {}): Store {
+  const db = openDatabase(path, options);
+  try {
+    migrate(db, path);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new Store(path, db);
+}
+
+/**
+ * All reads and writes of the engine's state. Every write runs in a `BEGIN IMMEDIATE` transaction,
+ * and every change to an agent or its lines appends an event in that same transaction.
+ * Not constructible directly: use {@linkcode openStore}.
+ */
+export class Store {
+  /** The database file. */
+  readonly path: string;
+  #conn: Connection;
+  #closed = false;
+
+  /** @internal Use {@linkcode openStore}. */
+  constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#conn = new Connection(db);
+    attachConnection(this, this.#conn);
+  }
+
+  /** The schema version of the open database. */
+  schemaVersion(): number {
+    return schemaVersionOf(this.#conn.db);
+  }
+
+  /** The linked SQLite library's version. */
+  sqliteVersion(): string {
+    return sqliteVersionOf(this.#conn.db);
+  }
+
+  /** `PRAGMA integrity_check`: `"ok"` when the file is sound, else the problems, one per line. */
+  integrityCheck(): string {
+    return this.#conn.db.prepare("PRAGMA integrity_check").all()
+      .map((r) => String(r.integrity_check)).join("\n");
+  }
+
+  /** Copies the WAL into the database and truncates it (`PRAGMA wal_checkpoint(TRUNCATE)`). */
+  checkpoint(): void {
+    this.#conn.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  /** Checkpoints, then closes. Idempotent. Close the `MessageWriter` first: its queued lines need the store. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.checkpoint();
+    } finally {
+      this.#conn.db.close();
+    }
+  }
+
+  /**
+   * Runs `fn` in one `BEGIN IMMEDIATE` transaction: COMMIT when it returns, ROLLBACK when it throws.
+   * `fn` must be synchronous. Store methods called inside join the transaction; `write()` itself does
+   * not nest.
+   */
+  write<T>(fn: () => T): T {
+    if (this.#conn.db.isTransaction) {
+      throw new Error(
+        "Cannot begin a write transaction: one is already open (write() does not nest)",
+      );
+    }
+    return this.#conn.immediate(fn);
+  }
+
+  /** Inserts a new agent in status `queued` and records an `agent` event. */
+  insertAgent(a: NewAgent): Agent {
+    checkNewAgent(a);
+    return this.#conn.immediate(() => {
+      const now = Date.now();
+      const row = insertAgentRow(this.#conn, a, now);
+      insertEvent(this.#conn, now, "agent", row.agent_key, null);
+      return toAgent(row);
+    });
+  }
+
+  /** The agent with `id`, or undefined. */
+  getAgent(id: string): Agent | undefined {
+    const row = selectAgentRow(this.#conn, id);
+    return row ? toAgent(row) : undefined;
+  }
+
+  /** The internal process columns of agent `id` (for ownership checks), or undefined. */
+  getProcessRecord(id: string): ProcessRecord | undefined {
+    return selectProcessRecord(this.#conn, id);
+  }
+
+  /**
+   * Moves agent `id` to status `to`, applying `patch`, in one transaction that re-reads the current
+   * status and checks the move with `assertTransition`. Records an `agent` event.
+   * @throws {AgentNotFoundError} when there is no such agent.
+   * @throws {InvalidTransitionError} when the move is not allowed; nothing changes.
+   */
+  transition(id: string, to: AgentStatus, patch?: AgentPatch): Agent {
+    if (patch) checkPatch(patch, `move agent "${id}" to ${to}`);
+    return this.#conn.immediate(() => {
+      const head = selectAgentHead(this.#conn, id);
+      if (!head) throw new AgentNotFoundError(id);
+      assertTransition(head.status, to, id);
+      const now = Date.now();
+      const row = updateAgentRow(
+        this.#conn,
+        head.agent_key,
+        { sets: ["status = ?"], values: [to] },
+        patch,
+        now,
+      );
+      insertEvent(this.#conn, now, "agent", head.agent_key, null);
+      return toAgent(row);
+    });
+  }
+
+  /**
+   * Moves many agents to `to` with the same patch in ONE transaction (recovery reconciles
+   * thousands of rows; one fsync each would take seconds). Agents whose move is not allowed are
+   * skipped; the moved rows are returned.
+   */
+  transitionMany(ids: readonly string[], to: AgentStatus, patch?: AgentPatch): Agent[] {
+    if (patch) checkPatch(patch, `move agents to ${to}`);
+    if (ids.length === 0) return [];
+    return this.#conn.immediate(() => {
+      const moved: Agent[] = [];
+      const now = Date.now();
+      for (const id of ids) {
+        const head = selectAgentHead(this.#conn, id);
+        if (!head || !canTransition(head.status, to)) continue;
+        const row = updateAgentRow(
+          this.#conn,
+          head.agent_key,
+          { sets: ["status = ?"], values: [to] },
+          patch,
+          now,
+        );
+        insertEvent(this.#conn, now, "agent", head.agent_key, null);
+        moved.push(toAgent(row));
+      }
+      return moved;
+    });
+  }
+
+  /**
+   * Applies `patch` to agent `id` and records an `agent` event. `status` is refused (TypeError):
+   * status changes go through {@linkcode Store.transition}.
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  updateAgent(id: string, patch: AgentPatch): Agent {
+    checkPatch(patch, `update agent "${id}"`);
+    return this.#conn.immediate(() => {
+      const head = selectAgentHead(this.#conn, id);
+      if (!head) throw new AgentNotFoundError(id);
+      const now = Date.now();
+      const row = updateAgentRow(this.#conn, head.agent_key, { sets: [], values: [] }, patch, now);
+      insertEvent(this.#conn, now, "agent", head.agent_key, null);
+      return toAgent(row);
+    });
+  }
+
+  /** Agents in any of `statuses`, oldest first (recovery, FIFO queue). */
+  listAgentsByStatus(statuses: readonly AgentStatus[]): Agent[] {
+    return selectAgentsByStatus(this.#conn, statuses);
+  }
+
+  /**
+   * One page of agents, newest first, filtered by cwd, statuses and kinds (empty arrays do not
+   * filter). Pass the returned `next_cursor` to get the next page; it is null on the last page.
+   * `limit` is clamped to 1000.
+   */
+  listAgents(q: AgentQuery): AgentPage {
+    return selectAgentPage(this.#conn, q);
+  }
+
+  /** Every working directory agents ran in, with how many agents used it. */
+  knownCwds(): Array<{ cwd: string; count: number }> {
+    return selectKnownCwds(this.#conn);
+  }
+
+  /**
+   * Deletes agent `id` with its messages and events. The caller checks the agent is terminal and
+   * tells its `MessageWriter` (`forgetAgent`).
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  deleteAgent(id: string): void {
+    this.#conn.immediate(() => {
+      const head = selectAgentHead(this.#conn, id);
+      if (!head) throw new AgentNotFoundError(id);
+      deleteMessageRows(this.#conn, head.agent_key);
+      deleteEventRows(this.#conn, head.agent_key);
+      this.#conn.prepare("DELETE FROM agents WHERE agent_key = ?").run(head.agent_key);
+    });
+  }
+
+  /**
+   * Lines of agent `agentId` with seq > `afterSeq`, oldest first: at most `limit` (clamped to 1000)
+   * and, past the first, at most `options.maxBytes` bytes in total (default 16 MiB). `raw` is decoded
+   * leniently (invalid UTF-8 becomes U+FFFD); {@linkcode Store.readMessageBytes} has the exact bytes.
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  readMessages(
+    agentId: string,
+    afterSeq: number,
+    limit: number,
+    options?: ReadMessagesOptions,
+  ): Message[] {
+    return selectMessages(this.#conn, this.#keyOf(agentId), agentId, afterSeq, limit, options);
+  }
+
+  /** The exact stored bytes of one line, or undefined when there is no such line. */
+  readMessageBytes(agentId: string, seq: number): Uint8Array | undefined {
+    const head = selectAgentHead(this.#conn, agentId);
+    return head ? selectMessageBytes(this.#conn, head.agent_key, seq) : undefined;
+  }
+
+  /**
+   * How many lines agent `agentId` has stored.
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  countMessages(agentId: string): number {
+    return countMessageRows(this.#conn, this.#keyOf(agentId));
+  }
+
+  /**
+   * Events with id > `afterId`, oldest first, at most `limit` (clamped to 1000); only those of
+   * agent `agentId` when given.
+   * @throws {AgentNotFoundError} when `agentId` is given and there is no such agent.
+   */
+  readEvents(afterId: number, limit: number, agentId?: string): StoredEvent[] {
+    const key = agentId === undefined ? undefined : this.#keyOf(agentId);
+    return selectEvents(this.#conn, afterId, limit, key);
+  }
+
+  /** The highest event id assigned so far (0 when none). */
+  lastEventId(): number {
+    return selectLastEventId(this.#conn);
+  }
+
+  #keyOf(agentId: string): number {
+    const head = selectAgentHead(this.#conn, agentId);
+    if (!head) throw new AgentNotFoundError(agentId);
+    return head.agent_key;
+  }
+}

@@ -1,0 +1,376 @@
+/** `MessageWriter`: the single writer of stdout lines, with group commit. */
+import type { Agent } from "../models/mod.ts";
+import { type Connection, connectionOf, rollback } from "./_connection.ts";
+import { type AgentPatch, checkPatch, toAgent, updateAgentRow } from "./agents.ts";
+import { AgentNotFoundError, messageOf, StorageError } from "./errors.ts";
+import { INSERT_EVENT, insertEvent } from "./events.ts";
+import { INSERT_MESSAGE } from "./messages.ts";
+import type { Store } from "./store.ts";
+
+/** One line to store. `bytes` must not be changed until the append settles. */
+export interface PendingLine {
+  agentId: string;
+  /** The line exactly as received, without its newline. */
+  bytes: Uint8Array;
+  /** Receive time, epoch ms. */
+  ts: number;
+  type: string | null;
+  subtype: string | null;
+  parseError: boolean;
+  eofNoNewline: boolean;
+  /** Agent fields to update in the same transaction as the line (e.g. usage from a result line). */
+  agentPatch?: AgentPatch;
+}
+
+/** A line as committed. */
+export interface CommittedLine {
+  agent_id: string;
+  seq: number;
+  event_id: number;
+  ts: number;
+  type: string | null;
+  subtype: string | null;
+  byte_length: number;
+  parse_error: boolean;
+  eof_no_newline: boolean;
+  /** The appended bytes (the same object, not a copy). */
+  bytes: Uint8Array;
+}
+
+/** What one transaction stored; given to `onCommit` after COMMIT returned. */
+export interface CommittedBatch {
+  /** In commit order (per agent, seq order). */
+  lines: CommittedLine[];
+  /** Every agent row the batch changed (`last_seq`, patches), as committed. */
+  agents: Agent[];
+  /** The `agent` event id of each agent whose row a line's `agentPatch` changed. */
+  agentEventIds: Map<string, number>;
+}
+
+/** Options for {@linkcode MessageWriter}. */
+export interface MessageWriterOptions {
+  /** Commit at most this long after the first line was queued. Default 50. */
+  maxDelayMs?: number;
+  /** Commit as soon as this many lines are queued; never more per transaction. Default 1000. */
+  maxRows?: number;
+  /** `capacity()` asks producers to wait while queued lines hold this many bytes. Default 64 MiB. */
+  maxQueuedBytes?: number;
+  /** Called synchronously after each COMMIT, before the lines' promises resolve. */
+  onCommit?: (batch: CommittedBatch) => void;
+  /** Test hook: runs inside each transaction just before COMMIT; a throw fails the batch. */
+  beforeCommit?: () => void;
+}
+
+/** Where an appended line ended up. */
+export interface AppendResult {
+  seq: number;
+  eventId: number;
+}
+
+interface Queued {
+  line: PendingLine;
+  size: number;
+  resolve: (result: AppendResult) => void;
+  reject: (err: Error) => void;
+}
+
+interface Touched {
+  key: number;
+  seq: number;
+  patch: AgentPatch | undefined;
+}
+
+/** Charged per queued line on top of its bytes, so floods of tiny lines also hit the limit. */
+const LINE_OVERHEAD_BYTES = 128;
+
+function intAtLeast(value: number, min: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `Cannot create message writer: ${name} must be an integer >= ${min}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Stores stdout lines in group commits: one `BEGIN IMMEDIATE` transaction per batch of up to
+ * `maxRows` lines, committed when that many are queued or `maxDelayMs` after the first, whichever
+ * comes first. Each line gets the next `seq` of its agent and a `message` event; each agent the
+ * batch touched gets its `last_seq` (and any `agentPatch`, later lines winning per field). An
+ * append's promise resolves only after its transaction committed and `onCommit` ran (the ack rule).
+ *
+ * Seqs are assigned inside the transaction from `agents.last_seq`, so a failed batch (rolled back)
+ * leaves no gap: the next lines of those agents take the same seqs.
+ *
+ * @example
+ * ```ts
+ * const writer = new MessageWriter(store, { onCommit: (batch) => publish(batch) });
+ * const { seq } = await writer.append({ agentId, bytes, ts: Date.now(), type: "system",
+ *   subtype: "init", parseError: false, eofNoNewline: false });
+ * await writer.close();
+ * ```
+ */
+export class MessageWriter {
+  #conn: Connection;
+  #maxDelayMs: number;
+  #maxRows: number;
+  #maxQueuedBytes: number;
+  #onCommit: ((batch: CommittedBatch) => void) | undefined;
+  #beforeCommit: (() => void) | undefined;
+  #queue: Queued[] = [];
+  #queuedBytes = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #scheduled = false;
+  #draining = false;
+  #closed = false;
+  /** Agents known to exist, so append checks the database once per agent. */
+  #known = new Set<string>();
+  #capacityWaiters: Array<() => void> = [];
+  #flushWaiters: Array<() => void> = [];
+
+  /** A writer for `store`'s database; use one per store (it is the only writer of lines). */
+  constructor(store: Store, options: MessageWriterOptions = {}) {
+    this.#conn = connectionOf(store);
+    this.#maxDelayMs = intAtLeast(options.maxDelayMs ?? 50, 0, "maxDelayMs");
+    this.#maxRows = intAtLeast(options.maxRows ?? 1000, 1, "maxRows");
+    this.#maxQueuedBytes = intAtLeast(
+      options.maxQueuedBytes ?? 64 * 1024 * 1024,
+      1,
+      "maxQueuedBytes",
+    );
+    this.#onCommit = options.onCommit;
+    this.#beforeCommit = options.beforeCommit;
+  }
+
+  /**
+   * Queues a line. Resolves with its seq and event id once committed; rejects with
+   * `AgentNotFoundError` for an unknown agent, `TypeError` for a bad line or patch, `StorageError`
+   * when its transaction failed.
+   */
+  append(line: PendingLine): Promise<AppendResult> {
+    try {
+      if (this.#closed) throw new Error("Cannot append line: the writer is closed");
+      const queued = this.#check(line);
+      const { promise, resolve, reject } = Promise.withResolvers<AppendResult>();
+      this.#queue.push({
+        line: queued,
+        size: queued.bytes.byteLength + LINE_OVERHEAD_BYTES,
+        resolve,
+        reject,
+      });
+      this.#queuedBytes += queued.bytes.byteLength + LINE_OVERHEAD_BYTES;
+      if (this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes) {
+        this.#schedule();
+      } else if (this.#timer === undefined) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#drain();
+        }, this.#maxDelayMs);
+      }
+      return promise;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Back-pressure: undefined while the queue holds less than `maxQueuedBytes`, else a promise that
+   * resolves once commits brought it below. Readers await it before reading more.
+   */
+  capacity(): Promise<void> | undefined {
+    if (this.#closed || this.#queuedBytes < this.#maxQueuedBytes) return undefined;
+    return new Promise((resolve) => this.#capacityWaiters.push(resolve));
+  }
+
+  /** Commits everything queued now; resolves when the queue is empty (lines may have failed). */
+  flush(): Promise<void> {
+    this.#drain();
+    if (this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#flushWaiters.push(resolve));
+  }
+
+  /** Flushes and stops; later appends reject. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#notify();
+  }
+
+  /** Forgets agent `agentId` (after it was deleted): its next append checks the database again. */
+  forgetAgent(agentId: string): void {
+    this.#known.delete(agentId);
+  }
+
+  #check(line: PendingLine): PendingLine {
+    if (!(line.bytes instanceof Uint8Array)) {
+      throw new TypeError("Cannot append line: bytes must be a Uint8Array");
+    }
+    if (!Number.isSafeInteger(line.ts)) {
+      throw new TypeError(`Cannot append line: ts must be an integer, got ${line.ts}`);
+    }
+    if (line.agentPatch) checkPatch(line.agentPatch, `append line of agent "${line.agentId}"`);
+    if (!this.#known.has(line.agentId)) {
+      const found = this.#conn.prepare("SELECT 1 FROM agents WHERE id = ?").get(line.agentId);
+      if (!found) throw new AgentNotFoundError(line.agentId);
+      this.#known.add(line.agentId);
+    }
+    // Copy the patch: the caller may reuse its object before the batch commits.
+    return line.agentPatch ? { ...line, agentPatch: { ...line.agentPatch } } : line;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#drain();
+    });
+  }
+
+  #drain(): void {
+    if (this.#draining) return; // the running drain picks up whatever was queued meanwhile
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#queue.length === 0) return this.#notify();
+    if (this.#conn.db.isOpen && this.#conn.db.isTransaction) {
+      // A Store.write() is open on this connection (we were called from inside it): retry after it.
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#drain();
+      }, 0);
+      return;
+    }
+    this.#draining = true;
+    try {
+      // Lines appended meanwhile (e.g. from onCommit) land in the fresh queue and go next.
+      while (this.#queue.length > 0) {
+        const pending = this.#queue;
+        this.#queue = [];
+        for (let i = 0; i < pending.length; i += this.#maxRows) {
+          this.#commit(pending.slice(i, i + this.#maxRows));
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+    this.#notify();
+  }
+
+  #notify(): void {
+    if (this.#queuedBytes < this.#maxQueuedBytes || this.#closed) {
+      for (const resolve of this.#capacityWaiters.splice(0)) resolve();
+    }
+    if (this.#queue.length === 0) {
+      for (const resolve of this.#flushWaiters.splice(0)) resolve();
+    }
+  }
+
+  #commit(batch: Queued[]): void {
+    const conn = this.#conn;
+    const outcomes: Array<AppendResult | Error> = [];
+    const lines: CommittedLine[] = [];
+    const agents: Agent[] = [];
+    const agentEventIds = new Map<string, number>();
+    let batchBytes = 0;
+    for (const item of batch) batchBytes += item.size;
+    try {
+      conn.db.exec("BEGIN IMMEDIATE");
+      const insertMessage = conn.prepare(INSERT_MESSAGE);
+      const insertMessageEvent = conn.prepare(INSERT_EVENT);
+      const selectHead = conn.prepare("SELECT agent_key, last_seq FROM agents WHERE id = ?");
+      const now = Date.now();
+      const touched = new Map<string, Touched | null>();
+      for (const { line } of batch) {
+        let agent = touched.get(line.agentId);
+        if (agent === undefined) {
+          const head = selectHead.get(line.agentId) as
+            | { agent_key: number; last_seq: number }
+            | undefined;
+          agent = head ? { key: head.agent_key, seq: head.last_seq, patch: undefined } : null;
+          touched.set(line.agentId, agent);
+        }
+        if (agent === null) {
+          // Deleted after it was appended to: fail its lines only, not the batch.
+          outcomes.push(new AgentNotFoundError(line.agentId));
+          continue;
+        }
+        const seq = ++agent.seq;
+        const { bytes } = line;
+        insertMessage.run(
+          agent.key,
+          seq,
+          line.ts,
+          line.type,
+          line.subtype,
+          bytes.byteLength,
+          line.parseError ? 1 : 0,
+          line.eofNoNewline ? 1 : 0,
+          bytes,
+        );
+        const eventId = Number(
+          insertMessageEvent.run(now, "message", agent.key, seq).lastInsertRowid,
+        );
+        if (line.agentPatch) agent.patch = mergePatch(agent.patch, line.agentPatch);
+        outcomes.push({ seq, eventId });
+        lines.push({
+          agent_id: line.agentId,
+          seq,
+          event_id: eventId,
+          ts: line.ts,
+          type: line.type,
+          subtype: line.subtype,
+          byte_length: bytes.byteLength,
+          parse_error: line.parseError,
+          eof_no_newline: line.eofNoNewline,
+          bytes,
+        });
+      }
+      for (const [agentId, agent] of touched) {
+        if (agent === null) continue;
+        const row = updateAgentRow(
+          conn,
+          agent.key,
+          { sets: ["last_seq = ?"], values: [agent.seq] },
+          agent.patch,
+          agent.patch ? now : undefined,
+        );
+        if (agent.patch) {
+          agentEventIds.set(agentId, insertEvent(conn, now, "agent", agent.key, null));
+        }
+        agents.push(toAgent(row));
+      }
+      this.#beforeCommit?.();
+      conn.db.exec("COMMIT");
+    } catch (cause) {
+      rollback(conn.db);
+      this.#queuedBytes -= batchBytes;
+      const err = new StorageError(`Cannot store lines: ${messageOf(cause)}`, { cause });
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    this.#queuedBytes -= batchBytes;
+    if (this.#onCommit) {
+      try {
+        this.#onCommit({ lines, agents, agentEventIds });
+      } catch (err) {
+        // The lines are durable; a failing subscriber must not turn them into errors.
+        console.error(`Cannot run onCommit: ${messageOf(err)}`);
+      }
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome instanceof Error) batch[i]!.reject(outcome);
+      else batch[i]!.resolve(outcome);
+    }
+  }
+}
+
+function mergePatch(into: AgentPatch | undefined, patch: AgentPatch): AgentPatch {
+  const merged: Record<string, unknown> = { ...into };
+  for (const [key, value] of Object.entries(patch)) if (value !== undefined) merged[key] = value;
+  return merged as AgentPatch;
+}

@@ -1,0 +1,58 @@
+import { ValidationError } from "../models/mod.ts";
+
+export interface CwdPolicy {
+  /** The daemon's own state, socket and database directories: never an agent's cwd. */
+  protectedDirs: string[];
+  /** When set, the canonical cwd must be one of these or inside one. */
+  allowedRoots: string[] | null;
+}
+
+function canonical(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function inside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+}
+
+/**
+ * Checks a requested working directory and returns its canonical form (symlinks resolved), which
+ * is what the agent is spawned in, so a symlink swapped after the check cannot redirect it.
+ */
+export function validateCwd(cwd: unknown, policy: CwdPolicy): string {
+  const fail = (reason: string): never => {
+    throw new ValidationError("invalid_cwd", `Cannot use working directory: ${reason}`, "cwd");
+  };
+  if (typeof cwd !== "string" || cwd.length === 0) fail("it is empty");
+  const path = cwd as string;
+  if (path.includes("\0")) fail("it contains a NUL character");
+  if (!path.startsWith("/")) fail(`"${path}" is not an absolute path`);
+  if (path.length > 4096) fail("it is longer than 4096 characters");
+  let real: string;
+  try {
+    real = Deno.realPathSync(path);
+  } catch {
+    return fail(`"${path}" does not exist`);
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(real);
+  } catch (err) {
+    return fail(`"${path}" cannot be read (${err instanceof Error ? err.message : err})`);
+  }
+  if (!info.isDirectory) fail(`"${path}" is not a directory`);
+  for (const dir of policy.protectedDirs) {
+    const protectedReal = canonical(dir);
+    if (inside(real, protectedReal)) {
+      fail(`"${path}" is inside the orchestrator's own directory ${dir}`);
+    }
+  }
+  if (policy.allowedRoots && !policy.allowedRoots.some((root) => inside(real, canonical(root)))) {
+    fail(`"${path}" is outside the allowed roots (${policy.allowedRoots.join(", ")})`);
+  }
+  return real;
+}

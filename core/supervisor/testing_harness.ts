@@ -1,0 +1,84 @@
+/** Shared set-up for engine tests: a temp state dir, the fake claude, a work dir. Tests only. */
+import type { EngineSettings } from "../config/mod.ts";
+import { FAKE_CLAUDE_BIN } from "../testing/mod.ts";
+import { type Engine, openEngine } from "./engine.ts";
+import { listProcesses } from "./process_table.ts";
+import { AGENT_MARKER_VAR } from "../claude/mod.ts";
+import type { Agent } from "../models/mod.ts";
+
+export interface Harness {
+  engine: Engine;
+  dir: string;
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export function testEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HOME: Deno.env.get("HOME") ?? dir,
+    PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+    PATH_VAR: `${dir}/var`,
+    PATH_SOCKET: `${dir}/sockets`,
+    HERO_ORCHESTRATOR_CLAUDE_BIN: FAKE_CLAUDE_BIN,
+    IS_SANDBOX: "1",
+    ...extra,
+  };
+}
+
+export async function withEngine(
+  options: { tune?: (s: EngineSettings) => void; env?: Record<string, string> },
+  fn: (h: Harness) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "hero_engine_" });
+  const cwd = `${dir}/work`;
+  await Deno.mkdir(cwd);
+  const env = testEnv(dir, options.env);
+  const engine = await openEngine({
+    env,
+    tune(s) {
+      s.supervisor.cancelGraceMs = 1_000;
+      options.tune?.(s);
+    },
+    log: () => {},
+  });
+  try {
+    await fn({ engine, dir, cwd, env });
+  } finally {
+    await engine.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Live processes carrying any of the given agents' markers. */
+export async function markedProcesses(agentIds: string[]): Promise<number[]> {
+  const table = await listProcesses();
+  return table.filter((p) =>
+    !p.stat.startsWith("Z") &&
+    agentIds.some((id) => p.argsAndEnv.includes(` ${AGENT_MARKER_VAR}=${id}.`))
+  ).map((p) => p.pid);
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function waitForStatus(h: Harness, id: string, status: Agent["status"], timeoutMs = 15_000) {
+  return waitFor(
+    `agent ${id} to be ${status}`,
+    () => {
+      const a = h.engine.store.getAgent(id);
+      return a?.status === status ? a : undefined;
+    },
+    timeoutMs,
+  );
+}

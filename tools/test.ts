@@ -1,0 +1,73 @@
+/**
+ * `deno task test`: makes sure the pinned claude CLI is available (installing it from npm into
+ * `.ci/out/claude` when the one on PATH is missing or another version), then runs the whole suite
+ * and ends with one line `N passed, N failed`. Extra arguments go to `deno test`.
+ */
+export const CLAUDE_VERSION = "2.1.328";
+const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+async function claudeVersion(bin: string): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(bin, {
+      args: ["--version"],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .output();
+    return new TextDecoder().decode(out.stdout).trim().split(" ")[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function ensureClaude(): Promise<string> {
+  const fromEnv = Deno.env.get("HERO_ORCHESTRATOR_REAL_CLAUDE");
+  if (fromEnv) return fromEnv;
+  if (await claudeVersion("claude") === CLAUDE_VERSION) return "claude";
+  const prefix = `${root}/.ci/out/claude`;
+  const local = `${prefix}/node_modules/.bin/claude`;
+  if (await claudeVersion(local) === CLAUDE_VERSION) return local;
+  console.error(`Installing @anthropic-ai/claude-code@${CLAUDE_VERSION} into ${prefix}`);
+  const npm = await new Deno.Command("npm", {
+    args: [
+      "install",
+      "--prefix",
+      prefix,
+      "--no-audit",
+      "--no-fund",
+      `@anthropic-ai/claude-code@${CLAUDE_VERSION}`,
+    ],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!npm.success || await claudeVersion(local) !== CLAUDE_VERSION) {
+    throw new Error(`Cannot install the pinned claude CLI ${CLAUDE_VERSION}: npm failed`);
+  }
+  return local;
+}
+
+async function main(): Promise<number> {
+  const claude = await ensureClaude();
+  const args = ["test", "-A", "--parallel", ...Deno.args];
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: root,
+    env: { HERO_ORCHESTRATOR_REAL_CLAUDE: claude, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let tail = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    await Deno.stdout.write(chunk);
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+  }
+  const status = await child.status;
+  const summary = /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(tail);
+  const passed = summary ? Number(summary[1]) : 0;
+  const failed = summary ? Number(summary[2]) : status.success ? 0 : 1;
+  console.log(`${passed} passed, ${failed} failed`);
+  return status.success && failed === 0 ? 0 : 1;
+}
+
+Deno.exit(await main());
