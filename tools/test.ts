@@ -52,7 +52,12 @@ async function main(): Promise<number> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: root,
-    env: { HERO_ORCHESTRATOR_REAL_CLAUDE: claude, NO_COLOR: "1" },
+    env: {
+      HERO_ORCHESTRATOR_REAL_CLAUDE: claude,
+      NO_COLOR: "1",
+      // The fake claude runs `deno` from PATH: make it this deno (e.g. when started through npx).
+      PATH: `${Deno.execPath().replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

@@ -248,3 +248,20 @@ Deno.test("real CLI: a follow-up resumes the same session and the API sees the e
     assertEquals(seqs, seqs.map((_, i) => i + 1));
   });
 });
+
+Deno.test("real CLI: a background Bash job never outlives its agent", async () => {
+  await withRealEngine(async (h) => {
+    const a = h.engine.supervisor.create({
+      prompt: "SCENARIO_BACKGROUND",
+      cwd: h.cwd,
+      model: "claude-haiku-4-5",
+    });
+    const agent = await waitForStatus(h, a.id, "awaiting_review", 60_000);
+    assertEquals(agent.result, "started in the background");
+    // The CLI keeps running for its background job after the result; the job is ours to end.
+    assert((await markedProcesses([a.id])).length > 0, "the background job should be running");
+    const settled = await h.engine.supervisor.settled(a.id);
+    assertEquals(settled.status, "awaiting_review");
+    assertEquals(await markedProcesses([a.id]), []);
+  }, (s) => (s.supervisor.resultExitGraceMs = 1_500));
+});

@@ -7,8 +7,12 @@ const auto = (steps: FakeStep[]) => fakePrompt({ auto: true, steps });
 Deno.test("an agent runs to awaiting_review, stores every line and completes", async () => {
   await withEngine({}, async (h) => {
     const seen: string[] = [];
+    const order: string[] = [];
     h.engine.bus.subscribe((e) => {
       if (e.kind === "agent") seen.push(e.agent.status);
+      order.push(
+        e.kind === "agent" ? `agent:${e.agent.status}:${e.agent.pid !== null}` : "message",
+      );
     });
     const created = h.engine.supervisor.create({ prompt: "hello there", cwd: h.cwd });
     assertEquals(created.model, "claude-sonnet-4-6");
@@ -33,6 +37,8 @@ Deno.test("an agent runs to awaiting_review, stores every line and completes", a
     throws(() => h.engine.supervisor.complete(created.id), /needs awaiting_review/);
     assert(seen.includes("queued") && seen.includes("running") && seen.includes("awaiting_review"));
     assertEquals(seen.at(-1), "completed");
+    // pid and pgid are durable before the first output line is stored.
+    assert(order.indexOf("agent:running:true") < order.indexOf("message"));
   });
 });
 
@@ -71,6 +77,10 @@ Deno.test("the child gets the allow-listed environment only, and effort none sen
     const rec = JSON.parse(await Deno.readTextFile(record));
     for (const name of Object.keys(secrets)) assert(!(name in rec.env), `${name} leaked`);
     assertEquals(rec.env.CLAUDE_CODE_EFFORT_LEVEL, "unset");
+    // Retry count and timeouts are configuration handed to the CLI, never its 10 retries over 3 min.
+    assertEquals(rec.env.CLAUDE_CODE_MAX_RETRIES, "3");
+    assertEquals(rec.env.API_TIMEOUT_MS, "120000");
+    assertEquals(rec.env.CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS, "120000");
     assertEquals(rec.env.ANTHROPIC_API_KEY, "sk-test");
     assert(rec.env.HERO_ORCHESTRATOR_AGENT.startsWith(`${a.id}.`));
     assert(!rec.argv.includes("--effort"));

@@ -23,6 +23,7 @@
  * | `SCENARIO_ECHO` | text = the text blocks of the FIRST user message joined with `\n`, verbatim (with the real CLI that includes its `<system-reminder>` blocks, then the prompt) |
  * | `SCENARIO_TOOLS` | (1) text + `Write {file_path:"<cwd>/hello.txt", content:"hello from mock tool_use\n"}`, (2) `Bash {command:"echo bash-ran \| tee bash_out.txt && cat hello.txt && pwd"}`, (3) text `done` |
  * | `SCENARIO_ENV` | (1) `Bash {command:"env > env_dump.txt"}`, (2) text `env dumped` |
+ * | `SCENARIO_BACKGROUND` | (1) `Bash {command:"sleep 600", run_in_background:true}`, (2) text `started in the background` |
  * | `SCENARIO_BG_SLEEP` | (1) `Bash {command:"echo waiting && sleep 600 && echo done"}` (long foreground tool), (2) text `slept` |
  * | `SCENARIO_HTTP_<status>` | that status with the API's error type: 500 `api_error` `Internal server error`, 401 `authentication_error` `invalid x-api-key`, 429 `rate_limit_error` + `retry-after: 1`, 403 `permission_error`, 400 `invalid_request_error`, 404 `not_found_error`, 413 `request_too_large`, 529 `overloaded_error` `Overloaded`, others `api_error` |
  * | `SCENARIO_HTTP_403_PROXY` | 403 `permission_error` `unknown proxy token` (an auth proxy refusing the agent) |
@@ -322,6 +323,14 @@ function answer(
           timeout: 600_000,
         })
         : text("slept");
+    case "SCENARIO_BACKGROUND":
+      return step === 0
+        ? tool("Bash", {
+          command: "sleep 600",
+          description: "Start a long job in the background",
+          run_in_background: true,
+        })
+        : text("started in the background");
     case "SCENARIO_HTTP":
       return httpError(Number(arg), proxy);
     case "SCENARIO_RATE_LIMIT_REJECTED": {
@@ -361,7 +370,7 @@ function answer(
 }
 
 const KEYWORD_RE =
-  /\b(SCENARIO_(?:ECHO|TOOLS|ENV|BG_SLEEP|RATE_LIMIT_REJECTED|SLOW|HANG|LONG_TEXT|HTTP))(?:[:_](\d+))?(_PROXY)?\b/;
+  /\b(SCENARIO_(?:ECHO|TOOLS|ENV|BG_SLEEP|BACKGROUND|RATE_LIMIT_REJECTED|SLOW|HANG|LONG_TEXT|HTTP))(?:[:_](\d+))?(_PROXY)?\b/;
 
 /** Error type and message per HTTP status, like the real API. */
 function httpError(status: number, proxy: boolean): Response {
