@@ -1,5 +1,5 @@
 /**
- * The real claude CLI (pinned, see tools/test.ts) driven by the engine against the mock Anthropic
+ * The real claude CLI (pinned, see tools/run_tests.ts) driven by the engine against the mock Anthropic
  * API on 127.0.0.1. These prove the wire format; the fake covers the rest.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";

@@ -1,0 +1,299 @@
+/**
+ * THE contract: every JSON-RPC method once, as zod. The server's handler table is typed from it,
+ * `tools/gen_openrpc.ts` turns it into `openrpc.json`, and the SDK is generated from that.
+ * @module
+ */
+import { z } from "zod";
+import { Agent, AgentKind, AgentStatus, Effort, Message } from "../models/mod.ts";
+import type { DomainErrorReason } from "./errors.ts";
+import { MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
+
+/** One method of the contract. */
+export interface MethodSpec<
+  N extends string = string,
+  P extends z.ZodObject = z.ZodObject,
+  R extends z.ZodType = z.ZodType,
+> {
+  name: N;
+  summary: string;
+  description?: string;
+  /** By-name params; strict (unknown keys are invalid params). */
+  params: P;
+  result: R;
+  /** Domain errors this method can answer with (protocol errors apply to every method). */
+  errors: readonly DomainErrorReason[];
+  /**
+   * Params whose validation failure is answered with a domain error instead of -32602, so a bad
+   * value has the same code whether the schema or the engine rejects it.
+   */
+  fieldErrors?: Readonly<Record<string, DomainErrorReason>>;
+}
+
+/** Identity function that keeps a method's literal types. */
+export function defineMethod<N extends string, P extends z.ZodObject, R extends z.ZodType>(
+  spec: MethodSpec<N, P, R>,
+): MethodSpec<N, P, R> {
+  return spec;
+}
+
+const AgentId = z.string().min(1).max(64).describe("agent id");
+const Prompt = z.string().min(1).max(MAX_PROMPT_CHARS).describe(
+  `prompt text, 1..${MAX_PROMPT_CHARS} characters`,
+);
+
+/** The agent kinds a caller may create (`shadow` agents are created by the daemon only). */
+export const CreatableKind = z.enum(["standard", "planner"]).meta({ id: "CreatableKind" });
+
+/** `agent.list` buckets: running = queued + running; completed = completed + failed + cancelled. */
+export const AgentBucket = z.enum(["running", "awaiting_review", "completed"]).meta({
+  id: "AgentBucket",
+});
+export type AgentBucket = z.infer<typeof AgentBucket>;
+
+/** Statuses each bucket stands for. */
+export const BUCKET_STATUSES: Readonly<Record<AgentBucket, readonly AgentStatus[]>> = {
+  running: ["queued", "running"],
+  awaiting_review: ["awaiting_review"],
+  completed: ["completed", "failed", "cancelled"],
+};
+
+export const AgentPage = z.object({
+  agents: z.array(Agent).describe("newest first"),
+  next_cursor: z.string().nullable().describe(
+    "pass as `cursor` for the next page; null at the end",
+  ),
+}).meta({ id: "AgentPage" });
+export type AgentPage = z.infer<typeof AgentPage>;
+
+export const MessagePage = z.object({
+  messages: z.array(Message).describe("in seq order"),
+  next_seq: z.number().int().describe("pass as `after_seq` to continue"),
+  has_more: z.boolean().describe("more messages were stored after this page when it was read"),
+}).meta({ id: "MessagePage" });
+export type MessagePage = z.infer<typeof MessagePage>;
+
+export const DeleteResult = z.object({
+  id: z.string(),
+  deleted: z.literal(true),
+}).meta({ id: "DeleteResult" });
+export type DeleteResult = z.infer<typeof DeleteResult>;
+
+export const SystemInfo = z.object({
+  name: z.string(),
+  version: z.string(),
+  pid: z.number().int(),
+  started_at: z.number().int().describe("Unix epoch milliseconds"),
+  paths: z.object({
+    var_root: z.string(),
+    state_dir: z.string(),
+    db: z.string(),
+    socket_dir: z.string(),
+    rpc_socket: z.string(),
+    admin_socket: z.string(),
+  }),
+  limits: z.object({
+    max_body_bytes: z.number().int(),
+    max_batch: z.number().int(),
+    max_depth: z.number().int(),
+    max_prompt_chars: z.number().int(),
+    max_messages_page: z.number().int(),
+    max_list_page: z.number().int(),
+    max_concurrent: z.number().int(),
+    max_sse_clients: z.number().int(),
+    sse_max_backlog_bytes: z.number().int(),
+    sse_max_backlog_ms: z.number().int(),
+  }),
+  claude: z.object({
+    bin: z.string(),
+    version: z.string().nullable().describe("`claude --version`; null when it cannot be run"),
+    models: z.array(z.string()),
+    default_model: z.string(),
+    default_effort: Effort,
+  }),
+  db: z.object({
+    schema_version: z.number().int(),
+    sqlite_version: z.string(),
+  }),
+}).meta({ id: "SystemInfo" });
+export type SystemInfo = z.infer<typeof SystemInfo>;
+
+export const HealthStatus = z.enum(["ok", "degraded", "error"]).meta({ id: "HealthStatus" });
+
+export const SystemHealth = z.object({
+  status: HealthStatus,
+  service: z.string(),
+  version: z.string(),
+  uptime_ms: z.number().int(),
+  checks: z.object({
+    db: z.object({ ok: z.boolean(), detail: z.string().nullable() }),
+    supervisor: z.object({
+      ok: z.boolean(),
+      running: z.number().int(),
+      queued: z.number().int(),
+      max_concurrent: z.number().int(),
+    }),
+    events: z.object({
+      ok: z.boolean(),
+      clients: z.number().int().describe("open /events streams"),
+      dropped_total: z.number().int().describe("streams dropped for falling behind"),
+      last_event_id: z.number().int(),
+    }),
+  }),
+}).meta({ id: "SystemHealth" });
+export type SystemHealth = z.infer<typeof SystemHealth>;
+
+export const OpenrpcDocument = z.looseObject({
+  openrpc: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  methods: z.array(z.looseObject({ name: z.string() })),
+}).meta({ id: "OpenrpcDocument" });
+export type OpenrpcDocument = z.infer<typeof OpenrpcDocument>;
+
+/** `data` of an SSE `message` event (`event: agent` carries an {@linkcode Agent}). */
+export const MessageEventData = z.object({
+  agent_id: z.string(),
+  seq: z.number().int(),
+  ts: z.number().int().describe("receive time, Unix epoch milliseconds"),
+  type: z.string().nullable(),
+  subtype: z.string().nullable(),
+  parse_error: z.boolean(),
+  byte_length: z.number().int(),
+  raw: z.string().nullable().describe(
+    "the line; null when longer than the inline limit (read it with agent.messages)",
+  ),
+  truncated: z.boolean().describe("true when `raw` was left out for size"),
+}).meta({ id: "MessageEventData" });
+export type MessageEventData = z.infer<typeof MessageEventData>;
+
+const idParams = z.strictObject({ id: AgentId });
+
+/** Every method, by name. */
+export const METHODS = {
+  "agent.create": defineMethod({
+    name: "agent.create",
+    summary: "Create an agent: run claude on a prompt in a working directory",
+    description:
+      "The agent is stored `queued` and starts when a slot is free. `cwd` must be absolute, exist, be a directory and (after resolving symlinks) lie outside the daemon's own directories and inside the allowed roots when configured. A `planner` runs in claude's plan permission mode; follow it up with `execute: true` to carry the plan out.",
+    params: z.strictObject({
+      prompt: Prompt,
+      cwd: z.string().min(1).max(4096).describe("absolute working directory"),
+      model: z.string().min(1).max(200).optional().describe(
+        "model id (see system.info claude.models); default claude-sonnet-4-6",
+      ),
+      effort: Effort.optional().describe("thinking effort; default medium"),
+      name: z.string().max(200).nullable().optional().describe("display name"),
+      kind: CreatableKind.optional().describe("default standard"),
+    }),
+    result: Agent,
+    errors: ["invalid_cwd", "invalid_model", "invalid_effort", "invalid_prompt", "busy"],
+    fieldErrors: {
+      prompt: "invalid_prompt",
+      cwd: "invalid_cwd",
+      model: "invalid_model",
+      effort: "invalid_effort",
+    },
+  }),
+  "agent.get": defineMethod({
+    name: "agent.get",
+    summary: "Get one agent",
+    params: idParams,
+    result: Agent,
+    errors: ["not_found"],
+  }),
+  "agent.list": defineMethod({
+    name: "agent.list",
+    summary: "List agents, newest first, with keyset pagination",
+    description:
+      "Filters combine with AND; `status` and `bucket` together select the statuses in both.",
+    params: z.strictObject({
+      cwd: z.string().min(1).max(4096).optional().describe("only agents in this working directory"),
+      status: z.array(AgentStatus).max(6).optional().describe("only these statuses"),
+      bucket: AgentBucket.optional(),
+      kind: z.array(AgentKind).max(3).optional().describe("only these kinds"),
+      limit: z.number().int().min(1).max(MAX_LIST_PAGE).default(50),
+      cursor: z.string().min(1).max(256).optional().describe("`next_cursor` of the previous page"),
+    }),
+    result: AgentPage,
+    errors: [],
+  }),
+  "agent.messages": defineMethod({
+    name: "agent.messages",
+    summary: "Read an agent's stored output lines in seq order",
+    description:
+      "Returns messages with seq > after_seq, at most `limit` and at most ~4 MiB of raw lines (always at least one when there is one).",
+    params: z.strictObject({
+      id: AgentId,
+      after_seq: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(MAX_MESSAGES_PAGE).default(200),
+    }),
+    result: MessagePage,
+    errors: ["not_found"],
+  }),
+  "agent.cancel": defineMethod({
+    name: "agent.cancel",
+    summary: "Cancel a queued or running agent; answers once it and its processes are gone",
+    params: idParams,
+    result: Agent,
+    errors: ["not_found", "invalid_state"],
+  }),
+  "agent.complete": defineMethod({
+    name: "agent.complete",
+    summary: "Accept an agent's work: awaiting_review → completed",
+    params: idParams,
+    result: Agent,
+    errors: ["not_found", "invalid_state"],
+  }),
+  "agent.follow_up": defineMethod({
+    name: "agent.follow_up",
+    summary: "Continue an agent's claude session with a new prompt",
+    description:
+      "Allowed from awaiting_review and failed. The stored session is resumed (`--resume`) in a new turn; messages continue the same seq. For a planner, `execute: true` leaves plan mode to carry the plan out.",
+    params: z.strictObject({
+      id: AgentId,
+      prompt: Prompt,
+      execute: z.boolean().default(false).describe("planner: run the plan in the normal mode"),
+    }),
+    result: Agent,
+    errors: ["not_found", "invalid_state", "invalid_prompt", "busy"],
+    fieldErrors: { prompt: "invalid_prompt" },
+  }),
+  "agent.delete": defineMethod({
+    name: "agent.delete",
+    summary: "Delete a terminal agent and its messages",
+    params: idParams,
+    result: DeleteResult,
+    errors: ["not_found", "invalid_state"],
+  }),
+  "system.info": defineMethod({
+    name: "system.info",
+    summary: "Version, paths, limits and the claude binary",
+    params: z.strictObject({}),
+    result: SystemInfo,
+    errors: [],
+  }),
+  "system.health": defineMethod({
+    name: "system.health",
+    summary: "Database, supervisor and event-stream checks",
+    params: z.strictObject({}),
+    result: SystemHealth,
+    errors: [],
+  }),
+  "rpc.discover": defineMethod({
+    name: "rpc.discover",
+    summary: "The OpenRPC document of this service",
+    params: z.strictObject({}),
+    result: OpenrpcDocument,
+    errors: [],
+  }),
+} as const;
+
+export type Methods = typeof METHODS;
+export type MethodName = keyof Methods;
+/** Params after validation (defaults applied). */
+export type ParamsOf<M extends MethodName> = z.output<Methods[M]["params"]>;
+/** Params as a caller may send them. */
+export type ParamsInput<M extends MethodName> = z.input<Methods[M]["params"]>;
+export type ResultOf<M extends MethodName> = z.output<Methods[M]["result"]>;
+
+/** Method names in contract order. */
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];

@@ -1,0 +1,7 @@
+/**
+ * The JSON-RPC contract: methods (zod), the error vocabulary and protocol limits.
+ * @module
+ */
+export * from "./methods.ts";
+export * from "./errors.ts";
+export * from "./limits.ts";

@@ -1,0 +1,59 @@
+/**
+ * `createRpcApp(deps)`: the Hono app served on rpc.sock. No I/O at import; everything it touches
+ * is passed in by the composition root.
+ * @module
+ */
+import { Hono } from "hono";
+import { SERVICE_NAME } from "../core/config/mod.ts";
+import { VERSION } from "../core/rpc/mod.ts";
+import type { RpcDeps } from "./rpc/deps.ts";
+import { Dispatcher, handleRpcHttp } from "./rpc/dispatch.ts";
+import { HANDLERS, healthReport } from "./rpc/handlers/mod.ts";
+import type { EventHub } from "./events.ts";
+
+export interface RpcAppDeps extends Omit<RpcDeps, "events"> {
+  events: EventHub;
+}
+
+/** The discovery manifest (`/.well-known/heroservice.json`). */
+export function heroServiceManifest(methodsCount: number): Record<string, unknown> {
+  return {
+    protocol: "openrpc",
+    name: SERVICE_NAME,
+    title: "Hero Orchestrator",
+    version: VERSION,
+    description: "Runs and supervises claude CLI agents",
+    socket: "rpc",
+    methods_count: methodsCount,
+  };
+}
+
+/** Routes: POST /rpc, GET /openrpc.json, /health, /.well-known/heroservice.json, /events. */
+export function createRpcApp(deps: RpcAppDeps): Hono {
+  const dispatcher = new Dispatcher({ handlers: HANDLERS, deps });
+  const app = new Hono();
+  app.post("/rpc", function rpc(c) {
+    return handleRpcHttp(c.req.raw, dispatcher);
+  });
+  app.get("/openrpc.json", function openrpc(c) {
+    return c.json(deps.openrpc);
+  });
+  app.get("/health", function health(c) {
+    const report = healthReport(deps);
+    return c.json(report, report.status === "error" ? 503 : 200);
+  });
+  app.get("/.well-known/heroservice.json", function manifest(c) {
+    return c.json(heroServiceManifest(dispatcher.methods.length));
+  });
+  app.get("/events", function events(c) {
+    return deps.events.handle(c.req.raw);
+  });
+  app.notFound(function notFound(c) {
+    return c.json({ error: { status: 404, message: "Not found" } }, 404);
+  });
+  app.onError(function onError(err, c) {
+    deps.log("error", "request failed", { path: c.req.path, error: String(err) });
+    return c.json({ error: { status: 500, message: "Internal error" } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,77 @@
+/**
+ * Reliability target T27: a stalled SSE reader must not grow the daemon's memory. The daemon runs
+ * as a child process; one client opens /events over a raw Unix connection and never reads while
+ * agents push ~10 MB/s of events. RSS may grow by at most 20 MiB and the client is dropped.
+ */
+import assert from "node:assert/strict";
+import { resolvePaths } from "../core/config/mod.ts";
+import { fakePrompt } from "../core/testing/mod.ts";
+import { createClient } from "../sdk/mod.ts";
+import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
+import { unixFetch } from "./testing/unix_fetch.ts";
+
+function rssBytes(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+  return kb ? Number(kb[1]) * 1024 : 0;
+}
+
+/** ~`mb` MB of 100 kB lines at ~10 MB/s (5 MB every 0.5 s). */
+function burst(mb: number): string {
+  const steps = [];
+  for (let i = 0; i < mb / 5; i++) steps.push({ lines: 50, bytes: 100_000 }, { sleep: 350 });
+  return fakePrompt({ auto: true, steps });
+}
+
+Deno.test("events: a stalled SSE client does not grow daemon RSS by more than 20 MiB", async () => {
+  await using t = await tempEnv();
+  const paths = resolvePaths(t.env);
+  await using daemon = await spawnDaemon(t.env);
+  const transport = unixFetch(paths.rpcSocket);
+  const client = createClient({ fetch: transport.fetch });
+  try {
+    // Warm up with the same workload and no stalled reader, so the baseline includes steady state.
+    const warm = await client.agent.create({ prompt: burst(40), cwd: t.work });
+    await waitFor(
+      "warm-up done",
+      async () => (await client.agent.get({ id: warm.id })).status === "awaiting_review",
+      60_000,
+    );
+    const baseline = rssBytes(daemon.pid);
+
+    const conn = await Deno.connect({ transport: "unix", path: paths.rpcSocket });
+    await conn.write(new TextEncoder().encode("GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    await waitFor(
+      "subscribed",
+      async () => (await client.system.health()).checks.events.clients === 1,
+    );
+
+    const started = Date.now();
+    const load = await client.agent.create({ prompt: burst(80), cwd: t.work });
+    let peak = baseline;
+    let bytes = 0;
+    for (;;) {
+      peak = Math.max(peak, rssBytes(daemon.pid));
+      const a = await client.agent.get({ id: load.id });
+      bytes = a.last_seq * 100_000;
+      if (a.status !== "running" && a.status !== "queued") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const health = await client.system.health();
+    const growth = (peak - baseline) / (1024 * 1024);
+    console.log(
+      `stalled client: ${(bytes / 1e6 / seconds).toFixed(1)} MB/s over ${seconds.toFixed(1)} s, ` +
+        `RSS ${(baseline / 1048576).toFixed(0)} → peak ${(peak / 1048576).toFixed(0)} MiB (+${
+          growth.toFixed(1)
+        })`,
+    );
+    assert.ok(bytes / seconds > 8e6, "events really flowed at ~10 MB/s");
+    assert.ok(growth <= 20, `RSS grew ${growth.toFixed(1)} MiB`);
+    assert.equal(health.checks.events.clients, 0, "the stalled client was dropped");
+    assert.ok(health.checks.events.dropped_total >= 1);
+    conn.close();
+  } finally {
+    transport.close();
+  }
+});

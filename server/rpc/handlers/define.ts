@@ -1,0 +1,17 @@
+/** The typed identity function handler files use: one handler per contract method. */
+import type { MethodName, ParamsOf, ResultOf } from "../../../core/rpc/mod.ts";
+import type { RpcDeps } from "../deps.ts";
+
+/** Handles one method: params are already validated against the contract (defaults applied). */
+export type Handler<M extends MethodName> = (
+  params: ParamsOf<M>,
+  deps: RpcDeps,
+) => ResultOf<M> | Promise<ResultOf<M>>;
+
+/** A table of handlers, keyed by method name. */
+export type HandlerTable<M extends MethodName = MethodName> = { [K in M]: Handler<K> };
+
+/** Identity function: checks each handler against its method's params and result types. */
+export function handlers<M extends MethodName>(table: HandlerTable<M>): HandlerTable<M> {
+  return table;
+}

@@ -1,0 +1,102 @@
+/** `system.*`: version, paths, limits and health. */
+import {
+  MAX_BATCH,
+  MAX_BODY_BYTES,
+  MAX_DEPTH,
+  MAX_LIST_PAGE,
+  MAX_MESSAGES_PAGE,
+  MAX_PROMPT_CHARS,
+  type SystemHealth,
+  type SystemInfo,
+  VERSION,
+} from "../../../core/rpc/mod.ts";
+import { SERVICE_NAME } from "../../../core/config/mod.ts";
+import type { RpcDeps } from "../deps.ts";
+import { handlers } from "./define.ts";
+
+/** The health report served by `system.health` and `GET /health`. */
+export function healthReport(deps: RpcDeps): SystemHealth {
+  const { store, supervisor, settings } = deps.engine;
+  let dbOk = true;
+  let detail: string | null = null;
+  let lastEventId = 0;
+  try {
+    store.schemaVersion();
+    lastEventId = store.lastEventId();
+  } catch (err) {
+    dbOk = false;
+    detail = `Cannot query the database: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  const running = supervisor.runningCount;
+  const maxConcurrent = settings.supervisor.maxConcurrent;
+  const supervisorOk = running <= maxConcurrent;
+  const eventsOk = deps.events.clients <= deps.events.maxClients;
+  return {
+    status: !dbOk ? "error" : supervisorOk && eventsOk ? "ok" : "degraded",
+    service: SERVICE_NAME,
+    version: VERSION,
+    uptime_ms: Math.max(0, Date.now() - deps.startedAt),
+    checks: {
+      db: { ok: dbOk, detail },
+      supervisor: {
+        ok: supervisorOk,
+        running,
+        queued: supervisor.queuedCount,
+        max_concurrent: maxConcurrent,
+      },
+      events: {
+        ok: eventsOk,
+        clients: deps.events.clients,
+        dropped_total: deps.events.droppedTotal,
+        last_event_id: lastEventId,
+      },
+    },
+  };
+}
+
+async function systemInfo(deps: RpcDeps): Promise<SystemInfo> {
+  const { paths, settings, store } = deps.engine;
+  return {
+    name: SERVICE_NAME,
+    version: VERSION,
+    pid: Deno.pid,
+    started_at: deps.startedAt,
+    paths: {
+      var_root: paths.varRoot,
+      state_dir: paths.stateDir,
+      db: paths.dbPath,
+      socket_dir: paths.socketDir,
+      rpc_socket: paths.rpcSocket,
+      admin_socket: paths.adminSocket,
+    },
+    limits: {
+      max_body_bytes: MAX_BODY_BYTES,
+      max_batch: MAX_BATCH,
+      max_depth: MAX_DEPTH,
+      max_prompt_chars: MAX_PROMPT_CHARS,
+      max_messages_page: MAX_MESSAGES_PAGE,
+      max_list_page: MAX_LIST_PAGE,
+      max_concurrent: settings.supervisor.maxConcurrent,
+      max_sse_clients: deps.events.maxClients,
+      sse_max_backlog_bytes: deps.events.maxBacklogBytes,
+      sse_max_backlog_ms: deps.events.maxBacklogMs,
+    },
+    claude: {
+      bin: settings.claude.bin,
+      version: await deps.claudeVersion(),
+      models: [...settings.claude.models],
+      default_model: settings.claude.defaultModel,
+      default_effort: settings.claude.defaultEffort,
+    },
+    db: { schema_version: store.schemaVersion(), sqlite_version: store.sqliteVersion() },
+  };
+}
+
+export const systemHandlers = handlers({
+  "system.info"(_params, deps) {
+    return systemInfo(deps);
+  },
+  "system.health"(_params, deps) {
+    return healthReport(deps);
+  },
+});
