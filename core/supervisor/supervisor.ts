@@ -370,13 +370,16 @@ export class Supervisor {
   }
 
   /** Deletes a terminal agent and its stored lines. */
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     const agent = this.#mustGet(id);
-    if (!TERMINAL_STATUSES.includes(agent.status) || this.#runs.has(id)) {
+    if (!TERMINAL_STATUSES.includes(agent.status)) {
       throw new InvalidStateError(
-        `Cannot delete agent "${id}": it is ${agent.status} (needs a terminal state)`,
+        `Cannot delete agent "${id}": it is ${agent.status} (needs completed, failed or cancelled)`,
       );
     }
+    // A completed agent's process may still be exiting (and its last lines being stored).
+    await this.#runs.get(id)?.done;
+    await this.#writer.flush();
     this.#store.deleteAgent(id);
     this.#writer.forgetAgent(id);
   }

@@ -443,9 +443,9 @@ Deno.test("follow-up is refused unless awaiting_review or failed; delete only wh
     });
     await waitForStatus(h, a.id, "running");
     await rejects(h.engine.supervisor.followUp(a.id, "more"), /needs awaiting_review or failed/);
-    throws(() => h.engine.supervisor.delete(a.id), /terminal/);
+    await rejects(h.engine.supervisor.delete(a.id), /needs completed, failed or cancelled/);
     await h.engine.supervisor.cancel(a.id);
-    h.engine.supervisor.delete(a.id);
+    await h.engine.supervisor.delete(a.id);
     assertEquals(h.engine.store.getAgent(a.id), undefined);
     throws(() => h.engine.store.countMessages(a.id), /no such agent/);
     throws(

@@ -1,5 +1,5 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
-import { type AgentStatus, TERMINAL_STATUSES } from "../../../core/models/mod.ts";
+import type { AgentStatus } from "../../../core/models/mod.ts";
 import { BUCKET_STATUSES, MAX_MESSAGES_PAGE_BYTES, RpcFault } from "../../../core/rpc/mod.ts";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
@@ -79,10 +79,9 @@ export const agentHandlers = handlers({
   },
 
   async "agent.delete"(params, deps) {
-    const agent = mustGet(deps, params.id);
-    // A just-finished agent's process may still be winding down: let it, then delete.
-    if (TERMINAL_STATUSES.includes(agent.status)) await deps.engine.supervisor.settled(params.id);
-    deps.engine.supervisor.delete(params.id);
+    mustGet(deps, params.id);
+    // The supervisor lets a just-finished agent's process wind down before deleting.
+    await deps.engine.supervisor.delete(params.id);
     return { id: params.id, deleted: true as const };
   },
 });
