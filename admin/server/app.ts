@@ -1,0 +1,230 @@
+/**
+ * `createAdminApp(deps)`: the Hono app of hero_orchestrator_admin. No I/O at import; the
+ * composition root (`admin/main.ts`) passes the upstream, the assets and, for `--listen`, the
+ * access token in.
+ *
+ * Routes (all also under any `X-Forwarded-Prefix`): `GET /` dashboard, `GET /agents/:id` agent
+ * page, `GET /assets/*`, `GET /events` (SSE relay), `POST /rpc` (pass-through), `GET /health`,
+ * `GET /.well-known/heroservice.json`, `GET /openrpc.json`.
+ * @module
+ */
+import { type Context, Hono, type Next } from "hono";
+import type { AccessToken } from "./access_token.ts";
+import { type AssetStore, serveAssets } from "./assets.ts";
+import { crossSiteReason, isLoopbackHost } from "./guard.ts";
+import type { Log } from "./log.ts";
+import { ADMIN_VERSION } from "./manifest.ts";
+import { SERVICE_NAME } from "./paths.ts";
+import { forwardedPrefix } from "./prefix.ts";
+import type { EventRelay } from "./relay.ts";
+import { rpcPassThrough } from "./rpc_proxy.ts";
+import {
+  CONTENT_SECURITY_POLICY,
+  escapeHtml,
+  type PageOptions,
+  renderPage,
+  themeFrom,
+} from "./shell.ts";
+import { errorText, type Upstream } from "./upstream.ts";
+
+/** What the app needs. */
+export interface AdminAppDeps {
+  upstream: Upstream;
+  assets: AssetStore;
+  relay: EventRelay;
+  log: Log;
+  /**
+   * `socket`: on admin.sock, where trust is the socket's file mode (hero_router in front).
+   * `listen`: on loopback TCP, with the Host check and the access token.
+   */
+  mode: "socket" | "listen";
+  /** Required in `listen` mode. */
+  access?: AccessToken;
+}
+
+type Env = { Variables: { base: string } };
+
+const AGENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The discovery manifest of the admin socket. */
+export function adminServiceManifest(): Record<string, unknown> {
+  return {
+    protocol: "ui",
+    name: SERVICE_NAME,
+    title: "Hero Orchestrator admin",
+    version: ADMIN_VERSION,
+    description: "Operator dashboard for claude CLI agents",
+    socket: "admin",
+  };
+}
+
+function wantsHtml(c: Context): boolean {
+  return (c.req.header("accept") ?? "").includes("text/html");
+}
+
+function problem(c: Context, status: 400 | 401 | 403 | 404 | 421 | 500, message: string) {
+  if (wantsHtml(c)) {
+    const body =
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status}</title>` +
+      `<meta name="viewport" content="width=device-width, initial-scale=1"></head>` +
+      `<body><h1>${status}</h1><p>${escapeHtml(message)}</p></body></html>`;
+    return c.html(body, status);
+  }
+  return c.json({ error: { status, message } }, status);
+}
+
+/** Builds the app. */
+export function createAdminApp(deps: AdminAppDeps): Hono<Env> {
+  if (deps.mode === "listen" && !deps.access) {
+    throw new TypeError("Cannot create the admin app: listen mode needs an access token");
+  }
+  const app = new Hono<Env>();
+
+  app.use("*", async function securityHeaders(c: Context<Env>, next: Next) {
+    await next();
+    c.header("content-security-policy", CONTENT_SECURITY_POLICY);
+    c.header("x-content-type-options", "nosniff");
+    c.header("referrer-policy", "no-referrer");
+    c.header("x-frame-options", "DENY");
+    c.header("cross-origin-opener-policy", "same-origin");
+    c.header("cross-origin-resource-policy", "same-origin");
+  });
+
+  if (deps.mode === "listen") {
+    const access = deps.access!;
+    app.use("*", async function loopbackOnly(c: Context<Env>, next: Next) {
+      // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+      if (!isLoopbackHost(c.req.header("host") ?? null)) {
+        return problem(c, 421, "This admin only answers to localhost, 127.0.0.1 or [::1]");
+      }
+      await next();
+    });
+    app.use("*", async function accessToken(c: Context<Env>, next: Next) {
+      if (c.req.path === "/health") return await next();
+      const url = new URL(c.req.url);
+      const token = url.searchParams.get("token");
+      if (token !== null && (c.req.method === "GET" || c.req.method === "HEAD")) {
+        if (!access.matchesToken(token)) return problem(c, 401, "The access token is not valid");
+        url.searchParams.delete("token");
+        const location = `${url.pathname}${url.search}`;
+        return new Response(null, {
+          status: 303,
+          headers: {
+            location,
+            "set-cookie": access.setCookie(),
+            "cache-control": "no-store",
+            "referrer-policy": "no-referrer",
+          },
+        });
+      }
+      if (!access.matchesCookie(c.req.header("cookie") ?? null)) {
+        return problem(c, 401, "Open the URL with the access token printed when the admin started");
+      }
+      await next();
+    });
+  }
+
+  app.use("*", async function prefix(c: Context<Env>, next: Next) {
+    const base = forwardedPrefix(c.req.header("x-forwarded-prefix"));
+    if (base === null) return problem(c, 400, "X-Forwarded-Prefix is not a valid path prefix");
+    c.set("base", base);
+    await next();
+  });
+
+  app.use("*", async function sameOrigin(c: Context<Env>, next: Next) {
+    const method = c.req.method;
+    if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
+      const reason = crossSiteReason(c.req.raw.headers, {
+        trustForwardedHost: deps.mode === "socket",
+      });
+      if (reason !== null) {
+        deps.log("warn", "cross-site request refused", { path: c.req.path, reason });
+        return problem(c, 403, `Cross-site requests are refused: ${reason}`);
+      }
+    }
+    await next();
+  });
+
+  app.get("/health", function health(c) {
+    return c.json({ status: "ok", service: SERVICE_NAME, version: ADMIN_VERSION, socket: "admin" });
+  });
+
+  app.get("/.well-known/heroservice.json", function manifest(c) {
+    return c.json(adminServiceManifest());
+  });
+
+  app.get("/openrpc.json", async function openrpc(c) {
+    try {
+      const answer = await deps.upstream.fetch("/openrpc.json");
+      return new Response(answer.body, {
+        status: answer.status,
+        headers: { "content-type": answer.headers.get("content-type") ?? "application/json" },
+      });
+    } catch (err) {
+      deps.log("warn", "cannot fetch openrpc.json", { error: errorText(err) });
+      return c.json({
+        error: { status: 502, message: "Cannot reach hero_orchestrator_server" },
+      }, 502);
+    }
+  });
+
+  app.post(
+    "/rpc",
+    rpcPassThrough({
+      upstream: deps.upstream,
+      log: deps.log,
+      forwardHeroHeaders: deps.mode === "socket",
+    }),
+  );
+
+  app.get("/events", function events(c) {
+    return deps.relay.handle(c.req.raw);
+  });
+
+  app.get("/assets/*", serveAssets(deps.assets));
+
+  function page(c: Context<Env>, options: Omit<PageOptions, "base" | "theme" | "preload">) {
+    c.header("cache-control", "no-store");
+    return c.html(renderPage({
+      ...options,
+      base: c.get("base"),
+      theme: themeFrom(c.req.header("cookie") ?? null),
+      preload: deps.assets.preloadFor(["topbar", ...options.islands.map((i) => i.name)]),
+    }));
+  }
+
+  app.get("/", function dashboard(c) {
+    const cwd = c.req.query("cwd") ?? null;
+    return page(c, {
+      title: "Agents",
+      current: "dashboard",
+      mainClass: "page-dashboard",
+      islands: [
+        { name: "new_agent", props: { cwd }, className: "panel new-agent-panel" },
+        { name: "dashboard", props: { cwd }, placeholder: "Loading agents…" },
+      ],
+    });
+  });
+
+  app.get("/agents/:id", function agentPage(c) {
+    const id = c.req.param("id");
+    if (!AGENT_ID.test(id)) return problem(c, 404, "No such agent");
+    return page(c, {
+      title: "Agent",
+      current: "agent",
+      mainClass: "page-agent",
+      islands: [{ name: "agent", props: { id }, placeholder: "Loading agent…" }],
+    });
+  });
+
+  app.notFound(function notFound(c) {
+    return problem(c, 404, "Not found");
+  });
+
+  app.onError(function onError(err, c) {
+    deps.log("error", "request failed", { path: c.req.path, error: errorText(err) });
+    return problem(c, 500, "Internal error");
+  });
+
+  return app;
+}

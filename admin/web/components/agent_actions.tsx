@@ -1,0 +1,162 @@
+/**
+ * The agent page's actions: cancel (queued/running), complete (awaiting review), delete (terminal,
+ * with a confirmation step) and the follow-up composer (awaiting review / failed).
+ * @module
+ */
+import { useState } from "preact/hooks";
+import type { Agent } from "@hero/sdk";
+import { removeAgent, upsertAgent } from "../state/agents.ts";
+import { href } from "../state/base.ts";
+import { call, messageOf } from "../state/rpc.ts";
+
+/** Buttons for what the agent's status allows. */
+export function AgentActions({ agent }: { agent: Agent }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const live = agent.status === "queued" || agent.status === "running";
+  const terminal = agent.status === "completed" || agent.status === "failed" ||
+    agent.status === "cancelled";
+
+  async function act(what: string, run: () => Promise<void>) {
+    setBusy(what);
+    setError(null);
+    try {
+      await run();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <div class="actions">
+      {live
+        ? (
+          <button
+            type="button"
+            class="button button-danger"
+            disabled={busy !== null}
+            onClick={() =>
+              act("cancel", async () => upsertAgent(await call("agent.cancel", { id: agent.id })))}
+          >
+            {busy === "cancel" ? "Cancelling…" : "Cancel"}
+          </button>
+        )
+        : null}
+      {agent.status === "awaiting_review"
+        ? (
+          <button
+            type="button"
+            class="button button-primary"
+            disabled={busy !== null}
+            onClick={() =>
+              act("complete", async () =>
+                upsertAgent(await call("agent.complete", { id: agent.id })))}
+          >
+            {busy === "complete" ? "Completing…" : "Mark complete"}
+          </button>
+        )
+        : null}
+      {terminal && !confirmDelete
+        ? (
+          <button
+            type="button"
+            class="button button-quiet"
+            disabled={busy !== null}
+            onClick={() => setConfirmDelete(true)}
+          >
+            Delete…
+          </button>
+        )
+        : null}
+      {terminal && confirmDelete
+        ? (
+          <span class="confirm" role="group" aria-label="Confirm delete">
+            <span>Delete this agent and its transcript?</span>
+            <button
+              type="button"
+              class="button button-danger"
+              disabled={busy !== null}
+              autoFocus
+              onClick={() =>
+                act("delete", async () => {
+                  await call("agent.delete", { id: agent.id });
+                  removeAgent(agent.id);
+                  location.assign(href("/"));
+                })}
+            >
+              {busy === "delete" ? "Deleting…" : "Delete"}
+            </button>
+            <button
+              type="button"
+              class="button button-quiet"
+              onClick={() => setConfirmDelete(false)}
+            >
+              Keep
+            </button>
+          </span>
+        )
+        : null}
+      {error ? <p class="form-error" role="alert">{error}</p> : null}
+    </div>
+  );
+}
+
+/** The follow-up composer. */
+export function FollowUp({ agent }: { agent: Agent }) {
+  const [prompt, setPrompt] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [sent, setSent] = useState(false);
+
+  async function send(e?: Event) {
+    e?.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      upsertAgent(await call("agent.follow_up", { id: agent.id, prompt }));
+      setPrompt("");
+      setSent(true);
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form class="follow-up" onSubmit={send} noValidate>
+      <label for="fu-prompt">Follow-up</label>
+      <textarea
+        id="fu-prompt"
+        rows={2}
+        value={prompt}
+        placeholder={agent.status === "failed"
+          ? "Try again, or tell it what to change…"
+          : "Ask for changes or the next step…"}
+        onInput={(e) => {
+          setPrompt(e.currentTarget.value);
+          setSent(false);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void send();
+        }}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? "fu-error" : "fu-hint"}
+      />
+      <div class="form-actions">
+        <button type="submit" class="button button-primary" disabled={busy}>
+          {busy ? "Sending…" : "Send follow-up"}
+        </button>
+        <span class="hint" id="fu-hint">
+          <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
+        </span>
+        {error ? <p class="form-error" id="fu-error" role="alert">{error}</p> : null}
+        {sent && !error ? <p class="form-ok" role="status">Sent.</p> : null}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,187 @@
+/**
+ * Island: one agent. Header (status, session, tokens, cost, duration), actions, follow-up
+ * composer and the live transcript. Loads only the newest page of lines first, then follows the
+ * agent's events from the page's one stream.
+ * @module
+ */
+import { render } from "preact";
+import { signal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import type { Agent, SystemHealth } from "@hero/sdk";
+import { AgentActions, FollowUp } from "../components/agent_actions.tsx";
+import { displayName } from "../components/agent_card.tsx";
+import { LongText } from "../components/long_text.tsx";
+import { StatusBadge } from "../components/status_badge.tsx";
+import { Transcript } from "../components/transcript.tsx";
+import {
+  elapsedMs,
+  formatCost,
+  formatDateTime,
+  formatDuration,
+  formatTokens,
+} from "../lib/format.ts";
+import { oneLine } from "../lib/sanitize.ts";
+import { agentSignal, upsertAgent } from "../state/agents.ts";
+import { href } from "../state/base.ts";
+import { now, startClock } from "../state/clock.ts";
+import { openEventStream } from "../state/events.ts";
+import { batch, call, CallError, messageOf } from "../state/rpc.ts";
+import { applyLive, lines, loadLatest } from "../state/transcript.ts";
+
+const pageState = signal<"loading" | "ready" | "gone" | "error">("loading");
+const pageError = signal<string | null>(null);
+
+async function start(id: string): Promise<void> {
+  startClock();
+  try {
+    // One round trip: the resume point of the stream and the agent. Every event after the resume
+    // point is replayed, so nothing between these reads and the stream is lost; lines seen twice
+    // are dropped by seq, older agent rows by updated_at.
+    const [health, got] = await batch([
+      { method: "system.health", params: {} },
+      { method: "agent.get", params: { id } },
+    ]);
+    if (health instanceof CallError) throw health;
+    if (got instanceof CallError) throw got;
+    const after = (health as SystemHealth).checks.events.last_event_id;
+    const agent = got as Agent;
+    upsertAgent(agent);
+    document.title = `${displayName(agent)} · Hero Orchestrator`;
+    await loadLatest(id, agent.last_seq);
+    pageState.value = "ready";
+    requestAnimationFrame(() => {
+      performance.mark("hero:first-screen");
+      document.documentElement.dataset.ready = "agent";
+    });
+    openEventStream({
+      agent: id,
+      after,
+      onEvents(events) {
+        const messages = [];
+        for (const e of events) {
+          if (e.event === "agent") upsertAgent(e.data);
+          else messages.push(e.data);
+        }
+        if (messages.length > 0) applyLive(messages);
+      },
+      onFatal(status) {
+        if (status === "404") pageState.value = "gone";
+      },
+    });
+    // Whatever the server did before the resume point is in this newer read.
+    upsertAgent(await call("agent.get", { id }));
+  } catch (err) {
+    if (err instanceof CallError && err.reason === "not_found") {
+      pageState.value = "gone";
+    } else {
+      pageError.value = messageOf(err);
+      pageState.value = "error";
+    }
+  }
+}
+
+function Stat({ label, value, title }: { label: string; value: string; title?: string }) {
+  return (
+    <div class="stat">
+      <dt>{label}</dt>
+      <dd class="tabular" title={title}>{value}</dd>
+    </div>
+  );
+}
+
+function Header({ agent }: { agent: Agent }) {
+  const live = agent.status === "running" || agent.status === "queued";
+  const duration = elapsedMs(agent, live ? now.value : agent.updated_at);
+  const tokens = agent.input_tokens + agent.output_tokens + agent.cache_read_tokens +
+    agent.cache_creation_tokens;
+  return (
+    <header class="agent-head">
+      <div class="agent-title">
+        <a class="back" href={href("/")}>← Agents</a>
+        <h1>{displayName(agent)}</h1>
+        <StatusBadge agent={agent} />
+        <AgentActions agent={agent} />
+      </div>
+      <dl class="stats">
+        <Stat label="Duration" value={formatDuration(duration)} />
+        <Stat
+          label="Tokens"
+          value={formatTokens(tokens)}
+          title={`in ${agent.input_tokens} · out ${agent.output_tokens} · cache read ${agent.cache_read_tokens} · cache write ${agent.cache_creation_tokens}`}
+        />
+        <Stat label="Cost" value={formatCost(agent.total_cost_usd)} />
+        <Stat label="Turns" value={String(agent.turn_count)} />
+        <Stat label="Model" value={`${agent.model} · ${agent.effort}`} />
+        <Stat label="Created" value={formatDateTime(agent.created_at)} />
+      </dl>
+      <dl class="agent-ids">
+        <div>
+          <dt>Working directory</dt>
+          <dd class="mono">{oneLine(agent.cwd, 600)}</dd>
+        </div>
+        <div>
+          <dt>Session</dt>
+          <dd class="mono" data-testid="session-id">
+            {agent.session_id ? oneLine(agent.session_id, 100) : "—"}
+          </dd>
+        </div>
+        <div>
+          <dt>Agent</dt>
+          <dd class="mono">{agent.id}</dd>
+        </div>
+      </dl>
+      {agent.error_message
+        ? (
+          <div class="alert alert-error" role="status">
+            <strong>{agent.error_code ?? "error"}</strong>:{" "}
+            <LongText text={agent.error_message} limit={2000} />
+          </div>
+        )
+        : null}
+      <details class="agent-prompt">
+        <summary>Prompt</summary>
+        <LongText text={agent.prompt} limit={8000} />
+      </details>
+      {agent.status === "awaiting_review" || agent.status === "failed"
+        ? <FollowUp agent={agent} />
+        : null}
+    </header>
+  );
+}
+
+function AgentPage({ id }: { id: string }) {
+  useEffect(() => {
+    void start(id);
+  }, [id]);
+  const state = pageState.value;
+  if (state === "gone") {
+    return (
+      <div class="notice">
+        <h1>Agent not found</h1>
+        <p>
+          It may have been deleted. <a href={href("/")}>Back to the agents</a>
+        </p>
+      </div>
+    );
+  }
+  if (state === "error") {
+    return <p class="alert alert-error" role="alert">Cannot load this agent: {pageError.value}</p>;
+  }
+  const agent = agentSignal(id)?.value;
+  if (!agent) return <p class="placeholder">Loading agent…</p>;
+  void lines.value;
+  const live = agent.status === "running" || agent.status === "queued";
+  return (
+    <div class="agent-page" data-state={state}>
+      <Header agent={agent} />
+      {state === "loading"
+        ? <p class="placeholder">Loading transcript…</p>
+        : <Transcript live={live} />}
+    </div>
+  );
+}
+
+/** Mounts the island. */
+export function mount(el: HTMLElement, props: { id: string }): void {
+  render(<AgentPage id={props.id} />, el);
+}

@@ -1,0 +1,199 @@
+/**
+ * Island: the new-agent form (prompt, working directory with suggestions, model, effort, name).
+ * Validation is the server's: its errors are shown next to the field they name.
+ * @module
+ */
+import { render } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Agent, Effort } from "@hero/sdk";
+import { displayName } from "../components/agent_card.tsx";
+import { fieldOf } from "../components/errors.ts";
+import { describedBy, Field } from "../components/field.tsx";
+import { cwdFilter, knownCwds, upsertAgent } from "../state/agents.ts";
+import { agentHref } from "../state/base.ts";
+import { call, messageOf } from "../state/rpc.ts";
+import { loadSystemInfo, systemInfo } from "../state/system.ts";
+
+const EFFORTS: Effort[] = ["none", "low", "medium", "high", "xhigh", "max"];
+
+type Errors = Partial<Record<"prompt" | "cwd" | "model" | "effort" | "name" | "form", string>>;
+
+function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
+  const info = systemInfo.value;
+  const [prompt, setPrompt] = useState("");
+  const [cwd, setCwd] = useState(initialCwd ?? "");
+  const [model, setModel] = useState("");
+  const [effort, setEffort] = useState("");
+  const [name, setName] = useState("");
+  const [errors, setErrors] = useState<Errors>({});
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<Agent | null>(null);
+  const promptRef = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    void loadSystemInfo();
+  }, []);
+
+  // Follow the dashboard's cwd filter while the field is untouched.
+  const filter = cwdFilter.value;
+  const lastFilter = useRef(filter);
+  useEffect(() => {
+    if (filter !== lastFilter.current && (cwd === "" || cwd === lastFilter.current)) {
+      setCwd(filter ?? "");
+    }
+    lastFilter.current = filter;
+  }, [filter]);
+
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      const target = e.target as HTMLElement | null;
+      const typing = target && (target.closest("input, textarea, select, [contenteditable]"));
+      if (e.key === "n" && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        e.preventDefault();
+        promptRef.current?.focus();
+      }
+    }
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
+  async function submit(e?: Event) {
+    e?.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setErrors({});
+    try {
+      const agent = await call("agent.create", {
+        prompt,
+        cwd: cwd.trim(),
+        ...(model ? { model } : {}),
+        ...(effort ? { effort: effort as Effort } : {}),
+        ...(name.trim() ? { name: name.trim() } : {}),
+      });
+      upsertAgent(agent);
+      setCreated(agent);
+      setPrompt("");
+      setName("");
+    } catch (err) {
+      const field = fieldOf(err);
+      const key = field && ["prompt", "cwd", "model", "effort", "name"].includes(field)
+        ? field as keyof Errors
+        : "form";
+      setErrors({ [key]: messageOf(err) });
+      const el = document.getElementById(key === "form" ? "na-prompt" : `na-${key}`);
+      el?.focus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const models = info?.claude.models ?? [];
+  return (
+    <form class="new-agent" onSubmit={submit} noValidate aria-labelledby="na-title">
+      <div class="panel-head">
+        <h2 id="na-title">New agent</h2>
+        <span class="hint">
+          <kbd>n</kbd> to focus · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> to start
+        </span>
+      </div>
+      <Field id="na-prompt" label="Prompt" error={errors.prompt} class="field-prompt">
+        <textarea
+          id="na-prompt"
+          ref={promptRef}
+          name="prompt"
+          rows={3}
+          value={prompt}
+          placeholder="What should the agent do?"
+          onInput={(e) => setPrompt(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void submit();
+          }}
+          {...describedBy("na-prompt", errors.prompt)}
+        />
+      </Field>
+      <div class="field-row">
+        <Field
+          id="na-cwd"
+          label="Working directory"
+          error={errors.cwd}
+          hint="Absolute path"
+          class="field-cwd"
+        >
+          <input
+            id="na-cwd"
+            name="cwd"
+            type="text"
+            list="na-cwd-list"
+            autocomplete="off"
+            spellcheck={false}
+            value={cwd}
+            placeholder="/home/me/project"
+            onInput={(e) => setCwd(e.currentTarget.value)}
+            {...describedBy("na-cwd", errors.cwd, true)}
+          />
+          <datalist id="na-cwd-list">
+            {knownCwds.value.map((c) => <option key={c} value={c} />)}
+          </datalist>
+        </Field>
+        <Field id="na-model" label="Model" error={errors.model} class="field-model">
+          <select
+            id="na-model"
+            name="model"
+            value={model}
+            onChange={(e) => setModel(e.currentTarget.value)}
+            {...describedBy("na-model", errors.model)}
+          >
+            <option value="">
+              Default{info ? ` (${info.claude.default_model})` : ""}
+            </option>
+            {models.map((m) => <option key={m} value={m}>{m}</option>)}
+          </select>
+        </Field>
+        <Field id="na-effort" label="Effort" error={errors.effort}>
+          <select
+            id="na-effort"
+            name="effort"
+            value={effort}
+            onChange={(e) => setEffort(e.currentTarget.value)}
+            {...describedBy("na-effort", errors.effort)}
+          >
+            <option value="">
+              Default{info ? ` (${info.claude.default_effort})` : ""}
+            </option>
+            {EFFORTS.map((x) => <option key={x} value={x}>{x}</option>)}
+          </select>
+        </Field>
+        <Field id="na-name" label="Name (optional)" error={errors.name}>
+          <input
+            id="na-name"
+            name="name"
+            type="text"
+            autocomplete="off"
+            value={name}
+            maxLength={200}
+            onInput={(e) => setName(e.currentTarget.value)}
+            {...describedBy("na-name", errors.name)}
+          />
+        </Field>
+      </div>
+      <div class="form-actions">
+        <button type="submit" class="button button-primary" disabled={busy}>
+          {busy ? "Starting…" : "Start agent"}
+        </button>
+        {errors.form ? <p class="form-error" role="alert">{errors.form}</p> : null}
+        {created && !errors.form
+          ? (
+            <p class="form-ok" role="status">
+              Started <a href={agentHref(created.id)}>{displayName(created)}</a>
+            </p>
+          )
+          : null}
+      </div>
+    </form>
+  );
+}
+
+/** Mounts the island. */
+export function mount(el: HTMLElement, props: { cwd?: string | null }): void {
+  render(<NewAgentForm initialCwd={props.cwd ?? null} />, el);
+}

@@ -1,0 +1,80 @@
+/** Number, time and status formatting for the dashboard. Pure; no DOM. */
+import type { AgentStatus } from "@hero/sdk";
+
+/** `512`, `12.3k`, `4.56M`. */
+export function formatTokens(n: number): string {
+  if (!Number.isFinite(n)) return "0";
+  if (n < 1000) return String(Math.round(n));
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 2 : 1).replace(/\.?0+$/, "")}k`;
+  return `${(n / 1_000_000).toFixed(2).replace(/\.?0+$/, "")}M`;
+}
+
+/** `$0`, `$0.0042`, `$1.25`. */
+export function formatCost(usd: number): string {
+  if (!Number.isFinite(usd) || usd <= 0) return "$0";
+  if (usd < 0.0001) return "<$0.0001";
+  if (usd < 0.01) return `$${usd.toFixed(4)}`;
+  if (usd < 100) return `$${usd.toFixed(2)}`;
+  return `$${Math.round(usd)}`;
+}
+
+/** `42s`, `3m 05s`, `2h 04m`, `3d 2h`. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** Local `HH:MM:SS`. */
+export function formatClock(ts: number): string {
+  const d = new Date(ts);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0"))
+    .join(":");
+}
+
+/** Local date and time, e.g. `2026-05-01 14:03`. */
+export function formatDateTime(ts: number): string {
+  const d = new Date(ts);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${
+    pad(d.getMinutes())
+  }`;
+}
+
+/** Human label of a status. */
+export const STATUS_LABEL: Readonly<Record<AgentStatus, string>> = {
+  queued: "Queued",
+  running: "Running",
+  awaiting_review: "Awaiting review",
+  completed: "Completed",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+/** Dashboard bucket of a status. */
+export function bucketOf(status: AgentStatus): "running" | "awaiting_review" | "completed" {
+  if (status === "queued" || status === "running") return "running";
+  if (status === "awaiting_review") return "awaiting_review";
+  return "completed";
+}
+
+/** Time an agent has been (or was) going: from start (or creation) until it stopped. */
+export function elapsedMs(
+  agent: {
+    status: AgentStatus;
+    created_at: number;
+    updated_at: number;
+    started_at: number | null;
+    finished_at: number | null;
+  },
+  now: number,
+): number {
+  const from = agent.started_at ?? agent.created_at;
+  const live = agent.status === "running" || agent.status === "queued";
+  const to = agent.finished_at ?? (live ? now : agent.updated_at);
+  return Math.max(0, to - from);
+}

@@ -1,0 +1,94 @@
+/**
+ * Agents known to the page, as module-level signals shared by the islands: one signal per agent
+ * (a card re-renders only when its agent changes) plus a `membership` version that changes when
+ * agents appear, disappear or change status, which is all the buckets depend on.
+ * @module
+ */
+import { computed, type ReadonlySignal, type Signal, signal } from "@preact/signals";
+import type { Agent } from "@hero/sdk";
+import { bucketOf } from "../lib/format.ts";
+import { previewLine } from "../lib/sanitize.ts";
+
+const agentSignals = new Map<string, Signal<Agent>>();
+const lastLines = new Map<string, Signal<string>>();
+
+/** Bumped when the set of agents or any agent's status changes. */
+export const membership = signal(0);
+
+/** Adds or updates an agent; an update older than what is known is ignored. */
+export function upsertAgent(agent: Agent): void {
+  const known = agentSignals.get(agent.id);
+  if (!known) {
+    agentSignals.set(agent.id, signal(agent));
+    membership.value++;
+    return;
+  }
+  const current = known.peek();
+  if (agent.updated_at < current.updated_at) return;
+  known.value = agent;
+  if (current.status !== agent.status) membership.value++;
+}
+
+/** Forgets an agent (deleted). */
+export function removeAgent(id: string): void {
+  if (agentSignals.delete(id)) membership.value++;
+  lastLines.delete(id);
+}
+
+/** The signal of one agent. */
+export function agentSignal(id: string): Signal<Agent> | undefined {
+  return agentSignals.get(id);
+}
+
+/** The last assistant line of an agent (cleaned, one line). */
+export function lastLineSignal(id: string): Signal<string> {
+  let s = lastLines.get(id);
+  if (!s) {
+    s = signal("");
+    lastLines.set(id, s);
+  }
+  return s;
+}
+
+/** Records the newest assistant text of an agent. */
+export function setLastText(id: string, text: string): void {
+  const line = previewLine(text, 240);
+  if (line) lastLineSignal(id).value = line;
+}
+
+/** Every agent, newest first (ids are time-ordered UUIDv7). */
+export const allAgents: ReadonlySignal<Agent[]> = computed(() => {
+  void membership.value;
+  return [...agentSignals.values()].map((s) => s.peek()).sort((a, b) =>
+    a.id < b.id ? 1 : a.id > b.id ? -1 : 0
+  );
+});
+
+/** The working-directory filter of the dashboard (`?cwd=`), or null for all. */
+export const cwdFilter = signal<string | null>(null);
+
+/** Working directories seen, most used first. */
+export const knownCwds: ReadonlySignal<string[]> = computed(() => {
+  const counts = new Map<string, number>();
+  for (const a of allAgents.value) counts.set(a.cwd, (counts.get(a.cwd) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([cwd]) =>
+    cwd
+  );
+});
+
+/** Agent ids per bucket, after the cwd filter. */
+export const buckets: ReadonlySignal<
+  Record<"running" | "awaiting_review" | "completed", string[]>
+> = computed(() => {
+  const cwd = cwdFilter.value;
+  const out = {
+    running: [] as string[],
+    awaiting_review: [] as string[],
+    completed: [] as string[],
+  };
+  for (const a of allAgents.value) {
+    if (cwd !== null && a.cwd !== cwd) continue;
+    out[bucketOf(a.status)].push(a.id);
+  }
+  return out;
+});

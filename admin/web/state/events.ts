@@ -1,0 +1,111 @@
+/**
+ * THE event stream of a page: one `EventSource` on `{base}/events`, resumed from a known event id
+ * (taken before the page's snapshot, so nothing between snapshot and stream is lost; duplicates
+ * are dropped by the stores). Events are handed over in batches at most every 50 ms, inside one
+ * signals `batch()`, so a busy agent re-renders a few times a second, not per line.
+ * @module
+ */
+import { batch, signal } from "@preact/signals";
+import type { Agent, MessageEventData } from "@hero/sdk";
+import { base } from "./base.ts";
+
+/** A typed event of the stream. */
+export type StreamEvent =
+  | { id: number; event: "agent"; data: Agent }
+  | { id: number; event: "message"; data: MessageEventData };
+
+/** Connection state, for the header indicator. */
+export const connection = signal<"idle" | "connecting" | "open" | "reconnecting">("idle");
+
+/** Options of {@linkcode openEventStream}. */
+export interface StreamOptions {
+  /** Only this agent's events (the agent page); otherwise the dashboard view. */
+  agent?: string;
+  /** Resume after this event id. */
+  after: number;
+  onEvents(events: StreamEvent[]): void;
+  /** The stream answered with an HTTP error that retrying will not fix (e.g. 404). */
+  onFatal?(status: string): void;
+}
+
+let opened = false;
+
+/** Opens the page's one stream. A second call is a programming error. */
+export function openEventStream(options: StreamOptions): () => void {
+  if (opened) throw new Error("Cannot open a second event stream on this page");
+  opened = true;
+  let source: EventSource | null = null;
+  let lastId = options.after;
+  let queue: StreamEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let retry: ReturnType<typeof setTimeout> | null = null;
+  let stopped = false;
+
+  function flush(): void {
+    timer = null;
+    const events = queue;
+    queue = [];
+    if (events.length > 0) batch(() => options.onEvents(events));
+  }
+
+  function push(kind: "agent" | "message", e: MessageEvent<string>): void {
+    const id = Number(e.lastEventId);
+    if (!Number.isSafeInteger(id) || id <= lastId) return;
+    let data: unknown;
+    try {
+      data = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    lastId = id;
+    queue.push({ id, event: kind, data } as StreamEvent);
+    timer ??= setTimeout(flush, 50);
+  }
+
+  function connect(): void {
+    if (stopped) return;
+    const query = new URLSearchParams({ last_event_id: String(lastId) });
+    if (options.agent) query.set("agent", options.agent);
+    connection.value = connection.peek() === "idle" ? "connecting" : "reconnecting";
+    const es = new EventSource(`${base()}/events?${query}`);
+    source = es;
+    es.addEventListener("open", () => (connection.value = "open"));
+    es.addEventListener("agent", (e) => push("agent", e as MessageEvent<string>));
+    es.addEventListener("message", (e) => push("message", e as MessageEvent<string>));
+    es.addEventListener("error", () => {
+      if (es.readyState === EventSource.CLOSED) {
+        // An HTTP error: EventSource gives up; check why and try again later from lastId.
+        connection.value = "reconnecting";
+        source = null;
+        void probe();
+      } else {
+        connection.value = "reconnecting";
+      }
+    });
+  }
+
+  async function probe(): Promise<void> {
+    const query = new URLSearchParams({ last_event_id: String(lastId) });
+    if (options.agent) query.set("agent", options.agent);
+    try {
+      const r = await fetch(`${base()}/events?${query}`, { credentials: "same-origin" });
+      await r.body?.cancel();
+      if (r.status === 404 || r.status === 401 || r.status === 400) {
+        stopped = true;
+        options.onFatal?.(String(r.status));
+        return;
+      }
+    } catch {
+      // unreachable: retry below
+    }
+    retry = setTimeout(connect, 3000);
+  }
+
+  connect();
+  return function close() {
+    stopped = true;
+    source?.close();
+    if (timer) clearTimeout(timer);
+    if (retry) clearTimeout(retry);
+  };
+}

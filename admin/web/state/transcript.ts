@@ -1,0 +1,176 @@
+/**
+ * The transcript of the agent page: a contiguous, seq-ordered window of the agent's stored lines.
+ * It starts with the newest page only (never the whole history), grows downwards from the live
+ * stream and upwards page by page when the operator scrolls up. Every line is keyed by its seq,
+ * so a line seen twice (snapshot + stream replay, reconnects) is kept once, and a gap in the
+ * stream is filled from `agent.messages` before later lines are shown.
+ * @module
+ */
+import { signal } from "@preact/signals";
+import type { Message, MessageEventData } from "@hero/sdk";
+import { call, messageOf } from "./rpc.ts";
+
+/** One stored line. `raw === null`: left out of the event for size; load it on demand. */
+export interface Line {
+  seq: number;
+  ts: number;
+  raw: string | null;
+  bytes: number;
+  type: string | null;
+  parseError: boolean;
+}
+
+/** Lines per page. */
+export const PAGE = 200;
+
+/** The loaded lines, contiguous by seq. */
+export const lines = signal<readonly Line[]>([]);
+/** Loading older lines. */
+export const olderState = signal<"idle" | "loading" | "error">("idle");
+/** A load error to show. */
+export const transcriptError = signal<string | null>(null);
+
+let agentId = "";
+const pending = new Map<number, Line>();
+let filling: Promise<void> | null = null;
+
+function fromMessage(m: Message): Line {
+  return {
+    seq: m.seq,
+    ts: m.ts,
+    raw: m.raw,
+    bytes: m.byte_length,
+    type: m.type,
+    parseError: m.parse_error,
+  };
+}
+
+function fromEvent(m: MessageEventData): Line {
+  return {
+    seq: m.seq,
+    ts: m.ts,
+    raw: m.raw,
+    bytes: m.byte_length,
+    type: m.type,
+    parseError: m.parse_error,
+  };
+}
+
+function maxSeq(): number {
+  const all = lines.peek();
+  return all.length > 0 ? all[all.length - 1]!.seq : firstSeq - 1;
+}
+
+/** Seq the window starts at when it is empty (the first line to expect). */
+let firstSeq = 1;
+
+/** True when older lines exist before the window. */
+export function hasOlder(): boolean {
+  const all = lines.peek();
+  return all.length > 0 ? all[0]!.seq > 1 : firstSeq > 1;
+}
+
+function appendContiguous(incoming: Line[]): void {
+  for (const line of incoming) if (line.seq > maxSeq()) pending.set(line.seq, line);
+  const add: Line[] = [];
+  let next = maxSeq() + 1;
+  while (pending.has(next)) {
+    add.push(pending.get(next)!);
+    pending.delete(next);
+    next++;
+  }
+  if (add.length > 0) lines.value = [...lines.peek(), ...add];
+  if (pending.size > 0) void fillGap();
+}
+
+async function fillGap(): Promise<void> {
+  if (filling) return;
+  filling = (async () => {
+    try {
+      while (pending.size > 0) {
+        const after = maxSeq();
+        const want = Math.min(...pending.keys()) - after - 1;
+        if (want <= 0) {
+          appendContiguous([]);
+          continue;
+        }
+        const page = await call("agent.messages", {
+          id: agentId,
+          after_seq: after,
+          limit: Math.min(1000, want),
+        });
+        if (page.messages.length === 0) break;
+        appendContiguous(page.messages.map(fromMessage));
+      }
+    } catch (err) {
+      transcriptError.value = `Cannot load missing lines: ${messageOf(err)}`;
+    } finally {
+      filling = null;
+    }
+  })();
+  await filling;
+}
+
+/** Loads the newest page of `id` (whose newest line is `lastSeq`). */
+export async function loadLatest(id: string, lastSeq: number): Promise<void> {
+  agentId = id;
+  pending.clear();
+  const after = Math.max(0, lastSeq - PAGE);
+  firstSeq = after + 1;
+  lines.value = [];
+  const page = await call("agent.messages", { id, after_seq: after, limit: PAGE });
+  appendContiguous(page.messages.map(fromMessage));
+  // A page is also cut at ~4 MiB: read on until the snapshot's newest line.
+  while (maxSeq() < lastSeq) {
+    const more = await call("agent.messages", { id, after_seq: maxSeq(), limit: PAGE });
+    if (more.messages.length === 0) break;
+    appendContiguous(more.messages.map(fromMessage));
+  }
+}
+
+/** Adds lines from the stream (any order, duplicates ignored). */
+export function applyLive(events: MessageEventData[]): void {
+  appendContiguous(events.map(fromEvent));
+}
+
+/** Loads the page before the window. */
+export async function loadOlder(): Promise<void> {
+  if (olderState.peek() === "loading" || !hasOlder()) return;
+  olderState.value = "loading";
+  try {
+    const all = lines.peek();
+    const first = all.length > 0 ? all[0]!.seq : firstSeq;
+    const after = Math.max(0, first - 1 - PAGE);
+    const got: Line[] = [];
+    let cursor = after;
+    while (cursor < first - 1) {
+      const page = await call("agent.messages", {
+        id: agentId,
+        after_seq: cursor,
+        limit: Math.min(PAGE, first - 1 - cursor),
+      });
+      if (page.messages.length === 0) break;
+      for (const m of page.messages) if (m.seq < first) got.push(fromMessage(m));
+      cursor = page.messages[page.messages.length - 1]!.seq;
+    }
+    const current = lines.peek();
+    const head = current.length > 0 ? current[0]!.seq : firstSeq;
+    const older = got.filter((l) => l.seq < head);
+    if (older.length > 0 && older[older.length - 1]!.seq === head - 1) {
+      lines.value = [...older, ...current];
+    }
+    if (current.length === 0) firstSeq = after + 1;
+    olderState.value = "idle";
+  } catch (err) {
+    transcriptError.value = `Cannot load older lines: ${messageOf(err)}`;
+    olderState.value = "error";
+  }
+}
+
+/** Loads the full text of a line that was left out of the stream for size. */
+export async function loadFull(seq: number): Promise<void> {
+  const page = await call("agent.messages", { id: agentId, after_seq: seq - 1, limit: 1 });
+  const m = page.messages[0];
+  if (!m || m.seq !== seq) return;
+  lines.value = lines.peek().map((l) => (l.seq === seq ? fromMessage(m) : l));
+}
