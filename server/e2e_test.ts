@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { fakePrompt } from "../core/testing/mod.ts";
 import { RpcError, type ServiceEvent } from "../sdk/mod.ts";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
+import { METHOD_NAMES } from "../core/rpc/mod.ts";
 
 async function collectUntil(
   events: AsyncIterable<ServiceEvent>,
@@ -199,7 +200,7 @@ Deno.test("e2e: GET /health, /.well-known/heroservice.json and /openrpc.json", a
   const manifest = await (await d.fetch("http://localhost/.well-known/heroservice.json")).json();
   assert.equal(manifest.protocol, "openrpc");
   assert.equal(manifest.socket, "rpc");
-  assert.equal(manifest.methods_count, 11);
+  assert.equal(manifest.methods_count, METHOD_NAMES.length);
   const doc = await (await d.fetch("http://localhost/openrpc.json")).json();
   assert.deepEqual(await d.client.rpc.discover(), doc);
   assert.equal(doc.openrpc, "1.3.2");

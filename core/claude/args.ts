@@ -1,6 +1,6 @@
 import type { Effort } from "../models/mod.ts";
 
-export type PermissionMode = "bypassPermissions" | "plan";
+export type PermissionMode = "bypassPermissions" | "plan" | "default";
 
 export interface ClaudeArgsOptions {
   model: string;
@@ -10,6 +10,14 @@ export interface ClaudeArgsOptions {
   resume?: string | null;
   /** Path of an MCP config file (`--mcp-config`). */
   mcpConfigPath?: string | null;
+  /** Supervisor-chosen text appended to the system prompt (`--append-system-prompt`). */
+  appendSystemPrompt?: string | null;
+  /**
+   * A tool-less, settings-less run (shadows): `--tools ""` (no built-in tools at all),
+   * `--strict-mcp-config` (no MCP servers from settings) and `--setting-sources ""` (no user or
+   * project settings, so no hooks a repository could plant).
+   */
+  bare?: boolean;
 }
 
 /**
@@ -32,6 +40,8 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
   if (options.effort !== "none") args.push("--effort", options.effort);
   if (options.resume) args.push("--resume", options.resume);
   if (options.mcpConfigPath) args.push("--mcp-config", options.mcpConfigPath);
+  if (options.appendSystemPrompt) args.push("--append-system-prompt", options.appendSystemPrompt);
+  if (options.bare) args.push("--tools", "", "--strict-mcp-config", "--setting-sources", "");
   return args;
 }
 

@@ -74,3 +74,53 @@ Deno.test("buildChildEnv() passes the allow-list only", () => {
   const none = buildChildEnv({ daemonEnv: {}, settings, effort: "none", marker: "a.b" });
   assertEquals(none.CLAUDE_CODE_EFFORT_LEVEL, "unset");
 });
+
+Deno.test("buildChildEnv() with a proxy: the proxy token is the only credential", () => {
+  const env = buildChildEnv({
+    daemonEnv: {
+      PATH: "/bin",
+      HOME: "/h",
+      ANTHROPIC_API_KEY: "sk-ant-real",
+      ANTHROPIC_AUTH_TOKEN: "gateway",
+      ANTHROPIC_BASE_URL: "https://api.anthropic.com",
+      ANTHROPIC_CUSTOM_HEADERS: "X-Api-Key: sk",
+      ANTHROPIC_MODEL: "claude-haiku-4-5",
+      CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat",
+      CLAUDE_CODE_USE_BEDROCK: "1",
+      CLAUDE_CODE_MAX_OUTPUT_TOKENS: "8000",
+      CLAUDE_CONFIG_DIR: "/h/.claude",
+      MY_SERVICE_TOKEN: "tok",
+    },
+    settings: { ...settings, extraEnv: ["MY_SERVICE_TOKEN"] },
+    effort: "low",
+    marker: "a.b",
+    proxy: { socketPath: "/s/proxy.sock", agentId: "a", token: "hop_t", configDir: "/state/cfg" },
+  });
+  assertEquals(env, {
+    PATH: "/bin",
+    HOME: "/h",
+    ANTHROPIC_MODEL: "claude-haiku-4-5",
+    CLAUDE_CODE_MAX_OUTPUT_TOKENS: "8000",
+    CLAUDE_CODE_MAX_RETRIES: "2",
+    API_TIMEOUT_MS: "1000",
+    CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS: "20000",
+    DISABLE_AUTOUPDATER: "1",
+    HERO_ORCHESTRATOR_AGENT: "a.b",
+    ANTHROPIC_UNIX_SOCKET: "/s/proxy.sock",
+    ANTHROPIC_BASE_URL: "http://localhost/a/a",
+    ANTHROPIC_AUTH_TOKEN: "hop_t",
+    CLAUDE_CONFIG_DIR: "/state/cfg",
+  });
+});
+
+Deno.test("buildClaudeArgs() bare: no tools, no MCP servers from settings, no settings", () => {
+  const args = buildClaudeArgs({
+    model: "claude-haiku-4-5",
+    effort: "none",
+    permissionMode: "default",
+    bare: true,
+  });
+  assertEquals(args.slice(-5), ["--tools", "", "--strict-mcp-config", "--setting-sources", ""]);
+  assert(args.includes("--tools") && args[args.indexOf("--tools") + 1] === "");
+  assertEquals(args[args.indexOf("--permission-mode") + 1], "default");
+});

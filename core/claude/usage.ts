@@ -67,6 +67,15 @@ function add(a: Tokens, b: Tokens): Tokens {
   };
 }
 
+function subtract(a: Tokens, b: Tokens): Tokens {
+  return {
+    input: a.input - b.input,
+    output: a.output - b.output,
+    cacheRead: a.cacheRead - b.cacheRead,
+    cacheCreation: a.cacheCreation - b.cacheCreation,
+  };
+}
+
 function sameTokens(a: Tokens, b: Tokens): boolean {
   return a.input === b.input && a.output === b.output && a.cacheRead === b.cacheRead &&
     a.cacheCreation === b.cacheCreation;
@@ -109,6 +118,11 @@ export class UsageTracker {
   #processCost = 0;
   /** Latest provisional usage per API message id in the running turn. */
   #provisional = new Map<string, Tokens>();
+  /**
+   * Sum of `#provisional`, kept up to date on every change so `totals()` is O(1): a long turn
+   * has thousands of message ids, and summing them on every line made ingest quadratic.
+   */
+  #provisionalSum: Tokens = ZERO_TOKENS;
   #anonymous = 0;
 
   /**
@@ -135,10 +149,8 @@ export class UsageTracker {
    * is kept: those tokens were consumed, and the live totals must not go down.
    */
   startProcess(): void {
-    for (const tokens of this.#provisional.values()) {
-      this.#committed = add(this.#committed, tokens);
-    }
-    this.#provisional.clear();
+    this.#committed = add(this.#committed, this.#provisionalSum);
+    this.#clearProvisional();
     this.#costBase += this.#processCost;
     this.#processCost = 0;
   }
@@ -158,8 +170,7 @@ export class UsageTracker {
 
   /** Current totals: committed plus the running turn's provisional usage. */
   totals(): UsageTotals {
-    let tokens = this.#committed;
-    for (const provisional of this.#provisional.values()) tokens = add(tokens, provisional);
+    const tokens = add(this.#committed, this.#provisionalSum);
     return {
       input_tokens: tokens.input,
       output_tokens: tokens.output,
@@ -185,17 +196,25 @@ export class UsageTracker {
       : `a:${this.#anonymous++}`;
     const tokens = readTokens(usage);
     const previous = this.#provisional.get(id);
-    if (previous === undefined || !sameTokens(previous, tokens)) this.#provisional.set(id, tokens);
+    if (previous !== undefined && sameTokens(previous, tokens)) return;
+    this.#provisional.set(id, tokens);
+    this.#provisionalSum = add(
+      previous === undefined ? this.#provisionalSum : subtract(this.#provisionalSum, previous),
+      tokens,
+    );
+  }
+
+  #clearProvisional(): void {
+    this.#provisional.clear();
+    this.#provisionalSum = ZERO_TOKENS;
   }
 
   #observeResult(value: Record<string, unknown>): void {
     const usage = record(value.usage);
     // A result without usage: keep what was seen rather than dropping the turn's tokens.
-    let turn: Tokens = ZERO_TOKENS;
-    if (usage !== null) turn = readTokens(usage);
-    else for (const tokens of this.#provisional.values()) turn = add(turn, tokens);
+    const turn: Tokens = usage !== null ? readTokens(usage) : this.#provisionalSum;
     this.#committed = add(this.#committed, turn);
-    this.#provisional.clear();
+    this.#clearProvisional();
     this.#numTurns += Number.isSafeInteger(value.num_turns) ? count(value.num_turns) : 0;
     this.#turnCount += 1;
     const cost = value.total_cost_usd;

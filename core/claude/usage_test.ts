@@ -272,3 +272,28 @@ Deno.test("UsageTracker reports a process's cost bit-exact, and sums processes w
   tracker.observe(result({}, 1, 0.2));
   assert.equal(tracker.totals().total_cost_usd, 0.1 + 0.2);
 });
+
+Deno.test("UsageTracker sums thousands of message ids of one turn, updates included", () => {
+  // One long turn: every line its own API message, each later raised once (a running sum, not a
+  // rescan per line, keeps this linear).
+  const tracker = new UsageTracker();
+  const n = 5_000;
+  for (let i = 0; i < n; i++) {
+    tracker.observe(assistant(`msg_${i}`, { input_tokens: 1, output_tokens: 1 }));
+  }
+  for (let i = 0; i < n; i += 2) {
+    tracker.observe(assistant(`msg_${i}`, { input_tokens: 1, output_tokens: 3 }));
+  }
+  let t = tracker.totals();
+  assert.equal(t.input_tokens, n);
+  assert.equal(t.output_tokens, n + n);
+  // A dying process banks the provisional figures; a result without usage keeps the seen ones.
+  tracker.startProcess();
+  tracker.observe(assistant("next", { input_tokens: 7, cache_read_input_tokens: 2 }));
+  tracker.observe({ type: "result", subtype: "success", is_error: false, num_turns: 1 });
+  t = tracker.totals();
+  assert.equal(t.input_tokens, n + 7);
+  assert.equal(t.output_tokens, n + n);
+  assert.equal(t.cache_read_tokens, 2);
+  assert.equal(t.turn_count, 1);
+});

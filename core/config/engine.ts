@@ -1,5 +1,6 @@
 /** Engine settings (driver, supervisor, store) read from the environment. Pure: no I/O. */
 import type { Env } from "./paths.ts";
+import { type HomeMcpSettings, resolveHomeMcpSettings } from "./home_mcp.ts";
 
 export const DEFAULT_MODELS = ["claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"] as const;
 export const EFFORTS = ["none", "low", "medium", "high", "xhigh", "max"] as const;
@@ -43,10 +44,60 @@ export interface StoreSettings {
   busyTimeoutMs: number;
 }
 
+/** Which agents talk to the upstream API through the daemon's quota proxy. */
+export const PROXY_SCOPES = ["shadows_only", "all", "off"] as const;
+export type ProxyScope = typeof PROXY_SCOPES[number];
+
+export interface ProxySettings {
+  /**
+   * `shadows_only` (default): only shadow agents use the proxy; `all`: every agent; `off`: no
+   * proxy is started and every agent talks to the upstream directly.
+   */
+  scope: ProxyScope;
+  /** Upstream base URL (`HERO_ORCHESTRATOR_UPSTREAM_URL`), without a trailing slash. */
+  upstreamUrl: string;
+  /** Log the first bytes of non-2xx upstream bodies (`HERO_ORCHESTRATOR_PROXY_LOG_ERRORS=1`). */
+  logErrors: boolean;
+  /** A proxy token expires this long after it was minted at the latest (≤ 24 h). */
+  tokenTtlMs: number;
+  /** Largest request body forwarded (the API's own limit is 32 MB). */
+  maxRequestBytes: number;
+}
+
+export const SHADOW_PURPOSES = ["naming", "commit"] as const;
+export type ShadowPurpose = typeof SHADOW_PURPOSES[number];
+
+export interface ShadowSettings {
+  /** Which shadows run (`HERO_ORCHESTRATOR_SHADOWS`, comma separated, or `none`). */
+  enabled: ShadowPurpose[];
+  /** Model of shadow runs (`HERO_ORCHESTRATOR_SHADOW_MODEL`). */
+  model: string;
+  /** Shadow runs at once, on top of (never taking) the agents' slots. */
+  maxConcurrent: number;
+  /** Retries of a shadow turn after a transient failure. */
+  retries: number;
+  /** First retry delay; doubles per retry. */
+  retryDelayMs: number;
+  /** `agent.complete {commit: true}` waits this long for a commit shadow still running. */
+  commitWaitMs: number;
+}
+
+export interface UsageSettings {
+  /** OAuth usage poll interval (`HERO_ORCHESTRATOR_USAGE_POLL_MS`); 0 turns the poll off. */
+  pollIntervalMs: number;
+  /** The usage endpoint (`HERO_ORCHESTRATOR_USAGE_URL`), default `<upstream>/api/oauth/usage`. */
+  pollUrl: string;
+}
+
 export interface EngineSettings {
   claude: ClaudeSettings;
   supervisor: SupervisorSettings;
   store: StoreSettings;
+  proxy: ProxySettings;
+  shadows: ShadowSettings;
+  usage: UsageSettings;
+  /** The home MCP of widget agents (`home_mcp`): router gateway and default cwds. */
+  homeMcp: HomeMcpSettings;
 }
 
 function int(env: Env, name: string, fallback: number, min = 0): number {
@@ -74,6 +125,57 @@ function effort(env: Env, name: string, fallback: Effort): Effort {
   return raw as Effort;
 }
 
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new RangeError(`Cannot read ${name}: "${raw}" is not a URL`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
+    throw new RangeError(
+      `Cannot read ${name}: "${raw}" must be an http(s) URL without query or fragment`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new RangeError(`Cannot read ${name}: credentials in the URL are not allowed`);
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+function proxyScope(env: Env): ProxyScope {
+  const raw = env.HERO_ORCHESTRATOR_PROXY_SCOPE;
+  if (!raw) return "shadows_only";
+  if (!(PROXY_SCOPES as readonly string[]).includes(raw)) {
+    throw new RangeError(
+      `Cannot read HERO_ORCHESTRATOR_PROXY_SCOPE: "${raw}" is not one of ${
+        PROXY_SCOPES.join(", ")
+      }`,
+    );
+  }
+  return raw as ProxyScope;
+}
+
+function shadowPurposes(env: Env): ShadowPurpose[] {
+  const raw = env.HERO_ORCHESTRATOR_SHADOWS;
+  if (raw === undefined || raw === "") return [...SHADOW_PURPOSES];
+  if (raw.trim() === "none") return [];
+  const names = list(env, "HERO_ORCHESTRATOR_SHADOWS") ?? [];
+  for (const name of names) {
+    if (!(SHADOW_PURPOSES as readonly string[]).includes(name)) {
+      throw new RangeError(
+        `Cannot read HERO_ORCHESTRATOR_SHADOWS: "${name}" is not one of ${
+          SHADOW_PURPOSES.join(", ")
+        } (or "none")`,
+      );
+    }
+  }
+  return [...new Set(names)] as ShadowPurpose[];
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
 export function resolveEngineSettings(env: Env): EngineSettings {
   const models = list(env, "HERO_ORCHESTRATOR_MODELS") ?? [...DEFAULT_MODELS];
   const defaultModel = env.HERO_ORCHESTRATOR_DEFAULT_MODEL || "claude-sonnet-4-6";
@@ -82,6 +184,8 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       `Cannot read HERO_ORCHESTRATOR_DEFAULT_MODEL: "${defaultModel}" is not in the model list`,
     );
   }
+  const upstreamUrl = httpUrl(env, "HERO_ORCHESTRATOR_UPSTREAM_URL", "https://api.anthropic.com");
+  const maxRuntimeMs = int(env, "HERO_ORCHESTRATOR_MAX_RUNTIME_MS", 4 * 60 * 60_000, 1);
   return {
     claude: {
       bin: env.HERO_ORCHESTRATOR_CLAUDE_BIN || "claude",
@@ -99,7 +203,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       maxConcurrent: int(env, "HERO_ORCHESTRATOR_MAX_CONCURRENT", 8, 1),
       cancelGraceMs: int(env, "HERO_ORCHESTRATOR_CANCEL_GRACE_MS", 5_000),
       idleTimeoutMs: int(env, "HERO_ORCHESTRATOR_IDLE_TIMEOUT_MS", 30 * 60_000, 1),
-      maxRuntimeMs: int(env, "HERO_ORCHESTRATOR_MAX_RUNTIME_MS", 4 * 60 * 60_000, 1),
+      maxRuntimeMs,
       resultExitGraceMs: int(env, "HERO_ORCHESTRATOR_RESULT_EXIT_GRACE_MS", 30_000),
     },
     store: {
@@ -107,5 +211,26 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       batchMaxRows: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
       busyTimeoutMs: int(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
     },
+    proxy: {
+      scope: proxyScope(env),
+      upstreamUrl,
+      logErrors: env.HERO_ORCHESTRATOR_PROXY_LOG_ERRORS === "1",
+      // Spawn to terminal state, but never past the longest possible run, and never over 24 h.
+      tokenTtlMs: Math.min(DAY_MS, maxRuntimeMs + 10 * 60_000),
+      maxRequestBytes: 32 * 1024 * 1024,
+    },
+    shadows: {
+      enabled: shadowPurposes(env),
+      model: env.HERO_ORCHESTRATOR_SHADOW_MODEL || "claude-haiku-4-5",
+      maxConcurrent: int(env, "HERO_ORCHESTRATOR_SHADOW_MAX_CONCURRENT", 2, 1),
+      retries: int(env, "HERO_ORCHESTRATOR_SHADOW_RETRIES", 3),
+      retryDelayMs: int(env, "HERO_ORCHESTRATOR_SHADOW_RETRY_DELAY_MS", 500),
+      commitWaitMs: 60_000,
+    },
+    usage: {
+      pollIntervalMs: int(env, "HERO_ORCHESTRATOR_USAGE_POLL_MS", 60 * 60_000),
+      pollUrl: httpUrl(env, "HERO_ORCHESTRATOR_USAGE_URL", `${upstreamUrl}/api/oauth/usage`),
+    },
+    homeMcp: resolveHomeMcpSettings(env),
   };
 }

@@ -5,3 +5,4 @@
  */
 export * from "./paths.ts";
 export * from "./engine.ts";
+export * from "./home_mcp.ts";

@@ -18,6 +18,8 @@ export interface Paths {
   socketDir: string;
   rpcSocket: string;
   adminSocket: string;
+  /** `<socketDir>/proxy.sock`: the quota proxy claude children talk to. */
+  proxySocket: string;
 }
 
 function home(env: Env): string {
@@ -48,5 +50,6 @@ export function resolvePaths(env: Env): Paths {
     socketDir,
     rpcSocket: `${socketDir}/rpc.sock`,
     adminSocket: `${socketDir}/admin.sock`,
+    proxySocket: `${socketDir}/proxy.sock`,
   };
 }

@@ -43,6 +43,16 @@ export type AgentErrorCode = z.infer<typeof AgentErrorCode>;
 
 const millis = z.number().int().describe("Unix epoch milliseconds");
 
+/** Longest `X-Hero-Context` value stored. */
+export const MAX_HERO_CONTEXT_CHARS = 4096;
+
+/** A canonical Hero service name (`hero_books`): an agent's home MCP. */
+export const HomeMcp = z.string().max(64).regex(/^hero_[a-z0-9_]+$/).meta({
+  id: "HomeMcp",
+  description: "a canonical Hero service name matching ^hero_[a-z0-9_]+$ (at most 64 characters)",
+});
+export type HomeMcp = z.infer<typeof HomeMcp>;
+
 /** An agent as the engine stores it and the API returns it. Times are epoch milliseconds. */
 export const Agent = z.object({
   id: z.string(),
@@ -78,5 +88,11 @@ export const Agent = z.object({
   rate_limit_resets_at: millis.nullable(),
   stderr_tail: z.string().nullable(),
   stderr_truncated: z.boolean(),
+  home_mcp: HomeMcp.nullable().describe(
+    "the Hero service whose hero_router MCP gateway the agent gets (widget agents); null: none",
+  ),
+  hero_context: z.string().nullable().describe(
+    "the creator's X-Hero-Context header, passed on to the home MCP server; null when absent",
+  ),
 }).meta({ id: "Agent" });
 export type Agent = z.infer<typeof Agent>;

@@ -12,7 +12,13 @@ export class EngineError extends Error {
 export class ValidationError extends EngineError {
   override name = "ValidationError";
   constructor(
-    code: "invalid_model" | "invalid_effort" | "invalid_cwd" | "invalid_prompt" | "invalid_params",
+    code:
+      | "invalid_model"
+      | "invalid_effort"
+      | "invalid_cwd"
+      | "invalid_prompt"
+      | "invalid_params"
+      | "invalid_home_mcp",
     message: string,
     readonly field?: string,
   ) {

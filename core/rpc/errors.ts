@@ -41,6 +41,18 @@ export const RPC_ERRORS = {
   invalid_effort: spec(-32004, "invalid_effort", "ValidationError", "Unknown effort"),
   invalid_prompt: spec(-32005, "invalid_prompt", "ValidationError", "Invalid prompt"),
   busy: spec(-32006, "busy", "BusyError", "The daemon cannot take this request now"),
+  invalid_home_mcp: spec(
+    -32007,
+    "invalid_home_mcp",
+    "ValidationError",
+    "home_mcp is not a canonical Hero service name",
+  ),
+  commit_refused: spec(
+    -32008,
+    "commit_refused",
+    "CommitRefusedError",
+    "The agent's changes cannot be committed as they are",
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Machine code of an error (`error.data.code`). */

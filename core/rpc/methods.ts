@@ -4,9 +4,10 @@
  * @module
  */
 import { z } from "zod";
-import { Agent, AgentKind, AgentStatus, Effort, Message } from "../models/mod.ts";
+import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../models/mod.ts";
 import type { DomainErrorReason } from "./errors.ts";
 import { MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
+import { CommitInfo, CompletedAgent, UsagePeriod, UsageReport } from "./usage.ts";
 
 /** One method of the contract. */
 export interface MethodSpec<
@@ -173,24 +174,40 @@ export const METHODS = {
     name: "agent.create",
     summary: "Create an agent: run claude on a prompt in a working directory",
     description:
-      "The agent is stored `queued` and starts when a slot is free. `cwd` must be absolute, exist, be a directory and (after resolving symlinks) lie outside the daemon's own directories and inside the allowed roots when configured. A `planner` runs in claude's plan permission mode; follow it up with `execute: true` to carry the plan out.",
+      "The agent is stored `queued` and starts when a slot is free. `cwd` must be absolute, exist, be a directory and (after resolving symlinks) lie outside the daemon's own directories and inside the allowed roots when configured. A `planner` runs in claude's plan permission mode; follow it up with `execute: true` to carry the plan out. With `home_mcp = S`, claude gets one HTTP MCP server, S, at the hero_router gateway for S, with the request's `X-Hero-Context` header (stored on the agent as `hero_context`); `cwd` may then be left out to use the server's default working directory for S.",
     params: z.strictObject({
       prompt: Prompt,
-      cwd: z.string().min(1).max(4096).describe("absolute working directory"),
+      cwd: z.string().min(1).max(4096).optional().describe(
+        "absolute working directory; required unless home_mcp has a server-side default",
+      ),
       model: z.string().min(1).max(200).optional().describe(
         "model id (see system.info claude.models); default claude-sonnet-4-6",
       ),
       effort: Effort.optional().describe("thinking effort; default medium"),
       name: z.string().max(200).nullable().optional().describe("display name"),
       kind: CreatableKind.optional().describe("default standard"),
+      home_mcp: HomeMcp.optional().describe(
+        "the Hero service (e.g. hero_books) whose hero_router MCP gateway the agent gets",
+      ),
+      voice: z.boolean().default(false).describe(
+        "a spoken turn: the reply is asked to read well aloud",
+      ),
     }),
     result: Agent,
-    errors: ["invalid_cwd", "invalid_model", "invalid_effort", "invalid_prompt", "busy"],
+    errors: [
+      "invalid_cwd",
+      "invalid_model",
+      "invalid_effort",
+      "invalid_prompt",
+      "invalid_home_mcp",
+      "busy",
+    ],
     fieldErrors: {
       prompt: "invalid_prompt",
       cwd: "invalid_cwd",
       model: "invalid_model",
       effort: "invalid_effort",
+      home_mcp: "invalid_home_mcp",
     },
   }),
   "agent.get": defineMethod({
@@ -209,7 +226,10 @@ export const METHODS = {
       cwd: z.string().min(1).max(4096).optional().describe("only agents in this working directory"),
       status: z.array(AgentStatus).max(6).optional().describe("only these statuses"),
       bucket: AgentBucket.optional(),
-      kind: z.array(AgentKind).max(3).optional().describe("only these kinds"),
+      kind: z.array(AgentKind).max(3).optional().describe(
+        "only these kinds; with `bucket` and no `kind`, shadow agents are left out",
+      ),
+      parent_id: AgentId.optional().describe("only children of this agent (e.g. its shadows)"),
       limit: z.number().int().min(1).max(MAX_LIST_PAGE).default(50),
       cursor: z.string().min(1).max(256).optional().describe("`next_cursor` of the previous page"),
     }),
@@ -239,9 +259,21 @@ export const METHODS = {
   "agent.complete": defineMethod({
     name: "agent.complete",
     summary: "Accept an agent's work: awaiting_review → completed",
+    description:
+      "With `commit: true`, first commits the files the agent changed since its first start (in the git work tree it started in) with the commit shadow's conventional commit message (or a fixed one), and records the sha. Other uncommitted changes stay as they were. Refused with commit_refused, changing nothing, when the tree has conflicts, HEAD moved, a changed file already had uncommitted changes at the start, another agent worked in the same tree meanwhile, or nothing changed.",
+    params: z.strictObject({
+      id: AgentId,
+      commit: z.boolean().default(false).describe("commit the agent's changes first"),
+    }),
+    result: CompletedAgent,
+    errors: ["not_found", "invalid_state", "commit_refused"],
+  }),
+  "agent.commit_info": defineMethod({
+    name: "agent.commit_info",
+    summary: "The recorded git state and the proposed commit message of an agent",
     params: idParams,
-    result: Agent,
-    errors: ["not_found", "invalid_state"],
+    result: CommitInfo,
+    errors: ["not_found"],
   }),
   "agent.follow_up": defineMethod({
     name: "agent.follow_up",
@@ -252,6 +284,9 @@ export const METHODS = {
       id: AgentId,
       prompt: Prompt,
       execute: z.boolean().default(false).describe("planner: run the plan in the normal mode"),
+      voice: z.boolean().default(false).describe(
+        "a spoken turn: the reply is asked to read well aloud",
+      ),
     }),
     result: Agent,
     errors: ["not_found", "invalid_state", "invalid_prompt", "busy"],
@@ -263,6 +298,18 @@ export const METHODS = {
     params: idParams,
     result: DeleteResult,
     errors: ["not_found", "invalid_state"],
+  }),
+  "usage.get": defineMethod({
+    name: "usage.get",
+    summary: "Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state",
+    description:
+      "`rate_limit` is the newest `anthropic-ratelimit-*` snapshot the quota proxy recorded (per window: utilization, status, reset). `totals`/`agents` sum the CLI's own per-turn figures over `period`; `series` has hourly buckets over the last 24 hours; `oauth_poll` is the last reading of the OAuth usage endpoint (or why the poll is off). With `agent_id`, `agent` holds that agent's usage, the proxy's wire tally and its snapshots.",
+    params: z.strictObject({
+      period: UsagePeriod.default("24h"),
+      agent_id: AgentId.optional().describe("add this agent's figures"),
+    }),
+    result: UsageReport,
+    errors: ["not_found"],
   }),
   "system.info": defineMethod({
     name: "system.info",

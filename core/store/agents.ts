@@ -13,6 +13,10 @@ export interface NewAgent {
   effort: Effort;
   kind: AgentKind;
   parent_id?: string | null;
+  /** The home MCP service (`hero_books`); null or missing: none. */
+  home_mcp?: string | null;
+  /** The creator's `X-Hero-Context` header; null or missing: none. */
+  hero_context?: string | null;
   /** Epoch ms; defaults to now. */
   created_at?: number;
 }
@@ -158,9 +162,17 @@ const NEW_AGENT_FIELDS = [
   "effort",
   "kind",
   "parent_id",
+  "home_mcp",
+  "hero_context",
   "created_at",
 ] as const;
-const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set(["name", "parent_id", "created_at"]);
+const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
+  "name",
+  "parent_id",
+  "home_mcp",
+  "hero_context",
+  "created_at",
+]);
 
 /** Throws a TypeError naming the first field of `a` that the `Agent` schema refuses. */
 export function checkNewAgent(a: NewAgent): void {
@@ -180,8 +192,8 @@ export function checkNewAgent(a: NewAgent): void {
 export function insertAgentRow(conn: Connection, a: NewAgent, now: number): AgentRow {
   const createdAt = a.created_at ?? now;
   return conn.prepare(
-    `INSERT INTO agents (id, name, prompt, cwd, model, effort, kind, status, parent_id, created_at,
-       updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+    `INSERT INTO agents (id, name, prompt, cwd, model, effort, kind, status, parent_id, home_mcp,
+       hero_context, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
      RETURNING agent_key, ${SELECT_LIST}`,
   ).get(
     a.id,
@@ -192,6 +204,8 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
     a.effort,
     a.kind,
     a.parent_id ?? null,
+    a.home_mcp ?? null,
+    a.hero_context ?? null,
     createdAt,
     createdAt,
   ) as AgentRow;
@@ -267,6 +281,8 @@ export interface AgentQuery {
   cwd?: string;
   statuses?: readonly AgentStatus[];
   kinds?: readonly AgentKind[];
+  /** Only children of this agent (e.g. its shadows). */
+  parent_id?: string;
   /** Page size, 1 to 1000 (larger values are clamped). */
   limit: number;
   /** `next_cursor` of the previous page; null or missing for the first page. */
@@ -327,6 +343,10 @@ export function selectAgentPage(conn: Connection, q: AgentQuery): AgentPage {
   if (q.kinds && q.kinds.length > 0) {
     where.push("kind IN (SELECT value FROM json_each(?))");
     values.push(JSON.stringify(q.kinds));
+  }
+  if (q.parent_id !== undefined) {
+    where.push("parent_id = ?");
+    values.push(q.parent_id);
   }
   if (q.cursor) {
     where.push("id < ?");

@@ -62,6 +62,20 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
       key,
     );
   },
+  3: (db, agentId) => {
+    SEEDS[2]!(db, agentId);
+    db.prepare("UPDATE agents SET pending_prompt = 'next', pending_permission_mode = 'plan'")
+      .run();
+  },
+  4: (db, agentId) => {
+    SEEDS[3]!(db, agentId);
+    const key = (db.prepare("SELECT agent_key FROM agents WHERE id = ?").get(agentId) as {
+      agent_key: number;
+    }).agent_key;
+    db.prepare(
+      "INSERT INTO usage_ledger (ts, agent_key, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd) VALUES (1000, ?, 1, 2, 0, 0, 0.5)",
+    ).run(key);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -87,8 +101,15 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         assert.equal(store.getProcessRecord(agentId)!.marker, "mk");
         assert.deepEqual(store.readMessageBytes(agentId, 2), new Uint8Array([0xff, 0xfe]));
         assert.equal(store.countMessages(agentId), 2);
-        // The migrated database takes new writes.
+        if (k >= 3) assert.equal(store.getProcessRecord(agentId)!.pending_prompt, "next");
+        // Agents from before version 5 have no home MCP.
+        assert.equal(agent.home_mcp, null);
+        assert.equal(agent.hero_context, null);
+        // The migrated database takes new writes, including the version 4 tables.
+        const hash = "ab".repeat(32);
+        store.insertProxyToken(agentId, hash, Date.now() + 60_000);
         store.transition(agentId, "failed", { error_code: "daemon_restart" });
+        assert.ok(store.findProxyToken(hash)!.revoked_at, "a terminal agent's token is revoked");
         // Seeds from version 2 on carry one event of their own.
         assert.equal(store.readEvents(0, 10, agentId).length, k >= 2 ? 2 : 1);
       }

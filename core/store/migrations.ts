@@ -98,11 +98,110 @@ ALTER TABLE agents ADD COLUMN pending_prompt TEXT;
 ALTER TABLE agents ADD COLUMN pending_permission_mode TEXT;
 `;
 
+// Quota proxy, shadows and usage telemetry (issue 6).
+// - proxy_tokens: per-agent proxy tokens, stored only as SHA-256 hex; a second process or a restart
+//   sees the same live tokens (no in-memory token table to fall out of step with).
+// - usage_snapshots: `anthropic-ratelimit-*` headers of every upstream response, per request.
+// - proxy_tallies: per-agent figures the proxy saw on the wire (a cross-check of the CLI's).
+// - usage_ledger: one row per turn result with the CLI's own token and cost deltas, so cost over a
+//   period is a sum over rows instead of a guess from cumulative agent totals.
+// - oauth_usage_polls: readings of the OAuth usage endpoint.
+// - agent_worktrees: the git state of an agent's work tree when it first started.
+// - agent_commits: the commit message proposed for an agent's changes, and the commit made.
+const M004_PROXY_USAGE_SHADOWS = `
+CREATE TABLE proxy_tokens (
+  token_hash TEXT PRIMARY KEY,
+  agent_key INTEGER NOT NULL REFERENCES agents (agent_key),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT, WITHOUT ROWID;
+CREATE INDEX proxy_tokens_by_agent ON proxy_tokens (agent_key);
+
+CREATE TABLE usage_snapshots (
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  agent_key INTEGER,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  request_id TEXT,
+  headers TEXT NOT NULL
+) STRICT;
+CREATE INDEX usage_snapshots_by_agent ON usage_snapshots (agent_key, id);
+
+CREATE TABLE proxy_tallies (
+  agent_key INTEGER PRIMARY KEY,
+  requests INTEGER NOT NULL DEFAULT 0,
+  errors INTEGER NOT NULL DEFAULT 0,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+  bytes_in INTEGER NOT NULL DEFAULT 0,
+  bytes_out INTEGER NOT NULL DEFAULT 0,
+  first_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  last_status INTEGER
+) STRICT;
+
+CREATE TABLE usage_ledger (
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  agent_key INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cache_read_tokens INTEGER NOT NULL,
+  cache_creation_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL
+) STRICT;
+CREATE INDEX usage_ledger_by_ts ON usage_ledger (ts);
+CREATE INDEX usage_ledger_by_agent ON usage_ledger (agent_key, ts);
+
+CREATE TABLE oauth_usage_polls (
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  http_status INTEGER,
+  body TEXT,
+  error TEXT
+) STRICT;
+
+CREATE TABLE agent_worktrees (
+  agent_key INTEGER PRIMARY KEY,
+  toplevel TEXT NOT NULL,
+  head TEXT,
+  entries TEXT NOT NULL,
+  taken_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX agent_worktrees_by_toplevel ON agent_worktrees (toplevel);
+
+CREATE TABLE agent_commits (
+  agent_key INTEGER PRIMARY KEY,
+  message TEXT NOT NULL,
+  source TEXT NOT NULL,
+  shadow_id TEXT,
+  files TEXT NOT NULL,
+  prepared_at INTEGER NOT NULL,
+  sha TEXT,
+  committed_at INTEGER
+) STRICT;
+`;
+
+// Home MCP (issue 7): the Hero service whose router MCP gateway an agent gets, and the caller's
+// X-Hero-Context header passed on to it.
+const M005_HOME_MCP = `
+ALTER TABLE agents ADD COLUMN home_mcp TEXT;
+ALTER TABLE agents ADD COLUMN hero_context TEXT;
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial_agents_messages", sql: M001_INITIAL },
   { version: 2, name: "events_and_indexes", sql: M002_EVENTS },
   { version: 3, name: "pending_turn", sql: M003_PENDING_TURN },
+  { version: 4, name: "proxy_usage_shadows", sql: M004_PROXY_USAGE_SHADOWS },
+  { version: 5, name: "home_mcp", sql: M005_HOME_MCP },
 ];
 
 /** The schema version this build writes and understands. */

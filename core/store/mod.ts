@@ -25,8 +25,23 @@ export type {
   ProcessRecord,
 } from "./agents.ts";
 export type { EventKind, StoredEvent } from "./events.ts";
+export type {
+  AgentUsage,
+  OauthPoll,
+  OauthPollInput,
+  ProxyTally,
+  ProxyTallyDelta,
+  ProxyTokenRecord,
+  RateLimitSnapshot,
+  RateLimitSnapshotInput,
+  TurnUsage,
+  UsageBucket,
+  UsageSums,
+} from "./proxy.ts";
+export type { CommitRecord, WorktreeNeighbour, WorktreeSnapshot } from "./worktrees.ts";
 export type { ReadMessagesOptions } from "./messages.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 export { MIN_BUSY_TIMEOUT_MS } from "./db.ts";
+export { type DatabaseReport, inspectDatabase, linkedSqliteVersion } from "./inspect.ts";

@@ -6,6 +6,7 @@ import {
   assertTransition,
   canTransition,
   type Message,
+  TERMINAL_STATUSES,
 } from "../models/mod.ts";
 import { attachConnection, Connection } from "./_connection.ts";
 import {
@@ -22,6 +23,7 @@ import {
   type AgentQuery,
   checkNewAgent,
   checkPatch,
+  clampLimit,
   insertAgentRow,
   type NewAgent,
   type ProcessRecord,
@@ -48,6 +50,48 @@ import {
   selectLastEventId,
   type StoredEvent,
 } from "./events.ts";
+
+import {
+  type AgentUsage,
+  deleteOauthPollsBefore,
+  deleteProxyRows,
+  deleteSnapshotsBefore,
+  insertLedgerRow,
+  insertOauthPollRow,
+  insertProxyRecords,
+  insertProxyTokenRow,
+  type OauthPoll,
+  type OauthPollInput,
+  type ProxyTally,
+  type ProxyTallyDelta,
+  type ProxyTokenRecord,
+  type RateLimitSnapshot,
+  type RateLimitSnapshotInput,
+  revokeAllProxyTokenRows,
+  revokeProxyTokenRows,
+  selectLatestOauthPoll,
+  selectProxyTally,
+  selectProxyToken,
+  selectSnapshots,
+  selectUsageByAgent,
+  selectUsageSeries,
+  selectUsageSums,
+  type TurnUsage,
+  type UsageBucket,
+  type UsageSums,
+} from "./proxy.ts";
+import {
+  type CommitRecord,
+  deleteWorktreeRows,
+  insertWorktreeRow,
+  selectCommitRow,
+  selectWorktreeNeighbours,
+  selectWorktreeRow,
+  updateCommitMade,
+  upsertCommitProposal,
+  type WorktreeNeighbour,
+  type WorktreeSnapshot,
+} from "./worktrees.ts";
 
 /** Options for {@linkcode openStore}. */
 export type OpenStoreOptions = OpenDatabaseOptions;
@@ -180,6 +224,8 @@ export class Store {
         patch,
         now,
       );
+      // A terminal agent's proxy tokens die in the same transaction as its status.
+      if (TERMINAL_STATUSES.includes(to)) revokeProxyTokenRows(this.#conn, head.agent_key, now);
       insertEvent(this.#conn, now, "agent", head.agent_key, null);
       return toAgent(row);
     });
@@ -206,6 +252,7 @@ export class Store {
           patch,
           now,
         );
+        if (TERMINAL_STATUSES.includes(to)) revokeProxyTokenRows(this.#conn, head.agent_key, now);
         insertEvent(this.#conn, now, "agent", head.agent_key, null);
         moved.push(toAgent(row));
       }
@@ -260,6 +307,8 @@ export class Store {
       if (!head) throw new AgentNotFoundError(id);
       deleteMessageRows(this.#conn, head.agent_key);
       deleteEventRows(this.#conn, head.agent_key);
+      deleteProxyRows(this.#conn, head.agent_key);
+      deleteWorktreeRows(this.#conn, head.agent_key);
       this.#conn.prepare("DELETE FROM agents WHERE agent_key = ?").run(head.agent_key);
     });
   }
@@ -306,6 +355,152 @@ export class Store {
   /** The highest event id assigned so far (0 when none). */
   lastEventId(): number {
     return selectLastEventId(this.#conn);
+  }
+
+  // --- Quota proxy: tokens (hashes only), snapshots, tallies -----------------------------------
+
+  /**
+   * Stores the SHA-256 (lower-case hex) of a new proxy token of agent `agentId`.
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  insertProxyToken(agentId: string, tokenHash: string, expiresAt: number): void {
+    if (!/^[0-9a-f]{64}$/.test(tokenHash)) {
+      throw new TypeError("Cannot store proxy token: the hash must be 64 lower-case hex digits");
+    }
+    this.#conn.immediate(() =>
+      insertProxyTokenRow(this.#conn, this.#keyOf(agentId), tokenHash, Date.now(), expiresAt)
+    );
+  }
+
+  /** The token with this hash, with its agent's id, kind and status; undefined when unknown. */
+  findProxyToken(tokenHash: string): ProxyTokenRecord | undefined {
+    return selectProxyToken(this.#conn, tokenHash);
+  }
+
+  /** Revokes every live proxy token of agent `agentId`; returns how many. */
+  revokeProxyTokens(agentId: string): number {
+    return this.#conn.immediate(() => {
+      const head = selectAgentHead(this.#conn, agentId);
+      return head ? revokeProxyTokenRows(this.#conn, head.agent_key, Date.now()) : 0;
+    });
+  }
+
+  /** Revokes every live proxy token (daemon start: no child of an earlier run may keep one). */
+  revokeAllProxyTokens(): number {
+    return this.#conn.immediate(() => revokeAllProxyTokenRows(this.#conn, Date.now()));
+  }
+
+  /** Stores rate-limit snapshots and adds per-agent proxy tallies, in one transaction. */
+  recordProxyActivity(
+    snapshots: readonly RateLimitSnapshotInput[],
+    tallies: readonly ProxyTallyDelta[],
+  ): void {
+    if (snapshots.length === 0 && tallies.length === 0) return;
+    this.#conn.immediate(() => insertProxyRecords(this.#conn, snapshots, tallies));
+  }
+
+  /** The newest rate-limit snapshots first (of one agent when given), at most `limit` (≤ 1000). */
+  rateLimitSnapshots(limit: number, agentId?: string): RateLimitSnapshot[] {
+    return selectSnapshots(this.#conn, clampLimit(limit, "read snapshots"), agentId);
+  }
+
+  /** The proxy's figures for one agent, or undefined when none of its requests went through it. */
+  proxyTally(agentId: string): ProxyTally | undefined {
+    return selectProxyTally(this.#conn, agentId);
+  }
+
+  // --- Usage ledger and OAuth usage polls ------------------------------------------------------
+
+  /**
+   * Appends one turn's token and cost deltas for agent `agentId` at `ts`.
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  recordTurnUsage(agentId: string, ts: number, usage: TurnUsage): void {
+    this.#conn.immediate(() => insertLedgerRow(this.#conn, this.#keyOf(agentId), ts, usage));
+  }
+
+  /** Usage summed over `[since, until)`. */
+  usageSums(since: number, until: number): UsageSums {
+    return selectUsageSums(this.#conn, since, until);
+  }
+
+  /** Usage per agent over `[since, until)`, most expensive first (only `agentId` when given). */
+  usageByAgent(since: number, until: number, limit: number, agentId?: string): AgentUsage[] {
+    return selectUsageByAgent(
+      this.#conn,
+      since,
+      until,
+      clampLimit(limit, "read usage"),
+      agentId,
+    );
+  }
+
+  /** Usage in buckets of `bucketMs` over `[since, until)` (at most 1000 buckets). */
+  usageSeries(since: number, until: number, bucketMs: number): UsageBucket[] {
+    if (!(bucketMs > 0) || (until - since) / bucketMs > 1000) {
+      throw new RangeError("Cannot read usage series: at most 1000 buckets of > 0 ms");
+    }
+    return selectUsageSeries(this.#conn, since, until, bucketMs);
+  }
+
+  /** Stores one OAuth usage reading; returns its id. */
+  recordOauthPoll(poll: OauthPollInput): number {
+    return this.#conn.immediate(() => insertOauthPollRow(this.#conn, poll));
+  }
+
+  /** The newest OAuth usage reading (only successful ones when `okOnly`). */
+  latestOauthPoll(okOnly = false): OauthPoll | undefined {
+    return selectLatestOauthPoll(this.#conn, okOnly);
+  }
+
+  /** Deletes snapshots and OAuth readings older than `before` (the newest reading stays). */
+  pruneUsage(before: number): { snapshots: number; polls: number } {
+    return this.#conn.immediate(() => ({
+      snapshots: deleteSnapshotsBefore(this.#conn, before),
+      polls: deleteOauthPollsBefore(this.#conn, before),
+    }));
+  }
+
+  // --- Work tree snapshots and commits (commit shadow) -----------------------------------------
+
+  /**
+   * Stores the work tree state of agent `agentId` at its first start; a later call keeps the
+   * first. Returns whether this call stored it.
+   */
+  saveWorktreeSnapshot(agentId: string, snapshot: WorktreeSnapshot): boolean {
+    return this.#conn.immediate(() =>
+      insertWorktreeRow(this.#conn, this.#keyOf(agentId), snapshot)
+    );
+  }
+
+  worktreeSnapshot(agentId: string): WorktreeSnapshot | undefined {
+    const head = selectAgentHead(this.#conn, agentId);
+    return head ? selectWorktreeRow(this.#conn, head.agent_key) : undefined;
+  }
+
+  /** Other agents that started in the same git toplevel as agent `agentId`. */
+  worktreeNeighbours(agentId: string, toplevel: string): WorktreeNeighbour[] {
+    return selectWorktreeNeighbours(this.#conn, toplevel, this.#keyOf(agentId));
+  }
+
+  /** Stores the commit message proposed for agent `agentId` (unless it was committed already). */
+  saveCommitProposal(agentId: string, proposal: Omit<CommitRecord, "sha" | "committed_at">): void {
+    this.#conn.immediate(() => upsertCommitProposal(this.#conn, this.#keyOf(agentId), proposal));
+  }
+
+  commitRecord(agentId: string): CommitRecord | undefined {
+    const head = selectAgentHead(this.#conn, agentId);
+    return head ? selectCommitRow(this.#conn, head.agent_key) : undefined;
+  }
+
+  /** Records the commit made from agent `agentId`'s changes. */
+  recordCommit(
+    agentId: string,
+    made: { message: string; source: CommitRecord["source"]; files: string[]; sha: string },
+  ): void {
+    this.#conn.immediate(() =>
+      updateCommitMade(this.#conn, this.#keyOf(agentId), made, Date.now())
+    );
   }
 
   #keyOf(agentId: string): number {

@@ -10,6 +10,15 @@ import { MessageWriter, openStore, type Store } from "../store/mod.ts";
 import { acquireDaemonLock, type DaemonLock } from "./daemon_lock.ts";
 import type { ProcessControl } from "./process_control.ts";
 import { type RecoveryReport, Supervisor, type SupervisorOptions } from "./supervisor.ts";
+import {
+  CredentialSource,
+  type ProxyServer,
+  startProxy,
+  stderrLog,
+  UsagePoller,
+  UsageService,
+} from "../proxy/mod.ts";
+import { createGitRunner, type GitRunner, ShadowManager } from "../shadow/mod.ts";
 
 export interface EngineOptions {
   env: Env;
@@ -18,6 +27,8 @@ export interface EngineOptions {
   control?: ProcessControl;
   allowedRoots?: string[] | null;
   log?: SupervisorOptions["log"];
+  /** git for the commit shadow (tests may inject one). */
+  git?: GitRunner;
 }
 
 /** Everything the daemon owns, built in dependency order. */
@@ -30,6 +41,14 @@ export interface Engine {
   bus: EventBus;
   supervisor: Supervisor;
   recovery: RecoveryReport;
+  /** The quota proxy on `paths.proxySocket`; null with `HERO_ORCHESTRATOR_PROXY_SCOPE=off`. */
+  proxy: ProxyServer | null;
+  /** Naming and commit shadows; `complete(id, {commit})` lives here. */
+  shadows: ShadowManager;
+  /** The OAuth usage poll. */
+  poller: UsagePoller;
+  /** `usage.get` reports. */
+  usage: UsageService;
   /** Stops agents (daemon_shutdown), flushes, checkpoints the WAL, releases the lock. */
   close(): Promise<void>;
 }
@@ -44,9 +63,16 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   options.tune?.(settings);
   Deno.mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
   const lock = acquireDaemonLock(paths.lockPath);
+  const log = options.log ?? stderrLog;
   let store: Store | undefined;
+  let proxy: ProxyServer | null = null;
   try {
     store = openStore(paths.dbPath, { busyTimeoutMs: settings.store.busyTimeoutMs });
+    // No child of an earlier daemon may keep a working token (they are all stopped below).
+    store.revokeAllProxyTokens();
+    const proxyScope = settings.proxy.scope;
+    const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
+    if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
     const bus = new EventBus();
     const writer = new MessageWriter(store, {
       maxDelayMs: settings.store.batchMaxDelayMs,
@@ -78,11 +104,59 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       settings,
       daemonEnv: options.env,
       protectedDirs: [paths.stateDir, paths.socketDir],
+      agentStateDir: `${paths.stateDir}/agents`,
       allowedRoots: options.allowedRoots ?? null,
       ...(options.control ? { control: options.control } : {}),
       ...(options.log ? { log: options.log } : {}),
+      proxy: proxyScope === "off" ? null : {
+        socketPath: paths.proxySocket,
+        scope: proxyScope,
+        configDir: proxyConfigDir,
+        tokenTtlMs: settings.proxy.tokenTtlMs,
+      },
     });
+    const shadows = new ShadowManager({
+      store,
+      bus,
+      supervisor,
+      settings: settings.shadows,
+      git: options.git ?? createGitRunner(options.env),
+      log,
+      tmpDir: `${paths.stateDir}/tmp`,
+    });
+    shadows.attach();
+    shadows.recover();
     const recovery = await supervisor.recover();
+    const credentials = new CredentialSource(options.env);
+    if (proxyScope !== "off") {
+      proxy = startProxy({
+        socketPath: paths.proxySocket,
+        upstreamUrl: settings.proxy.upstreamUrl,
+        credentials,
+        store,
+        log,
+        logErrors: settings.proxy.logErrors,
+        maxRequestBytes: settings.proxy.maxRequestBytes,
+        headersTimeoutMs: settings.claude.apiTimeoutMs + 60_000,
+      });
+    }
+    const poller = new UsagePoller({
+      store,
+      credentials,
+      url: settings.usage.pollUrl,
+      intervalMs: settings.usage.pollIntervalMs,
+      log,
+    });
+    poller.start();
+    const openedProxy = proxy;
+    const usage = new UsageService({
+      store,
+      poller,
+      scope: proxyScope,
+      upstream: settings.proxy.upstreamUrl,
+      credential: () => credentials.info(),
+      proxyStats: () => openedProxy?.stats() ?? null,
+    });
     supervisor.start();
     let closed: Promise<void> | null = null;
     const openedStore = store;
@@ -95,10 +169,17 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       bus,
       supervisor,
       recovery,
+      proxy,
+      shadows,
+      poller,
+      usage,
       close() {
         closed ??= (async () => {
           try {
             await supervisor.shutdown();
+            await shadows.close();
+            await poller.stop();
+            await openedProxy?.close();
             await writer.close();
           } finally {
             openedStore.close();
@@ -109,6 +190,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       },
     };
   } catch (err) {
+    await proxy?.close();
     store?.close();
     lock.release();
     throw err;

@@ -8,7 +8,7 @@ import {
   TERMINAL_STATUSES,
   ValidationError,
 } from "../models/mod.ts";
-import type { EngineSettings, Env } from "../config/mod.ts";
+import type { EngineSettings, Env, ProxyScope } from "../config/mod.ts";
 import {
   AgentNotFoundError,
   type AgentPatch,
@@ -29,20 +29,67 @@ import {
   readResult,
   spawnClaude,
   type TurnResult,
+  type UsageTotals,
   UsageTracker,
 } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl, terminateTree } from "./process_control.ts";
 import { ownedProcesses, type ProcessInfo } from "./process_table.ts";
 import { validateCwd } from "./cwd.ts";
+import {
+  homeMcpConfig,
+  removeAgentState,
+  VOICE_SYSTEM_PROMPT,
+  writeMcpConfig,
+} from "./home_mcp.ts";
+import { homeCwd, isHomeMcp } from "../config/mod.ts";
+import { MAX_HERO_CONTEXT_CHARS } from "../models/mod.ts";
+import { mintProxyToken } from "../proxy/token.ts";
+import { fallbackTitle } from "../shadow/text.ts";
 
 export interface CreateAgentInput {
   prompt: string;
-  cwd: string;
+  /** Required unless `home_mcp` has a configured default working directory. */
+  cwd?: string | undefined;
+  /** The Hero service whose router MCP gateway the agent gets (`hero_books`). */
+  home_mcp?: string | null | undefined;
+  /** The caller's `X-Hero-Context` header, passed on to the home MCP server. */
+  hero_context?: string | null | undefined;
+  /** A spoken turn: the reply is asked to read well aloud. */
+  voice?: boolean | undefined;
   model?: string | undefined;
   effort?: Effort | undefined;
   name?: string | null | undefined;
   kind?: AgentKind | undefined;
   parent_id?: string | null | undefined;
+}
+
+/** How agents reach the quota proxy (absent or null: every agent talks to the upstream). */
+export interface SupervisorProxy {
+  socketPath: string;
+  /** `all` or `shadows_only`. */
+  scope: Exclude<ProxyScope, "off">;
+  /** `CLAUDE_CONFIG_DIR` of proxied children: holds no credential of the daemon's. */
+  configDir: string;
+  /** A minted token expires after this long at the latest. */
+  tokenTtlMs: number;
+}
+
+/** Lifecycle hooks (the shadows use them). A throwing hook never disturbs the agent. */
+export interface SupervisorHooks {
+  /** After `create()` stored a non-shadow agent; `autoNamed` when its name is the fallback. */
+  created?(agent: Agent, info: { autoNamed: boolean }): void;
+  /** Before an agent's very first process is spawned (awaited, at most 10 s). */
+  beforeFirstStart?(agent: Agent): Promise<void>;
+  /** After a run ended: its process and descendants are gone and the status is final for it. */
+  runEnded?(agent: Agent): void;
+}
+
+/** Input of {@linkcode Supervisor.createShadow}. */
+export interface CreateShadowInput {
+  parent: Agent;
+  prompt: string;
+  name: string;
+  model: string;
 }
 
 export interface SupervisorOptions {
@@ -57,6 +104,13 @@ export interface SupervisorOptions {
   /** When set, an agent's canonical cwd must be inside one of these. */
   allowedRoots?: string[] | null;
   control?: ProcessControl;
+  /** The quota proxy, when one runs. */
+  proxy?: SupervisorProxy | null;
+  /**
+   * Directory of the agents' private state (`<state dir>/agents`): per-agent MCP configs. Agents
+   * with a home MCP cannot start without it.
+   */
+  agentStateDir?: string | null;
   log?: (
     level: "info" | "warn" | "error",
     message: string,
@@ -81,6 +135,7 @@ interface StopReason {
 
 interface Run {
   agentId: string;
+  shadow: boolean;
   marker: string;
   proc: ClaudeProcess | null;
   startedAt: number;
@@ -97,6 +152,8 @@ interface PendingStart {
   prompt: string;
   resume: string | null;
   permissionMode: PermissionMode;
+  /** A spoken turn (not kept across a daemon restart). */
+  voice?: boolean;
 }
 
 export interface RecoveryReport {
@@ -137,7 +194,12 @@ export class Supervisor {
   #allowedRoots: string[] | null;
   #log: NonNullable<SupervisorOptions["log"]>;
   #runs = new Map<string, Run>();
+  /** FIFO of queued agents; shadows wait in their own queue with their own cap. */
   #queue: string[] = [];
+  #shadowQueue: string[] = [];
+  #proxy: SupervisorProxy | null;
+  #agentStateDir: string | null;
+  #hooks: SupervisorHooks = {};
   #pending = new Map<string, PendingStart>();
   #accepting = false;
   #shuttingDown = false;
@@ -152,6 +214,8 @@ export class Supervisor {
     this.#control = options.control ?? createProcessControl();
     this.#protectedDirs = options.protectedDirs ?? [];
     this.#allowedRoots = options.allowedRoots ?? null;
+    this.#proxy = options.proxy ?? null;
+    this.#agentStateDir = options.agentStateDir ?? null;
     this.#log = options.log ?? ((level, message, fields) => {
       if (level !== "info") console.error(JSON.stringify({ level, message, ...fields }));
     });
@@ -163,7 +227,53 @@ export class Supervisor {
   }
 
   get queuedCount(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#shadowQueue.length;
+  }
+
+  /** The proxy agents use, or null. */
+  get proxy(): SupervisorProxy | null {
+    return this.#proxy;
+  }
+
+  /** Installs the lifecycle hooks (replacing earlier ones). */
+  setHooks(hooks: SupervisorHooks): void {
+    this.#hooks = hooks;
+  }
+
+  /** Whether `agent` talks to the upstream through the proxy. */
+  usesProxy(agent: Pick<Agent, "kind">): boolean {
+    return this.#proxy !== null && (this.#proxy.scope === "all" || agent.kind === "shadow");
+  }
+
+  #enqueue(agent: Pick<Agent, "id" | "kind">): void {
+    (agent.kind === "shadow" ? this.#shadowQueue : this.#queue).push(agent.id);
+  }
+
+  #isQueued(id: string): boolean {
+    return this.#queue.includes(id) || this.#shadowQueue.includes(id);
+  }
+
+  #dequeue(id: string): void {
+    this.#queue = this.#queue.filter((q) => q !== id);
+    this.#shadowQueue = this.#shadowQueue.filter((q) => q !== id);
+  }
+
+  /** Calls a hook; a throwing or rejecting hook is logged, never propagated. */
+  #hook(name: "created", agent: Agent, info: { autoNamed: boolean }): void;
+  #hook(name: "beforeFirstStart", agent: Agent): Promise<void>;
+  #hook(name: "runEnded", agent: Agent): void;
+  #hook(name: keyof SupervisorHooks, ...args: unknown[]): Promise<void> | void {
+    const fn = this.#hooks[name] as ((...a: unknown[]) => unknown) | undefined;
+    const fail = (err: unknown) =>
+      this.#log("error", `the ${name} hook failed`, { error: String(err) });
+    if (!fn) return name === "beforeFirstStart" ? Promise.resolve() : undefined;
+    try {
+      const out = fn.apply(this.#hooks, args);
+      if (out instanceof Promise) return out.then(() => {}, fail);
+    } catch (err) {
+      fail(err);
+    }
+    return name === "beforeFirstStart" ? Promise.resolve() : undefined;
   }
 
   /**
@@ -219,7 +329,7 @@ export class Supervisor {
     const queued = this.#store.listAgentsByStatus(["queued"]);
     for (const agent of queued) {
       if (!this.#pending.has(agent.id)) this.#pending.set(agent.id, this.#pendingFromRow(agent));
-      this.#queue.push(agent.id);
+      this.#enqueue(agent);
     }
     return { reconciled: reconciled.length, requeued: queued.length, swept: owned.length };
   }
@@ -259,32 +369,118 @@ export class Supervisor {
         "prompt",
       );
     }
-    const cwd = validateCwd(input.cwd, {
+    const homeMcp = input.home_mcp ?? null;
+    if (homeMcp !== null && !isHomeMcp(homeMcp)) {
+      throw new ValidationError(
+        "invalid_home_mcp",
+        `Cannot create agent: home_mcp "${
+          String(homeMcp).slice(0, 80)
+        }" is not a service name like hero_books (^hero_[a-z0-9_]+$, at most 64 characters)`,
+        "home_mcp",
+      );
+    }
+    const heroContext = input.hero_context || null;
+    if (heroContext !== null && heroContext.length > MAX_HERO_CONTEXT_CHARS) {
+      // The RPC layer answers this as invalid params before it gets here.
+      throw new RangeError(
+        `Cannot create agent: X-Hero-Context is longer than ${MAX_HERO_CONTEXT_CHARS} characters`,
+      );
+    }
+    const requestedCwd = input.cwd ??
+      (homeMcp !== null ? homeCwd(this.#settings.homeMcp, homeMcp) : null);
+    if (requestedCwd === null) {
+      throw new ValidationError(
+        "invalid_cwd",
+        homeMcp !== null
+          ? `Cannot create agent: no cwd given and no default working directory for ${homeMcp} (set HERO_ORCHESTRATOR_HOME_CWDS or HERO_ORCHESTRATOR_HOME_DEFAULT_CWD)`
+          : "Cannot create agent: cwd is required",
+        "cwd",
+      );
+    }
+    const cwd = validateCwd(requestedCwd, {
       protectedDirs: this.#protectedDirs,
       allowedRoots: this.#allowedRoots,
     });
+    const kind = input.kind ?? "standard";
+    const given = typeof input.name === "string" && input.name.trim() !== "" ? input.name : null;
+    // Unnamed agents get their prompt's first words at once (a naming shadow may improve on it).
+    const autoNamed = given === null && kind !== "shadow";
     const agent = this.#store.insertAgent({
       id: newId(),
-      name: input.name ?? null,
+      name: autoNamed ? fallbackTitle(input.prompt) : given,
       prompt: input.prompt,
       cwd,
       model,
       effort,
-      kind: input.kind ?? "standard",
+      kind,
       parent_id: input.parent_id ?? null,
+      home_mcp: homeMcp,
+      hero_context: heroContext,
+    });
+    this.#publishAgent(agent);
+    if (kind !== "shadow") this.#hook("created", agent, { autoNamed });
+    this.#pending.set(agent.id, { ...this.#pendingFromRow(agent), voice: input.voice === true });
+    this.#enqueue(agent);
+    this.#pump();
+    return this.#store.getAgent(agent.id) ?? agent;
+  }
+
+  /**
+   * Stores and queues a shadow of `parent`: a tool-less claude run in the parent's cwd, with its
+   * own slots (never an agent's), through the proxy under the default scope.
+   */
+  createShadow(input: CreateShadowInput): Agent {
+    if (this.#shuttingDown) {
+      throw new BusyError("Cannot create shadow: the daemon is shutting down");
+    }
+    const agent = this.#store.insertAgent({
+      id: newId(),
+      name: input.name,
+      prompt: input.prompt,
+      cwd: input.parent.cwd,
+      model: input.model,
+      effort: "none",
+      kind: "shadow",
+      parent_id: input.parent.id,
     });
     this.#publishAgent(agent);
     this.#pending.set(agent.id, this.#pendingFromRow(agent));
-    this.#queue.push(agent.id);
+    this.#enqueue(agent);
     this.#pump();
     return this.#store.getAgent(agent.id) ?? agent;
+  }
+
+  /** Runs a failed shadow again from scratch (a new session, the same prompt). */
+  retryShadow(id: string): Agent {
+    if (this.#shuttingDown) throw new BusyError("Cannot retry shadow: the daemon is shutting down");
+    const agent = this.#mustGet(id);
+    if (agent.kind !== "shadow" || agent.status !== "failed" || this.#runs.has(id)) {
+      throw new InvalidStateError(
+        `Cannot retry agent "${id}": only a failed shadow without a live process can be retried`,
+      );
+    }
+    const queued = this.#store.transition(id, "queued", {
+      error_code: null,
+      error_message: null,
+      finished_at: null,
+      session_id: null,
+    });
+    this.#publishAgent(queued);
+    this.#pending.set(id, this.#pendingFromRow(queued));
+    this.#enqueue(queued);
+    this.#pump();
+    return this.#store.getAgent(id) ?? queued;
   }
 
   /**
    * Continues an agent's claude session (`--resume`) with a new prompt. Allowed from
    * awaiting_review and failed; a planner's follow-up with `execute` leaves plan mode.
    */
-  async followUp(id: string, prompt: string, options: { execute?: boolean } = {}): Promise<Agent> {
+  async followUp(
+    id: string,
+    prompt: string,
+    options: { execute?: boolean; voice?: boolean } = {},
+  ): Promise<Agent> {
     if (this.#shuttingDown) throw new BusyError("Cannot follow up: the daemon is shutting down");
     if (typeof prompt !== "string" || prompt.length === 0) {
       throw new ValidationError(
@@ -317,8 +513,13 @@ export class Supervisor {
       finished_at: null,
     });
     this.#publishAgent(queued);
-    this.#pending.set(id, { prompt, resume: agent.session_id, permissionMode });
-    this.#queue.push(id);
+    this.#pending.set(id, {
+      prompt,
+      resume: agent.session_id,
+      permissionMode,
+      voice: options.voice === true,
+    });
+    this.#enqueue(agent);
     this.#pump();
     return this.#store.getAgent(id) ?? queued;
   }
@@ -343,7 +544,7 @@ export class Supervisor {
   async cancel(id: string): Promise<Agent> {
     const agent = this.#mustGet(id);
     if (agent.status === "queued" && !this.#runs.has(id)) {
-      this.#queue = this.#queue.filter((q) => q !== id);
+      this.#dequeue(id);
       this.#pending.delete(id);
       const cancelled = this.#store.transition(id, "cancelled", {
         cancel_requested_at: Date.now(),
@@ -380,8 +581,27 @@ export class Supervisor {
     // A completed agent's process may still be exiting (and its last lines being stored).
     await this.#runs.get(id)?.done;
     await this.#writer.flush();
+    // Its finished shadows go with it; a shadow still running is left to finish on its own.
+    const shadows = agent.kind === "shadow"
+      ? []
+      : this.#store.listAgents({ parent_id: id, kinds: ["shadow"], limit: 1000 }).agents;
+    for (const shadow of shadows) {
+      if (!TERMINAL_STATUSES.includes(shadow.status) || this.#runs.has(shadow.id)) continue;
+      this.#store.deleteAgent(shadow.id);
+      this.#writer.forgetAgent(shadow.id);
+    }
     this.#store.deleteAgent(id);
     this.#writer.forgetAgent(id);
+    if (this.#agentStateDir !== null) {
+      try {
+        removeAgentState(this.#agentStateDir, id);
+      } catch (err) {
+        this.#log("warn", "Cannot remove the agent's state directory", {
+          agent: id,
+          error: String(err),
+        });
+      }
+    }
   }
 
   /** Resolves when the agent has no live run (its process and descendants are gone). */
@@ -392,7 +612,9 @@ export class Supervisor {
         await run.done;
         continue;
       }
-      if (this.#queue.includes(id)) {
+      if (this.#isQueued(id)) {
+        // After shutdown a queued agent stays queued for the next daemon: nothing to wait for.
+        if (this.#shuttingDown) return this.#mustGet(id);
         await new Promise((r) => setTimeout(r, 20));
         continue;
       }
@@ -433,7 +655,11 @@ export class Supervisor {
     return {
       prompt: agent.prompt,
       resume: null,
-      permissionMode: agent.kind === "planner" ? "plan" : "bypassPermissions",
+      permissionMode: agent.kind === "planner"
+        ? "plan"
+        : agent.kind === "shadow"
+        ? "default"
+        : "bypassPermissions",
     };
   }
 
@@ -448,23 +674,34 @@ export class Supervisor {
   }
 
   #pump(): void {
-    while (
-      this.#accepting && this.#queue.length > 0 &&
-      this.#runs.size < this.#settings.supervisor.maxConcurrent
-    ) {
-      const id = this.#queue.shift()!;
-      const pending = this.#pending.get(id);
-      this.#pending.delete(id);
-      const agent = this.#store.getAgent(id);
-      if (!agent || agent.status !== "queued" || !pending) continue;
-      this.#startRun(agent, pending);
-    }
+    if (!this.#accepting) return;
+    let shadows = 0;
+    for (const run of this.#runs.values()) if (run.shadow) shadows++;
+    let agents = this.#runs.size - shadows;
+    const take = (queue: string[], free: () => boolean, started: () => void) => {
+      while (queue.length > 0 && free()) {
+        const id = queue.shift()!;
+        const pending = this.#pending.get(id);
+        this.#pending.delete(id);
+        const agent = this.#store.getAgent(id);
+        if (!agent || agent.status !== "queued" || !pending) continue;
+        started();
+        this.#startRun(agent, pending);
+      }
+    };
+    take(this.#queue, () => agents < this.#settings.supervisor.maxConcurrent, () => agents++);
+    take(
+      this.#shadowQueue,
+      () => shadows < this.#settings.shadows.maxConcurrent,
+      () => shadows++,
+    );
   }
 
   #startRun(agent: Agent, pending: PendingStart): void {
     let resolveDone!: () => void;
     const run: Run = {
       agentId: agent.id,
+      shadow: agent.kind === "shadow",
       marker: `${agent.id}.${randomHex(16)}`,
       proc: null,
       startedAt: Date.now(),
@@ -482,18 +719,50 @@ export class Supervisor {
       )
       .finally(() => {
         this.#runs.delete(agent.id);
+        // A run's token dies with it (terminal states revoke in the same transaction too).
+        if (this.usesProxy(agent)) {
+          try {
+            this.#store.revokeProxyTokens(agent.id);
+          } catch (err) {
+            this.#log("error", "Cannot revoke proxy tokens", {
+              agent: agent.id,
+              error: String(err),
+            });
+          }
+        }
         resolveDone();
+        const ended = this.#store.getAgent(agent.id);
+        if (ended) this.#hook("runEnded", ended);
         this.#pump();
       });
   }
 
   async #execute(run: Run, agent: Agent, pending: PendingStart): Promise<void> {
     const { claude } = this.#settings;
+    if (agent.started_at === null && agent.kind !== "shadow" && this.#hooks.beforeFirstStart) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#hook("beforeFirstStart", agent),
+        new Promise((r) => (timer = setTimeout(r, 10_000))),
+      ]).finally(() => clearTimeout(timer));
+    }
     // The marker is durable before the process exists, so a crash right after spawn still
     // leaves enough to find and stop it at the next start.
     this.#store.updateAgent(agent.id, { proc_marker: run.marker });
     let proc: ClaudeProcess;
     try {
+      // A proxied child's only credential is a fresh token of its own; only its hash is stored.
+      let proxy = null;
+      if (this.#proxy && this.usesProxy(agent)) {
+        const minted = mintProxyToken();
+        this.#store.insertProxyToken(agent.id, minted.hash, Date.now() + this.#proxy.tokenTtlMs);
+        proxy = {
+          socketPath: this.#proxy.socketPath,
+          agentId: agent.id,
+          token: minted.token,
+          configDir: this.#proxy.configDir,
+        };
+      }
       proc = spawnClaude({
         bin: claude.bin,
         args: buildClaudeArgs({
@@ -501,6 +770,9 @@ export class Supervisor {
           effort: agent.effort,
           permissionMode: pending.permissionMode,
           resume: pending.resume,
+          bare: agent.kind === "shadow",
+          mcpConfigPath: this.#homeMcpConfigPath(agent),
+          appendSystemPrompt: pending.voice ? VOICE_SYSTEM_PROMPT : null,
         }),
         cwd: agent.cwd,
         env: buildChildEnv({
@@ -508,6 +780,7 @@ export class Supervisor {
           settings: claude,
           effort: agent.effort,
           marker: run.marker,
+          proxy,
         }),
         maxLineBytes: claude.maxLineBytes,
         stderrTailBytes: claude.stderrTailBytes,
@@ -548,6 +821,7 @@ export class Supervisor {
 
     const tracker = new UsageTracker(running);
     tracker.startProcess();
+    let ledgerBase = tracker.totals();
     let lastAck: Promise<unknown> = Promise.resolve();
     const reader = proc.lines.getReader();
     try {
@@ -589,6 +863,7 @@ export class Supervisor {
         if (result) {
           // Status changes only after the result line itself is durable.
           await ack;
+          ledgerBase = this.#recordTurnUsage(agent.id, ledgerBase, tracker.totals());
           this.#onResult(run, result);
         }
         if (rateLimited) {
@@ -640,6 +915,37 @@ export class Supervisor {
       termAll: true,
     });
     this.#finish(run, status, storageError);
+  }
+
+  /** Writes an agent's home MCP config (before every spawn); null without a home MCP. */
+  #homeMcpConfigPath(agent: Agent): string | null {
+    if (agent.home_mcp === null) return null;
+    if (this.#agentStateDir === null) {
+      throw new Error(
+        `Cannot give agent "${agent.id}" its home MCP: no agent state directory is configured`,
+      );
+    }
+    return writeMcpConfig(
+      this.#agentStateDir,
+      agent.id,
+      homeMcpConfig(this.#settings.homeMcp, agent.home_mcp, agent.hero_context),
+    );
+  }
+
+  /** Appends the turn's deltas to the usage ledger; returns the new base. */
+  #recordTurnUsage(agentId: string, base: UsageTotals, now: UsageTotals): UsageTotals {
+    try {
+      this.#store.recordTurnUsage(agentId, Date.now(), {
+        input_tokens: Math.max(0, now.input_tokens - base.input_tokens),
+        output_tokens: Math.max(0, now.output_tokens - base.output_tokens),
+        cache_read_tokens: Math.max(0, now.cache_read_tokens - base.cache_read_tokens),
+        cache_creation_tokens: Math.max(0, now.cache_creation_tokens - base.cache_creation_tokens),
+        cost_usd: Math.max(0, now.total_cost_usd - base.total_cost_usd),
+      });
+    } catch (err) {
+      this.#log("error", "Cannot record turn usage", { agent: agentId, error: String(err) });
+    }
+    return now;
   }
 
   #onResult(run: Run, result: TurnResult): void {

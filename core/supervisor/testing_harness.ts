@@ -1,7 +1,7 @@
 /** Shared set-up for engine tests: a temp state dir, the fake claude, a work dir. Tests only. */
 import type { EngineSettings } from "../config/mod.ts";
 import { FAKE_CLAUDE_BIN } from "../testing/mod.ts";
-import { type Engine, openEngine } from "./engine.ts";
+import { type Engine, type EngineOptions, openEngine } from "./engine.ts";
 import { listProcesses } from "./process_table.ts";
 import { AGENT_MARKER_VAR } from "../claude/mod.ts";
 import type { Agent } from "../models/mod.ts";
@@ -21,12 +21,19 @@ export function testEnv(dir: string, extra: Record<string, string> = {}): Record
     PATH_SOCKET: `${dir}/sockets`,
     HERO_ORCHESTRATOR_CLAUDE_BIN: FAKE_CLAUDE_BIN,
     IS_SANDBOX: "1",
+    // Deterministic agent lists and no network: shadow tests turn shadows on themselves.
+    HERO_ORCHESTRATOR_SHADOWS: "none",
+    HERO_ORCHESTRATOR_USAGE_POLL_MS: "0",
     ...extra,
   };
 }
 
 export async function withEngine(
-  options: { tune?: (s: EngineSettings) => void; env?: Record<string, string> },
+  options: {
+    tune?: (s: EngineSettings) => void;
+    env?: Record<string, string>;
+    log?: EngineOptions["log"];
+  },
   fn: (h: Harness) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hero_engine_" });
@@ -39,7 +46,7 @@ export async function withEngine(
       s.supervisor.cancelGraceMs = 1_000;
       options.tune?.(s);
     },
-    log: () => {},
+    log: options.log ?? (() => {}),
   });
   try {
     await fn({ engine, dir, cwd, env });

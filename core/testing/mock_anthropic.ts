@@ -31,6 +31,7 @@
  * | `SCENARIO_SLOW` | text in 10 deltas 300 ms apart (`slowDelayMs` option) |
  * | `SCENARIO_HANG` | headers + `message_start`, then silence until the client disconnects or `close()` |
  * | `SCENARIO_LONG_TEXT:<n>` | a text reply of exactly n characters (`x` repeated) |
+ * | `SCENARIO_MCP_TOOL:mcp__<server>__<tool> {json}` | calls an MCP tool like the real model: (1) `ToolSearch {query:"select:<name>"}` when the tool is deferred (absent from the request's `tools`, ToolSearch present), (2) the tool with the JSON input (default `{}`), (3) text `MCP said: <tool result text>` |
  *
  * `<cwd>` comes from `Primary working directory: <path>` in the system prompt or the messages. Error bodies
  * are `{"type":"error","error":{"type":…,"message":…},"request_id":…}` with a `request-id` header.
@@ -282,6 +283,8 @@ function answer(
     stream
       ? sseResponse({ id, model, blocks, stopReason, usage: config.usage, signal })
       : jsonMessageResponse({ id, model, blocks, stopReason, usage: config.usage });
+  const mcp = pickMcpTool(messages);
+  if (mcp) return mcpToolTurn(mcp, body, messages, reply);
   const text = (t: string) => reply([{ type: "text", text: t }]);
   const tool = (name: string, input: Record<string, unknown>, lead?: string) =>
     reply(
@@ -367,6 +370,75 @@ function answer(
     default:
       return text(config.defaultText);
   }
+}
+
+const MCP_TOOL_RE = /\bSCENARIO_MCP_TOOL:(mcp__[A-Za-z0-9_-]+)(?:[ \t]+(\{[^\n]*\}))?/;
+
+/** `SCENARIO_MCP_TOOL:<name> {input}` in the latest prompt, or null. */
+function pickMcpTool(messages: unknown[]): { name: string; input: Record<string, unknown> } | null {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (!isRecord(m) || m.role !== "user" || hasToolResult(m)) continue;
+    const texts = textBlocks(m).filter((t) => !t.trimStart().startsWith("<system-reminder>"));
+    const match = MCP_TOOL_RE.exec(texts.at(-1) ?? "");
+    if (!match) return null;
+    let input: Record<string, unknown> = {};
+    if (match[2]) {
+      const parsed = parseJson(match[2]);
+      if (isRecord(parsed)) input = parsed;
+    }
+    return { name: match[1]!, input };
+  }
+  return null;
+}
+
+/**
+ * One request of the MCP tool scenario, decided from the conversation alone (no server state): the
+ * CLI defers MCP tools behind ToolSearch, so the tool is selected first when the request does not
+ * list it yet; after the tool's result, the reply quotes it.
+ */
+function mcpToolTurn(
+  mcp: { name: string; input: Record<string, unknown> },
+  body: Record<string, unknown>,
+  messages: unknown[],
+  reply: (blocks: MockBlock[], stopReason?: string) => Response,
+): Response {
+  const calls = new Map<string, string>();
+  for (const m of messages) {
+    if (!isRecord(m) || !Array.isArray(m.content)) continue;
+    for (const b of m.content) {
+      if (isRecord(b) && b.type === "tool_use" && typeof b.id === "string") {
+        calls.set(b.id, String(b.name));
+      }
+    }
+  }
+  const last = messages.at(-1);
+  if (isRecord(last) && Array.isArray(last.content)) {
+    for (const b of last.content) {
+      if (
+        isRecord(b) && b.type === "tool_result" && calls.get(String(b.tool_use_id)) === mcp.name
+      ) {
+        const text = typeof b.content === "string" ? b.content : textBlocks({ content: b.content })
+          .filter((t) => !t.trimStart().startsWith("<system-reminder>")).join("\n");
+        return reply([{ type: "text", text: `MCP said: ${text.trim()}` }]);
+      }
+    }
+  }
+  const tools = Array.isArray(body.tools) ? body.tools : [];
+  const listed = (name: string) => tools.some((t) => isRecord(t) && t.name === name);
+  const id = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  if (!listed(mcp.name) && listed("ToolSearch")) {
+    return reply([{
+      type: "tool_use",
+      id: `toolu_search_${id}`,
+      name: "ToolSearch",
+      input: { query: `select:${mcp.name}`, max_results: 1 },
+    }], "tool_use");
+  }
+  return reply(
+    [{ type: "tool_use", id: `toolu_mcp_${id}`, name: mcp.name, input: mcp.input }],
+    "tool_use",
+  );
 }
 
 const KEYWORD_RE =

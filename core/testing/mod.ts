@@ -2,7 +2,8 @@
  * Test doubles for the whole project (tests only; never imported by shipping code):
  * - the fake `claude` CLI ({@linkcode FAKE_CLAUDE_BIN}, scenarios built with {@linkcode fakePrompt});
  * - the mock Anthropic Messages API ({@linkcode startMockAnthropic});
- * - helpers that run the REAL `claude` against the mock ({@linkcode runRealClaudeTurn}).
+ * - helpers that run the REAL `claude` against the mock ({@linkcode runRealClaudeTurn});
+ * - a streamable-HTTP MCP server ({@linkcode startFakeMcp}, {@linkcode fakeMcpHandler}).
  * @module
  */
 
@@ -14,3 +15,4 @@ export const FAKE_CLAUDE_BIN: string = decodeURIComponent(
 export * from "./fake_scenario.ts";
 export * from "./mock_anthropic.ts";
 export * from "./real_claude.ts";
+export * from "./fake_mcp.ts";

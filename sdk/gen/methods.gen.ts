@@ -6,6 +6,7 @@
 import type {
   Agent,
   AgentCancelParams,
+  AgentCommitInfoParams,
   AgentCompleteParams,
   AgentCreateParams,
   AgentDeleteParams,
@@ -14,6 +15,8 @@ import type {
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  CommitInfo,
+  CompletedAgent,
   DeleteResult,
   MessagePage,
   OpenrpcDocument,
@@ -22,6 +25,8 @@ import type {
   SystemHealthParams,
   SystemInfo,
   SystemInfoParams,
+  UsageGetParams,
+  UsageReport,
 } from "./types.gen.ts";
 
 /** Every method: its params and result types. */
@@ -31,9 +36,11 @@ export interface RpcMethods {
   "agent.list": { params: AgentListParams; result: AgentPage };
   "agent.messages": { params: AgentMessagesParams; result: MessagePage };
   "agent.cancel": { params: AgentCancelParams; result: Agent };
-  "agent.complete": { params: AgentCompleteParams; result: Agent };
+  "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
+  "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
+  "usage.get": { params: UsageGetParams; result: UsageReport };
   "system.info": { params: SystemInfoParams; result: SystemInfo };
   "system.health": { params: SystemHealthParams; result: SystemHealth };
   "rpc.discover": { params: RpcDiscoverParams; result: OpenrpcDocument };
@@ -50,8 +57,10 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.messages",
   "agent.cancel",
   "agent.complete",
+  "agent.commit_info",
   "agent.follow_up",
   "agent.delete",
+  "usage.get",
   "system.info",
   "system.health",
   "rpc.discover",
@@ -71,6 +80,8 @@ export const ERROR_CODES = {
   invalid_effort: -32004,
   invalid_prompt: -32005,
   busy: -32006,
+  invalid_home_mcp: -32007,
+  commit_refused: -32008,
 } as const;
 
 /** A machine error code (`error.data.code`). */
@@ -95,11 +106,19 @@ export interface AgentNamespace {
   /** Cancel a queued or running agent; answers once it and its processes are gone */
   cancel(params: AgentCancelParams): Promise<Agent>;
   /** Accept an agent's work: awaiting_review → completed */
-  complete(params: AgentCompleteParams): Promise<Agent>;
+  complete(params: AgentCompleteParams): Promise<CompletedAgent>;
+  /** The recorded git state and the proposed commit message of an agent */
+  commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
   followUp(params: AgentFollowUpParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
   delete(params: AgentDeleteParams): Promise<DeleteResult>;
+}
+
+/** `usage.*` methods. */
+export interface UsageNamespace {
+  /** Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state */
+  get(params?: UsageGetParams): Promise<UsageReport>;
 }
 
 /** `system.*` methods. */
@@ -119,6 +138,7 @@ export interface RpcNamespace {
 /** Every namespace, bound to a transport. */
 export interface BoundMethods {
   agent: AgentNamespace;
+  usage: UsageNamespace;
   system: SystemNamespace;
   rpc: RpcNamespace;
 }
@@ -133,8 +153,12 @@ export function bindMethods(call: Call): BoundMethods {
       messages: (params) => call("agent.messages", params ?? {}),
       cancel: (params) => call("agent.cancel", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
+      commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
+    },
+    usage: {
+      get: (params) => call("usage.get", params ?? {}),
     },
     system: {
       info: (params) => call("system.info", params ?? {}),

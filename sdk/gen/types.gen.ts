@@ -45,6 +45,10 @@ export type Agent = {
   rate_limit_resets_at: number | null;
   stderr_tail: string | null;
   stderr_truncated: boolean;
+  /** the Hero service whose hero_router MCP gateway the agent gets (widget agents); null: none */
+  home_mcp: HomeMcp | null;
+  /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
+  hero_context: string | null;
 };
 
 export type AgentBucket = "running" | "awaiting_review" | "completed";
@@ -81,6 +85,107 @@ export type AgentStatus =
   | "failed"
   | "cancelled";
 
+export type AgentUsage = {
+  /** result lines (turns) counted */
+  turns: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  /** the CLI's own cost figures, summed */
+  cost_usd: number;
+  /** null when the agent was deleted since */
+  agent_id: string | null;
+  name: string | null;
+  kind: string | null;
+  model: string | null;
+  parent_id: string | null;
+};
+
+export type CommitInfo = {
+  id: string;
+  /** the git state recorded at the agent's first start; null: not in git */
+  worktree: {
+    toplevel: string;
+    head: string | null;
+    /** Unix epoch milliseconds */
+    taken_at: number;
+  } | null;
+  /** the commit message proposed by the commit shadow (and the commit) */
+  proposal: {
+    message: string;
+    source: "shadow" | "fallback";
+    shadow_id: string | null;
+    files: string[];
+    /** Unix epoch milliseconds */
+    prepared_at: number;
+    /** set once committed */
+    sha: string | null;
+    committed_at: number | null;
+  } | null;
+  /** a commit shadow is still writing the message */
+  shadow_pending: boolean;
+};
+
+export type CommitMade = {
+  sha: string;
+  message: string;
+  /** `shadow`: written by the commit shadow; `fallback`: a fixed message */
+  source: "shadow" | "fallback";
+  /** paths (relative to the toplevel) that were committed */
+  files: string[];
+  toplevel: string;
+};
+
+export type CompletedAgent = {
+  id: string;
+  name: string | null;
+  prompt: string;
+  cwd: string;
+  model: string;
+  effort: Effort;
+  kind: AgentKind;
+  status: AgentStatus;
+  parent_id: string | null;
+  /** claude session id from system/init */
+  session_id: string | null;
+  pid: number | null;
+  pgid: number | null;
+  /** Unix epoch milliseconds */
+  created_at: number;
+  /** Unix epoch milliseconds */
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  cancel_requested_at: number | null;
+  exit_code: number | null;
+  exit_signal: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** text of the last result line */
+  result: string | null;
+  /** result lines received */
+  turn_count: number;
+  /** API round trips, summed over turns */
+  num_turns: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  total_cost_usd: number;
+  /** seq of the newest stored line (0 = none) */
+  last_seq: number;
+  rate_limit_resets_at: number | null;
+  stderr_tail: string | null;
+  stderr_truncated: boolean;
+  /** the Hero service whose hero_router MCP gateway the agent gets (widget agents); null: none */
+  home_mcp: HomeMcp | null;
+  /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
+  hero_context: string | null;
+  /** the commit made with `commit: true`, else null */
+  commit: CommitMade | null;
+};
+
 export type CreatableKind = "standard" | "planner";
 
 export type DeleteResult = {
@@ -91,6 +196,9 @@ export type DeleteResult = {
 export type Effort = "none" | "low" | "medium" | "high" | "xhigh" | "max";
 
 export type HealthStatus = "ok" | "degraded" | "error";
+
+/** a canonical Hero service name matching ^hero_[a-z0-9_]+$ (at most 64 characters) */
+export type HomeMcp = string;
 
 export type Message = {
   agent_id: string;
@@ -143,6 +251,82 @@ export type OpenrpcDocument = {
     [key: string]: unknown;
   }>;
   [key: string]: unknown;
+};
+
+export type ProxyStats = {
+  socket: string;
+  /** Unix epoch milliseconds */
+  started_at: number;
+  requests: number;
+  forwarded: number;
+  in_flight: number;
+  refused_token: number;
+  refused_other: number;
+  upstream_errors: number;
+  upstream_unreachable: number;
+};
+
+export type ProxyTally = {
+  agent_id: string;
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  bytes_in: number;
+  bytes_out: number;
+  /** Unix epoch milliseconds */
+  first_at: number;
+  /** Unix epoch milliseconds */
+  last_at: number;
+  last_status: number | null;
+};
+
+export type RateLimitSnapshot = {
+  id: number;
+  /** Unix epoch milliseconds */
+  ts: number;
+  agent_id: string | null;
+  method: string;
+  path: string;
+  status: number;
+  request_id: string | null;
+  headers: {
+    [key: string]: unknown;
+  };
+};
+
+export type RateLimitState = {
+  /** when the upstream answered */
+  ts: number;
+  agent_id: string | null;
+  http_status: number;
+  request_id: string | null;
+  unified_status: string | null;
+  unified_resets_at: number | null;
+  /** the window that binds, e.g. five_hour */
+  representative_claim: string | null;
+  fallback: string | null;
+  fallback_percentage: number | null;
+  retry_after: string | null;
+  windows: RateLimitWindow[];
+  /** every anthropic-ratelimit-* header */
+  headers: {
+    [key: string]: unknown;
+  };
+};
+
+export type RateLimitWindow = {
+  /** unified windows: `5h`, `7d`, `7d_opus`, …; API-key limits: `requests`, `tokens`, `input-tokens`, `output-tokens` */
+  name: string;
+  /** fraction used, 0..1 (0.91 = 91 %) */
+  utilization: number | null;
+  resets_at: number | null;
+  /** allowed, allowed_warning, rejected (unified windows) */
+  status: string | null;
+  limit: number | null;
+  remaining: number | null;
 };
 
 export type RpcErrorData = {
@@ -224,12 +408,115 @@ export type SystemInfo = {
   };
 };
 
+export type UsageBucket = {
+  /** result lines (turns) counted */
+  turns: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  /** the CLI's own cost figures, summed */
+  cost_usd: number;
+  /** Unix epoch milliseconds */
+  start: number;
+};
+
+/** a rolling window ending now; `today` starts at local midnight */
+export type UsagePeriod = "1h" | "5h" | "24h" | "today" | "7d" | "30d" | "all";
+
+export type UsagePollStatus = {
+  status: "disabled" | "pending" | "ok" | "error";
+  /** why it is disabled, or the last error */
+  detail: string | null;
+  url: string;
+  interval_ms: number;
+  next_at: number | null;
+  last: {
+    /** Unix epoch milliseconds */
+    ts: number;
+    ok: boolean;
+    http_status: number | null;
+    error: string | null;
+    windows: UsageWindow[];
+  } | null;
+  last_ok: {
+    /** Unix epoch milliseconds */
+    ts: number;
+    windows: UsageWindow[];
+  } | null;
+};
+
+export type UsageReport = {
+  /** Unix epoch milliseconds */
+  now: number;
+  period: {
+    name: UsagePeriod;
+    /** Unix epoch milliseconds */
+    since: number;
+    /** Unix epoch milliseconds */
+    until: number;
+  };
+  /** the newest rate-limit snapshot seen by the proxy; null before any */
+  rate_limit: RateLimitState | null;
+  totals: UsageSums;
+  /** per agent over the period, most expensive first (≤ 100) */
+  agents: AgentUsage[];
+  series: {
+    bucket_ms: number;
+    /** the last 24 hours, one bucket per hour */
+    buckets: UsageBucket[];
+  };
+  cost_today_usd: number;
+  oauth_poll: UsagePollStatus;
+  proxy: {
+    scope: "shadows_only" | "all" | "off";
+    upstream: string;
+    /** what the proxy injects upstream (never the secret itself) */
+    credential: {
+      kind: ("api_key" | "bearer" | "oauth") | null;
+      source: string | null;
+      expires_at: number | null;
+      detail: string | null;
+    };
+    stats: ProxyStats | null;
+  };
+  /** present when `agent_id` was given */
+  agent: {
+    agent_id: string;
+    usage: UsageSums;
+    /** what the proxy saw on the wire for this agent */
+    proxy: ProxyTally | null;
+    /** its newest rate-limit snapshots (≤ 20) */
+    snapshots: RateLimitSnapshot[];
+  } | null;
+};
+
+export type UsageSums = {
+  /** result lines (turns) counted */
+  turns: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  /** the CLI's own cost figures, summed */
+  cost_usd: number;
+};
+
+export type UsageWindow = {
+  /** five_hour, seven_day, seven_day_opus, … */
+  name: string;
+  /** fraction used, 0..1 */
+  utilization: number | null;
+  resets_at: number | null;
+  status: string | null;
+};
+
 /** Params of `agent.create`. */
 export interface AgentCreateParams {
   /** prompt text, 1..200000 characters */
   prompt: string;
-  /** absolute working directory */
-  cwd: string;
+  /** absolute working directory; required unless home_mcp has a server-side default */
+  cwd?: string;
   /** model id (see system.info claude.models); default claude-sonnet-4-6 */
   model?: string;
   /** thinking effort; default medium */
@@ -238,6 +525,10 @@ export interface AgentCreateParams {
   name?: string | null;
   /** default standard */
   kind?: CreatableKind;
+  /** the Hero service (e.g. hero_books) whose hero_router MCP gateway the agent gets */
+  home_mcp?: HomeMcp;
+  /** a spoken turn: the reply is asked to read well aloud */
+  voice?: boolean;
 }
 
 /** Params of `agent.get`. */
@@ -253,8 +544,10 @@ export interface AgentListParams {
   /** only these statuses */
   status?: AgentStatus[];
   bucket?: AgentBucket;
-  /** only these kinds */
+  /** only these kinds; with `bucket` and no `kind`, shadow agents are left out */
   kind?: AgentKind[];
+  /** only children of this agent (e.g. its shadows) */
+  parent_id?: string;
   limit?: number;
   /** `next_cursor` of the previous page */
   cursor?: string;
@@ -278,6 +571,14 @@ export interface AgentCancelParams {
 export interface AgentCompleteParams {
   /** agent id */
   id: string;
+  /** commit the agent's changes first */
+  commit?: boolean;
+}
+
+/** Params of `agent.commit_info`. */
+export interface AgentCommitInfoParams {
+  /** agent id */
+  id: string;
 }
 
 /** Params of `agent.follow_up`. */
@@ -288,12 +589,21 @@ export interface AgentFollowUpParams {
   prompt: string;
   /** planner: run the plan in the normal mode */
   execute?: boolean;
+  /** a spoken turn: the reply is asked to read well aloud */
+  voice?: boolean;
 }
 
 /** Params of `agent.delete`. */
 export interface AgentDeleteParams {
   /** agent id */
   id: string;
+}
+
+/** Params of `usage.get`. */
+export interface UsageGetParams {
+  period?: UsagePeriod;
+  /** add this agent's figures */
+  agent_id?: string;
 }
 
 /** Params of `system.info`. */

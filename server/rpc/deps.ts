@@ -19,7 +19,7 @@ export interface EventStats {
 }
 
 export interface RpcDeps {
-  engine: Pick<Engine, "store" | "supervisor" | "settings" | "paths">;
+  engine: Pick<Engine, "store" | "supervisor" | "settings" | "paths" | "shadows" | "usage">;
   events: EventStats;
   openrpc: OpenrpcDocument;
   /** Epoch ms the daemon started. */

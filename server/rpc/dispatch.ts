@@ -25,6 +25,7 @@ import {
 } from "../../core/rpc/mod.ts";
 import type { RpcDeps } from "./deps.ts";
 import type { HandlerTable } from "./handlers/mod.ts";
+import { type CallContext, NO_CALL_CONTEXT } from "./handlers/define.ts";
 import { exceedsDepth, readBodyLimited } from "./body.ts";
 
 type Id = string | number | null;
@@ -36,7 +37,7 @@ export type RpcResponse =
 
 interface Entry {
   spec: MethodSpec;
-  handler: (params: unknown, deps: RpcDeps) => unknown;
+  handler: (params: unknown, deps: RpcDeps, context: CallContext) => unknown;
 }
 
 export interface DispatcherOptions {
@@ -99,8 +100,11 @@ export class Dispatcher {
    * Handles a parsed payload (single request or batch). Returns the response body, or null when
    * nothing is to be answered (notifications only).
    */
-  async handle(payload: unknown): Promise<RpcResponse | RpcResponse[] | null> {
-    if (!Array.isArray(payload)) return await this.#one(payload);
+  async handle(
+    payload: unknown,
+    context: CallContext = NO_CALL_CONTEXT,
+  ): Promise<RpcResponse | RpcResponse[] | null> {
+    if (!Array.isArray(payload)) return await this.#one(payload, context);
     if (payload.length === 0) {
       return errorResponse(null, rpcError("invalid_request", "Invalid request: empty batch"));
     }
@@ -114,12 +118,12 @@ export class Dispatcher {
         ),
       );
     }
-    const answers = await Promise.all(payload.map((request) => this.#one(request)));
+    const answers = await Promise.all(payload.map((request) => this.#one(request, context)));
     const responses = answers.filter((r): r is RpcResponse => r !== null);
     return responses.length > 0 ? responses : null;
   }
 
-  async #one(request: unknown): Promise<RpcResponse | null> {
+  async #one(request: unknown, context: CallContext): Promise<RpcResponse | null> {
     if (!isPlainObject(request)) {
       return errorResponse(
         null,
@@ -154,7 +158,7 @@ export class Dispatcher {
         rpcError("invalid_request", "Invalid request: params must be an object or an array"),
       );
     }
-    const work = this.#call(request.method, hasParams ? request.params : {});
+    const work = this.#call(request.method, hasParams ? request.params : {}, context);
     if (!hasId) {
       // A notification is executed but never answered, errors included.
       work.catch(() => {});
@@ -167,7 +171,7 @@ export class Dispatcher {
     }
   }
 
-  async #call(method: string, params: unknown): Promise<unknown> {
+  async #call(method: string, params: unknown, context: CallContext): Promise<unknown> {
     const entry = this.#table.get(method);
     if (!entry) {
       throw new RpcFault("method_not_found", `Method not found: ${method.slice(0, 100)}`);
@@ -177,7 +181,7 @@ export class Dispatcher {
     }
     const parsed = entry.spec.params.safeParse(params);
     if (!parsed.success) throw new ParamsFault(paramsError(entry.spec, parsed.error));
-    const result = await entry.handler(parsed.data, this.#deps);
+    const result = await entry.handler(parsed.data, this.#deps, context);
     const checked = entry.spec.result.safeParse(result);
     if (!checked.success) {
       this.#deps.log("error", "handler result does not match the contract", {
@@ -248,6 +252,7 @@ export async function handleRpcHttp(req: Request, dispatcher: Dispatcher): Promi
   } catch {
     return json(errorResponse(null, rpcError("parse_error", "Parse error: invalid JSON")));
   }
-  const answer = await dispatcher.handle(payload);
+  const heroContext = req.headers.get("x-hero-context")?.trim() || null;
+  const answer = await dispatcher.handle(payload, { heroContext });
   return answer === null ? new Response(null, { status: 204 }) : json(answer);
 }

@@ -8,6 +8,7 @@ import { resolvePaths } from "../../core/config/mod.ts";
 import { type Client, createClient } from "../../sdk/mod.ts";
 import { type Daemon, type DaemonOptions, startDaemon } from "../daemon.ts";
 import { unixFetch } from "./unix_fetch.ts";
+import { runArgs } from "../../tools/permissions.ts";
 
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 export const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
@@ -89,13 +90,31 @@ export interface ChildDaemon extends AsyncDisposable {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** Runs `server/main.ts` in a child process (under `umask` when given) and waits until it answers /health. */
+/**
+ * The `deno run` arguments of the production daemon for `env`: `-P=server` plus the flags
+ * `tools/permissions.ts` computes from the same configuration (what `deno task server` runs).
+ */
+export function serverRunArgs(env: Record<string, string>): string[] {
+  return runArgs("server", env);
+}
+
+/**
+ * Runs `server/main.ts` in a child process (under `umask` when given) and waits until it answers
+ * /health. It runs under the production permission set (`serverRunArgs`) unless
+ * `permissions: "all"` asks for `-A`.
+ */
 export async function spawnDaemon(
   env: Record<string, string>,
-  options: { umask?: string; args?: string[]; waitReady?: boolean } = {},
+  options: {
+    umask?: string;
+    args?: string[];
+    waitReady?: boolean;
+    permissions?: "production" | "all";
+  } = {},
 ): Promise<ChildDaemon> {
   const deno = Deno.execPath();
-  const quoted = [deno, "run", "-A", MAIN_TS, ...(options.args ?? [])]
+  const runPart = options.permissions === "all" ? ["run", "-A", MAIN_TS] : serverRunArgs(env);
+  const quoted = [deno, ...runPart, ...(options.args ?? [])]
     .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const child = new Deno.Command("sh", {
     args: ["-c", `${options.umask ? `umask ${options.umask}; ` : ""}exec ${quoted}`],

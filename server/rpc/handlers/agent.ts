@@ -1,5 +1,5 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
-import type { AgentStatus } from "../../../core/models/mod.ts";
+import { type AgentStatus, MAX_HERO_CONTEXT_CHARS } from "../../../core/models/mod.ts";
 import { BUCKET_STATUSES, MAX_MESSAGES_PAGE_BYTES, RpcFault } from "../../../core/rpc/mod.ts";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
@@ -20,7 +20,15 @@ function listStatuses(
 }
 
 export const agentHandlers = handlers({
-  "agent.create"(params, deps) {
+  "agent.create"(params, deps, context) {
+    const heroContext = context.heroContext;
+    if (heroContext !== null && heroContext.length > MAX_HERO_CONTEXT_CHARS) {
+      throw new RpcFault(
+        "invalid_params",
+        `Cannot create agent: X-Hero-Context is longer than ${MAX_HERO_CONTEXT_CHARS} characters`,
+        { field: "X-Hero-Context" },
+      );
+    }
     return deps.engine.supervisor.create({
       prompt: params.prompt,
       cwd: params.cwd,
@@ -28,6 +36,9 @@ export const agentHandlers = handlers({
       effort: params.effort,
       name: params.name,
       kind: params.kind,
+      home_mcp: params.home_mcp ?? null,
+      hero_context: heroContext,
+      voice: params.voice,
     });
   },
 
@@ -43,7 +54,13 @@ export const agentHandlers = handlers({
       return deps.engine.store.listAgents({
         ...(params.cwd !== undefined ? { cwd: params.cwd } : {}),
         ...(statuses ? { statuses } : {}),
-        ...(params.kind ? { kinds: params.kind } : {}),
+        // The three buckets show the agents people run; shadows appear only when asked for.
+        ...(params.kind
+          ? { kinds: params.kind }
+          : params.bucket
+          ? { kinds: ["standard", "planner"] as const }
+          : {}),
+        ...(params.parent_id !== undefined ? { parent_id: params.parent_id } : {}),
         limit: params.limit,
         cursor: params.cursor ?? null,
       });
@@ -70,12 +87,33 @@ export const agentHandlers = handlers({
     return deps.engine.supervisor.cancel(params.id);
   },
 
-  "agent.complete"(params, deps) {
-    return deps.engine.supervisor.complete(params.id);
+  async "agent.complete"(params, deps) {
+    const { agent, commit } = await deps.engine.shadows.complete(params.id, {
+      commit: params.commit,
+    });
+    return { ...agent, commit };
+  },
+
+  "agent.commit_info"(params, deps) {
+    mustGet(deps, params.id);
+    const store = deps.engine.store;
+    const worktree = store.worktreeSnapshot(params.id);
+    const proposal = store.commitRecord(params.id);
+    return {
+      id: params.id,
+      worktree: worktree
+        ? { toplevel: worktree.toplevel, head: worktree.head, taken_at: worktree.taken_at }
+        : null,
+      proposal: proposal ?? null,
+      shadow_pending: deps.engine.shadows.commitPending(params.id),
+    };
   },
 
   "agent.follow_up"(params, deps) {
-    return deps.engine.supervisor.followUp(params.id, params.prompt, { execute: params.execute });
+    return deps.engine.supervisor.followUp(params.id, params.prompt, {
+      execute: params.execute,
+      voice: params.voice,
+    });
   },
 
   async "agent.delete"(params, deps) {

@@ -2,10 +2,20 @@
 import type { MethodName, ParamsOf, ResultOf } from "../../../core/rpc/mod.ts";
 import type { RpcDeps } from "../deps.ts";
 
+/** Per-request facts from the HTTP request, for the handlers that need them. */
+export interface CallContext {
+  /** The request's `X-Hero-Context` header (set by hero_router / hero_proxy), or null. */
+  heroContext: string | null;
+}
+
+/** The context of a call that did not come over HTTP. */
+export const NO_CALL_CONTEXT: CallContext = Object.freeze({ heroContext: null });
+
 /** Handles one method: params are already validated against the contract (defaults applied). */
 export type Handler<M extends MethodName> = (
   params: ParamsOf<M>,
   deps: RpcDeps,
+  context: CallContext,
 ) => ResultOf<M> | Promise<ResultOf<M>>;
 
 /** A table of handlers, keyed by method name. */

@@ -3,9 +3,15 @@ import type { HandlerTable } from "./define.ts";
 import { agentHandlers } from "./agent.ts";
 import { systemHandlers } from "./system.ts";
 import { rpcHandlers } from "./rpc.ts";
+import { usageHandlers } from "./usage.ts";
 
 export type { Handler, HandlerTable } from "./define.ts";
 export { healthReport } from "./system.ts";
 
 /** Every method of the contract, exactly once (a missing or extra handler fails type checking). */
-export const HANDLERS: HandlerTable = { ...agentHandlers, ...systemHandlers, ...rpcHandlers };
+export const HANDLERS: HandlerTable = {
+  ...agentHandlers,
+  ...usageHandlers,
+  ...systemHandlers,
+  ...rpcHandlers,
+};

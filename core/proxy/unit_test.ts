@@ -1,0 +1,244 @@
+/** Tokens, the credential source, the usage tap, rate-limit parsing and the OAuth usage poll. */
+import assert from "node:assert/strict";
+import { startMockAnthropic } from "../testing/mod.ts";
+import { proxyFixture } from "./_testing.ts";
+import { CredentialSource } from "./credential.ts";
+import { escapeControl } from "./log.ts";
+import { type TapSummary, usageTap } from "./tap.ts";
+import { hashProxyToken, mintProxyToken, TOKEN_PATTERN, verifyProxyToken } from "./token.ts";
+import { readRateLimit } from "./usage.ts";
+import { parseUsageWindows, UsagePoller } from "./usage_poll.ts";
+
+Deno.test("tokens: 256 random bits, hop_ prefix, only the SHA-256 is kept", () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    const { token, hash } = mintProxyToken();
+    assert.match(token, TOKEN_PATTERN);
+    assert.equal(Buffer.from(token.slice(4), "base64url").length, 32);
+    assert.equal(hash, hashProxyToken(token).toString("hex"));
+    assert.match(hash, /^[0-9a-f]{64}$/);
+    seen.add(token);
+  }
+  assert.equal(seen.size, 1000);
+});
+
+Deno.test("verifyProxyToken(): unknown, revoked, expired, terminal and other-agent tokens fail", async () => {
+  await using fx = await proxyFixture();
+  const a = fx.agent();
+  const b = fx.agent();
+  assert.equal(verifyProxyToken(fx.store, a.token, a.id).ok, true);
+  assert.equal(verifyProxyToken(fx.store, a.token, null).ok, true);
+  const reason = (token: string | null, claimed: string | null, now?: number) => {
+    const r = verifyProxyToken(fx.store, token, claimed, now);
+    return r.ok ? "ok" : r.reason;
+  };
+  assert.equal(reason(a.token, b.id), "other_agent");
+  assert.equal(reason(null, null), "missing");
+  assert.equal(reason("hop_short", null), "malformed");
+  assert.equal(reason(`hop_${"A".repeat(43)}`, null), "unknown");
+  assert.equal(reason(a.token, null, Date.now() + 120_000), "expired");
+  fx.store.revokeProxyTokens(b.id);
+  assert.equal(reason(b.token, null), "revoked");
+  const c = fx.agent();
+  fx.store.transitionMany([c.id], "failed", {});
+  assert.equal(
+    reason(c.token, null),
+    "revoked",
+    "a terminal transition revokes in its transaction",
+  );
+});
+
+Deno.test("CredentialSource: the CLI's precedence; the file is re-read when it changes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.equal(
+      new CredentialSource({ ANTHROPIC_AUTH_TOKEN: "b", ANTHROPIC_API_KEY: "k" }).get()!.kind,
+      "bearer",
+    );
+    assert.equal(new CredentialSource({ ANTHROPIC_API_KEY: "k" }).get()!.kind, "api_key");
+    const none = new CredentialSource({ CLAUDE_CONFIG_DIR: dir });
+    assert.equal(none.get(), null);
+    assert.match(none.info().detail!, /\.credentials\.json/);
+    const file = `${dir}/.credentials.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ claudeAiOauth: { accessToken: "t1", expiresAt: 5 } }),
+    );
+    const source = new CredentialSource({ CLAUDE_CONFIG_DIR: dir, ANTHROPIC_API_KEY: "k" });
+    assert.equal(source.get()!.kind, "api_key");
+    assert.deepEqual(source.oauth(), { kind: "oauth", value: "t1", source: file, expiresAt: 5 });
+    await new Promise((r) => setTimeout(r, 20));
+    await Deno.writeTextFile(file, JSON.stringify({ claudeAiOauth: { accessToken: "t2" } }));
+    Deno.utimeSync(file, new Date(), new Date(Date.now() + 5000));
+    assert.equal(source.oauth()!.value, "t2");
+    assert.ok(!JSON.stringify(source.info()).includes("t2"), "info() never carries the secret");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function run(
+  chunks: string[],
+  sse: boolean,
+  headBytes = 0,
+): Promise<{ out: string; summary: TapSummary }> {
+  let summary: TapSummary | undefined;
+  const encoder = new TextEncoder();
+  const source = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const chunk of chunks) c.enqueue(encoder.encode(chunk));
+      c.close();
+    },
+  });
+  const out = await new Response(
+    source.pipeThrough(usageTap({ sse, headBytes, onEnd: (s) => (summary = s) })),
+  ).text();
+  return { out, summary: summary! };
+}
+
+Deno.test("usageTap(): bytes pass unchanged; usage from message_start/message_delta across chunk cuts", async () => {
+  const events = [
+    `event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":10,"cache_read_input_tokens":4,"cache_creation_input_tokens":2,"output_tokens":1}}}\n\n`,
+    `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"message_delta usage output_tokens 999"}}\n\n`,
+    `event: message_delta\r\ndata: {"type":"message_delta","usage":{"output_tokens":30}}\r\n\r\n`,
+    `event: message_stop\ndata: {"type":"message_stop"}\n\n`,
+  ];
+  const whole = events.join("");
+  for (const cut of [1, 7, 50, 97, 211, whole.length - 3]) {
+    const { out, summary } = await run([whole.slice(0, cut), whole.slice(cut)], true);
+    assert.equal(out, whole);
+    assert.deepEqual(
+      [
+        summary.input_tokens,
+        summary.output_tokens,
+        summary.cache_read_tokens,
+        summary.cache_creation_tokens,
+        summary.bytes,
+      ],
+      [10, 30, 4, 2, new TextEncoder().encode(whole).length],
+      `cut at ${cut}`,
+    );
+  }
+  // A JSON message (max_tokens:1 check) is counted too; an error body's head is kept.
+  const json = await run(
+    [`{"type":"message","usage":{"input_tokens":3,"output_tokens":1}}`],
+    false,
+  );
+  assert.deepEqual([json.summary.input_tokens, json.summary.output_tokens], [3, 1]);
+  const error = await run(["x".repeat(600), "y"], false, 512);
+  assert.equal(error.summary.head, "x".repeat(512));
+  // An oversized line is skipped without buffering it, and parsing resumes after it.
+  const big = await run([`data: ${"z".repeat(3 * 1024 * 1024)}\n`, events[0]!], true);
+  assert.equal(big.summary.input_tokens, 10);
+});
+
+Deno.test("readRateLimit(): unified windows and API-key limits", () => {
+  const state = readRateLimit({
+    id: 1,
+    ts: 5,
+    agent_id: "a",
+    method: "POST",
+    path: "/v1/messages",
+    status: 429,
+    request_id: "r",
+    headers: {
+      "anthropic-ratelimit-unified-status": "rejected",
+      "anthropic-ratelimit-unified-reset": "1795612807",
+      "anthropic-ratelimit-unified-5h-status": "rejected",
+      "anthropic-ratelimit-unified-5h-utilization": "1.0",
+      "anthropic-ratelimit-unified-5h-reset": "1795612807",
+      "anthropic-ratelimit-unified-7d_opus-utilization": "0.2",
+      "anthropic-ratelimit-unified-representative-claim": "five_hour",
+      "anthropic-ratelimit-unified-fallback-percentage": "0.5",
+      "anthropic-ratelimit-requests-limit": "50",
+      "anthropic-ratelimit-requests-remaining": "10",
+      "anthropic-ratelimit-requests-reset": "2030-01-01T00:00:00Z",
+      "retry-after": "7",
+    },
+  });
+  assert.equal(state.unified_status, "rejected");
+  assert.equal(state.unified_resets_at, 1795612807000);
+  assert.equal(state.representative_claim, "five_hour");
+  assert.equal(state.fallback_percentage, 0.5);
+  assert.equal(state.retry_after, "7");
+  const w = Object.fromEntries(state.windows.map((x) => [x.name, x]));
+  assert.deepEqual([w["5h"]!.status, w["5h"]!.utilization, w["5h"]!.resets_at], [
+    "rejected",
+    1,
+    1795612807000,
+  ]);
+  assert.equal(w["7d_opus"]!.utilization, 0.2);
+  assert.deepEqual(
+    [w.requests!.limit, w.requests!.remaining, w.requests!.utilization, w.requests!.resets_at],
+    [50, 10, 0.8, Date.parse("2030-01-01T00:00:00Z")],
+  );
+});
+
+Deno.test("UsagePoller: off without an OAuth credential; with one, polls the configured URL and stores readings", async () => {
+  await using fx = await proxyFixture();
+  const log = () => {};
+  const off = new UsagePoller({
+    store: fx.store,
+    credentials: new CredentialSource({ CLAUDE_CONFIG_DIR: fx.dir }),
+    url: "http://127.0.0.1:9/x",
+    intervalMs: 1000,
+    log,
+  });
+  assert.equal(off.status().status, "disabled");
+  assert.match(off.status().detail!, /no OAuth credential/);
+  assert.equal(await off.pollNow(), null);
+  await off.stop();
+
+  let answer = 200;
+  await using mock = await startMockAnthropic({
+    handler: (req) =>
+      req.path === "/api/oauth/usage"
+        ? answer === 200
+          ? Response.json({
+            five_hour: { utilization: 37, resets_at: "2026-11-25T18:00:00Z" },
+            seven_day: { utilization: 12.5, resets_at: "2026-11-30T00:00:00Z" },
+            extra_usage: { is_enabled: false },
+          })
+          : new Response("nope", { status: answer })
+        : undefined,
+  });
+  const poller = new UsagePoller({
+    store: fx.store,
+    credentials: new CredentialSource({ CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat-x" }),
+    url: `${mock.url}/api/oauth/usage`,
+    intervalMs: 60_000,
+    firstDelayMs: 0,
+    log,
+  });
+  assert.equal(poller.status().status, "pending");
+  poller.start();
+  await mock.waitForRequests(1, { path: "/api/oauth/usage" });
+  await new Promise((r) => setTimeout(r, 50));
+  const seen = mock.requests[0]!;
+  assert.equal(seen.headers.authorization, "Bearer sk-ant-oat-x");
+  assert.equal(seen.headers["anthropic-beta"], "oauth-2025-04-20");
+  assert.match(seen.headers["user-agent"]!, /^claude-code\//);
+  const ok = poller.status();
+  assert.equal(ok.status, "ok");
+  assert.deepEqual(ok.last!.windows.map((w) => [w.name, w.utilization]), [["five_hour", 0.37], [
+    "seven_day",
+    0.125,
+  ]]);
+  assert.ok(ok.next_at! > Date.now());
+  answer = 429;
+  await poller.pollNow();
+  const failed = poller.status();
+  assert.equal(failed.status, "error");
+  assert.equal(failed.last!.http_status, 429);
+  assert.equal(failed.last_ok!.windows.length, 2, "the last good reading stays available");
+  await poller.stop();
+  assert.deepEqual(parseUsageWindows("not json"), []);
+});
+
+Deno.test("escapeControl(): nothing that could end or forge a log line stays raw", () => {
+  const raw = 'a\nb\r{"level":"info"}\u001b[2J\u0085\u2028\u202e\u0000';
+  const escaped = escapeControl(raw);
+  // deno-lint-ignore no-control-regex
+  assert.ok(!/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/.test(escaped));
+  assert.equal(escaped, 'a\\u000ab\\u000d{"level":"info"}\\u001b[2J\\u0085\\u2028\\u202e\\u0000');
+});
