@@ -1,0 +1,87 @@
+/**
+ * `hero_orchestrator run --cwd D [--model M] [--effort E] "prompt" [--wait]`: creates an agent;
+ * with `--wait`, streams its transcript and exits 0 once it awaits review (1 if it failed or was
+ * cancelled).
+ * @module
+ */
+import type { AgentCreateParams, CreatableKind, Effort } from "../../sdk/mod.ts";
+import type { CliContext } from "../context.ts";
+import { UsageError } from "../fail.ts";
+import type { Command } from "./command.ts";
+import { parseCommandArgs } from "./_parse.ts";
+import { printTranscript } from "./_transcript.ts";
+
+const USAGE = `Usage: hero_orchestrator run --cwd DIR [options] <prompt | ->
+
+Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
+  --cwd DIR      absolute working directory (default: the current directory, when readable)
+  --model M      model id (default: the server's, see \`hero_orchestrator doctor\`)
+  --effort E     none, low, medium, high, xhigh or max
+  --name N       display name
+  --planner      run as a planner (plan first; execute with a follow-up)
+  --wait         stream the transcript and wait until the agent settles; exit 1 unless it
+                 reaches awaiting_review or completed
+  --json         print the agent row as JSON (with --wait: the final row, no transcript)
+  -h, --help     print this help`;
+
+const EFFORTS = ["none", "low", "medium", "high", "xhigh", "max"];
+
+async function readStdin(): Promise<string> {
+  return (await new Response(Deno.stdin.readable).text()).trim();
+}
+
+function defaultCwd(): string {
+  try {
+    return Deno.cwd();
+  } catch {
+    throw new UsageError("--cwd is required (the current directory is not readable here)", "run");
+  }
+}
+
+export const run: Command = {
+  name: "run",
+  summary: "start an agent (--wait streams it to the end)",
+  usage: USAGE,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values, positionals } = parseCommandArgs("run", args, {
+      cwd: { type: "string" },
+      model: { type: "string" },
+      effort: { type: "string" },
+      name: { type: "string" },
+      planner: { type: "boolean" },
+      wait: { type: "boolean" },
+      json: { type: "boolean" },
+    }, { min: 1, max: 1, names: "the prompt" });
+    if (values.effort !== undefined && !EFFORTS.includes(values.effort)) {
+      throw new UsageError(
+        `--effort "${values.effort}" is not one of ${EFFORTS.join(", ")}`,
+        "run",
+      );
+    }
+    const prompt = positionals[0] === "-" ? await readStdin() : positionals[0]!;
+    if (prompt.length === 0) throw new UsageError("the prompt is empty", "run");
+    const params: AgentCreateParams = { prompt, cwd: values.cwd ?? defaultCwd() };
+    if (values.model) params.model = values.model;
+    if (values.effort) params.effort = values.effort as Effort;
+    if (values.name) params.name = values.name;
+    if (values.planner) params.kind = "planner" as CreatableKind;
+    const client = ctx.client();
+    let agent = await client.agent.create(params);
+    if (!values.wait) {
+      ctx.stdout.write(values.json ? JSON.stringify(agent, null, 2) + "\n" : `${agent.id}\n`);
+      return 0;
+    }
+    if (!values.json) ctx.stderr.write(`agent ${agent.id} ${agent.status}\n`);
+    agent = await printTranscript(ctx, agent.id, {
+      follow: true,
+      format: values.json ? "none" : "text",
+    });
+    agent = await client.agent.get({ id: agent.id });
+    if (values.json) ctx.stdout.write(JSON.stringify(agent, null, 2) + "\n");
+    else {
+      const detail = agent.error_code ? `: ${agent.error_code} ${agent.error_message ?? ""}` : "";
+      ctx.stderr.write(`agent ${agent.id} ${agent.status}${detail}\n`);
+    }
+    return agent.status === "awaiting_review" || agent.status === "completed" ? 0 : 1;
+  },
+};

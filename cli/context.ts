@@ -1,0 +1,124 @@
+/**
+ * What every command gets: the environment, the resolved paths, output streams with colour
+ * decided once, and a lazily opened SDK client over rpc.sock. `main.ts` builds the real one;
+ * tests build their own with {@linkcode createContext}.
+ * @module
+ */
+import { type Env, type Paths, resolvePaths } from "../core/config/mod.ts";
+import { type Client, createClient, RpcError } from "../sdk/mod.ts";
+import { type Colors, createColors } from "./color.ts";
+import { unixFetch } from "./unix_fetch.ts";
+
+/** Where a command writes. */
+export interface Output {
+  /** Writes `text` as is (add the newline yourself). */
+  write(text: string): void;
+  /** Whether this stream is a terminal. */
+  isTerminal: boolean;
+}
+
+/** The command's world. */
+export interface CliContext {
+  env: Env;
+  paths: Paths;
+  stdout: Output;
+  stderr: Output;
+  /** Colours for stdout. */
+  color: Colors;
+  /** Whether stdin is a terminal (login needs one). */
+  stdinIsTerminal: boolean;
+  verbose: boolean;
+  /** The SDK client over rpc.sock (opened on first use). */
+  client(): Client;
+  /** Releases the socket client. */
+  close(): void;
+}
+
+/** Options of {@linkcode createContext}. */
+export interface ContextOptions {
+  env: Env;
+  stdout: Output;
+  stderr: Output;
+  stdinIsTerminal?: boolean;
+  verbose?: boolean;
+  /** Force colour on or off (default: stdout is a terminal and NO_COLOR is unset). */
+  color?: boolean;
+}
+
+/** The server could not be reached over its socket. */
+export class ServerUnreachableError extends Error {
+  override name = "ServerUnreachableError";
+}
+
+/**
+ * Turns the SDK's transport failure into a message naming the socket and what to do; other
+ * errors pass through.
+ */
+export function explainRpcError(err: unknown, socket: string): unknown {
+  if (
+    err instanceof RpcError && err.code === -32603 && err.data === undefined &&
+    err.message.startsWith("Cannot reach the service")
+  ) {
+    return new ServerUnreachableError(
+      `Cannot reach hero_orchestrator_server at ${socket}: is it running? ` +
+        "(check with `hero_orchestrator doctor`)",
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+/** Builds a context. */
+export function createContext(options: ContextOptions): CliContext {
+  const paths = resolvePaths(options.env);
+  const colorOn = options.color ??
+    (options.stdout.isTerminal && !options.env.NO_COLOR);
+  let transport: ReturnType<typeof unixFetch> | null = null;
+  let client: Client | null = null;
+  return {
+    env: options.env,
+    paths,
+    stdout: options.stdout,
+    stderr: options.stderr,
+    color: createColors(colorOn),
+    stdinIsTerminal: options.stdinIsTerminal ?? false,
+    verbose: options.verbose ?? false,
+    client() {
+      if (!client) {
+        transport = unixFetch(paths.rpcSocket);
+        client = createClient({ fetch: transport.fetch });
+      }
+      return client;
+    },
+    close() {
+      transport?.close();
+      transport = null;
+      client = null;
+    },
+  };
+}
+
+/** An {@linkcode Output} over a Deno stream. */
+export function denoOutput(stream: typeof Deno.stdout | typeof Deno.stderr): Output {
+  const encoder = new TextEncoder();
+  return {
+    write(text) {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+    },
+    isTerminal: stream.isTerminal(),
+  };
+}
+
+/** An {@linkcode Output} collecting text (tests). */
+export function memoryOutput(isTerminal = false): Output & { text(): string } {
+  let buffer = "";
+  return {
+    write(text) {
+      buffer += text;
+    },
+    isTerminal,
+    text: () => buffer,
+  };
+}
