@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { fakePrompt } from "../core/testing/mod.ts";
 import type { Agent } from "../sdk/mod.ts";
-import { type InProcess, startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
+import { unixFetch } from "./testing/unix_fetch.ts";
+import { createClient } from "../sdk/mod.ts";
+import { type InProcess, spawnDaemon, startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
 
 async function rpc(
   d: InProcess,
@@ -153,4 +155,28 @@ Deno.test("agent.create refuses an invalid home_mcp, a missing cwd and an oversi
   assert.equal(big.error?.code, -32602);
   assert.match(big.error!.message, /X-Hero-Context/);
   assert.equal((await d.client.agent.list({})).agents.length, 0, "nothing was created");
+});
+
+Deno.test("under its production permission set the daemon reads HERO_ROUTER_URL and writes the config", async () => {
+  await using t = await tempEnv({ HERO_ROUTER_URL: "http://127.0.0.1:4321" });
+  await using _d = await spawnDaemon({ ...t.env, HERO_ORCHESTRATOR_HOME_DEFAULT_CWD: t.work });
+  const transport = unixFetch(t.socketPath);
+  try {
+    const client = createClient({ fetch: transport.fetch });
+    const agent = await client.agent.create({
+      prompt: fakePrompt({ auto: true, steps: [] }),
+      home_mcp: "hero_books",
+    });
+    const done = await waitFor("the turn", async () => {
+      const a = await client.agent.get({ id: agent.id });
+      return a.status === "awaiting_review" || a.status === "failed" ? a : undefined;
+    });
+    assert.equal(done.status, "awaiting_review", done.error_message ?? "");
+    const config = JSON.parse(
+      await Deno.readTextFile(`${t.env.PATH_VAR}/hero_orchestrator/agents/${agent.id}/mcp.json`),
+    );
+    assert.equal(config.mcpServers.hero_books.url, "http://127.0.0.1:4321/mcp/hero_books");
+  } finally {
+    transport.close();
+  }
 });

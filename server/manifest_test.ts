@@ -26,6 +26,7 @@ Deno.test("every HERO_ORCHESTRATOR_* variable the engine and server read is in s
   for (
     const file of [
       "core/config/engine.ts",
+      "core/config/home_mcp.ts",
       "core/config/paths.ts",
       "server/daemon.ts",
       "server/main.ts",

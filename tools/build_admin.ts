@@ -2,8 +2,9 @@
  * `deno task build:admin`: bundles the admin's browser code with `deno bundle` (esbuild inside,
  * Deno's own resolver: workspace names, npm imports, Preact JSX) into `admin/dist/`:
  * `boot.js`, `islands/<name>.js` and shared `chunk-*.js` files (code splitting, minified), plus
- * the static files of `admin/web/static/` (`app.css`, `favicon.svg`). Fails when the output holds
- * more than one copy of Preact (two copies break hooks and signals).
+ * the static files of `admin/web/static/` (`app.css`, `favicon.svg`), and the embeddable widget
+ * `widget/hero-agent-widget.js` (its own bundle: one classic script, no imports, no Preact). Fails
+ * when the output holds more than one copy of Preact (two copies break hooks and signals).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -64,6 +65,7 @@ export async function buildAdmin(outdir = `${root}admin/dist`): Promise<void> {
     stderr: "inherit",
   }).output();
   if (!out.success) throw new Error("Cannot build the admin: deno bundle failed");
+  await buildWidget(dist);
   for await (const entry of Deno.readDir(`${web}/static`)) {
     if (entry.isFile) await Deno.copyFile(`${web}/static/${entry.name}`, `${dist}/${entry.name}`);
   }
@@ -71,6 +73,33 @@ export async function buildAdmin(outdir = `${root}admin/dist`): Promise<void> {
   if (copies !== 1) {
     throw new Error(`Cannot build the admin: ${dist} holds ${copies} copies of Preact`);
   }
+}
+
+/** The widget's entry and its output path inside the dist directory. */
+export const WIDGET_ENTRY = "admin/web/widget/hero_agent_widget.ts";
+export const WIDGET_OUTPUT = "widget/hero-agent-widget.js";
+
+/**
+ * Bundles `<hero-agent-widget>` alone (no code splitting, IIFE): host pages include it with a
+ * plain `<script src>`, so it must not import chunks shared with the admin's islands.
+ */
+export async function buildWidget(dist: string): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      "--platform=browser",
+      "--format=iife",
+      "--minify",
+      "--output",
+      `${dist}/${WIDGET_OUTPUT}`,
+      WIDGET_ENTRY,
+    ],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error("Cannot build the widget: deno bundle failed");
 }
 
 async function main(): Promise<number> {

@@ -5,7 +5,8 @@
  *
  * Routes (all also under any `X-Forwarded-Prefix`): `GET /` dashboard, `GET /agents/:id` agent
  * page, `GET /assets/*`, `GET /events` (SSE relay), `POST /rpc` (pass-through), `GET /health`,
- * `GET /.well-known/heroservice.json`, `GET /openrpc.json`.
+ * `GET /.well-known/heroservice.json`, `GET /openrpc.json`, `GET /widget/hero-agent-widget.js`
+ * (the embeddable widget) and `GET /widget/demo`.
  * @module
  */
 import { type Context, Hono, type Next } from "hono";
@@ -26,6 +27,7 @@ import {
   themeFrom,
 } from "./shell.ts";
 import { errorText, type Upstream } from "./upstream.ts";
+import { serveWidget, widgetDemo } from "./widget.ts";
 
 /** What the app needs. */
 export interface AdminAppDeps {
@@ -182,6 +184,8 @@ export function createAdminApp(deps: AdminAppDeps): Hono<Env> {
   });
 
   app.get("/assets/*", serveAssets(deps.assets));
+  app.get("/widget/hero-agent-widget.js", serveWidget(deps.assets));
+  app.get("/widget/demo", widgetDemo);
 
   function page(c: Context<Env>, options: Omit<PageOptions, "base" | "theme" | "preload">) {
     c.header("cache-control", "no-store");
