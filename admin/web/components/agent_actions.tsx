@@ -1,19 +1,26 @@
 /**
- * The agent page's actions: cancel (queued/running), complete (awaiting review), delete (terminal,
- * with a confirmation step) and the follow-up composer (awaiting review / failed).
+ * The agent page's actions: cancel (queued/running), complete and "complete & commit" (awaiting
+ * review; the latter when the agent changed files in a git work tree), delete (terminal, with a
+ * confirmation step) and the follow-up composer (awaiting review / failed).
  * @module
  */
 import { useState } from "preact/hooks";
-import type { Agent } from "@hero/sdk";
+import type { Agent, CommitMade } from "@hero/sdk";
+import { agentChanged, commitInfo } from "../state/agent_extras.ts";
 import { removeAgent, upsertAgent } from "../state/agents.ts";
 import { href } from "../state/base.ts";
-import { call, messageOf } from "../state/rpc.ts";
+import { call, CallError, messageOf } from "../state/rpc.ts";
+import { oneLine } from "../lib/sanitize.ts";
+import { canCommit } from "./agent_extras.tsx";
 
 /** Buttons for what the agent's status allows. */
 export function AgentActions({ agent }: { agent: Agent }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [committed, setCommitted] = useState<CommitMade | null>(null);
+  const [refused, setRefused] = useState<string | null>(null);
+  const commit = agent.status === "awaiting_review" && canCommit(commitInfo.value);
   const live = agent.status === "queued" || agent.status === "running";
   const terminal = agent.status === "completed" || agent.status === "failed" ||
     agent.status === "cancelled";
@@ -21,16 +28,25 @@ export function AgentActions({ agent }: { agent: Agent }) {
   async function act(what: string, run: () => Promise<void>) {
     setBusy(what);
     setError(null);
+    setRefused(null);
     try {
       await run();
     } catch (err) {
-      setError(messageOf(err));
+      if (err instanceof CallError && err.reason === "commit_refused") setRefused(err.message);
+      else setError(messageOf(err));
     } finally {
       setBusy(null);
     }
   }
 
-  return (
+  async function completeAndCommit() {
+    const { commit: made, ...done } = await call("agent.complete", { id: agent.id, commit: true });
+    setCommitted(made);
+    upsertAgent(done);
+    agentChanged(done);
+  }
+
+  const actions = (
     <div class="actions">
       {live
         ? (
@@ -45,15 +61,34 @@ export function AgentActions({ agent }: { agent: Agent }) {
           </button>
         )
         : null}
-      {agent.status === "awaiting_review"
+      {commit
         ? (
           <button
             type="button"
             class="button button-primary"
+            data-action="commit"
             disabled={busy !== null}
+            title="Commit the files this agent changed with the proposed message, then mark it complete"
+            onClick={() => act("commit", completeAndCommit)}
+          >
+            {busy === "commit" ? "Committing…" : "Complete & commit"}
+          </button>
+        )
+        : null}
+      {agent.status === "awaiting_review"
+        ? (
+          <button
+            type="button"
+            class={`button ${commit ? "" : "button-primary"}`.trim()}
+            data-action="complete"
+            disabled={busy !== null}
+            title={commit ? "Mark complete without committing" : undefined}
             onClick={() =>
-              act("complete", async () =>
-                upsertAgent(await call("agent.complete", { id: agent.id })))}
+              act("complete", async () => {
+                const done = await call("agent.complete", { id: agent.id });
+                upsertAgent(done);
+                agentChanged(done);
+              })}
           >
             {busy === "complete" ? "Completing…" : "Mark complete"}
           </button>
@@ -101,6 +136,41 @@ export function AgentActions({ agent }: { agent: Agent }) {
         : null}
       {error ? <p class="form-error" role="alert">{error}</p> : null}
     </div>
+  );
+  return (
+    <>
+      {actions}
+      {refused || committed
+        ? (
+          <div class="action-notes">
+            {refused
+              ? (
+                <p
+                  class="alert alert-error commit-refused"
+                  role="alert"
+                  data-testid="commit-refused"
+                >
+                  {refused}
+                </p>
+              )
+              : null}
+            {committed
+              ? (
+                <p class="form-ok commit-done" role="status" data-testid="commit-done">
+                  Committed{" "}
+                  <code data-testid="commit-sha" title={committed.sha}>
+                    {committed.sha.slice(0, 12)}
+                  </code>
+                  <span class="commit-subject" title={committed.message}>
+                    {oneLine(committed.message.split("\n", 1)[0] ?? "", 200)}
+                  </span>
+                </p>
+              )
+              : null}
+          </div>
+        )
+        : null}
+    </>
   );
 }
 

@@ -1,7 +1,8 @@
 /**
- * Island: one agent. Header (status, session, tokens, cost, duration), actions, follow-up
- * composer and the live transcript. Loads only the newest page of lines first, then follows the
- * agent's events from the page's one stream.
+ * Island: one agent. Header (status, session, tokens, cost, duration), actions, panels (prompt,
+ * commit proposal, usage and proxy figures, shadow agents), follow-up composer and the live
+ * transcript. Loads only the newest page of lines first, then follows the agent's events from the
+ * page's one stream; the panels load after the first screen.
  * @module
  */
 import { render } from "preact";
@@ -10,6 +11,7 @@ import { useEffect } from "preact/hooks";
 import type { Agent, SystemHealth } from "@hero/sdk";
 import { AgentActions, FollowUp } from "../components/agent_actions.tsx";
 import { displayName } from "../components/agent_card.tsx";
+import { AgentExtras } from "../components/agent_extras.tsx";
 import { LongText } from "../components/long_text.tsx";
 import { StatusBadge } from "../components/status_badge.tsx";
 import { Transcript } from "../components/transcript.tsx";
@@ -21,12 +23,14 @@ import {
   formatTokens,
 } from "../lib/format.ts";
 import { oneLine } from "../lib/sanitize.ts";
+import { agentChanged, startExtras } from "../state/agent_extras.ts";
 import { agentSignal, upsertAgent } from "../state/agents.ts";
-import { href } from "../state/base.ts";
+import { agentHref, href } from "../state/base.ts";
 import { now, startClock } from "../state/clock.ts";
 import { openEventStream } from "../state/events.ts";
 import { batch, call, CallError, messageOf } from "../state/rpc.ts";
 import { applyLive, lines, loadLatest } from "../state/transcript.ts";
+import { startUsage } from "../state/usage.ts";
 
 const pageState = signal<"loading" | "ready" | "gone" | "error">("loading");
 const pageError = signal<string | null>(null);
@@ -52,6 +56,9 @@ async function start(id: string): Promise<void> {
     requestAnimationFrame(() => {
       performance.mark("hero:first-screen");
       document.documentElement.dataset.ready = "agent";
+      // Secondary reads wait for the first screen.
+      startExtras(agent);
+      startUsage();
     });
     openEventStream({
       agent: id,
@@ -59,8 +66,10 @@ async function start(id: string): Promise<void> {
       onEvents(events) {
         const messages = [];
         for (const e of events) {
-          if (e.event === "agent") upsertAgent(e.data);
-          else messages.push(e.data);
+          if (e.event === "agent") {
+            upsertAgent(e.data);
+            agentChanged(e.data);
+          } else messages.push(e.data);
         }
         if (messages.length > 0) applyLive(messages);
       },
@@ -129,6 +138,18 @@ function Header({ agent }: { agent: Agent }) {
           <dt>Agent</dt>
           <dd class="mono">{agent.id}</dd>
         </div>
+        {agent.parent_id
+          ? (
+            <div>
+              <dt>{agent.kind === "shadow" ? "Shadow of" : "Parent"}</dt>
+              <dd class="mono">
+                <a href={agentHref(agent.parent_id)} data-testid="parent-link">
+                  {agent.parent_id}
+                </a>
+              </dd>
+            </div>
+          )
+          : null}
       </dl>
       {agent.error_message
         ? (
@@ -138,10 +159,7 @@ function Header({ agent }: { agent: Agent }) {
           </div>
         )
         : null}
-      <details class="agent-prompt">
-        <summary>Prompt</summary>
-        <LongText text={agent.prompt} limit={8000} />
-      </details>
+      <AgentExtras agent={agent} />
       {agent.status === "awaiting_review" || agent.status === "failed"
         ? <FollowUp agent={agent} />
         : null}

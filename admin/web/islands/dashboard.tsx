@@ -22,6 +22,7 @@ import {
 import { startClock } from "../state/clock.ts";
 import { openEventStream } from "../state/events.ts";
 import { batch, type BatchCall, call, CallError, messageOf } from "../state/rpc.ts";
+import { startUsage } from "../state/usage.ts";
 import type { MessagePage } from "@hero/sdk";
 
 const loadState = signal<"loading" | "ready" | "error">("loading");
@@ -110,6 +111,8 @@ async function start(): Promise<void> {
     const [running, , completed] = applyLists(lists);
     completedCursor.value = completed!.next_cursor;
     loadState.value = "ready";
+    // The header's usage reading waits for the first screen.
+    requestAnimationFrame(() => startUsage());
     openEventStream({
       after,
       onEvents(events) {

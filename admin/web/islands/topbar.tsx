@@ -1,8 +1,18 @@
-/** Island: the header's connection indicator and the light/dark/auto theme switch. */
+/**
+ * Island: the header's usage meter (rate-limit headroom, burn rate, cost today), connection
+ * indicator and the light/dark/auto theme switch.
+ * @module
+ */
 import { render } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
+import { UsageMeter } from "../components/usage_meter.tsx";
 import { base } from "../state/base.ts";
+import { startClock } from "../state/clock.ts";
 import { connection } from "../state/events.ts";
+import { startUsage } from "../state/usage.ts";
+
+/** When the header loads its usage reading if the page's island did not start it. */
+const USAGE_START_FALLBACK_MS = 2_000;
 
 type Theme = "auto" | "light" | "dark";
 const NEXT: Record<Theme, Theme> = { auto: "light", light: "dark", dark: "auto" };
@@ -29,9 +39,17 @@ const STATUS_TEXT = {
 
 function Topbar() {
   const [theme, setTheme] = useState<Theme>(currentTheme());
+  useEffect(() => {
+    startClock();
+    // The page's island starts the usage reading after its first screen (so the two do not
+    // compete); this is the fallback for a page that does not.
+    const fallback = setTimeout(startUsage, USAGE_START_FALLBACK_MS);
+    return () => clearTimeout(fallback);
+  }, []);
   const state = connection.value;
   return (
     <div class="topbar-tools">
+      <UsageMeter />
       {state !== "idle"
         ? (
           <span class={`conn conn-${state}`} role="status" data-connection={state}>
@@ -52,7 +70,7 @@ function Topbar() {
         }}
       >
         <span class={`theme-icon theme-icon-${theme}`} aria-hidden="true"></span>
-        {LABEL[theme]}
+        <span class="theme-label">{LABEL[theme]}</span>
       </button>
     </div>
   );

@@ -70,13 +70,18 @@ export const cwdFilter = signal<string | null>(null);
 /** Working directories seen, most used first. */
 export const knownCwds: ReadonlySignal<string[]> = computed(() => {
   const counts = new Map<string, number>();
-  for (const a of allAgents.value) counts.set(a.cwd, (counts.get(a.cwd) ?? 0) + 1);
+  for (const a of allAgents.value) {
+    if (a.kind !== "shadow") counts.set(a.cwd, (counts.get(a.cwd) ?? 0) + 1);
+  }
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([cwd]) =>
     cwd
   );
 });
 
-/** Agent ids per bucket, after the cwd filter. */
+/**
+ * Agent ids per bucket, after the cwd filter. Shadow agents (naming, commit) are left out: they
+ * are listed on their parent's page. (The stream carries their events too.)
+ */
 export const buckets: ReadonlySignal<
   Record<"running" | "awaiting_review" | "completed", string[]>
 > = computed(() => {
@@ -87,6 +92,7 @@ export const buckets: ReadonlySignal<
     completed: [] as string[],
   };
   for (const a of allAgents.value) {
+    if (a.kind === "shadow") continue;
     if (cwd !== null && a.cwd !== cwd) continue;
     out[bucketOf(a.status)].push(a.id);
   }

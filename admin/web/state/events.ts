@@ -30,6 +30,19 @@ export interface StreamOptions {
 
 let opened = false;
 
+type Listener = (events: StreamEvent[]) => void;
+const listeners = new Set<Listener>();
+
+/**
+ * Also hands every batch of the page's stream to `listener` (e.g. the header's usage meter,
+ * which refreshes when an agent's cost moves), after the page's own handler. Returns the
+ * unsubscribe function.
+ */
+export function onStreamEvents(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 /** Opens the page's one stream. A second call is a programming error. */
 export function openEventStream(options: StreamOptions): () => void {
   if (opened) throw new Error("Cannot open a second event stream on this page");
@@ -45,7 +58,15 @@ export function openEventStream(options: StreamOptions): () => void {
     timer = null;
     const events = queue;
     queue = [];
-    if (events.length > 0) batch(() => options.onEvents(events));
+    if (events.length === 0) return;
+    batch(() => options.onEvents(events));
+    for (const listener of listeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        console.error(err);
+      }
+    }
   }
 
   function push(kind: "agent" | "message", e: MessageEvent<string>): void {
