@@ -1,0 +1,233 @@
+/**
+ * Scenario 5, concurrency: 300 long-lived slow fake agents (5 lines/s each) for 60 s. The
+ * daemon's CPU share, RSS (peak and least-squares slope) and RPC latency during the run.
+ *
+ * Baseline, same run and same daemon: the 300 agents already started but held at a `flock`
+ * barrier (silent), RPC latency and RSS measured for a few seconds; then the barrier opens and
+ * the measured window starts.
+ * @module
+ */
+import {
+  Barrier,
+  busyCores,
+  cpuShare,
+  machineCpu,
+  type ProcSample,
+  sampleProc,
+  sleep,
+  startDaemon,
+  until,
+} from "./harness.ts";
+import { median, slope, summarize } from "./stats.ts";
+import { type BenchContext, figure, type Scenario } from "./types.ts";
+
+interface Config {
+  agents: number;
+  windowS: number;
+  baselineS: number;
+  linesPerS: number;
+}
+
+function config(mode: BenchContext["mode"]): Config {
+  if (mode === "smoke") return { agents: 5, windowS: 3, baselineS: 1, linesPerS: 5 };
+  if (mode === "quick") return { agents: 100, windowS: 15, baselineS: 3, linesPerS: 5 };
+  return { agents: 300, windowS: 60, baselineS: 5, linesPerS: 5 };
+}
+
+/** RSS samples during the first seconds of the window (≤ 10 s) are warm-up, not slope. */
+function slopeSkipS(c: Config): number {
+  return Math.min(10, c.windowS / 3);
+}
+
+/** Times one round of probes: `system.health`, `agent.get`, `agent.list` (running, 50). */
+async function probe(
+  client: Awaited<ReturnType<typeof startDaemon>>["client"],
+  ids: string[],
+  out: number[],
+): Promise<void> {
+  let t = performance.now();
+  await client.system.health({});
+  out.push(performance.now() - t);
+  t = performance.now();
+  await client.agent.get({ id: ids[Math.floor(Math.random() * ids.length)]! });
+  out.push(performance.now() - t);
+  t = performance.now();
+  await client.agent.list({ bucket: "running", limit: 50 });
+  out.push(performance.now() - t);
+}
+
+/** Probes every `everyMs` and samples the daemon every second until `ms` passed. */
+async function observe(
+  d: Awaited<ReturnType<typeof startDaemon>>,
+  ids: string[],
+  ms: number,
+  everyMs: number,
+): Promise<{ rpc: number[]; samples: ProcSample[] }> {
+  const rpc: number[] = [];
+  const samples: ProcSample[] = [sampleProc(d.pid)!];
+  const end = performance.now() + ms;
+  let nextSample = performance.now() + 1000;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    await probe(d.client, ids, rpc);
+    if (performance.now() >= nextSample) {
+      const s = sampleProc(d.pid);
+      if (s) samples.push(s);
+      nextSample += 1000;
+    }
+    await sleep(Math.max(0, everyMs - (performance.now() - t0)));
+  }
+  const last = sampleProc(d.pid);
+  if (last) samples.push(last);
+  return { rpc, samples };
+}
+
+export const scenario: Scenario = {
+  name: "concurrency",
+  title: "Concurrency: many long-lived slow agents; daemon CPU, RSS and RPC latency",
+  async run(ctx) {
+    const c = config(ctx.mode);
+    const barrier = await Barrier.hold(`${ctx.tmp}/barrier.lock`);
+    const interval = 1000 / c.linesPerS;
+    // Enough lines to outlast spawning, the baseline and the window; the daemon stops the rest.
+    const lines = Math.ceil(c.linesPerS * (c.windowS + 60));
+    const steps: unknown[] = [barrier.step];
+    for (let i = 0; i < lines; i++) steps.push({ lines: 1, bytes: 700 }, { sleep: interval });
+    const scenarioPath = `${ctx.tmp}/slow.json`;
+    await Deno.writeTextFile(scenarioPath, JSON.stringify({ auto: true, steps }));
+    const dir = `${ctx.tmp}/daemon`;
+    await Deno.mkdir(dir, { recursive: true });
+    const d = await startDaemon(dir, {
+      HERO_ORCHESTRATOR_MAX_CONCURRENT: String(c.agents),
+    });
+    try {
+      const idle = sampleProc(d.pid)!;
+      ctx.log(`concurrency: starting ${c.agents} agents`);
+      const t0 = performance.now();
+      const ids: string[] = [];
+      for (let i = 0; i < c.agents; i += 25) {
+        const batch = await Promise.all(
+          Array.from(
+            { length: Math.min(25, c.agents - i) },
+            () => d.client.agent.create({ prompt: `FAKE_FILE:${scenarioPath}`, cwd: d.work }),
+          ),
+        );
+        ids.push(...batch.map((a) => a.id));
+      }
+      await until("every slow agent running", async () => {
+        let page = await d.client.agent.list({ bucket: "running", limit: 500 });
+        let running = page.agents.filter((a) => a.status === "running" && a.last_seq >= 1).length;
+        while (page.next_cursor) {
+          page = await d.client.agent.list({
+            bucket: "running",
+            limit: 500,
+            cursor: page.next_cursor,
+          });
+          running += page.agents.filter((a) => a.status === "running" && a.last_seq >= 1).length;
+        }
+        return running === c.agents;
+      }, { timeoutMs: 180_000, intervalMs: 250 });
+      const spawnS = (performance.now() - t0) / 1000;
+      ctx.log(`concurrency: ${c.agents} agents running after ${spawnS.toFixed(1)} s; baseline`);
+      const base = await observe(d, ids, c.baselineS * 1000, 100);
+      ctx.log(`concurrency: ${c.windowS} s window at ${c.agents * c.linesPerS} lines/s`);
+      await barrier.release();
+      const m0 = machineCpu();
+      const win = await observe(d, ids, c.windowS * 1000, 100);
+      const machine = busyCores(m0, machineCpu());
+      const first = win.samples[0]!;
+      const lastSample = win.samples[win.samples.length - 1]!;
+      const rssMb = win.samples.map((s) => s.rssKb / 1024);
+      const steady = win.samples.filter((s) => s.at - first.at >= slopeSkipS(c) * 1000);
+      const slopeMbPerMin = steady.length >= 3
+        ? slope(steady.map((s) => (s.at - first.at) / 60_000), steady.map((s) => s.rssKb / 1024))
+        : NaN;
+      const peakMb = Math.max(...rssMb, lastSample.hwmKb / 1024);
+      const baseRssMb = median(base.samples.map((s) => s.rssKb / 1024));
+      const cpu = cpuShare(first, lastSample);
+      const rpc = summarize(win.rpc);
+      const rpcBase = summarize(base.rpc);
+      ctx.log("concurrency: stopping the daemon");
+      const s0 = performance.now();
+      let stopNote = "";
+      try {
+        await d.stop();
+      } catch (err) {
+        stopNote = ` (${err instanceof Error ? err.message.split(":")[0] : String(err)})`;
+      }
+      const stopS = (performance.now() - s0) / 1000;
+      const stored = await storedLines(d.dbPath);
+      const expected = c.agents * c.linesPerS * c.windowS;
+      return {
+        figures: [
+          figure({
+            id: "concurrency.rss_peak",
+            label: `${c.agents} agents × ${c.linesPerS} lines/s, ${c.windowS} s: daemon RSS peak`,
+            unit: "MB",
+            value: peakMb,
+            baseline: { label: `${c.agents} agents started, silent`, value: baseRssMb },
+            target: "≤ 150 MB (children excluded)",
+            check: (v) => v <= 150,
+            detail: { rss_mb: rssMb, idle_before_agents_mb: idle.rssKb / 1024 },
+          }),
+          figure({
+            id: "concurrency.rss_slope",
+            label: `daemon RSS slope after ${slopeSkipS(c)} s of warm-up`,
+            unit: "MB/min",
+            value: slopeMbPerMin,
+            baseline: null,
+            target: "no upward slope (≤ 1 MB/min)",
+            check: (v) => v <= 1,
+          }),
+          figure({
+            id: "concurrency.cpu",
+            label: "daemon CPU during the window",
+            unit: "% of a core",
+            value: cpu * 100,
+            baseline: null,
+          }),
+          figure({
+            id: "concurrency.rpc_p99",
+            label: `RPC during the run (health/get/list), p99 (p50 ${rpc.p50.toFixed(2)} ms)`,
+            unit: "ms",
+            value: rpc.p99,
+            baseline: { label: "same probes, agents silent, p99", value: rpcBase.p99 },
+            detail: { rpc, rpc_baseline: rpcBase },
+          }),
+        ],
+        notes: [
+          `${c.agents} fake agents running ${spawnS.toFixed(1)} s after the first create; ${
+            stored.toLocaleString("en-US")
+          } lines stored (~${expected.toLocaleString("en-US")} expected in the window); machine ${
+            machine.toFixed(2)
+          } of ${navigator.hardwareConcurrency} cores busy; graceful stop with ${c.agents} agents took ${
+            stopS.toFixed(1)
+          } s${stopNote}`,
+        ],
+        data: {
+          config: c,
+          spawn_s: spawnS,
+          stop_s: stopS,
+          rss_samples_mb: rssMb,
+          cpu_share: cpu,
+          machine_cores: machine,
+          rpc,
+          rpc_baseline: rpcBase,
+        },
+      };
+    } finally {
+      await barrier.release();
+      await d.stop().catch(() => {});
+    }
+  },
+};
+
+async function storedLines(dbPath: string): Promise<number> {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(dbPath, { readOnly: true });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
