@@ -30,14 +30,21 @@ Deno.test("events: a stalled SSE client does not grow daemon RSS by more than 20
   const transport = unixFetch(paths.rpcSocket);
   const client = createClient({ fetch: transport.fetch });
   try {
-    // Warm up with the same workload and no stalled reader, so the baseline includes steady state.
-    const warm = await client.agent.create({ prompt: burst(40), cwd: t.work });
-    await waitFor(
-      "warm-up done",
-      async () => (await client.agent.get({ id: warm.id })).status === "awaiting_review",
-      60_000,
+    // Warm-up, then a control run with the same workload and no stalled reader. The control's
+    // PEAK is the baseline: peak against peak, both after the heap has settled, so what is left
+    // is what the stalled client costs (a second identical run alone grows RSS by ~10 MiB).
+    const runToEnd = async (id: string) => {
+      let peak = rssBytes(daemon.pid);
+      await waitFor("run done", async () => {
+        peak = Math.max(peak, rssBytes(daemon.pid));
+        return (await client.agent.get({ id })).status === "awaiting_review";
+      }, 60_000);
+      return peak;
+    };
+    await runToEnd((await client.agent.create({ prompt: burst(80), cwd: t.work })).id);
+    const baseline = await runToEnd(
+      (await client.agent.create({ prompt: burst(80), cwd: t.work })).id,
     );
-    const baseline = rssBytes(daemon.pid);
 
     const conn = await Deno.connect({ transport: "unix", path: paths.rpcSocket });
     await conn.write(new TextEncoder().encode("GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n"));
