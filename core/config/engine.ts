@@ -39,6 +39,8 @@ export interface SupervisorSettings {
 export interface StoreSettings {
   /** Group commit: a batch is committed after at most this many ms ... */
   batchMaxDelayMs: number;
+  /** After an idle spell (no commit for batchMaxDelayMs) the first line waits only this long. */
+  batchIdleDelayMs: number;
   /** ... or this many rows, whichever comes first. */
   batchMaxRows: number;
   busyTimeoutMs: number;
@@ -208,6 +210,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
     },
     store: {
       batchMaxDelayMs: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS", 50),
+      batchIdleDelayMs: int(env, "HERO_ORCHESTRATOR_BATCH_IDLE_DELAY_MS", 2),
       batchMaxRows: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
       busyTimeoutMs: int(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
     },

@@ -51,6 +51,12 @@ export interface CommittedBatch {
 export interface MessageWriterOptions {
   /** Commit at most this long after the first line was queued. Default 50. */
   maxDelayMs?: number;
+  /**
+   * When nothing was committed for `maxDelayMs`, the writer is idle and the first new line is
+   * committed after only this long (a lone line need not wait a whole batch window; under load
+   * commits keep coming and batches stay full). Default: `maxDelayMs` (no shortcut).
+   */
+  idleDelayMs?: number;
   /** Commit as soon as this many lines are queued; never more per transaction. Default 1000. */
   maxRows?: number;
   /** `capacity()` asks producers to wait while queued lines hold this many bytes. Default 64 MiB. */
@@ -113,6 +119,9 @@ function intAtLeast(value: number, min: number, name: string): number {
 export class MessageWriter {
   #conn: Connection;
   #maxDelayMs: number;
+  #idleDelayMs: number;
+  /** When the last batch committed (performance.now()); -Infinity before the first. */
+  #lastCommitAt = -Infinity;
   #maxRows: number;
   #maxQueuedBytes: number;
   #onCommit: ((batch: CommittedBatch) => void) | undefined;
@@ -132,6 +141,10 @@ export class MessageWriter {
   constructor(store: Store, options: MessageWriterOptions = {}) {
     this.#conn = connectionOf(store);
     this.#maxDelayMs = intAtLeast(options.maxDelayMs ?? 50, 0, "maxDelayMs");
+    this.#idleDelayMs = Math.min(
+      this.#maxDelayMs,
+      intAtLeast(options.idleDelayMs ?? this.#maxDelayMs, 0, "idleDelayMs"),
+    );
     this.#maxRows = intAtLeast(options.maxRows ?? 1000, 1, "maxRows");
     this.#maxQueuedBytes = intAtLeast(
       options.maxQueuedBytes ?? 64 * 1024 * 1024,
@@ -162,10 +175,11 @@ export class MessageWriter {
       if (this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes) {
         this.#schedule();
       } else if (this.#timer === undefined) {
+        const idle = performance.now() - this.#lastCommitAt >= this.#maxDelayMs;
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
           this.#drain();
-        }, this.#maxDelayMs);
+        }, idle ? this.#idleDelayMs : this.#maxDelayMs);
       }
       return promise;
     } catch (err) {
@@ -253,6 +267,7 @@ export class MessageWriter {
         for (let i = 0; i < pending.length; i += this.#maxRows) {
           this.#commit(pending.slice(i, i + this.#maxRows));
         }
+        this.#lastCommitAt = performance.now();
       }
     } finally {
       this.#draining = false;

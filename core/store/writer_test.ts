@@ -379,3 +379,34 @@ Deno.test("onCommit may append more lines, and a throwing onCommit does not fail
   assert.match(String((errors[0] as unknown[])[0]), /Cannot run onCommit: subscriber bug/);
   assert.equal(store.getAgent(b)!.last_seq, 1);
 });
+
+Deno.test("MessageWriter commits a lone line after idleDelayMs, but batches for maxDelayMs under load", async () => {
+  await using store = await tempStore();
+  const { id } = store.insertAgent(sampleAgent());
+  const commits: number[] = [];
+  const writer = new MessageWriter(store, {
+    maxDelayMs: 400,
+    idleDelayMs: 1,
+    onCommit: (batch) => commits.push(batch.lines.length),
+  });
+  const line = (n: number) => ({
+    agentId: id,
+    bytes: jsonLine({ n }),
+    ts: Date.now(),
+    type: "x",
+    subtype: null,
+    parseError: false,
+    eofNoNewline: false,
+  });
+  // Idle writer: the first line does not wait for the 400 ms window.
+  let started = performance.now();
+  await writer.append(line(1));
+  assert.ok(performance.now() - started < 200, "a lone line waited the whole window");
+  // Right after a commit the writer is busy: the next lines share one batch after the window.
+  started = performance.now();
+  const burst = [writer.append(line(2)), writer.append(line(3)), writer.append(line(4))];
+  await Promise.all(burst);
+  assert.ok(performance.now() - started >= 350, "a busy writer committed before its window");
+  assert.deepEqual(commits, [1, 3]);
+  await writer.close();
+});

@@ -76,6 +76,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const bus = new EventBus();
     const writer = new MessageWriter(store, {
       maxDelayMs: settings.store.batchMaxDelayMs,
+      idleDelayMs: settings.store.batchIdleDelayMs,
       maxRows: settings.store.batchMaxRows,
       onCommit(batch) {
         for (const line of batch.lines) {
