@@ -16,7 +16,7 @@ import { createLogger, type Log } from "./server/log.ts";
 import { buildManifest, renderManifest } from "./server/manifest.ts";
 import { type ListenAddress, parseListen, resolveAdminPaths } from "./server/paths.ts";
 import { EventRelay } from "./server/relay.ts";
-import { claimSocketPath, prepareSocketDir, removeSocket } from "./server/socket.ts";
+import { claimSocketPath, prepareSocketDir, removeSocket } from "../service/socket.ts";
 import { errorText, unixUpstream } from "./server/upstream.ts";
 
 /** The environment variables the admin reads (and nothing else). */
@@ -97,7 +97,7 @@ export async function startAdmin(options: StartAdminOptions): Promise<RunningAdm
       openUrl = `${address}/?token=${access.token}`;
     } else {
       prepareSocketDir(paths.socketDir);
-      await claimSocketPath(paths.adminSocket);
+      await claimSocketPath(paths.adminSocket, "admin");
       const app = createAdminApp({ upstream, assets, relay, log, mode: "socket" });
       server = Deno.serve({
         transport: "unix",

@@ -6,8 +6,13 @@
  */
 import serviceToml from "./service.toml" with { type: "text" };
 import { type Env, resolvePaths, SERVICE_NAME } from "../core/config/mod.ts";
-// The TOML subset reader/writer is shared with the server until it moves to core/config.
-import { parseToml, stringifyToml, type TomlTable } from "../server/toml.ts";
+import {
+  readServiceToml as readToml,
+  serviceBinary,
+  type ServiceEnv,
+} from "../service/service_toml.ts";
+
+export { renderManifest } from "../service/service_toml.ts";
 
 /** Release version of the CLI (the contract version it was built against). */
 export const CLI_VERSION = "0.1.0";
@@ -33,48 +38,13 @@ export interface CliManifest {
   sockets: Array<{ name: string; path: string; protocol: string }>;
   /** The sockets it calls. */
   connects: Array<{ name: string; path: string; protocol: string }>;
-  env: Array<{ name: string; default: string; description: string }>;
+  env: ServiceEnv[];
 }
 
-function str(t: TomlTable, key: string, where: string): string {
-  const v = t[key];
-  if (typeof v !== "string") {
-    throw new TypeError(`Cannot read cli/service.toml: ${where}.${key} must be a string`);
-  }
-  return v;
-}
-
-/** Parses and checks the embedded service.toml. */
+/** Parses and checks the embedded service.toml; `binary` is the CLI's entry. */
 export function readServiceToml(text = SERVICE_TOML) {
-  const t = parseToml(text);
-  const bins = t.binaries;
-  const env = t.env;
-  const health = t.health as TomlTable | undefined;
-  if (!Array.isArray(bins) || bins.length !== 1) {
-    throw new TypeError("Cannot read cli/service.toml: expected one [[binaries]]");
-  }
-  if (!Array.isArray(env)) throw new TypeError("Cannot read cli/service.toml: [[env]] is missing");
-  if (!health || typeof health !== "object") {
-    throw new TypeError("Cannot read cli/service.toml: [health] is missing");
-  }
-  const bin = bins[0] as TomlTable;
-  return {
-    name: str(t, "name", "top level"),
-    description: str(t, "description", "top level"),
-    category: str(t, "category", "top level"),
-    binary: {
-      name: str(bin, "name", "binaries[0]"),
-      kind: str(bin, "kind", "binaries[0]"),
-      description: str(bin, "description", "binaries[0]"),
-      supervised: bin.supervised === true,
-    },
-    env: (env as TomlTable[]).map((e, i) => ({
-      name: str(e, "name", `env[${i}]`),
-      default: str(e, "default", `env[${i}]`),
-      description: str(e, "description", `env[${i}]`),
-    })),
-    health: { socket: str(health, "socket", "health"), path: str(health, "path", "health") },
-  };
+  const svc = readToml(text);
+  return { ...svc, binary: serviceBinary(svc, CLI_BINARY) };
 }
 
 /** The manifest with paths resolved from `env` (HOME shown as `~` when unset). */
@@ -105,10 +75,4 @@ export function buildManifest(env: Env): CliManifest {
     ],
     env: svc.env,
   };
-}
-
-/** `--info` output: TOML, or JSON with `--json`. */
-export function renderManifest(manifest: CliManifest, format: "toml" | "json"): string {
-  if (format === "json") return JSON.stringify(manifest, null, 2) + "\n";
-  return stringifyToml(manifest as unknown as TomlTable);
 }

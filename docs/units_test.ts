@@ -5,7 +5,7 @@
  * binary reads, with paths that resolve to what `--info --json` prints.
  */
 import assert from "node:assert/strict";
-import { parseToml, type TomlTable } from "../server/toml.ts";
+import { parseToml, type TomlTable } from "../service/toml.ts";
 import { BINARIES, type BinaryName, REPO_ROOT, runArgs } from "../tools/permissions.ts";
 
 /** Parses a systemd unit: `{ section: { key: [values…] } }` (keys may repeat). */

@@ -9,7 +9,7 @@ import { createRpcApp } from "./app.ts";
 import { EventHub, type EventHubOptions } from "./events.ts";
 import { OPENRPC } from "./openrpc.ts";
 import type { Log } from "./rpc/deps.ts";
-import { claimSocketPath, prepareSocketDir, removeSocket } from "./socket.ts";
+import { claimSocketPath, prepareSocketDir, removeSocket } from "../service/socket.ts";
 
 export interface DaemonOptions {
   env: Env;

@@ -50,3 +50,19 @@ Deno.test("stringifyToml() output parses back to the same value", () => {
   };
   assert.deepEqual(parseToml(stringifyToml(value)), value);
 });
+
+Deno.test("parseToml(): the subset, and errors that name the line", () => {
+  const t = parseToml(
+    'a = "x" # c\nb = [1, true, "y"]\n[t]\nk = 2\n[[arr]]\nn = "1"\n[[arr]]\nn = "2"\n',
+  );
+  assert.deepEqual(JSON.parse(JSON.stringify(t)), {
+    a: "x",
+    b: [1, true, "y"],
+    t: { k: 2 },
+    arr: [{ n: "1" }, { n: "2" }],
+  });
+  assert.throws(() => parseToml("a = 1\na = 2"), /line 2: duplicate key/);
+  assert.throws(() => parseToml('a = "x'), /line 1: unterminated string/);
+  assert.throws(() => parseToml("__proto__ = 1\nconstructor = 2\n[x]]"), SyntaxError);
+  assert.equal(stringifyToml({ a: 'q"', t: { b: 1 } }), 'a = "q\\""\n\n[t]\nb = 1\n');
+});

@@ -56,10 +56,10 @@ export function prepareSocketDir(dir: string): void {
 }
 
 /**
- * Clears the way to bind `path`: nothing there is fine; a socket nobody answers on (stale, from a
+ * Clears the way to bind `path` (`holder` names who would be listening, in the error): nothing there is fine; a socket nobody answers on (stale, from a
  * crashed run) is removed; a live socket, a regular file, a symlink or anything else is refused.
  */
-export async function claimSocketPath(path: string): Promise<void> {
+export async function claimSocketPath(path: string, holder = "daemon"): Promise<void> {
   const info = lstatOrNull(path);
   if (info === null) return;
   if (info.isSymlink) {
@@ -79,7 +79,7 @@ export async function claimSocketPath(path: string): Promise<void> {
     return;
   }
   conn.close();
-  throw new SocketPathError(`Cannot bind ${path}: another daemon is listening on it`);
+  throw new SocketPathError(`Cannot bind ${path}: another ${holder} is listening on it`);
 }
 
 /** Removes our socket file at exit, if it is still a socket. */
