@@ -270,20 +270,7 @@ class Client {
   }
 
   #format(event: EngineEvent): string {
-    if (event.kind === "agent") return sse(event.id, "agent", event.agent satisfies Agent);
-    const inline = event.bytes.byteLength <= this.#hub.maxInlineRawBytes;
-    const data: MessageEventData = {
-      agent_id: event.agent_id,
-      seq: event.seq,
-      ts: event.ts,
-      type: event.type,
-      subtype: event.subtype,
-      parse_error: event.parse_error,
-      byte_length: event.bytes.byteLength,
-      raw: inline ? decoder.decode(event.bytes) : null,
-      truncated: !inline,
-    };
-    return sse(event.id, "message", data);
+    return this.#hub.format(event);
   }
 }
 
@@ -316,6 +303,8 @@ export class EventHub implements EventStats {
   #catchUps = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #lastEvent: EngineEvent | null = null;
+  #lastText = "";
 
   constructor(options: EventHubOptions) {
     this.bus = options.bus;
@@ -339,6 +328,34 @@ export class EventHub implements EventStats {
   /** How often a client fell too far behind and switched to catching up from the database. */
   get catchUpsTotal(): number {
     return this.#catchUps;
+  }
+
+  /**
+   * The SSE text of a live event. The bus hands the same event object to every client in turn,
+   * so the last result is kept: a line is decoded and serialised once, not once per subscriber.
+   */
+  format(event: EngineEvent): string {
+    if (event === this.#lastEvent) return this.#lastText;
+    this.#lastEvent = event;
+    this.#lastText = this.#formatUncached(event);
+    return this.#lastText;
+  }
+
+  #formatUncached(event: EngineEvent): string {
+    if (event.kind === "agent") return sse(event.id, "agent", event.agent satisfies Agent);
+    const inline = event.bytes.byteLength <= this.maxInlineRawBytes;
+    const data: MessageEventData = {
+      agent_id: event.agent_id,
+      seq: event.seq,
+      ts: event.ts,
+      type: event.type,
+      subtype: event.subtype,
+      parse_error: event.parse_error,
+      byte_length: event.bytes.byteLength,
+      raw: inline ? decoder.decode(event.bytes) : null,
+      truncated: !inline,
+    };
+    return sse(event.id, "message", data);
   }
 
   /** `GET /events`. */
