@@ -148,14 +148,18 @@ export function serveAssets(store: AssetStore) {
     }
     const file = store.get(path);
     if (!file) return c.text("Not found", 404);
-    const headers = {
-      "content-type": file.type,
-      etag: file.etag,
-      "cache-control": "no-cache",
-    };
-    if (c.req.header("if-none-match") === file.etag) {
-      return new Response(null, { status: 304, headers });
-    }
-    return new Response(file.body, { headers });
+    return assetResponse(c, file);
   };
+}
+
+/** An asset answer, revalidated by ETag (304 when the browser's copy is current). */
+export function assetResponse(
+  c: Context,
+  file: Asset,
+): Response {
+  const headers = { "content-type": file.type, etag: file.etag, "cache-control": "no-cache" };
+  if (c.req.header("if-none-match") === file.etag) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(file.body, { headers });
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context } from "hono";
-import type { AssetStore } from "./assets.ts";
+import { assetResponse, type AssetStore } from "./assets.ts";
 import { escapeHtml } from "./shell.ts";
 
 /** Where the build writes the widget (see `tools/build_admin.ts`). */
@@ -17,15 +17,7 @@ export function serveWidget(assets: AssetStore) {
   return function widgetScript(c: Context): Response {
     const file = assets.get(WIDGET_ASSET);
     if (!file) return c.text("The widget is not built (run `deno task build:admin`)", 404);
-    const headers = {
-      "content-type": file.type,
-      etag: file.etag,
-      "cache-control": "no-cache",
-    };
-    if (c.req.header("if-none-match") === file.etag) {
-      return new Response(null, { status: 304, headers });
-    }
-    return new Response(file.body, { headers });
+    return assetResponse(c, file);
   };
 }
 
