@@ -7,7 +7,8 @@
  * `.ci/out/screenshots/`.
  */
 import assert from "node:assert/strict";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "./testing/harness.ts";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { fakePrompt } from "../core/testing/mod.ts";
 import type { Agent } from "../sdk/mod.ts";
 import { PREACT_MARKER } from "../tools/build_admin.ts";
@@ -31,7 +32,6 @@ declare const document: any;
 declare const innerWidth: number;
 type HTMLDetailsElement = { open: boolean };
 
-const CHROMIUM = Deno.env.get("HERO_CHROMIUM") ?? "/usr/bin/chromium";
 const SCREENSHOTS = `${REPO_ROOT}.ci/out/screenshots`;
 const PREFIX = "/hero_orchestrator/admin";
 
@@ -160,18 +160,7 @@ Deno.test({
     });
     const beaconUrl = `http://127.0.0.1:${beacon.addr.port}`;
 
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    const browser: Browser = await launchChromium();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await ctx.addInitScript(INIT_SCRIPT);
     const { page, watch } = await watchedPage(ctx);

@@ -10,7 +10,8 @@
  * message. Screenshots go to `.ci/out/screenshots/`.
  */
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "./testing/harness.ts";
+import { type Browser, type Page } from "playwright-core";
 import { fakePrompt, sseResponse, startMockAnthropic } from "../core/testing/mod.ts";
 import type { UsageReport } from "../sdk/mod.ts";
 import { startAdmin } from "./main.ts";
@@ -24,7 +25,6 @@ import { formatBytes, formatReset } from "./web/lib/usage.ts";
 declare const document: any;
 declare const innerWidth: number;
 
-const CHROMIUM = Deno.env.get("HERO_CHROMIUM") ?? "/usr/bin/chromium";
 const SCREENSHOTS = `${REPO_ROOT}.ci/out/screenshots`;
 const API_KEY = "sk-ant-api03-usage-browser-test-key";
 
@@ -122,18 +122,7 @@ Deno.test({
     });
     const origin = admin.address;
 
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    const browser: Browser = await launchChromium();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await ctx.addInitScript(() => {
       const w = globalThis as unknown as { __violations: string[] };

@@ -8,6 +8,7 @@ import { buildAdmin } from "../../tools/build_admin.ts";
 import { runArgs } from "../../tools/permissions.ts";
 import { DENO_DIR } from "../../server/testing/daemon.ts";
 
+import { type Browser, chromium } from "playwright-core";
 export { DENO_DIR, startInProcess, tempEnv, waitFor } from "../../server/testing/daemon.ts";
 
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
@@ -188,4 +189,24 @@ export async function prefixProxy(socketPath: string, prefix: string): Promise<P
       client.close();
     },
   };
+}
+
+/** Debian's chromium (`HERO_CHROMIUM` overrides); playwright-core has no browser of its own. */
+export const CHROMIUM = Deno.env.get("HERO_CHROMIUM") ?? "/usr/bin/chromium";
+
+/** Headless chromium with the flags this closed network needs, plus `extraArgs`. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      ...extraArgs,
+    ],
+  });
 }

@@ -4,16 +4,16 @@
  * hero_voice and host pages), and headless Chromium with a fake microphone.
  * @module
  */
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startAdmin } from "../main.ts";
 import { noLog } from "../server/log.ts";
 import { resolveAdminPaths } from "../server/paths.ts";
 import { type FakeRouter, hostPage, startFakeRouter } from "./fake_router.ts";
 import { type FakeVoice, fakeVoice } from "./fake_voice.ts";
-import { startInProcess, tempDist, tempEnv } from "./harness.ts";
-import type { InProcess } from "../../server/testing/daemon.ts";
+import { CHROMIUM, launchChromium, startInProcess, tempDist, tempEnv } from "./harness.ts";
 
-export const CHROMIUM = Deno.env.get("HERO_CHROMIUM") ?? "/usr/bin/chromium";
+export { CHROMIUM };
+import type { InProcess } from "../../server/testing/daemon.ts";
 
 export function chromiumAvailable(): boolean {
   try {
@@ -108,20 +108,10 @@ export async function startWidgetStack(
       if (rest === "/invalid") return html(INVALID_WIDGETS);
       return new Response("not found", { status: 404 });
     });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-      ],
-    });
+    const browser = await launchChromium([
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+    ]);
     cleanups.push(() => browser.close());
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(["microphone"], { origin: router.origin });
