@@ -7,7 +7,6 @@
  * `.ci/out/screenshots/`.
  */
 import assert from "node:assert/strict";
-import { CHROMIUM, launchChromium } from "./testing/harness.ts";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { fakePrompt } from "../core/testing/mod.ts";
 import type { Agent } from "../sdk/mod.ts";
@@ -16,6 +15,8 @@ import { startAdmin } from "./main.ts";
 import { noLog } from "./server/log.ts";
 import { resolveAdminPaths } from "./server/paths.ts";
 import {
+  CHROMIUM,
+  launchChromium,
   prefixProxy,
   REPO_ROOT,
   startInProcess,

@@ -10,13 +10,20 @@
  * message. Screenshots go to `.ci/out/screenshots/`.
  */
 import assert from "node:assert/strict";
-import { CHROMIUM, launchChromium } from "./testing/harness.ts";
 import { type Browser, type Page } from "playwright-core";
 import { fakePrompt, sseResponse, startMockAnthropic } from "../core/testing/mod.ts";
 import type { UsageReport } from "../sdk/mod.ts";
 import { startAdmin } from "./main.ts";
 import { noLog } from "./server/log.ts";
-import { REPO_ROOT, startInProcess, tempDist, tempEnv, waitFor } from "./testing/harness.ts";
+import {
+  CHROMIUM,
+  launchChromium,
+  REPO_ROOT,
+  startInProcess,
+  tempDist,
+  tempEnv,
+  waitFor,
+} from "./testing/harness.ts";
 import { formatCost } from "./web/lib/format.ts";
 import { formatBytes, formatReset } from "./web/lib/usage.ts";
 
