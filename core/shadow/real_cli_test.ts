@@ -122,8 +122,14 @@ Deno.test("real CLI: a naming shadow names an agent, through the proxy, with the
     assert.equal(shadowRequests[0]!.headers["x-api-key"], REAL_KEY);
     assert.equal(shadowRequests[0]!.headers["authorization"], undefined);
     assert.equal((shadowRequests[0]!.body as { tools?: unknown[] }).tools?.length ?? 0, 0);
-    const tally = h.engine.store.proxyTally(shadow.id);
-    assert.ok(tally && tally.requests >= 1, "the proxy attributed the shadow's request");
+    // Tallies are batched off the request path (every 100 ms), and the shadow completes on its
+    // result line, which can come before the proxied body has ended: wait for the write.
+    const tally = await waitFor(
+      "the proxy's tally of the shadow's request",
+      () => h.engine.store.proxyTally(shadow.id),
+      5_000,
+    );
+    assert.ok(tally.requests >= 1, "the proxy attributed the shadow's request");
     // Under the default scope the main agent talks to the upstream directly.
     assert.equal(h.engine.store.proxyTally(created.id), undefined);
     // The shadow's token died with its run.
