@@ -44,7 +44,7 @@ export interface BenchDaemon extends AsyncDisposable {
 }
 
 /**
- * Environment of a benchmark daemon: production defaults (group commit 50 ms / 1,000 rows, 5 s
+ * Environment of a benchmark daemon: production defaults (group commit ≤ 50 ms / 1,000 rows, 5 s
  * cancel grace) except the state and socket directories, the agent root (`dir`), the fake claude,
  * no proxy or shadows, and the warn log level.
  */

@@ -152,7 +152,7 @@ export const scenario: Scenario = {
       samples: main,
     };
     const notes = [
-      "group commit delay 50 ms (default HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS): a lone first line waits for it before its commit",
+      "group commit: a line waits 2 ms after an idle spell, else twice the last commit's cost (≤ HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS, 50 ms)",
     ];
     if (ctx.mode !== "smoke") {
       // What the group-commit delay contributes: the same with a 1 ms delay.

@@ -49,7 +49,12 @@ export interface CommittedBatch {
 
 /** Options for {@linkcode MessageWriter}. */
 export interface MessageWriterOptions {
-  /** Commit at most this long after the first line was queued. Default 50. */
+  /**
+   * Commit at most this long after the first line was queued. Default 50. Under load the window
+   * is {@linkcode COMMIT_COST_FACTOR} times what the last commit took, clamped to
+   * [`idleDelayMs`, `maxDelayMs`]: cheap commits come often (low latency), expensive ones
+   * (big batches, a slow disk) are amortised over more lines.
+   */
   maxDelayMs?: number;
   /**
    * When nothing was committed for `maxDelayMs`, the writer is idle and the first new line is
@@ -85,6 +90,12 @@ interface Touched {
   seq: number;
   patch: AgentPatch | undefined;
 }
+
+/**
+ * The busy window is this many times the last commit's cost: the event loop then spends at most
+ * 1 / (1 + factor) of its time committing lines, and a line waits about two commits.
+ */
+export const COMMIT_COST_FACTOR = 2;
 
 /** Charged per queued line on top of its bytes, so floods of tiny lines also hit the limit. */
 const LINE_OVERHEAD_BYTES = 128;
@@ -122,6 +133,8 @@ export class MessageWriter {
   #idleDelayMs: number;
   /** When the last batch committed (performance.now()); -Infinity before the first. */
   #lastCommitAt = -Infinity;
+  /** How long the last drain's commits took, ms. */
+  #lastCommitCostMs = 0;
   #maxRows: number;
   #maxQueuedBytes: number;
   #onCommit: ((batch: CommittedBatch) => void) | undefined;
@@ -175,11 +188,10 @@ export class MessageWriter {
       if (this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes) {
         this.#schedule();
       } else if (this.#timer === undefined) {
-        const idle = performance.now() - this.#lastCommitAt >= this.#maxDelayMs;
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
           this.#drain();
-        }, idle ? this.#idleDelayMs : this.#maxDelayMs);
+        }, this.#window());
       }
       return promise;
     } catch (err) {
@@ -234,6 +246,14 @@ export class MessageWriter {
     return line.agentPatch ? { ...line, agentPatch: { ...line.agentPatch } } : line;
   }
 
+  /** How long the first line of a new batch waits for company. */
+  #window(): number {
+    const idle = performance.now() - this.#lastCommitAt >= this.#maxDelayMs;
+    if (idle) return this.#idleDelayMs;
+    const adaptive = Math.ceil(this.#lastCommitCostMs * COMMIT_COST_FACTOR);
+    return Math.min(this.#maxDelayMs, Math.max(this.#idleDelayMs, adaptive));
+  }
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -261,6 +281,7 @@ export class MessageWriter {
     this.#draining = true;
     try {
       // Lines appended meanwhile (e.g. from onCommit) land in the fresh queue and go next.
+      const started = performance.now();
       while (this.#queue.length > 0) {
         const pending = this.#queue;
         this.#queue = [];
@@ -269,6 +290,7 @@ export class MessageWriter {
         }
         this.#lastCommitAt = performance.now();
       }
+      this.#lastCommitCostMs = this.#lastCommitAt - started;
     } finally {
       this.#draining = false;
     }

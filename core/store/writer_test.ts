@@ -380,14 +380,20 @@ Deno.test("onCommit may append more lines, and a throwing onCommit does not fail
   assert.equal(store.getAgent(b)!.last_seq, 1);
 });
 
-Deno.test("MessageWriter commits a lone line after idleDelayMs, but batches for maxDelayMs under load", async () => {
+Deno.test("MessageWriter commits a lone line after idleDelayMs; under load its window follows the commit cost", async () => {
   await using store = await tempStore();
   const { id } = store.insertAgent(sampleAgent());
   const commits: number[] = [];
+  let commitCostMs = 0;
   const writer = new MessageWriter(store, {
     maxDelayMs: 400,
     idleDelayMs: 1,
     onCommit: (batch) => commits.push(batch.lines.length),
+    // Stands in for a slow disk: the commit blocks the event loop like an fsync would.
+    beforeCommit: () => {
+      const until = performance.now() + commitCostMs;
+      while (performance.now() < until) { /* busy */ }
+    },
   });
   const line = (n: number) => ({
     agentId: id,
@@ -398,15 +404,21 @@ Deno.test("MessageWriter commits a lone line after idleDelayMs, but batches for 
     parseError: false,
     eofNoNewline: false,
   });
+  const timed = async (lines: number[]) => {
+    const started = performance.now();
+    await Promise.all(lines.map((n) => writer.append(line(n))));
+    return performance.now() - started;
+  };
   // Idle writer: the first line does not wait for the 400 ms window.
-  let started = performance.now();
-  await writer.append(line(1));
-  assert.ok(performance.now() - started < 200, "a lone line waited the whole window");
-  // Right after a commit the writer is busy: the next lines share one batch after the window.
-  started = performance.now();
-  const burst = [writer.append(line(2)), writer.append(line(3)), writer.append(line(4))];
-  await Promise.all(burst);
-  assert.ok(performance.now() - started >= 350, "a busy writer committed before its window");
+  assert.ok((await timed([1])) < 200, "a lone line waited the whole window");
+  // Busy but cheap commits (~1 ms): the next lines still share one batch, soon.
+  assert.ok((await timed([2, 3, 4])) < 200, "cheap commits waited the whole window");
   assert.deepEqual(commits, [1, 3]);
+  // Expensive commits (60 ms): the window grows to twice that, so more lines share each commit.
+  commitCostMs = 60;
+  await timed([5]);
+  const waited = await timed([6, 7, 8]);
+  assert.ok(waited >= 150, `an expensive commit was followed by a short window (${waited} ms)`);
+  assert.deepEqual(commits, [1, 3, 1, 3]);
   await writer.close();
 });
