@@ -1,6 +1,7 @@
 /**
  * Scenario 5, concurrency: 300 long-lived slow fake agents (5 lines/s each) for 60 s. The
- * daemon's CPU share, RSS (peak and least-squares slope) and RPC latency during the run.
+ * daemon's CPU share, RSS (peak and least-squares slope) and RPC latency during the run, then
+ * the graceful stop: SIGTERM with every agent still running → exit 0 (T3: within 15 s).
  *
  * Baseline, same run and same daemon: the 300 agents already started but held at a `flock`
  * barrier (silent), RPC latency and RSS measured for a few seconds; then the barrier opens and
@@ -193,6 +194,16 @@ export const scenario: Scenario = {
             value: rpc.p99,
             baseline: { label: "same probes, agents silent, p99", value: rpcBase.p99 },
             detail: { rpc, rpc_baseline: rpcBase },
+          }),
+          figure({
+            id: "concurrency.stop",
+            label: `graceful stop (SIGTERM → exit) with ${c.agents} agents running${stopNote}`,
+            unit: "s",
+            value: stopS,
+            baseline: null,
+            target: "≤ 15 s and exit 0 (T3, < TimeoutStopSec)",
+            check: (v) => v <= 15 && stopNote === "",
+            detail: { exit_ok: stopNote === "", stop_s: stopS },
           }),
         ],
         notes: [

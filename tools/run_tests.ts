@@ -52,6 +52,7 @@ async function ensureClaude(): Promise<string> {
  */
 export const QUIET_TESTS: readonly string[] = [
   "server/events_stall_test.ts",
+  "core/supervisor/shutdown_test.ts",
   "core/proxy/server_test.ts",
   "admin/e2e_browser_test.ts",
   "admin/web/lib/markdown_test.ts",

@@ -1,8 +1,8 @@
 import {
   listProcesses,
-  ownedProcesses,
   type OwnershipQuery,
   type ProcessInfo,
+  ProcessSnapshot,
 } from "./process_table.ts";
 
 export type KillSignal = "TERM" | "KILL" | "CONT";
@@ -14,6 +14,9 @@ export interface ProcessControl {
   signal(signal: KillSignal, targets: { pids?: number[]; groups?: number[] }): Promise<void>;
 }
 
+/** Targets per `kill` invocation (argv stays far below ARG_MAX however many agents stop). */
+const KILL_BATCH = 1_000;
+
 export function createProcessControl(
   options: { psBin?: string; killBin?: string } = {},
 ): ProcessControl {
@@ -22,31 +25,59 @@ export function createProcessControl(
     list: () => listProcesses(options.psBin),
     async signal(signal, targets) {
       // `Deno.kill` on a foreign pid needs unscoped --allow-run; the kill program needs only its name.
+      // One program run for many targets: `kill` goes on past the ones already gone.
       const ids = [
-        ...(targets.pids ?? []).filter((p) => p > 1).map(String),
-        ...(targets.groups ?? []).filter((g) => g > 1).map((g) => `-${g}`),
+        ...new Set(targets.pids ?? []).values().filter((p) => p > 1).map(String),
+        ...new Set(targets.groups ?? []).values().filter((g) => g > 1).map((g) => `-${g}`),
       ];
-      if (ids.length === 0) return;
-      await new Deno.Command(killBin, {
-        args: ["-s", signal, "--", ...ids],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).output();
+      for (let i = 0; i < ids.length; i += KILL_BATCH) {
+        await new Deno.Command(killBin, {
+          args: ["-s", signal, "--", ...ids.slice(i, i + KILL_BATCH)],
+          stdin: "null",
+          stdout: "null",
+          stderr: "null",
+        }).output();
+      }
     },
   };
 }
 
-export interface TerminateOptions {
+export interface TerminateOptions extends TerminateTarget {
   control: ProcessControl;
-  query: OwnershipQuery;
   graceMs: number;
   pollMs?: number;
+  /** Upper bound on the whole procedure after SIGKILL, in case something is unkillable. */
+  killTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** One process tree to stop (an agent's): whom it owns and how to reach its root. */
+export interface TerminateTarget {
+  query: OwnershipQuery;
   /** Signals the root directly (own child handle); falls back to the kill program. */
   signalRoot?: (signal: Deno.Signal) => boolean;
   /** With a live root, only the root gets SIGTERM (claude then stops its own tools); otherwise all. */
   termAll?: boolean;
-  /** Upper bound on the whole procedure after SIGKILL, in case something is unkillable. */
+  /**
+   * With a child handle: whether the root has exited (been reaped). Until then the tree is not
+   * settled even when no owned process is visible (between fork and exec a child still shows the
+   * parent's environment, so no marker), and the root is signalled through `signalRoot`.
+   */
+  rootExited?: () => boolean;
+  /**
+   * Called as soon as this tree is settled (nothing owned left, or given up after SIGKILL), while
+   * other trees of the same call may still be waiting. A throwing callback is ignored.
+   */
+  onSettled?: (report: TerminateReport) => void;
+}
+
+export interface TerminateManyOptions {
+  control: ProcessControl;
+  targets: TerminateTarget[];
+  /** SIGTERM → SIGKILL grace, one for all trees, counted from the call (the first snapshot is in it). */
+  graceMs: number;
+  pollMs?: number;
+  /** Upper bound on the SIGKILL rounds, in case something is unkillable. */
   killTimeoutMs?: number;
   now?: () => number;
 }
@@ -71,42 +102,130 @@ function sleep(ms: number): Promise<void> {
  * Resolves only when no owned process is left alive (or killTimeoutMs after SIGKILL passed).
  */
 export async function terminateTree(options: TerminateOptions): Promise<TerminateReport> {
+  const [report] = await terminateTrees({ ...options, targets: [options] });
+  return report!;
+}
+
+interface TreeState {
+  target: TerminateTarget;
+  owned: ProcessInfo[];
+  found: number;
+  sigkilled: number;
+  /** Every owned process got SIGTERM (no live root to leave the tools to). */
+  termedAll: boolean;
+  report: TerminateReport | null;
+}
+
+/**
+ * {@linkcode terminateTree} for many trees at once, at the cost of about one of them: every round
+ * takes ONE process-table snapshot for all trees and sends each signal with one `kill` run. All
+ * trees get SIGTERM + SIGCONT together, share one grace period, and whatever is left at its end
+ * is SIGKILLed together. Ownership is decided per tree exactly as in `terminateTree` (its marker,
+ * or descent from its live root). Resolves with one report per target, in order, once every tree
+ * is settled; `onSettled` reports each tree as soon as it is.
+ */
+export async function terminateTrees(options: TerminateManyOptions): Promise<TerminateReport[]> {
   const now = options.now ?? Date.now;
   const pollMs = options.pollMs ?? 50;
   const started = now();
-  const { control, query } = options;
-  let owned = ownedProcesses(await control.list(), query);
-  const found = owned.length;
-  const rootAlive = query.rootPid != null && owned.some((p) => p.pid === query.rootPid);
-  if (rootAlive && !options.termAll) {
-    const root = query.rootPid!;
-    if (!options.signalRoot?.("SIGTERM")) await control.signal("TERM", { pids: [root] });
-  } else if (owned.length > 0) {
-    await control.signal("TERM", { pids: owned.map((p) => p.pid) });
+  const { control } = options;
+  const trees: TreeState[] = options.targets.map((target) => ({
+    target,
+    owned: [],
+    found: 0,
+    sigkilled: 0,
+    termedAll: false,
+    report: null,
+  }));
+  const settle = (tree: TreeState) => {
+    tree.report = {
+      found: tree.found,
+      sigkilled: tree.sigkilled,
+      // A root we could not see but that has not exited counts as one survivor.
+      survivors: tree.owned.length || (tree.target.rootExited?.() === false ? 1 : 0),
+      elapsedMs: now() - started,
+    };
+    try {
+      tree.target.onSettled?.(tree.report);
+    } catch {
+      // A reporting hook must not stop the other trees from being terminated.
+    }
+  };
+  const empty = (tree: TreeState) =>
+    tree.owned.length === 0 && tree.target.rootExited?.() !== false;
+  const look = async (pending: TreeState[]): Promise<TreeState[]> => {
+    const snapshot = new ProcessSnapshot(await control.list());
+    for (const tree of pending) tree.owned = snapshot.owned(tree.target.query);
+    const left: TreeState[] = [];
+    for (const tree of pending) {
+      if (empty(tree)) settle(tree);
+      else left.push(tree);
+    }
+    return left;
+  };
+
+  const snapshot = new ProcessSnapshot(await control.list());
+  const term: number[] = [];
+  const cont: number[] = [];
+  const contGroups: number[] = [];
+  for (const tree of trees) {
+    const { query } = tree.target;
+    tree.owned = snapshot.owned(query);
+    tree.found = tree.owned.length;
+    const rootAlive = query.rootPid != null && tree.owned.some((p) => p.pid === query.rootPid);
+    if (rootAlive && !tree.target.termAll) {
+      if (!tree.target.signalRoot?.("SIGTERM")) term.push(query.rootPid!);
+    } else {
+      tree.termedAll = true;
+      term.push(...tree.owned.map((p) => p.pid));
+      // Our own child not (yet) showing the marker: only its handle may reach it.
+      if (!rootAlive && tree.target.rootExited?.() === false) tree.target.signalRoot?.("SIGTERM");
+    }
+    cont.push(...tree.owned.map((p) => p.pid));
+    if (rootAlive) contGroups.push(query.rootPid!);
   }
-  if (owned.length > 0) {
-    await control.signal("CONT", {
-      pids: owned.map((p) => p.pid),
-      groups: rootAlive ? [query.rootPid!] : [],
-    });
-  }
+  if (term.length > 0) await control.signal("TERM", { pids: term });
+  if (cont.length > 0) await control.signal("CONT", { pids: cont, groups: contGroups });
   const deadline = started + options.graceMs;
-  while (owned.length > 0 && now() < deadline) {
-    await sleep(Math.min(pollMs, Math.max(1, deadline - now())));
-    owned = ownedProcesses(await control.list(), query);
+  let pending: TreeState[] = [];
+  for (const tree of trees) {
+    if (empty(tree)) settle(tree);
+    else pending.push(tree);
   }
-  let sigkilled = 0;
-  if (owned.length > 0) {
-    sigkilled = owned.length;
-    const killDeadline = now() + (options.killTimeoutMs ?? 5_000);
-    while (owned.length > 0 && now() < killDeadline) {
-      const groups = [...new Set(owned.map((p) => p.pgid))].filter((g) =>
-        owned.some((p) => p.pid === g)
-      );
-      await control.signal("KILL", { pids: owned.map((p) => p.pid), groups });
-      await sleep(pollMs);
-      owned = ownedProcesses(await control.list(), query);
+  while (pending.length > 0 && now() < deadline) {
+    await sleep(Math.min(pollMs, Math.max(1, deadline - now())));
+    pending = await look(pending);
+    // A root that exited left its tools to us: they get their SIGTERM now, not a SIGKILL later.
+    const orphans: number[] = [];
+    for (const tree of pending) {
+      const rootPid = tree.target.query.rootPid;
+      if (tree.termedAll || tree.owned.some((p) => p.pid === rootPid)) continue;
+      tree.termedAll = true;
+      orphans.push(...tree.owned.map((p) => p.pid));
+    }
+    if (orphans.length > 0) {
+      await control.signal("TERM", { pids: orphans });
+      await control.signal("CONT", { pids: orphans });
     }
   }
-  return { found, sigkilled, survivors: owned.length, elapsedMs: now() - started };
+  if (pending.length > 0) {
+    for (const tree of pending) tree.sigkilled = tree.owned.length;
+    const killDeadline = now() + (options.killTimeoutMs ?? 5_000);
+    while (pending.length > 0 && now() < killDeadline) {
+      const pids: number[] = [];
+      const groups: number[] = [];
+      for (const tree of pending) {
+        const owned = new Set(tree.owned.map((p) => p.pid));
+        pids.push(...owned);
+        // A whole group only when its leader is one of ours.
+        for (const p of tree.owned) if (owned.has(p.pgid)) groups.push(p.pgid);
+        if (tree.target.rootExited?.() === false) tree.target.signalRoot?.("SIGKILL");
+      }
+      await control.signal("KILL", { pids, groups });
+      await sleep(pollMs);
+      pending = await look(pending);
+    }
+    for (const tree of pending) settle(tree);
+  }
+  return trees.map((tree) => tree.report!);
 }

@@ -1,5 +1,11 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { createProcessControl, terminateTree } from "./process_control.ts";
+import {
+  createProcessControl,
+  type KillSignal,
+  type ProcessControl,
+  terminateTree,
+  terminateTrees,
+} from "./process_control.ts";
 import { listProcesses, ownedProcesses } from "./process_table.ts";
 
 const VAR = "HERO_ORCHESTRATOR_AGENT";
@@ -95,4 +101,102 @@ Deno.test("terminateTree() never touches processes without the marker", async ()
     await foreign.status;
     await plain.status;
   }
+});
+
+/** A process table in memory: `kill` applies to it (TERM kills unless ignored, KILL always). */
+function simulated(
+  procs: Array<{ pid: number; ppid: number; pgid: number; env: string; term?: "ignore" }>,
+) {
+  const alive = new Set(procs.map((p) => p.pid));
+  const stats = { lists: 0, kills: [] as Array<{ signal: KillSignal; ids: number }> };
+  const control: ProcessControl = {
+    list() {
+      stats.lists++;
+      return Promise.resolve(
+        procs.filter((p) => alive.has(p.pid)).map((p) => ({
+          pid: p.pid,
+          ppid: p.ppid,
+          pgid: p.pgid,
+          sid: p.pgid,
+          stat: "S",
+          argsAndEnv: `prog ${p.env}`,
+        })),
+      );
+    },
+    signal(signal, targets) {
+      stats.kills.push({
+        signal,
+        ids: (targets.pids?.length ?? 0) + (targets.groups?.length ?? 0),
+      });
+      for (const p of procs) {
+        const hit = targets.pids?.includes(p.pid) || targets.groups?.includes(p.pgid);
+        if (hit && (signal === "KILL" || (signal === "TERM" && p.term !== "ignore"))) {
+          alive.delete(p.pid);
+        }
+      }
+      return Promise.resolve();
+    },
+  };
+  return { control, stats, alive };
+}
+
+Deno.test("terminateTrees() stops 200 trees with one snapshot per round and one kill per signal", async () => {
+  // Tree i: root 1000+i (ignores TERM when i is odd) with a child 2000+i carrying the marker,
+  // plus a foreign look-alike 3000+i (marker t.<i>x: the marker is only its prefix).
+  const procs = [];
+  for (let i = 0; i < 200; i++) {
+    const env = `${VAR}=t.${i}`;
+    procs.push(
+      { pid: 1000 + i, ppid: 1, pgid: 1000 + i, env, term: i % 2 ? "ignore" as const : undefined },
+      { pid: 2000 + i, ppid: 1000 + i, pgid: 1000 + i, env },
+      { pid: 3000 + i, ppid: 1, pgid: 3000 + i, env: `${VAR}=t.${i}x` },
+    );
+  }
+  const sim = simulated(procs);
+  const settledAt: number[] = [];
+  const started = Date.now();
+  const reports = await terminateTrees({
+    control: sim.control,
+    graceMs: 1_000,
+    pollMs: 20,
+    targets: Array.from({ length: 200 }, (_, i) => ({
+      query: { marker: `t.${i}`, markerVar: VAR, rootPid: 1000 + i },
+      onSettled: () => (settledAt[i] = Date.now() - started),
+    })),
+  });
+  for (let i = 0; i < 200; i++) {
+    assertEquals(reports[i]!.survivors, 0);
+    assert(!sim.alive.has(1000 + i) && !sim.alive.has(2000 + i), `tree ${i} is gone`);
+    // A TERM-responsive tree is reported as soon as it is empty, not at the common deadline.
+    if (i % 2 === 0) assert(settledAt[i]! < 1_000, `tree ${i} settled at ${settledAt[i]} ms`);
+    else assert(reports[i]!.sigkilled === 2 && settledAt[i]! >= 1_000, `tree ${i}`);
+  }
+  for (let i = 0; i < 200; i++) assert(sim.alive.has(3000 + i), "foreign look-alikes untouched");
+  // Rounds, not trees: about grace / poll snapshots, and a handful of kill runs.
+  assert(sim.stats.lists <= 1_000 / 20 + 6, `${sim.stats.lists} snapshots`);
+  const runs = sim.stats.kills.map((k) => k.signal).join(",");
+  assertEquals(runs, "TERM,CONT,TERM,CONT,KILL", runs);
+});
+
+Deno.test("terminateTrees() waits for a root it cannot see yet (between fork and exec) and signals its handle", async () => {
+  const sim = simulated([]);
+  let exited = false;
+  const signals: Deno.Signal[] = [];
+  const [report] = await terminateTrees({
+    control: sim.control,
+    graceMs: 200,
+    pollMs: 10,
+    targets: [{
+      query: { marker: "t.pre-exec", markerVar: VAR, rootPid: 4242 },
+      rootExited: () => exited,
+      signalRoot: (signal) => {
+        signals.push(signal);
+        setTimeout(() => (exited = true), 50);
+        return true;
+      },
+    }],
+  });
+  assertEquals(signals, ["SIGTERM"]);
+  assertEquals(report!.survivors, 0);
+  assert(report!.elapsedMs >= 40, `settled only once the root exited (${report!.elapsedMs} ms)`);
 });

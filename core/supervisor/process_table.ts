@@ -73,35 +73,87 @@ export interface OwnershipQuery {
 }
 
 /**
+ * One process-table snapshot indexed for many ownership queries: stopping N agents then costs one
+ * `ps` and one pass over the table per round, not N of each. `owned(q)` answers exactly what
+ * {@linkcode ownedProcesses} answers for the same table.
+ */
+export class ProcessSnapshot {
+  readonly table: ProcessInfo[];
+  #byPid = new Map<number, ProcessInfo>();
+  #byParent = new Map<number, ProcessInfo[]>();
+  #byGroup = new Map<number, ProcessInfo[]>();
+  /** Per variable: marker value → processes whose environment assigns exactly that value. */
+  #byMarker = new Map<string, Map<string, ProcessInfo[]>>();
+
+  constructor(table: ProcessInfo[]) {
+    this.table = table;
+    for (const p of table) {
+      this.#byPid.set(p.pid, p);
+      push(this.#byParent, p.ppid, p);
+      push(this.#byGroup, p.pgid, p);
+    }
+  }
+
+  /** The live processes `query` owns (see {@linkcode ownedProcesses}). */
+  owned(query: OwnershipQuery): ProcessInfo[] {
+    const exclude = query.excludePid;
+    const owned = new Map<number, ProcessInfo>();
+    for (const p of this.#markerIndex(query.markerVar).get(query.marker) ?? []) {
+      if (p.pid !== exclude) owned.set(p.pid, p);
+    }
+    const root = query.rootPid ? this.#byPid.get(query.rootPid) : undefined;
+    if (root && hasMarker(root, query.markerVar, query.marker)) {
+      for (const p of this.#byGroup.get(root.pid) ?? []) {
+        if (p.pid !== exclude) owned.set(p.pid, p);
+      }
+    }
+    // Descendants of anything owned (covers children that cleared their environment).
+    const stack = [...owned.values()];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      for (const child of this.#byParent.get(p.pid) ?? []) {
+        if (child.pid === exclude || owned.has(child.pid)) continue;
+        owned.set(child.pid, child);
+        stack.push(child);
+      }
+    }
+    return [...owned.values()].filter(isAlive);
+  }
+
+  /** Every ` VAR=value` assignment in each process's args and environment, by value. */
+  #markerIndex(variable: string): Map<string, ProcessInfo[]> {
+    let index = this.#byMarker.get(variable);
+    if (index) return index;
+    index = new Map();
+    const needle = ` ${variable}=`;
+    for (const p of this.table) {
+      const text = p.argsAndEnv;
+      const seen = new Set<string>();
+      for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+        const start = at + needle.length;
+        const space = text.indexOf(" ", start);
+        const value = text.slice(start, space < 0 ? text.length : space);
+        if (seen.has(value)) continue;
+        seen.add(value);
+        push(index, value, p);
+      }
+    }
+    this.#byMarker.set(variable, index);
+    return index;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/**
  * The live processes an agent owns: the marker proves ownership without trusting a pid (a reused
  * pid or a foreign claude never carries our random marker); the parent chain and process group
  * catch descendants that scrubbed their environment while the root is still alive.
  */
 export function ownedProcesses(table: ProcessInfo[], query: OwnershipQuery): ProcessInfo[] {
-  const owned = new Map<number, ProcessInfo>();
-  const byParent = new Map<number, ProcessInfo[]>();
-  for (const p of table) {
-    if (p.pid === query.excludePid) continue;
-    const siblings = byParent.get(p.ppid) ?? [];
-    siblings.push(p);
-    byParent.set(p.ppid, siblings);
-    if (hasMarker(p, query.markerVar, query.marker)) owned.set(p.pid, p);
-  }
-  const root = query.rootPid ? table.find((p) => p.pid === query.rootPid) : undefined;
-  if (root && hasMarker(root, query.markerVar, query.marker)) {
-    for (const p of table) {
-      if (p.pgid === root.pid && p.pid !== query.excludePid) owned.set(p.pid, p);
-    }
-  }
-  // Descendants of anything owned (covers children that cleared their environment).
-  const stack = [...owned.values()];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    for (const child of byParent.get(p.pid) ?? []) {
-      if (child.pid === query.excludePid || owned.has(child.pid)) continue;
-      owned.set(child.pid, child);
-      stack.push(child);
-    }
-  }
-  return [...owned.values()].filter(isAlive);
+  return new ProcessSnapshot(table).owned(query);
 }

@@ -1,5 +1,11 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { hasMarker, listProcesses, ownedProcesses, parsePsOutput } from "./process_table.ts";
+import {
+  hasMarker,
+  listProcesses,
+  ownedProcesses,
+  parsePsOutput,
+  ProcessSnapshot,
+} from "./process_table.ts";
 
 const TABLE = parsePsOutput([
   "    1     0     1     1 Ss   /sbin/init",
@@ -63,3 +69,60 @@ Deno.test("listProcesses() sees a child with its environment marker", async () =
     await child.status;
   }
 });
+
+Deno.test("ProcessSnapshot.owned() answers exactly what ownedProcesses() answers, for many queries", () => {
+  const table = parsePsOutput([
+    ...TABLE.map((p) => `${p.pid} ${p.ppid} ${p.pgid} ${p.sid} ${p.stat} ${p.argsAndEnv}`),
+    // The marker text twice, in args and env; a look-alike value; an assignment at the very end.
+    "  400     1   400   400 S    echo HERO_ORCHESTRATOR_AGENT=c.m1 HERO_ORCHESTRATOR_AGENT=c.m1",
+    "  401     1   401   401 S    x HERO_ORCHESTRATOR_AGENT=c.m1x",
+    "  402   400   400   400 S    child-without-env",
+    "  403     1   403   403 S    HERO_ORCHESTRATOR_AGENT=c.m1 (no leading space: not an assignment)",
+  ].join("\n"));
+  const snapshot = new ProcessSnapshot(table);
+  const pids = (list: { pid: number }[]) => list.map((p) => p.pid).sort((a, b) => a - b);
+  for (const marker of ["a.m1", "a.m10", "b.m1", "c.m1", "c.m1x", "c.m", "", "nope"]) {
+    for (const rootPid of [undefined, 100, 400, 999]) {
+      for (const excludePid of [undefined, 300, 101]) {
+        const query = { marker, markerVar: "HERO_ORCHESTRATOR_AGENT", rootPid, excludePid };
+        assertEquals(
+          pids(snapshot.owned(query)),
+          pids(naiveOwned(table, query)),
+          JSON.stringify(query),
+        );
+      }
+    }
+  }
+  assertEquals(pids(snapshot.owned({ marker: "c.m1", markerVar: "HERO_ORCHESTRATOR_AGENT" })), [
+    400,
+    402,
+  ]);
+});
+
+/** The reference: a linear scan with hasMarker() (what ownedProcesses() did before the index). */
+function naiveOwned(
+  table: ReturnType<typeof parsePsOutput>,
+  query: { marker: string; markerVar: string; rootPid?: number; excludePid?: number },
+) {
+  const owned = new Map<number, (typeof table)[number]>();
+  for (const p of table) {
+    if (p.pid !== query.excludePid && hasMarker(p, query.markerVar, query.marker)) {
+      owned.set(p.pid, p);
+    }
+  }
+  const root = query.rootPid ? table.find((p) => p.pid === query.rootPid) : undefined;
+  if (root && hasMarker(root, query.markerVar, query.marker)) {
+    for (const p of table) {
+      if (p.pgid === root.pid && p.pid !== query.excludePid) owned.set(p.pid, p);
+    }
+  }
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of table) {
+      if (p.pid === query.excludePid || owned.has(p.pid) || !owned.has(p.ppid)) continue;
+      owned.set(p.pid, p);
+      grew = true;
+    }
+  }
+  return [...owned.values()].filter((p) => !p.stat.startsWith("Z"));
+}

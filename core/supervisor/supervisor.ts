@@ -32,7 +32,12 @@ import {
   type UsageTotals,
   UsageTracker,
 } from "../claude/mod.ts";
-import { createProcessControl, type ProcessControl, terminateTree } from "./process_control.ts";
+import {
+  createProcessControl,
+  type ProcessControl,
+  terminateTree,
+  terminateTrees,
+} from "./process_control.ts";
 import { ownedProcesses, type ProcessInfo } from "./process_table.ts";
 import { validateCwd } from "./cwd.ts";
 import {
@@ -145,8 +150,13 @@ interface Run {
   stopping: Promise<void> | null;
   /** A process that printed its result but did not exit is terminated; the status stays. */
   lingerKill: Promise<void> | null;
+  /** A stop already proved nothing owned is left and the root exited: no exit-time sweep. */
+  treeSettled: boolean;
   done: Promise<void>;
 }
+
+/** During shutdown, terminal rows of runs ending within this window share one transaction. */
+const FINISH_BATCH_MS = 25;
 
 interface PendingStart {
   prompt: string;
@@ -204,6 +214,9 @@ export class Supervisor {
   #accepting = false;
   #shuttingDown = false;
   #watchdog: ReturnType<typeof setInterval> | undefined;
+  /** Runs whose terminal row waits for the next shared transaction (shutdown only). */
+  #finishQueue: Array<{ write: () => Agent | null; agentId: string; written: () => void }> = [];
+  #finishTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#store = options.store;
@@ -623,23 +636,141 @@ export class Supervisor {
   }
 
   /**
-   * Graceful stop: no new work, every running agent is stopped through the cancel path and ends
-   * `failed` with `daemon_shutdown`, every stored line is flushed. Queued agents stay queued.
+   * Graceful stop: no new work, every running agent is stopped and ends `failed` with
+   * `daemon_shutdown`, every stored line is flushed. Queued agents stay queued. All agents are
+   * stopped together (one grace period, one process-table snapshot per round for all of them) and
+   * their terminal rows share transactions, so N agents cost about one grace period, not N.
    */
   async shutdown(): Promise<void> {
     this.#shuttingDown = true;
     this.#accepting = false;
     clearInterval(this.#watchdog);
     const runs = [...this.#runs.values()];
+    const reason: StopReason = {
+      code: "daemon_shutdown",
+      message: "The daemon was shut down while this agent was running",
+      status: "failed",
+    };
+    const together: Run[] = [];
     for (const run of runs) {
-      this.#requestStop(run, {
-        code: "daemon_shutdown",
-        message: "The daemon was shut down while this agent was running",
-        status: "failed",
-      });
+      run.stop ??= reason;
+      // A run still spawning stops itself once its process exists (it checks `run.stop`); one
+      // already being stopped (a cancel) keeps its own stop.
+      if (run.proc && !run.stopping) together.push(run);
     }
+    this.#stopTogether(together);
     await Promise.all(runs.map((r) => r.done));
     await this.#writer.flush();
+  }
+
+  /**
+   * Stops many runs for about the cost of one: stdin closed, then SIGTERM + SIGCONT for all at
+   * once, one shared grace period, SIGKILL for what is left, with ONE process-table snapshot and
+   * one `kill` per round for all of them (`terminateTrees`). Ownership per run is the usual one
+   * (its marker, or descent from its live root). Each run's `stopping` settles as soon as its own
+   * tree is empty.
+   */
+  #stopTogether(runs: Run[]): void {
+    if (runs.length === 0) return;
+    const settled = runs.map(() => Promise.withResolvers<void>());
+    const exited = runs.map(() => false);
+    runs.forEach((run, i) => {
+      run.stopping = settled[i]!.promise;
+      const mark = () => (exited[i] = true);
+      run.proc!.status.then(mark, mark);
+    });
+    (async () => {
+      // stdin first (a CLI may end cleanly on EOF), but a stuck pipe must not hold up the signals.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(runs.map((run) => run.proc!.closeStdin())),
+        new Promise((r) => (timer = setTimeout(r, 250))),
+      ]).finally(() => clearTimeout(timer));
+      await terminateTrees({
+        control: this.#control,
+        graceMs: this.#settings.supervisor.cancelGraceMs,
+        targets: runs.map((run, i) => {
+          const proc = run.proc!;
+          return {
+            query: {
+              marker: run.marker,
+              markerVar: AGENT_MARKER_VAR,
+              rootPid: proc.pid,
+              excludePid: Deno.pid,
+            },
+            signalRoot: (signal: Deno.Signal) => proc.signal(signal),
+            rootExited: () => exited[i]!,
+            onSettled: (report) => {
+              if (report.survivors > 0) {
+                this.#log("error", "processes survived SIGKILL", {
+                  agent: run.agentId,
+                  survivors: report.survivors,
+                });
+              } else {
+                run.treeSettled = true;
+              }
+              settled[i]!.resolve();
+            },
+          };
+        }),
+      });
+    })().catch((err) => {
+      // ps or kill failed: every run still gets its own exit-time sweep (treeSettled is false).
+      this.#log("error", "Cannot stop the agents together", { error: String(err) });
+      for (const s of settled) s.resolve();
+    });
+  }
+
+  /**
+   * Shutdown: a run's terminal row joins the next shared transaction (all runs ending together
+   * commit once), then it is published. Resolves once that row is committed.
+   */
+  #finishTogether(run: Run, status: Deno.CommandStatus, storageError: unknown): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#finishQueue.push({
+      write: () => this.#finishRow(run, status, storageError),
+      agentId: run.agentId,
+      written: resolve,
+    });
+    if (this.#finishQueue.length >= this.#runs.size) {
+      // Every live run is waiting for its row: no reason to wait for stragglers.
+      clearTimeout(this.#finishTimer);
+      this.#flushFinishes();
+    } else {
+      this.#finishTimer ??= setTimeout(() => this.#flushFinishes(), FINISH_BATCH_MS);
+    }
+    return promise;
+  }
+
+  #flushFinishes(): void {
+    this.#finishTimer = undefined;
+    const batch = this.#finishQueue.splice(0);
+    if (batch.length === 0) return;
+    // Each row's own event id, read right after its write (ids stay strictly increasing).
+    const write = (item: (typeof batch)[number]) => {
+      const agent = item.write();
+      return agent ? { agent, id: this.#store.lastEventId() } : null;
+    };
+    let rows: Array<{ agent: Agent; id: number } | null>;
+    try {
+      rows = this.#store.write(() => batch.map(write));
+    } catch {
+      // Rolled back as a whole: write them one by one so one bad row cannot hold up the others.
+      rows = batch.map((item) => {
+        try {
+          return write(item);
+        } catch (err) {
+          this.#log("error", "Cannot record the end of an agent run", {
+            agent: item.agentId,
+            error: String(err),
+          });
+          return null;
+        }
+      });
+    }
+    // Published only after COMMIT (the ack rule).
+    for (const row of rows) if (row) this.#bus.publish({ kind: "agent", ...row });
+    for (const item of batch) item.written();
   }
 
   #pendingFromRow(agent: Agent): PendingStart {
@@ -710,6 +841,7 @@ export class Supervisor {
       stop: null,
       stopping: null,
       lingerKill: null,
+      treeSettled: false,
       done: new Promise((r) => (resolveDone = r)),
     };
     this.#runs.set(agent.id, run);
@@ -908,13 +1040,16 @@ export class Supervisor {
     if (run.stopping) await run.stopping;
     if (run.lingerKill) await run.lingerKill;
     // Whatever the agent left behind (background tools, servers) ends with it.
-    await terminateTree({
-      control: this.#control,
-      query: { marker: run.marker, markerVar: AGENT_MARKER_VAR, excludePid: Deno.pid },
-      graceMs: this.#settings.supervisor.cancelGraceMs,
-      termAll: true,
-    });
-    this.#finish(run, status, storageError);
+    if (!run.treeSettled) {
+      await terminateTree({
+        control: this.#control,
+        query: { marker: run.marker, markerVar: AGENT_MARKER_VAR, excludePid: Deno.pid },
+        graceMs: this.#settings.supervisor.cancelGraceMs,
+        termAll: true,
+      });
+    }
+    if (this.#shuttingDown) await this.#finishTogether(run, status, storageError);
+    else this.#finish(run, status, storageError);
   }
 
   /** Writes an agent's home MCP config (before every spawn); null without a home MCP. */
@@ -999,8 +1134,14 @@ export class Supervisor {
   }
 
   #finish(run: Run, status: Deno.CommandStatus, storageError: unknown): void {
+    const next = this.#finishRow(run, status, storageError);
+    if (next) this.#publishAgent(next);
+  }
+
+  /** Writes a run's final row (exit status; terminal status if still running); null if deleted. */
+  #finishRow(run: Run, status: Deno.CommandStatus, storageError: unknown): Agent | null {
     const agent = this.#store.getAgent(run.agentId);
-    if (!agent) return; // deleted meanwhile
+    if (!agent) return null; // deleted meanwhile
     const proc = run.proc!;
     const base: AgentPatch = {
       exit_code: status.signal ? null : status.code,
@@ -1008,10 +1149,7 @@ export class Supervisor {
       stderr_tail: proc.stderr.totalBytes > 0 ? proc.stderr.text() : null,
       stderr_truncated: proc.stderr.truncated,
     };
-    if (agent.status !== "running") {
-      this.#publishAgent(this.#store.updateAgent(run.agentId, base));
-      return;
-    }
+    if (agent.status !== "running") return this.#store.updateAgent(run.agentId, base);
     const finished_at = Date.now();
     let next: Agent;
     if (run.stop) {
@@ -1041,7 +1179,7 @@ export class Supervisor {
         finished_at,
       });
     }
-    this.#publishAgent(next);
+    return next;
   }
 
   #checkWatchdogs(): void {
