@@ -121,6 +121,20 @@ async function waitTranscript(page: Page, text: string, ms = 15_000): Promise<vo
   await page.locator(".vlist").getByText(text, { exact: false }).first().waitFor({ timeout: ms });
 }
 
+/** Rows of what the agent printed: every row but the operator's echoed prompts. */
+const OUTPUT_ROWS = ".vlist article.entry:not(.entry-prompt)";
+
+/** The agent's output text (a `FAKE:` prompt holds every text its scenario will print). */
+async function outputText(page: Page): Promise<string> {
+  return (await page.locator(OUTPUT_ROWS).allInnerTexts()).join("\n");
+}
+
+async function waitOutput(page: Page, text: string, ms = 15_000): Promise<void> {
+  await page.locator(OUTPUT_ROWS).getByText(text, { exact: false }).first().waitFor({
+    timeout: ms,
+  });
+}
+
 Deno.test({
   name:
     "admin in Chromium: forms, live transcript, actions, filter, reload, prefix, XSS, 100k lines",
@@ -228,11 +242,11 @@ Deno.test({
           assert.match(await card.locator(".card-model").innerText(), /high/);
           await card.locator(".card-name").click();
           await page.waitForSelector("html[data-ready=agent]");
-          await waitTranscript(page, "stream-3 of the");
+          await waitOutput(page, "stream-3 of the");
           // live: the last lines are not there yet, then they arrive
-          const early = await transcriptText(page);
+          const early = await outputText(page);
           assert.ok(!early.includes("stream-6"), "the page came up before the agent finished");
-          await waitTranscript(page, "stream-6 of the", 10_000);
+          await waitOutput(page, "stream-6 of the", 10_000);
           await waitStatus(page, "awaiting_review");
           const strong = page.locator(".vlist strong", { hasText: "answer" });
           assert.ok(await strong.count() >= 6, "markdown rendered");
@@ -310,16 +324,32 @@ Deno.test({
         const before = await client.agent.get({ id: streamer });
         await page.goto(`${origin}/agents/${streamer}`);
         await page.waitForSelector("html[data-ready=agent]");
-        await page.fill(
-          "#fu-prompt",
-          fakePrompt({ auto: true, steps: [{ sleep: 300 }, { text: "followup-done" }] }),
-        );
+        const followUp = fakePrompt({
+          auto: true,
+          steps: [{ sleep: 300 }, { text: "followup-done" }],
+        });
+        await page.fill("#fu-prompt", followUp);
         await page.press("#fu-prompt", "Control+Enter");
         await page.waitForSelector(
           ".agent-title .badge[data-status=running], .agent-title .badge[data-status=queued]",
         );
-        await waitTranscript(page, "followup-done");
+        await waitOutput(page, "followup-done");
         await waitStatus(page, "awaiting_review");
+        // The follow-up prompt is in the transcript, once, as the operator's, before its answer.
+        const prompts = page.locator(".vlist article.entry-prompt");
+        await prompts.filter({ hasText: followUp }).waitFor();
+        assert.equal(await prompts.filter({ hasText: followUp }).count(), 1);
+        assert.equal(
+          await prompts.filter({ hasText: followUp }).locator(".prompt-turn-label").innerText(),
+          "You",
+        );
+        const seqOf = async (row: ReturnType<Page["locator"]>) =>
+          Number(await row.first().getAttribute("data-seq"));
+        assert.ok(
+          await seqOf(prompts.filter({ hasText: followUp })) <
+            await seqOf(page.locator(OUTPUT_ROWS, { hasText: "followup-done" })),
+          "the prompt comes before its answer",
+        );
         const after = await client.agent.get({ id: streamer });
         assert.equal(after.session_id, before.session_id);
         assert.equal(await page.locator("[data-testid=session-id]").innerText(), before.session_id);
@@ -615,7 +645,7 @@ Deno.test({
             const a = await client.agent.get({ id: big.id });
             return a.status === "awaiting_review" ? a : undefined;
           }, 60_000);
-          assert.equal(done.last_seq, 100_002);
+          assert.equal(done.last_seq, 100_003); // init, prompt echo, 100k lines, result
           const url = `${origin}/agents/${big.id}`;
           await page.goto(url); // warm: scripts compiled and cached
           await page.waitForSelector("html[data-ready=agent]");
@@ -639,7 +669,7 @@ Deno.test({
             Number(await vlist.getAttribute("data-rows")) <= 200,
             "only the newest page was read",
           );
-          assert.equal(Number(await vlist.getAttribute("data-last-key")), 100_002);
+          assert.equal(Number(await vlist.getAttribute("data-last-key")), 100_003);
           assert.ok(await page.locator(".vrow").count() < 60, "virtualised");
           const firstBefore = Number(await vlist.getAttribute("data-first-key"));
           for (let i = 0; i < 4; i++) {

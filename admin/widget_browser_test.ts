@@ -44,10 +44,15 @@ async function texts(page: Page, id: string): Promise<string[]> {
   return await page.locator(W(id, ".transcript .item")).allInnerTexts();
 }
 
+/**
+ * Waits for agent output containing `text`. The user's own prompt items are skipped: a fake
+ * claude prompt spells out every text its scenario will print, so it would match at once.
+ */
 async function waitText(page: Page, id: string, text: string, ms = 15_000): Promise<void> {
-  await page.locator(W(id, ".transcript .item")).filter({ hasText: text }).first().waitFor({
-    timeout: ms,
-  });
+  await page.locator(W(id, ".transcript .item:not(.user)")).filter({ hasText: text }).first()
+    .waitFor({
+      timeout: ms,
+    });
 }
 
 /** A file the fake claude waits for: the test decides when a turn goes on. */

@@ -51,9 +51,9 @@ Deno.test("e2e: create → stream → awaiting_review → complete through the S
   const messages = seen.filter((e) => e.event === "message");
   assert.deepEqual(
     messages.map((e) => e.event === "message" && [e.data.seq, e.data.type]),
-    [[1, "system"], [2, "assistant"], [3, "result"]],
+    [[1, "system"], [2, "user"], [3, "assistant"], [4, "result"]],
   );
-  const assistant = messages[1]!;
+  const assistant = messages[2]!;
   assert.ok(assistant.event === "message" && assistant.data.raw!.includes("hello there"));
   const ids = seen.map((e) => e.id);
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b), "event ids increase");
@@ -61,12 +61,12 @@ Deno.test("e2e: create → stream → awaiting_review → complete through the S
   const review = await client.agent.get({ id: created.id });
   assert.equal(review.status, "awaiting_review");
   assert.equal(review.result, "hello there");
-  assert.equal(review.last_seq, 3);
+  assert.equal(review.last_seq, 4);
   assert.ok(review.session_id);
   assert.ok(review.total_cost_usd > 0);
   const page = await client.agent.messages({ id: created.id });
-  assert.deepEqual(page.messages.map((m) => m.seq), [1, 2, 3]);
-  assert.equal(page.next_seq, 3);
+  assert.deepEqual(page.messages.map((m) => m.seq), [1, 2, 3, 4]);
+  assert.equal(page.next_seq, 4);
   assert.equal(page.has_more, false);
   const paged = await client.agent.messages({ id: created.id, after_seq: 1, limit: 1 });
   assert.deepEqual(paged.messages.map((m) => m.seq), [2]);

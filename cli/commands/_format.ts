@@ -148,6 +148,15 @@ export function renderMessage(
       }
       break;
     case "user":
+      if (line.isReplay === true) {
+        // claude's echo of a prompt we sent (first or follow-up): the operator's side of the
+        // conversation, in full, quoted like a mail reply.
+        const text = blocks(message?.content).flatMap((b) =>
+          b.type === "text" && typeof b.text === "string" ? [b.text] : []
+        ).join("\n").trim();
+        if (text) out.push(c.bold(`> ${text.replace(/\n/g, "\n> ")}`));
+        break;
+      }
       for (const b of blocks(message?.content)) {
         if (b.type === "tool_result") {
           const text = oneLine(toolResultText(b.content), 120);

@@ -31,6 +31,10 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
     "--verbose",
     "--input-format",
     "stream-json",
+    // The CLI does not otherwise print what it read on stdin: with this, every prompt (first and
+    // follow-up) comes back as an `isReplay` user line and so lands in the stored transcript.
+    // Shadows too: their transcript then shows exactly what was sent to the model on their behalf.
+    "--replay-user-messages",
     "--model",
     options.model,
     "--permission-mode",

@@ -17,6 +17,7 @@ Deno.test("buildClaudeArgs() uses stream-json both ways and never contains the p
       "--verbose",
       "--input-format",
       "stream-json",
+      "--replay-user-messages",
       "--model",
       "claude-haiku-4-5",
       "--permission-mode",
@@ -121,6 +122,8 @@ Deno.test("buildClaudeArgs() bare: no tools, no MCP servers from settings, no se
     bare: true,
   });
   assertEquals(args.slice(-5), ["--tools", "", "--strict-mcp-config", "--setting-sources", ""]);
+  // Shadows echo their prompt too, so their transcript shows what was sent on their behalf.
+  assert(args.includes("--replay-user-messages"));
   assert(args.includes("--tools") && args[args.indexOf("--tools") + 1] === "");
   assertEquals(args[args.indexOf("--permission-mode") + 1], "default");
 });

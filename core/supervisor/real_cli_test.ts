@@ -249,6 +249,46 @@ Deno.test("real CLI: a follow-up resumes the same session and the API sees the e
   });
 });
 
+Deno.test("real CLI: the first prompt and the follow-up are stored as replayed user lines, in order", async () => {
+  await withRealEngine(async (h) => {
+    const a = h.engine.supervisor.create({
+      prompt: "first question",
+      cwd: h.cwd,
+      model: "claude-haiku-4-5",
+    });
+    await waitForStatus(h, a.id, "awaiting_review", 60_000);
+    await h.engine.supervisor.followUp(a.id, "second question");
+    await waitFor("the second turn", () => h.engine.store.getAgent(a.id)!.turn_count === 2, 60_000);
+    await waitForStatus(h, a.id, "awaiting_review", 60_000);
+    const lines = h.engine.store.readMessages(a.id, 0, 1000).map((m) => ({
+      seq: m.seq,
+      type: m.type,
+      subtype: m.subtype,
+      value: JSON.parse(m.raw) as Record<string, unknown>,
+    }));
+    assertEquals(lines.map((l) => l.seq), lines.map((_, i) => i + 1));
+    const prompts = lines.filter((l) => l.type === "user" && l.value.isReplay === true);
+    // Exactly once each, as the text blocks we sent on stdin.
+    assertEquals(
+      prompts.map((l) => (l.value.message as { content: unknown }).content),
+      [[{ type: "text", text: "first question" }], [{ type: "text", text: "second question" }]],
+    );
+    const [first, second] = prompts;
+    const inits = lines.filter((l) => l.subtype === "init");
+    const results = lines.filter((l) => l.type === "result");
+    const assistants = lines.filter((l) => l.type === "assistant");
+    assertEquals([inits.length, results.length], [2, 2]);
+    // Each process: init, then its prompt, then the answer.
+    assertEquals(first!.seq, inits[0]!.seq + 1);
+    assertEquals(second!.seq, inits[1]!.seq + 1);
+    assert(assistants.filter((l) => l.seq < results[0]!.seq).every((l) => l.seq > first!.seq));
+    assert(results[0]!.seq < second!.seq, "the follow-up comes after the first turn's result");
+    const secondTurn = assistants.filter((l) => l.seq > results[0]!.seq);
+    assert(secondTurn.length > 0 && secondTurn.every((l) => l.seq > second!.seq));
+    assert(second!.seq < results[1]!.seq);
+  });
+});
+
 Deno.test("real CLI: a background Bash job never outlives its agent", async () => {
   await withRealEngine(async (h) => {
     const a = h.engine.supervisor.create({

@@ -25,10 +25,14 @@ Deno.test("an agent runs to awaiting_review, stores every line and completes", a
     const messages = h.engine.store.readMessages(created.id, 0, 100);
     assertEquals(messages.map((m) => [m.seq, m.type, m.subtype]), [
       [1, "system", "init"],
-      [2, "assistant", null],
-      [3, "result", "success"],
+      [2, "user", null], // the prompt, echoed by --replay-user-messages
+      [3, "assistant", null],
+      [4, "result", "success"],
     ]);
-    assertEquals(agent.last_seq, 3);
+    assertEquals(JSON.parse(messages[1]!.raw).message.content, [
+      { type: "text", text: "hello there" },
+    ]);
+    assertEquals(agent.last_seq, 4);
     const settled = await h.engine.supervisor.settled(created.id);
     assertEquals(settled.exit_code, 0);
     const done = h.engine.supervisor.complete(created.id);
@@ -183,8 +187,8 @@ Deno.test("a 32 MiB line is stored byte-exact; a line over the bound fails only 
     assertEquals(failed.error_code, "line_too_long");
     await waitForStatus(h, big.id, "awaiting_review", 30_000);
     const n = await waitForStatus(h, neighbour.id, "awaiting_review", 30_000);
-    assertEquals(n.last_seq, 2002);
-    const bytes = h.engine.store.readMessageBytes(big.id, 2)!;
+    assertEquals(n.last_seq, 2003); // init, prompt echo, 2000 lines, result
+    const bytes = h.engine.store.readMessageBytes(big.id, 3)!;
     assertEquals(bytes.length, 32 * 1024 * 1024);
     const parsed = JSON.parse(new TextDecoder().decode(bytes));
     assert(typeof parsed === "object");
@@ -212,15 +216,16 @@ Deno.test("invalid UTF-8, non-JSON, CRLF and a final line without newline are st
     const msgs = h.engine.store.readMessages(a.id, 0, 100);
     assertEquals(msgs.map((m) => [m.type, m.parse_error, m.eof_no_newline]), [
       ["system", false, false],
+      ["user", false, false],
       ["x", false, false],
       [null, true, false],
       [null, true, false],
       [null, true, false],
       ["tail", false, true],
     ]);
-    assertEquals([...h.engine.store.readMessageBytes(a.id, 3)!], [0xff, 0xfe, 0x41]);
+    assertEquals([...h.engine.store.readMessageBytes(a.id, 4)!], [0xff, 0xfe, 0x41]);
     assertEquals(
-      new TextDecoder().decode(h.engine.store.readMessageBytes(a.id, 2)),
+      new TextDecoder().decode(h.engine.store.readMessageBytes(a.id, 3)),
       '{"type":"x","v":"\u00e9"}',
     );
   });
@@ -237,8 +242,9 @@ Deno.test("50 agents × 20k lines: contiguous seq, no gaps, no duplicates", asyn
     for (const id of ids) await waitForStatus(h, id, "awaiting_review", 120_000);
     for (const id of ids) {
       const agent = h.engine.store.getAgent(id)!;
-      assertEquals(agent.last_seq, 20_002);
-      assertEquals(h.engine.store.countMessages(id), 20_002);
+      // init, prompt echo, the numbered lines, result
+      assertEquals(agent.last_seq, 20_003);
+      assertEquals(h.engine.store.countMessages(id), 20_003);
       // Contiguity: the page boundaries line up and the numbered lines come in order.
       let after = 0;
       let index = 0;
@@ -248,12 +254,12 @@ Deno.test("50 agents × 20k lines: contiguous seq, no gaps, no duplicates", asyn
         for (const m of page) {
           assertEquals(m.seq, after + 1);
           after = m.seq;
-          if (m.seq >= 2 && m.seq <= 20_001) {
+          if (m.seq >= 3 && m.seq <= 20_002) {
             assertEquals(JSON.parse(m.raw).index, index++);
           }
         }
       }
-      assertEquals(after, 20_002);
+      assertEquals(after, 20_003);
     }
   });
 });

@@ -13,9 +13,9 @@
  *   stream-json`). Understood flags: `--model M` (aliases `opus|sonnet|haiku|default|fable` resolve like the
  *   real CLI), `--effort E` (unknown values warn on stderr and are ignored), `--permission-mode M`,
  *   `--resume|-r ID` (session id = ID), `--fork-session` (new id), `--session-id UUID`, `--mcp-config JSON|file`
- *   (server names listed as connected in `system/init`), `-p/--print [prompt]` (one turn from argv; output
- *   `text`, `json` or `stream-json`). Other flags are accepted and ignored (`--flag=value` and the usual
- *   value-taking flags are skipped correctly).
+ *   (server names listed as connected in `system/init`), `--replay-user-messages` (see "Replay" below),
+ *   `-p/--print [prompt]` (one turn from argv; output `text`, `json` or `stream-json`). Other flags are
+ *   accepted and ignored (`--flag=value` and the usual value-taking flags are skipped correctly).
  * - As root, `--permission-mode bypassPermissions` / `--dangerously-skip-permissions` exit 1 unless
  *   `IS_SANDBOX=1` (same message as the real CLI).
  *
@@ -40,6 +40,13 @@
  * usage 12 in / 6 out) → `result` (`success`, `is_error:false`, `num_turns:1`, `result` = the prompt,
  * `total_cost_usd` cumulative per process: +0.000042 per turn, cumulative `modelUsage`, `result_index`).
  * Keys come in the real CLI's (non-alphabetical) order: `type` is near the end of `result`.
+ *
+ * # Replay (`--replay-user-messages`)
+ * Like 2.1.328: each turn's stdin message comes back as
+ * `{"type":"user","message":{"role":"user","content":<as sent: string or blocks>},"session_id","parent_tool_use_id":null,"uuid":<sent uuid or random>,"timestamp","isReplay":true}`,
+ * right after the turn's first `system/init` (default turn: `init` → echo → `assistant` → `result`;
+ * `auto` scenarios: `init` → echo → steps; other scenarios: after their first `init` step). A scenario
+ * that emits no `init` emits no echo either: it stands for raw output, so nothing is added to it.
  *
  * # Scenarios
  * A prompt starting with `FAKE:` is followed by scenario JSON; `FAKE_FILE:` by an absolute path to a JSON
@@ -256,6 +263,10 @@ class Sink {
 interface Turn {
   text: string;
   uuid: string | undefined;
+  /** The stdin message's `content` as sent (echoed by `--replay-user-messages`); none for `-p`. */
+  content?: unknown;
+  /** Whether the replay echo of this turn was written. */
+  replayed: boolean;
   started: number;
   abort: AbortController;
   resultEmitted: boolean;
@@ -293,6 +304,8 @@ class FakeClaude {
   #finishing = false;
   /** Set by SIGINT: exit with this code once the running turn has written its result. */
   exitAfterTurn: number | undefined;
+  /** `--replay-user-messages`: echo each turn's stdin message after its `system/init`. */
+  readonly replay: boolean;
   #messageCounter = 0;
 
   constructor(args: Args) {
@@ -311,6 +324,7 @@ class FakeClaude {
       ? resume
       : flag("--session-id") ?? crypto.randomUUID();
     this.outputFormat = flag("--output-format") ?? "text";
+    this.replay = args.flags.has("--replay-user-messages");
   }
 
   flag(name: string): string | undefined {
@@ -363,6 +377,22 @@ class FakeClaude {
       fast_mode_state: "off",
       view_mode: "default",
     };
+  }
+
+  /** `system/init`, then (with `--replay-user-messages`, once per turn) the turn's echo. */
+  async emitInit(turn: Turn): Promise<void> {
+    await this.emit(this.initMessage());
+    if (!this.replay || turn.replayed || turn.content === undefined) return;
+    turn.replayed = true;
+    await this.emit({
+      type: "user",
+      message: { role: "user", content: turn.content },
+      session_id: this.sessionId,
+      parent_tool_use_id: null,
+      uuid: turn.uuid ?? crypto.randomUUID(),
+      timestamp: new Date().toISOString(),
+      isReplay: true,
+    });
   }
 
   mcpServers(): { name: string; status: string; source: string }[] {
@@ -528,13 +558,15 @@ class FakeClaude {
     const text = promptText(inner.content);
     if (text === undefined) return;
     const uuid = typeof message.uuid === "string" ? message.uuid : undefined;
-    this.enqueue(text, uuid);
+    this.enqueue(text, uuid, inner.content);
   }
 
-  enqueue(text: string, uuid?: string): void {
+  enqueue(text: string, uuid?: string, content?: unknown): void {
     const turn: Turn = {
       text,
       uuid,
+      content,
+      replayed: false,
       started: 0,
       abort: new AbortController(),
       resultEmitted: false,
@@ -673,13 +705,13 @@ class FakeClaude {
     try {
       const scenario = loadScenario(turn.text);
       if (scenario === undefined) {
-        await this.emit(this.initMessage());
+        await this.emitInit(turn);
         turn.lastText = turn.text;
         await this.emit(this.assistant([{ type: "text", text: turn.text }]));
         await this.emitResult(turn);
       } else {
         if (scenario.exitCode !== undefined) this.exitOverride = scenario.exitCode;
-        if (scenario.auto) await this.emit(this.initMessage());
+        if (scenario.auto) await this.emitInit(turn);
         for (const step of scenario.steps) {
           if (signal.aborted) throw signal.reason;
           await this.runStep(turn, step, signal);
@@ -717,7 +749,7 @@ class FakeClaude {
     const s = step as Record<string, unknown>;
     if ("repeat" in s) return await this.repeatLine(s.line, num(s.repeat, "repeat"), signal);
     if ("line" in s) return void await this.out.write(this.lineText(s.line) + "\n");
-    if ("init" in s) return void await this.emit(this.initMessage());
+    if ("init" in s) return await this.emitInit(turn);
     if ("text" in s) {
       turn.lastText = String(s.text);
       return void await this.emit(this.assistant([{ type: "text", text: turn.lastText }]));

@@ -433,3 +433,65 @@ Deno.test("fake claude answers initialize and queues uuid turns with lifecycle f
     ["queued", "started", "completed"],
   );
 });
+
+Deno.test("fake claude --replay-user-messages echoes each prompt right after its init", async () => {
+  const fake = spawnFake([...STREAM_ARGS, "--replay-user-messages"]);
+  await fake.send("first");
+  await fake.waitFor(isResult);
+  // String content and a uuid come back as sent, like 2.1.328 does.
+  await fake.write(
+    JSON.stringify({ type: "user", uuid: "u-2", message: { role: "user", content: "second" } }) +
+      "\n",
+  );
+  await fake.waitFor((l) => isResult(l) && l.includes('"result_index":1'));
+  const scenario = fakePrompt({ auto: true, steps: [{ text: "third answer" }] });
+  await fake.send(scenario);
+  const { status } = await fake.end();
+  assert.equal(status.code, 0);
+  const parsed = fake.parsed().filter((l) => l.type !== "command_lifecycle");
+  assert.deepEqual(parsed.map((l) => `${l.type}${l.isReplay ? " replay" : ""}`), [
+    "system",
+    "user replay",
+    "assistant",
+    "result",
+    "system",
+    "user replay",
+    "assistant",
+    "result",
+    "system",
+    "user replay",
+    "assistant",
+    "result",
+  ]);
+  const [first, second, third] = parsed.filter((l) => l.isReplay === true);
+  const sid = parsed[0]!.session_id;
+  assert.deepEqual(first!.message, {
+    role: "user",
+    content: [{ type: "text", text: "first" }],
+  });
+  assert.equal(first!.session_id, sid);
+  assert.equal(first!.parent_tool_use_id, null);
+  assert.match(first!.uuid as string, /^[0-9a-f-]{36}$/);
+  assert.equal(typeof first!.timestamp, "string");
+  assert.deepEqual(second!.message, { role: "user", content: "second" });
+  assert.equal(second!.uuid, "u-2");
+  assert.deepEqual((third!.message as Line).content, [{ type: "text", text: scenario }]);
+});
+
+Deno.test("fake claude replay: after a scenario's init step, none without init or flag", async () => {
+  const withInit = await runScenario(
+    [{ text: "before init" }, { init: true }, { init: true }, { text: "x" }, { result: {} }],
+    [...STREAM_ARGS, "--replay-user-messages"],
+  );
+  assert.deepEqual(
+    withInit.lines.map((l) => JSON.parse(l)).map((l) => `${l.type}${l.isReplay ? " replay" : ""}`),
+    ["assistant", "system", "user replay", "system", "assistant", "result"],
+  );
+  const noInit = await runScenario([{ text: "x" }, { result: {} }], [
+    ...STREAM_ARGS,
+    "--replay-user-messages",
+  ]);
+  assert.deepEqual(noInit.lines.map((l) => JSON.parse(l).type), ["assistant", "result"]);
+  const noFlag = await runScenario([{ init: true }, { text: "x" }, { result: {} }]);
+  assert.deepEqual(noFlag.lines.map((l) => JSON.parse(l).type), ["system", "assistant", "result"]);
+});

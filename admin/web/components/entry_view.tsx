@@ -1,6 +1,7 @@
 /**
- * One transcript line: assistant text as safe Markdown, thinking collapsed, tool calls with their
- * results, turn results, errors highlighted, and the raw JSON of the line one click away.
+ * One transcript line: the operator's prompts as plain text, assistant text as safe Markdown,
+ * thinking collapsed, tool calls with their results, turn results, errors highlighted, and the raw
+ * JSON of the line one click away.
  * @module
  */
 import type { ComponentChild } from "preact";
@@ -72,6 +73,14 @@ function Content(
             ? <div class="alert alert-error">API error: {oneLine(entry.apiError, 400)}</div>
             : <Blocks blocks={entry.blocks} results={results} />}
         </>
+      );
+    case "prompt":
+      // Plain text, not Markdown: the prompt is shown exactly as it was typed.
+      return (
+        <div class="prompt-turn">
+          <div class="prompt-turn-label">You</div>
+          <LongText class="prompt-turn-text" text={entry.text} />
+        </div>
       );
     case "user":
       return (
@@ -162,10 +171,9 @@ export function EntryView(
   },
 ) {
   const [raw, setRaw] = useState(false);
-  const kind = entry.kind === "user" ? "user" : entry.kind;
   return (
     <article
-      class={`entry entry-${kind}${isErrorEntry(entry) ? " entry-error" : ""}`}
+      class={`entry entry-${entry.kind}${isErrorEntry(entry) ? " entry-error" : ""}`}
       data-seq={line.seq}
     >
       <div class="entry-gutter">

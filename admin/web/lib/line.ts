@@ -17,6 +17,8 @@ export type ContentBlock =
 export type Entry =
   | { kind: "assistant"; blocks: ContentBlock[]; apiError: string | null }
   | { kind: "user"; blocks: ContentBlock[] }
+  /** A prompt of the operator (first or follow-up), as claude echoed it (`isReplay`). */
+  | { kind: "prompt"; text: string }
   | {
     kind: "init";
     model: string | null;
@@ -109,6 +111,14 @@ function blocksOf(content: unknown): ContentBlock[] {
   return out;
 }
 
+/** The text of an echoed prompt (a string or text blocks), or null when it holds no text. */
+function promptText(content: unknown): string | null {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return null;
+  const texts = content.flatMap((b) => isObject(b) && b.type === "text" ? [str(b.text) ?? ""] : []);
+  return texts.length > 0 ? texts.join("\n") : null;
+}
+
 function systemDetail(line: Json): string {
   switch (line.subtype) {
     case "api_retry":
@@ -157,6 +167,12 @@ export function parseLine(raw: string | null, byteLength = 0): Entry {
       return { kind: "assistant", blocks, apiError };
     }
     case "user":
+      // `--replay-user-messages` echoes what we sent on stdin; other user lines (tool results, a
+      // /compact summary) are claude's own and keep their generic look.
+      if (line.isReplay === true) {
+        const text = promptText(message.content);
+        if (text !== null) return { kind: "prompt", text };
+      }
       return { kind: "user", blocks: blocksOf(message.content) };
     case "result":
       return {

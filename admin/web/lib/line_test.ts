@@ -112,3 +112,38 @@ Deno.test("assistantText() is the last non-empty text block", () => {
   assert.equal(assistantText('{"type":"result"}'), null);
   assert.equal(assistantText(null), null);
 });
+
+Deno.test("parseLine(): a replayed user line is the operator's prompt; tool results stay user", () => {
+  // Exactly what claude 2.1.328 prints with --replay-user-messages for what we send on stdin.
+  const echo = JSON.stringify({
+    type: "user",
+    message: { role: "user", content: [{ type: "text", text: "fix <b>it</b>\nplease" }] },
+    session_id: "s",
+    parent_tool_use_id: null,
+    uuid: "u",
+    timestamp: "2026-01-01T00:00:00.000Z",
+    isReplay: true,
+  });
+  assert.deepEqual(parseLine(echo), { kind: "prompt", text: "fix <b>it</b>\nplease" });
+  // The CLI echoes string content as a string.
+  assert.deepEqual(
+    parseLine('{"type":"user","message":{"role":"user","content":"hi"},"isReplay":true}'),
+    { kind: "prompt", text: "hi" },
+  );
+  // Not a replay: a tool result (and a /compact summary) keep the generic user look.
+  const tool = parseLine(
+    '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":"x"}]}}',
+  );
+  assert.ok(tool.kind === "user" && onlyToolResults(tool));
+  assert.equal(
+    parseLine('{"type":"user","message":{"content":[{"type":"text","text":"summary"}]}}').kind,
+    "user",
+  );
+  // A replay without any text is not shown as an empty prompt.
+  assert.equal(
+    parseLine('{"type":"user","message":{"content":[{"type":"image"}]},"isReplay":true}').kind,
+    "user",
+  );
+  // The dashboard's "last assistant line" never becomes the prompt.
+  assert.equal(assistantText(echo), null);
+});

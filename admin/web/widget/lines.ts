@@ -1,6 +1,8 @@
 /**
  * What the widget shows of an agent's stored stream-json lines: assistant text, one short line per
- * tool call and result, errors. Thinking, init, partial and unknown lines are not shown.
+ * tool call and result, errors. Thinking, init, partial and unknown lines are not shown, nor is
+ * claude's echo of a prompt (`isReplay`): the widget shows each prompt itself the moment it is sent
+ * (and again from its saved turns after a reload), so the echo would show it twice.
  * @module
  */
 
@@ -88,6 +90,7 @@ export function itemsOf(seq: number, raw: string | null): Item[] {
       return out;
     }
     case "user": {
+      if (line.isReplay === true) return [];
       const out: Item[] = [];
       for (const b of content) {
         if (isRecord(b) && b.type === "tool_result") {

@@ -65,3 +65,18 @@ Deno.test("itemsOf() skips init, unknown and broken lines, and marks left-out on
   assert.equal(itemsOf(1, null)[0]!.kind, "notice");
   assert.equal(toolLabel("Read"), "Read");
 });
+
+Deno.test("itemsOf() skips claude's echo of a prompt: the widget shows its own, once", () => {
+  const echo = (content: unknown) =>
+    line({
+      type: "user",
+      message: { role: "user", content },
+      session_id: "s",
+      parent_tool_use_id: null,
+      uuid: "u",
+      isReplay: true,
+    });
+  assert.deepEqual(itemsOf(2, echo([{ type: "text", text: "What is on page 4?" }])), []);
+  assert.deepEqual(itemsOf(2, echo("What is on page 4?")), []);
+  assert.equal(spokenTextOf(echo([{ type: "text", text: "What is on page 4?" }])), "");
+});
