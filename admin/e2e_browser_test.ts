@@ -306,6 +306,85 @@ Deno.test({
         await assert.rejects(() => client.agent.get({ id: hang.id }));
       });
 
+      await t.step(
+        "a deleted agent disappears from another open dashboard; cwd suggestions come from the server",
+        async () => {
+          const gamma = `${work}/gamma`;
+          await Deno.mkdir(gamma, { recursive: true });
+          const doomed = await client.agent.create({
+            prompt: "soon deleted",
+            cwd: gamma,
+            name: "Soon deleted",
+          });
+          await waitFor(
+            "review",
+            async () => (await client.agent.get({ id: doomed.id })).status === "awaiting_review",
+          );
+          await client.agent.complete({ id: doomed.id });
+          // A dashboard showing the agent, the agent's own page, and a dashboard filtered to
+          // alpha: that one loads no agent of gamma (the completed list follows the filter), so
+          // gamma can only come from agent.cwds.
+          const board = await watchedPage(ctx);
+          const agentPage = await watchedPage(ctx);
+          const filtered = await watchedPage(ctx);
+          const cwdsCalls: string[] = [];
+          filtered.page.on("request", (r) => {
+            if (r.postData()?.includes('"agent.cwds"')) cwdsCalls.push(r.url());
+          });
+          try {
+            await board.page.goto(`${origin}/`);
+            await agentPage.page.goto(`${origin}/agents/${doomed.id}`);
+            await filtered.page.goto(`${origin}/?cwd=${encodeURIComponent(`${work}/alpha`)}`);
+            await board.page.waitForSelector(".dashboard[data-state=ready]");
+            await agentPage.page.waitForSelector("html[data-ready=agent]");
+            await filtered.page.waitForSelector(".dashboard[data-state=ready]");
+            const card = board.page.locator(
+              `[data-bucket=completed] .card[data-agent-id="${doomed.id}"]`,
+            );
+            await card.waitFor();
+            const suggestion = filtered.page.locator(`#na-cwd-list option[value="${gamma}"]`);
+            const filterOption = filtered.page.locator(`#cwd-filter option[value="${gamma}"]`);
+            await suggestion.waitFor({ state: "attached" });
+            await filterOption.waitFor({ state: "attached" });
+            assert.equal(
+              await filtered.page.locator(`.card[data-agent-id="${doomed.id}"]`).count(),
+              0,
+            );
+            assert.ok(cwdsCalls.length >= 1, "the filtered dashboard asked agent.cwds");
+
+            // Deleted elsewhere (the API): every open page hears of it from the event stream.
+            await client.agent.delete({ id: doomed.id });
+            await card.waitFor({ state: "detached", timeout: 10_000 });
+            const shown = await board.page.locator("[data-bucket=completed] .card").count();
+            const counted = Number(
+              await board.page.locator("[data-testid=count-completed]").innerText(),
+            );
+            assert.equal(shown, counted, "the count follows");
+            const notice = agentPage.page.locator("[data-testid=agent-deleted]");
+            await notice.waitFor({ timeout: 10_000 });
+            assert.match(await notice.innerText(), /“Soon deleted” was deleted/);
+            assert.equal(await agentPage.page.locator(".vlist").count(), 0, "no stale transcript");
+            // gamma's only agent is gone: the server's list drops it, on both dashboards.
+            await suggestion.waitFor({ state: "detached", timeout: 10_000 });
+            await filterOption.waitFor({ state: "detached", timeout: 10_000 });
+            await board.page.locator(`#na-cwd-list option[value="${gamma}"]`).waitFor({
+              state: "detached",
+              timeout: 10_000,
+            });
+            assert.equal(
+              await filtered.page.locator(`#na-cwd-list option[value="${work}/beta"]`).count(),
+              1,
+              "other directories stay",
+            );
+            for (const w of [board, agentPage, filtered]) assert.deepEqual(w.watch.errors, []);
+          } finally {
+            await board.page.close();
+            await agentPage.page.close();
+            await filtered.page.close();
+          }
+        },
+      );
+
       await t.step("complete an agent awaiting review", async () => {
         const a = await client.agent.create({ prompt: "please review me", cwd: `${work}/beta` });
         await waitFor(

@@ -4,7 +4,7 @@
  * @module
  */
 import type { FetchLike, TransportOptions } from "./client.ts";
-import type { Agent, MessageEventData } from "./gen/types.gen.ts";
+import type { Agent, AgentDeletedEventData, MessageEventData } from "./gen/types.gen.ts";
 
 /** One raw SSE message. */
 export interface SseMessage {
@@ -13,10 +13,20 @@ export interface SseMessage {
   data: string;
 }
 
-/** A typed event of the service. `id` is the durable event id. */
+/**
+ * A typed event of the service. `id` is the durable event id. `agent_deleted` is the tombstone of a
+ * deleted agent (its earlier events are gone; replay delivers the tombstone).
+ */
 export type ServiceEvent =
   | { id: number; event: "agent"; data: Agent }
-  | { id: number; event: "message"; data: MessageEventData };
+  | { id: number; event: "message"; data: MessageEventData }
+  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData };
+
+/**
+ * The events a subscription yields without `tombstones: true`: `agent` and `message` only, so code
+ * written before tombstones existed (e.g. "not a message, so an agent") keeps working.
+ */
+export type LiveServiceEvent = Exclude<ServiceEvent, { event: "agent_deleted" }>;
 
 /**
  * Parses an SSE byte stream (WHATWG rules: `\n`, `\r\n` or `\r` line ends, `:` comments, multi-line
@@ -84,10 +94,15 @@ export interface SubscribeOptions extends TransportOptions {
   reconnect?: boolean;
   /** Delay before reconnecting, ms; default 1000. */
   retryMs?: number;
+  /**
+   * Also yield `agent_deleted` events (default false: they are skipped, though the resume point
+   * moves past them).
+   */
+  tombstones?: boolean;
 }
 
 /** A typed, resumable event subscription. */
-export interface EventSubscription extends AsyncIterable<ServiceEvent> {
+export interface EventSubscription<E extends ServiceEvent = ServiceEvent> extends AsyncIterable<E> {
   /** Id of the last event received (resume point), or null. */
   readonly lastEventId: number | null;
 }
@@ -107,8 +122,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Subscribes to `GET {baseUrl}/events`. Iterate it; it reconnects with `Last-Event-ID` when the
  * service drops the stream (e.g. after a restart or for falling behind), until `signal` aborts.
- * A 4xx answer ends the iteration with an error.
+ * A 4xx answer ends the iteration with an error. With `tombstones: true` it also yields the
+ * `agent_deleted` events.
  */
+export function subscribeEvents(
+  options: SubscribeOptions & { tombstones: true },
+): EventSubscription<ServiceEvent>;
+export function subscribeEvents(options?: SubscribeOptions): EventSubscription<LiveServiceEvent>;
 export function subscribeEvents(options: SubscribeOptions = {}): EventSubscription {
   const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const base = (options.baseUrl ?? "http://localhost").replace(/\/+$/, "");
@@ -139,10 +159,13 @@ export function subscribeEvents(options: SubscribeOptions = {}): EventSubscripti
         if (response.ok && response.body) {
           try {
             for await (const message of parseSse(response.body)) {
-              if (message.event !== "agent" && message.event !== "message") continue;
+              const known = message.event === "agent" || message.event === "message" ||
+                message.event === "agent_deleted";
+              if (!known) continue;
               const id = Number(message.id);
               if (!Number.isSafeInteger(id)) continue;
               lastEventId = id;
+              if (message.event === "agent_deleted" && !options.tombstones) continue;
               yield { id, event: message.event, data: JSON.parse(message.data) } as ServiceEvent;
             }
           } catch (err) {

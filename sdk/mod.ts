@@ -13,7 +13,13 @@
  */
 import { RpcClient, type TransportOptions } from "./client.ts";
 import { bindMethods, type BoundMethods } from "./gen/methods.gen.ts";
-import { type EventSubscription, subscribeEvents, type SubscribeOptions } from "./events.ts";
+import {
+  type EventSubscription,
+  type LiveServiceEvent,
+  type ServiceEvent,
+  subscribeEvents,
+  type SubscribeOptions,
+} from "./events.ts";
 
 export * from "./client.ts";
 export * from "./events.ts";
@@ -22,8 +28,18 @@ export * from "./gen/methods.gen.ts";
 
 /** The SDK client: `client.agent.create(…)`, `client.call(…)`, `client.events(…)`. */
 export type Client = RpcClient & BoundMethods & {
-  /** Subscribes to the event stream over the same transport. */
-  events(options?: Omit<SubscribeOptions, keyof TransportOptions>): EventSubscription;
+  /**
+   * Subscribes to the event stream over the same transport (`tombstones: true` adds the
+   * `agent_deleted` events).
+   */
+  events: {
+    (
+      options: Omit<SubscribeOptions, keyof TransportOptions> & { tombstones: true },
+    ): EventSubscription<ServiceEvent>;
+    (options?: Omit<SubscribeOptions, keyof TransportOptions>): EventSubscription<
+      LiveServiceEvent
+    >;
+  };
 };
 
 /** Creates a client over `options.fetch` (default: the global fetch). */

@@ -1,8 +1,10 @@
 /**
  * `GET /events`: the live event stream (SSE) with durable ids, replay and back-pressure.
  *
- * - `id:` is the durable event id (events table), `event:` is `agent` (data: the full agent row)
- *   or `message` (data: {@linkcode MessageEventData}).
+ * - `id:` is the durable event id (events table), `event:` is `agent` (data: the full agent row),
+ *   `message` (data: {@linkcode MessageEventData}) or `agent_deleted` (data:
+ *   {@linkcode AgentDeletedEventData}; the agent's earlier events are gone with it, this tombstone
+ *   stays, so a client resuming with `Last-Event-ID` learns of the delete too).
  * - `Last-Event-ID` (header) or `?last_event_id=` replays from the database, then goes live with
  *   0 gaps and 0 duplicates: the client subscribes first, buffers live events while it replays,
  *   and on catching up sends only buffered events newer than the last replayed id. If the buffer
@@ -19,7 +21,7 @@
 import type { EngineEvent } from "../core/events/mod.ts";
 import type { Store, StoredEvent } from "../core/store/mod.ts";
 import type { Agent } from "../core/models/mod.ts";
-import type { MessageEventData } from "../core/rpc/mod.ts";
+import type { AgentDeletedEventData, MessageEventData } from "../core/rpc/mod.ts";
 import type { EventStats, Log } from "./rpc/deps.ts";
 
 export interface EventHubOptions {
@@ -47,6 +49,10 @@ const REPLAY_BATCH = 200;
 
 function sse(id: number, event: string, data: unknown): string {
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+function deletedData(id: string, deletedAt: number): AgentDeletedEventData {
+  return { id, deleted_at: deletedAt };
 }
 
 class DroppedError extends Error {
@@ -242,6 +248,9 @@ class Client {
 
   #formatStored(row: StoredEvent): string | null {
     const store = this.#hub.store;
+    if (row.kind === "agent_deleted") {
+      return sse(row.id, "agent_deleted", deletedData(row.agent_id, row.ts));
+    }
     if (row.kind === "agent") {
       const agent = store.getAgent(row.agent_id);
       return agent ? sse(row.id, "agent", agent) : null;
@@ -343,6 +352,9 @@ export class EventHub implements EventStats {
 
   #formatUncached(event: EngineEvent): string {
     if (event.kind === "agent") return sse(event.id, "agent", event.agent satisfies Agent);
+    if (event.kind === "agent_deleted") {
+      return sse(event.id, "agent_deleted", deletedData(event.agent_id, event.ts));
+    }
     const inline = event.bytes.byteLength <= this.maxInlineRawBytes;
     const data: MessageEventData = {
       agent_id: event.agent_id,

@@ -237,3 +237,88 @@ Deno.test("events: an idle stream gets heartbeat comments", async () => {
   assert.match(text, /^retry: 2000\n: connected\n\n/);
   assert.ok(text.includes(": hb\n\n"), text);
 });
+
+Deno.test("events: agent.delete publishes a durable agent_deleted tombstone, live and on replay", async () => {
+  await using t = await tempEnv();
+  await using d = await startInProcess(t.env);
+  const kept = await d.client.agent.create({ prompt: "kept", cwd: t.work });
+  const doomed = await d.client.agent.create({ prompt: "doomed", cwd: t.work });
+  for (const a of [kept, doomed]) {
+    await waitFor(
+      "review",
+      async () => (await d.client.agent.get({ id: a.id })).status === "awaiting_review",
+    );
+  }
+  await d.client.agent.complete({ id: doomed.id });
+  const before = d.daemon.engine.store.lastEventId();
+
+  // Live: one stream of everything and one of the doomed agent only, both open before the delete.
+  const all = await d.fetch(`http://localhost/events?last_event_id=${before}`);
+  const one = await d.fetch(`http://localhost/events?agent=${doomed.id}&last_event_id=${before}`);
+  const firstOf = async (r: Response) => {
+    for await (const m of parseSse(r.body!)) {
+      if (m.event === "agent_deleted") return m;
+    }
+    throw new Error("the stream ended without a tombstone");
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const live = Promise.race([
+    Promise.all([firstOf(all), firstOf(one)]),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no live tombstone within 10 s")), 10_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  const started = Date.now();
+  assert.deepEqual(await d.client.agent.delete({ id: doomed.id }), {
+    id: doomed.id,
+    deleted: true,
+  });
+  const tombstoneId = d.daemon.engine.store.lastEventId();
+  for (const m of await live) {
+    assert.equal(m.id, String(tombstoneId));
+    const data = JSON.parse(m.data);
+    assert.deepEqual(Object.keys(data).sort(), ["deleted_at", "id"]);
+    assert.equal(data.id, doomed.id);
+    assert.ok(data.deleted_at >= started && data.deleted_at <= Date.now());
+  }
+
+  // Replay from the start: the deleted agent's other events are gone, its tombstone is not.
+  const replayed: Array<{ id: number; event: string; agent: string }> = [];
+  const abort = new AbortController();
+  const deadline = setTimeout(() => abort.abort(), 10_000);
+  for await (
+    const e of d.client.events({ lastEventId: 0, signal: abort.signal, tombstones: true })
+  ) {
+    const agent = e.event === "message" ? e.data.agent_id : e.data.id;
+    replayed.push({ id: e.id, event: e.event, agent });
+    if (e.id >= tombstoneId) break;
+  }
+  clearTimeout(deadline);
+  abort.abort();
+  assert.deepEqual(
+    replayed.filter((e) => e.agent === doomed.id),
+    [{ id: tombstoneId, event: "agent_deleted", agent: doomed.id }],
+  );
+  assert.ok(replayed.some((e) => e.agent === kept.id), "the other agent's history is intact");
+
+  // Last-Event-ID (the header a reconnecting EventSource sends) just before it: the tombstone.
+  const resumed = await d.fetch("http://localhost/events", {
+    headers: { "last-event-id": String(tombstoneId - 1) },
+  });
+  const again = await firstOf(resumed);
+  assert.equal(again.id, String(tombstoneId));
+  assert.equal(JSON.parse(again.data).id, doomed.id);
+  // Without `tombstones`, the SDK skips it (code written before it keeps working).
+  const plain: string[] = [];
+  const abort2 = new AbortController();
+  const stop = setTimeout(() => abort2.abort(), 500);
+  for await (const e of d.client.events({ lastEventId: tombstoneId - 1, signal: abort2.signal })) {
+    plain.push(e.event);
+  }
+  clearTimeout(stop);
+  assert.deepEqual(plain, []);
+  // The deleted agent's own stream is gone.
+  const gone = await d.fetch(`http://localhost/events?agent=${doomed.id}`);
+  assert.equal(gone.status, 404);
+  await gone.body?.cancel();
+});

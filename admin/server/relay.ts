@@ -1,9 +1,11 @@
 /**
  * `GET /events`: relays the server's event stream (SSE) to one browser page.
  *
- * - `?agent=<id>`: that agent's `agent` and `message` events, as the server sends them.
- * - no agent: the dashboard view, `agent` events plus the `message` events of assistant lines
- *   (what a card needs for its last line); lines above 64 KiB are sent without `raw`.
+ * - `?agent=<id>`: that agent's `agent`, `message` and `agent_deleted` events, as the server
+ *   sends them.
+ * - no agent: the dashboard view, `agent` and `agent_deleted` events plus the `message` events of
+ *   assistant lines (what a card needs for its last line); lines above 64 KiB are sent without
+ *   `raw`.
  * - `Last-Event-ID` (the header EventSource sends when it reconnects) or `?last_event_id=`
  *   resumes from the server's database: ids are the server's durable event ids, unchanged.
  * - Bounded memory per page: the relay reads the next upstream event only when the page has
@@ -46,11 +48,11 @@ export function formatSse(id: string | null, event: string, data: string): strin
 }
 
 /**
- * The dashboard filter: keeps `agent` events and assistant `message` events; returns the data to
- * send or null to skip.
+ * The dashboard filter: keeps `agent` and `agent_deleted` events and assistant `message` events;
+ * returns the data to send or null to skip.
  */
 export function summarize(message: SseMessage, maxRawBytes: number): string | null {
-  if (message.event === "agent") return message.data;
+  if (message.event === "agent" || message.event === "agent_deleted") return message.data;
   if (message.event !== "message") return null;
   let data: { type?: unknown; raw?: unknown; truncated?: unknown };
   try {
@@ -247,7 +249,8 @@ function relayStream(
         if (done) return;
         const data = options.summary
           ? summarize(message, options.maxSummaryRawBytes)
-          : message.event === "agent" || message.event === "message"
+          : message.event === "agent" || message.event === "message" ||
+              message.event === "agent_deleted"
           ? message.data
           : null;
         if (data === null) continue;

@@ -190,6 +190,10 @@ Deno.test("summarize() and formatSse() keep SSE framing intact", () => {
     "id: 1\nevent: message\ndata: a\ndata: b\n\n",
   );
   assert.equal(summarize({ id: "1", event: "agent", data: "{}" }, 10), "{}");
+  assert.equal(
+    summarize({ id: "1", event: "agent_deleted", data: '{"id":"a"}' }, 10),
+    '{"id":"a"}',
+  );
   assert.equal(summarize({ id: "1", event: "message", data: "not json" }, 10), null);
   assert.equal(summarize({ id: "1", event: "ping", data: "{}" }, 10), null);
 });

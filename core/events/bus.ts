@@ -14,6 +14,14 @@ export type EngineEvent =
     parse_error: boolean;
     /** The stored bytes, verbatim. */
     bytes: Uint8Array;
+  }
+  | {
+    /** The agent and its lines were deleted (a tombstone: stored, and replayed, like the rest). */
+    kind: "agent_deleted";
+    id: number;
+    agent_id: string;
+    /** When it was deleted, epoch ms. */
+    ts: number;
   };
 
 export type EventListener = (event: EngineEvent) => void;

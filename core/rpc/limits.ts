@@ -12,6 +12,8 @@ export const MAX_PROMPT_CHARS = 200_000;
 export const MAX_MESSAGES_PAGE = 1000;
 /** `agent.messages` stops adding messages once the page holds this many bytes of raw lines. */
 export const MAX_MESSAGES_PAGE_BYTES = 4 * 1024 * 1024;
+/** Most working directories `agent.cwds` returns. */
+export const MAX_KNOWN_CWDS = 500;
 /** Most agents `agent.list` returns at once. */
 export const MAX_LIST_PAGE = 500;
 /** Release version of the service and its contract. */

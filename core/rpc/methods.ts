@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../models/mod.ts";
 import type { DomainErrorReason } from "./errors.ts";
-import { MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
+import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
 import { CommitInfo, CompletedAgent, UsagePeriod, UsageReport } from "./usage.ts";
 
 /** One method of the contract. */
@@ -68,10 +68,31 @@ export type AgentPage = z.infer<typeof AgentPage>;
 
 export const MessagePage = z.object({
   messages: z.array(Message).describe("in seq order"),
-  next_seq: z.number().int().describe("pass as `after_seq` to continue"),
+  next_seq: z.number().int().describe(
+    "pass as `after_seq` to continue forwards (the last seq of the page)",
+  ),
   has_more: z.boolean().describe("more messages were stored after this page when it was read"),
+  has_older: z.boolean().describe(
+    "messages are stored before this page; pass the page's first seq as `before_seq` to read them",
+  ),
 }).meta({ id: "MessagePage" });
 export type MessagePage = z.infer<typeof MessagePage>;
+
+export const KnownCwd = z.object({
+  cwd: z.string(),
+  count: z.number().int().describe("agents created in it (shadow agents not counted)"),
+  last_used_at: z.number().int().describe(
+    "when the newest of them was created, Unix epoch milliseconds",
+  ),
+}).meta({ id: "KnownCwd" });
+export type KnownCwd = z.infer<typeof KnownCwd>;
+
+export const KnownCwds = z.object({
+  cwds: z.array(KnownCwd).describe(
+    `most recently used first (then by path), at most ${MAX_KNOWN_CWDS}`,
+  ),
+}).meta({ id: "KnownCwds" });
+export type KnownCwds = z.infer<typeof KnownCwds>;
 
 export const DeleteResult = z.object({
   id: z.string(),
@@ -166,6 +187,16 @@ export const MessageEventData = z.object({
 }).meta({ id: "MessageEventData" });
 export type MessageEventData = z.infer<typeof MessageEventData>;
 
+/**
+ * `data` of an SSE `agent_deleted` event: the agent and its lines are gone (a tombstone, stored
+ * and replayed like every event).
+ */
+export const AgentDeletedEventData = z.object({
+  id: z.string().describe("the deleted agent's id"),
+  deleted_at: z.number().int().describe("Unix epoch milliseconds"),
+}).meta({ id: "AgentDeletedEventData" });
+export type AgentDeletedEventData = z.infer<typeof AgentDeletedEventData>;
+
 const idParams = z.strictObject({ id: AgentId });
 
 /** Every method, by name. */
@@ -240,14 +271,31 @@ export const METHODS = {
     name: "agent.messages",
     summary: "Read an agent's stored output lines in seq order",
     description:
-      "Returns messages with seq > after_seq, at most `limit` and at most ~4 MiB of raw lines (always at least one when there is one).",
+      "Returns messages with seq > after_seq (the oldest of them), or with `before_seq` the newest messages with seq < before_seq; either way in seq order, at most `limit` and at most ~4 MiB of raw lines (always at least one when there is one; reading backwards, the lines nearest before_seq are kept). `after_seq` and `before_seq` are mutually exclusive. Newest screen: `before_seq = last_seq + 1`; the page before: `before_seq = messages[0].seq` while `has_older`.",
     params: z.strictObject({
       id: AgentId,
-      after_seq: z.number().int().min(0).default(0),
+      after_seq: z.number().int().min(0).optional().describe(
+        "read forwards from after this seq; default 0 (the start)",
+      ),
+      before_seq: z.number().int().min(1).optional().describe(
+        "read backwards: the newest messages with seq < before_seq",
+      ),
       limit: z.number().int().min(1).max(MAX_MESSAGES_PAGE).default(200),
+    }).refine((p) => p.after_seq === undefined || p.before_seq === undefined, {
+      message: "after_seq and before_seq are mutually exclusive",
+      path: ["before_seq"],
     }),
     result: MessagePage,
     errors: ["not_found"],
+  }),
+  "agent.cwds": defineMethod({
+    name: "agent.cwds",
+    summary: "The working directories agents ran in, most recently used first",
+    description:
+      `At most ${MAX_KNOWN_CWDS}, each with how many agents used it and when the newest of them was created. Shadow agents are not counted (like the \`agent.list\` buckets).`,
+    params: z.strictObject({}),
+    result: KnownCwds,
+    errors: [],
   }),
   "agent.cancel": defineMethod({
     name: "agent.cancel",

@@ -33,11 +33,15 @@ Deno.test("contract: params are strict objects with snake_case keys and defaults
     );
   }
   assert.deepEqual(METHODS["agent.list"].params.parse({}), { limit: 50 });
-  assert.deepEqual(METHODS["agent.messages"].params.parse({ id: "a" }), {
-    id: "a",
-    after_seq: 0,
-    limit: 200,
-  });
+  assert.deepEqual(METHODS["agent.messages"].params.parse({ id: "a" }), { id: "a", limit: 200 });
+  const messages = METHODS["agent.messages"].params;
+  assert.equal(messages.safeParse({ id: "a", before_seq: 5 }).success, true);
+  assert.equal(messages.safeParse({ id: "a", after_seq: 5 }).success, true);
+  const both = messages.safeParse({ id: "a", after_seq: 1, before_seq: 5 });
+  assert.equal(both.success, false);
+  assert.deepEqual(both.error!.issues.map((i) => i.path), [["before_seq"]]);
+  assert.equal(messages.safeParse({ id: "a", before_seq: 0 }).success, false);
+  assert.deepEqual(METHODS["agent.cwds"].params.parse({}), {});
   assert.equal(METHODS["agent.follow_up"].params.parse({ id: "a", prompt: "p" }).execute, false);
   assert.equal(
     METHODS["agent.create"].params.safeParse({ prompt: "p", cwd: "/", kind: "shadow" }).success,

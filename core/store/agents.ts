@@ -361,8 +361,36 @@ export function selectAgentPage(conn: Connection, q: AgentQuery): AgentPage {
   return { agents, next_cursor: next };
 }
 
-/** Distinct working directories with their agent counts, sorted by path. */
-export function selectKnownCwds(conn: Connection): Array<{ cwd: string; count: number }> {
-  return conn.prepare("SELECT cwd, count(*) AS count FROM agents GROUP BY cwd ORDER BY cwd").all()
-    .map((r) => ({ cwd: r.cwd as string, count: r.count as number }));
+/** One working directory agents ran in. */
+export interface KnownCwd {
+  cwd: string;
+  /** Agents created in it. */
+  count: number;
+  /** `created_at` of the newest of them, epoch ms. */
+  last_used_at: number;
+}
+
+/** Options of {@linkcode selectKnownCwds}. */
+export interface KnownCwdsOptions {
+  /** Most rows returned, 1 to 1000 (default 1000). */
+  limit?: number;
+  /** Agents of these kinds are not counted. */
+  excludeKinds?: readonly AgentKind[];
+}
+
+/**
+ * Distinct working directories with their agent counts, most recently used first, then by path.
+ * Read from `agents_by_cwd_kind` alone (a covering index scan, no table rows).
+ */
+export function selectKnownCwds(conn: Connection, options: KnownCwdsOptions = {}): KnownCwd[] {
+  const limit = clampLimit(options.limit ?? MAX_PAGE, "list working directories");
+  return conn.prepare(
+    `SELECT cwd, count(*) AS count, max(created_at) AS last_used_at FROM agents
+     WHERE kind NOT IN (SELECT value FROM json_each(?))
+     GROUP BY cwd ORDER BY last_used_at DESC, cwd LIMIT ?`,
+  ).all(JSON.stringify(options.excludeKinds ?? []), limit).map((r) => ({
+    cwd: r.cwd as string,
+    count: r.count as number,
+    last_used_at: r.last_used_at as number,
+  }));
 }

@@ -76,6 +76,10 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
       "INSERT INTO usage_ledger (ts, agent_key, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd) VALUES (1000, ?, 1, 2, 0, 0, 0.5)",
     ).run(key);
   },
+  5: (db, agentId) => {
+    SEEDS[4]!(db, agentId);
+    db.prepare("UPDATE agents SET home_mcp = 'hero_books' WHERE id = ?").run(agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -103,7 +107,7 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         assert.equal(store.countMessages(agentId), 2);
         if (k >= 3) assert.equal(store.getProcessRecord(agentId)!.pending_prompt, "next");
         // Agents from before version 5 have no home MCP.
-        assert.equal(agent.home_mcp, null);
+        assert.equal(agent.home_mcp, k >= 5 ? "hero_books" : null);
         assert.equal(agent.hero_context, null);
         // The migrated database takes new writes, including the version 4 tables.
         const hash = "ab".repeat(32);
@@ -112,6 +116,10 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         assert.ok(store.findProxyToken(hash)!.revoked_at, "a terminal agent's token is revoked");
         // Seeds from version 2 on carry one event of their own.
         assert.equal(store.readEvents(0, 10, agentId).length, k >= 2 ? 2 : 1);
+        // Version 6: a delete leaves a tombstone; cwds come from the new index.
+        assert.deepEqual(store.knownCwds().map((c) => c.cwd), ["/w"]);
+        const gone = store.deleteAgent(agentId);
+        assert.deepEqual(store.readEvents(gone.event_id - 1, 10).map((e) => e.agent_id), [agentId]);
       }
       store.insertAgent(sampleAgent());
       store.close();

@@ -2,8 +2,8 @@
 import type { Connection } from "./_connection.ts";
 import { clampLimit } from "./agents.ts";
 
-/** What an event reports: an agent row changed, or a line was stored. */
-export type EventKind = "agent" | "message";
+/** What an event reports: an agent row changed, a line was stored, or an agent was deleted. */
+export type EventKind = "agent" | "message" | "agent_deleted";
 
 /** One change-log entry. `id` only grows (AUTOINCREMENT: never reused, even after deletes). */
 export interface StoredEvent {
@@ -12,9 +12,15 @@ export interface StoredEvent {
   ts: number;
   kind: EventKind;
   agent_id: string;
-  /** The line's seq for `message` events; null for `agent` events. */
+  /** The line's seq for `message` events; null for the others. */
   seq: number | null;
 }
+
+/**
+ * `agent_key` of `agent_deleted` events. No agent has it (keys start at 1), so a later agent that
+ * reuses the deleted agent's key never shows the tombstone as its own.
+ */
+const TOMBSTONE_KEY = 0;
 
 /** Insert one event; parameters: ts, kind, agent_key, seq. */
 export const INSERT_EVENT = "INSERT INTO events (ts, kind, agent_key, seq) VALUES (?, ?, ?, ?)";
@@ -30,13 +36,28 @@ export function insertEvent(
   return Number(conn.prepare(INSERT_EVENT).run(ts, kind, agentKey, seq).lastInsertRowid);
 }
 
+/**
+ * Appends the `agent_deleted` event of agent `agentId` in the caller's transaction (which deletes
+ * the agent's other events); returns its id.
+ */
+export function insertTombstone(conn: Connection, ts: number, agentId: string): number {
+  return Number(
+    conn.prepare(
+      "INSERT INTO events (ts, kind, agent_key, seq, agent_id) VALUES (?, 'agent_deleted', ?, NULL, ?)",
+    ).run(ts, TOMBSTONE_KEY, agentId).lastInsertRowid,
+  );
+}
+
 function checkAfterId(afterId: number): void {
   if (!Number.isSafeInteger(afterId) || afterId < 0) {
     throw new RangeError(`Cannot read events: afterId must be an integer >= 0, got ${afterId}`);
   }
 }
 
-/** Events with id > `afterId`, oldest first; only those of one agent when `agentKey` is given. */
+/**
+ * Events with id > `afterId`, oldest first; only those of one agent when `agentKey` is given (an
+ * existing agent's, so never a tombstone). A tombstone names its agent itself: the row is gone.
+ */
 export function selectEvents(
   conn: Connection,
   afterId: number,
@@ -47,8 +68,9 @@ export function selectEvents(
   const max = clampLimit(limit, "read events");
   const rows = agentKey === undefined
     ? conn.prepare(
-      `SELECT e.id, e.ts, e.kind, a.id AS agent_id, e.seq FROM events e
-       JOIN agents a ON a.agent_key = e.agent_key WHERE e.id > ? ORDER BY e.id LIMIT ?`,
+      `SELECT e.id, e.ts, e.kind, coalesce(a.id, e.agent_id) AS agent_id, e.seq FROM events e
+       LEFT JOIN agents a ON a.agent_key = e.agent_key
+       WHERE e.id > ? AND (a.id IS NOT NULL OR e.agent_id IS NOT NULL) ORDER BY e.id LIMIT ?`,
     ).all(afterId, max)
     : conn.prepare(
       `SELECT e.id, e.ts, e.kind, a.id AS agent_id, e.seq FROM events e

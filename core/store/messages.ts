@@ -22,6 +22,10 @@ export interface ReadMessagesOptions {
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
+/** The size pass of {@linkcode selectMessagesBefore} (exported for its query-plan test). */
+export const SELECT_SIZES_BEFORE = `SELECT seq, byte_length FROM messages
+  WHERE agent_key = ? AND seq < ? ORDER BY seq DESC LIMIT ?`;
+
 /** Lines of agent `key` with seq > `afterSeq`, in seq order. */
 export function selectMessages(
   conn: Connection,
@@ -48,10 +52,62 @@ export function selectMessages(
     if (total > maxBytes) break;
     lastSeq = sizes[i]!.seq;
   }
+  return selectRange(conn, agentKey, agentId, sizes[0]!.seq, lastSeq);
+}
+
+/**
+ * The newest lines of agent `key` with seq < `beforeSeq`, in seq order: at most `limit` and, past
+ * the newest, at most `options.maxBytes` bytes (the lines nearest `beforeSeq` are kept).
+ */
+export function selectMessagesBefore(
+  conn: Connection,
+  agentKey: number,
+  agentId: string,
+  beforeSeq: number,
+  limit: number,
+  options: ReadMessagesOptions = {},
+): Message[] {
+  const max = clampLimit(limit, "read messages");
+  if (!Number.isSafeInteger(beforeSeq) || beforeSeq < 1) {
+    throw new RangeError(
+      `Cannot read messages: beforeSeq must be an integer >= 1, got ${beforeSeq}`,
+    );
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
+  // Newest first, walking the (agent_key, seq) key backwards; sizes only, as above.
+  const sizes = conn.prepare(SELECT_SIZES_BEFORE).all(agentKey, beforeSeq, max) as Array<
+    { seq: number; byte_length: number }
+  >;
+  if (sizes.length === 0) return [];
+  let firstSeq = sizes[0]!.seq;
+  let total = sizes[0]!.byte_length;
+  for (let i = 1; i < sizes.length && total < maxBytes; i++) {
+    total += sizes[i]!.byte_length;
+    if (total > maxBytes) break;
+    firstSeq = sizes[i]!.seq;
+  }
+  return selectRange(conn, agentKey, agentId, firstSeq, sizes[0]!.seq);
+}
+
+/** Whether agent `key` has a line with seq < `seq`. */
+export function hasMessageBefore(conn: Connection, agentKey: number, seq: number): boolean {
+  return conn.prepare(
+    "SELECT 1 FROM messages WHERE agent_key = ? AND seq < ? LIMIT 1",
+  ).get(agentKey, seq) !== undefined;
+}
+
+/** Lines of agent `key` with `from <= seq <= to`, in seq order. */
+function selectRange(
+  conn: Connection,
+  agentKey: number,
+  agentId: string,
+  from: number,
+  to: number,
+): Message[] {
   const rows = conn.prepare(
     `SELECT seq, ts, type, subtype, byte_length, parse_error, eof_no_newline, raw FROM messages
-     WHERE agent_key = ? AND seq > ? AND seq <= ? ORDER BY seq`,
-  ).all(agentKey, afterSeq, lastSeq);
+     WHERE agent_key = ? AND seq >= ? AND seq <= ? ORDER BY seq`,
+  ).all(agentKey, from, to);
   return rows.map((r) => ({
     agent_id: agentId,
     seq: r.seq as number,

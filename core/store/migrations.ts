@@ -195,6 +195,16 @@ ALTER TABLE agents ADD COLUMN home_mcp TEXT;
 ALTER TABLE agents ADD COLUMN hero_context TEXT;
 `;
 
+// Delete tombstones and known working directories.
+// - events.agent_id: the id of a deleted agent, on its `agent_deleted` event. The agent row is gone,
+//   so the id cannot come from the join; such events carry agent_key 0 (no agent has it), so a
+//   reused agent_key never adopts them.
+// - agents_by_cwd_kind: `agent.cwds` groups by cwd and skips shadows from this index alone.
+const M006_TOMBSTONES_CWDS = `
+ALTER TABLE events ADD COLUMN agent_id TEXT;
+CREATE INDEX agents_by_cwd_kind ON agents (cwd, kind, created_at);
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial_agents_messages", sql: M001_INITIAL },
@@ -202,6 +212,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "pending_turn", sql: M003_PENDING_TURN },
   { version: 4, name: "proxy_usage_shadows", sql: M004_PROXY_USAGE_SHADOWS },
   { version: 5, name: "home_mcp", sql: M005_HOME_MCP },
+  { version: 6, name: "tombstones_cwds", sql: M006_TOMBSTONES_CWDS },
 ];
 
 /** The schema version this build writes and understands. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-export { openStore, type OpenStoreOptions, Store } from "./store.ts";
+export { type DeletedAgent, openStore, type OpenStoreOptions, Store } from "./store.ts";
 export {
   type AppendResult,
   type CommittedBatch,
@@ -20,6 +20,8 @@ export type {
   AgentPage,
   AgentPatch,
   AgentQuery,
+  KnownCwd,
+  KnownCwdsOptions,
   NewAgent,
   ProcessColumns,
   ProcessRecord,

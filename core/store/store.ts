@@ -25,6 +25,8 @@ import {
   checkPatch,
   clampLimit,
   insertAgentRow,
+  type KnownCwd,
+  type KnownCwdsOptions,
   type NewAgent,
   type ProcessRecord,
   selectAgentHead,
@@ -39,13 +41,16 @@ import {
 import {
   countMessageRows,
   deleteMessageRows,
+  hasMessageBefore,
   type ReadMessagesOptions,
   selectMessageBytes,
   selectMessages,
+  selectMessagesBefore,
 } from "./messages.ts";
 import {
   deleteEventRows,
   insertEvent,
+  insertTombstone,
   selectEvents,
   selectLastEventId,
   type StoredEvent,
@@ -92,6 +97,15 @@ import {
   type WorktreeNeighbour,
   type WorktreeSnapshot,
 } from "./worktrees.ts";
+
+/** What {@linkcode Store.deleteAgent} recorded. */
+export interface DeletedAgent {
+  id: string;
+  /** Id of the `agent_deleted` event. */
+  event_id: number;
+  /** Epoch ms. */
+  deleted_at: number;
+}
 
 /** Options for {@linkcode openStore}. */
 export type OpenStoreOptions = OpenDatabaseOptions;
@@ -291,18 +305,23 @@ export class Store {
     return selectAgentPage(this.#conn, q);
   }
 
-  /** Every working directory agents ran in, with how many agents used it. */
-  knownCwds(): Array<{ cwd: string; count: number }> {
-    return selectKnownCwds(this.#conn);
+  /**
+   * The working directories agents ran in, most recently used first (then by path), with how many
+   * agents used each and when the newest of them was created: at most `limit` (clamped to 1000).
+   * Agents of `excludeKinds` are not counted (a cwd only they used is left out).
+   */
+  knownCwds(options: KnownCwdsOptions = {}): KnownCwd[] {
+    return selectKnownCwds(this.#conn, options);
   }
 
   /**
-   * Deletes agent `id` with its messages and events. The caller checks the agent is terminal and
-   * tells its `MessageWriter` (`forgetAgent`).
+   * Deletes agent `id` with its messages and events, and records its `agent_deleted` event (a
+   * tombstone: the one event left of it) in the same transaction. The caller checks the agent is
+   * terminal, tells its `MessageWriter` (`forgetAgent`) and publishes the tombstone.
    * @throws {AgentNotFoundError} when there is no such agent.
    */
-  deleteAgent(id: string): void {
-    this.#conn.immediate(() => {
+  deleteAgent(id: string): DeletedAgent {
+    return this.#conn.immediate(() => {
       const head = selectAgentHead(this.#conn, id);
       if (!head) throw new AgentNotFoundError(id);
       deleteMessageRows(this.#conn, head.agent_key);
@@ -310,6 +329,8 @@ export class Store {
       deleteProxyRows(this.#conn, head.agent_key);
       deleteWorktreeRows(this.#conn, head.agent_key);
       this.#conn.prepare("DELETE FROM agents WHERE agent_key = ?").run(head.agent_key);
+      const now = Date.now();
+      return { id, event_id: insertTombstone(this.#conn, now, id), deleted_at: now };
     });
   }
 
@@ -326,6 +347,37 @@ export class Store {
     options?: ReadMessagesOptions,
   ): Message[] {
     return selectMessages(this.#conn, this.#keyOf(agentId), agentId, afterSeq, limit, options);
+  }
+
+  /**
+   * The newest lines of agent `agentId` with seq < `beforeSeq`, oldest first: at most `limit`
+   * (clamped to 1000) and, past the newest, at most `options.maxBytes` bytes (default 16 MiB); the
+   * lines nearest `beforeSeq` are the ones kept. Reads the (agent, seq) key backwards.
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  readMessagesBefore(
+    agentId: string,
+    beforeSeq: number,
+    limit: number,
+    options?: ReadMessagesOptions,
+  ): Message[] {
+    return selectMessagesBefore(
+      this.#conn,
+      this.#keyOf(agentId),
+      agentId,
+      beforeSeq,
+      limit,
+      options,
+    );
+  }
+
+  /**
+   * Whether agent `agentId` has a stored line with seq < `seq` (does not rely on seqs being
+   * gap-free).
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  hasMessageBefore(agentId: string, seq: number): boolean {
+    return hasMessageBefore(this.#conn, this.#keyOf(agentId), seq);
   }
 
   /** The exact stored bytes of one line, or undefined when there is no such line. */

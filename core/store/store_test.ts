@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { Agent, type AgentStatus, InvalidTransitionError, newId } from "../models/mod.ts";
-import { AgentNotFoundError } from "./mod.ts";
+import { AgentNotFoundError, MessageWriter } from "./mod.ts";
+import { connectionOf } from "./_connection.ts";
+import { SELECT_SIZES_BEFORE } from "./messages.ts";
 import { sampleAgent, tempStore } from "./_testing.ts";
 
 Deno.test("insertAgent() stores a queued agent that passes Agent.parse and records an agent event", async () => {
@@ -228,11 +230,105 @@ Deno.test("listAgents() pages through 10,000 agents newest first, each exactly o
     next_cursor: null,
   });
 
-  assert.deepEqual(store.knownCwds(), [
-    { cwd: "/w/a", count: 3334 },
-    { cwd: "/w/b", count: 3333 },
-    { cwd: "/w/c", count: 3333 },
+  // Most recently used first (agents 9999, 9998, 9997 are the newest of /w/a, /w/c, /w/b); ties
+  // (the same millisecond) by path.
+  const last = (i: number) => store.getAgent(ids[i]!)!.created_at;
+  assert.deepEqual(
+    store.knownCwds(),
+    [
+      { cwd: "/w/a", count: 3334, last_used_at: last(9999) },
+      { cwd: "/w/b", count: 3333, last_used_at: last(9997) },
+      { cwd: "/w/c", count: 3333, last_used_at: last(9998) },
+    ].sort((x, y) => y.last_used_at - x.last_used_at || (x.cwd < y.cwd ? -1 : 1)),
+  );
+});
+
+Deno.test("knownCwds() orders by last use, counts per cwd, skips excluded kinds and is bounded", async () => {
+  await using store = await tempStore();
+  const add = (cwd: string, created_at: number, kind: "standard" | "planner" | "shadow") =>
+    store.insertAgent(sampleAgent({ cwd, created_at, kind }));
+  add("/p/old", 100, "standard");
+  add("/p/old", 200, "planner");
+  add("/p/new", 300, "standard");
+  add("/p/tie-b", 250, "standard");
+  add("/p/tie-a", 250, "standard");
+  add("/p/new", 900, "shadow"); // newer, but a shadow
+  add("/p/shadows-only", 1000, "shadow");
+  assert.deepEqual(store.knownCwds({ excludeKinds: ["shadow"] }), [
+    { cwd: "/p/new", count: 1, last_used_at: 300 },
+    { cwd: "/p/tie-a", count: 1, last_used_at: 250 },
+    { cwd: "/p/tie-b", count: 1, last_used_at: 250 },
+    { cwd: "/p/old", count: 2, last_used_at: 200 },
   ]);
+  assert.deepEqual(store.knownCwds().slice(0, 2), [
+    { cwd: "/p/shadows-only", count: 1, last_used_at: 1000 },
+    { cwd: "/p/new", count: 2, last_used_at: 900 },
+  ]);
+  assert.deepEqual(
+    store.knownCwds({ limit: 2, excludeKinds: ["shadow"] }).map((c) => c.cwd),
+    ["/p/new", "/p/tie-a"],
+  );
+  assert.throws(() => store.knownCwds({ limit: 0 }), RangeError);
+  // One covering index scan: no table rows are read.
+  const plan = connectionOf(store).db.prepare(
+    `EXPLAIN QUERY PLAN SELECT cwd, count(*) AS count, max(created_at) AS last_used_at FROM agents
+     WHERE kind NOT IN (SELECT value FROM json_each(?))
+     GROUP BY cwd ORDER BY last_used_at DESC, cwd LIMIT ?`,
+  ).all("[]", 10).map((r) => String(r.detail)).join("\n");
+  assert.match(plan, /SCAN agents USING COVERING INDEX agents_by_cwd_kind/, plan);
+});
+
+Deno.test("readMessagesBefore() returns the newest lines below a seq in seq order, on the (agent, seq) key", async () => {
+  await using store = await tempStore();
+  const { id } = store.insertAgent(sampleAgent());
+  const other = store.insertAgent(sampleAgent()).id;
+  const writer = new MessageWriter(store);
+  const append = (agentId: string, n: number) =>
+    writer.append({
+      agentId,
+      bytes: new Uint8Array(10).fill(n % 256),
+      ts: Date.now(),
+      type: "assistant",
+      subtype: null,
+      parseError: false,
+      eofNoNewline: false,
+    });
+  await Promise.all(Array.from({ length: 1500 }, (_, i) => append(id, i)));
+  await Promise.all(Array.from({ length: 5 }, (_, i) => append(other, i)));
+  await writer.close();
+
+  const seqs = (ms: Array<{ seq: number }>) => ms.map((m) => m.seq);
+  assert.deepEqual(seqs(store.readMessagesBefore(id, 1501, 3)), [1498, 1499, 1500]);
+  assert.deepEqual(seqs(store.readMessagesBefore(id, 10_000, 3)), [1498, 1499, 1500]);
+  assert.deepEqual(seqs(store.readMessagesBefore(id, 4, 10)), [1, 2, 3]);
+  assert.deepEqual(store.readMessagesBefore(id, 1, 10), []);
+  const page = store.readMessagesBefore(id, 1001, 200);
+  assert.equal(page.length, 200);
+  assert.deepEqual(seqs(page), Array.from({ length: 200 }, (_, i) => 801 + i), "ascending");
+  assert.ok(page.every((m) => m.agent_id === id && m.byte_length === 10));
+  assert.equal(store.readMessagesBefore(id, 1501, 5000).length, 1000, "limit clamped to 1000");
+  // The byte budget keeps the lines nearest before_seq (the first one always).
+  assert.deepEqual(seqs(store.readMessagesBefore(id, 101, 100, { maxBytes: 35 })), [98, 99, 100]);
+  assert.deepEqual(seqs(store.readMessagesBefore(id, 101, 100, { maxBytes: 1 })), [100]);
+  assert.deepEqual(seqs(store.readMessagesBefore(other, 1501, 100)), [1, 2, 3, 4, 5]);
+  assert.equal(store.hasMessageBefore(id, 2), true);
+  assert.equal(store.hasMessageBefore(id, 1), false);
+  assert.equal(store.hasMessageBefore(other, 1501), true);
+  for (const bad of [0, -1, 1.5, Number.NaN]) {
+    assert.throws(() => store.readMessagesBefore(id, bad, 10), RangeError, String(bad));
+  }
+  assert.throws(() => store.readMessagesBefore(id, 10, 0), RangeError);
+  assert.throws(() => store.readMessagesBefore("ghost", 10, 10), AgentNotFoundError);
+
+  // Index-backed: a SEARCH on the primary key (agent_key, seq), never a scan or a sort.
+  const plan = connectionOf(store).db.prepare(`EXPLAIN QUERY PLAN ${SELECT_SIZES_BEFORE}`)
+    .all(1, 100, 10).map((r) => String(r.detail)).join("\n");
+  assert.match(
+    plan,
+    /SEARCH messages USING (INDEX sqlite_autoindex_messages_1|PRIMARY KEY) \(agent_key=\? AND seq<\?\)/,
+    plan,
+  );
+  assert.doesNotMatch(plan, /SCAN|TEMP B-TREE/, plan);
 });
 
 Deno.test("listAgentsByStatus() returns matching agents oldest first", async () => {
@@ -246,18 +342,43 @@ Deno.test("listAgentsByStatus() returns matching agents oldest first", async () 
   assert.deepEqual(store.listAgentsByStatus([]), []);
 });
 
-Deno.test("deleteAgent() removes the agent, its messages and its events only", async () => {
+Deno.test("deleteAgent() removes the agent, its messages and its events, leaving a tombstone", async () => {
   await using store = await tempStore();
   const a = store.insertAgent(sampleAgent());
   const b = store.insertAgent(sampleAgent());
   store.transition(a.id, "cancelled");
-  store.deleteAgent(a.id);
+  const before = Date.now();
+  const gone = store.deleteAgent(a.id);
   assert.equal(store.getAgent(a.id), undefined);
-  assert.deepEqual(store.readEvents(0, 100).map((e) => e.agent_id), [b.id]);
-  assert.equal(store.lastEventId(), 3, "event ids are never reused");
+  assert.equal(gone.id, a.id);
+  assert.equal(gone.event_id, 4, "event ids are never reused");
+  assert.ok(gone.deleted_at >= before);
+  assert.deepEqual(store.readEvents(0, 100).map((e) => [e.id, e.kind, e.agent_id, e.seq]), [
+    [2, "agent", b.id, null],
+    [4, "agent_deleted", a.id, null],
+  ]);
+  assert.equal(store.readEvents(0, 100).at(-1)!.ts, gone.deleted_at);
+  assert.equal(store.lastEventId(), 4);
   store.updateAgent(b.id, { result: "x" });
-  assert.equal(store.readEvents(0, 100).at(-1)!.id, 4);
+  assert.equal(store.readEvents(0, 100).at(-1)!.id, 5);
+  assert.deepEqual(store.readEvents(0, 100, b.id).map((e) => e.id), [2, 5]);
+  assert.throws(() => store.deleteAgent(a.id), AgentNotFoundError);
   assert.equal(store.integrityCheck(), "ok");
+});
+
+Deno.test("a tombstone keeps its agent's id when a new agent reuses the deleted row's key", async () => {
+  await using store = await tempStore();
+  const a = store.insertAgent(sampleAgent());
+  store.transition(a.id, "cancelled");
+  // `a` has the highest agent_key: SQLite hands it to the next row.
+  store.deleteAgent(a.id);
+  const c = store.insertAgent(sampleAgent());
+  const events = store.readEvents(0, 100);
+  assert.deepEqual(events.map((e) => [e.kind, e.agent_id]), [
+    ["agent_deleted", a.id],
+    ["agent", c.id],
+  ]);
+  assert.deepEqual(store.readEvents(0, 100, c.id).map((e) => e.kind), ["agent"]);
 });
 
 Deno.test("readEvents() pages by id, filters by agent and validates its arguments", async () => {

@@ -598,13 +598,26 @@ export class Supervisor {
     const shadows = agent.kind === "shadow"
       ? []
       : this.#store.listAgents({ parent_id: id, kinds: ["shadow"], limit: 1000 }).agents;
+    // Each delete commits a tombstone (`agent_deleted`) with it; published once committed.
     for (const shadow of shadows) {
       if (!TERMINAL_STATUSES.includes(shadow.status) || this.#runs.has(shadow.id)) continue;
-      this.#store.deleteAgent(shadow.id);
+      const gone = this.#store.deleteAgent(shadow.id);
       this.#writer.forgetAgent(shadow.id);
+      this.#bus.publish({
+        kind: "agent_deleted",
+        id: gone.event_id,
+        agent_id: gone.id,
+        ts: gone.deleted_at,
+      });
     }
-    this.#store.deleteAgent(id);
+    const gone = this.#store.deleteAgent(id);
     this.#writer.forgetAgent(id);
+    this.#bus.publish({
+      kind: "agent_deleted",
+      id: gone.event_id,
+      agent_id: gone.id,
+      ts: gone.deleted_at,
+    });
     if (this.#agentStateDir !== null) {
       try {
         removeAgentState(this.#agentStateDir, id);

@@ -9,6 +9,7 @@ import type {
   AgentCommitInfoParams,
   AgentCompleteParams,
   AgentCreateParams,
+  AgentCwdsParams,
   AgentDeleteParams,
   AgentFollowUpParams,
   AgentGetParams,
@@ -18,6 +19,7 @@ import type {
   CommitInfo,
   CompletedAgent,
   DeleteResult,
+  KnownCwds,
   MessagePage,
   OpenrpcDocument,
   RpcDiscoverParams,
@@ -35,6 +37,7 @@ export interface RpcMethods {
   "agent.get": { params: AgentGetParams; result: Agent };
   "agent.list": { params: AgentListParams; result: AgentPage };
   "agent.messages": { params: AgentMessagesParams; result: MessagePage };
+  "agent.cwds": { params: AgentCwdsParams; result: KnownCwds };
   "agent.cancel": { params: AgentCancelParams; result: Agent };
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
@@ -55,6 +58,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.get",
   "agent.list",
   "agent.messages",
+  "agent.cwds",
   "agent.cancel",
   "agent.complete",
   "agent.commit_info",
@@ -103,6 +107,8 @@ export interface AgentNamespace {
   list(params?: AgentListParams): Promise<AgentPage>;
   /** Read an agent's stored output lines in seq order */
   messages(params: AgentMessagesParams): Promise<MessagePage>;
+  /** The working directories agents ran in, most recently used first */
+  cwds(params?: AgentCwdsParams): Promise<KnownCwds>;
   /** Cancel a queued or running agent; answers once it and its processes are gone */
   cancel(params: AgentCancelParams): Promise<Agent>;
   /** Accept an agent's work: awaiting_review → completed */
@@ -151,6 +157,7 @@ export function bindMethods(call: Call): BoundMethods {
       get: (params) => call("agent.get", params ?? {}),
       list: (params) => call("agent.list", params ?? {}),
       messages: (params) => call("agent.messages", params ?? {}),
+      cwds: (params) => call("agent.cwds", params ?? {}),
       cancel: (params) => call("agent.cancel", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),

@@ -53,6 +53,13 @@ export type Agent = {
 
 export type AgentBucket = "running" | "awaiting_review" | "completed";
 
+export type AgentDeletedEventData = {
+  /** the deleted agent's id */
+  id: string;
+  /** Unix epoch milliseconds */
+  deleted_at: number;
+};
+
 export type AgentErrorCode =
   | "spawn_failed"
   | "exit_nonzero"
@@ -200,6 +207,19 @@ export type HealthStatus = "ok" | "degraded" | "error";
 /** a canonical Hero service name matching ^hero_[a-z0-9_]+$ (at most 64 characters) */
 export type HomeMcp = string;
 
+export type KnownCwd = {
+  cwd: string;
+  /** agents created in it (shadow agents not counted) */
+  count: number;
+  /** when the newest of them was created, Unix epoch milliseconds */
+  last_used_at: number;
+};
+
+export type KnownCwds = {
+  /** most recently used first (then by path), at most 500 */
+  cwds: KnownCwd[];
+};
+
 export type Message = {
   agent_id: string;
   seq: number;
@@ -233,10 +253,12 @@ export type MessageEventData = {
 export type MessagePage = {
   /** in seq order */
   messages: Message[];
-  /** pass as `after_seq` to continue */
+  /** pass as `after_seq` to continue forwards (the last seq of the page) */
   next_seq: number;
   /** more messages were stored after this page when it was read */
   has_more: boolean;
+  /** messages are stored before this page; pass the page's first seq as `before_seq` to read them */
+  has_older: boolean;
 };
 
 export type OpenrpcDocument = {
@@ -557,9 +579,15 @@ export interface AgentListParams {
 export interface AgentMessagesParams {
   /** agent id */
   id: string;
+  /** read forwards from after this seq; default 0 (the start) */
   after_seq?: number;
+  /** read backwards: the newest messages with seq < before_seq */
+  before_seq?: number;
   limit?: number;
 }
+
+/** Params of `agent.cwds`. */
+export type AgentCwdsParams = Record<string, never>;
 
 /** Params of `agent.cancel`. */
 export interface AgentCancelParams {

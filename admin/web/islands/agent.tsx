@@ -32,7 +32,7 @@ import { batch, call, CallError, messageOf } from "../state/rpc.ts";
 import { applyLive, lines, loadLatest } from "../state/transcript.ts";
 import { startUsage } from "../state/usage.ts";
 
-const pageState = signal<"loading" | "ready" | "gone" | "error">("loading");
+const pageState = signal<"loading" | "ready" | "gone" | "deleted" | "error">("loading");
 const pageError = signal<string | null>(null);
 
 async function start(id: string): Promise<void> {
@@ -60,7 +60,7 @@ async function start(id: string): Promise<void> {
       startExtras(agent);
       startUsage();
     });
-    openEventStream({
+    const closeStream = openEventStream({
       agent: id,
       after,
       onEvents(events) {
@@ -69,17 +69,25 @@ async function start(id: string): Promise<void> {
           if (e.event === "agent") {
             upsertAgent(e.data);
             agentChanged(e.data);
+          } else if (e.event === "agent_deleted") {
+            // Deleted elsewhere (another page, the CLI): the lines are gone with it.
+            if (e.data.id === id) {
+              closeStream();
+              pageState.value = "deleted";
+              return;
+            }
           } else messages.push(e.data);
         }
         if (messages.length > 0) applyLive(messages);
       },
       onFatal(status) {
-        if (status === "404") pageState.value = "gone";
+        if (status === "404" && pageState.peek() !== "deleted") pageState.value = "gone";
       },
     });
     // Whatever the server did before the resume point is in this newer read.
     upsertAgent(await call("agent.get", { id }));
   } catch (err) {
+    if (pageState.peek() === "deleted") return;
     if (err instanceof CallError && err.reason === "not_found") {
       pageState.value = "gone";
     } else {
@@ -172,6 +180,18 @@ function AgentPage({ id }: { id: string }) {
     void start(id);
   }, [id]);
   const state = pageState.value;
+  if (state === "deleted") {
+    const gone = agentSignal(id)?.peek();
+    return (
+      <div class="notice" role="status" data-testid="agent-deleted">
+        <h1>Agent deleted</h1>
+        <p>
+          {gone ? `“${displayName(gone)}”` : "This agent"} was deleted, with its transcript.{" "}
+          <a href={href("/")}>Back to the agents</a>
+        </p>
+      </div>
+    );
+  }
   if (state === "gone") {
     return (
       <div class="notice">

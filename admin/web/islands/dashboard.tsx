@@ -14,8 +14,11 @@ import {
   agentSignal,
   buckets,
   cwdFilter,
+  ensureKnownCwds,
   knownCwds,
   membership,
+  refreshKnownCwds,
+  removeAgent,
   setLastText,
   upsertAgent,
 } from "../state/agents.ts";
@@ -60,7 +63,7 @@ async function loadLastLines(ids: string[]): Promise<void> {
   if (targets.length === 0) return;
   const answers = await batch(targets.map((a) => ({
     method: "agent.messages" as const,
-    params: { id: a!.id, after_seq: Math.max(0, a!.last_seq - 10), limit: 10 },
+    params: { id: a!.id, before_seq: a!.last_seq + 1, limit: 10 },
   })));
   answers.forEach((answer, i) => {
     if (answer instanceof CallError) return;
@@ -117,14 +120,22 @@ async function start(): Promise<void> {
       after,
       onEvents(events) {
         for (const e of events) {
-          if (e.event === "agent") upsertAgent(e.data);
-          else {
+          if (e.event === "agent") {
+            // A new agent may bring a new working directory (or reorder them).
+            if (!agentSignal(e.data.id) && e.data.kind !== "shadow") refreshKnownCwds();
+            upsertAgent(e.data);
+          } else if (e.event === "agent_deleted") {
+            removeAgent(e.data.id);
+            refreshKnownCwds();
+          } else {
             const text = assistantText(e.data.raw);
             if (text) setLastText(e.data.agent_id, text);
           }
         }
       },
     });
+    // Every working directory, not only those of the agents on these pages.
+    void ensureKnownCwds();
     await loadLastLines(running!.agents.map((a) => a.id));
     // Anything that changed before the resume point is in this newer read.
     applyLists(await batch(liveLists(cwdFilter.peek()).slice(0, 2)));

@@ -9,7 +9,13 @@ import type { Agent, Effort } from "@hero/sdk";
 import { displayName } from "../components/agent_card.tsx";
 import { fieldOf } from "../components/errors.ts";
 import { describedBy, Field } from "../components/field.tsx";
-import { cwdFilter, knownCwds, upsertAgent } from "../state/agents.ts";
+import {
+  cwdFilter,
+  ensureKnownCwds,
+  knownCwds,
+  refreshKnownCwds,
+  upsertAgent,
+} from "../state/agents.ts";
 import { agentHref } from "../state/base.ts";
 import { call, messageOf } from "../state/rpc.ts";
 import { loadSystemInfo, systemInfo } from "../state/system.ts";
@@ -32,6 +38,8 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
 
   useEffect(() => {
     void loadSystemInfo();
+    // The suggestions are every working directory the server knows (shared with the filter).
+    void ensureKnownCwds();
   }, []);
 
   // Follow the dashboard's cwd filter while the field is untouched.
@@ -71,6 +79,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
         ...(name.trim() ? { name: name.trim() } : {}),
       });
       upsertAgent(agent);
+      refreshKnownCwds();
       setCreated(agent);
       setPrompt("");
       setName("");

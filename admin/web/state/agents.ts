@@ -8,6 +8,7 @@ import { computed, type ReadonlySignal, type Signal, signal } from "@preact/sign
 import type { Agent } from "@hero/sdk";
 import { bucketOf } from "../lib/format.ts";
 import { previewLine } from "../lib/sanitize.ts";
+import { call, messageOf } from "./rpc.ts";
 
 const agentSignals = new Map<string, Signal<Agent>>();
 const lastLines = new Map<string, Signal<string>>();
@@ -67,15 +68,70 @@ export const allAgents: ReadonlySignal<Agent[]> = computed(() => {
 /** The working-directory filter of the dashboard (`?cwd=`), or null for all. */
 export const cwdFilter = signal<string | null>(null);
 
-/** Working directories seen, most used first. */
+/** The server's working directories (`agent.cwds`), most recently used first; null until read. */
+export const serverCwds = signal<readonly string[] | null>(null);
+
+let cwdsRead: Promise<void> | null = null;
+let cwdsAgain = false;
+let cwdsTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Reads the working directories from the server (every agent's, not only the loaded pages').
+ * Calls while a read is under way share it and read once more after it, so the last answer is
+ * never older than the last call. A failed read keeps the previous list.
+ */
+export function loadKnownCwds(): Promise<void> {
+  if (cwdsRead) {
+    cwdsAgain = true;
+    return cwdsRead;
+  }
+  cwdsRead = (async () => {
+    try {
+      do {
+        cwdsAgain = false;
+        try {
+          const { cwds } = await call("agent.cwds", {});
+          serverCwds.value = cwds.map((c) => c.cwd);
+        } catch (err) {
+          console.warn(`Cannot read the working directories: ${messageOf(err)}`);
+        }
+      } while (cwdsAgain);
+    } finally {
+      cwdsRead = null;
+    }
+  })();
+  return cwdsRead;
+}
+
+/** Reads the working directories once (the first island that needs them). */
+export function ensureKnownCwds(): Promise<void> {
+  if (cwdsRead) return cwdsRead;
+  return serverCwds.peek() === null ? loadKnownCwds() : Promise.resolve();
+}
+
+/** Reads the working directories again soon (an agent was created or deleted); coalesced. */
+export function refreshKnownCwds(delayMs = 250): void {
+  cwdsTimer ??= setTimeout(() => {
+    cwdsTimer = null;
+    void loadKnownCwds();
+  }, delayMs);
+}
+
+/**
+ * Working directories for the filter and the form's suggestions: the server's list (most
+ * recently used first), after the cwds of loaded agents it does not have yet (just created),
+ * most used first. Shadow agents are left out, as on the server.
+ */
 export const knownCwds: ReadonlySignal<string[]> = computed(() => {
   const counts = new Map<string, number>();
   for (const a of allAgents.value) {
     if (a.kind !== "shadow") counts.set(a.cwd, (counts.get(a.cwd) ?? 0) + 1);
   }
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([cwd]) =>
-    cwd
-  );
+  const server = serverCwds.value ?? [];
+  const onServer = new Set(server);
+  const local = [...counts.entries()].filter(([cwd]) => !onServer.has(cwd))
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([cwd]) => cwd);
+  return [...local, ...server];
 });
 
 /**

@@ -6,13 +6,14 @@
  * @module
  */
 import { batch, signal } from "@preact/signals";
-import type { Agent, MessageEventData } from "@hero/sdk";
+import type { Agent, AgentDeletedEventData, MessageEventData } from "@hero/sdk";
 import { base } from "./base.ts";
 
-/** A typed event of the stream. */
+/** A typed event of the stream (`agent_deleted`: the agent and its lines are gone). */
 export type StreamEvent =
   | { id: number; event: "agent"; data: Agent }
-  | { id: number; event: "message"; data: MessageEventData };
+  | { id: number; event: "message"; data: MessageEventData }
+  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData };
 
 /** Connection state, for the header indicator. */
 export const connection = signal<"idle" | "connecting" | "open" | "reconnecting">("idle");
@@ -69,7 +70,7 @@ export function openEventStream(options: StreamOptions): () => void {
     }
   }
 
-  function push(kind: "agent" | "message", e: MessageEvent<string>): void {
+  function push(kind: StreamEvent["event"], e: MessageEvent<string>): void {
     const id = Number(e.lastEventId);
     if (!Number.isSafeInteger(id) || id <= lastId) return;
     let data: unknown;
@@ -93,6 +94,7 @@ export function openEventStream(options: StreamOptions): () => void {
     es.addEventListener("open", () => (connection.value = "open"));
     es.addEventListener("agent", (e) => push("agent", e as MessageEvent<string>));
     es.addEventListener("message", (e) => push("message", e as MessageEvent<string>));
+    es.addEventListener("agent_deleted", (e) => push("agent_deleted", e as MessageEvent<string>));
     es.addEventListener("error", () => {
       if (es.readyState === EventSource.CLOSED) {
         // An HTTP error: EventSource gives up; check why and try again later from lastId.

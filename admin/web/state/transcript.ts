@@ -64,10 +64,12 @@ function maxSeq(): number {
 /** Seq the window starts at when it is empty (the first line to expect). */
 let firstSeq = 1;
 
+/** The server said lines are stored before the window (`has_older` of the last backward read). */
+const olderExists = signal(false);
+
 /** True when older lines exist before the window. */
 export function hasOlder(): boolean {
-  const all = lines.peek();
-  return all.length > 0 ? all[0]!.seq > 1 : firstSeq > 1;
+  return olderExists.value;
 }
 
 function appendContiguous(incoming: Line[]): void {
@@ -111,21 +113,21 @@ async function fillGap(): Promise<void> {
   await filling;
 }
 
-/** Loads the newest page of `id` (whose newest line is `lastSeq`). */
+/**
+ * Loads the newest page of `id` (whose newest line is `lastSeq`): one backward read
+ * (`before_seq`), so it does not rely on seqs being gap-free.
+ */
 export async function loadLatest(id: string, lastSeq: number): Promise<void> {
   agentId = id;
   pending.clear();
-  const after = Math.max(0, lastSeq - PAGE);
-  firstSeq = after + 1;
   lines.value = [];
-  const page = await call("agent.messages", { id, after_seq: after, limit: PAGE });
+  olderExists.value = false;
+  firstSeq = 1;
+  if (lastSeq <= 0) return;
+  const page = await call("agent.messages", { id, before_seq: lastSeq + 1, limit: PAGE });
+  firstSeq = page.messages[0]?.seq ?? lastSeq + 1;
   appendContiguous(page.messages.map(fromMessage));
-  // A page is also cut at ~4 MiB: read on until the snapshot's newest line.
-  while (maxSeq() < lastSeq) {
-    const more = await call("agent.messages", { id, after_seq: maxSeq(), limit: PAGE });
-    if (more.messages.length === 0) break;
-    appendContiguous(more.messages.map(fromMessage));
-  }
+  olderExists.value = page.has_older;
 }
 
 /** Adds lines from the stream (any order, duplicates ignored). */
@@ -133,33 +135,24 @@ export function applyLive(events: MessageEventData[]): void {
   appendContiguous(events.map(fromEvent));
 }
 
-/** Loads the page before the window. */
+/** Loads the page before the window (a backward read from its first line). */
 export async function loadOlder(): Promise<void> {
-  if (olderState.peek() === "loading" || !hasOlder()) return;
+  if (olderState.peek() === "loading" || !olderExists.peek()) return;
   olderState.value = "loading";
   try {
     const all = lines.peek();
     const first = all.length > 0 ? all[0]!.seq : firstSeq;
-    const after = Math.max(0, first - 1 - PAGE);
-    const got: Line[] = [];
-    let cursor = after;
-    while (cursor < first - 1) {
-      const page = await call("agent.messages", {
-        id: agentId,
-        after_seq: cursor,
-        limit: Math.min(PAGE, first - 1 - cursor),
-      });
-      if (page.messages.length === 0) break;
-      for (const m of page.messages) if (m.seq < first) got.push(fromMessage(m));
-      cursor = page.messages[page.messages.length - 1]!.seq;
-    }
+    const page = await call("agent.messages", { id: agentId, before_seq: first, limit: PAGE });
     const current = lines.peek();
     const head = current.length > 0 ? current[0]!.seq : firstSeq;
-    const older = got.filter((l) => l.seq < head);
-    if (older.length > 0 && older[older.length - 1]!.seq === head - 1) {
-      lines.value = [...older, ...current];
+    if (head === first) {
+      const older = page.messages.filter((m) => m.seq < head).map(fromMessage);
+      if (older.length > 0) {
+        lines.value = [...older, ...current];
+        if (current.length === 0) firstSeq = older[0]!.seq;
+      }
+      olderExists.value = page.has_older;
     }
-    if (current.length === 0) firstSeq = after + 1;
     olderState.value = "idle";
   } catch (err) {
     transcriptError.value = `Cannot load older lines: ${messageOf(err)}`;

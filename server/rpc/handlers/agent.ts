@@ -1,6 +1,11 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
 import { type AgentStatus, MAX_HERO_CONTEXT_CHARS } from "../../../core/models/mod.ts";
-import { BUCKET_STATUSES, MAX_MESSAGES_PAGE_BYTES, RpcFault } from "../../../core/rpc/mod.ts";
+import {
+  BUCKET_STATUSES,
+  MAX_KNOWN_CWDS,
+  MAX_MESSAGES_PAGE_BYTES,
+  RpcFault,
+} from "../../../core/rpc/mod.ts";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
 
@@ -76,11 +81,38 @@ export const agentHandlers = handlers({
 
   "agent.messages"(params, deps) {
     const agent = mustGet(deps, params.id);
-    const messages = deps.engine.store.readMessages(params.id, params.after_seq, params.limit, {
-      maxBytes: MAX_MESSAGES_PAGE_BYTES,
-    });
-    const last = messages.at(-1)?.seq ?? params.after_seq;
-    return { messages, next_seq: last, has_more: last < agent.last_seq };
+    const store = deps.engine.store;
+    const options = { maxBytes: MAX_MESSAGES_PAGE_BYTES };
+    if (params.before_seq !== undefined) {
+      const messages = store.readMessagesBefore(
+        params.id,
+        params.before_seq,
+        params.limit,
+        options,
+      );
+      const first = messages[0]?.seq;
+      const last = messages.at(-1)?.seq ?? params.before_seq - 1;
+      return {
+        messages,
+        next_seq: last,
+        has_more: last < agent.last_seq,
+        has_older: first !== undefined && store.hasMessageBefore(params.id, first),
+      };
+    }
+    const after = params.after_seq ?? 0;
+    const messages = store.readMessages(params.id, after, params.limit, options);
+    const last = messages.at(-1)?.seq ?? after;
+    return {
+      messages,
+      next_seq: last,
+      has_more: last < agent.last_seq,
+      has_older: store.hasMessageBefore(params.id, messages[0]?.seq ?? after + 1),
+    };
+  },
+
+  "agent.cwds"(_params, deps) {
+    const cwds = deps.engine.store.knownCwds({ limit: MAX_KNOWN_CWDS, excludeKinds: ["shadow"] });
+    return { cwds };
   },
 
   "agent.cancel"(params, deps) {
