@@ -3,7 +3,7 @@ import { fakePrompt } from "../testing/mod.ts";
 import { openEngine } from "./engine.ts";
 import { DaemonLockedError } from "./daemon_lock.ts";
 import { listProcesses } from "./process_table.ts";
-import { markedProcesses, testEnv } from "./testing_harness.ts";
+import { countingControl, markedProcesses, testEnv } from "./testing_harness.ts";
 
 const DAEMON = new URL("./testdata/crash_daemon.ts", import.meta.url).pathname;
 
@@ -96,14 +96,22 @@ Deno.test("kill -9 of the daemon mid-stream: 0 acknowledged lines lost, all reco
     }).spawn();
 
     const started = Date.now();
+    const counting = countingControl();
     const engine = await openEngine({
       env,
       tune: (s) => (s.supervisor.cancelGraceMs = 1_000),
       log: () => {},
+      control: counting.control,
     });
     try {
       const elapsed = Date.now() - started;
       assert(elapsed < 5_000, `recovery took ${elapsed} ms`);
+      // The 20 orphaned trees are stopped together: one ps at a time, not one loop per orphan.
+      assertEquals(counting.stats.maxConcurrent, 1, "process-table snapshots ran at once");
+      assert(
+        counting.stats.snapshots < 20,
+        `${counting.stats.snapshots} snapshots for 20 orphaned trees`,
+      );
       assertEquals(engine.recovery.reconciled, 20);
       assertEquals(engine.store.integrityCheck(), "ok");
       let acked = 0;

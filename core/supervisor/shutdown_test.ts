@@ -7,10 +7,9 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { AGENT_MARKER_VAR } from "../claude/mod.ts";
 import { TERMINAL_STATUSES } from "../models/mod.ts";
-import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { openEngine } from "./engine.ts";
 import { listProcesses } from "./process_table.ts";
-import { markedProcesses, testEnv, waitFor } from "./testing_harness.ts";
+import { countingControl, markedProcesses, testEnv, waitFor } from "./testing_harness.ts";
 import { openStore, type Store } from "../store/mod.ts";
 
 const AGENTS = 100;
@@ -18,32 +17,6 @@ const GRACE_MS = 2_000;
 /** The T3 bound for this test: one grace period plus a small constant, whatever N is. */
 const BOUND_MS = GRACE_MS + 3_000;
 const POLL_MS = 50;
-
-/** Counts `ps` snapshots (and how many ran at once) and `kill` runs. */
-function countingControl() {
-  const inner = createProcessControl();
-  const stats = { snapshots: 0, concurrent: 0, maxConcurrent: 0, killRuns: 0 };
-  const control: ProcessControl = {
-    async list() {
-      stats.snapshots++;
-      stats.maxConcurrent = Math.max(stats.maxConcurrent, ++stats.concurrent);
-      try {
-        return await inner.list();
-      } finally {
-        stats.concurrent--;
-      }
-    },
-    signal(signal, targets) {
-      stats.killRuns++;
-      return inner.signal(signal, targets);
-    },
-  };
-  return {
-    control,
-    stats,
-    reset: () => Object.assign(stats, { snapshots: 0, maxConcurrent: 0, killRuns: 0 }),
-  };
-}
 
 /**
  * Agent ids with a live (non-zombie) process carrying their exact marker, read synchronously from

@@ -325,16 +325,18 @@ export class Supervisor {
         ...ownedProcesses(table, { marker, markerVar: AGENT_MARKER_VAR, excludePid: Deno.pid }),
       );
     }
-    await Promise.all(
-      [...markers].map((marker) =>
-        terminateTree({
-          control: this.#control,
+    // All orphans in shared rounds (one ps snapshot, one kill run each), as at shutdown: one
+    // terminate loop per orphan would start a ps per orphan at once.
+    if (markers.size > 0) {
+      await terminateTrees({
+        control: this.#control,
+        graceMs: this.#settings.supervisor.cancelGraceMs,
+        targets: [...markers].map((marker) => ({
           query: { marker, markerVar: AGENT_MARKER_VAR, excludePid: Deno.pid },
-          graceMs: this.#settings.supervisor.cancelGraceMs,
           termAll: true,
-        })
-      ),
-    );
+        })),
+      });
+    }
     if (owned.length > 0) {
       this.#log("warn", "terminated orphaned agent processes", { count: owned.length });
     }

@@ -3,6 +3,7 @@ import type { EngineSettings } from "../config/mod.ts";
 import { FAKE_CLAUDE_BIN } from "../testing/mod.ts";
 import { type Engine, type EngineOptions, openEngine } from "./engine.ts";
 import { listProcesses } from "./process_table.ts";
+import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { AGENT_MARKER_VAR } from "../claude/mod.ts";
 import type { Agent } from "../models/mod.ts";
 
@@ -88,4 +89,30 @@ export function waitForStatus(h: Harness, id: string, status: Agent["status"], t
     },
     timeoutMs,
   );
+}
+
+/** Counts `ps` snapshots (and how many ran at once) and `kill` runs. */
+export function countingControl() {
+  const inner = createProcessControl();
+  const stats = { snapshots: 0, concurrent: 0, maxConcurrent: 0, killRuns: 0 };
+  const control: ProcessControl = {
+    async list() {
+      stats.snapshots++;
+      stats.maxConcurrent = Math.max(stats.maxConcurrent, ++stats.concurrent);
+      try {
+        return await inner.list();
+      } finally {
+        stats.concurrent--;
+      }
+    },
+    signal(signal, targets) {
+      stats.killRuns++;
+      return inner.signal(signal, targets);
+    },
+  };
+  return {
+    control,
+    stats,
+    reset: () => Object.assign(stats, { snapshots: 0, maxConcurrent: 0, killRuns: 0 }),
+  };
 }
