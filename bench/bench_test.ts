@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 
 const BENCH = new URL("../tools/bench.ts", import.meta.url).pathname;
 
-Deno.test("deno task bench --smoke --only spawn,scale runs and writes a valid results file", async () => {
+Deno.test("deno task bench --smoke --only ingest,spawn,scale runs and writes a valid results file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hero_bench_test_" });
   try {
     const out = `${dir}/results.json`;
@@ -13,7 +13,8 @@ Deno.test("deno task bench --smoke --only spawn,scale runs and writes a valid re
         BENCH,
         "--smoke",
         "--only",
-        "spawn,scale",
+        // ingest also checks every stored row against the fake's own transcript.
+        "ingest,spawn,scale",
         "--out",
         out,
         "--cache",
@@ -27,6 +28,7 @@ Deno.test("deno task bench --smoke --only spawn,scale runs and writes a valid re
     assert.equal(run.code, 0, `bench exited ${run.code}:\n${stdout}\n${stderr}`);
     // The table: a header, a rule, and rows naming the scenarios.
     assert.match(stdout, /^\| scenario +\| figure/m);
+    assert.match(stdout, /^\| ingest /m);
     assert.match(stdout, /^\| spawn /m);
     assert.match(stdout, /^\| scale /m);
 
@@ -35,7 +37,11 @@ Deno.test("deno task bench --smoke --only spawn,scale runs and writes a valid re
     assert.equal(report.mode, "smoke");
     assert.equal(typeof report.machine.nproc, "number");
     assert.equal(typeof report.machine.cpu_model, "string");
-    assert.deepEqual(report.scenarios.map((s: { name: string }) => s.name), ["spawn", "scale"]);
+    assert.deepEqual(report.scenarios.map((s: { name: string }) => s.name), [
+      "ingest",
+      "spawn",
+      "scale",
+    ]);
     for (const s of report.scenarios) {
       assert.equal(s.status, "ok", `${s.name}: ${s.reason}`);
       assert.ok(s.figures.length > 0, `${s.name} has figures`);
@@ -49,7 +55,7 @@ Deno.test("deno task bench --smoke --only spawn,scale runs and writes a valid re
       }
     }
     // A headline figure carries a same-run baseline.
-    const spawn = report.scenarios[0].figures.find((f: { id: string }) =>
+    const spawn = report.scenarios[1].figures.find((f: { id: string }) =>
       f.id === "spawn.first_line.p50"
     );
     assert.ok(spawn.value > 0 && spawn.baseline.value > 0);

@@ -65,6 +65,9 @@ interface Run {
   machineCores: number;
 }
 
+/** Lines an agent prints before the barrier step: init and the echo of its prompt. */
+const PREAMBLE_LINES = 2;
+
 const ARGS = buildClaudeArgs({
   model: "claude-sonnet-4-6",
   effort: "medium",
@@ -322,7 +325,7 @@ function diagnose(db: DatabaseSync, lengths: number[]): string {
   const bad: string[] = [];
   for (const r of rows.iterate()) {
     const want = lengths[(r.seq as number) - 1];
-    const generated = (r.seq as number) > 1 && (r.seq as number) < lengths.length;
+    const generated = (r.seq as number) > PREAMBLE_LINES && (r.seq as number) < lengths.length;
     const off = Math.abs((r.byte_length as number) - (want ?? 0));
     if (generated && (off > (want! < 300 ? 4 : 0) || r.type !== "assistant")) {
       const raw = db.prepare(
@@ -357,7 +360,7 @@ async function daemonRun(
     Array.from({ length: agents }, () => d.client.agent.create({ prompt, cwd: d.work })),
   );
   const ids = new Set(created.map((a) => a.id));
-  await until("every agent running with its init line committed", async () => {
+  await until("every agent running with its init and prompt lines committed", async () => {
     const page = await d.client.agent.list({ bucket: "running", limit: 500 });
     const failed = (await d.client.agent.list({ bucket: "completed", limit: 5 })).agents;
     if (failed.length > 0) {
@@ -368,7 +371,7 @@ async function daemonRun(
       );
     }
     return page.agents.length === agents &&
-      page.agents.every((a) => a.status === "running" && a.last_seq >= 1);
+      page.agents.every((a) => a.status === "running" && a.last_seq >= PREAMBLE_LINES);
   }, { timeoutMs: 120_000, intervalMs: 50 });
   const p0 = sampleProc(d.pid)!;
   const m0 = machineCpu();
@@ -445,8 +448,9 @@ export async function runConfig(
   );
   const prompt = `FAKE_FILE:${scenarioPath}`;
   const asked = stepBytes(steps);
-  // Everything one agent prints: init + the lines + result.
-  const totalLines = asked.lines + 2;
+  // Everything one agent prints: the preamble, the lines, the result.
+  const preamble = PREAMBLE_LINES;
+  const totalLines = preamble + asked.lines + 1;
   ctx.log(`ingest ${c.agents}×${c.linesPerAgent}: capturing the transcript`);
   const bytes = await capture(prompt, work, totalLines);
   const lines = splitLines(bytes);
@@ -456,13 +460,14 @@ export async function runConfig(
   const captureFile = `${dir}/capture.jsonl`;
   await Deno.writeFile(captureFile, bytes);
   // Measured = the lines after the barrier: the generated ones and the result line.
-  const initBytes = lines[0]!.byteLength + 1;
-  const measured = { lines: asked.lines + 1, bytes: bytes.byteLength - initBytes };
+  let preambleBytes = 0;
+  for (const l of lines.slice(0, preamble)) preambleBytes += l.byteLength + 1;
+  const measured = { lines: asked.lines + 1, bytes: bytes.byteLength - preambleBytes };
   let generatedBytes = 0;
-  for (const l of lines.slice(1, -1)) generatedBytes += l.byteLength;
+  for (const l of lines.slice(preamble, -1)) generatedBytes += l.byteLength;
   // Lines too short to pad (< ~300 B) carry the fake's pid (`msg_fake_<pid>_n`), so each agent's
   // are a few bytes longer or shorter than the capture's when its pid has more or fewer digits.
-  const unpadded = lines.slice(1, -1).filter((l) => l.byteLength < 300).length;
+  const unpadded = lines.slice(preamble, -1).filter((l) => l.byteLength < 300).length;
   const expect = {
     rows: c.agents * totalLines,
     bytes: c.agents * generatedBytes,
@@ -493,7 +498,7 @@ export async function runConfig(
     await removeQuietly(repDir);
     ctx.log(`ingest ${c.agents}×${c.linesPerAgent} rep ${rep + 1}/${c.reps}: baselines`);
     await Deno.mkdir(repDir, { recursive: true });
-    runs.sqlite.push(sqliteRaw(repDir, c.agents, lines.slice(1)));
+    runs.sqlite.push(sqliteRaw(repDir, c.agents, lines.slice(PREAMBLE_LINES)));
     runs.cat.push(await catPipes(captureFile, c.agents, bytes.byteLength));
     runs.sdk.push(
       await agentSdk(prompt, work, c.agents, await Barrier.hold(barrierPath), measured),
