@@ -17,12 +17,39 @@ export interface ProcessControl {
 /** Targets per `kill` invocation (argv stays far below ARG_MAX however many agents stop). */
 const KILL_BATCH = 1_000;
 
+/**
+ * Shares process-table snapshots between concurrent callers, without handing anyone a stale one:
+ * a caller gets a snapshot that STARTED after its call. While one runs, everyone who asks waits for
+ * the next, which they then share. So at most one `ps` runs at a time however many agents end at
+ * once (each ending agent sweeps its tree), instead of one `ps` per agent reading every
+ * process's environment at the same moment: that stalled the event loop of busy daemons.
+ */
+export function coalesceSnapshots<T>(take: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  let next: Promise<T> | null = null;
+  const start = (): Promise<T> => {
+    const snapshot = take().finally(() => {
+      if (running === snapshot) running = null;
+    });
+    running = snapshot;
+    return snapshot;
+  };
+  return () => {
+    if (running === null) return start();
+    next ??= running.then(() => {}, () => {}).then(() => {
+      next = null;
+      return start();
+    });
+    return next;
+  };
+}
+
 export function createProcessControl(
   options: { psBin?: string; killBin?: string } = {},
 ): ProcessControl {
   const killBin = options.killBin ?? "kill";
   return {
-    list: () => listProcesses(options.psBin),
+    list: coalesceSnapshots(() => listProcesses(options.psBin)),
     async signal(signal, targets) {
       // `Deno.kill` on a foreign pid needs unscoped --allow-run; the kill program needs only its name.
       // One program run for many targets: `kill` goes on past the ones already gone.

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
+  coalesceSnapshots,
   createProcessControl,
   type KillSignal,
   type ProcessControl,
@@ -199,4 +200,37 @@ Deno.test("terminateTrees() waits for a root it cannot see yet (between fork and
   assertEquals(signals, ["SIGTERM"]);
   assertEquals(report!.survivors, 0);
   assert(report!.elapsedMs >= 40, `settled only once the root exited (${report!.elapsedMs} ms)`);
+});
+
+Deno.test("coalesceSnapshots(): one snapshot at a time, shared, never older than the call", async () => {
+  const started: Array<PromiseWithResolvers<number>> = [];
+  const take = coalesceSnapshots(() => {
+    const snapshot = Promise.withResolvers<number>();
+    started.push(snapshot);
+    return snapshot.promise;
+  });
+  const a = take();
+  assertEquals(started.length, 1);
+  // Asked while snapshot 1 runs: it may predate them, so they share snapshot 2.
+  const b = take();
+  const c = take();
+  assertEquals(started.length, 1, "a second ps while one runs");
+  started[0]!.resolve(1);
+  assertEquals(await a, 1);
+  await Promise.resolve();
+  assertEquals(started.length, 2);
+  const d = take(); // asked after snapshot 2 began: waits for snapshot 3
+  started[1]!.resolve(2);
+  assertEquals([await b, await c], [2, 2]);
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(started.length, 3);
+  started[2]!.reject(new Error("ps failed"));
+  await d.then(() => assert(false, "a failed snapshot resolved"), (err) => {
+    assertEquals(String(err), "Error: ps failed");
+  });
+  // After a failure the next caller starts a fresh snapshot at once.
+  const e = take();
+  assertEquals(started.length, 4);
+  started[3]!.resolve(4);
+  assertEquals(await e, 4);
 });
