@@ -20,11 +20,15 @@ Deno.test("SDK types and zod types are assignable both ways", () => {
   same<Sdk.SystemHealth, Contract.SystemHealth>(true);
   same<Sdk.DeleteResult, Contract.DeleteResult>(true);
   same<Sdk.MessageEventData, Contract.MessageEventData>(true);
+  same<Sdk.AgentDeletedEventData, Contract.AgentDeletedEventData>(true);
+  same<Sdk.KnownCwd, Contract.KnownCwd>(true);
+  same<Sdk.KnownCwds, Contract.KnownCwds>(true);
   same<Sdk.AgentCreateParams, Contract.ParamsInput<"agent.create">>(true);
   same<Sdk.AgentListParams, Contract.ParamsInput<"agent.list">>(true);
   same<Sdk.AgentMessagesParams, Contract.ParamsInput<"agent.messages">>(true);
   same<Sdk.AgentFollowUpParams, Contract.ParamsInput<"agent.follow_up">>(true);
   same<Sdk.AgentGetParams, Contract.ParamsInput<"agent.get">>(true);
+  same<Sdk.AgentCwdsParams, Contract.ParamsInput<"agent.cwds">>(true);
   same<Sdk.MethodName, Contract.MethodName>(true);
   same<Sdk.ErrorCode, keyof typeof Contract.RPC_ERRORS>(true);
   same<Sdk.AgentStatus, z.infer<typeof Models.AgentStatus>>(true);
