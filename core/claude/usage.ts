@@ -107,6 +107,17 @@ function sameTotals(a: UsageTotals, b: UsageTotals): boolean {
  * tracker.totals().total_cost_usd; // 0.500042
  * ```
  */
+/**
+ * Message ids of the running turn whose usage is remembered individually. claude repeats a
+ * message's usage on each of its content-block lines, consecutively (interleaved at most with a
+ * few parallel subagents), so only recent ids can come back. Older ones stay in the running sum
+ * but are forgotten: a long turn otherwise kept an entry per message for its whole life (measured
+ * with 300 agents at 5 lines/s and a forced GC: the daemon's live heap grew ~130 B per line,
+ * 26 → 49 MB in 2 minutes; bounded, it stays at 24 MB). Should a forgotten id come back anyway, it
+ * is counted again until the turn's result line, which replaces the provisional figures.
+ */
+export const MAX_PROVISIONAL_IDS = 64;
+
 export class UsageTracker {
   /** Tokens, turns and round trips of finished turns (and of earlier processes). */
   #committed: Tokens;
@@ -168,6 +179,11 @@ export class UsageTracker {
     return sameTotals(before, after) ? null : after;
   }
 
+  /** Message ids of the running turn remembered individually (at most MAX_PROVISIONAL_IDS). */
+  get provisionalIds(): number {
+    return this.#provisional.size;
+  }
+
   /** Current totals: committed plus the running turn's provisional usage. */
   totals(): UsageTotals {
     const tokens = add(this.#committed, this.#provisionalSum);
@@ -197,7 +213,12 @@ export class UsageTracker {
     const tokens = readTokens(usage);
     const previous = this.#provisional.get(id);
     if (previous !== undefined && sameTokens(previous, tokens)) return;
+    // Re-inserted at the end: the Map's order is recency, its first entry the one to forget.
+    this.#provisional.delete(id);
     this.#provisional.set(id, tokens);
+    if (this.#provisional.size > MAX_PROVISIONAL_IDS) {
+      this.#provisional.delete(this.#provisional.keys().next().value!);
+    }
     this.#provisionalSum = add(
       previous === undefined ? this.#provisionalSum : subtract(this.#provisionalSum, previous),
       tokens,

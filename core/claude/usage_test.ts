@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type UsageTotals, UsageTracker } from "./usage.ts";
+import { MAX_PROVISIONAL_IDS, type UsageTotals, UsageTracker } from "./usage.ts";
 
 interface Usage {
   input_tokens?: number;
@@ -274,14 +274,17 @@ Deno.test("UsageTracker reports a process's cost bit-exact, and sums processes w
 });
 
 Deno.test("UsageTracker sums thousands of message ids of one turn, updates included", () => {
-  // One long turn: every line its own API message, each later raised once (a running sum, not a
-  // rescan per line, keeps this linear).
+  // One long turn: every line its own API message, each raised once a few messages later, as
+  // interleaved subagents do (a running sum, not a rescan per line, keeps this linear).
   const tracker = new UsageTracker();
   const n = 5_000;
   for (let i = 0; i < n; i++) {
     tracker.observe(assistant(`msg_${i}`, { input_tokens: 1, output_tokens: 1 }));
+    if (i >= 10 && i % 2 === 0) {
+      tracker.observe(assistant(`msg_${i - 10}`, { input_tokens: 1, output_tokens: 3 }));
+    }
   }
-  for (let i = 0; i < n; i += 2) {
+  for (let i = n - 10; i < n; i += 2) {
     tracker.observe(assistant(`msg_${i}`, { input_tokens: 1, output_tokens: 3 }));
   }
   let t = tracker.totals();
@@ -296,4 +299,25 @@ Deno.test("UsageTracker sums thousands of message ids of one turn, updates inclu
   assert.equal(t.output_tokens, n + n);
   assert.equal(t.cache_read_tokens, 2);
   assert.equal(t.turn_count, 1);
+});
+
+Deno.test("UsageTracker remembers a bounded number of message ids; the result line settles the rest", () => {
+  const tracker = new UsageTracker();
+  const n = 100_000;
+  for (let i = 0; i < n; i++) {
+    tracker.observe(assistant(`msg_${i}`, { input_tokens: 1 }));
+    // The newest message's repeated content-block lines still count once.
+    tracker.observe(assistant(`msg_${i}`, { input_tokens: 1 }));
+  }
+  assert.equal(tracker.provisionalIds, MAX_PROVISIONAL_IDS);
+  assert.equal(tracker.totals().input_tokens, n);
+  // A recent id updates in place...
+  tracker.observe(assistant(`msg_${n - 1}`, { input_tokens: 4 }));
+  assert.equal(tracker.totals().input_tokens, n + 3);
+  // ...a long-forgotten one counts again until the result replaces the provisional figures.
+  tracker.observe(assistant("msg_0", { input_tokens: 1 }));
+  assert.equal(tracker.totals().input_tokens, n + 4);
+  tracker.observe(result({ input_tokens: n + 3 }, 1, 0.01));
+  assert.equal(tracker.totals().input_tokens, n + 3);
+  assert.equal(tracker.provisionalIds, 0);
 });
