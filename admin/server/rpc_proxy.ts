@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { isJsonContentType } from "./guard.ts";
 import { errorText, type Upstream } from "./upstream.ts";
 import type { Log } from "./log.ts";
+import { readBodyLimited } from "../../service/body.ts";
 
 /** Bodies above this are refused with 413 (the server's own limit). */
 export const MAX_RPC_BODY_BYTES = 1024 * 1024;
@@ -33,34 +34,6 @@ function rpcFailure(status: number, code: number, reason: string, message: strin
   );
 }
 
-async function readLimited(req: Request, max: number): Promise<Uint8Array<ArrayBuffer> | null> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && (!/^\d{1,16}$/.test(declared.trim()) || Number(declared) > max)) {
-    return null;
-  }
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
-
 /** The `POST /rpc` handler. */
 export function rpcPassThrough(options: RpcPassThroughOptions) {
   return async function rpc(c: Context): Promise<Response> {
@@ -73,7 +46,7 @@ export function rpcPassThrough(options: RpcPassThroughOptions) {
         "Cannot call: the body must be sent as application/json",
       );
     }
-    const body = await readLimited(req, MAX_RPC_BODY_BYTES);
+    const body = await readBodyLimited(req, MAX_RPC_BODY_BYTES);
     if (body === null) {
       return rpcFailure(413, -32600, "too_large", "Cannot call: the body is larger than 1 MiB");
     }

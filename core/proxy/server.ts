@@ -24,6 +24,7 @@ import { escapeControl, type ProxyLog } from "./log.ts";
 import { ProxyRecorder } from "./recorder.ts";
 import { type TapSummary, usageTap } from "./tap.ts";
 import { verifyProxyToken } from "./token.ts";
+import { readBodyLimited } from "../../service/body.ts";
 
 export interface ProxyOptions {
   socketPath: string;
@@ -162,36 +163,6 @@ function rateLimitHeaders(headers: Headers): Record<string, string> | null {
   return found;
 }
 
-/** Reads a request body up to `max` bytes; null when it is larger. */
-async function readBody(req: Request, max: number): Promise<Uint8Array<ArrayBuffer> | null> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) {
-    await req.body?.cancel().catch(() => {});
-    return null;
-  }
-  if (!req.body) return new Uint8Array(new ArrayBuffer(0));
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > max) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    parts.push(value);
-  }
-  const body = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    body.set(part, at);
-    at += part.length;
-  }
-  return body;
-}
-
 /** The bearer token of `authorization: Bearer <token>`, or null when absent or malformed. */
 function bearerOf(headers: Headers): string | null {
   const value = headers.get("authorization");
@@ -258,7 +229,7 @@ export function startProxy(options: ProxyOptions): ProxyServer {
     search: string,
     agent: ProxyTokenRecord | null,
   ): Promise<Response> {
-    const body = method === "POST" ? await readBody(req, maxRequestBytes) : null;
+    const body = method === "POST" ? await readBodyLimited(req, maxRequestBytes) : null;
     if (method === "POST" && body === null) {
       return refuse(
         apiError(413, "request_too_large", `Request exceeds ${maxRequestBytes} bytes`),

@@ -225,7 +225,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** `POST /rpc`: limits, parsing, dispatch, HTTP status (204 when there is nothing to answer). */
 export async function handleRpcHttp(req: Request, dispatcher: Dispatcher): Promise<Response> {
   const body = await readBodyLimited(req, MAX_BODY_BYTES);
-  if (body === "too_large") {
+  if (body === null) {
     return json(
       errorResponse(
         null,
