@@ -7,6 +7,9 @@
 import serviceToml from "./service.toml" with { type: "text" };
 import { type Env, resolvePaths, SERVICE_NAME } from "../core/config/mod.ts";
 import {
+  healthLocation,
+  type ManifestHead,
+  manifestHead,
   readServiceToml as readToml,
   serviceBinary,
   type ServiceEnv,
@@ -22,14 +25,7 @@ export const CLI_BINARY = "hero_orchestrator";
 export const SERVICE_TOML: string = serviceToml;
 
 /** The `--info` data. */
-export interface CliManifest {
-  name: string;
-  binary: string;
-  kind: string;
-  version: string;
-  description: string;
-  service: string;
-  category: string;
+export interface CliManifest extends ManifestHead {
   supervised: boolean;
   openrpc: string;
   health: string;
@@ -52,16 +48,10 @@ export function buildManifest(env: Env): CliManifest {
   const svc = readServiceToml();
   const paths = resolvePaths({ ...env, HOME: env.HOME || "~" });
   return {
-    name: SERVICE_NAME,
-    binary: svc.binary.name,
-    kind: svc.binary.kind,
-    version: CLI_VERSION,
-    description: svc.binary.description,
-    service: svc.name,
-    category: svc.category,
+    ...manifestHead(SERVICE_NAME, svc, svc.binary, CLI_VERSION),
     supervised: svc.binary.supervised,
     openrpc: "rpc.sock:/openrpc.json",
-    health: `${svc.health.socket}.sock:${svc.health.path}`,
+    health: healthLocation(svc),
     paths: {
       var: paths.varRoot,
       state: paths.stateDir,

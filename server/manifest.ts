@@ -6,21 +6,21 @@
 import serviceToml from "./service.toml" with { type: "text" };
 import { type Env, resolvePaths, SERVICE_NAME } from "../core/config/mod.ts";
 import { VERSION } from "../core/rpc/mod.ts";
-import { readServiceToml, serviceBinary, type ServiceEnv } from "../service/service_toml.ts";
+import {
+  healthLocation,
+  type ManifestHead,
+  manifestHead,
+  readServiceToml,
+  serviceBinary,
+  type ServiceEnv,
+} from "../service/service_toml.ts";
 
 export { readServiceToml, renderManifest } from "../service/service_toml.ts";
 
 /** The embedded service.toml text. */
 export const SERVICE_TOML: string = serviceToml;
 
-export interface Manifest {
-  name: string;
-  binary: string;
-  kind: string;
-  version: string;
-  description: string;
-  service: string;
-  category: string;
+export interface Manifest extends ManifestHead {
   openrpc: string;
   health: string;
   events: string;
@@ -36,15 +36,9 @@ export function buildManifest(env: Env, binary = "hero_orchestrator_server"): Ma
   const paths = resolvePaths({ ...env, HOME: env.HOME || "~" });
   const socketPath: Record<string, string> = { rpc: paths.rpcSocket, admin: paths.adminSocket };
   return {
-    name: SERVICE_NAME,
-    binary: bin.name,
-    kind: bin.kind,
-    version: VERSION,
-    description: bin.description,
-    service: svc.name,
-    category: svc.category,
+    ...manifestHead(SERVICE_NAME, svc, bin, VERSION),
     openrpc: "rpc.sock:/openrpc.json",
-    health: `${svc.health.socket}.sock:${svc.health.path}`,
+    health: healthLocation(svc),
     events: "rpc.sock:/events",
     paths: {
       var: paths.varRoot,

@@ -99,6 +99,40 @@ export function serviceBinary(svc: ServiceToml, name: string): ServiceBinary {
   return bin;
 }
 
+/** The fields every binary's `--info` manifest starts with, in this order. */
+export interface ManifestHead {
+  name: string;
+  binary: string;
+  kind: string;
+  version: string;
+  description: string;
+  service: string;
+  category: string;
+}
+
+/** The head of `binary`'s manifest: the same for the server, the admin and the CLI. */
+export function manifestHead(
+  name: string,
+  svc: ServiceToml,
+  binary: ServiceBinary,
+  version: string,
+): ManifestHead {
+  return {
+    name,
+    binary: binary.name,
+    kind: binary.kind,
+    version,
+    description: binary.description,
+    service: svc.name,
+    category: svc.category,
+  };
+}
+
+/** Where the service answers health checks, as `<socket>.sock:<path>`. */
+export function healthLocation(svc: ServiceToml): string {
+  return `${svc.health.socket}.sock:${svc.health.path}`;
+}
+
 /** `--info` output: TOML, or JSON with `--json`. */
 export function renderManifest(manifest: object, format: "toml" | "json"): string {
   if (format === "json") return JSON.stringify(manifest, null, 2) + "\n";

@@ -5,7 +5,14 @@
  */
 import serviceToml from "../service.toml" with { type: "text" };
 import { type Env, resolveAdminPaths, SERVICE_NAME } from "./paths.ts";
-import { readServiceToml, serviceBinary, type ServiceEnv } from "../../service/service_toml.ts";
+import {
+  healthLocation,
+  type ManifestHead,
+  manifestHead,
+  readServiceToml,
+  serviceBinary,
+  type ServiceEnv,
+} from "../../service/service_toml.ts";
 
 export { readServiceToml, renderManifest } from "../../service/service_toml.ts";
 
@@ -17,14 +24,7 @@ export const ADMIN_BINARY = "hero_orchestrator_admin";
 export const SERVICE_TOML: string = serviceToml;
 
 /** The `--info` manifest. */
-export interface AdminManifest {
-  name: string;
-  binary: string;
-  kind: string;
-  version: string;
-  description: string;
-  service: string;
-  category: string;
+export interface AdminManifest extends ManifestHead {
   openrpc: string;
   health: string;
   upstream: string;
@@ -39,15 +39,9 @@ export function buildManifest(env: Env): AdminManifest {
   const bin = serviceBinary(svc, ADMIN_BINARY);
   const paths = resolveAdminPaths({ ...env, HOME: env.HOME || "~" });
   return {
-    name: SERVICE_NAME,
-    binary: bin.name,
-    kind: bin.kind,
-    version: ADMIN_VERSION,
-    description: bin.description,
-    service: svc.name,
-    category: svc.category,
+    ...manifestHead(SERVICE_NAME, svc, bin, ADMIN_VERSION),
     openrpc: "admin.sock:/openrpc.json",
-    health: `${svc.health.socket}.sock:${svc.health.path}`,
+    health: healthLocation(svc),
     upstream: paths.rpcSocket,
     paths: { socket_dir: paths.socketDir },
     sockets: [{ name: "admin", path: paths.adminSocket, protocol: "ui" }],
