@@ -13,6 +13,7 @@ import type {
   UsageBucket,
   UsageSums,
 } from "../store/mod.ts";
+import { ZERO_USAGE_SUMS } from "../store/mod.ts";
 import type { CredentialInfo } from "./credential.ts";
 import type { ProxyStats } from "./server.ts";
 import type { UsagePoller, UsagePollStatus, UsageWindow } from "./usage_poll.ts";
@@ -229,14 +230,7 @@ export class UsageService {
       agent: agentId
         ? {
           agent_id: agentId,
-          usage: agentUsage ?? {
-            turns: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            cache_read_tokens: 0,
-            cache_creation_tokens: 0,
-            cost_usd: 0,
-          },
+          usage: agentUsage ?? { ...ZERO_USAGE_SUMS },
           proxy: store.proxyTally(agentId) ?? null,
           snapshots: store.rateLimitSnapshots(20, agentId),
         }

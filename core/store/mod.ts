@@ -40,6 +40,7 @@ export type {
   UsageBucket,
   UsageSums,
 } from "./proxy.ts";
+export { ZERO_USAGE_SUMS } from "./proxy.ts";
 export type { CommitRecord, WorktreeNeighbour, WorktreeSnapshot } from "./worktrees.ts";
 export type { ReadMessagesOptions } from "./messages.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";

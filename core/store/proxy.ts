@@ -102,6 +102,16 @@ export interface UsageSums {
 }
 
 /** Usage of one agent over a period. */
+/** Sums of a period with nothing in it. */
+export const ZERO_USAGE_SUMS: Readonly<UsageSums> = Object.freeze({
+  turns: 0,
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_tokens: 0,
+  cache_creation_tokens: 0,
+  cost_usd: 0,
+});
+
 export interface AgentUsage extends UsageSums {
   agent_id: string | null;
   name: string | null;
@@ -365,14 +375,7 @@ export function selectUsageSeries(
   for (let i = 0; i < n; i++) {
     buckets.push({
       start: since + i * bucketMs,
-      ...(byBucket.get(i) ?? {
-        turns: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cache_read_tokens: 0,
-        cache_creation_tokens: 0,
-        cost_usd: 0,
-      }),
+      ...(byBucket.get(i) ?? ZERO_USAGE_SUMS),
     });
   }
   return buckets;

@@ -34,18 +34,8 @@ let agentId = "";
 const pending = new Map<number, Line>();
 let filling: Promise<void> | null = null;
 
-function fromMessage(m: Message): Line {
-  return {
-    seq: m.seq,
-    ts: m.ts,
-    raw: m.raw,
-    bytes: m.byte_length,
-    type: m.type,
-    parseError: m.parse_error,
-  };
-}
-
-function fromEvent(m: MessageEventData): Line {
+/** A stored line or a live event (they carry the same fields) as a transcript line. */
+function toLine(m: Message | MessageEventData): Line {
   return {
     seq: m.seq,
     ts: m.ts,
@@ -102,7 +92,7 @@ async function fillGap(): Promise<void> {
           limit: Math.min(1000, want),
         });
         if (page.messages.length === 0) break;
-        appendContiguous(page.messages.map(fromMessage));
+        appendContiguous(page.messages.map(toLine));
       }
     } catch (err) {
       transcriptError.value = `Cannot load missing lines: ${messageOf(err)}`;
@@ -126,13 +116,13 @@ export async function loadLatest(id: string, lastSeq: number): Promise<void> {
   if (lastSeq <= 0) return;
   const page = await call("agent.messages", { id, before_seq: lastSeq + 1, limit: PAGE });
   firstSeq = page.messages[0]?.seq ?? lastSeq + 1;
-  appendContiguous(page.messages.map(fromMessage));
+  appendContiguous(page.messages.map(toLine));
   olderExists.value = page.has_older;
 }
 
 /** Adds lines from the stream (any order, duplicates ignored). */
 export function applyLive(events: MessageEventData[]): void {
-  appendContiguous(events.map(fromEvent));
+  appendContiguous(events.map(toLine));
 }
 
 /** Loads the page before the window (a backward read from its first line). */
@@ -146,7 +136,7 @@ export async function loadOlder(): Promise<void> {
     const current = lines.peek();
     const head = current.length > 0 ? current[0]!.seq : firstSeq;
     if (head === first) {
-      const older = page.messages.filter((m) => m.seq < head).map(fromMessage);
+      const older = page.messages.filter((m) => m.seq < head).map(toLine);
       if (older.length > 0) {
         lines.value = [...older, ...current];
         if (current.length === 0) firstSeq = older[0]!.seq;
@@ -165,5 +155,5 @@ export async function loadFull(seq: number): Promise<void> {
   const page = await call("agent.messages", { id: agentId, after_seq: seq - 1, limit: 1 });
   const m = page.messages[0];
   if (!m || m.seq !== seq) return;
-  lines.value = lines.peek().map((l) => (l.seq === seq ? fromMessage(m) : l));
+  lines.value = lines.peek().map((l) => (l.seq === seq ? toLine(m) : l));
 }
