@@ -7,16 +7,14 @@
  * the machine's own write → read latency under that load.
  * @module
  */
-import { userMessageLine } from "../core/claude/mod.ts";
 import {
-  benchHome,
-  benchPath,
   busyCores,
   cpuShare,
   machineCpu,
   nowEpochMs,
   sampleProc,
   sleep,
+  spawnWithPrompt,
   startDaemon,
   until,
   withTimeout,
@@ -180,16 +178,7 @@ async function throughPipes(c: Config, bin: string, cwd: string): Promise<Measur
   const m0 = machineCpu();
   const decoder = new TextDecoder();
   await Promise.all(Array.from({ length: c.agents }, async () => {
-    const child = new Deno.Command(bin, {
-      cwd,
-      env: { PATH: benchPath(), HOME: benchHome(), IS_SANDBOX: "1" },
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(userMessageLine(prompt)));
+    const child = await spawnWithPrompt({ bin, cwd, prompt });
     let buf = "";
     for await (const chunk of child.stdout) {
       const at = nowEpochMs();
@@ -206,7 +195,7 @@ async function throughPipes(c: Config, bin: string, cwd: string): Promise<Measur
       }
       if (done) break;
     }
-    await writer.close().catch(() => {});
+    await child.stdin.close().catch(() => {});
     await child.status;
   }));
   return {

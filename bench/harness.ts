@@ -4,6 +4,7 @@
  * machine facts.
  * @module
  */
+import { userMessageLine } from "../core/claude/mod.ts";
 import { FAKE_CLAUDE_BIN } from "../core/testing/mod.ts";
 import { resolvePaths } from "../core/config/mod.ts";
 import { type Client, createClient } from "../sdk/mod.ts";
@@ -24,6 +25,36 @@ export function benchPath(): string {
  */
 export function benchHome(): string {
   return Deno.env.get("HOME") ?? "/root";
+}
+
+/**
+ * Starts a claude(-like) binary the way the daemon does, without the daemon: `prompt` goes in as
+ * a stream-json user message on stdin, which stays open (close it to let the process end). The
+ * same-run baseline of several scenarios.
+ */
+export async function spawnWithPrompt(options: {
+  bin: string;
+  args?: string[];
+  cwd: string;
+  prompt: string;
+  env?: Record<string, string>;
+}): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(options.bin, {
+    args: options.args ?? [],
+    cwd: options.cwd,
+    env: options.env ?? { PATH: benchPath(), HOME: benchHome(), IS_SANDBOX: "1" },
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  try {
+    await writer.write(new TextEncoder().encode(userMessageLine(options.prompt)));
+  } finally {
+    writer.releaseLock();
+  }
+  return child;
 }
 
 /** A running daemon (child process, `server/main.ts`) and a client on its socket. */

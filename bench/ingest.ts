@@ -15,7 +15,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { query } from "@anthropic-ai/claude-agent-sdk";
 import { migrate, openDatabase } from "../core/store/db.ts";
-import { buildClaudeArgs, userMessageLine } from "../core/claude/mod.ts";
+import { buildClaudeArgs } from "../core/claude/mod.ts";
 import {
   Barrier,
   benchHome,
@@ -26,6 +26,7 @@ import {
   machineCpu,
   removeQuietly,
   sampleProc,
+  spawnWithPrompt,
   startDaemon,
   until,
   withTimeout,
@@ -89,25 +90,13 @@ function countNewlines(chunk: Uint8Array): number {
 }
 
 /** Spawns the fake directly with the orchestrator's argv and the scenario prompt on stdin. */
-function spawnFake(prompt: string, cwd: string): Deno.ChildProcess {
-  const child = new Deno.Command(FAKE_CLAUDE_BIN, {
-    args: ARGS,
-    cwd,
-    env: fakeEnv(),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  writer.write(new TextEncoder().encode(userMessageLine(prompt))).catch(() => {});
-  writer.releaseLock();
-  return child;
+function spawnFake(prompt: string, cwd: string): Promise<Deno.ChildProcess> {
+  return spawnWithPrompt({ bin: FAKE_CLAUDE_BIN, args: ARGS, cwd, prompt, env: fakeEnv() });
 }
 
 /** Runs the scenario once through the fake directly and keeps its stdout (the bytes every agent prints). */
 async function capture(prompt: string, cwd: string, totalLines: number): Promise<Uint8Array> {
-  const child = spawnFake(prompt, cwd);
+  const child = await spawnFake(prompt, cwd);
   const chunks: Uint8Array[] = [];
   let lines = 0;
   let size = 0;
@@ -228,7 +217,7 @@ async function fakePipes(
   let t0 = 0;
   const ends = await (async () => {
     const runs = Array.from({ length: agents }, async () => {
-      const child = spawnFake(prompt, cwd);
+      const child = await spawnFake(prompt, cwd);
       let lines = 0;
       let end = 0;
       let first = true;

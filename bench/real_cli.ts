@@ -5,7 +5,7 @@
  * line and to its `result` line. Runs alternate; the first of each is a warm-up.
  * @module
  */
-import { buildClaudeArgs, userMessageLine } from "../core/claude/mod.ts";
+import { buildClaudeArgs } from "../core/claude/mod.ts";
 import {
   REAL_CLAUDE_BIN,
   realClaudeAvailable,
@@ -13,7 +13,7 @@ import {
   startMockAnthropic,
 } from "../core/testing/mod.ts";
 import type { ServiceEvent } from "../sdk/mod.ts";
-import { startDaemon, withTimeout } from "./harness.ts";
+import { spawnWithPrompt, startDaemon, withTimeout } from "./harness.ts";
 import { summarize } from "./stats.ts";
 import { type BenchContext, figure, NotRunError, type Scenario } from "./types.ts";
 
@@ -45,17 +45,7 @@ async function direct(
     permissionMode: "bypassPermissions",
   });
   const t0 = performance.now();
-  const child = new Deno.Command(bin, {
-    args,
-    cwd,
-    env,
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(userMessageLine(PROMPT)));
+  const child = await spawnWithPrompt({ bin, args, cwd, env, prompt: PROMPT });
   let first = NaN;
   let result = NaN;
   let buf = "";
@@ -71,7 +61,7 @@ async function direct(
         if (Number.isNaN(first)) first = at - t0;
         if (line.startsWith('{"type":"result"') || line.includes('"type":"result"')) {
           result = at - t0;
-          await writer.close().catch(() => {});
+          await child.stdin.close().catch(() => {});
         }
         nl = buf.indexOf("\n");
       }

@@ -4,9 +4,9 @@
  * the same argv to its first stdout line. The two alternate, so both see the same noise.
  * @module
  */
-import { buildClaudeArgs, userMessageLine } from "../core/claude/mod.ts";
+import { buildClaudeArgs } from "../core/claude/mod.ts";
 import type { ServiceEvent } from "../sdk/mod.ts";
-import { benchHome, benchPath, FAKE_CLAUDE_BIN, startDaemon, withTimeout } from "./harness.ts";
+import { FAKE_CLAUDE_BIN, spawnWithPrompt, startDaemon, withTimeout } from "./harness.ts";
 import { summarize } from "./stats.ts";
 import { type BenchContext, figure, type Scenario } from "./types.ts";
 
@@ -24,17 +24,7 @@ function count(mode: BenchContext["mode"]): number {
 /** Spawn → first stdout line of the fake, ms. */
 async function directSpawn(cwd: string): Promise<number> {
   const t0 = performance.now();
-  const child = new Deno.Command(FAKE_CLAUDE_BIN, {
-    args: ARGS,
-    cwd,
-    env: { PATH: benchPath(), HOME: benchHome(), IS_SANDBOX: "1" },
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(userMessageLine(PROMPT)));
+  const child = await spawnWithPrompt({ bin: FAKE_CLAUDE_BIN, args: ARGS, cwd, prompt: PROMPT });
   const reader = child.stdout.getReader();
   let ms = NaN;
   for (;;) {
@@ -45,7 +35,7 @@ async function directSpawn(cwd: string): Promise<number> {
       break;
     }
   }
-  await writer.close().catch(() => {});
+  await child.stdin.close().catch(() => {});
   reader.cancel().catch(() => {});
   await child.status;
   if (!Number.isFinite(ms)) throw new Error("Cannot time a direct spawn: the fake printed nothing");
