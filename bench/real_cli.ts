@@ -12,7 +12,6 @@ import {
   realClaudeEnv,
   startMockAnthropic,
 } from "../core/testing/mod.ts";
-import type { ServiceEvent } from "../sdk/mod.ts";
 import { spawnWithPrompt, startDaemon, withTimeout } from "./harness.ts";
 import { summarize } from "./stats.ts";
 import { type BenchContext, figure, NotRunError, type Scenario } from "./types.ts";
@@ -123,7 +122,7 @@ export const scenario: Scenario = {
     const abort = new AbortController();
     const pump = (async () => {
       const events = d.client.events({ signal: abort.signal, lastEventId: 0 });
-      for await (const e of events as AsyncIterable<ServiceEvent>) {
+      for await (const e of events) {
         const at = performance.now();
         if (e.event === "message" && e.data.seq === 1) {
           waiter(firstLine, e.data.agent_id).resolve(at);

@@ -5,7 +5,6 @@
  * @module
  */
 import { buildClaudeArgs } from "../core/claude/mod.ts";
-import type { ServiceEvent } from "../sdk/mod.ts";
 import { FAKE_CLAUDE_BIN, spawnWithPrompt, startDaemon, withTimeout } from "./harness.ts";
 import { summarize } from "./stats.ts";
 import { type BenchContext, figure, type Scenario } from "./types.ts";
@@ -69,7 +68,7 @@ async function measure(
   // From event 0: whatever happens before the stream is connected is replayed, not missed.
   const events = d.client.events({ signal: abort.signal, lastEventId: 0 });
   const pump = (async () => {
-    for await (const e of events as AsyncIterable<ServiceEvent>) {
+    for await (const e of events) {
       const at = performance.now();
       if (e.event === "message" && e.data.seq === 1) waiter(firstLine, e.data.agent_id).resolve(at);
       if (

@@ -23,12 +23,6 @@ export type ServiceEvent =
   | { id: number; event: "agent_deleted"; data: AgentDeletedEventData };
 
 /**
- * The events a subscription yields without `tombstones: true`: `agent` and `message` only, so code
- * written before tombstones existed (e.g. "not a message, so an agent") keeps working.
- */
-export type LiveServiceEvent = Exclude<ServiceEvent, { event: "agent_deleted" }>;
-
-/**
  * Parses an SSE byte stream (WHATWG rules: `\n`, `\r\n` or `\r` line ends, `:` comments, multi-line
  * `data`, `id` without NUL, `retry` ignored). Yields each dispatched message.
  */
@@ -94,15 +88,10 @@ export interface SubscribeOptions extends TransportOptions {
   reconnect?: boolean;
   /** Delay before reconnecting, ms; default 1000. */
   retryMs?: number;
-  /**
-   * Also yield `agent_deleted` events (default false: they are skipped, though the resume point
-   * moves past them).
-   */
-  tombstones?: boolean;
 }
 
 /** A typed, resumable event subscription. */
-export interface EventSubscription<E extends ServiceEvent = ServiceEvent> extends AsyncIterable<E> {
+export interface EventSubscription extends AsyncIterable<ServiceEvent> {
   /** Id of the last event received (resume point), or null. */
   readonly lastEventId: number | null;
 }
@@ -122,13 +111,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Subscribes to `GET {baseUrl}/events`. Iterate it; it reconnects with `Last-Event-ID` when the
  * service drops the stream (e.g. after a restart or for falling behind), until `signal` aborts.
- * A 4xx answer ends the iteration with an error. With `tombstones: true` it also yields the
- * `agent_deleted` events.
+ * A 4xx answer ends the iteration with an error.
  */
-export function subscribeEvents(
-  options: SubscribeOptions & { tombstones: true },
-): EventSubscription<ServiceEvent>;
-export function subscribeEvents(options?: SubscribeOptions): EventSubscription<LiveServiceEvent>;
 export function subscribeEvents(options: SubscribeOptions = {}): EventSubscription {
   const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const base = (options.baseUrl ?? "http://localhost").replace(/\/+$/, "");
@@ -165,7 +149,6 @@ export function subscribeEvents(options: SubscribeOptions = {}): EventSubscripti
               const id = Number(message.id);
               if (!Number.isSafeInteger(id)) continue;
               lastEventId = id;
-              if (message.event === "agent_deleted" && !options.tombstones) continue;
               yield { id, event: message.event, data: JSON.parse(message.data) } as ServiceEvent;
             }
           } catch (err) {

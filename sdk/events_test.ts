@@ -82,23 +82,18 @@ Deno.test("subscribeEvents() resumes with Last-Event-ID after the stream ends", 
   ]);
 });
 
-Deno.test("subscribeEvents() yields agent_deleted only with tombstones: true, resuming past it", async () => {
+Deno.test("subscribeEvents() yields agent_deleted tombstones and skips unknown events", async () => {
   const body = 'id: 1\nevent: agent\ndata: {"id":"a"}\n\n' +
     'id: 2\nevent: agent_deleted\ndata: {"id":"a","deleted_at":5}\n\n' +
     "id: 3\nevent: ping\ndata: {}\n\n";
   const fetchFn = () =>
     Promise.resolve(new Response(body, { headers: { "content-type": "text/event-stream" } }));
-  const plain = subscribeEvents({ fetch: fetchFn, reconnect: false });
-  const seen: string[] = [];
-  for await (const e of plain) seen.push(`${e.id}:${e.event}`);
-  assert.deepEqual(seen, ["1:agent"]);
-  assert.equal(plain.lastEventId, 2, "the resume point moved past the skipped tombstone");
-
-  const all = subscribeEvents({ fetch: fetchFn, reconnect: false, tombstones: true });
+  const sub = subscribeEvents({ fetch: fetchFn, reconnect: false });
   const events = [];
-  for await (const e of all) events.push(e);
+  for await (const e of sub) events.push(e);
   assert.deepEqual(events.map((e) => [e.id, e.event]), [[1, "agent"], [2, "agent_deleted"]]);
   const tombstone = events[1]!;
   assert.ok(tombstone.event === "agent_deleted");
   assert.deepEqual(tombstone.data, { id: "a", deleted_at: 5 });
+  assert.equal(sub.lastEventId, 2);
 });

@@ -13,13 +13,7 @@
  */
 import { RpcClient, type TransportOptions } from "./client.ts";
 import { bindMethods, type BoundMethods } from "./gen/methods.gen.ts";
-import {
-  type EventSubscription,
-  type LiveServiceEvent,
-  type ServiceEvent,
-  subscribeEvents,
-  type SubscribeOptions,
-} from "./events.ts";
+import { type EventSubscription, subscribeEvents, type SubscribeOptions } from "./events.ts";
 
 export * from "./client.ts";
 export * from "./events.ts";
@@ -28,18 +22,8 @@ export * from "./gen/methods.gen.ts";
 
 /** The SDK client: `client.agent.create(…)`, `client.call(…)`, `client.events(…)`. */
 export type Client = RpcClient & BoundMethods & {
-  /**
-   * Subscribes to the event stream over the same transport (`tombstones: true` adds the
-   * `agent_deleted` events).
-   */
-  events: {
-    (
-      options: Omit<SubscribeOptions, keyof TransportOptions> & { tombstones: true },
-    ): EventSubscription<ServiceEvent>;
-    (options?: Omit<SubscribeOptions, keyof TransportOptions>): EventSubscription<
-      LiveServiceEvent
-    >;
-  };
+  /** Subscribes to the event stream over the same transport. */
+  events(options?: Omit<SubscribeOptions, keyof TransportOptions>): EventSubscription;
 };
 
 /** Creates a client over `options.fetch` (default: the global fetch). */
