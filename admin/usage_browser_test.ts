@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { type Browser, type Page } from "playwright-core";
-import { fakePrompt, sseResponse, startMockAnthropic } from "../core/testing/mod.ts";
+import { fakePrompt, git, gitRepo, sseResponse, startMockAnthropic } from "../core/testing/mod.ts";
 import type { UsageReport } from "../sdk/mod.ts";
 import { startAdmin } from "./main.ts";
 import { noLog } from "./server/log.ts";
@@ -58,25 +58,6 @@ const CALL_THROUGH_PROXY = [
   `--data '{"model":"claude-haiku-4-5","max_tokens":16,"stream":true,"messages":[{"role":"user","content":"hi"}]}'`,
   `"$ANTHROPIC_BASE_URL/v1/messages?beta=true"`,
 ].join(" ");
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout).trim();
-}
-
-async function gitRepo(dir: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  await git(dir, "init", "-q", "-b", "main");
-  await git(dir, "config", "user.email", "test@example.com");
-  await git(dir, "config", "user.name", "Test");
-  await Deno.writeTextFile(`${dir}/a.txt`, "a\n");
-  await git(dir, "add", ".");
-  await git(dir, "commit", "-q", "-m", "init");
-}
 
 async function text(page: Page, selector: string): Promise<string> {
   return (await page.locator(selector).first().innerText()).replace(/\s+/g, " ").trim();

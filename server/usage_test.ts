@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import {
   fakePrompt,
+  git,
+  gitRepo,
   REAL_CLAUDE_BIN,
   sseResponse,
   startMockAnthropic,
@@ -85,24 +87,6 @@ Deno.test("usage.get: the mock's rate-limit headers appear within 1 s of the ups
     (err) => err instanceof RpcError && err.reason === "not_found",
   );
 });
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout).trim();
-}
-
-async function gitRepo(cwd: string): Promise<void> {
-  await git(cwd, "init", "-q", "-b", "main");
-  await git(cwd, "config", "user.email", "test@example.com");
-  await git(cwd, "config", "user.name", "Test");
-  await Deno.writeTextFile(`${cwd}/a.txt`, "a\n");
-  await git(cwd, "add", ".");
-  await git(cwd, "commit", "-q", "-m", "init");
-}
 
 Deno.test("agent.complete {commit: true}: commits the agent's files, or refuses clearly and changes nothing", async () => {
   await using t = await tempEnv({ HERO_ORCHESTRATOR_SHADOWS: "naming,commit" });

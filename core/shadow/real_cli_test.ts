@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import type { EngineSettings } from "../config/mod.ts";
 import {
   errorResponse,
+  git,
+  gitRepo,
   type MockAnthropic,
   type MockRequest,
   REAL_CLAUDE_BIN,
@@ -176,32 +178,13 @@ Deno.test("real CLI: a 403 unknown proxy token is retried 3x, then the fallback 
   });
 });
 
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout).trim();
-}
-
-async function gitRepo(cwd: string): Promise<void> {
-  await git(cwd, "init", "-q", "-b", "main");
-  await git(cwd, "config", "user.email", "test@example.com");
-  await git(cwd, "config", "user.name", "Test");
-  await Deno.writeTextFile(`${cwd}/README.md`, "# project\n");
-  await Deno.writeTextFile(`${cwd}/notes.txt`, "notes\n");
-  await git(cwd, "add", ".");
-  await git(cwd, "commit", "-q", "-m", "init");
-}
-
 Deno.test("real CLI: a commit shadow writes the message for a real diff; complete {commit} commits only the agent's files", async () => {
   const message = "feat(hello): add the hello and bash output files";
   await withRealShadows({
     env: { HERO_ORCHESTRATOR_SHADOWS: "commit" },
     handler: (req) => isShadowRequest(req, COMMIT_INSTRUCTION) ? reply(req, message) : undefined,
   }, async (h, mock) => {
-    await gitRepo(h.cwd);
+    await gitRepo(h.cwd, { "README.md": "# project\n", "notes.txt": "notes\n" });
     // Someone's own uncommitted change, from before the agent: never part of its commit.
     await Deno.writeTextFile(`${h.cwd}/notes.txt`, "notes\nmine, not the agent's\n");
     const a = h.engine.supervisor.create({

@@ -16,3 +16,4 @@ export * from "./fake_scenario.ts";
 export * from "./mock_anthropic.ts";
 export * from "./real_claude.ts";
 export * from "./fake_mcp.ts";
+export * from "./git.ts";
