@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import {
   fakeMcpHandler,
-  REAL_CLAUDE_BIN,
   realClaudeAvailable,
+  realCliDaemonEnv,
   startMockAnthropic,
 } from "../core/testing/mod.ts";
 import { chromiumAvailable, HERO_CONTEXT, startWidgetStack } from "./testing/widget_stack.ts";
@@ -24,12 +24,7 @@ Deno.test({
     const configDir = await Deno.makeTempDir({ prefix: "hero_widget_claude_" });
     try {
       await using stack = await startWidgetStack({
-        HERO_ORCHESTRATOR_CLAUDE_BIN: REAL_CLAUDE_BIN,
-        ANTHROPIC_BASE_URL: mock.url,
-        ANTHROPIC_API_KEY: "sk-test",
-        CLAUDE_CONFIG_DIR: configDir,
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-        HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES: "0",
+        ...realCliDaemonEnv({ mockUrl: mock.url, configDir }),
       });
       const mcp = fakeMcpHandler();
       stack.router.mount("/mcp/hero_books", (req) => mcp.handle(req));

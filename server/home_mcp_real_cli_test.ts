@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import {
-  REAL_CLAUDE_BIN,
   realClaudeAvailable,
+  realCliDaemonEnv,
   startFakeMcp,
   startMockAnthropic,
 } from "../core/testing/mod.ts";
@@ -21,11 +21,7 @@ Deno.test({
     await using mcp = startFakeMcp();
     await using mock = await startMockAnthropic();
     await using t = await tempEnv({
-      HERO_ORCHESTRATOR_CLAUDE_BIN: REAL_CLAUDE_BIN,
-      ANTHROPIC_BASE_URL: mock.url,
-      ANTHROPIC_API_KEY: "sk-test",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES: "0",
+      ...realCliDaemonEnv({ mockUrl: mock.url }),
       HERO_ROUTER_URL: mcp.origin,
     });
     const config = `${t.dir}/claude_config`;

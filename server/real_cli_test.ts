@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import {
   type MockRequest,
-  REAL_CLAUDE_BIN,
   realClaudeAvailable,
+  realCliDaemonEnv,
   startMockAnthropic,
 } from "../core/testing/mod.ts";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
@@ -29,13 +29,7 @@ Deno.test({
   ignore: !(await realClaudeAvailable()),
   async fn() {
     const mock = await startMockAnthropic();
-    await using t = await tempEnv({
-      HERO_ORCHESTRATOR_CLAUDE_BIN: REAL_CLAUDE_BIN,
-      ANTHROPIC_BASE_URL: mock.url,
-      ANTHROPIC_API_KEY: "sk-test",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES: "0",
-    });
+    await using t = await tempEnv(realCliDaemonEnv({ mockUrl: mock.url }));
     const config = `${t.dir}/claude_config`;
     await Deno.mkdir(config);
     try {

@@ -10,7 +10,7 @@ import {
   gitRepo,
   type MockAnthropic,
   type MockRequest,
-  REAL_CLAUDE_BIN,
+  realCliDaemonEnv,
   sseResponse,
   startMockAnthropic,
 } from "../testing/mod.ts";
@@ -59,14 +59,9 @@ export async function withRealShadows(
   try {
     await withEngine({
       env: {
-        HERO_ORCHESTRATOR_CLAUDE_BIN: REAL_CLAUDE_BIN,
-        ANTHROPIC_BASE_URL: mock.url,
-        ANTHROPIC_API_KEY: REAL_KEY,
-        CLAUDE_CONFIG_DIR: config,
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config, apiKey: REAL_KEY }),
         DISABLE_TELEMETRY: "1",
         HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
-        HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES: "0",
         HERO_ORCHESTRATOR_UPSTREAM_URL: mock.url,
         HERO_ORCHESTRATOR_SHADOWS: "naming,commit",
         HERO_ORCHESTRATOR_SHADOW_RETRY_DELAY_MS: "50",

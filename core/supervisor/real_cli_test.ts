@@ -6,7 +6,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import {
   type MockAnthropic,
   type MockRequest,
-  REAL_CLAUDE_BIN,
+  realCliDaemonEnv,
   startMockAnthropic,
 } from "../testing/mod.ts";
 import {
@@ -33,14 +33,9 @@ async function withRealEngine(
   try {
     await withEngine({
       env: {
-        HERO_ORCHESTRATOR_CLAUDE_BIN: REAL_CLAUDE_BIN,
-        ANTHROPIC_BASE_URL: mock.url,
-        ANTHROPIC_API_KEY: "sk-test",
-        CLAUDE_CONFIG_DIR: config,
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
         DISABLE_TELEMETRY: "1",
         HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
-        HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES: "0",
         ...SECRETS,
       },
       tune: (s) => {

@@ -88,6 +88,27 @@ export function realClaudeEnv(options: RealClaudeEnvOptions): Record<string, str
   };
 }
 
+/**
+ * The daemon-side variables for agents that run the real CLI against the mock at `mockUrl`: the
+ * engine's claude binary, the endpoint and a key, no retries, no nonessential traffic.
+ */
+export function realCliDaemonEnv(options: {
+  mockUrl: string;
+  /** `CLAUDE_CONFIG_DIR`, when the test has one yet. */
+  configDir?: string;
+  /** Default `sk-test`. */
+  apiKey?: string;
+}): Record<string, string> {
+  return {
+    HERO_ORCHESTRATOR_CLAUDE_BIN: REAL_CLAUDE_BIN,
+    ANTHROPIC_BASE_URL: options.mockUrl,
+    ANTHROPIC_API_KEY: options.apiKey ?? "sk-test",
+    ...(options.configDir ? { CLAUDE_CONFIG_DIR: options.configDir } : {}),
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES: "0",
+  };
+}
+
 /** Options of {@linkcode startRealClaude}. */
 export interface StartRealClaudeOptions {
   mockUrl: string;
