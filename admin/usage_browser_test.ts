@@ -31,6 +31,7 @@ import { formatBytes, formatReset } from "./web/lib/usage.ts";
 // deno-lint-ignore no-explicit-any
 declare const document: any;
 declare const innerWidth: number;
+declare function getComputedStyle(element: unknown): { backgroundColor: string; color: string };
 
 const SCREENSHOTS = `${REPO_ROOT}.ci/out/screenshots`;
 const API_KEY = "sk-ant-api03-usage-browser-test-key";
@@ -378,11 +379,28 @@ Deno.test({
       });
 
       await t.step("dark theme: the meter and the panels stay readable", async () => {
+        const colors = () =>
+          page.evaluate(() => {
+            const style = getComputedStyle(document.body);
+            return [style.backgroundColor, style.color];
+          });
+        const LIGHT = ["rgb(246, 247, 249)", "rgb(27, 34, 48)"];
+        const DARK = ["rgb(15, 18, 23)", "rgb(230, 233, 239)"];
         await page.goto(`${origin}/agents/${proxied.id}`);
         await page.waitForSelector("html[data-ready=agent]");
-        await page.click(".theme-toggle"); // auto → light
-        await page.click(".theme-toggle"); // light → dark
+        // auto follows the system, both ways.
+        assert.equal(await page.getAttribute("html", "data-theme"), "auto");
+        await page.emulateMedia({ colorScheme: "dark" });
+        assert.deepEqual(await colors(), DARK);
+        await page.emulateMedia({ colorScheme: "light" });
+        assert.deepEqual(await colors(), LIGHT);
+        await page.emulateMedia({ colorScheme: "dark" });
+        await page.click(".theme-toggle"); // auto → light, whatever the system says
+        assert.deepEqual(await colors(), LIGHT);
+        await page.emulateMedia({ colorScheme: "light" });
+        await page.click(".theme-toggle"); // light → dark, whatever the system says
         assert.equal(await page.getAttribute("html", "data-theme"), "dark");
+        assert.deepEqual(await colors(), DARK);
         await page.click("[data-panel=usage] summary");
         await page.locator("[data-testid=proxy-stats]").waitFor();
         await page.click(".usage-summary");
