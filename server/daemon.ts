@@ -4,7 +4,7 @@
  * @module
  */
 import { type EngineSettings, type Env, resolvePaths } from "../core/config/mod.ts";
-import { type Engine, openEngine } from "../core/supervisor/mod.ts";
+import { type Engine, openEngine } from "../core/engine/mod.ts";
 import { createRpcApp } from "./app.ts";
 import { EventHub, type EventHubOptions } from "./events.ts";
 import { OPENRPC } from "./openrpc.ts";

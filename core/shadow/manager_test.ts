@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { fakePrompt } from "../testing/mod.ts";
 import { waitFor, waitForStatus, withEngine } from "../supervisor/testing_harness.ts";
-import { openEngine } from "../supervisor/engine.ts";
+import { openEngine } from "../engine/mod.ts";
 import { testEnv } from "../supervisor/testing_harness.ts";
 import { newId } from "../models/mod.ts";
 import { fallbackTitle } from "./text.ts";

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { fakePrompt } from "../testing/mod.ts";
-import { openEngine } from "./engine.ts";
+import { openEngine } from "../engine/mod.ts";
 import { DaemonLockedError } from "./daemon_lock.ts";
 import { listProcesses } from "./process_table.ts";
 import { countingControl, markedProcesses, testEnv } from "./testing_harness.ts";

@@ -3,7 +3,6 @@
  * @module
  */
 export * from "./supervisor.ts";
-export * from "./engine.ts";
 export * from "./daemon_lock.ts";
 export * from "./process_control.ts";
 export * from "./process_table.ts";

@@ -1,5 +1,5 @@
 /** What the RPC handlers and the HTTP routes need, passed in by the composition root. */
-import type { Engine } from "../../core/supervisor/mod.ts";
+import type { Engine } from "../../core/engine/mod.ts";
 import type { OpenrpcDocument } from "../../core/rpc/mod.ts";
 
 /** Structured log function (JSONL on stderr in the daemon). */

@@ -3,7 +3,7 @@
  * prompts arrive as JSON lines on stdin, and prints `ACK <agent id> <seq>` for every line only
  * after its commit (from the event bus, which publishes after commit).
  */
-import { openEngine } from "../engine.ts";
+import { openEngine } from "../../engine/mod.ts";
 
 const engine = await openEngine({
   env: Deno.env.toObject(),

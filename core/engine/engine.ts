@@ -7,9 +7,14 @@ import {
 } from "../config/mod.ts";
 import { EventBus } from "../events/mod.ts";
 import { MessageWriter, openStore, type Store } from "../store/mod.ts";
-import { acquireDaemonLock, type DaemonLock } from "./daemon_lock.ts";
-import type { ProcessControl } from "./process_control.ts";
-import { type RecoveryReport, Supervisor, type SupervisorOptions } from "./supervisor.ts";
+import {
+  acquireDaemonLock,
+  type DaemonLock,
+  type ProcessControl,
+  type RecoveryReport,
+  Supervisor,
+  type SupervisorOptions,
+} from "../supervisor/mod.ts";
 import {
   CredentialSource,
   type ProxyServer,
