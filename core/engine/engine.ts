@@ -15,14 +15,8 @@ import {
   Supervisor,
   type SupervisorOptions,
 } from "../supervisor/mod.ts";
-import {
-  CredentialSource,
-  type ProxyServer,
-  startProxy,
-  stderrLog,
-  UsagePoller,
-  UsageService,
-} from "../proxy/mod.ts";
+import { CredentialSource, type ProxyServer, startProxy, stderrLog } from "../proxy/mod.ts";
+import { UsagePoller, UsageService } from "../usage/mod.ts";
 import { createGitRunner, type GitRunner, ShadowManager } from "../shadow/mod.ts";
 
 export interface EngineOptions {

@@ -1,6 +1,6 @@
 /**
- * The quota proxy between claude children and the upstream API (per-agent tokens, usage capture),
- * the OAuth usage poll, and the `usage.get` report.
+ * The quota proxy between claude children and the upstream API (per-agent tokens, usage capture).
+ * The OAuth usage poll and the `usage.get` report live in `core/usage`.
  * @module
  */
 export * from "./token.ts";
@@ -9,5 +9,3 @@ export * from "./tap.ts";
 export * from "./log.ts";
 export * from "./recorder.ts";
 export * from "./server.ts";
-export * from "./usage_poll.ts";
-export * from "./usage.ts";

@@ -1,13 +1,10 @@
-/** Tokens, the credential source, the usage tap, rate-limit parsing and the OAuth usage poll. */
+/** Tokens, the credential source and the usage tap (usage reports and the poll: core/usage). */
 import assert from "node:assert/strict";
-import { startMockAnthropic } from "../testing/mod.ts";
 import { proxyFixture } from "./_testing.ts";
 import { CredentialSource } from "./credential.ts";
 import { escapeControl } from "./log.ts";
 import { type TapSummary, usageTap } from "./tap.ts";
 import { hashProxyToken, mintProxyToken, TOKEN_PATTERN, verifyProxyToken } from "./token.ts";
-import { readRateLimit } from "./usage.ts";
-import { parseUsageWindows, UsagePoller } from "./usage_poll.ts";
 
 Deno.test("tokens: 256 random bits, hop_ prefix, only the SHA-256 is kept", () => {
   const seen = new Set<string>();
@@ -130,109 +127,6 @@ Deno.test("usageTap(): bytes pass unchanged; usage from message_start/message_de
   // An oversized line is skipped without buffering it, and parsing resumes after it.
   const big = await run([`data: ${"z".repeat(3 * 1024 * 1024)}\n`, events[0]!], true);
   assert.equal(big.summary.input_tokens, 10);
-});
-
-Deno.test("readRateLimit(): unified windows and API-key limits", () => {
-  const state = readRateLimit({
-    id: 1,
-    ts: 5,
-    agent_id: "a",
-    method: "POST",
-    path: "/v1/messages",
-    status: 429,
-    request_id: "r",
-    headers: {
-      "anthropic-ratelimit-unified-status": "rejected",
-      "anthropic-ratelimit-unified-reset": "1795612807",
-      "anthropic-ratelimit-unified-5h-status": "rejected",
-      "anthropic-ratelimit-unified-5h-utilization": "1.0",
-      "anthropic-ratelimit-unified-5h-reset": "1795612807",
-      "anthropic-ratelimit-unified-7d_opus-utilization": "0.2",
-      "anthropic-ratelimit-unified-representative-claim": "five_hour",
-      "anthropic-ratelimit-unified-fallback-percentage": "0.5",
-      "anthropic-ratelimit-requests-limit": "50",
-      "anthropic-ratelimit-requests-remaining": "10",
-      "anthropic-ratelimit-requests-reset": "2030-01-01T00:00:00Z",
-      "retry-after": "7",
-    },
-  });
-  assert.equal(state.unified_status, "rejected");
-  assert.equal(state.unified_resets_at, 1795612807000);
-  assert.equal(state.representative_claim, "five_hour");
-  assert.equal(state.fallback_percentage, 0.5);
-  assert.equal(state.retry_after, "7");
-  const w = Object.fromEntries(state.windows.map((x) => [x.name, x]));
-  assert.deepEqual([w["5h"]!.status, w["5h"]!.utilization, w["5h"]!.resets_at], [
-    "rejected",
-    1,
-    1795612807000,
-  ]);
-  assert.equal(w["7d_opus"]!.utilization, 0.2);
-  assert.deepEqual(
-    [w.requests!.limit, w.requests!.remaining, w.requests!.utilization, w.requests!.resets_at],
-    [50, 10, 0.8, Date.parse("2030-01-01T00:00:00Z")],
-  );
-});
-
-Deno.test("UsagePoller: off without an OAuth credential; with one, polls the configured URL and stores readings", async () => {
-  await using fx = await proxyFixture();
-  const log = () => {};
-  const off = new UsagePoller({
-    store: fx.store,
-    credentials: new CredentialSource({ CLAUDE_CONFIG_DIR: fx.dir }),
-    url: "http://127.0.0.1:9/x",
-    intervalMs: 1000,
-    log,
-  });
-  assert.equal(off.status().status, "disabled");
-  assert.match(off.status().detail!, /no OAuth credential/);
-  assert.equal(await off.pollNow(), null);
-  await off.stop();
-
-  let answer = 200;
-  await using mock = await startMockAnthropic({
-    handler: (req) =>
-      req.path === "/api/oauth/usage"
-        ? answer === 200
-          ? Response.json({
-            five_hour: { utilization: 37, resets_at: "2026-11-25T18:00:00Z" },
-            seven_day: { utilization: 12.5, resets_at: "2026-11-30T00:00:00Z" },
-            extra_usage: { is_enabled: false },
-          })
-          : new Response("nope", { status: answer })
-        : undefined,
-  });
-  const poller = new UsagePoller({
-    store: fx.store,
-    credentials: new CredentialSource({ CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat-x" }),
-    url: `${mock.url}/api/oauth/usage`,
-    intervalMs: 60_000,
-    firstDelayMs: 0,
-    log,
-  });
-  assert.equal(poller.status().status, "pending");
-  poller.start();
-  await mock.waitForRequests(1, { path: "/api/oauth/usage" });
-  await new Promise((r) => setTimeout(r, 50));
-  const seen = mock.requests[0]!;
-  assert.equal(seen.headers.authorization, "Bearer sk-ant-oat-x");
-  assert.equal(seen.headers["anthropic-beta"], "oauth-2025-04-20");
-  assert.match(seen.headers["user-agent"]!, /^claude-code\//);
-  const ok = poller.status();
-  assert.equal(ok.status, "ok");
-  assert.deepEqual(ok.last!.windows.map((w) => [w.name, w.utilization]), [["five_hour", 0.37], [
-    "seven_day",
-    0.125,
-  ]]);
-  assert.ok(ok.next_at! > Date.now());
-  answer = 429;
-  await poller.pollNow();
-  const failed = poller.status();
-  assert.equal(failed.status, "error");
-  assert.equal(failed.last!.http_status, 429);
-  assert.equal(failed.last_ok!.windows.length, 2, "the last good reading stays available");
-  await poller.stop();
-  assert.deepEqual(parseUsageWindows("not json"), []);
 });
 
 Deno.test("escapeControl(): nothing that could end or forge a log line stays raw", () => {

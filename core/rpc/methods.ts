@@ -7,7 +7,9 @@ import { z } from "zod";
 import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../models/mod.ts";
 import type { DomainErrorReason } from "./errors.ts";
 import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
-import { CommitInfo, CompletedAgent, UsagePeriod, UsageReport } from "./usage.ts";
+import { CommitInfo, CompletedAgent } from "./commit.ts";
+// The schema file, not usage/mod.ts: the contract must not load the store or the poller.
+import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 
 /** One method of the contract. */
 export interface MethodSpec<

@@ -5,4 +5,5 @@
 export * from "./methods.ts";
 export * from "./errors.ts";
 export * from "./limits.ts";
-export * from "./usage.ts";
+export * from "./commit.ts";
+export * from "../usage/schema.ts";

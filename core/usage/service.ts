@@ -14,9 +14,8 @@ import type {
   UsageSums,
 } from "../store/mod.ts";
 import { ZERO_USAGE_SUMS } from "../store/mod.ts";
-import type { CredentialInfo } from "./credential.ts";
-import type { ProxyStats } from "./server.ts";
-import type { UsagePoller, UsagePollStatus, UsageWindow } from "./usage_poll.ts";
+import type { CredentialInfo, ProxyStats } from "../proxy/mod.ts";
+import type { UsagePoller, UsagePollStatus, UsageWindow } from "./poll.ts";
 
 export const USAGE_PERIODS = ["1h", "5h", "24h", "today", "7d", "30d", "all"] as const;
 export type UsagePeriod = typeof USAGE_PERIODS[number];

@@ -6,8 +6,7 @@
  * @module
  */
 import type { OauthPoll, Store } from "../store/mod.ts";
-import type { CredentialSource } from "./credential.ts";
-import { escapeControl, type ProxyLog } from "./log.ts";
+import { type CredentialSource, escapeControl, type ProxyLog } from "../proxy/mod.ts";
 
 /** The CLI version whose User-Agent the poll sends (without a claude-code UA it is throttled). */
 const CLAUDE_CODE_UA = "claude-code/2.1.328";
