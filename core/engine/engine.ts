@@ -17,7 +17,8 @@ import {
 } from "../supervisor/mod.ts";
 import { CredentialSource, type ProxyServer, startProxy, stderrLog } from "../proxy/mod.ts";
 import { UsagePoller, UsageService } from "../usage/mod.ts";
-import { createGitRunner, type GitRunner, ShadowManager } from "../shadow/mod.ts";
+import { createGitRunner, type GitRunner } from "../git/mod.ts";
+import { ShadowManager } from "../shadow/mod.ts";
 
 export interface EngineOptions {
   env: Env;

@@ -29,7 +29,7 @@ import {
   type GitRunner,
   takeSnapshot,
   type WorktreeChanges,
-} from "./git.ts";
+} from "../git/mod.ts";
 import {
   cleanCommitMessage,
   cleanTitle,

@@ -1,7 +1,6 @@
 /**
- * Shadow agents: the naming shadow and the commit shadow, their git helpers and text checks.
+ * Shadow agents: the naming shadow and the commit shadow, and their text checks (git: core/git).
  * @module
  */
 export * from "./text.ts";
-export * from "./git.ts";
 export * from "./manager.ts";

@@ -1,6 +1,7 @@
 /**
- * Git for the commit shadow: the work tree state at an agent's first start, the files changed
- * since, the diff shown to the shadow, and the commit of exactly those files.
+ * Git for the engine (the commit shadow today, worktrees next): the work tree state at an agent's
+ * first start, the files changed since, the diff shown to the shadow, and the commit of exactly
+ * those files.
  *
  * git runs with a clean environment (no daemon secrets), hooks off (`core.hooksPath=/dev/null`),
  * no fsmonitor, no external diff or textconv, literal pathspecs, and without touching the index
