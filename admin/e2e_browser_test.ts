@@ -12,7 +12,7 @@ import { fakePrompt } from "../core/testing/mod.ts";
 import type { Agent } from "../sdk/mod.ts";
 import { PREACT_MARKER } from "../tools/build_admin.ts";
 import { startAdmin } from "./main.ts";
-import { noLog } from "./server/log.ts";
+import { noLog } from "@hero/service/log";
 import { resolveAdminPaths } from "./server/paths.ts";
 import {
   CHROMIUM,

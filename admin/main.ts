@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { AccessToken } from "./server/access_token.ts";
 import { createAdminApp } from "./server/app.ts";
 import { AssetStore } from "./server/assets.ts";
-import { createLogger, type Log } from "./server/log.ts";
+import { createLogger, type Log } from "@hero/service/log";
 import { buildManifest, renderManifest } from "./server/manifest.ts";
 import { type ListenAddress, parseListen, resolveAdminPaths } from "./server/paths.ts";
 import { EventRelay } from "./server/relay.ts";
@@ -183,7 +183,10 @@ async function main(args: string[]): Promise<number> {
   }
 
   const env = readEnv();
-  const log = createLogger(env.HERO_ORCHESTRATOR_LOG_LEVEL || "info");
+  const log = createLogger({
+    level: env.HERO_ORCHESTRATOR_LOG_LEVEL,
+    service: "hero_orchestrator_admin",
+  });
   // The socket directory and socket are private, whatever the parent's umask.
   Deno.umask(0o077);
   let admin: RunningAdmin;

@@ -14,7 +14,7 @@ import { type Browser, type Page } from "playwright-core";
 import { fakePrompt, git, gitRepo, sseResponse, startMockAnthropic } from "../core/testing/mod.ts";
 import type { UsageReport } from "../sdk/mod.ts";
 import { startAdmin } from "./main.ts";
-import { noLog } from "./server/log.ts";
+import { noLog } from "@hero/service/log";
 import {
   CHROMIUM,
   launchChromium,

@@ -8,8 +8,8 @@ import { type Engine, openEngine } from "../core/engine/mod.ts";
 import { createRpcApp } from "./app.ts";
 import { EventHub, type EventHubOptions } from "./events.ts";
 import { OPENRPC } from "./openrpc.ts";
-import type { Log } from "./rpc/deps.ts";
 import { claimSocketPath, prepareSocketDir, removeSocket } from "../service/socket.ts";
+import { type Log, noLog } from "@hero/service/log";
 
 export interface DaemonOptions {
   env: Env;
@@ -64,8 +64,6 @@ function versionProbe(bin: string): () => Promise<string | null> {
     return cached;
   };
 }
-
-const noLog: Log = () => {};
 
 /** Starts the daemon. Throws (and leaves nothing behind) when the socket path is unsafe or taken. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {

@@ -22,7 +22,8 @@ import type { EngineEvent } from "../core/events/mod.ts";
 import type { Store, StoredEvent } from "../core/store/mod.ts";
 import type { Agent } from "../core/models/mod.ts";
 import type { AgentDeletedEventData, MessageEventData } from "../core/rpc/mod.ts";
-import type { EventStats, Log } from "./rpc/deps.ts";
+import type { Log } from "@hero/service/log";
+import type { EventStats } from "./rpc/deps.ts";
 
 export interface EventHubOptions {
   bus: { subscribe(listener: (event: EngineEvent) => void): () => void };

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { buildManifest, renderManifest } from "./manifest.ts";
 import { startDaemon } from "./daemon.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "@hero/service/log";
 
 const USAGE = `Usage: hero_orchestrator_server [--info [--json]]
 
@@ -55,7 +55,7 @@ async function main(args: string[]): Promise<number> {
   }
 
   const env = Deno.env.toObject();
-  const log = createLogger(env.HERO_ORCHESTRATOR_LOG_LEVEL || "info");
+  const log = createLogger({ level: env.HERO_ORCHESTRATOR_LOG_LEVEL });
   // Everything the daemon creates (directories, socket, DB, WAL) is private, whatever the parent's umask.
   Deno.umask(0o077);
   let daemon;

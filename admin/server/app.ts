@@ -13,7 +13,7 @@ import { type Context, Hono, type Next } from "hono";
 import type { AccessToken } from "./access_token.ts";
 import { type AssetStore, serveAssets } from "./assets.ts";
 import { crossSiteReason, isLoopbackHost } from "./guard.ts";
-import type { Log } from "./log.ts";
+import type { Log } from "@hero/service/log";
 import { ADMIN_VERSION } from "./manifest.ts";
 import { SERVICE_NAME } from "./paths.ts";
 import { forwardedPrefix } from "./prefix.ts";

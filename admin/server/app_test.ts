@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { AccessToken } from "./access_token.ts";
 import { type AdminAppDeps, createAdminApp } from "./app.ts";
 import { AssetStore } from "./assets.ts";
-import { noLog } from "./log.ts";
+import { noLog } from "@hero/service/log";
 import { EventRelay } from "./relay.ts";
 import type { Upstream } from "./upstream.ts";
 

@@ -16,7 +16,7 @@
  */
 import { parseSse, type SseMessage } from "@hero/sdk/events";
 import { errorText, type Upstream } from "./upstream.ts";
-import type { Log } from "./log.ts";
+import type { Log } from "@hero/service/log";
 
 /** Options of {@linkcode EventRelay}. */
 export interface EventRelayOptions {

@@ -1,6 +1,6 @@
 /** The SSE relay against a scripted upstream stream. */
 import assert from "node:assert/strict";
-import { noLog } from "./log.ts";
+import { noLog } from "@hero/service/log";
 import { EventRelay, formatSse, summarize } from "./relay.ts";
 import type { Upstream } from "./upstream.ts";
 

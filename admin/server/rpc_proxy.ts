@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import { isJsonContentType } from "./guard.ts";
 import { errorText, type Upstream } from "./upstream.ts";
-import type { Log } from "./log.ts";
+import type { Log } from "@hero/service/log";
 import { readBodyLimited } from "../../service/body.ts";
 
 /** Bodies above this are refused with 413 (the server's own limit). */

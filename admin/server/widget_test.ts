@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createAdminApp } from "./app.ts";
 import { AssetStore } from "./assets.ts";
-import { noLog } from "./log.ts";
+import { noLog } from "@hero/service/log";
 import { EventRelay } from "./relay.ts";
 import type { Upstream } from "./upstream.ts";
 import { renderWidgetDemo, WIDGET_ASSET } from "./widget.ts";

@@ -6,7 +6,7 @@
  */
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startAdmin } from "../main.ts";
-import { noLog } from "../server/log.ts";
+import { noLog } from "@hero/service/log";
 import { resolveAdminPaths } from "../server/paths.ts";
 import { type FakeRouter, hostPage, startFakeRouter } from "./fake_router.ts";
 import { type FakeVoice, fakeVoice } from "./fake_voice.ts";

@@ -13,9 +13,9 @@ import {
   type ProcessControl,
   type RecoveryReport,
   Supervisor,
-  type SupervisorOptions,
 } from "../supervisor/mod.ts";
-import { CredentialSource, type ProxyServer, startProxy, stderrLog } from "../proxy/mod.ts";
+import { createLogger, type Log } from "@hero/service/log";
+import { CredentialSource, type ProxyServer, startProxy } from "../proxy/mod.ts";
 import { UsagePoller, UsageService } from "../usage/mod.ts";
 import { createGitRunner, type GitRunner } from "../git/mod.ts";
 import { ShadowManager } from "../shadow/mod.ts";
@@ -26,7 +26,7 @@ export interface EngineOptions {
   tune?: (settings: EngineSettings) => void;
   control?: ProcessControl;
   allowedRoots?: string[] | null;
-  log?: SupervisorOptions["log"];
+  log?: Log;
   /** git for the commit shadow (tests may inject one). */
   git?: GitRunner;
 }
@@ -63,7 +63,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   options.tune?.(settings);
   Deno.mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
   const lock = acquireDaemonLock(paths.lockPath);
-  const log = options.log ?? stderrLog;
+  const log = options.log ?? createLogger();
   let store: Store | undefined;
   let proxy: ProxyServer | null = null;
   try {

@@ -1,4 +1,5 @@
 /** Test helpers for the proxy: a temp store with agents, a unix-socket fetch, raw requests. */
+import type { LogLevel } from "@hero/service/log";
 import { newId } from "../models/mod.ts";
 import { openStore, type Store } from "../store/mod.ts";
 import { mintProxyToken } from "./token.ts";
@@ -73,7 +74,7 @@ export function captureLog() {
   const records: Array<{ level: string; message: string } & Record<string, unknown>> = [];
   return {
     records,
-    log: (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => {
+    log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
       records.push({ level, message, ...fields });
     },
     text: () => records.map((r) => JSON.stringify(r)).join("\n"),

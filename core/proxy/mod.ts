@@ -6,6 +6,5 @@
 export * from "./token.ts";
 export * from "./credential.ts";
 export * from "./tap.ts";
-export * from "./log.ts";
 export * from "./recorder.ts";
 export * from "./server.ts";

@@ -5,18 +5,18 @@
  * @module
  */
 import type { ProxyTallyDelta, RateLimitSnapshotInput, Store } from "../store/mod.ts";
-import type { ProxyLog } from "./log.ts";
+import type { Log } from "@hero/service/log";
 
 export class ProxyRecorder {
   #store: Pick<Store, "recordProxyActivity">;
-  #log: ProxyLog;
+  #log: Log;
   #flushMs: number;
   #snapshots: RateLimitSnapshotInput[] = [];
   #tallies: ProxyTallyDelta[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(store: Pick<Store, "recordProxyActivity">, log: ProxyLog, flushMs = 100) {
+  constructor(store: Pick<Store, "recordProxyActivity">, log: Log, flushMs = 100) {
     this.#store = store;
     this.#log = log;
     this.#flushMs = flushMs;

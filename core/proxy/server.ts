@@ -20,7 +20,7 @@
  */
 import type { ProxyTokenRecord, Store } from "../store/mod.ts";
 import type { CredentialSource, UpstreamCredential } from "./credential.ts";
-import { escapeControl, type ProxyLog } from "./log.ts";
+import { escapeControl, type Log } from "@hero/service/log";
 import { ProxyRecorder } from "./recorder.ts";
 import { type TapSummary, usageTap } from "./tap.ts";
 import { verifyProxyToken } from "./token.ts";
@@ -32,7 +32,7 @@ export interface ProxyOptions {
   upstreamUrl: string;
   credentials: Pick<CredentialSource, "get">;
   store: Pick<Store, "findProxyToken" | "recordProxyActivity">;
-  log: ProxyLog;
+  log: Log;
   /** Log the first 512 bytes of non-2xx upstream bodies. */
   logErrors?: boolean;
   /** Largest request body forwarded. Default 32 MiB. */

@@ -14,6 +14,7 @@
  * never blocks or fails its main agent: every error ends in the fallback and a log line.
  * @module
  */
+import type { Log } from "@hero/service/log";
 import type { ShadowSettings } from "../config/mod.ts";
 import { type Agent, InvalidStateError } from "../models/mod.ts";
 import type { Store } from "../store/mod.ts";
@@ -38,12 +39,6 @@ import {
   fallbackTitle,
   namingPrompt,
 } from "./text.ts";
-
-type Log = (
-  level: "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
 
 export interface ShadowManagerOptions {
   store: Store;

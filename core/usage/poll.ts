@@ -6,7 +6,8 @@
  * @module
  */
 import type { OauthPoll, Store } from "../store/mod.ts";
-import { type CredentialSource, escapeControl, type ProxyLog } from "../proxy/mod.ts";
+import { escapeControl, type Log } from "@hero/service/log";
+import type { CredentialSource } from "../proxy/mod.ts";
 
 /** The CLI version whose User-Agent the poll sends (without a claude-code UA it is throttled). */
 const CLAUDE_CODE_UA = "claude-code/2.1.328";
@@ -17,7 +18,7 @@ export interface UsagePollOptions {
   url: string;
   /** 0 = off. */
   intervalMs: number;
-  log: ProxyLog;
+  log: Log;
   /** Delay of the first poll after `start()`. Default 2 s. */
   firstDelayMs?: number;
   /** Per-request timeout. Default 30 s. */

@@ -1,13 +1,7 @@
 /** What the RPC handlers and the HTTP routes need, passed in by the composition root. */
 import type { Engine } from "../../core/engine/mod.ts";
 import type { OpenrpcDocument } from "../../core/rpc/mod.ts";
-
-/** Structured log function (JSONL on stderr in the daemon). */
-export type Log = (
-  level: "debug" | "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+import type { Log } from "@hero/service/log";
 
 /** Live counters of the event stream, for health. */
 export interface EventStats {
