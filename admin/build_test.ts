@@ -3,7 +3,7 @@
  * and browser sources that only import SDK types and never write HTML.
  */
 import assert from "node:assert/strict";
-import { countPreactCopies, PREACT_MARKER } from "../tools/build_admin.ts";
+import { countPreactCopies, PREACT_MARKER } from "@hero/tools/build_admin";
 import { tempDist } from "./testing/harness.ts";
 
 async function files(dir: string, rel = ""): Promise<string[]> {

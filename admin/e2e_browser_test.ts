@@ -8,9 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { fakePrompt } from "../core/testing/mod.ts";
-import type { Agent } from "../sdk/mod.ts";
-import { PREACT_MARKER } from "../tools/build_admin.ts";
+import { fakePrompt } from "@hero/core/testing";
+import type { Agent } from "@hero/sdk";
+import { PREACT_MARKER } from "@hero/tools/build_admin";
 import { startAdmin } from "./main.ts";
 import { noLog } from "@hero/service/log";
 import { resolveAdminPaths } from "./server/paths.ts";

@@ -16,7 +16,7 @@ import { createLogger, type Log } from "@hero/service/log";
 import { buildManifest, renderManifest } from "./server/manifest.ts";
 import { type ListenAddress, parseListen, resolveAdminPaths } from "./server/paths.ts";
 import { EventRelay } from "./server/relay.ts";
-import { claimSocketPath, prepareSocketDir, removeSocket } from "../service/socket.ts";
+import { claimSocketPath, prepareSocketDir, removeSocket } from "@hero/service/socket";
 import { errorText, unixUpstream } from "./server/upstream.ts";
 
 /** The environment variables the admin reads (and nothing else). */

@@ -11,8 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { type Browser, type Page } from "playwright-core";
-import { fakePrompt, git, gitRepo, sseResponse, startMockAnthropic } from "../core/testing/mod.ts";
-import type { UsageReport } from "../sdk/mod.ts";
+import { fakePrompt, git, gitRepo, sseResponse, startMockAnthropic } from "@hero/core/testing";
+import type { UsageReport } from "@hero/sdk";
 import { startAdmin } from "./main.ts";
 import { noLog } from "@hero/service/log";
 import {
@@ -24,8 +24,8 @@ import {
   tempEnv,
   waitFor,
 } from "./testing/harness.ts";
-import { formatCost } from "./web/lib/format.ts";
-import { formatBytes, formatReset } from "./web/lib/usage.ts";
+import { formatCost } from "@hero/admin-web/lib/format";
+import { formatBytes, formatReset } from "@hero/admin-web/lib/usage";
 
 // Browser globals used inside page.evaluate() (this file is checked without the DOM lib).
 // deno-lint-ignore no-explicit-any

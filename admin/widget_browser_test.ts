@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { fakePrompt } from "../core/testing/mod.ts";
+import { fakePrompt } from "@hero/core/testing";
 import {
   chromiumAvailable,
   HERO_CONTEXT,

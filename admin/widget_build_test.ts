@@ -3,7 +3,7 @@
  * defining `<hero-agent-widget>` once even when included twice.
  */
 import assert from "node:assert/strict";
-import { PREACT_MARKER, WIDGET_OUTPUT } from "../tools/build_admin.ts";
+import { PREACT_MARKER, WIDGET_OUTPUT } from "@hero/tools/build_admin";
 import { tempDist } from "./testing/harness.ts";
 
 Deno.test("build: the widget is one self-contained script without Preact, under 40 KB", async () => {

@@ -11,7 +11,7 @@ import {
   realClaudeAvailable,
   realCliDaemonEnv,
   startMockAnthropic,
-} from "../core/testing/mod.ts";
+} from "@hero/core/testing";
 import { chromiumAvailable, HERO_CONTEXT, startWidgetStack } from "./testing/widget_stack.ts";
 
 Deno.test({

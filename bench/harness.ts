@@ -4,12 +4,12 @@
  * machine facts.
  * @module
  */
-import { userMessageLine } from "../core/claude/mod.ts";
-import { FAKE_CLAUDE_BIN } from "../core/testing/mod.ts";
-import { resolvePaths } from "../core/config/mod.ts";
-import { type Client, createClient } from "../sdk/mod.ts";
-import { type ChildDaemon, spawnDaemon } from "../server/testing/daemon.ts";
-import { unixFetch } from "../server/testing/unix_fetch.ts";
+import { userMessageLine } from "@hero/core/claude";
+import { FAKE_CLAUDE_BIN } from "@hero/core/testing";
+import { resolvePaths } from "@hero/core/config";
+import { type Client, createClient } from "@hero/sdk";
+import { type ChildDaemon, spawnDaemon } from "@hero/server/testing/daemon";
+import { unixFetch } from "@hero/server/testing/unix_fetch";
 
 export { FAKE_CLAUDE_BIN };
 

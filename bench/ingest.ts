@@ -14,8 +14,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { query } from "@anthropic-ai/claude-agent-sdk";
-import { migrate, openDatabase } from "../core/store/db.ts";
-import { buildClaudeArgs } from "../core/claude/mod.ts";
+import { migrate, openDatabase } from "@hero/core/store/db";
+import { buildClaudeArgs } from "@hero/core/claude";
 import {
   Barrier,
   benchHome,

@@ -5,13 +5,8 @@
  * agent is a fake claude that records its environment (the token) and waits.
  * @module
  */
-import {
-  FAKE_CLAUDE_BIN,
-  fakePrompt,
-  sseResponse,
-  startMockAnthropic,
-} from "../core/testing/mod.ts";
-import { unixFetch } from "../server/testing/unix_fetch.ts";
+import { FAKE_CLAUDE_BIN, fakePrompt, sseResponse, startMockAnthropic } from "@hero/core/testing";
+import { unixFetch } from "@hero/server/testing/unix_fetch";
 import { startDaemon, until } from "./harness.ts";
 import { median, summarize } from "./stats.ts";
 import { type BenchContext, figure, NotRunError, type Scenario } from "./types.ts";
@@ -74,7 +69,7 @@ export const scenario: Scenario = {
   title: "Proxy: time to first byte and throughput through the quota proxy vs the mock API",
   async run(ctx) {
     try {
-      await import("../core/proxy/mod.ts");
+      await import("@hero/core/proxy");
     } catch (err) {
       throw new NotRunError(
         `core/proxy does not load: ${err instanceof Error ? err.message : err}`,

@@ -5,13 +5,13 @@
  * line and to its `result` line. Runs alternate; the first of each is a warm-up.
  * @module
  */
-import { buildClaudeArgs } from "../core/claude/mod.ts";
+import { buildClaudeArgs } from "@hero/core/claude";
 import {
   REAL_CLAUDE_BIN,
   realClaudeAvailable,
   realClaudeEnv,
   startMockAnthropic,
-} from "../core/testing/mod.ts";
+} from "@hero/core/testing";
 import { spawnWithPrompt, startDaemon, withTimeout } from "./harness.ts";
 import { summarize } from "./stats.ts";
 import { type BenchContext, figure, NotRunError, type Scenario } from "./types.ts";

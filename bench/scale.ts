@@ -10,9 +10,9 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
-import { BUCKET_STATUSES, MAX_MESSAGES_PAGE_BYTES } from "../core/rpc/mod.ts";
-import { type AgentQuery, openStore } from "../core/store/mod.ts";
-import { unixFetch } from "../server/testing/unix_fetch.ts";
+import { BUCKET_STATUSES, MAX_MESSAGES_PAGE_BYTES } from "@hero/core/rpc";
+import { type AgentQuery, openStore } from "@hero/core/store";
+import { unixFetch } from "@hero/server/testing/unix_fetch";
 import { benchPath, startDaemon, until } from "./harness.ts";
 import { scaleDb, type ScaleSize } from "./scale_db.ts";
 import { summarize, type Summary } from "./stats.ts";

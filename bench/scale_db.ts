@@ -4,9 +4,9 @@
  * `bench/out/cache` per schema version and size.
  * @module
  */
-import { migrate, openDatabase } from "../core/store/db.ts";
-import { SCHEMA_VERSION } from "../core/store/mod.ts";
-import { newId } from "../core/models/mod.ts";
+import { migrate, openDatabase } from "@hero/core/store/db";
+import { SCHEMA_VERSION } from "@hero/core/store";
+import { newId } from "@hero/core/models";
 import { prng } from "./workload.ts";
 
 /** Size of a generated database. */

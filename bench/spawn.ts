@@ -4,7 +4,7 @@
  * the same argv to its first stdout line. The two alternate, so both see the same noise.
  * @module
  */
-import { buildClaudeArgs } from "../core/claude/mod.ts";
+import { buildClaudeArgs } from "@hero/core/claude";
 import { FAKE_CLAUDE_BIN, spawnWithPrompt, startDaemon, withTimeout } from "./harness.ts";
 import { summarize } from "./stats.ts";
 import { type BenchContext, figure, type Scenario } from "./types.ts";

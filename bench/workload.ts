@@ -3,7 +3,7 @@
  * transcripts, turned into fake-claude scenario steps.
  * @module
  */
-import type { FakeStep } from "../core/testing/mod.ts";
+import type { FakeStep } from "@hero/core/testing";
 
 /** mulberry32: a small, fast, seeded PRNG in [0, 1). */
 export function prng(seed: number): () => number {

@@ -3,7 +3,7 @@
  * `claude auth status` (exit code + auth method; needs no network and prints no secrets).
  * @module
  */
-import type { Env } from "../core/config/mod.ts";
+import type { Env } from "@hero/core/config";
 
 /** The claude version the suite runs against (tools/test.ts pins the same). */
 export const TESTED_CLAUDE_VERSION = "2.1.328";

@@ -4,8 +4,8 @@
  * tests build their own with {@linkcode createContext}.
  * @module
  */
-import { type Env, type Paths, resolvePaths } from "../core/config/mod.ts";
-import { type Client, createClient, RpcError } from "../sdk/mod.ts";
+import { type Env, type Paths, resolvePaths } from "@hero/core/config";
+import { type Client, createClient, RpcError } from "@hero/sdk";
 import { type Colors, createColors } from "./color.ts";
 import { unixFetch } from "./unix_fetch.ts";
 

@@ -5,9 +5,9 @@
  * claude plays the agents.
  */
 import assert from "node:assert/strict";
-import { fakePrompt } from "../core/testing/mod.ts";
-import { DENO_DIR, spawnDaemon, tempEnv } from "../server/testing/daemon.ts";
-import { REPO_ROOT, runArgs } from "../tools/permissions.ts";
+import { fakePrompt } from "@hero/core/testing";
+import { DENO_DIR, spawnDaemon, tempEnv } from "@hero/server/testing/daemon";
+import { REPO_ROOT, runArgs } from "@hero/tools/permissions";
 
 interface Run {
   code: number;

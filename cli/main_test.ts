@@ -2,7 +2,7 @@
  * The dispatcher in-process: exit codes, help on every command, `--info`, colour decisions.
  */
 import assert from "node:assert/strict";
-import { parseToml } from "../service/toml.ts";
+import { parseToml } from "@hero/service/toml";
 import { createContext, memoryOutput } from "./context.ts";
 import { COMMANDS, main } from "./main.ts";
 import { buildManifest, readServiceToml } from "./manifest.ts";

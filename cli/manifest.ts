@@ -5,7 +5,7 @@
  * @module
  */
 import serviceToml from "./service.toml" with { type: "text" };
-import { type Env, resolvePaths, SERVICE_NAME } from "../core/config/mod.ts";
+import { type Env, resolvePaths, SERVICE_NAME } from "@hero/core/config";
 import {
   healthLocation,
   type ManifestHead,
@@ -13,9 +13,9 @@ import {
   readServiceToml as readToml,
   serviceBinary,
   type ServiceEnv,
-} from "../service/service_toml.ts";
+} from "@hero/service/service_toml";
 
-export { renderManifest } from "../service/service_toml.ts";
+export { renderManifest } from "@hero/service/service_toml";
 
 /** Release version of the CLI (the contract version it was built against). */
 export const CLI_VERSION = "0.1.0";

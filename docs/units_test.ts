@@ -5,8 +5,8 @@
  * binary reads, with paths that resolve to what `--info --json` prints.
  */
 import assert from "node:assert/strict";
-import { parseToml, type TomlTable } from "../service/toml.ts";
-import { BINARIES, type BinaryName, REPO_ROOT, runArgs } from "../tools/permissions.ts";
+import { parseToml, type TomlTable } from "@hero/service/toml";
+import { BINARIES, type BinaryName, REPO_ROOT, runArgs } from "@hero/tools/permissions";
 
 /** Parses a systemd unit: `{ section: { key: [values…] } }` (keys may repeat). */
 export function parseUnit(text: string): Record<string, Record<string, string[]>> {

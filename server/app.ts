@@ -4,8 +4,8 @@
  * @module
  */
 import { Hono } from "hono";
-import { SERVICE_NAME } from "../core/config/mod.ts";
-import { VERSION } from "../core/rpc/mod.ts";
+import { SERVICE_NAME } from "@hero/core/config";
+import { VERSION } from "@hero/core/rpc";
 import type { RpcDeps } from "./rpc/deps.ts";
 import { Dispatcher, handleRpcHttp } from "./rpc/dispatch.ts";
 import { HANDLERS, healthReport } from "./rpc/handlers/mod.ts";

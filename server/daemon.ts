@@ -3,12 +3,12 @@
  * `main.ts` adds argv, the umask and signals around it; tests start it in-process.
  * @module
  */
-import { type EngineSettings, type Env, resolvePaths } from "../core/config/mod.ts";
-import { type Engine, openEngine } from "../core/engine/mod.ts";
+import { type EngineSettings, type Env, resolvePaths } from "@hero/core/config";
+import { type Engine, openEngine } from "@hero/core/engine";
 import { createRpcApp } from "./app.ts";
 import { EventHub, type EventHubOptions } from "./events.ts";
 import { OPENRPC } from "./openrpc.ts";
-import { claimSocketPath, prepareSocketDir, removeSocket } from "../service/socket.ts";
+import { claimSocketPath, prepareSocketDir, removeSocket } from "@hero/service/socket";
 import { type Log, noLog } from "@hero/service/log";
 
 export interface DaemonOptions {

@@ -2,10 +2,10 @@
  * End to end through the SDK over the Unix socket: real engine, real DB, the fake claude.
  */
 import assert from "node:assert/strict";
-import { fakePrompt } from "../core/testing/mod.ts";
-import { RpcError, type ServiceEvent } from "../sdk/mod.ts";
+import { fakePrompt } from "@hero/core/testing";
+import { RpcError, type ServiceEvent } from "@hero/sdk";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
-import { METHOD_NAMES } from "../core/rpc/mod.ts";
+import { METHOD_NAMES } from "@hero/core/rpc";
 
 async function collectUntil(
   events: AsyncIterable<ServiceEvent>,

@@ -18,10 +18,10 @@
  *   the daemon's memory. It can reconnect and resume from its last id.
  * @module
  */
-import type { EngineEvent } from "../core/events/mod.ts";
-import type { Store, StoredEvent } from "../core/store/mod.ts";
-import type { Agent } from "../core/models/mod.ts";
-import type { AgentDeletedEventData, MessageEventData } from "../core/rpc/mod.ts";
+import type { EngineEvent } from "@hero/core/events";
+import type { Store, StoredEvent } from "@hero/core/store";
+import type { Agent } from "@hero/core/models";
+import type { AgentDeletedEventData, MessageEventData } from "@hero/core/rpc";
 import type { Log } from "@hero/service/log";
 import type { EventStats } from "./rpc/deps.ts";
 

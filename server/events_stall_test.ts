@@ -4,9 +4,9 @@
  * agents push ~10 MB/s of events. RSS may grow by at most 20 MiB and the client is dropped.
  */
 import assert from "node:assert/strict";
-import { resolvePaths } from "../core/config/mod.ts";
-import { fakePrompt } from "../core/testing/mod.ts";
-import { createClient } from "../sdk/mod.ts";
+import { resolvePaths } from "@hero/core/config";
+import { fakePrompt } from "@hero/core/testing";
+import { createClient } from "@hero/sdk";
 import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
 

@@ -1,7 +1,7 @@
 /** GET /events: live stream, filters, validation, caps and Last-Event-ID resume across a restart. */
 import assert from "node:assert/strict";
-import { fakePrompt } from "../core/testing/mod.ts";
-import { createClient, parseSse, type ServiceEvent } from "../sdk/mod.ts";
+import { fakePrompt } from "@hero/core/testing";
+import { createClient, parseSse, type ServiceEvent } from "@hero/sdk";
 import { startDaemon } from "./daemon.ts";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";

@@ -10,7 +10,7 @@ import {
   realCliDaemonEnv,
   startFakeMcp,
   startMockAnthropic,
-} from "../core/testing/mod.ts";
+} from "@hero/core/testing";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
 
 Deno.test({

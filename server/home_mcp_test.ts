@@ -3,10 +3,10 @@
  * handed to claude with the request's X-Hero-Context, the per-service default cwd, voice turns.
  */
 import assert from "node:assert/strict";
-import { fakePrompt } from "../core/testing/mod.ts";
-import type { Agent } from "../sdk/mod.ts";
+import { fakePrompt } from "@hero/core/testing";
+import type { Agent } from "@hero/sdk";
 import { unixFetch } from "./testing/unix_fetch.ts";
-import { createClient } from "../sdk/mod.ts";
+import { createClient } from "@hero/sdk";
 import { type InProcess, spawnDaemon, startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
 
 async function rpc(

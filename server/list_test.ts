@@ -1,7 +1,7 @@
 /** agent.list filters and keyset pagination over 10,000 agents stored directly in the DB. */
 import assert from "node:assert/strict";
-import { type AgentKind, type AgentStatus, newId } from "../core/models/mod.ts";
-import { RpcError } from "../sdk/mod.ts";
+import { type AgentKind, type AgentStatus, newId } from "@hero/core/models";
+import { RpcError } from "@hero/sdk";
 import { startInProcess, tempEnv } from "./testing/daemon.ts";
 
 Deno.test("agent.list: filters and keyset pagination over 10k agents", async () => {

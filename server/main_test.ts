@@ -3,10 +3,10 @@
  * under umask 000, stale / live / planted socket paths, and graceful SIGTERM.
  */
 import assert from "node:assert/strict";
-import { resolvePaths } from "../core/config/mod.ts";
-import { openStore } from "../core/store/mod.ts";
-import { fakePrompt } from "../core/testing/mod.ts";
-import { createClient } from "../sdk/mod.ts";
+import { resolvePaths } from "@hero/core/config";
+import { openStore } from "@hero/core/store";
+import { fakePrompt } from "@hero/core/testing";
+import { createClient } from "@hero/sdk";
 import { DENO_DIR, MAIN_TS, REPO_ROOT, spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
 

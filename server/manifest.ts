@@ -4,8 +4,8 @@
  * @module
  */
 import serviceToml from "./service.toml" with { type: "text" };
-import { type Env, resolvePaths, SERVICE_NAME } from "../core/config/mod.ts";
-import { VERSION } from "../core/rpc/mod.ts";
+import { type Env, resolvePaths, SERVICE_NAME } from "@hero/core/config";
+import { VERSION } from "@hero/core/rpc";
 import {
   healthLocation,
   type ManifestHead,
@@ -13,9 +13,9 @@ import {
   readServiceToml,
   serviceBinary,
   type ServiceEnv,
-} from "../service/service_toml.ts";
+} from "@hero/service/service_toml";
 
-export { readServiceToml, renderManifest } from "../service/service_toml.ts";
+export { readServiceToml, renderManifest } from "@hero/service/service_toml";
 
 /** The embedded service.toml text. */
 export const SERVICE_TOML: string = serviceToml;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildManifest, readServiceToml, renderManifest, SERVICE_TOML } from "./manifest.ts";
-import { parseToml } from "../service/toml.ts";
+import { parseToml } from "@hero/service/toml";
 import { DENO_DIR, MAIN_TS, REPO_ROOT } from "./testing/daemon.ts";
 
 Deno.test("service.toml parses and describes the server binary", () => {

@@ -8,7 +8,7 @@ import {
   realClaudeAvailable,
   realCliDaemonEnv,
   startMockAnthropic,
-} from "../core/testing/mod.ts";
+} from "@hero/core/testing";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
 
 function userTexts(request: MockRequest): string[] {

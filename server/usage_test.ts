@@ -10,8 +10,8 @@ import {
   REAL_CLAUDE_BIN,
   sseResponse,
   startMockAnthropic,
-} from "../core/testing/mod.ts";
-import { RpcError } from "../sdk/mod.ts";
+} from "@hero/core/testing";
+import { RpcError } from "@hero/sdk";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
 
 const REAL_KEY = "sk-ant-api03-REAL-key-for-rpc-tests-7";

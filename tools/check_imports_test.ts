@@ -47,6 +47,9 @@ const CLEAN: Record<string, string> = {
   "sdk/client.ts": "export function createClient() {}\n",
   "tools/gen.ts": 'import { a } from "@hero/core/models";\nimport { v } from "@hero/server";\n',
   "bench/run.ts": 'import { a } from "@hero/core/models";\n',
+  // The root package has no name: members reach it by path.
+  "tools/bench.ts":
+    'import "../bench/run.ts";\nimport config from "../deno.json" with { type: "json" };\n',
   "core/models/strings.ts": [
     '// import { x } from "../../server/mod.ts";',
     "/* export * from '../../server/mod.ts' */",
@@ -101,7 +104,7 @@ Deno.test("check:imports passes on a clean tree; strings, comments, regexps and 
   await using root = await tree();
   const r = await check(root);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /check:imports: 14 files, \d+ imports of ours, 0 violations/);
+  assert.match(r.stdout, /check:imports: 15 files, \d+ imports of ours, 0 violations/);
   const all = await check(root, "--all");
   assert.equal(all.code, 0, all.stderr);
 });

@@ -14,7 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Env } from "../core/config/mod.ts";
+import type { Env } from "@hero/core/config";
 import { BINARIES, type BinaryName, permissionFlags, REPO_ROOT } from "./permissions.ts";
 
 /** Where `deno task compile` writes by default. */

@@ -14,10 +14,10 @@ import {
   REAL_CLAUDE_BIN,
   realClaudeAvailable,
   startMockAnthropic,
-} from "../core/testing/mod.ts";
-import { resolvePaths } from "../core/config/mod.ts";
-import { createClient } from "../sdk/mod.ts";
-import { unixFetch } from "../server/testing/unix_fetch.ts";
+} from "@hero/core/testing";
+import { resolvePaths } from "@hero/core/config";
+import { createClient } from "@hero/sdk";
+import { unixFetch } from "@hero/server/testing/unix_fetch";
 import { BINARIES, type BinaryName, permissionFlags, REPO_ROOT, runFlags } from "./permissions.ts";
 import { compileAll } from "./compile.ts";
 

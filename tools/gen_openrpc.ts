@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { type ErrorSpec, METHOD_NAMES, METHODS, RPC_ERRORS, VERSION } from "../core/rpc/mod.ts";
+import { type ErrorSpec, METHOD_NAMES, METHODS, RPC_ERRORS, VERSION } from "@hero/core/rpc";
 
 type Json = Record<string, unknown>;
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import metaSchemaModule from "@open-rpc/meta-schema";
 import Ajv from "ajv";
 import jsonSchemaMetaModule from "@json-schema-tools/meta-schema";
-import { METHOD_NAMES, METHODS, RPC_ERRORS } from "../core/rpc/mod.ts";
-import { HANDLERS } from "../server/rpc/handlers/mod.ts";
-import { OPENRPC } from "../server/openrpc.ts";
+import { METHOD_NAMES, METHODS, RPC_ERRORS } from "@hero/core/rpc";
+import { HANDLERS } from "@hero/server/rpc/handlers";
+import { OPENRPC } from "@hero/server/openrpc";
 import { generateOpenrpc } from "./gen_openrpc.ts";
 import { findDrift } from "./check_drift.ts";
 

@@ -15,7 +15,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type Env, resolveEngineSettings, resolvePaths } from "../core/config/mod.ts";
+import { type Env, resolveEngineSettings, resolvePaths } from "@hero/core/config";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The three shipping binaries, by permission set name. */

@@ -5,7 +5,7 @@
  * outside its directories, LD_PRELOAD and Deno.kill(1), while keeping what the binary needs.
  */
 import assert from "node:assert/strict";
-import { FAKE_CLAUDE_BIN } from "../core/testing/mod.ts";
+import { FAKE_CLAUDE_BIN } from "@hero/core/testing";
 import denoJson from "../deno.json" with { type: "json" };
 import {
   type BinaryName,

@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import type { z } from "zod";
-import type * as Contract from "../core/rpc/mod.ts";
-import type * as Models from "../core/models/mod.ts";
-import type * as Sdk from "../sdk/mod.ts";
+import type * as Contract from "@hero/core/rpc";
+import type * as Models from "@hero/core/models";
+import type * as Sdk from "@hero/sdk";
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 function same<A, B>(_: Same<A, B>): void {}

@@ -10,7 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type Env, resolvePaths } from "../core/config/mod.ts";
+import { type Env, resolvePaths } from "@hero/core/config";
 import { BINARIES, type BinaryName, REPO_ROOT, runArgs } from "./permissions.ts";
 
 /** Default admin address of `deno task start`. */

@@ -3,7 +3,7 @@
  * it runs under its own narrow flags (`-P=launch` + `tools/permissions.ts start`).
  */
 import assert from "node:assert/strict";
-import { spawnDaemon, tempEnv } from "../server/testing/daemon.ts";
+import { spawnDaemon, tempEnv } from "@hero/server/testing/daemon";
 import { launcherFlags, REPO_ROOT } from "./permissions.ts";
 
 Deno.test("start: refuses when another daemon owns the sockets, naming its pid", async () => {

@@ -12,9 +12,9 @@ import {
   readServiceToml,
   serviceBinary,
   type ServiceEnv,
-} from "../../service/service_toml.ts";
+} from "@hero/service/service_toml";
 
-export { readServiceToml, renderManifest } from "../../service/service_toml.ts";
+export { readServiceToml, renderManifest } from "@hero/service/service_toml";
 
 /** Release version of the admin (the contract version it was built against). */
 export const ADMIN_VERSION = "0.1.0";

@@ -6,8 +6,8 @@ import {
   renderManifest,
   SERVICE_TOML,
 } from "./manifest.ts";
-import { serviceBinary } from "../../service/service_toml.ts";
-import { parseToml } from "../../service/toml.ts";
+import { serviceBinary } from "@hero/service/service_toml";
+import { parseToml } from "@hero/service/toml";
 
 Deno.test("service.toml: the admin binary, its socket and health check", () => {
   const svc = readServiceToml(SERVICE_TOML);

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { isJsonContentType } from "./guard.ts";
 import { errorText, type Upstream } from "./upstream.ts";
 import type { Log } from "@hero/service/log";
-import { readBodyLimited } from "../../service/body.ts";
+import { readBodyLimited } from "@hero/service/body";
 
 /** Bodies above this are refused with 413 (the server's own limit). */
 export const MAX_RPC_BODY_BYTES = 1024 * 1024;

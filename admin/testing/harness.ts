@@ -4,12 +4,12 @@
  * that mounts admin.sock under a prefix. The server side comes from `server/testing/daemon.ts`.
  * @module
  */
-import { buildAdmin } from "../../tools/build_admin.ts";
-import { runArgs } from "../../tools/permissions.ts";
-import { DENO_DIR } from "../../server/testing/daemon.ts";
+import { buildAdmin } from "@hero/tools/build_admin";
+import { runArgs } from "@hero/tools/permissions";
+import { DENO_DIR } from "@hero/server/testing/daemon";
 
 import { type Browser, chromium } from "playwright-core";
-export { DENO_DIR, startInProcess, tempEnv, waitFor } from "../../server/testing/daemon.ts";
+export { DENO_DIR, startInProcess, tempEnv, waitFor } from "@hero/server/testing/daemon";
 
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 export const ADMIN_MAIN = new URL("../main.ts", import.meta.url).pathname;

@@ -13,7 +13,7 @@ import { type FakeVoice, fakeVoice } from "./fake_voice.ts";
 import { CHROMIUM, launchChromium, startInProcess, tempDist, tempEnv } from "./harness.ts";
 
 export { CHROMIUM };
-import type { InProcess } from "../../server/testing/daemon.ts";
+import type { InProcess } from "@hero/server/testing/daemon";
 
 export function chromiumAvailable(): boolean {
   try {

@@ -3,7 +3,7 @@
  * line per stored stream-json message.
  * @module
  */
-import type { Agent } from "../../sdk/mod.ts";
+import type { Agent } from "@hero/sdk";
 import type { Colors } from "../color.ts";
 
 /** Terminal statuses and `awaiting_review` (waiting for the operator). */

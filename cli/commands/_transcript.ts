@@ -4,7 +4,7 @@
  * are read, the stream replays from there, and lines already printed (by seq) are skipped.
  * @module
  */
-import type { Agent, Message } from "../../sdk/mod.ts";
+import type { Agent, Message } from "@hero/sdk";
 import type { CliContext } from "../context.ts";
 import { renderMessage, SETTLED } from "./_format.ts";
 

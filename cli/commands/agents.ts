@@ -2,7 +2,7 @@
  * `hero_orchestrator agents`: lists agents with the filters of `agent.list`, as a table or JSON.
  * @module
  */
-import type { AgentBucket, AgentKind, AgentListParams, AgentStatus } from "../../sdk/mod.ts";
+import type { AgentBucket, AgentKind, AgentListParams, AgentStatus } from "@hero/sdk";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";
 import type { Command } from "./command.ts";

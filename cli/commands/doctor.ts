@@ -5,9 +5,9 @@
  */
 import { statfsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { resolveEngineSettings } from "../../core/config/mod.ts";
-import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "../../core/store/mod.ts";
-import type { SystemInfo } from "../../sdk/mod.ts";
+import { resolveEngineSettings } from "@hero/core/config";
+import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "@hero/core/store";
+import type { SystemInfo } from "@hero/sdk";
 import {
   type AuthStatus,
   authStatus,

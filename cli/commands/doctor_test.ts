@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { resolvePaths } from "../../core/config/mod.ts";
-import { openStore, SCHEMA_VERSION } from "../../core/store/mod.ts";
-import { acquireDaemonLock } from "../../core/supervisor/mod.ts";
+import { resolvePaths } from "@hero/core/config";
+import { openStore, SCHEMA_VERSION } from "@hero/core/store";
+import { acquireDaemonLock } from "@hero/core/supervisor";
 import { createContext, memoryOutput } from "../context.ts";
 import {
   checkAuth,

@@ -4,7 +4,7 @@
  * code forever otherwise.
  * @module
  */
-import { resolveEngineSettings } from "../../core/config/mod.ts";
+import { resolveEngineSettings } from "@hero/core/config";
 import { authStatus } from "../claude.ts";
 import type { CliContext } from "../context.ts";
 import type { Command } from "./command.ts";

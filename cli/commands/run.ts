@@ -4,7 +4,7 @@
  * cancelled).
  * @module
  */
-import type { AgentCreateParams, CreatableKind, Effort } from "../../sdk/mod.ts";
+import type { AgentCreateParams, CreatableKind, Effort } from "@hero/sdk";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";
 import type { Command } from "./command.ts";

@@ -24,7 +24,7 @@ import { escapeControl, type Log } from "@hero/service/log";
 import { ProxyRecorder } from "./recorder.ts";
 import { type TapSummary, usageTap } from "./tap.ts";
 import { verifyProxyToken } from "./token.ts";
-import { readBodyLimited } from "../../service/body.ts";
+import { readBodyLimited } from "@hero/service/body";
 
 export interface ProxyOptions {
   socketPath: string;

@@ -1,6 +1,6 @@
 /** A cheap JSON nesting-depth scanner run before parsing (and the bounded body reader it follows). */
 
-export { readBodyLimited } from "../../service/body.ts";
+export { readBodyLimited } from "@hero/service/body";
 
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;

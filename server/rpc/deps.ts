@@ -1,6 +1,6 @@
 /** What the RPC handlers and the HTTP routes need, passed in by the composition root. */
-import type { Engine } from "../../core/engine/mod.ts";
-import type { OpenrpcDocument } from "../../core/rpc/mod.ts";
+import type { Engine } from "@hero/core/engine";
+import type { OpenrpcDocument } from "@hero/core/rpc";
 import type { Log } from "@hero/service/log";
 
 /** Live counters of the event stream, for health. */

@@ -22,7 +22,7 @@ import {
   type RpcErrorObject,
   RpcFault,
   toRpcError,
-} from "../../core/rpc/mod.ts";
+} from "@hero/core/rpc";
 import type { RpcDeps } from "./deps.ts";
 import type { HandlerTable } from "./handlers/mod.ts";
 import { type CallContext, NO_CALL_CONTEXT } from "./handlers/define.ts";

@@ -3,8 +3,8 @@
  * claude): every error case, batches, notifications, limits and prototype safety.
  */
 import assert from "node:assert/strict";
-import { MAX_BODY_BYTES, RPC_ERRORS } from "../../core/rpc/mod.ts";
-import { fakePrompt } from "../../core/testing/mod.ts";
+import { MAX_BODY_BYTES, RPC_ERRORS } from "@hero/core/rpc";
+import { fakePrompt } from "@hero/core/testing";
 import { startInProcess, tempEnv, waitFor } from "../testing/daemon.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { HANDLERS } from "./handlers/mod.ts";

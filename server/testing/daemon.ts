@@ -3,12 +3,12 @@
  * process, and an SDK client over its Unix socket. Tests only.
  * @module
  */
-import { FAKE_CLAUDE_BIN } from "../../core/testing/mod.ts";
-import { resolvePaths } from "../../core/config/mod.ts";
-import { type Client, createClient } from "../../sdk/mod.ts";
+import { FAKE_CLAUDE_BIN } from "@hero/core/testing";
+import { resolvePaths } from "@hero/core/config";
+import { type Client, createClient } from "@hero/sdk";
 import { type Daemon, type DaemonOptions, startDaemon } from "../daemon.ts";
 import { unixFetch } from "./unix_fetch.ts";
-import { runArgs } from "../../tools/permissions.ts";
+import { runArgs } from "@hero/tools/permissions";
 
 export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 export const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;

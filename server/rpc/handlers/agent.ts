@@ -1,11 +1,6 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
-import { type AgentStatus, MAX_HERO_CONTEXT_CHARS } from "../../../core/models/mod.ts";
-import {
-  BUCKET_STATUSES,
-  MAX_KNOWN_CWDS,
-  MAX_MESSAGES_PAGE_BYTES,
-  RpcFault,
-} from "../../../core/rpc/mod.ts";
+import { type AgentStatus, MAX_HERO_CONTEXT_CHARS } from "@hero/core/models";
+import { BUCKET_STATUSES, MAX_KNOWN_CWDS, MAX_MESSAGES_PAGE_BYTES, RpcFault } from "@hero/core/rpc";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
 

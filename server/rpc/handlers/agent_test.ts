@@ -1,9 +1,9 @@
 /** `agent.cwds` and `agent.messages` with `before_seq`, over the real socket against a real engine. */
 import assert from "node:assert/strict";
-import { newId } from "../../../core/models/mod.ts";
-import { MAX_KNOWN_CWDS } from "../../../core/rpc/mod.ts";
-import { fakePrompt } from "../../../core/testing/mod.ts";
-import { RpcError } from "../../../sdk/mod.ts";
+import { newId } from "@hero/core/models";
+import { MAX_KNOWN_CWDS } from "@hero/core/rpc";
+import { fakePrompt } from "@hero/core/testing";
+import { RpcError } from "@hero/sdk";
 import { startInProcess, tempEnv, waitFor } from "../../testing/daemon.ts";
 
 Deno.test("agent.cwds: every cwd most recently used first, counts, shadows left out, bounded", async () => {

@@ -1,5 +1,5 @@
 /** The typed identity function handler files use: one handler per contract method. */
-import type { MethodName, ParamsOf, ResultOf } from "../../../core/rpc/mod.ts";
+import type { MethodName, ParamsOf, ResultOf } from "@hero/core/rpc";
 import type { RpcDeps } from "../deps.ts";
 
 /** Per-request facts from the HTTP request, for the handlers that need them. */

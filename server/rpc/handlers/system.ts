@@ -9,8 +9,8 @@ import {
   type SystemHealth,
   type SystemInfo,
   VERSION,
-} from "../../../core/rpc/mod.ts";
-import { SERVICE_NAME } from "../../../core/config/mod.ts";
+} from "@hero/core/rpc";
+import { SERVICE_NAME } from "@hero/core/config";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
 

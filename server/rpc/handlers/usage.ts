@@ -1,5 +1,5 @@
 /** `usage.*`: the quota proxy's rate-limit snapshots, token and cost usage, the OAuth poll. */
-import { RpcFault } from "../../../core/rpc/mod.ts";
+import { RpcFault } from "@hero/core/rpc";
 import { handlers } from "./define.ts";
 
 export const usageHandlers = handlers({
