@@ -94,14 +94,28 @@ export const RULES: readonly Rule[] = [
       under(from.path, "core/supervisor") &&
       (under(to.path, "core/shadow") || under(to.path, "core/proxy")),
   },
+  {
+    id: "shadow-proxy-imports-no-supervisor",
+    message:
+      "core/shadow and core/proxy must not import core/supervisor (a narrow interface instead)",
+    forbids: (from, to) =>
+      (under(from.path, "core/shadow") || under(from.path, "core/proxy")) &&
+      under(to.path, "core/supervisor"),
+  },
 ];
 
 /**
  * Rules implemented but not enforced yet; remove an id here to switch its rule on.
  * - `supervisor-imports-no-shadow-proxy`: passes once the supervisor split lands (today
  *   core/supervisor/supervisor.ts imports core/proxy/token.ts and core/shadow/text.ts).
+ * - `shadow-proxy-imports-no-supervisor`: the other direction. Today core/shadow/manager.ts
+ *   takes the `Supervisor` class type, and the shadow and proxy engine tests use the engine
+ *   harness that still lives in core/supervisor/testing_harness.ts (it belongs in core/engine).
  */
-export const PENDING_RULES: readonly string[] = ["supervisor-imports-no-shadow-proxy"];
+export const PENDING_RULES: readonly string[] = [
+  "supervisor-imports-no-shadow-proxy",
+  "shadow-proxy-imports-no-supervisor",
+];
 
 /** The ids enforced by default. */
 export function enforcedRules(): string[] {

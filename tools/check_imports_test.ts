@@ -171,6 +171,12 @@ const PLANTED: Array<{ rule: string; path: string; text: string; line: number }>
     line: 1,
   },
   {
+    rule: "shadow-proxy-imports-no-supervisor",
+    path: "core/shadow/bad.ts",
+    text: 'import type { S } from "../supervisor/mod.ts";\n',
+    line: 1,
+  },
+  {
     rule: "unresolved-workspace-import",
     path: "cli/bad.ts",
     text: 'import "@hero/core/nope";\n',
