@@ -146,7 +146,12 @@ export function permissionFlags(
       ]),
       ...flag("deny-read", secretDenies(env)),
       ...flag("allow-write", [paths.stateDir, paths.socketDir]),
-      ...flag("allow-net", [`unix:${paths.rpcSocket}`, `unix:${proxySocket}`, ...upstream]),
+      ...flag("allow-net", [
+        `unix:${paths.rpcSocket}`,
+        `unix:${proxySocket}`,
+        ...upstream,
+        settings.notify.url ? hostPort(settings.notify.url) : null,
+      ]),
       ...flag("allow-run", [settings.claude.bin, "kill", "ps", "git"]),
     );
     // Extra names passed to claude children must be readable to be passed.

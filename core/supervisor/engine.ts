@@ -19,6 +19,7 @@ import {
   UsageService,
 } from "../proxy/mod.ts";
 import { createGitRunner, type GitRunner, ShadowManager } from "../shadow/mod.ts";
+import { startWebhookNotifier, type WebhookNotifier } from "../notify/mod.ts";
 
 export interface EngineOptions {
   env: Env;
@@ -49,6 +50,8 @@ export interface Engine {
   poller: UsagePoller;
   /** `usage.get` reports. */
   usage: UsageService;
+  /** Webhook notifications (`HERO_ORCHESTRATOR_NOTIFY_URL`); null when none is configured. */
+  notifier: WebhookNotifier | null;
   /** Stops agents (daemon_shutdown), flushes, checkpoints the WAL, releases the lock. */
   close(): Promise<void>;
 }
@@ -158,6 +161,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       credential: () => credentials.info(),
       proxyStats: () => openedProxy?.stats() ?? null,
     });
+    const notifyUrl = settings.notify.url;
+    const notifier = notifyUrl === null
+      ? null
+      : startWebhookNotifier({ bus, settings: { ...settings.notify, url: notifyUrl }, log });
     supervisor.start();
     let closed: Promise<void> | null = null;
     const openedStore = store;
@@ -174,10 +181,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       shadows,
       poller,
       usage,
+      notifier,
       close() {
         closed ??= (async () => {
           try {
             await supervisor.shutdown();
+            // Rows the shutdown itself wrote get a short grace to reach the webhook.
+            await notifier?.close();
             await shadows.close();
             await poller.stop();
             await openedProxy?.close();
