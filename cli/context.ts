@@ -27,6 +27,8 @@ export interface CliContext {
   color: Colors;
   /** Whether stdin is a terminal (login needs one). */
   stdinIsTerminal: boolean;
+  /** All of stdin as text (a piped prompt or key). */
+  readStdin(): Promise<string>;
   verbose: boolean;
   /** The SDK client over rpc.sock (opened on first use). */
   client(): Client;
@@ -40,6 +42,8 @@ export interface ContextOptions {
   stdout: Output;
   stderr: Output;
   stdinIsTerminal?: boolean;
+  /** Default: Deno's stdin. */
+  readStdin?: () => Promise<string>;
   verbose?: boolean;
   /** Force colour on or off (default: stdout is a terminal and NO_COLOR is unset). */
   color?: boolean;
@@ -82,6 +86,7 @@ export function createContext(options: ContextOptions): CliContext {
     stderr: options.stderr,
     color: createColors(colorOn),
     stdinIsTerminal: options.stdinIsTerminal ?? false,
+    readStdin: options.readStdin ?? (() => new Response(Deno.stdin.readable).text()),
     verbose: options.verbose ?? false,
     client() {
       if (!client) {

@@ -5,7 +5,7 @@
  * claude plays the agents.
  */
 import assert from "node:assert/strict";
-import { fakePrompt } from "../core/testing/mod.ts";
+import { fakePrompt, startMockAnthropic } from "../core/testing/mod.ts";
 import { DENO_DIR, spawnDaemon, tempEnv } from "../server/testing/daemon.ts";
 import { REPO_ROOT, runArgs } from "../tools/permissions.ts";
 
@@ -215,4 +215,73 @@ Deno.test("cli e2e: login refuses without a terminal; a stopped server is exit 1
   assert.equal(doctor.code, 1);
   assert.match(doctor.stdout, /^✗ rpc_socket .* → fix: start hero_orchestrator_server/m);
   assert.match(doctor.stdout, /^! db .*does not exist yet/m);
+});
+
+Deno.test("cli e2e: login --api-key stores a key the proxy injects; never on argv, in logs or in the DB", async () => {
+  await using mock = await startMockAnthropic();
+  await using t = await tempEnv({
+    HERO_ORCHESTRATOR_PROXY_SCOPE: "all",
+    HERO_ORCHESTRATOR_UPSTREAM_URL: mock.url,
+  });
+  const key = "sk-ant-api03-stored-by-login-e2e-key-77";
+  await using daemon = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const file = `${t.env.PATH_VAR}/hero_orchestrator/api_key`;
+
+  const onArgv = await cli(env, ["login", "--api-key", key]);
+  assert.equal(onArgv.code, 2);
+  assert.match(onArgv.stderr, /a key on the command line is visible to every user/);
+  assert.ok(!onArgv.stderr.includes(key) && !onArgv.stdout.includes(key), "the key was echoed");
+  const inline = await cli(env, ["login", `--api-key=${key}`]);
+  assert.equal(inline.code, 2);
+  assert.ok(!inline.stderr.includes(key));
+  assert.throws(() => Deno.statSync(file), Deno.errors.NotFound);
+
+  const stored = await cli(env, ["login", "--api-key"], `${key}\n`);
+  assert.equal(stored.code, 0, stored.stderr);
+  assert.match(stored.stdout, /API key stored in .*api_key \(mode 0600\)/);
+  assert.match(stored.stdout, /agents use an API key from .*api_key \(injected by the quota proxy/);
+  assert.equal(Deno.statSync(file).mode! & 0o777, 0o600);
+  assert.equal(Deno.readTextFileSync(file), `${key}\n`);
+
+  // An agent calls the API through the proxy with its own token: the upstream sees the key.
+  const record = `${t.dir}/record.json`;
+  const call = [
+    `printf 'header = "authorization: Bearer %s"\\n' "$ANTHROPIC_AUTH_TOKEN"`,
+    `| curl -sS -o /dev/null -K - --unix-socket "$ANTHROPIC_UNIX_SOCKET"`,
+    `-H 'content-type: application/json' -H 'anthropic-version: 2023-06-01'`,
+    `--data '{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}'`,
+    `"$ANTHROPIC_BASE_URL/v1/messages"`,
+  ].join(" ");
+  const run = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--wait",
+    fakePrompt({ auto: true, steps: [{ record }, { spawnWait: call }, { text: "called" }] }),
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const sent = mock.messageRequests();
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.headers["x-api-key"], key);
+  const child = JSON.parse(Deno.readTextFileSync(record)) as { env: Record<string, string> };
+  assert.ok(!JSON.stringify(child.env).includes(key), "the agent saw the key");
+
+  // Stored mode 0644: refused with the fix, and nothing is injected.
+  Deno.chmodSync(file, 0o644);
+  const shown = await cli(env, ["login", "--api-key"], `${key}\n`); // storing again fixes it
+  assert.equal(shown.code, 0);
+  assert.equal(Deno.statSync(file).mode! & 0o777, 0o600);
+
+  const removed = await cli(env, ["login", "--remove-api-key"]);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(removed.stdout, /the stored API key is removed/);
+  assert.match(removed.stdout, /agents have no credential/);
+  assert.throws(() => Deno.statSync(file), Deno.errors.NotFound);
+
+  const status = await daemon.stop();
+  assert.equal(status.code, 0);
+  assert.ok(!daemon.stderr().includes(key), "the key is in the server's log");
+  const db = await Deno.readFile(`${t.env.PATH_VAR}/hero_orchestrator/db.sqlite`);
+  assert.ok(!new TextDecoder().decode(db).includes(key), "the key is in the database");
 });

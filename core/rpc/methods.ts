@@ -8,6 +8,7 @@ import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../mode
 import type { DomainErrorReason } from "./errors.ts";
 import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
 import { CommitInfo, CompletedAgent, UsagePeriod, UsageReport } from "./usage.ts";
+import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
 
 /** One method of the contract. */
 export interface MethodSpec<
@@ -358,6 +359,25 @@ export const METHODS = {
     }),
     result: UsageReport,
     errors: ["not_found"],
+  }),
+  "credential.get": defineMethod({
+    name: "credential.get",
+    summary: "Which upstream credential the service uses, and where (never the secret)",
+    params: z.strictObject({}),
+    result: CredentialStatus,
+    errors: [],
+  }),
+  "credential.set_api_key": defineMethod({
+    name: "credential.set_api_key",
+    summary: "Store (or with null, remove) the Anthropic API key the service uses",
+    description:
+      "The key is written mode 0600 to the service's key file and used from the next request on: the quota proxy injects it for proxied agents (who never see it), other agents get it as ANTHROPIC_API_KEY. It is never logged or returned. An environment ANTHROPIC_AUTH_TOKEN still takes precedence; a subscription login does not.",
+    params: z.strictObject({
+      api_key: z.string().min(1).max(MAX_API_KEY_CHARS).regex(/^[\x21-\x7e]+$/).nullable()
+        .describe("the key (printable ASCII, no whitespace), or null to remove the stored one"),
+    }),
+    result: CredentialStatus,
+    errors: [],
   }),
   "system.info": defineMethod({
     name: "system.info",

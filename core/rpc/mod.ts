@@ -6,3 +6,4 @@ export * from "./methods.ts";
 export * from "./errors.ts";
 export * from "./limits.ts";
 export * from "./usage.ts";
+export * from "./credential.ts";

@@ -50,6 +50,8 @@ export interface Engine {
   poller: UsagePoller;
   /** `usage.get` reports. */
   usage: UsageService;
+  /** The upstream credential in force (environment, stored API key, or claude's login). */
+  credentials: CredentialSource;
   /** Webhook notifications (`HERO_ORCHESTRATOR_NOTIFY_URL`); null when none is configured. */
   notifier: WebhookNotifier | null;
   /** Stops agents (daemon_shutdown), flushes, checkpoints the WAL, releases the lock. */
@@ -101,6 +103,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         }
       },
     });
+    const credentials = new CredentialSource(options.env, { apiKeyFile: paths.apiKeyFile });
     const supervisor = new Supervisor({
       store,
       writer,
@@ -112,6 +115,14 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       allowedRoots: options.allowedRoots ?? null,
       ...(options.control ? { control: options.control } : {}),
       ...(options.log ? { log: options.log } : {}),
+      // A child that talks to the upstream itself uses a stored API key only when it is the
+      // credential in force (the proxy injects it for proxied children, who never see it).
+      directCredentialEnv(): Record<string, string> {
+        const credential = credentials.get();
+        return credential !== null && credential.source === paths.apiKeyFile
+          ? { ANTHROPIC_API_KEY: credential.value }
+          : {};
+      },
       proxy: proxyScope === "off" ? null : {
         socketPath: paths.proxySocket,
         scope: proxyScope,
@@ -131,7 +142,6 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     shadows.attach();
     shadows.recover();
     const recovery = await supervisor.recover();
-    const credentials = new CredentialSource(options.env);
     if (proxyScope !== "off") {
       proxy = startProxy({
         socketPath: paths.proxySocket,
@@ -182,6 +192,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       poller,
       usage,
       notifier,
+      credentials,
       close() {
         closed ??= (async () => {
           try {

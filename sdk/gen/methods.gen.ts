@@ -18,6 +18,9 @@ import type {
   AgentPage,
   CommitInfo,
   CompletedAgent,
+  CredentialGetParams,
+  CredentialSetApiKeyParams,
+  CredentialStatus,
   DeleteResult,
   KnownCwds,
   MessagePage,
@@ -44,6 +47,8 @@ export interface RpcMethods {
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "usage.get": { params: UsageGetParams; result: UsageReport };
+  "credential.get": { params: CredentialGetParams; result: CredentialStatus };
+  "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
   "system.info": { params: SystemInfoParams; result: SystemInfo };
   "system.health": { params: SystemHealthParams; result: SystemHealth };
   "rpc.discover": { params: RpcDiscoverParams; result: OpenrpcDocument };
@@ -65,6 +70,8 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.follow_up",
   "agent.delete",
   "usage.get",
+  "credential.get",
+  "credential.set_api_key",
   "system.info",
   "system.health",
   "rpc.discover",
@@ -127,6 +134,14 @@ export interface UsageNamespace {
   get(params?: UsageGetParams): Promise<UsageReport>;
 }
 
+/** `credential.*` methods. */
+export interface CredentialNamespace {
+  /** Which upstream credential the service uses, and where (never the secret) */
+  get(params?: CredentialGetParams): Promise<CredentialStatus>;
+  /** Store (or with null, remove) the Anthropic API key the service uses */
+  setApiKey(params: CredentialSetApiKeyParams): Promise<CredentialStatus>;
+}
+
 /** `system.*` methods. */
 export interface SystemNamespace {
   /** Version, paths, limits and the claude binary */
@@ -145,6 +160,7 @@ export interface RpcNamespace {
 export interface BoundMethods {
   agent: AgentNamespace;
   usage: UsageNamespace;
+  credential: CredentialNamespace;
   system: SystemNamespace;
   rpc: RpcNamespace;
 }
@@ -166,6 +182,10 @@ export function bindMethods(call: Call): BoundMethods {
     },
     usage: {
       get: (params) => call("usage.get", params ?? {}),
+    },
+    credential: {
+      get: (params) => call("credential.get", params ?? {}),
+      setApiKey: (params) => call("credential.set_api_key", params ?? {}),
     },
     system: {
       info: (params) => call("system.info", params ?? {}),
