@@ -81,7 +81,7 @@ const asked = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { __asked: number }).__asked);
 
 Deno.test({
-  name: "needs you: title count, opt-in notifications, a click opens the agent",
+  name: "needs you: title count, opt-in notifications, a click opens the agent; downloads",
   ignore: !available(CHROMIUM),
   sanitizeOps: false,
   sanitizeResources: false,
@@ -113,7 +113,10 @@ Deno.test({
         ],
       });
     try {
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const ctx = await browser.newContext({
+        viewport: { width: 1280, height: 800 },
+        acceptDownloads: true,
+      });
       await ctx.grantPermissions(["notifications"], { origin });
       await spyOnNotifications(ctx);
       const page = await ctx.newPage();
@@ -197,6 +200,24 @@ Deno.test({
           assert.equal(await asked(page), 0, "no second permission prompt");
         },
       );
+      await t.step("the agent page downloads the transcript as Markdown and JSONL", async () => {
+        const [md] = await Promise.all([
+          page.waitForEvent("download"),
+          page.click('[data-export="markdown"]'),
+        ]);
+        assert.match(md.suggestedFilename(), /^reviewable-[0-9a-f]{8}\.md$/);
+        const text = await Deno.readTextFile((await md.path())!);
+        assert.match(text, /^# Reviewable\n/);
+        assert.match(text, /all done here/);
+        const [jsonl] = await Promise.all([
+          page.waitForEvent("download"),
+          page.click('[data-export="jsonl"]'),
+        ]);
+        const lines = (await Deno.readTextFile((await jsonl.path())!)).trimEnd().split("\n");
+        const stored = await client.agent.messages({ id: reviewedId, after_seq: 0, limit: 1000 });
+        assert.deepEqual(lines, stored.messages.map((m) => m.raw));
+      });
+
       // The session, for a second person-less browser profile (the access token is one-time).
       const cookies = await ctx.cookies();
       await ctx.close();

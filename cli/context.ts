@@ -13,6 +13,8 @@ import { unixFetch } from "./unix_fetch.ts";
 export interface Output {
   /** Writes `text` as is (add the newline yourself). */
   write(text: string): void;
+  /** Writes bytes as they are (exports are byte for byte). */
+  writeBytes(bytes: Uint8Array): void;
   /** Whether this stream is a terminal. */
   isTerminal: boolean;
 }
@@ -32,6 +34,8 @@ export interface CliContext {
   verbose: boolean;
   /** The SDK client over rpc.sock (opened on first use). */
   client(): Client;
+  /** A plain HTTP request to the server over rpc.sock (`path` like `/export/<id>.jsonl`). */
+  fetch(path: string): Promise<Response>;
   /** Releases the socket client. */
   close(): void;
 }
@@ -90,10 +94,14 @@ export function createContext(options: ContextOptions): CliContext {
     verbose: options.verbose ?? false,
     client() {
       if (!client) {
-        transport = unixFetch(paths.rpcSocket);
+        transport ??= unixFetch(paths.rpcSocket);
         client = createClient({ fetch: transport.fetch });
       }
       return client;
+    },
+    fetch(path) {
+      transport ??= unixFetch(paths.rpcSocket);
+      return transport.fetch(`http://localhost${path}`);
     },
     close() {
       transport?.close();
@@ -106,12 +114,15 @@ export function createContext(options: ContextOptions): CliContext {
 /** An {@linkcode Output} over a Deno stream. */
 export function denoOutput(stream: typeof Deno.stdout | typeof Deno.stderr): Output {
   const encoder = new TextEncoder();
+  const writeBytes = (bytes: Uint8Array) => {
+    let written = 0;
+    while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+  };
   return {
     write(text) {
-      const bytes = encoder.encode(text);
-      let written = 0;
-      while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+      writeBytes(encoder.encode(text));
     },
+    writeBytes,
     isTerminal: stream.isTerminal(),
   };
 }
@@ -119,9 +130,13 @@ export function denoOutput(stream: typeof Deno.stdout | typeof Deno.stderr): Out
 /** An {@linkcode Output} collecting text (tests). */
 export function memoryOutput(isTerminal = false): Output & { text(): string } {
   let buffer = "";
+  const decoder = new TextDecoder();
   return {
     write(text) {
       buffer += text;
+    },
+    writeBytes(bytes) {
+      buffer += decoder.decode(bytes, { stream: true });
     },
     isTerminal,
     text: () => buffer,

@@ -285,3 +285,82 @@ Deno.test("cli e2e: login --api-key stores a key the proxy injects; never on arg
   const db = await Deno.readFile(`${t.env.PATH_VAR}/hero_orchestrator/db.sqlite`);
   assert.ok(!new TextDecoder().decode(db).includes(key), "the key is in the database");
 });
+
+Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; the admin relays both", async () => {
+  await using t = await tempEnv();
+  await using daemon = await spawnDaemon(t.env);
+  await using _admin = await spawnAdmin(t.env, `${t.env.PATH_SOCKET}/hero_orchestrator/admin.sock`);
+  const env = operatorEnv(t.env);
+  const invalid = btoa(String.fromCharCode(0x7b, 0xff, 0xfe, 0x0a));
+  const run = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--wait",
+    fakePrompt({
+      auto: true,
+      steps: [
+        { text: "exported text" },
+        { toolUse: { name: "Bash", input: { command: "ls -la" } } },
+        { raw: invalid },
+      ],
+    }),
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const listed = JSON.parse((await cli(env, ["agents", "--all", "--json"])).stdout);
+  const id: string = listed.agents[0].id;
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...runArgs("cli", env), "export", id],
+    env,
+    clearEnv: true,
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await child.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const md = await cli(env, ["export", id, "--markdown"]);
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /## You\n\n> FAKE:/);
+  assert.match(md.stdout, /exported text/);
+  assert.match(md.stdout, /<summary>Tool: Bash: ls -la<\/summary>/);
+  assert.match(md.stdout, /## Summary\n\n- Turns: 1/);
+  const missing = await cli(env, ["export", "no-such-agent"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /NotFoundError/);
+
+  // Through the admin's socket, as the agent page's download links fetch it.
+  const admin = Deno.createHttpClient({
+    proxy: { transport: "unix", path: `${t.env.PATH_SOCKET}/hero_orchestrator/admin.sock` },
+  });
+  let relayed: Uint8Array;
+  try {
+    const res = await fetch(`http://localhost/export/${id}.jsonl`, { client: admin });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "application/x-ndjson");
+    assert.match(res.headers.get("content-disposition")!, /^attachment; filename=".+\.jsonl"$/);
+    relayed = new Uint8Array(await res.arrayBuffer());
+    const gone = await fetch(`http://localhost/export/nope.md`, { client: admin });
+    assert.equal(gone.status, 404);
+    await gone.body?.cancel();
+  } finally {
+    admin.close();
+  }
+
+  // The oracle: the rows as SQLite holds them (read after the daemon stopped), not the exporter.
+  assert.equal((await daemon.stop()).code, 0);
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(`${t.env.PATH_VAR}/hero_orchestrator/db.sqlite`, { readOnly: true });
+  const rows = db.prepare(
+    `SELECT m.raw, m.eof_no_newline FROM messages m JOIN agents a ON a.agent_key = m.agent_key
+     WHERE a.id = ? ORDER BY m.seq`,
+  ).all(id) as Array<{ raw: Uint8Array; eof_no_newline: number }>;
+  db.close();
+  const expected = new Uint8Array(
+    rows.flatMap((r) => [...r.raw, ...(r.eof_no_newline ? [] : [0x0a])]),
+  );
+  assert.ok(rows.some((r) => r.raw.includes(0xff)), "the invalid UTF-8 line is stored");
+  assert.deepEqual(new Uint8Array(out.stdout), expected);
+  assert.deepEqual(relayed, expected);
+});

@@ -348,6 +348,23 @@ export const METHODS = {
     result: DeleteResult,
     errors: ["not_found", "invalid_state"],
   }),
+  "agent.export": defineMethod({
+    name: "agent.export",
+    summary: "Where to download an agent's transcript as JSONL (verbatim) or Markdown",
+    description:
+      "The export itself streams from `GET <path>` on the same socket (and through the admin): JSONL is every stored line byte for byte, each followed by its newline; Markdown has the prompts, answers, thinking and tool calls folded as code blocks, each turn's outcome and a cost summary. Both stop at the `last_seq` given here, so a running agent's export is a consistent prefix.",
+    params: z.strictObject({
+      id: AgentId,
+      format: z.enum(["jsonl", "markdown"]).default("jsonl"),
+    }),
+    result: z.object({
+      path: z.string().describe("absolute path of the download on this socket"),
+      filename: z.string(),
+      content_type: z.string(),
+      last_seq: z.number().int().describe("the export holds the stored lines up to this seq"),
+    }).meta({ id: "AgentExport" }),
+    errors: ["not_found"],
+  }),
   "usage.get": defineMethod({
     name: "usage.get",
     summary: "Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state",

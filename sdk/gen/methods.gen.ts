@@ -11,6 +11,8 @@ import type {
   AgentCreateParams,
   AgentCwdsParams,
   AgentDeleteParams,
+  AgentExport,
+  AgentExportParams,
   AgentFollowUpParams,
   AgentGetParams,
   AgentListParams,
@@ -46,6 +48,7 @@ export interface RpcMethods {
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
+  "agent.export": { params: AgentExportParams; result: AgentExport };
   "usage.get": { params: UsageGetParams; result: UsageReport };
   "credential.get": { params: CredentialGetParams; result: CredentialStatus };
   "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
@@ -69,6 +72,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.commit_info",
   "agent.follow_up",
   "agent.delete",
+  "agent.export",
   "usage.get",
   "credential.get",
   "credential.set_api_key",
@@ -126,6 +130,8 @@ export interface AgentNamespace {
   followUp(params: AgentFollowUpParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
   delete(params: AgentDeleteParams): Promise<DeleteResult>;
+  /** Where to download an agent's transcript as JSONL (verbatim) or Markdown */
+  export(params: AgentExportParams): Promise<AgentExport>;
 }
 
 /** `usage.*` methods. */
@@ -179,6 +185,7 @@ export function bindMethods(call: Call): BoundMethods {
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
+      export: (params) => call("agent.export", params ?? {}),
     },
     usage: {
       get: (params) => call("usage.get", params ?? {}),

@@ -75,6 +75,15 @@ export type AgentErrorCode =
   | "cancelled"
   | "storage_error";
 
+export type AgentExport = {
+  /** absolute path of the download on this socket */
+  path: string;
+  filename: string;
+  content_type: string;
+  /** the export holds the stored lines up to this seq */
+  last_seq: number;
+};
+
 export type AgentKind = "standard" | "planner" | "shadow";
 
 export type AgentPage = {
@@ -644,6 +653,13 @@ export interface AgentFollowUpParams {
 export interface AgentDeleteParams {
   /** agent id */
   id: string;
+}
+
+/** Params of `agent.export`. */
+export interface AgentExportParams {
+  /** agent id */
+  id: string;
+  format?: "jsonl" | "markdown";
 }
 
 /** Params of `usage.get`. */

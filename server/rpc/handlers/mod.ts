@@ -5,6 +5,7 @@ import { systemHandlers } from "./system.ts";
 import { rpcHandlers } from "./rpc.ts";
 import { usageHandlers } from "./usage.ts";
 import { credentialHandlers } from "./credential.ts";
+import { exportHandlers } from "./export.ts";
 
 export type { Handler, HandlerTable } from "./define.ts";
 export { healthReport } from "./system.ts";
@@ -14,6 +15,7 @@ export const HANDLERS: HandlerTable = {
   ...agentHandlers,
   ...usageHandlers,
   ...credentialHandlers,
+  ...exportHandlers,
   ...systemHandlers,
   ...rpcHandlers,
 };
