@@ -38,7 +38,6 @@ export function credentialsFilePath(env: Env): string | null {
   return dir ? `${dir.replace(/\/+$/, "")}/.credentials.json` : null;
 }
 
-
 /** Why `key` cannot be stored as an API key, or null when it can. Never echoes the key. */
 export function apiKeyProblem(key: string): string | null {
   if (key.length === 0) return "the key is empty";

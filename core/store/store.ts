@@ -42,11 +42,11 @@ import {
   countMessageRows,
   deleteMessageRows,
   hasMessageBefore,
+  type RawLine,
   type ReadMessagesOptions,
   selectMessageBytes,
   selectMessages,
   selectMessagesBefore,
-  type RawLine,
   selectRawLines,
 } from "./messages.ts";
 import {
