@@ -13,6 +13,8 @@ import { unixFetch } from "./unix_fetch.ts";
 export interface Output {
   /** Writes `text` as is (add the newline yourself). */
   write(text: string): void;
+  /** Writes bytes as they are (exports are byte for byte). */
+  writeBytes(bytes: Uint8Array): void;
   /** Whether this stream is a terminal. */
   isTerminal: boolean;
 }
@@ -27,9 +29,13 @@ export interface CliContext {
   color: Colors;
   /** Whether stdin is a terminal (login needs one). */
   stdinIsTerminal: boolean;
+  /** All of stdin as text (a piped prompt or key). */
+  readStdin(): Promise<string>;
   verbose: boolean;
   /** The SDK client over rpc.sock (opened on first use). */
   client(): Client;
+  /** A plain HTTP request to the server over rpc.sock (`path` like `/export/<id>.jsonl`). */
+  fetch(path: string): Promise<Response>;
   /** Releases the socket client. */
   close(): void;
 }
@@ -40,6 +46,8 @@ export interface ContextOptions {
   stdout: Output;
   stderr: Output;
   stdinIsTerminal?: boolean;
+  /** Default: Deno's stdin. */
+  readStdin?: () => Promise<string>;
   verbose?: boolean;
   /** Force colour on or off (default: stdout is a terminal and NO_COLOR is unset). */
   color?: boolean;
@@ -82,13 +90,18 @@ export function createContext(options: ContextOptions): CliContext {
     stderr: options.stderr,
     color: createColors(colorOn),
     stdinIsTerminal: options.stdinIsTerminal ?? false,
+    readStdin: options.readStdin ?? (() => new Response(Deno.stdin.readable).text()),
     verbose: options.verbose ?? false,
     client() {
       if (!client) {
-        transport = unixFetch(paths.rpcSocket);
+        transport ??= unixFetch(paths.rpcSocket);
         client = createClient({ fetch: transport.fetch });
       }
       return client;
+    },
+    fetch(path) {
+      transport ??= unixFetch(paths.rpcSocket);
+      return transport.fetch(`http://localhost${path}`);
     },
     close() {
       transport?.close();
@@ -101,12 +114,15 @@ export function createContext(options: ContextOptions): CliContext {
 /** An {@linkcode Output} over a Deno stream. */
 export function denoOutput(stream: typeof Deno.stdout | typeof Deno.stderr): Output {
   const encoder = new TextEncoder();
+  const writeBytes = (bytes: Uint8Array) => {
+    let written = 0;
+    while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+  };
   return {
     write(text) {
-      const bytes = encoder.encode(text);
-      let written = 0;
-      while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+      writeBytes(encoder.encode(text));
     },
+    writeBytes,
     isTerminal: stream.isTerminal(),
   };
 }
@@ -114,9 +130,13 @@ export function denoOutput(stream: typeof Deno.stdout | typeof Deno.stderr): Out
 /** An {@linkcode Output} collecting text (tests). */
 export function memoryOutput(isTerminal = false): Output & { text(): string } {
   let buffer = "";
+  const decoder = new TextDecoder();
   return {
     write(text) {
       buffer += text;
+    },
+    writeBytes(bytes) {
+      buffer += decoder.decode(bytes, { stream: true });
     },
     isTerminal,
     text: () => buffer,

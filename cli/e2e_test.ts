@@ -5,7 +5,7 @@
  * claude plays the agents.
  */
 import assert from "node:assert/strict";
-import { fakePrompt } from "@hero/core/testing";
+import { fakePrompt, startMockAnthropic } from "@hero/core/testing";
 import { DENO_DIR, spawnDaemon, tempEnv } from "@hero/server/testing/daemon";
 import { REPO_ROOT, runArgs } from "@hero/tools/permissions";
 
@@ -215,4 +215,152 @@ Deno.test("cli e2e: login refuses without a terminal; a stopped server is exit 1
   assert.equal(doctor.code, 1);
   assert.match(doctor.stdout, /^✗ rpc_socket .* → fix: start hero_orchestrator_server/m);
   assert.match(doctor.stdout, /^! db .*does not exist yet/m);
+});
+
+Deno.test("cli e2e: login --api-key stores a key the proxy injects; never on argv, in logs or in the DB", async () => {
+  await using mock = await startMockAnthropic();
+  await using t = await tempEnv({
+    HERO_ORCHESTRATOR_PROXY_SCOPE: "all",
+    HERO_ORCHESTRATOR_UPSTREAM_URL: mock.url,
+  });
+  const key = "sk-ant-api03-stored-by-login-e2e-key-77";
+  await using daemon = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const file = `${t.env.PATH_VAR}/hero_orchestrator/api_key`;
+
+  const onArgv = await cli(env, ["login", "--api-key", key]);
+  assert.equal(onArgv.code, 2);
+  assert.match(onArgv.stderr, /a key on the command line is visible to every user/);
+  assert.ok(!onArgv.stderr.includes(key) && !onArgv.stdout.includes(key), "the key was echoed");
+  const inline = await cli(env, ["login", `--api-key=${key}`]);
+  assert.equal(inline.code, 2);
+  assert.ok(!inline.stderr.includes(key));
+  assert.throws(() => Deno.statSync(file), Deno.errors.NotFound);
+
+  const stored = await cli(env, ["login", "--api-key"], `${key}\n`);
+  assert.equal(stored.code, 0, stored.stderr);
+  assert.match(stored.stdout, /API key stored in .*api_key \(mode 0600\)/);
+  assert.match(stored.stdout, /agents use an API key from .*api_key \(injected by the quota proxy/);
+  assert.equal(Deno.statSync(file).mode! & 0o777, 0o600);
+  assert.equal(Deno.readTextFileSync(file), `${key}\n`);
+
+  // An agent calls the API through the proxy with its own token: the upstream sees the key.
+  const record = `${t.dir}/record.json`;
+  const call = [
+    `printf 'header = "authorization: Bearer %s"\\n' "$ANTHROPIC_AUTH_TOKEN"`,
+    `| curl -sS -o /dev/null -K - --unix-socket "$ANTHROPIC_UNIX_SOCKET"`,
+    `-H 'content-type: application/json' -H 'anthropic-version: 2023-06-01'`,
+    `--data '{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}'`,
+    `"$ANTHROPIC_BASE_URL/v1/messages"`,
+  ].join(" ");
+  const run = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--wait",
+    fakePrompt({ auto: true, steps: [{ record }, { spawnWait: call }, { text: "called" }] }),
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const sent = mock.messageRequests();
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.headers["x-api-key"], key);
+  const child = JSON.parse(Deno.readTextFileSync(record)) as { env: Record<string, string> };
+  assert.ok(!JSON.stringify(child.env).includes(key), "the agent saw the key");
+
+  // Stored mode 0644: refused with the fix, and nothing is injected.
+  Deno.chmodSync(file, 0o644);
+  const shown = await cli(env, ["login", "--api-key"], `${key}\n`); // storing again fixes it
+  assert.equal(shown.code, 0);
+  assert.equal(Deno.statSync(file).mode! & 0o777, 0o600);
+
+  const removed = await cli(env, ["login", "--remove-api-key"]);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(removed.stdout, /the stored API key is removed/);
+  assert.match(removed.stdout, /agents have no credential/);
+  assert.throws(() => Deno.statSync(file), Deno.errors.NotFound);
+
+  const status = await daemon.stop();
+  assert.equal(status.code, 0);
+  assert.ok(!daemon.stderr().includes(key), "the key is in the server's log");
+  const db = await Deno.readFile(`${t.env.PATH_VAR}/hero_orchestrator/db.sqlite`);
+  assert.ok(!new TextDecoder().decode(db).includes(key), "the key is in the database");
+});
+
+Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; the admin relays both", async () => {
+  await using t = await tempEnv();
+  await using daemon = await spawnDaemon(t.env);
+  await using _admin = await spawnAdmin(t.env, `${t.env.PATH_SOCKET}/hero_orchestrator/admin.sock`);
+  const env = operatorEnv(t.env);
+  const invalid = btoa(String.fromCharCode(0x7b, 0xff, 0xfe, 0x0a));
+  const run = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--wait",
+    fakePrompt({
+      auto: true,
+      steps: [
+        { text: "exported text" },
+        { toolUse: { name: "Bash", input: { command: "ls -la" } } },
+        { raw: invalid },
+      ],
+    }),
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const listed = JSON.parse((await cli(env, ["agents", "--all", "--json"])).stdout);
+  const id: string = listed.agents[0].id;
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...runArgs("cli", env), "export", id],
+    env,
+    clearEnv: true,
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await child.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const md = await cli(env, ["export", id, "--markdown"]);
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /## You\n\n> FAKE:/);
+  assert.match(md.stdout, /exported text/);
+  assert.match(md.stdout, /<summary>Tool: Bash: ls -la<\/summary>/);
+  assert.match(md.stdout, /## Summary\n\n- Turns: 1/);
+  const missing = await cli(env, ["export", "no-such-agent"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /NotFoundError/);
+
+  // Through the admin's socket, as the agent page's download links fetch it.
+  const admin = Deno.createHttpClient({
+    proxy: { transport: "unix", path: `${t.env.PATH_SOCKET}/hero_orchestrator/admin.sock` },
+  });
+  let relayed: Uint8Array;
+  try {
+    const res = await fetch(`http://localhost/export/${id}.jsonl`, { client: admin });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "application/x-ndjson");
+    assert.match(res.headers.get("content-disposition")!, /^attachment; filename=".+\.jsonl"$/);
+    relayed = new Uint8Array(await res.arrayBuffer());
+    const gone = await fetch(`http://localhost/export/nope.md`, { client: admin });
+    assert.equal(gone.status, 404);
+    await gone.body?.cancel();
+  } finally {
+    admin.close();
+  }
+
+  // The oracle: the rows as SQLite holds them (read after the daemon stopped), not the exporter.
+  assert.equal((await daemon.stop()).code, 0);
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(`${t.env.PATH_VAR}/hero_orchestrator/db.sqlite`, { readOnly: true });
+  const rows = db.prepare(
+    `SELECT m.raw, m.eof_no_newline FROM messages m JOIN agents a ON a.agent_key = m.agent_key
+     WHERE a.id = ? ORDER BY m.seq`,
+  ).all(id) as Array<{ raw: Uint8Array; eof_no_newline: number }>;
+  db.close();
+  const expected = new Uint8Array(
+    rows.flatMap((r) => [...r.raw, ...(r.eof_no_newline ? [] : [0x0a])]),
+  );
+  assert.ok(rows.some((r) => r.raw.includes(0xff)), "the invalid UTF-8 line is stored");
+  assert.deepEqual(new Uint8Array(out.stdout), expected);
+  assert.deepEqual(relayed, expected);
 });

@@ -13,13 +13,23 @@ import type { Command } from "./commands/command.ts";
 import { agents } from "./commands/agents.ts";
 import { cancel } from "./commands/cancel.ts";
 import { doctor } from "./commands/doctor.ts";
+import { exportCommand } from "./commands/export.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
 import { show } from "./commands/show.ts";
 
 /** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [doctor, login, agents, show, logs, cancel, run];
+export const COMMANDS: readonly Command[] = [
+  doctor,
+  login,
+  agents,
+  show,
+  logs,
+  exportCommand,
+  cancel,
+  run,
+];
 
 /** The top-level help. */
 export function usage(): string {

@@ -10,6 +10,7 @@ import type { RpcDeps } from "./rpc/deps.ts";
 import { Dispatcher, handleRpcHttp } from "./rpc/dispatch.ts";
 import { HANDLERS, healthReport } from "./rpc/handlers/mod.ts";
 import type { EventHub } from "./events.ts";
+import { exportContentType, exportFileName, exportStream } from "@hero/core/export";
 
 export interface RpcAppDeps extends Omit<RpcDeps, "events"> {
   events: EventHub;
@@ -28,7 +29,10 @@ export function heroServiceManifest(methodsCount: number): Record<string, unknow
   };
 }
 
-/** Routes: POST /rpc, GET /openrpc.json, /health, /.well-known/heroservice.json, /events. */
+/**
+ * Routes: POST /rpc, GET /openrpc.json, /health, /.well-known/heroservice.json, /events, and
+ * /export/<id>.jsonl|.md (the transcript downloads `agent.export` points at).
+ */
 export function createRpcApp(deps: RpcAppDeps): Hono {
   const dispatcher = new Dispatcher({ handlers: HANDLERS, deps });
   const app = new Hono();
@@ -47,6 +51,23 @@ export function createRpcApp(deps: RpcAppDeps): Hono {
   });
   app.get("/events", function events(c) {
     return deps.events.handle(c.req.raw);
+  });
+  app.get("/export/:file", function exportTranscript(c) {
+    const match = /^(.+)\.(jsonl|md)$/.exec(c.req.param("file"));
+    if (!match) return c.json({ error: { status: 404, message: "Not found" } }, 404);
+    const format = match[2] === "md" ? "markdown" : "jsonl";
+    const agent = deps.engine.store.getAgent(match[1]!);
+    if (!agent) {
+      return c.json({ error: { status: 404, message: `Cannot find agent "${match[1]}"` } }, 404);
+    }
+    // A file name the browser keeps: ASCII only (the slug), quoted.
+    return new Response(exportStream(deps.engine.store, agent, format), {
+      headers: {
+        "content-type": exportContentType(format),
+        "content-disposition": `attachment; filename="${exportFileName(agent, format)}"`,
+        "cache-control": "no-store",
+      },
+    });
   });
   app.notFound(function notFound(c) {
     return c.json({ error: { status: 404, message: "Not found" } }, 404);

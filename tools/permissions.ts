@@ -100,6 +100,12 @@ export function agentRoots(env: Env): string[] {
   return uniq([...base, ...home.filter((p) => p.startsWith("/"))]);
 }
 
+/** The directory of an API key file outside the state directory; null inside it. */
+function keyFileDir(file: string, stateDir: string): string | null {
+  if (file.startsWith(`${stateDir}/`)) return null;
+  return file.slice(0, file.lastIndexOf("/")) || "/";
+}
+
 function secretDenies(env: Env): string[] {
   return env.HOME ? SECRET_HOME_PATHS.map((p) => `${env.HOME}/${p}`) : [];
 }
@@ -142,11 +148,23 @@ export function permissionFlags(
         paths.stateDir,
         paths.socketDir,
         credentialsFile(env),
+        // A key file elsewhere (HERO_ORCHESTRATOR_API_KEY_FILE): its directory, for the
+        // temp-file-and-rename that stores it.
+        keyFileDir(paths.apiKeyFile, paths.stateDir),
         ...agentRoots(env),
       ]),
       ...flag("deny-read", secretDenies(env)),
-      ...flag("allow-write", [paths.stateDir, paths.socketDir]),
-      ...flag("allow-net", [`unix:${paths.rpcSocket}`, `unix:${proxySocket}`, ...upstream]),
+      ...flag("allow-write", [
+        paths.stateDir,
+        paths.socketDir,
+        keyFileDir(paths.apiKeyFile, paths.stateDir),
+      ]),
+      ...flag("allow-net", [
+        `unix:${paths.rpcSocket}`,
+        `unix:${proxySocket}`,
+        ...upstream,
+        settings.notify.url ? hostPort(settings.notify.url) : null,
+      ]),
       ...flag("allow-run", [settings.claude.bin, "kill", "ps", "git"]),
     );
     // Extra names passed to claude children must be readable to be passed.

@@ -178,3 +178,21 @@ Deno.test("permissions: flags follow the configuration (paths, claude binary, ro
     /a comma is not allowed/,
   );
 });
+
+Deno.test("permissions: a key file outside the state dir is readable and writable, nothing more", () => {
+  const base = { HOME: "/home/u", PATH_VAR: "/srv/var", PATH_SOCKET: "/run/hero" };
+  const get = (flags: string[], name: string) =>
+    flags.find((f) => f.startsWith(`--${name}=`))?.split("=")[1]?.split(",") ?? [];
+  const inside = permissionFlags("server", base);
+  assert.deepEqual(get(inside, "allow-write"), [
+    "/srv/var/hero_orchestrator",
+    "/run/hero/hero_orchestrator",
+  ]);
+  const outside = permissionFlags("server", {
+    ...base,
+    HERO_ORCHESTRATOR_API_KEY_FILE: "/etc/hero/keys/anthropic",
+  });
+  assert.ok(get(outside, "allow-write").includes("/etc/hero/keys"));
+  assert.ok(get(outside, "allow-read").includes("/etc/hero/keys"));
+  assert.ok(!get(outside, "allow-read").includes("/etc/hero"));
+});

@@ -64,7 +64,11 @@ function wantsHtml(c: Context): boolean {
   return (c.req.header("accept") ?? "").includes("text/html");
 }
 
-function problem(c: Context, status: 400 | 401 | 403 | 404 | 421 | 500, message: string) {
+function problem(
+  c: Context,
+  status: 400 | 401 | 403 | 404 | 421 | 500 | 502,
+  message: string,
+) {
   if (wantsHtml(c)) {
     const body =
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status}</title>` +
@@ -181,6 +185,29 @@ export function createAdminApp(deps: AdminAppDeps): Hono<Env> {
 
   app.get("/events", function events(c) {
     return deps.relay.handle(c.req.raw);
+  });
+
+  // Transcript downloads stream from the server as they are; nothing of the caller's goes on.
+  app.get("/export/:file", async function exportTranscript(c) {
+    const file = c.req.param("file");
+    if (!/^[A-Za-z0-9_-]{1,64}\.(jsonl|md)$/.test(file)) return problem(c, 404, "Not found");
+    let answer: Response;
+    try {
+      answer = await deps.upstream.fetch(`/export/${file}`);
+    } catch (err) {
+      deps.log("warn", "export pass-through failed", { error: errorText(err) });
+      return problem(c, 502, "Cannot reach hero_orchestrator_server: is it running?");
+    }
+    if (!answer.ok) {
+      await answer.body?.cancel();
+      return problem(c, answer.status === 404 ? 404 : 502, "No such agent");
+    }
+    const headers = new Headers({ "cache-control": "no-store" });
+    for (const name of ["content-type", "content-disposition"]) {
+      const value = answer.headers.get(name);
+      if (value) headers.set(name, value);
+    }
+    return new Response(answer.body, { status: 200, headers });
   });
 
   app.get("/assets/*", serveAssets(deps.assets));

@@ -20,6 +20,11 @@ export interface Paths {
   adminSocket: string;
   /** `<socketDir>/proxy.sock`: the quota proxy claude children talk to. */
   proxySocket: string;
+  /**
+   * The Anthropic API key the service uses when one is stored (`cli login --api-key`):
+   * `HERO_ORCHESTRATOR_API_KEY_FILE`, else `<stateDir>/api_key`. Mode 0600 or it is refused.
+   */
+  apiKeyFile: string;
 }
 
 function home(env: Env): string {
@@ -51,5 +56,6 @@ export function resolvePaths(env: Env): Paths {
     rpcSocket: `${socketDir}/rpc.sock`,
     adminSocket: `${socketDir}/admin.sock`,
     proxySocket: `${socketDir}/proxy.sock`,
+    apiKeyFile: stripSlash(env.HERO_ORCHESTRATOR_API_KEY_FILE || `${stateDir}/api_key`),
   };
 }

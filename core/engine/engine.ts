@@ -19,6 +19,7 @@ import { CredentialSource, type ProxyServer, startProxy } from "../proxy/mod.ts"
 import { UsagePoller, UsageService } from "../usage/mod.ts";
 import { createGitRunner, type GitRunner } from "../git/mod.ts";
 import { ShadowManager } from "../shadow/mod.ts";
+import { startWebhookNotifier, type WebhookNotifier } from "../notify/mod.ts";
 
 export interface EngineOptions {
   env: Env;
@@ -49,6 +50,10 @@ export interface Engine {
   poller: UsagePoller;
   /** `usage.get` reports. */
   usage: UsageService;
+  /** The upstream credential in force (environment, stored API key, or claude's login). */
+  credentials: CredentialSource;
+  /** Webhook notifications (`HERO_ORCHESTRATOR_NOTIFY_URL`); null when none is configured. */
+  notifier: WebhookNotifier | null;
   /** Stops agents (daemon_shutdown), flushes, checkpoints the WAL, releases the lock. */
   close(): Promise<void>;
 }
@@ -98,6 +103,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         }
       },
     });
+    const credentials = new CredentialSource(options.env, { apiKeyFile: paths.apiKeyFile });
     const supervisor = new Supervisor({
       store,
       writer,
@@ -109,6 +115,14 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       allowedRoots: options.allowedRoots ?? null,
       ...(options.control ? { control: options.control } : {}),
       ...(options.log ? { log: options.log } : {}),
+      // A child that talks to the upstream itself uses a stored API key only when it is the
+      // credential in force (the proxy injects it for proxied children, who never see it).
+      directCredentialEnv(): Record<string, string> {
+        const credential = credentials.get();
+        return credential !== null && credential.source === paths.apiKeyFile
+          ? { ANTHROPIC_API_KEY: credential.value }
+          : {};
+      },
       proxy: proxyScope === "off" ? null : {
         socketPath: paths.proxySocket,
         scope: proxyScope,
@@ -128,7 +142,6 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     shadows.attach();
     shadows.recover();
     const recovery = await supervisor.recover();
-    const credentials = new CredentialSource(options.env);
     if (proxyScope !== "off") {
       proxy = startProxy({
         socketPath: paths.proxySocket,
@@ -158,6 +171,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       credential: () => credentials.info(),
       proxyStats: () => openedProxy?.stats() ?? null,
     });
+    const notifyUrl = settings.notify.url;
+    const notifier = notifyUrl === null
+      ? null
+      : startWebhookNotifier({ bus, settings: { ...settings.notify, url: notifyUrl }, log });
     supervisor.start();
     let closed: Promise<void> | null = null;
     const openedStore = store;
@@ -174,10 +191,14 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       shadows,
       poller,
       usage,
+      notifier,
+      credentials,
       close() {
         closed ??= (async () => {
           try {
             await supervisor.shutdown();
+            // Rows the shutdown itself wrote get a short grace to reach the webhook.
+            await notifier?.close();
             await shadows.close();
             await poller.stop();
             await openedProxy?.close();

@@ -1,9 +1,11 @@
 /**
  * The real upstream credential the proxy injects (children never see it): from the daemon's
- * environment or the OAuth access token in `<CLAUDE_CONFIG_DIR or ~/.claude>/.credentials.json`.
+ * environment, the API key file a person stored (`cli login --api-key`), or the OAuth access token
+ * in `<CLAUDE_CONFIG_DIR or ~/.claude>/.credentials.json`.
  * @module
  */
-import type { Env } from "../config/mod.ts";
+import { type Env, resolvePaths } from "../config/mod.ts";
+import { MAX_API_KEY_CHARS } from "../rpc/credential.ts";
 
 /** How a credential is sent upstream. */
 export type CredentialKind = "api_key" | "bearer" | "oauth";
@@ -12,7 +14,10 @@ export type CredentialKind = "api_key" | "bearer" | "oauth";
 export interface UpstreamCredential {
   kind: CredentialKind;
   value: string;
-  /** `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, `CLAUDE_CODE_OAUTH_TOKEN` or the file path. */
+  /**
+   * `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, `CLAUDE_CODE_OAUTH_TOKEN`, or a file's path (the
+   * stored API key, or claude's credentials file).
+   */
   source: string;
   /** OAuth access token expiry (epoch ms) when the file says. */
   expiresAt: number | null;
@@ -33,21 +38,94 @@ export function credentialsFilePath(env: Env): string | null {
   return dir ? `${dir.replace(/\/+$/, "")}/.credentials.json` : null;
 }
 
+/** Why `key` cannot be stored as an API key, or null when it can. Never echoes the key. */
+export function apiKeyProblem(key: string): string | null {
+  if (key.length === 0) return "the key is empty";
+  if (key.length > MAX_API_KEY_CHARS) {
+    return `the key is longer than ${MAX_API_KEY_CHARS} characters`;
+  }
+  if (/\s/.test(key)) return "the key contains whitespace";
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    return "the key contains characters that are not printable ASCII";
+  }
+  return null;
+}
+
+/**
+ * Stores `key` as the service's API key in `path` (mode 0600, written to a temp file and renamed
+ * so a reader never sees half a key), or removes the file when `key` is null. Returns whether a
+ * file now exists.
+ */
+export function storeApiKey(path: string, key: string | null): boolean {
+  if (key === null) {
+    try {
+      Deno.removeSync(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return false;
+  }
+  const problem = apiKeyProblem(key);
+  if (problem) throw new RangeError(`Cannot store the API key: ${problem}`);
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    Deno.writeTextFileSync(tmp, `${key}\n`, { mode: 0o600, createNew: true });
+    Deno.chmodSync(tmp, 0o600);
+    Deno.renameSync(tmp, path);
+  } catch (err) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never created
+    }
+    throw err;
+  }
+  return true;
+}
+
+/** Options of {@linkcode CredentialSource}. */
+export interface CredentialSourceOptions {
+  /** The stored API key (`Paths.apiKeyFile`); default from `env`. */
+  apiKeyFile?: string | null;
+}
+
 /**
  * Resolves the upstream credential in the CLI's own order of precedence (so the proxy uses what a
  * directly connected agent would): `ANTHROPIC_AUTH_TOKEN` (Bearer), `ANTHROPIC_API_KEY`
- * (`x-api-key`), `CLAUDE_CODE_OAUTH_TOKEN`, then the credentials file (OAuth Bearer). The file is
- * re-read when its modification time changes, so a token the CLI refreshed is picked up.
+ * (`x-api-key`), then the stored API key file (a person chose it explicitly, so it goes before a
+ * subscription login), `CLAUDE_CODE_OAUTH_TOKEN`, then the credentials file (OAuth Bearer). Files
+ * are re-read when their modification time changes, so a token the CLI refreshed or a key a
+ * person stored is picked up without a restart.
  */
 export class CredentialSource {
   #env: Env;
   #file: string | null;
+  #keyFile: string | null;
   #cache: { mtime: number; credential: UpstreamCredential | null; detail: string | null } | null =
     null;
+  #keyCache:
+    | { stamp: string; credential: UpstreamCredential | null; detail: string | null }
+    | null = null;
 
-  constructor(env: Env) {
+  constructor(env: Env, options: CredentialSourceOptions = {}) {
     this.#env = env;
     this.#file = credentialsFilePath(env);
+    let keyFile = options.apiKeyFile;
+    if (keyFile === undefined) {
+      try {
+        keyFile = resolvePaths(env).apiKeyFile;
+      } catch {
+        keyFile = null; // no HOME and no PATH_VAR: no default place for a key
+      }
+    }
+    this.#keyFile = keyFile;
+  }
+
+  /** Where a stored API key is read from (null: nowhere). */
+  get apiKeyFile(): string | null {
+    return this.#keyFile;
   }
 
   /** The credential to inject, or null (see {@linkcode info} for why). */
@@ -69,9 +147,57 @@ export class CredentialSource {
         expiresAt: null,
       };
     }
+    const stored = this.#fromKeyFile().credential;
+    if (stored) return stored;
     return this.oauth();
   }
 
+  /** The stored API key, when one is stored and usable (for children that talk directly). */
+  storedApiKey(): UpstreamCredential | null {
+    return this.#fromKeyFile().credential;
+  }
+
+  /** Why a stored API key file is there but refused (mode, content), or null. */
+  storedApiKeyProblem(): string | null {
+    const { credential, detail } = this.#fromKeyFile();
+    return credential === null ? detail : null;
+  }
+
+  #fromKeyFile(): { credential: UpstreamCredential | null; detail: string | null } {
+    const file = this.#keyFile;
+    if (!file) return { credential: null, detail: null };
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(file);
+    } catch {
+      this.#keyCache = null;
+      return { credential: null, detail: null };
+    }
+    const stamp = `${info.mtime?.getTime() ?? 0}:${info.size}:${info.mode ?? 0}:${info.ino ?? 0}`;
+    if (this.#keyCache?.stamp === stamp) return this.#keyCache;
+    let credential: UpstreamCredential | null = null;
+    let detail: string | null = null;
+    const mode = (info.mode ?? 0) & 0o777;
+    if (!info.isFile) {
+      detail = `${file} is not a regular file`;
+    } else if ((mode & 0o077) !== 0) {
+      // Like ssh with a private key: a key others can read is not used (and not trusted).
+      detail = `${file} is readable by others (mode ${
+        mode.toString(8).padStart(4, "0")
+      }); run chmod 600 ${file}`;
+    } else {
+      try {
+        const key = Deno.readTextFileSync(file).trim();
+        const problem = apiKeyProblem(key);
+        if (problem) detail = `${file} holds no usable API key: ${problem}`;
+        else credential = { kind: "api_key", value: key, source: file, expiresAt: null };
+      } catch (err) {
+        detail = `Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    this.#keyCache = { stamp, credential, detail };
+    return this.#keyCache;
+  }
   /** The OAuth access token only (the usage poll needs one), or null. */
   oauth(): UpstreamCredential | null {
     if (this.#env.CLAUDE_CODE_OAUTH_TOKEN) {
@@ -96,7 +222,13 @@ export class CredentialSource {
         detail: null,
       };
     }
-    return { kind: null, source: null, expires_at: null, detail: this.#fromFile().detail };
+    const keyProblem = this.storedApiKeyProblem();
+    return {
+      kind: null,
+      source: null,
+      expires_at: null,
+      detail: keyProblem ?? this.#fromFile().detail,
+    };
   }
 
   #fromFile(): { credential: UpstreamCredential | null; detail: string | null } {
@@ -110,7 +242,9 @@ export class CredentialSource {
       return {
         credential: null,
         detail:
-          `no ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN, and no ${file}`,
+          `no ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN, no stored API key${
+            this.#keyFile ? ` (${this.#keyFile})` : ""
+          }, and no ${file}`,
       };
     }
     if (this.#cache?.mtime === mtime) return this.#cache;

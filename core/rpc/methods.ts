@@ -10,6 +10,7 @@ import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } fr
 import { CommitInfo, CompletedAgent } from "./commit.ts";
 // The schema file, not usage/mod.ts: the contract must not load the store or the poller.
 import { UsagePeriod, UsageReport } from "../usage/schema.ts";
+import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
 
 /** One method of the contract. */
 export interface MethodSpec<
@@ -349,6 +350,23 @@ export const METHODS = {
     result: DeleteResult,
     errors: ["not_found", "invalid_state"],
   }),
+  "agent.export": defineMethod({
+    name: "agent.export",
+    summary: "Where to download an agent's transcript as JSONL (verbatim) or Markdown",
+    description:
+      "The export itself streams from `GET <path>` on the same socket (and through the admin): JSONL is every stored line byte for byte, each followed by its newline; Markdown has the prompts, answers, thinking and tool calls folded as code blocks, each turn's outcome and a cost summary. Both stop at the `last_seq` given here, so a running agent's export is a consistent prefix.",
+    params: z.strictObject({
+      id: AgentId,
+      format: z.enum(["jsonl", "markdown"]).default("jsonl"),
+    }),
+    result: z.object({
+      path: z.string().describe("absolute path of the download on this socket"),
+      filename: z.string(),
+      content_type: z.string(),
+      last_seq: z.number().int().describe("the export holds the stored lines up to this seq"),
+    }).meta({ id: "AgentExport" }),
+    errors: ["not_found"],
+  }),
   "usage.get": defineMethod({
     name: "usage.get",
     summary: "Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state",
@@ -360,6 +378,25 @@ export const METHODS = {
     }),
     result: UsageReport,
     errors: ["not_found"],
+  }),
+  "credential.get": defineMethod({
+    name: "credential.get",
+    summary: "Which upstream credential the service uses, and where (never the secret)",
+    params: z.strictObject({}),
+    result: CredentialStatus,
+    errors: [],
+  }),
+  "credential.set_api_key": defineMethod({
+    name: "credential.set_api_key",
+    summary: "Store (or with null, remove) the Anthropic API key the service uses",
+    description:
+      "The key is written mode 0600 to the service's key file and used from the next request on: the quota proxy injects it for proxied agents (who never see it), other agents get it as ANTHROPIC_API_KEY. It is never logged or returned. An environment ANTHROPIC_AUTH_TOKEN still takes precedence; a subscription login does not.",
+    params: z.strictObject({
+      api_key: z.string().min(1).max(MAX_API_KEY_CHARS).regex(/^[\x21-\x7e]+$/).nullable()
+        .describe("the key (printable ASCII, no whitespace), or null to remove the stored one"),
+    }),
+    result: CredentialStatus,
+    errors: [],
   }),
   "system.info": defineMethod({
     name: "system.info",

@@ -7,3 +7,4 @@ export * from "./errors.ts";
 export * from "./limits.ts";
 export * from "./commit.ts";
 export * from "../usage/schema.ts";
+export * from "./credential.ts";

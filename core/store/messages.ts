@@ -121,6 +121,39 @@ function selectRange(
   }));
 }
 
+/** One stored line as bytes, for exports (byte for byte, never decoded). */
+export interface RawLine {
+  seq: number;
+  ts: number;
+  type: string | null;
+  subtype: string | null;
+  raw: Uint8Array;
+  /** The line was the last of the process's stdout and had no newline. */
+  eofNoNewline: boolean;
+}
+
+/** Lines of agent `key` with seq > `afterSeq` as bytes, oldest first (at most `limit`). */
+export function selectRawLines(
+  conn: Connection,
+  agentKey: number,
+  afterSeq: number,
+  limit: number,
+): RawLine[] {
+  const max = clampLimit(limit, "read messages");
+  const rows = conn.prepare(
+    `SELECT seq, ts, type, subtype, eof_no_newline, raw FROM messages
+     WHERE agent_key = ? AND seq > ? ORDER BY seq LIMIT ?`,
+  ).all(agentKey, afterSeq, max);
+  return rows.map((r) => ({
+    seq: r.seq as number,
+    ts: r.ts as number,
+    type: r.type as string | null,
+    subtype: r.subtype as string | null,
+    raw: r.raw as Uint8Array,
+    eofNoNewline: r.eof_no_newline === 1,
+  }));
+}
+
 /** The stored bytes of one line, or undefined. */
 export function selectMessageBytes(
   conn: Connection,

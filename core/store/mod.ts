@@ -42,7 +42,7 @@ export type {
 } from "./proxy.ts";
 export { ZERO_USAGE_SUMS } from "./proxy.ts";
 export type { CommitRecord, WorktreeNeighbour, WorktreeSnapshot } from "./worktrees.ts";
-export type { ReadMessagesOptions } from "./messages.ts";
+export type { RawLine, ReadMessagesOptions } from "./messages.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";

@@ -42,10 +42,12 @@ import {
   countMessageRows,
   deleteMessageRows,
   hasMessageBefore,
+  type RawLine,
   type ReadMessagesOptions,
   selectMessageBytes,
   selectMessages,
   selectMessagesBefore,
+  selectRawLines,
 } from "./messages.ts";
 import {
   deleteEventRows,
@@ -369,6 +371,15 @@ export class Store {
       limit,
       options,
     );
+  }
+
+  /**
+   * Lines of agent `agentId` with seq > `afterSeq` as stored bytes, oldest first (at most `limit`,
+   * clamped to 1000): what an export streams.
+   * @throws {AgentNotFoundError} when there is no such agent.
+   */
+  readRawLines(agentId: string, afterSeq: number, limit: number): RawLine[] {
+    return selectRawLines(this.#conn, this.#keyOf(agentId), afterSeq, limit);
   }
 
   /**

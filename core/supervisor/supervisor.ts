@@ -112,6 +112,11 @@ export interface SupervisorOptions {
   /** The quota proxy, when one runs. */
   proxy?: SupervisorProxy | null;
   /**
+   * Credential variables for a child that talks to the upstream directly (not through the proxy),
+   * e.g. `ANTHROPIC_API_KEY` from the stored key file. Read at every spawn.
+   */
+  directCredentialEnv?: () => Record<string, string>;
+  /**
    * Directory of the agents' private state (`<state dir>/agents`): per-agent MCP configs. Agents
    * with a home MCP cannot start without it.
    */
@@ -209,6 +214,7 @@ export class Supervisor {
   #shadowQueue: string[] = [];
   #proxy: SupervisorProxy | null;
   #agentStateDir: string | null;
+  #directCredentialEnv: () => Record<string, string>;
   #hooks: SupervisorHooks = {};
   #pending = new Map<string, PendingStart>();
   #accepting = false;
@@ -229,6 +235,7 @@ export class Supervisor {
     this.#allowedRoots = options.allowedRoots ?? null;
     this.#proxy = options.proxy ?? null;
     this.#agentStateDir = options.agentStateDir ?? null;
+    this.#directCredentialEnv = options.directCredentialEnv ?? (() => ({}));
     this.#log = options.log ?? ((level, message, fields) => {
       if (level !== "info") console.error(JSON.stringify({ level, message, ...fields }));
     });
@@ -922,13 +929,16 @@ export class Supervisor {
           appendSystemPrompt: pending.voice ? VOICE_SYSTEM_PROMPT : null,
         }),
         cwd: agent.cwd,
-        env: buildChildEnv({
-          daemonEnv: this.#daemonEnv,
-          settings: claude,
-          effort: agent.effort,
-          marker: run.marker,
-          proxy,
-        }),
+        env: {
+          ...buildChildEnv({
+            daemonEnv: this.#daemonEnv,
+            settings: claude,
+            effort: agent.effort,
+            marker: run.marker,
+            proxy,
+          }),
+          ...(proxy ? {} : this.#directCredentialEnv()),
+        },
         maxLineBytes: claude.maxLineBytes,
         stderrTailBytes: claude.stderrTailBytes,
       });

@@ -11,6 +11,8 @@ import type {
   AgentCreateParams,
   AgentCwdsParams,
   AgentDeleteParams,
+  AgentExport,
+  AgentExportParams,
   AgentFollowUpParams,
   AgentGetParams,
   AgentListParams,
@@ -18,6 +20,9 @@ import type {
   AgentPage,
   CommitInfo,
   CompletedAgent,
+  CredentialGetParams,
+  CredentialSetApiKeyParams,
+  CredentialStatus,
   DeleteResult,
   KnownCwds,
   MessagePage,
@@ -43,7 +48,10 @@ export interface RpcMethods {
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
+  "agent.export": { params: AgentExportParams; result: AgentExport };
   "usage.get": { params: UsageGetParams; result: UsageReport };
+  "credential.get": { params: CredentialGetParams; result: CredentialStatus };
+  "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
   "system.info": { params: SystemInfoParams; result: SystemInfo };
   "system.health": { params: SystemHealthParams; result: SystemHealth };
   "rpc.discover": { params: RpcDiscoverParams; result: OpenrpcDocument };
@@ -64,7 +72,10 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.commit_info",
   "agent.follow_up",
   "agent.delete",
+  "agent.export",
   "usage.get",
+  "credential.get",
+  "credential.set_api_key",
   "system.info",
   "system.health",
   "rpc.discover",
@@ -119,12 +130,22 @@ export interface AgentNamespace {
   followUp(params: AgentFollowUpParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
   delete(params: AgentDeleteParams): Promise<DeleteResult>;
+  /** Where to download an agent's transcript as JSONL (verbatim) or Markdown */
+  export(params: AgentExportParams): Promise<AgentExport>;
 }
 
 /** `usage.*` methods. */
 export interface UsageNamespace {
   /** Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state */
   get(params?: UsageGetParams): Promise<UsageReport>;
+}
+
+/** `credential.*` methods. */
+export interface CredentialNamespace {
+  /** Which upstream credential the service uses, and where (never the secret) */
+  get(params?: CredentialGetParams): Promise<CredentialStatus>;
+  /** Store (or with null, remove) the Anthropic API key the service uses */
+  setApiKey(params: CredentialSetApiKeyParams): Promise<CredentialStatus>;
 }
 
 /** `system.*` methods. */
@@ -145,6 +166,7 @@ export interface RpcNamespace {
 export interface BoundMethods {
   agent: AgentNamespace;
   usage: UsageNamespace;
+  credential: CredentialNamespace;
   system: SystemNamespace;
   rpc: RpcNamespace;
 }
@@ -163,9 +185,14 @@ export function bindMethods(call: Call): BoundMethods {
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
+      export: (params) => call("agent.export", params ?? {}),
     },
     usage: {
       get: (params) => call("usage.get", params ?? {}),
+    },
+    credential: {
+      get: (params) => call("credential.get", params ?? {}),
+      setApiKey: (params) => call("credential.set_api_key", params ?? {}),
     },
     system: {
       info: (params) => call("system.info", params ?? {}),

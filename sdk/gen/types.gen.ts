@@ -75,6 +75,15 @@ export type AgentErrorCode =
   | "cancelled"
   | "storage_error";
 
+export type AgentExport = {
+  /** absolute path of the download on this socket */
+  path: string;
+  filename: string;
+  content_type: string;
+  /** the export holds the stored lines up to this seq */
+  last_seq: number;
+};
+
 export type AgentKind = "standard" | "planner" | "shadow";
 
 export type AgentPage = {
@@ -194,6 +203,25 @@ export type CompletedAgent = {
 };
 
 export type CreatableKind = "standard" | "planner";
+
+export type CredentialStatus = {
+  /** how the credential in force is sent upstream; null: the service has none */
+  kind: ("api_key" | "bearer" | "oauth") | null;
+  /** where it comes from: ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, the stored key file, or claude's credentials file */
+  source: string | null;
+  /** OAuth access token expiry, epoch ms */
+  expires_at: number | null;
+  /** why there is none, when there is none */
+  detail: string | null;
+  /** where a stored API key is kept */
+  api_key_file: string | null;
+  /** a usable API key is stored there */
+  api_key_stored: boolean;
+  /** why a file is there but refused (its mode, its content), with the fix */
+  api_key_problem: string | null;
+  /** which agents get the credential injected by the quota proxy (they never see it); the others get it in their environment */
+  proxy_scope: "shadows_only" | "all" | "off";
+};
 
 export type DeleteResult = {
   id: string;
@@ -627,11 +655,27 @@ export interface AgentDeleteParams {
   id: string;
 }
 
+/** Params of `agent.export`. */
+export interface AgentExportParams {
+  /** agent id */
+  id: string;
+  format?: "jsonl" | "markdown";
+}
+
 /** Params of `usage.get`. */
 export interface UsageGetParams {
   period?: UsagePeriod;
   /** add this agent's figures */
   agent_id?: string;
+}
+
+/** Params of `credential.get`. */
+export type CredentialGetParams = Record<string, never>;
+
+/** Params of `credential.set_api_key`. */
+export interface CredentialSetApiKeyParams {
+  /** the key (printable ASCII, no whitespace), or null to remove the stored one */
+  api_key: string | null;
 }
 
 /** Params of `system.info`. */

@@ -1,7 +1,8 @@
 /**
  * The agent page's actions: cancel (queued/running), complete and "complete & commit" (awaiting
  * review; the latter when the agent changed files in a git work tree), delete (terminal, with a
- * confirmation step) and the follow-up composer (awaiting review / failed).
+ * confirmation step), transcript downloads (Markdown, JSONL) and the follow-up composer
+ * (awaiting review / failed).
  * @module
  */
 import { useState } from "preact/hooks";
@@ -134,6 +135,26 @@ export function AgentActions({ agent }: { agent: Agent }) {
           </span>
         )
         : null}
+      <span class="export-links" role="group" aria-label="Download the transcript">
+        <a
+          class="button button-quiet"
+          data-export="markdown"
+          href={href(`/export/${encodeURIComponent(agent.id)}.md`)}
+          download
+          title="A readable transcript: prompts, answers, tool calls and the cost"
+        >
+          Markdown
+        </a>
+        <a
+          class="button button-quiet"
+          data-export="jsonl"
+          href={href(`/export/${encodeURIComponent(agent.id)}.jsonl`)}
+          download
+          title="Every line claude printed, byte for byte"
+        >
+          JSONL
+        </a>
+      </span>
       {error ? <p class="form-error" role="alert">{error}</p> : null}
     </div>
   );

@@ -10,6 +10,13 @@ import { base } from "../state/base.ts";
 import { startClock } from "../state/clock.ts";
 import { connection } from "../state/events.ts";
 import { startUsage } from "../state/usage.ts";
+import {
+  disableNotifications,
+  enableNotifications,
+  notifyPermission,
+  notifyWanted,
+  startAttention,
+} from "../state/attention.ts";
 
 /** When the header loads its usage reading if the page's island did not start it. */
 const USAGE_START_FALLBACK_MS = 2_000;
@@ -37,10 +44,43 @@ const STATUS_TEXT = {
   reconnecting: "Reconnecting…",
 } as const;
 
+/** The one place that asks for notification permission: only when the person clicks it. */
+function NotifyToggle() {
+  const permission = notifyPermission.value;
+  if (permission === "unsupported") return null;
+  if (permission === "denied") {
+    return (
+      <span
+        class="notify-state notify-denied"
+        data-notify="denied"
+        title="This browser blocks notifications for this site; allow them in the site settings to be told when an agent needs you"
+      >
+        Notifications blocked
+      </span>
+    );
+  }
+  const on = notifyWanted.value && permission === "granted";
+  return (
+    <button
+      type="button"
+      class="button button-quiet notify-toggle"
+      data-notify={on ? "on" : "off"}
+      aria-pressed={on}
+      title={on
+        ? "You get a browser notification when an agent waits for review or fails. Click to stop."
+        : "Get a browser notification when an agent waits for review or fails"}
+      onClick={() => on ? disableNotifications() : void enableNotifications()}
+    >
+      {on ? "Notifications on" : "Notify me"}
+    </button>
+  );
+}
+
 function Topbar() {
   const [theme, setTheme] = useState<Theme>(currentTheme());
   useEffect(() => {
     startClock();
+    startAttention();
     // The page's island starts the usage reading after its first screen (so the two do not
     // compete); this is the fallback for a page that does not.
     const fallback = setTimeout(startUsage, USAGE_START_FALLBACK_MS);
@@ -50,6 +90,7 @@ function Topbar() {
   return (
     <div class="topbar-tools">
       <UsageMeter />
+      <NotifyToggle />
       {state !== "idle"
         ? (
           <span class={`conn conn-${state}`} role="status" data-connection={state}>

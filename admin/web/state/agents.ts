@@ -27,7 +27,28 @@ export function upsertAgent(agent: Agent): void {
   const current = known.peek();
   if (agent.updated_at < current.updated_at) return;
   known.value = agent;
-  if (current.status !== agent.status) membership.value++;
+  if (current.status !== agent.status) {
+    membership.value++;
+    for (const listener of statusListeners) {
+      try {
+        listener(agent, current.status);
+      } catch (err) {
+        console.error(err);
+      }
+    }
+  }
+}
+
+type StatusListener = (agent: Agent, previous: Agent["status"]) => void;
+const statusListeners = new Set<StatusListener>();
+
+/**
+ * Calls `listener` whenever a known agent changes status (not for agents first seen: a page's
+ * first read is not news). Returns the unsubscribe function.
+ */
+export function onStatusChange(listener: StatusListener): () => void {
+  statusListeners.add(listener);
+  return () => statusListeners.delete(listener);
 }
 
 /** Forgets an agent (deleted). */

@@ -4,6 +4,8 @@ import { agentHandlers } from "./agent.ts";
 import { systemHandlers } from "./system.ts";
 import { rpcHandlers } from "./rpc.ts";
 import { usageHandlers } from "./usage.ts";
+import { credentialHandlers } from "./credential.ts";
+import { exportHandlers } from "./export.ts";
 
 export type { Handler, HandlerTable } from "./define.ts";
 export { healthReport } from "./system.ts";
@@ -12,6 +14,8 @@ export { healthReport } from "./system.ts";
 export const HANDLERS: HandlerTable = {
   ...agentHandlers,
   ...usageHandlers,
+  ...credentialHandlers,
+  ...exportHandlers,
   ...systemHandlers,
   ...rpcHandlers,
 };

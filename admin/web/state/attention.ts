@@ -1,0 +1,136 @@
+/**
+ * "Needs you": the agents waiting on a person, shown as a count in the tab title, and (after a
+ * person opted in) a browser notification each time an agent starts waiting, linking to it.
+ * Never asks for permission by itself: only the opt-in button does.
+ * @module
+ */
+import { computed, effect, signal } from "@preact/signals";
+import type { Agent } from "@hero/sdk";
+import { allAgents, onStatusChange } from "./agents.ts";
+import { agentHref } from "./base.ts";
+
+/** Statuses in which an agent waits on a person (the server's webhook uses the same list). */
+export const NEEDS_PERSON: readonly Agent["status"][] = ["awaiting_review", "failed"];
+
+const PREF_KEY = "hero_admin_notify";
+
+/** `unsupported` (no Notification API), else the browser's permission. */
+export type NotifyPermission = "unsupported" | "default" | "granted" | "denied";
+
+function readPermission(): NotifyPermission {
+  return typeof Notification === "undefined" ? "unsupported" : Notification.permission;
+}
+
+function readPref(): boolean {
+  try {
+    return localStorage.getItem(PREF_KEY) === "on";
+  } catch {
+    return false;
+  }
+}
+
+/** The browser's permission, refreshed when the person answers the prompt. */
+export const notifyPermission = signal<NotifyPermission>("unsupported");
+/** Whether this person wants notifications (stored per browser). */
+export const notifyWanted = signal(false);
+/** Failures seen live on this page while the person was away; cleared when they come back. */
+const unseenFailures = signal<ReadonlySet<string>>(new Set());
+
+/** Agents waiting for review, plus failures the person has not seen yet. */
+export const needsYouCount = computed(() => {
+  let n = unseenFailures.value.size;
+  for (const a of allAgents.value) {
+    if (a.kind !== "shadow" && a.status === "awaiting_review") n++;
+  }
+  return n;
+});
+
+/** Asks the browser (once per click) and remembers the answer. */
+export async function enableNotifications(): Promise<void> {
+  if (typeof Notification === "undefined") return;
+  const answer = await Notification.requestPermission();
+  notifyPermission.value = answer;
+  notifyWanted.value = answer === "granted";
+  try {
+    localStorage.setItem(PREF_KEY, answer === "granted" ? "on" : "off");
+  } catch {
+    // private mode: the choice lasts for this page
+  }
+}
+
+/** Turns notifications off for this browser (the permission itself stays with the browser). */
+export function disableNotifications(): void {
+  notifyWanted.value = false;
+  try {
+    localStorage.setItem(PREF_KEY, "off");
+  } catch {
+    // private mode
+  }
+}
+
+function away(): boolean {
+  return document.visibilityState !== "visible" || !document.hasFocus();
+}
+
+function notify(agent: Agent): void {
+  if (!notifyWanted.peek() || notifyPermission.peek() !== "granted") return;
+  // The person is looking at this very agent: the page itself shows the change.
+  const here = location.pathname === agentHref(agent.id);
+  if (here && !away()) return;
+  const name = agent.name?.trim() || agent.id;
+  const failed = agent.status === "failed";
+  const note = new Notification(
+    failed ? `Agent "${name}" failed` : `Agent "${name}" is waiting for review`,
+    {
+      body: failed
+        ? `${agent.error_code ?? "failed"}: ${agent.error_message ?? ""}`.slice(0, 200)
+        : (agent.result ?? "The turn finished.").slice(0, 200),
+      // One notification per agent: a newer one replaces it.
+      tag: `hero-agent-${agent.id}`,
+      data: { href: agentHref(agent.id) },
+    },
+  );
+  note.onclick = () => {
+    globalThis.focus();
+    location.assign(agentHref(agent.id));
+    note.close();
+  };
+}
+
+let started = false;
+
+/** Starts following the page's agents (idempotent): title count and notifications. */
+export function startAttention(): void {
+  if (started) return;
+  started = true;
+  notifyPermission.value = readPermission();
+  notifyWanted.value = readPref() && notifyPermission.peek() === "granted";
+  onStatusChange((agent) => {
+    if (agent.kind === "shadow" || !NEEDS_PERSON.includes(agent.status)) return;
+    if (agent.status === "failed" && away()) {
+      unseenFailures.value = new Set([...unseenFailures.peek(), agent.id]);
+    }
+    notify(agent);
+  });
+  const seen = () => {
+    if (!away() && unseenFailures.peek().size > 0) unseenFailures.value = new Set();
+  };
+  document.addEventListener("visibilitychange", seen);
+  globalThis.addEventListener("focus", seen);
+  // The page's own title stays whatever the page set; only the "(n) " prefix is ours.
+  effect(() => {
+    const n = needsYouCount.value;
+    const plain = document.title.replace(/^\(\d+\) /, "");
+    document.title = n > 0 ? `(${n}) ${plain}` : plain;
+  });
+  new MutationObserver(() => {
+    const n = needsYouCount.peek();
+    if (n > 0 && !document.title.startsWith(`(${n}) `)) {
+      document.title = `(${n}) ${document.title.replace(/^\(\d+\) /, "")}`;
+    }
+  }).observe(document.querySelector("title") ?? document.head, {
+    childList: true,
+    characterData: true,
+    subtree: true,
+  });
+}
