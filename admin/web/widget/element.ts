@@ -9,13 +9,14 @@
  * inline error and nothing is requested. Per-tab state is in sessionStorage under the service name.
  * @module
  */
-import type {
-  Agent,
-  Effort,
-  MessageEventData,
-  MessagePage,
-  SystemHealth,
-  SystemInfo,
+import {
+  type Agent,
+  type Effort,
+  EFFORTS,
+  type MessageEventData,
+  type MessagePage,
+  type SystemHealth,
+  type SystemInfo,
 } from "@hero/sdk";
 import { type BatchCall, WidgetApi, WidgetCallError } from "./api.ts";
 import { isHomeMcp, voiceBaseOverride, type WidgetBases } from "./base.ts";
@@ -27,7 +28,6 @@ import { VoiceLoop, type VoiceState } from "./voice_loop.ts";
 
 const ACTIVE = new Set<string>(["queued", "running"]);
 const FOLLOWABLE = new Set<string>(["awaiting_review", "failed"]);
-const EFFORTS: readonly Effort[] = ["none", "low", "medium", "high", "xhigh", "max"];
 const STATUS_LABEL: Record<string, string> = {
   queued: "Queued",
   running: "Working",
