@@ -2,6 +2,7 @@
  * End to end through the SDK over the Unix socket: real engine, real DB, the fake claude.
  */
 import assert from "node:assert/strict";
+import { TESTED_CLAUDE_VERSION } from "../core/config/mod.ts";
 import { fakePrompt } from "../core/testing/mod.ts";
 import { RpcError, type ServiceEvent } from "../sdk/mod.ts";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
@@ -24,7 +25,7 @@ Deno.test("e2e: create → stream → awaiting_review → complete through the S
   await using d = await startInProcess(t.env);
   const { client } = d;
   const info = await client.system.info();
-  assert.equal(info.claude.version, "2.1.328");
+  assert.equal(info.claude.version, TESTED_CLAUDE_VERSION);
   assert.equal(info.paths.rpc_socket, d.daemon.socketPath);
 
   const abort = new AbortController();

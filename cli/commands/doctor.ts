@@ -5,7 +5,7 @@
  */
 import { statfsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { resolveEngineSettings } from "../../core/config/mod.ts";
+import { resolveEngineSettings, TESTED_CLAUDE_VERSION } from "../../core/config/mod.ts";
 import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "../../core/store/mod.ts";
 import type { SystemInfo } from "../../sdk/mod.ts";
 import {
@@ -14,7 +14,6 @@ import {
   claudeVersion,
   compareVersions,
   findClaude,
-  TESTED_CLAUDE_VERSION,
 } from "../claude.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";
