@@ -18,7 +18,7 @@ import {
   type SystemHealth,
   type SystemInfo,
 } from "@hero/sdk";
-import { type BatchCall, WidgetApi, WidgetCallError } from "./api.ts";
+import { type BatchCall, RpcError, WidgetApi } from "./api.ts";
 import { isHomeMcp, voiceBaseOverride, type WidgetBases } from "./base.ts";
 import { type Item, itemsOf } from "./lines.ts";
 import { emptyState, loadState, saveState, type SessionState } from "./session.ts";
@@ -658,14 +658,14 @@ export class HeroAgentWidget extends HTMLElement {
         { method: "agent.get", params: { id: agentId } },
       ] as BatchCall[]);
       if (generation !== this.#generation) return;
-      if (agent instanceof WidgetCallError) {
+      if (agent instanceof RpcError) {
         if (agent.reason === "not_found") {
           this.#forget();
           return;
         }
         throw agent;
       }
-      if (health instanceof WidgetCallError) throw health;
+      if (health instanceof RpcError) throw health;
       const current = agent as Agent;
       this.#resetTranscript();
       this.#showUserTurns(current);
