@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import type { z } from "zod";
 import type * as Contract from "../core/rpc/mod.ts";
 import * as Models from "../core/models/mod.ts";
+import { EFFORTS as CONFIG_EFFORTS } from "../core/config/mod.ts";
 import * as Sdk from "../sdk/mod.ts";
 import { enumArrayName } from "./gen_sdk.ts";
 
@@ -84,6 +85,8 @@ Deno.test("the SDK exports every enum of the contract as a value array in contra
   assert.deepEqual(Sdk.EFFORTS, Models.Effort.options);
   assert.deepEqual(Sdk.AGENT_STATUSES, Models.AgentStatus.options);
   assert.deepEqual(Sdk.AGENT_KINDS, Models.AgentKind.options);
+  // core/config validates HERO_ORCHESTRATOR_EFFORT without importing the models (it is a leaf).
+  assert.deepEqual(CONFIG_EFFORTS, Sdk.EFFORTS);
 });
 
 Deno.test("enumArrayName() pluralises the type name in SCREAMING_SNAKE_CASE", () => {
