@@ -5,9 +5,6 @@
  */
 import type { Env } from "@hero/core/config";
 
-/** The claude version the suite runs against (tools/test.ts pins the same). */
-export const TESTED_CLAUDE_VERSION = "2.1.328";
-
 /**
  * Finds `bin` the way a spawn would: a path as is, a name on `PATH`. Directories this process may
  * not read are skipped (under the `cli` permission set only `<dir>/claude` files are readable).

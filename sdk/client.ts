@@ -1,9 +1,10 @@
 /**
  * The JSON-RPC 2.0 core of the SDK: one transport (an injected `fetch`), one error class.
- * Runs in browsers and Deno alike: no `Deno.*`, no `node:`, no zod.
+ * Runs in browsers and Deno alike: no `Deno.*`, no `node:`, no zod. Typed by a method table:
+ * this service's generated {@linkcode RpcMethods} by default, or any other JSON-RPC service's.
  * @module
  */
-import type { MethodName, RpcMethods } from "./gen/methods.gen.ts";
+import type { RpcMethods } from "./gen/methods.gen.ts";
 import type { RpcErrorData } from "./gen/types.gen.ts";
 
 /** The subset of `fetch` the SDK uses; inject a Unix-socket fetch in Deno, `fetch` in a browser. */
@@ -78,14 +79,22 @@ function toError(error: WireError, status: number): RpcError {
   return new RpcError(error.code, error.message, error.data, status);
 }
 
-/** One call of a batch. */
-export interface BatchCall<M extends MethodName = MethodName> {
-  method: M;
-  params: RpcMethods[M]["params"];
-}
+/**
+ * A table of JSON-RPC methods: name → params and result types, like the generated
+ * {@linkcode RpcMethods}.
+ */
+export type MethodTable<T> = { [M in keyof T]: { params: unknown; result: unknown } };
 
-/** The JSON-RPC client: `call`, `notify` and `batch` over `POST {baseUrl}/rpc`. */
-export class RpcClient {
+/** One call of a batch: a method of the table `T` and its params. */
+export type BatchCall<T extends MethodTable<T> = RpcMethods> = {
+  [M in keyof T & string]: { method: M; params: T[M]["params"] };
+}[keyof T & string];
+
+/**
+ * The JSON-RPC client: `call`, `notify` and `batch` over `POST {baseUrl}/rpc`, typed by the
+ * method table `T` (this service's methods by default).
+ */
+export class RpcClient<T extends MethodTable<T> = RpcMethods> {
   readonly baseUrl: string;
   #fetch: FetchLike;
   #headers: Record<string, string>;
@@ -139,10 +148,10 @@ export class RpcClient {
   }
 
   /** Calls `method` and resolves with its result; rejects with {@linkcode RpcError}. */
-  async call<M extends MethodName>(
+  async call<M extends keyof T & string>(
     method: M,
-    params: RpcMethods[M]["params"],
-  ): Promise<RpcMethods[M]["result"]> {
+    params: T[M]["params"],
+  ): Promise<T[M]["result"]> {
     const id = this.#nextId++;
     const { status, payload } = await this.#post({ jsonrpc: "2.0", id, method, params });
     if (!isWireResponse(payload)) {
@@ -154,17 +163,21 @@ export class RpcClient {
       );
     }
     if (payload.error) throw toError(payload.error, status);
-    return payload.result as RpcMethods[M]["result"];
+    return payload.result as T[M]["result"];
   }
 
   /** Sends a notification (no answer, errors included). */
-  async notify<M extends MethodName>(method: M, params: RpcMethods[M]["params"]): Promise<void> {
+  async notify<M extends keyof T & string>(method: M, params: T[M]["params"]): Promise<void> {
     const { status, payload } = await this.#post({ jsonrpc: "2.0", method, params });
     if (isWireResponse(payload) && payload.error) throw toError(payload.error, status);
   }
 
-  /** Sends calls as one batch; each slot holds the result or the {@linkcode RpcError}. */
-  async batch(calls: BatchCall[]): Promise<Array<unknown | RpcError>> {
+  /**
+   * Sends calls as one batch; each slot holds the result or the {@linkcode RpcError}. An empty
+   * batch sends nothing (JSON-RPC rejects an empty array).
+   */
+  async batch(calls: BatchCall<T>[]): Promise<Array<unknown | RpcError>> {
+    if (calls.length === 0) return [];
     const first = this.#nextId;
     this.#nextId += calls.length;
     const { status, payload } = await this.#post(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createClient, ERROR_CODES, RpcError } from "./mod.ts";
+import { createClient, ERROR_CODES, RpcClient, RpcError } from "./mod.ts";
 
 function fakeFetch(answer: (body: unknown) => Response) {
   const seen: Array<{ url: string; body: unknown; headers: Headers }> = [];
@@ -85,4 +85,46 @@ Deno.test("RpcError for transport failures, 413 and non-JSON answers", async () 
   assert.ok(e3 instanceof RpcError && e3.status === 502);
   const quiet = createClient({ fetch: () => Promise.resolve(new Response(null, { status: 204 })) });
   await quiet.notify("system.health", {});
+});
+
+Deno.test("batch(): one slot per call, results and errors by id; an empty batch sends nothing", async () => {
+  const { fetchFn, seen } = fakeFetch((body) => {
+    const calls = body as Array<{ id: number; method: string }>;
+    return Response.json(
+      calls.reverse().map((c) =>
+        c.method === "agent.get"
+          ? { jsonrpc: "2.0", id: c.id, error: { code: -32000, message: "gone" } }
+          : { jsonrpc: "2.0", id: c.id, result: { ok: c.method } }
+      ),
+    );
+  });
+  const client = new RpcClient({ fetch: fetchFn });
+  assert.deepEqual(await client.batch([]), []);
+  assert.equal(seen.length, 0);
+  const [health, agent] = await client.batch([
+    { method: "system.health", params: {} },
+    { method: "agent.get", params: { id: "x" } },
+  ]);
+  assert.deepEqual(health, { ok: "system.health" });
+  assert.ok(agent instanceof RpcError && agent.message === "gone");
+  assert.equal(seen.length, 1);
+});
+
+Deno.test("RpcClient speaks to another JSON-RPC service when given its method table", async () => {
+  interface Voice {
+    "voice.say": { params: { text: string }; result: { audio: string } };
+  }
+  const { fetchFn, seen } = fakeFetch((body) =>
+    Response.json({ jsonrpc: "2.0", id: (body as { id: number }).id, result: { audio: "UklG" } })
+  );
+  const voice = new RpcClient<Voice>({ fetch: fetchFn, baseUrl: "/hero_voice/rpc" });
+  const answer = await voice.call("voice.say", { text: "hi" });
+  assert.equal(answer.audio, "UklG");
+  assert.equal(seen[0]!.url, "/hero_voice/rpc/rpc");
+  assert.deepEqual(seen[0]!.body, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "voice.say",
+    params: { text: "hi" },
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * The hero_orchestrator SDK, for browsers and Deno: typed methods generated from `openrpc.json`,
- * one error class, and the event stream. The transport is an injected `fetch`.
+ * one error class, the event stream, and the display parser of transcript lines. The transport is
+ * an injected `fetch`.
  *
  * @example
  * ```ts ignore
@@ -17,6 +18,7 @@ import { type EventSubscription, subscribeEvents, type SubscribeOptions } from "
 
 export * from "./client.ts";
 export * from "./events.ts";
+export * from "./transcript.ts";
 export * from "./gen/types.gen.ts";
 export * from "./gen/methods.gen.ts";
 

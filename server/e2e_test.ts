@@ -2,6 +2,7 @@
  * End to end through the SDK over the Unix socket: real engine, real DB, the fake claude.
  */
 import assert from "node:assert/strict";
+import { TESTED_CLAUDE_VERSION } from "@hero/core/config";
 import { fakePrompt } from "@hero/core/testing";
 import { RpcError, type ServiceEvent } from "@hero/sdk";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
@@ -24,7 +25,7 @@ Deno.test("e2e: create → stream → awaiting_review → complete through the S
   await using d = await startInProcess(t.env);
   const { client } = d;
   const info = await client.system.info();
-  assert.equal(info.claude.version, "2.1.328");
+  assert.equal(info.claude.version, TESTED_CLAUDE_VERSION);
   assert.equal(info.paths.rpc_socket, d.daemon.socketPath);
 
   const abort = new AbortController();

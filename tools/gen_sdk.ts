@@ -121,13 +121,30 @@ function resultType(method: OpenrpcMethod): string {
   return tsType(method.result.schema);
 }
 
-/** `types.gen.ts`: component schemas and method params. */
+/**
+ * The name of the value array of an enum schema: `Effort` → `EFFORTS`, `AgentStatus` →
+ * `AGENT_STATUSES`, `UsagePeriod` → `USAGE_PERIODS`.
+ */
+export function enumArrayName(typeName: string): string {
+  const snake = typeName.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+  if (/(S|X|CH|SH)$/.test(snake)) return `${snake}ES`;
+  if (/[^AEIOU]Y$/.test(snake)) return `${snake.slice(0, -1)}IES`;
+  return `${snake}S`;
+}
+
+/** `types.gen.ts`: component schemas (plus a value array per enum) and method params. */
 export function renderTypes(docu: OpenrpcDoc): string {
   let out =
     `${BANNER}/**\n * Types of the hero_orchestrator JSON-RPC contract (openrpc.json ${docu.info.version}).\n * @module\n */\n\n`;
   for (const [name, schema] of Object.entries(docu.components.schemas)) {
     out += doc(schema.description, "");
     out += `export type ${name} = ${tsType(schema)};\n\n`;
+    if (Array.isArray(schema.enum)) {
+      out += `/** Every \`${name}\` value, in contract order. */\n`;
+      out += `export const ${enumArrayName(name)}: readonly ${name}[] = ${
+        JSON.stringify(schema.enum)
+      };\n\n`;
+    }
   }
   for (const method of docu.methods) {
     out += `/** Params of \`${method.name}\`. */\n`;

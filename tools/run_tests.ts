@@ -3,7 +3,8 @@
  * `.ci/out/claude` when the one on PATH is missing or another version), then runs the whole suite
  * and ends with one line `N passed, N failed`. Extra arguments go to `deno test`.
  */
-export const CLAUDE_VERSION = "2.1.328";
+import { TESTED_CLAUDE_VERSION } from "@hero/core/config";
+
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 async function claudeVersion(bin: string): Promise<string | null> {
@@ -23,11 +24,11 @@ async function claudeVersion(bin: string): Promise<string | null> {
 async function ensureClaude(): Promise<string> {
   const fromEnv = Deno.env.get("HERO_ORCHESTRATOR_REAL_CLAUDE");
   if (fromEnv) return fromEnv;
-  if (await claudeVersion("claude") === CLAUDE_VERSION) return "claude";
+  if (await claudeVersion("claude") === TESTED_CLAUDE_VERSION) return "claude";
   const prefix = `${root}/.ci/out/claude`;
   const local = `${prefix}/node_modules/.bin/claude`;
-  if (await claudeVersion(local) === CLAUDE_VERSION) return local;
-  console.error(`Installing @anthropic-ai/claude-code@${CLAUDE_VERSION} into ${prefix}`);
+  if (await claudeVersion(local) === TESTED_CLAUDE_VERSION) return local;
+  console.error(`Installing @anthropic-ai/claude-code@${TESTED_CLAUDE_VERSION} into ${prefix}`);
   const npm = await new Deno.Command("npm", {
     args: [
       "install",
@@ -35,13 +36,13 @@ async function ensureClaude(): Promise<string> {
       prefix,
       "--no-audit",
       "--no-fund",
-      `@anthropic-ai/claude-code@${CLAUDE_VERSION}`,
+      `@anthropic-ai/claude-code@${TESTED_CLAUDE_VERSION}`,
     ],
     stdout: "inherit",
     stderr: "inherit",
   }).output();
-  if (!npm.success || await claudeVersion(local) !== CLAUDE_VERSION) {
-    throw new Error(`Cannot install the pinned claude CLI ${CLAUDE_VERSION}: npm failed`);
+  if (!npm.success || await claudeVersion(local) !== TESTED_CLAUDE_VERSION) {
+    throw new Error(`Cannot install the pinned claude CLI ${TESTED_CLAUDE_VERSION}: npm failed`);
   }
   return local;
 }

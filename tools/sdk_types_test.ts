@@ -5,8 +5,10 @@
 import assert from "node:assert/strict";
 import type { z } from "zod";
 import type * as Contract from "@hero/core/rpc";
-import type * as Models from "@hero/core/models";
-import type * as Sdk from "@hero/sdk";
+import * as Models from "@hero/core/models";
+import { EFFORTS as CONFIG_EFFORTS } from "@hero/core/config";
+import * as Sdk from "@hero/sdk";
+import { enumArrayName } from "./gen_sdk.ts";
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 function same<A, B>(_: Same<A, B>): void {}
@@ -67,4 +69,30 @@ Deno.test("the SDK uses no Deno.*, node: or zod and type-checks with the DOM lib
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the SDK exports every enum of the contract as a value array in contract order", async () => {
+  const root = new URL("..", import.meta.url).pathname;
+  const openrpc = JSON.parse(await Deno.readTextFile(`${root}openrpc.json`)) as {
+    components: { schemas: Record<string, { enum?: string[] }> };
+  };
+  const exported = Sdk as unknown as Record<string, unknown>;
+  const enums = Object.entries(openrpc.components.schemas).filter(([, s]) => s.enum);
+  assert.ok(enums.length >= 5, "the contract has its enums");
+  for (const [name, schema] of enums) {
+    assert.deepEqual(exported[enumArrayName(name)], schema.enum, name);
+  }
+  assert.deepEqual(Sdk.EFFORTS, Models.Effort.options);
+  assert.deepEqual(Sdk.AGENT_STATUSES, Models.AgentStatus.options);
+  assert.deepEqual(Sdk.AGENT_KINDS, Models.AgentKind.options);
+  // core/config validates HERO_ORCHESTRATOR_EFFORT without importing the models (it is a leaf).
+  assert.deepEqual(CONFIG_EFFORTS, Sdk.EFFORTS);
+});
+
+Deno.test("enumArrayName() pluralises the type name in SCREAMING_SNAKE_CASE", () => {
+  assert.equal(enumArrayName("Effort"), "EFFORTS");
+  assert.equal(enumArrayName("AgentStatus"), "AGENT_STATUSES");
+  assert.equal(enumArrayName("UsagePeriod"), "USAGE_PERIODS");
+  assert.equal(enumArrayName("AgentErrorCode"), "AGENT_ERROR_CODES");
+  assert.equal(enumArrayName("Policy"), "POLICIES");
 });

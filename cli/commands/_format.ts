@@ -3,7 +3,12 @@
  * line per stored stream-json message.
  * @module
  */
-import type { Agent } from "@hero/sdk";
+import {
+  type Agent,
+  parseTranscriptLine,
+  type TranscriptBlock,
+  type TranscriptEntry,
+} from "@hero/sdk";
 import type { Colors } from "../color.ts";
 
 /** Terminal statuses and `awaiting_review` (waiting for the operator). */
@@ -86,23 +91,51 @@ export function agentDetails(a: Agent, c: Colors): string {
   return rows.map(([k, v]) => `${c.dim(k.padEnd(width))}  ${v}\n`).join("");
 }
 
-interface Block {
-  type?: string;
-  text?: string;
-  name?: string;
-  input?: unknown;
-  content?: unknown;
-  is_error?: boolean;
+function blockLines(blocks: TranscriptBlock[], c: Colors, user: boolean): string[] {
+  const out: string[] = [];
+  for (const b of blocks) {
+    if (user) {
+      if (b.kind === "tool_result") {
+        out.push((b.isError ? c.red : c.dim)(`← ${oneLine(b.text, 120)}`));
+      } else if (b.kind === "text" && b.text) out.push(`user: ${oneLine(b.text, 200)}`);
+    } else if (b.kind === "text" && b.text) out.push(b.text.trim());
+    else if (b.kind === "tool_use") {
+      out.push(c.yellow(`→ ${b.name}(${oneLine(JSON.stringify(b.input), 120)})`));
+    } else if (b.kind === "thinking") out.push(c.dim("(thinking)"));
+  }
+  return out;
 }
 
-function blocks(content: unknown): Block[] {
-  if (typeof content === "string") return [{ type: "text", text: content }];
-  return Array.isArray(content) ? content.filter((b) => b && typeof b === "object") : [];
-}
-
-function toolResultText(content: unknown): string {
-  if (typeof content === "string") return content;
-  return blocks(content).map((b) => b.text ?? "").join(" ");
+function entryLines(entry: TranscriptEntry, c: Colors): string[] {
+  switch (entry.kind) {
+    case "init":
+      return [`system init: model ${entry.model ?? "?"}, session ${entry.sessionId ?? "?"}`];
+    case "system":
+      // the parser names a system line without subtype "system"
+      return [entry.subtype === "system" ? "system" : `system ${entry.subtype}`];
+    case "assistant":
+      return blockLines(entry.blocks, c, false);
+    case "prompt": {
+      // claude's echo of a prompt we sent (first or follow-up): the operator's side of the
+      // conversation, in full, quoted like a mail reply.
+      const text = entry.text.trim();
+      return text ? [c.bold(`> ${text.replace(/\n/g, "\n> ")}`)] : [];
+    }
+    case "user":
+      return blockLines(entry.blocks, c, true);
+    case "result": {
+      const cost = entry.costUsd !== null ? `, $${entry.costUsd.toFixed(4)}` : "";
+      const paint = entry.isError ? c.red : c.green;
+      return [paint(`result ${entry.subtype ?? ""}${cost}: ${entry.text?.trim() ?? ""}`)];
+    }
+    case "rate_limit":
+      return [c.dim("rate_limit_event")];
+    case "other":
+      return [c.dim([entry.type, entry.subtype].filter(Boolean).join("/"))];
+    case "invalid":
+    case "missing":
+      return [];
+  }
 }
 
 /**
@@ -123,64 +156,8 @@ export function renderMessage(
   const seq = c.dim(`${String(m.seq).padStart(4)} `);
   if (m.raw === null) return `${seq}${m.type ?? "?"}: (${m.byte_length} bytes, not inlined)\n`;
   if (m.parse_error) return `${seq}${c.red("unparsable line")}: ${oneLine(m.raw, 160)}\n`;
-  let line: Record<string, unknown>;
-  try {
-    line = JSON.parse(m.raw);
-  } catch {
-    return `${seq}${oneLine(m.raw, 160)}\n`;
-  }
-  const message = line.message as { content?: unknown; model?: unknown } | undefined;
-  const out: string[] = [];
-  switch (line.type) {
-    case "system":
-      out.push(
-        line.subtype === "init"
-          ? `system init: model ${line.model ?? "?"}, session ${line.session_id ?? "?"}`
-          : `system ${line.subtype ?? ""}`.trim(),
-      );
-      break;
-    case "assistant":
-      for (const b of blocks(message?.content)) {
-        if (b.type === "text" && b.text) out.push(b.text.trim());
-        else if (b.type === "tool_use") {
-          out.push(c.yellow(`→ ${b.name}(${oneLine(JSON.stringify(b.input ?? {}), 120)})`));
-        } else if (b.type === "thinking") out.push(c.dim("(thinking)"));
-      }
-      break;
-    case "user":
-      if (line.isReplay === true) {
-        // claude's echo of a prompt we sent (first or follow-up): the operator's side of the
-        // conversation, in full, quoted like a mail reply.
-        const text = blocks(message?.content).flatMap((b) =>
-          b.type === "text" && typeof b.text === "string" ? [b.text] : []
-        ).join("\n").trim();
-        if (text) out.push(c.bold(`> ${text.replace(/\n/g, "\n> ")}`));
-        break;
-      }
-      for (const b of blocks(message?.content)) {
-        if (b.type === "tool_result") {
-          const text = oneLine(toolResultText(b.content), 120);
-          out.push((b.is_error ? c.red : c.dim)(`← ${text}`));
-        } else if (b.type === "text" && b.text) out.push(`user: ${oneLine(b.text, 200)}`);
-      }
-      break;
-    case "result": {
-      const cost = typeof line.total_cost_usd === "number"
-        ? `, $${line.total_cost_usd.toFixed(4)}`
-        : "";
-      const paint = line.is_error ? c.red : c.green;
-      out.push(
-        paint(
-          `result ${line.subtype ?? ""}${cost}: ${
-            typeof line.result === "string" ? line.result.trim() : ""
-          }`,
-        ),
-      );
-      break;
-    }
-    default:
-      out.push(c.dim([line.type, line.subtype].filter(Boolean).join("/") || "line"));
-  }
+  const entry = parseTranscriptLine(m.raw);
+  const out = entry.kind === "invalid" ? [oneLine(m.raw, 160)] : entryLines(entry, c);
   if (out.length === 0) return "";
   return out.map((text) => `${seq}${text.replace(/\n/g, "\n      ")}\n`).join("");
 }

@@ -41,3 +41,8 @@ export function intOption(
   }
   return n;
 }
+
+/** Whether `value` is one of `allowed` (an SDK enum array such as `EFFORTS`). */
+export function isOneOf<T extends string>(allowed: readonly T[], value: string): value is T {
+  return (allowed as readonly string[]).includes(value);
+}

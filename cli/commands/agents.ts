@@ -2,12 +2,18 @@
  * `hero_orchestrator agents`: lists agents with the filters of `agent.list`, as a table or JSON.
  * @module
  */
-import type { AgentBucket, AgentKind, AgentListParams, AgentStatus } from "@hero/sdk";
+import {
+  AGENT_BUCKETS,
+  AGENT_KINDS,
+  AGENT_STATUSES,
+  type AgentBucket,
+  type AgentListParams,
+} from "@hero/sdk";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";
 import type { Command } from "./command.ts";
 import { agentTable } from "./_format.ts";
-import { intOption, parseCommandArgs } from "./_parse.ts";
+import { intOption, isOneOf, parseCommandArgs } from "./_parse.ts";
 
 const USAGE = `Usage: hero_orchestrator agents [options]
 
@@ -23,19 +29,19 @@ Lists agents, newest first (the filters of agent.list).
   --json         print the page(s) as JSON: {"agents": [...], "next_cursor": ...}
   -h, --help     print this help`;
 
-const STATUSES = ["queued", "running", "awaiting_review", "completed", "failed", "cancelled"];
-const BUCKETS = ["running", "awaiting_review", "completed"];
-const KINDS = ["standard", "planner", "shadow"];
-
-function listOf(raw: string[] | undefined, allowed: string[], name: string): string[] | undefined {
+function listOf<T extends string>(
+  raw: string[] | undefined,
+  allowed: readonly T[],
+  name: string,
+): T[] | undefined {
   if (!raw) return undefined;
   const values = raw.flatMap((r) => r.split(",")).map((s) => s.trim()).filter(Boolean);
-  for (const v of values) {
-    if (!allowed.includes(v)) {
+  return values.map((v) => {
+    if (!isOneOf(allowed, v)) {
       throw new UsageError(`--${name} "${v}" is not one of ${allowed.join(", ")}`, "agents");
     }
-  }
-  return values;
+    return v;
+  });
 }
 
 export const agents: Command = {
@@ -53,18 +59,18 @@ export const agents: Command = {
       all: { type: "boolean" },
       json: { type: "boolean" },
     }, { min: 0, max: 0, names: "" });
-    if (values.bucket !== undefined && !BUCKETS.includes(values.bucket)) {
+    if (values.bucket !== undefined && !isOneOf(AGENT_BUCKETS, values.bucket)) {
       throw new UsageError(
-        `--bucket "${values.bucket}" is not one of ${BUCKETS.join(", ")}`,
+        `--bucket "${values.bucket}" is not one of ${AGENT_BUCKETS.join(", ")}`,
         "agents",
       );
     }
     const params: AgentListParams = {};
-    const status = listOf(values.status, STATUSES, "status");
-    const kind = listOf(values.kind, KINDS, "kind");
+    const status = listOf(values.status, AGENT_STATUSES, "status");
+    const kind = listOf(values.kind, AGENT_KINDS, "kind");
     const limit = intOption("agents", "limit", values.limit);
-    if (status) params.status = status as AgentStatus[];
-    if (kind) params.kind = kind as AgentKind[];
+    if (status) params.status = status;
+    if (kind) params.kind = kind;
     if (values.bucket) params.bucket = values.bucket as AgentBucket;
     if (values.cwd) params.cwd = values.cwd;
     if (limit) params.limit = limit;

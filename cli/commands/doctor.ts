@@ -5,7 +5,7 @@
  */
 import { statfsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { resolveEngineSettings } from "@hero/core/config";
+import { resolveEngineSettings, TESTED_CLAUDE_VERSION } from "@hero/core/config";
 import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "@hero/core/store";
 import type { SystemInfo } from "@hero/sdk";
 import {
@@ -14,7 +14,6 @@ import {
   claudeVersion,
   compareVersions,
   findClaude,
-  TESTED_CLAUDE_VERSION,
 } from "../claude.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";

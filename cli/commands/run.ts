@@ -4,11 +4,11 @@
  * cancelled).
  * @module
  */
-import type { AgentCreateParams, CreatableKind, Effort } from "@hero/sdk";
+import { type AgentCreateParams, EFFORTS } from "@hero/sdk";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";
 import type { Command } from "./command.ts";
-import { parseCommandArgs } from "./_parse.ts";
+import { isOneOf, parseCommandArgs } from "./_parse.ts";
 import { printTranscript } from "./_transcript.ts";
 
 const USAGE = `Usage: hero_orchestrator run --cwd DIR [options] <prompt | ->
@@ -23,8 +23,6 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
                  reaches awaiting_review or completed
   --json         print the agent row as JSON (with --wait: the final row, no transcript)
   -h, --help     print this help`;
-
-const EFFORTS = ["none", "low", "medium", "high", "xhigh", "max"];
 
 async function readStdin(): Promise<string> {
   return (await new Response(Deno.stdin.readable).text()).trim();
@@ -52,7 +50,8 @@ export const run: Command = {
       wait: { type: "boolean" },
       json: { type: "boolean" },
     }, { min: 1, max: 1, names: "the prompt" });
-    if (values.effort !== undefined && !EFFORTS.includes(values.effort)) {
+    const effort = values.effort;
+    if (effort !== undefined && !isOneOf(EFFORTS, effort)) {
       throw new UsageError(
         `--effort "${values.effort}" is not one of ${EFFORTS.join(", ")}`,
         "run",
@@ -62,9 +61,9 @@ export const run: Command = {
     if (prompt.length === 0) throw new UsageError("the prompt is empty", "run");
     const params: AgentCreateParams = { prompt, cwd: values.cwd ?? defaultCwd() };
     if (values.model) params.model = values.model;
-    if (values.effort) params.effort = values.effort as Effort;
+    if (effort) params.effort = effort;
     if (values.name) params.name = values.name;
-    if (values.planner) params.kind = "planner" as CreatableKind;
+    if (values.planner) params.kind = "planner";
     const client = ctx.client();
     let agent = await client.agent.create(params);
     if (!values.wait) {

@@ -7,3 +7,4 @@ export * from "./paths.ts";
 export * from "./engine.ts";
 export * from "./home_mcp.ts";
 export * from "./notify.ts";
+export * from "./claude_version.ts";

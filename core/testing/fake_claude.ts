@@ -1,7 +1,7 @@
 /**
  * Fake `claude` CLI (2.1.328 look-alike) for tests. Run it through the `bin/claude` wrapper
- * (`FAKE_CLAUDE_BIN` in `mod.ts`). It imports nothing but web APIs and the `Deno` namespace so that it
- * starts in ~20 ms; that is also why it is one self-contained (long) file.
+ * (`FAKE_CLAUDE_BIN` in `mod.ts`). It imports nothing but web APIs, the `Deno` namespace and the
+ * one-line version constant so that it starts in ~20 ms; that is also why it is one (long) file.
  *
  * # Command line
  * - `--version` / `-v` → `2.1.328 (Claude Code)`, exit 0.
@@ -88,6 +88,7 @@
  * exit 0 with no output (like the real CLI).
  * @module
  */
+import { TESTED_CLAUDE_VERSION } from "../config/claude_version.ts";
 
 /** One scenario step; see the module documentation. */
 export type FakeStep =
@@ -141,7 +142,7 @@ export interface FakeScenario {
   exitCode?: number;
 }
 
-const VERSION = "2.1.328";
+const VERSION = TESTED_CLAUDE_VERSION;
 const DEFAULT_COST = 0.000042;
 const encoder = new TextEncoder();
 const VALUE_FLAGS = new Set([

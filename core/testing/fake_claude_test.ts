@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TESTED_CLAUDE_VERSION } from "../config/mod.ts";
 import { FAKE_CLAUDE_BIN, fakePrompt, userLine } from "./mod.ts";
 import type { FakeStep } from "./mod.ts";
 
@@ -105,7 +106,7 @@ async function runScenario(steps: FakeStep[], args = STREAM_ARGS) {
 Deno.test("fake claude prints the version and exits 0", async () => {
   const out = await new Deno.Command(FAKE_CLAUDE_BIN, { args: ["--version"] }).output();
   assert.equal(out.code, 0);
-  assert.equal(new TextDecoder().decode(out.stdout), "2.1.328 (Claude Code)\n");
+  assert.equal(new TextDecoder().decode(out.stdout), `${TESTED_CLAUDE_VERSION} (Claude Code)\n`);
 });
 
 Deno.test("fake claude auth status reports api_key credentials", async () => {
@@ -427,7 +428,7 @@ Deno.test("fake claude answers initialize and queues uuid turns with lifecycle f
   const parsed = fake.parsed();
   const init = parsed.find((l) => l.type === "control_response")!.response as Line;
   assert.equal(init.request_id, "i1");
-  assert.equal((init.response as Line).claude_code_version, "2.1.328");
+  assert.equal((init.response as Line).claude_code_version, TESTED_CLAUDE_VERSION);
   assert.deepEqual(
     parsed.filter((l) => l.type === "command_lifecycle").map((l) => l.state),
     ["queued", "started", "completed"],

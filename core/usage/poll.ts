@@ -5,12 +5,13 @@
  * that does not parse is stored as-is and reported with no windows.
  * @module
  */
+import { TESTED_CLAUDE_VERSION } from "../config/claude_version.ts";
 import type { OauthPoll, Store } from "../store/mod.ts";
 import { escapeControl, type Log } from "@hero/service/log";
 import type { CredentialSource } from "../proxy/mod.ts";
 
 /** The CLI version whose User-Agent the poll sends (without a claude-code UA it is throttled). */
-const CLAUDE_CODE_UA = "claude-code/2.1.328";
+const CLAUDE_CODE_UA = `claude-code/${TESTED_CLAUDE_VERSION}`;
 
 export interface UsagePollOptions {
   store: Pick<Store, "recordOauthPoll" | "latestOauthPoll">;

@@ -53,6 +53,9 @@ export type Agent = {
 
 export type AgentBucket = "running" | "awaiting_review" | "completed";
 
+/** Every `AgentBucket` value, in contract order. */
+export const AGENT_BUCKETS: readonly AgentBucket[] = ["running", "awaiting_review", "completed"];
+
 export type AgentDeletedEventData = {
   /** the deleted agent's id */
   id: string;
@@ -75,6 +78,23 @@ export type AgentErrorCode =
   | "cancelled"
   | "storage_error";
 
+/** Every `AgentErrorCode` value, in contract order. */
+export const AGENT_ERROR_CODES: readonly AgentErrorCode[] = [
+  "spawn_failed",
+  "exit_nonzero",
+  "exit_without_result",
+  "api_error",
+  "turn_error",
+  "line_too_long",
+  "rate_limited",
+  "idle_timeout",
+  "max_runtime",
+  "daemon_restart",
+  "daemon_shutdown",
+  "cancelled",
+  "storage_error",
+];
+
 export type AgentExport = {
   /** absolute path of the download on this socket */
   path: string;
@@ -85,6 +105,9 @@ export type AgentExport = {
 };
 
 export type AgentKind = "standard" | "planner" | "shadow";
+
+/** Every `AgentKind` value, in contract order. */
+export const AGENT_KINDS: readonly AgentKind[] = ["standard", "planner", "shadow"];
 
 export type AgentPage = {
   /** newest first */
@@ -100,6 +123,16 @@ export type AgentStatus =
   | "completed"
   | "failed"
   | "cancelled";
+
+/** Every `AgentStatus` value, in contract order. */
+export const AGENT_STATUSES: readonly AgentStatus[] = [
+  "queued",
+  "running",
+  "awaiting_review",
+  "completed",
+  "failed",
+  "cancelled",
+];
 
 export type AgentUsage = {
   /** result lines (turns) counted */
@@ -204,6 +237,9 @@ export type CompletedAgent = {
 
 export type CreatableKind = "standard" | "planner";
 
+/** Every `CreatableKind` value, in contract order. */
+export const CREATABLE_KINDS: readonly CreatableKind[] = ["standard", "planner"];
+
 export type CredentialStatus = {
   /** how the credential in force is sent upstream; null: the service has none */
   kind: ("api_key" | "bearer" | "oauth") | null;
@@ -230,7 +266,13 @@ export type DeleteResult = {
 
 export type Effort = "none" | "low" | "medium" | "high" | "xhigh" | "max";
 
+/** Every `Effort` value, in contract order. */
+export const EFFORTS: readonly Effort[] = ["none", "low", "medium", "high", "xhigh", "max"];
+
 export type HealthStatus = "ok" | "degraded" | "error";
+
+/** Every `HealthStatus` value, in contract order. */
+export const HEALTH_STATUSES: readonly HealthStatus[] = ["ok", "degraded", "error"];
 
 /** a canonical Hero service name matching ^hero_[a-z0-9_]+$ (at most 64 characters) */
 export type HomeMcp = string;
@@ -473,6 +515,17 @@ export type UsageBucket = {
 
 /** a rolling window ending now; `today` starts at local midnight */
 export type UsagePeriod = "1h" | "5h" | "24h" | "today" | "7d" | "30d" | "all";
+
+/** Every `UsagePeriod` value, in contract order. */
+export const USAGE_PERIODS: readonly UsagePeriod[] = [
+  "1h",
+  "5h",
+  "24h",
+  "today",
+  "7d",
+  "30d",
+  "all",
+];
 
 export type UsagePollStatus = {
   status: "disabled" | "pending" | "ok" | "error";

@@ -10,7 +10,7 @@ import type { Agent, CommitMade } from "@hero/sdk";
 import { agentChanged, commitInfo } from "../state/agent_extras.ts";
 import { removeAgent, upsertAgent } from "../state/agents.ts";
 import { href } from "../state/base.ts";
-import { call, CallError, messageOf } from "../state/rpc.ts";
+import { call, messageOf, RpcError } from "../state/rpc.ts";
 import { oneLine } from "../lib/sanitize.ts";
 import { canCommit } from "./agent_extras.tsx";
 
@@ -33,7 +33,7 @@ export function AgentActions({ agent }: { agent: Agent }) {
     try {
       await run();
     } catch (err) {
-      if (err instanceof CallError && err.reason === "commit_refused") setRefused(err.message);
+      if (err instanceof RpcError && err.reason === "commit_refused") setRefused(err.message);
       else setError(messageOf(err));
     } finally {
       setBusy(null);

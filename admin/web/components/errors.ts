@@ -1,5 +1,5 @@
 /** Maps an RPC error to the form field it is about (server-side validation). */
-import { CallError } from "../state/rpc.ts";
+import { RpcError } from "../state/rpc.ts";
 
 const BY_REASON: Record<string, string> = {
   invalid_cwd: "cwd",
@@ -10,7 +10,7 @@ const BY_REASON: Record<string, string> = {
 
 /** The field an error names (`data.field`, the machine code, or the first zod issue path). */
 export function fieldOf(err: unknown): string | null {
-  if (!(err instanceof CallError)) return null;
+  if (!(err instanceof RpcError)) return null;
   const field = err.data?.field;
   if (typeof field === "string") return field;
   const byReason = err.reason ? BY_REASON[err.reason] : undefined;

@@ -28,7 +28,7 @@ import { agentSignal, upsertAgent } from "../state/agents.ts";
 import { agentHref, href } from "../state/base.ts";
 import { now, startClock } from "../state/clock.ts";
 import { openEventStream } from "../state/events.ts";
-import { batch, call, CallError, messageOf } from "../state/rpc.ts";
+import { batch, call, messageOf, RpcError } from "../state/rpc.ts";
 import { applyLive, lines, loadLatest } from "../state/transcript.ts";
 import { startUsage } from "../state/usage.ts";
 
@@ -45,8 +45,8 @@ async function start(id: string): Promise<void> {
       { method: "system.health", params: {} },
       { method: "agent.get", params: { id } },
     ]);
-    if (health instanceof CallError) throw health;
-    if (got instanceof CallError) throw got;
+    if (health instanceof RpcError) throw health;
+    if (got instanceof RpcError) throw got;
     const after = (health as SystemHealth).checks.events.last_event_id;
     const agent = got as Agent;
     upsertAgent(agent);
@@ -88,7 +88,7 @@ async function start(id: string): Promise<void> {
     upsertAgent(await call("agent.get", { id }));
   } catch (err) {
     if (pageState.peek() === "deleted") return;
-    if (err instanceof CallError && err.reason === "not_found") {
+    if (err instanceof RpcError && err.reason === "not_found") {
       pageState.value = "gone";
     } else {
       pageError.value = messageOf(err);

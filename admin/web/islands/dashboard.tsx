@@ -24,7 +24,7 @@ import {
 } from "../state/agents.ts";
 import { startClock } from "../state/clock.ts";
 import { openEventStream } from "../state/events.ts";
-import { batch, type BatchCall, call, CallError, messageOf } from "../state/rpc.ts";
+import { batch, type BatchCall, call, messageOf, RpcError } from "../state/rpc.ts";
 import { startUsage } from "../state/usage.ts";
 import type { MessagePage } from "@hero/sdk";
 
@@ -66,7 +66,7 @@ async function loadLastLines(ids: string[]): Promise<void> {
     params: { id: a!.id, before_seq: a!.last_seq + 1, limit: 10 },
   })));
   answers.forEach((answer, i) => {
-    if (answer instanceof CallError) return;
+    if (answer instanceof RpcError) return;
     const page = answer as MessagePage;
     for (let k = page.messages.length - 1; k >= 0; k--) {
       const text = assistantText(page.messages[k]!.raw);
@@ -92,7 +92,7 @@ function liveLists(cwd: string | null): BatchCall[] {
 function applyLists(answers: unknown[]): AgentPage[] {
   const pages: AgentPage[] = [];
   for (const answer of answers) {
-    if (answer instanceof CallError) throw answer;
+    if (answer instanceof RpcError) throw answer;
     for (const a of (answer as AgentPage).agents) upsertAgent(a);
     pages.push(answer as AgentPage);
   }
@@ -109,7 +109,7 @@ async function start(): Promise<void> {
       { method: "system.health", params: {} },
       ...liveLists(cwdFilter.peek()),
     ]);
-    if (health instanceof CallError) throw health;
+    if (health instanceof RpcError) throw health;
     const after = (health as SystemHealth).checks.events.last_event_id;
     const [running, , completed] = applyLists(lists);
     completedCursor.value = completed!.next_cursor;

@@ -5,7 +5,7 @@
  */
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Agent, Effort } from "@hero/sdk";
+import { type Agent, type Effort, EFFORTS } from "@hero/sdk";
 import { displayName } from "../components/agent_card.tsx";
 import { fieldOf } from "../components/errors.ts";
 import { describedBy, Field } from "../components/field.tsx";
@@ -19,8 +19,6 @@ import {
 import { agentHref } from "../state/base.ts";
 import { call, messageOf } from "../state/rpc.ts";
 import { loadSystemInfo, systemInfo } from "../state/system.ts";
-
-const EFFORTS: Effort[] = ["none", "low", "medium", "high", "xhigh", "max"];
 
 type Errors = Partial<Record<"prompt" | "cwd" | "model" | "effort" | "name" | "form", string>>;
 

@@ -238,43 +238,87 @@ function parseBlocks(lines: string[], depth: number): Block[] {
 
 /** State shared by one inline parse: delimiters known to have no closer after some point. */
 interface InlineState {
-  noCloser: Map<string, number>;
+  /** Per delimiter and text: a stretch known to hold no closer, and where none is left at all. */
+  closers: Map<string, { text: string; lo: number; hi: number; none: number }>;
+  /** Per text: the `]` matching each `[` (-1: none), computed once in one pass. */
+  brackets: Map<string, Int32Array>;
+}
+
+/**
+ * The matching `]` of every `[` in `s` (escapes skipped, a blank line ends every open bracket),
+ * in one pass: scanning ahead from each `[` instead made a run of brackets quadratic.
+ */
+function bracketPairs(s: string, state: InlineState): Int32Array {
+  let pairs = state.brackets.get(s);
+  if (pairs) return pairs;
+  pairs = new Int32Array(s.length).fill(-1);
+  const open: number[] = [];
+  for (let j = 0; j < s.length; j++) {
+    const c = s[j];
+    if (c === "\\") j++;
+    else if (c === "[") open.push(j);
+    else if (c === "]") {
+      const at = open.pop();
+      if (at !== undefined) pairs[at] = j;
+    } else if (c === "\n" && s[j + 1] === "\n") open.length = 0;
+  }
+  state.brackets.set(s, pairs);
+  return pairs;
+}
+
+function isCloser(s: string, j: number, delim: string): boolean {
+  const before = s[j - 1];
+  const after = s[j + delim.length];
+  const single = delim.length === 1;
+  return before !== undefined && !/\s/.test(before) &&
+    !(single && after === delim) && !(single && before === delim) &&
+    !(delim[0] === "_" && after !== undefined && /[\p{L}\p{N}]/u.test(after));
 }
 
 function findCloser(s: string, from: number, delim: string, state: InlineState): number {
-  const failedAt = state.noCloser.get(delim);
-  if (failedAt !== undefined && from >= failedAt) return -1;
-  let j = from;
+  // Whether position j closes `delim` depends on s alone, not on where the search began: so a
+  // stretch once searched without finding a closer is skipped by every later search in the same
+  // text. Without that, a run of openers ("*a *a *a …") searched the same stretch again each time.
+  const key = `${delim}\u0000${s.length}`;
+  let memo = state.closers.get(key);
+  if (!memo || memo.text !== s) {
+    memo = { text: s, lo: -1, hi: -1, none: Infinity };
+    state.closers.set(key, memo);
+  }
+  if (from >= memo.none) return -1;
+  let j = from >= memo.lo && from < memo.hi ? memo.hi : from;
   let tries = 0;
   while (tries++ < 200) {
     j = s.indexOf(delim, j);
-    if (j < 0 || j - from > MAX_SCAN) break;
-    const before = s[j - 1];
-    const after = s[j + delim.length];
-    const single = delim.length === 1;
-    if (
-      before !== undefined && !/\s/.test(before) &&
-      !(single && after === delim) && !(single && before === delim) &&
-      !(delim[0] === "_" && after !== undefined && /[\p{L}\p{N}]/u.test(after))
-    ) return j;
+    if (j < 0) {
+      memo.none = Math.min(memo.none, from);
+      return -1;
+    }
+    if (j - from > MAX_SCAN) break;
+    if (isCloser(s, j, delim)) {
+      if (from <= memo.hi || memo.lo < 0) {
+        memo.lo = memo.lo < 0 ? from : Math.min(memo.lo, from);
+        memo.hi = j;
+      }
+      return j;
+    }
     j += delim.length;
   }
-  if (j < 0) state.noCloser.set(delim, from);
+  // No closer in [from, j): remember it for the searches that start after `from`.
+  if (memo.lo < 0 || from > memo.hi) memo.lo = from;
+  memo.hi = Math.max(memo.hi, j);
   return -1;
 }
 
-function parseLinkAt(s: string, at: number): { label: string; url: string; end: number } | null {
+function parseLinkAt(
+  s: string,
+  at: number,
+  state: InlineState,
+): { label: string; url: string; end: number } | null {
   // s[at] === "["
-  let depth = 0;
-  let j = at;
   const limit = Math.min(s.length, at + MAX_SCAN);
-  for (; j < limit; j++) {
-    const c = s[j];
-    if (c === "\\") j++;
-    else if (c === "[") depth++;
-    else if (c === "]" && --depth === 0) break;
-    else if (c === "\n" && s[j + 1] === "\n") return null;
-  }
+  const close = bracketPairs(s, state)[at]!;
+  const j = close < 0 ? limit : close;
   if (j >= limit || s[j + 1] !== "(") return null;
   const label = s.slice(at + 1, j);
   let k = j + 2;
@@ -362,7 +406,7 @@ function inline(s: string, depth: number, state: InlineState): Inline[] {
       continue;
     }
     if ((c === "!" && s[i + 1] === "[") || c === "[") {
-      const link = parseLinkAt(s, c === "!" ? i + 1 : i);
+      const link = parseLinkAt(s, c === "!" ? i + 1 : i, state);
       if (link && depth < MAX_DEPTH) {
         flush();
         const href = safeHref(link.url);
@@ -432,7 +476,7 @@ function inline(s: string, depth: number, state: InlineState): Inline[] {
 
 /** Parses inline Markdown. */
 export function parseInline(text: string, depth = 0): Inline[] {
-  return inline(text, depth, { noCloser: new Map() });
+  return inline(text, depth, { closers: new Map(), brackets: new Map() });
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { signal } from "@preact/signals";
 import type { Agent, AgentPage, CommitInfo, UsageReport } from "@hero/sdk";
-import { batch, CallError, messageOf } from "./rpc.ts";
+import { batch, messageOf, RpcError } from "./rpc.ts";
 
 /** `usage.get`'s per-agent part. */
 export type AgentUsageView = NonNullable<UsageReport["agent"]>;
@@ -88,15 +88,15 @@ export function refreshExtras(): Promise<void> {
         { method: "agent.commit_info", params: { id } },
         { method: "agent.list", params: { parent_id: id, limit: 50 } },
       ]);
-      if (usage instanceof CallError) errors.push(`usage: ${usage.message}`);
+      if (usage instanceof RpcError) errors.push(`usage: ${usage.message}`);
       else {
         const report = usage as UsageReport;
         agentUsage.value = report.agent;
         proxyScope.value = report.proxy.scope;
       }
-      if (info instanceof CallError) errors.push(`commit state: ${info.message}`);
+      if (info instanceof RpcError) errors.push(`commit state: ${info.message}`);
       else commitInfo.value = info as CommitInfo;
-      if (list instanceof CallError) errors.push(`shadows: ${list.message}`);
+      if (list instanceof RpcError) errors.push(`shadows: ${list.message}`);
       else {
         shadows.value = (list as AgentPage).agents;
         shadowsLoaded.value = true;

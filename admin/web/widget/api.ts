@@ -1,38 +1,19 @@
 /**
- * The widget's only way out: the admin's same-origin `POST {base}/rpc` pass-through and its
- * `GET {base}/events` relay (one agent's events). Types come from the SDK (`import type` only).
+ * The widget's only way out: the admin's same-origin `POST {base}/rpc` pass-through (through the
+ * SDK's client) and its `GET {base}/events` relay (one agent's events).
  * @module
  */
-import type { Agent, MessageEventData, MethodName, RpcErrorData, RpcMethods } from "@hero/sdk";
+import {
+  type Agent,
+  type BatchCall,
+  type MessageEventData,
+  type MethodName,
+  RpcClient,
+  RpcError,
+  type RpcMethods,
+} from "@hero/sdk";
 
-/** An error answer, or a transport failure (code -32603, no data). */
-export class WidgetCallError extends Error {
-  readonly code: number;
-  readonly data: RpcErrorData | undefined;
-
-  constructor(code: number, message: string, data?: RpcErrorData) {
-    super(message);
-    this.name = "WidgetCallError";
-    this.code = code;
-    this.data = data;
-  }
-
-  /** Machine code, e.g. `not_found`. */
-  get reason(): string | undefined {
-    return this.data?.code;
-  }
-}
-
-interface Wire {
-  id?: unknown;
-  result?: unknown;
-  error?: { code: number; message: string; data?: RpcErrorData };
-}
-
-/** One call of a batch. */
-export type BatchCall = {
-  [M in MethodName]: { method: M; params: RpcMethods[M]["params"] };
-}[MethodName];
+export { type BatchCall, RpcError };
 
 /** What {@linkcode WidgetApi.stream} reports. */
 export interface StreamHandlers {
@@ -43,73 +24,29 @@ export interface StreamHandlers {
 /** JSON-RPC and events under one base path. */
 export class WidgetApi {
   #base: string;
-  #nextId = 1;
+  #rpc: RpcClient;
 
   constructor(base: string) {
     this.#base = base;
+    this.#rpc = new RpcClient({
+      baseUrl: base,
+      fetch: function sameOrigin(input, init) {
+        return fetch(input, { ...init, credentials: "same-origin" });
+      },
+    });
   }
 
-  async #post(body: unknown): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#base}/rpc`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-        credentials: "same-origin",
-      });
-    } catch (err) {
-      throw new WidgetCallError(
-        -32603,
-        `Cannot reach the orchestrator: ${err instanceof Error ? err.message : err}`,
-      );
-    }
-    const text = await response.text();
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new WidgetCallError(
-        -32603,
-        `Cannot read the orchestrator's answer: HTTP ${response.status}`,
-      );
-    }
-  }
-
-  /** Calls one method. */
-  async call<M extends MethodName>(
+  /** Calls one method; rejects with an {@linkcode RpcError}. */
+  call<M extends MethodName>(
     method: M,
     params: RpcMethods[M]["params"],
   ): Promise<RpcMethods[M]["result"]> {
-    const wire = await this.#post({ jsonrpc: "2.0", id: this.#nextId++, method, params }) as Wire;
-    if (wire?.error) {
-      throw new WidgetCallError(wire.error.code, wire.error.message, wire.error.data);
-    }
-    if (!wire || !("result" in wire)) {
-      throw new WidgetCallError(-32603, "Cannot read the orchestrator's answer");
-    }
-    return wire.result as RpcMethods[M]["result"];
+    return this.#rpc.call(method, params);
   }
 
-  /** Sends calls as one batch; each slot holds the result or a {@linkcode WidgetCallError}. */
-  async batch(calls: BatchCall[]): Promise<unknown[]> {
-    const first = this.#nextId;
-    this.#nextId += calls.length;
-    const payload = await this.#post(
-      calls.map((c, i) => ({ jsonrpc: "2.0", id: first + i, method: c.method, params: c.params })),
-    );
-    if (!Array.isArray(payload)) {
-      const wire = payload as Wire;
-      throw wire?.error
-        ? new WidgetCallError(wire.error.code, wire.error.message, wire.error.data)
-        : new WidgetCallError(-32603, "Cannot read the orchestrator's answer");
-    }
-    const byId = new Map<unknown, Wire>();
-    for (const w of payload as Wire[]) byId.set(w?.id, w);
-    return calls.map((_, i) => {
-      const w = byId.get(first + i);
-      if (!w) return new WidgetCallError(-32603, "Cannot read the orchestrator's answer");
-      return w.error ? new WidgetCallError(w.error.code, w.error.message, w.error.data) : w.result;
-    });
+  /** Sends calls as one batch; each slot holds the result or an {@linkcode RpcError}. */
+  batch(calls: BatchCall[]): Promise<unknown[]> {
+    return this.#rpc.batch(calls);
   }
 
   /**

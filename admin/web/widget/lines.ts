@@ -2,9 +2,11 @@
  * What the widget shows of an agent's stored stream-json lines: assistant text, one short line per
  * tool call and result, errors. Thinking, init, partial and unknown lines are not shown, nor is
  * claude's echo of a prompt (`isReplay`): the widget shows each prompt itself the moment it is sent
- * (and again from its saved turns after a reload), so the echo would show it twice.
+ * (and again from its saved turns after a reload), so the echo would show it twice. What a line
+ * means is the SDK's display parser's call ({@linkcode parseTranscriptLine}).
  * @module
  */
+import { parseTranscriptLine, type TranscriptBlock } from "@hero/sdk";
 
 /** One transcript entry. `seq` orders entries; a user turn sits at `afterSeq + 0.5`. */
 export type Item =
@@ -41,13 +43,22 @@ function toolDetail(input: unknown): string {
   return json === "{}" ? "" : clip(json);
 }
 
-function resultText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((b) => (isRecord(b) && b.type === "text" && typeof b.text === "string" ? b.text : ""))
-    .filter((t) => t !== "" && !t.trimStart().startsWith("<system-reminder>"))
-    .join("\n");
+function blockItems(seq: number, blocks: TranscriptBlock[]): Item[] {
+  const out: Item[] = [];
+  for (const b of blocks) {
+    if (b.kind === "text" && b.text.trim() !== "") out.push({ kind: "text", seq, text: b.text });
+    else if (b.kind === "tool_use") {
+      out.push({ kind: "tool", seq, label: toolLabel(b.name), detail: toolDetail(b.input) });
+    } else if (b.kind === "tool_result") {
+      out.push({
+        kind: "tool_result",
+        seq,
+        text: clip(b.text) || "(no output)",
+        isError: b.isError,
+      });
+    }
+  }
+  return out;
 }
 
 /**
@@ -61,63 +72,28 @@ function resultText(content: unknown): string {
  * ```
  */
 export function itemsOf(seq: number, raw: string | null): Item[] {
-  if (raw === null) return [{ kind: "notice", seq, text: "(a long line, not shown here)" }];
-  let line: unknown;
-  try {
-    line = JSON.parse(raw);
-  } catch {
-    return [];
-  }
-  if (!isRecord(line)) return [];
-  const message = isRecord(line.message) ? line.message : null;
-  const content = Array.isArray(message?.content) ? message.content : [];
-  switch (line.type) {
-    case "assistant": {
-      if (line.is_api_error_message === true || line.error !== undefined && line.error !== null) {
-        const text = content.map((b) => (isRecord(b) && typeof b.text === "string" ? b.text : ""))
-          .join(" ");
-        return [{ kind: "error", seq, text: clip(text || "API error", 400) }];
-      }
-      const out: Item[] = [];
-      for (const b of content) {
-        if (!isRecord(b)) continue;
-        if (b.type === "text" && typeof b.text === "string" && b.text.trim() !== "") {
-          out.push({ kind: "text", seq, text: b.text });
-        } else if (b.type === "tool_use" && typeof b.name === "string") {
-          out.push({ kind: "tool", seq, label: toolLabel(b.name), detail: toolDetail(b.input) });
-        }
-      }
-      return out;
-    }
-    case "user": {
-      if (line.isReplay === true) return [];
-      const out: Item[] = [];
-      for (const b of content) {
-        if (isRecord(b) && b.type === "tool_result") {
-          out.push({
-            kind: "tool_result",
-            seq,
-            text: clip(resultText(b.content)) || "(no output)",
-            isError: b.is_error === true,
-          });
-        }
-      }
-      return out;
-    }
+  const entry = parseTranscriptLine(raw);
+  switch (entry.kind) {
+    case "missing":
+      return [{ kind: "notice", seq, text: "(a long line, not shown here)" }];
+    case "assistant":
+      if (entry.apiError !== null) return [{ kind: "error", seq, text: clip(entry.apiError, 400) }];
+      return blockItems(seq, entry.blocks);
+    case "user":
+      // Only tool results: the user's own words are the widget's turns, not claude's lines.
+      return blockItems(seq, entry.blocks.filter((b) => b.kind === "tool_result"));
     case "result": {
-      if (line.is_error !== true) return [];
-      const errors = Array.isArray(line.errors) ? line.errors.join("; ") : "";
-      const text = typeof line.result === "string" && line.result !== ""
-        ? line.result
-        : errors || `The turn ended with ${String(line.subtype ?? "an error")}`;
+      if (!entry.isError) return [];
+      const text = entry.text || entry.errors.join("; ") ||
+        `The turn ended with ${entry.subtype ?? "an error"}`;
       return [{ kind: "error", seq, text: clip(text, 400) }];
     }
     case "system":
-      if (line.subtype === "api_retry") {
+      if (entry.subtype === "api_retry") {
         return [{
           kind: "notice",
           seq,
-          text: `Retrying the API (attempt ${String(line.attempt)})`,
+          text: `Retrying the API (attempt ${entry.attempt ?? "?"})`,
         }];
       }
       return [];

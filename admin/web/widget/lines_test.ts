@@ -80,3 +80,26 @@ Deno.test("itemsOf() skips claude's echo of a prompt: the widget shows its own, 
   assert.deepEqual(itemsOf(2, echo("What is on page 4?")), []);
   assert.equal(spokenTextOf(echo([{ type: "text", text: "What is on page 4?" }])), "");
 });
+
+Deno.test("itemsOf() over what the real CLI printed: a failed tool, then an API error", async () => {
+  const items = async (name: string) => {
+    const text = await Deno.readTextFile(
+      new URL(`../../../sdk/testdata/real_cli/${name}`, import.meta.url),
+    );
+    return text.split("\n").filter(Boolean).flatMap((raw, i) => itemsOf(i + 1, raw));
+  };
+  assert.deepEqual(await items("tool_error.jsonl"), [
+    { kind: "text", seq: 3, text: "Reading it." },
+    { kind: "tool", seq: 4, label: "Bash", detail: "cat missing.txt" },
+    {
+      kind: "tool_result",
+      seq: 5,
+      text: "Exit code 1 cat: missing.txt: No such file or directory",
+      isError: true,
+    },
+    { kind: "text", seq: 6, text: "missing.txt does not exist" },
+  ]);
+  const failed = await items("api_error.jsonl");
+  assert.deepEqual(failed.map((i) => [i.kind, i.seq]), [["error", 3], ["error", 4]]);
+  assert.match((failed[0] as { text: string }).text, /^API Error: 500 Internal server error/);
+});

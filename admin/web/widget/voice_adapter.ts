@@ -31,6 +31,7 @@
  * `globalThis` under a registered symbol, so even two copies of the widget script share it.
  * @module
  */
+import { RpcClient } from "@hero/sdk";
 
 /** hero_voice's components, as this adapter expects them (see the module doc). */
 export interface HeroVoiceComponents {
@@ -62,6 +63,14 @@ export const COMPONENTS_PATH = "/admin/voice-widget/components.js";
 export const TRANSCRIBE_PATH = "/admin/voice-widget/transcribe";
 export const RPC_PATH = "/rpc/rpc";
 const SYNTHESIZE_METHOD = "voiceservice.synthesize_speech";
+
+/** The part of hero_voice's JSON-RPC API the widget calls. */
+interface VoiceMethods {
+  "voiceservice.synthesize_speech": {
+    params: { text: string; format: "wav" };
+    result: Record<string, unknown> | null;
+  };
+}
 const GLOBAL_NAME = "HeroVoiceComponents";
 const SHARED = Symbol.for("hero-agent-widget.voice");
 
@@ -124,7 +133,6 @@ function createAdapter(components: HeroVoiceComponents, voiceBase: string): Voic
   const wsUrl = new URL(`${voiceBase}${TRANSCRIBE_PATH}`, location.href);
   wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
   let player: ReturnType<HeroVoiceComponents["createPlayer"]> | null = null;
-  let rpcId = 1;
   return {
     listen({ signal, onPartial }) {
       return new Promise<string>((resolve, reject) => {
@@ -158,28 +166,21 @@ function createAdapter(components: HeroVoiceComponents, voiceBase: string): Voic
     },
 
     async synthesize(text, signal) {
-      const response = await fetch(`${voiceBase}${RPC_PATH}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: rpcId++,
-          method: SYNTHESIZE_METHOD,
-          params: { text, format: "wav" },
-        }),
-        credentials: "same-origin",
-        signal,
+      // A client per call: the call's signal travels in its fetch.
+      const voice = new RpcClient<VoiceMethods>({
+        baseUrl: `${voiceBase}${RPC_PATH.slice(0, -"/rpc".length)}`,
+        fetch: function sameOrigin(input, init) {
+          return fetch(input, { ...init, credentials: "same-origin", signal });
+        },
       });
-      if (!response.ok) throw new Error(`Cannot synthesize speech: HTTP ${response.status}`);
-      const answer = await response.json() as {
-        result?: Record<string, unknown>;
-        error?: { message?: string };
-      };
-      const result = answer.result ?? {};
-      const audio = result.audio ?? result.audio_base64;
-      if (typeof audio !== "string") {
-        throw new Error(`Cannot synthesize speech: ${answer.error?.message ?? "no audio"}`);
+      let result: Record<string, unknown>;
+      try {
+        result = await voice.call(SYNTHESIZE_METHOD, { text, format: "wav" }) ?? {};
+      } catch (err) {
+        throw new Error(`Cannot synthesize speech: ${err instanceof Error ? err.message : err}`);
       }
+      const audio = result.audio ?? result.audio_base64;
+      if (typeof audio !== "string") throw new Error("Cannot synthesize speech: no audio");
       const type = typeof result.mime_type === "string"
         ? result.mime_type
         : `audio/${typeof result.format === "string" ? result.format : "wav"}`;
