@@ -6,7 +6,7 @@ import {
   resolvePaths,
 } from "../config/mod.ts";
 import { EventBus } from "../events/mod.ts";
-import { MessageWriter, openStore, type Store } from "../store/mod.ts";
+import { MessageWriter, openStore, SearchIndexer, type Store } from "../store/mod.ts";
 import { acquireDaemonLock, type DaemonLock } from "./daemon_lock.ts";
 import type { ProcessControl } from "./process_control.ts";
 import { type RecoveryReport, Supervisor, type SupervisorOptions } from "./supervisor.ts";
@@ -49,6 +49,8 @@ export interface Engine {
   poller: UsagePoller;
   /** `usage.get` reports. */
   usage: UsageService;
+  /** Keeps the full-text index up with committed lines (and backfills it). */
+  search: SearchIndexer;
   /** Stops agents (daemon_shutdown), flushes, checkpoints the WAL, releases the lock. */
   close(): Promise<void>;
 }
@@ -74,11 +76,16 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
     const bus = new EventBus();
+    const search = new SearchIndexer(store, {
+      thinking: settings.store.searchThinking,
+      onError: (err) => log("warn", "search indexing failed", { error: String(err) }),
+    });
     const writer = new MessageWriter(store, {
       maxDelayMs: settings.store.batchMaxDelayMs,
       idleDelayMs: settings.store.batchIdleDelayMs,
       maxRows: settings.store.batchMaxRows,
       onCommit(batch) {
+        search.notify();
         for (const line of batch.lines) {
           bus.publish({
             kind: "message",
@@ -159,6 +166,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       proxyStats: () => openedProxy?.stats() ?? null,
     });
     supervisor.start();
+    search.start();
     let closed: Promise<void> | null = null;
     const openedStore = store;
     return {
@@ -174,6 +182,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       shadows,
       poller,
       usage,
+      search,
       close() {
         closed ??= (async () => {
           try {
@@ -182,6 +191,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
             await poller.stop();
             await openedProxy?.close();
             await writer.close();
+            search.close();
           } finally {
             openedStore.close();
             lock.release();

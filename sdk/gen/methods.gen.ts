@@ -23,6 +23,11 @@ import type {
   MessagePage,
   OpenrpcDocument,
   RpcDiscoverParams,
+  SearchPage,
+  SearchQueryParams,
+  SearchRebuildParams,
+  SearchStatus,
+  SearchStatusParams,
   SystemHealth,
   SystemHealthParams,
   SystemInfo,
@@ -43,6 +48,9 @@ export interface RpcMethods {
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
+  "search.query": { params: SearchQueryParams; result: SearchPage };
+  "search.status": { params: SearchStatusParams; result: SearchStatus };
+  "search.rebuild": { params: SearchRebuildParams; result: SearchStatus };
   "usage.get": { params: UsageGetParams; result: UsageReport };
   "system.info": { params: SystemInfoParams; result: SystemInfo };
   "system.health": { params: SystemHealthParams; result: SystemHealth };
@@ -64,6 +72,9 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.commit_info",
   "agent.follow_up",
   "agent.delete",
+  "search.query",
+  "search.status",
+  "search.rebuild",
   "usage.get",
   "system.info",
   "system.health",
@@ -121,6 +132,16 @@ export interface AgentNamespace {
   delete(params: AgentDeleteParams): Promise<DeleteResult>;
 }
 
+/** `search.*` methods. */
+export interface SearchNamespace {
+  /** Full-text search over prompts, answers, tool calls and agent names */
+  query(params: SearchQueryParams): Promise<SearchPage>;
+  /** How far the full-text index is, and (with `check`) whether it is sound */
+  status(params?: SearchStatusParams): Promise<SearchStatus>;
+  /** Recreate the full-text index from the stored lines (in the background) */
+  rebuild(params?: SearchRebuildParams): Promise<SearchStatus>;
+}
+
 /** `usage.*` methods. */
 export interface UsageNamespace {
   /** Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state */
@@ -144,6 +165,7 @@ export interface RpcNamespace {
 /** Every namespace, bound to a transport. */
 export interface BoundMethods {
   agent: AgentNamespace;
+  search: SearchNamespace;
   usage: UsageNamespace;
   system: SystemNamespace;
   rpc: RpcNamespace;
@@ -163,6 +185,11 @@ export function bindMethods(call: Call): BoundMethods {
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
+    },
+    search: {
+      query: (params) => call("search.query", params ?? {}),
+      status: (params) => call("search.status", params ?? {}),
+      rebuild: (params) => call("search.rebuild", params ?? {}),
     },
     usage: {
       get: (params) => call("usage.get", params ?? {}),

@@ -19,7 +19,7 @@ export interface EventStats {
 }
 
 export interface RpcDeps {
-  engine: Pick<Engine, "store" | "supervisor" | "settings" | "paths" | "shadows" | "usage">;
+  engine: Pick<Engine, "store" | "supervisor" | "settings" | "paths" | "shadows" | "usage" | "search">;
   events: EventStats;
   openrpc: OpenrpcDocument;
   /** Epoch ms the daemon started. */

@@ -4,6 +4,7 @@ import { agentHandlers } from "./agent.ts";
 import { systemHandlers } from "./system.ts";
 import { rpcHandlers } from "./rpc.ts";
 import { usageHandlers } from "./usage.ts";
+import { searchHandlers } from "./search.ts";
 
 export type { Handler, HandlerTable } from "./define.ts";
 export { healthReport } from "./system.ts";
@@ -12,6 +13,7 @@ export { healthReport } from "./system.ts";
 export const HANDLERS: HandlerTable = {
   ...agentHandlers,
   ...usageHandlers,
+  ...searchHandlers,
   ...systemHandlers,
   ...rpcHandlers,
 };
