@@ -16,10 +16,20 @@ import { doctor } from "./commands/doctor.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
+import { search } from "./commands/search.ts";
 import { show } from "./commands/show.ts";
 
 /** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [doctor, login, agents, show, logs, cancel, run];
+export const COMMANDS: readonly Command[] = [
+  doctor,
+  login,
+  agents,
+  show,
+  logs,
+  cancel,
+  run,
+  search,
+];
 
 /** The top-level help. */
 export function usage(): string {
