@@ -26,6 +26,7 @@ Searches prompts, answers, tool calls and agent names, newest first.
 export function renderSnippet(parts: readonly SnippetPart[], c: Colors): string {
   return parts.map((p) => {
     // A line's text may hold escape sequences: never let them reach the terminal.
+    // deno-lint-ignore no-control-regex
     const text = p.text.replace(/[\x00-\x1f\x7f-\x9f]/g, " ");
     return p.match ? c.bold(c.yellow(text)) : text;
   }).join("");
