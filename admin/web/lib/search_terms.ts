@@ -36,7 +36,10 @@ export function highlightTerms(q: string): HighlightTerm[] {
 }
 
 /** Character ranges `[start, end)` of `text` where a term matches, in order, not overlapping. */
-export function matchRanges(text: string, terms: readonly HighlightTerm[]): Array<[number, number]> {
+export function matchRanges(
+  text: string,
+  terms: readonly HighlightTerm[],
+): Array<[number, number]> {
   const words = Array.from(text.matchAll(TOKEN), (m) => ({
     start: m.index!,
     end: m.index! + m[0].length,
