@@ -11,6 +11,7 @@ import { noLog } from "./server/log.ts";
 import {
   CHROMIUM,
   launchChromium,
+  REPO_ROOT,
   startInProcess,
   tempDist,
   tempEnv,
@@ -22,6 +23,8 @@ import {
 declare const document: any;
 // deno-lint-ignore no-explicit-any
 declare const CSS: any;
+
+const SCREENSHOTS = `${REPO_ROOT}.ci/out/screenshots`;
 
 function chromiumAvailable(): boolean {
   try {
@@ -37,6 +40,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
+    await Deno.mkdir(SCREENSHOTS, { recursive: true });
     await using env = await tempEnv();
     for (const d of ["sea", "lab"]) await Deno.mkdir(`${env.work}/${d}`);
     await using server = await startInProcess(env.env);
@@ -117,6 +121,7 @@ Deno.test({
           `${marks}`,
         );
         assert.equal(await page.locator("[data-testid=search-popup] img").count(), 0);
+        await page.screenshot({ path: `${SCREENSHOTS}/search-popup.png` });
         assert.match(
           await page.locator(`.search-group[data-agent="${other.id}"]`).innerText(),
           /<img src=x onerror=window.__pwned=1>/,
@@ -151,6 +156,7 @@ Deno.test({
           });
           assert.deepEqual(highlighted, ["narwhal"]);
           assert.match(await target.innerText(), /the narwhal surfaces/);
+          await page.screenshot({ path: `${SCREENSHOTS}/search-hit-transcript.png` });
         },
       );
 
@@ -187,6 +193,7 @@ Deno.test({
           );
           await page.selectOption(".search-filters select[aria-label=Since]", "24h");
           await page.waitForFunction(() => location.search.includes("since=24h"));
+          await page.screenshot({ path: `${SCREENSHOTS}/search-page.png` });
 
           await page.fill(".search-page-input", '"narwhal');
           await page.press(".search-page-input", "Enter");
