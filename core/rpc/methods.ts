@@ -404,7 +404,9 @@ export const METHODS = {
       q: z.string().min(1).max(1000).describe("the query"),
       cwd: z.string().min(1).max(4096).optional().describe("only agents in this working directory"),
       status: z.array(AgentStatus).max(6).optional().describe("only agents in these statuses"),
-      kind: z.array(AgentKind).max(3).optional().describe("only agents of these kinds"),
+      kind: z.array(AgentKind).max(3).optional().describe(
+        "only agents of these kinds; without it, shadow agents are left out",
+      ),
       since: z.number().int().min(0).optional().describe(
         "only lines received at or after, epoch ms",
       ),

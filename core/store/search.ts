@@ -26,7 +26,7 @@ export interface SearchQuery {
   cwd?: string;
   /** Only agents in these statuses (empty: all). */
   status?: readonly AgentStatus[];
-  /** Only agents of these kinds (empty: all). */
+  /** Only agents of these kinds (empty: all but shadows). */
   kind?: readonly AgentKind[];
   /** Only lines received at or after this epoch ms. */
   since?: number;
@@ -101,6 +101,9 @@ function filtersOf(q: SearchQuery, line: boolean): Filters {
   if (q.kind && q.kind.length > 0) {
     parts.push(`a.kind IN (${q.kind.map(() => "?").join(", ")})`);
     values.push(...q.kind);
+  } else {
+    // Shadows (naming, commit message) repeat their parent's words: only when asked for.
+    parts.push("a.kind != 'shadow'");
   }
   const tsColumn = line ? "m.ts" : "a.created_at";
   if (q.since !== undefined) {
@@ -344,7 +347,7 @@ const BUSY_WINDOW_MS = 250;
 export interface SearchIndexerOptions {
   /** Index thinking blocks. Default false. */
   thinking?: boolean;
-  /** Lines per transaction. Default 256: short steps keep the event loop responsive. */
+  /** Lines per transaction. Default 128: steps of a few ms keep RPC answers prompt. */
   batchRows?: number;
   /** Pause between steps while catching up, ms. Default 10. */
   pauseMs?: number;
@@ -374,7 +377,7 @@ export class SearchIndexer {
   constructor(store: Store, options: SearchIndexerOptions = {}) {
     this.#store = store;
     this.#thinking = options.thinking ?? false;
-    this.#batchRows = options.batchRows ?? 256;
+    this.#batchRows = options.batchRows ?? 128;
     this.#pauseMs = options.pauseMs ?? 10;
     this.#delayMs = options.delayMs ?? 100;
     this.#onError = options.onError ?? (() => {});
@@ -434,9 +437,9 @@ export class SearchIndexer {
     }
     // While catching up, rest in proportion to the step's cost: with lines arriving (a commit in
     // the last BUSY_WINDOW_MS) indexing takes at most a tenth of the event loop, so ingest keeps
-    // its pace and the index catches up after the burst; when idle, half.
+    // its pace and the index catches up after the burst; when idle, a third.
     const cost = performance.now() - t0;
     const busy = performance.now() - this.#lastNotify < BUSY_WINDOW_MS;
-    if (n >= this.#batchRows) this.#schedule(Math.max(this.#pauseMs, (busy ? 9 : 1) * cost));
+    if (n >= this.#batchRows) this.#schedule(Math.max(this.#pauseMs, (busy ? 9 : 2) * cost));
   }
 }

@@ -121,6 +121,10 @@ Deno.test("searchMessages() finds a prompt word, an assistant phrase and a tool-
   ]);
   const named = searchMessages(store, { q: "refactor", limit: 20 });
   assert.deepEqual(named.hits.map((h) => [h.agent_id, h.seq, h.field]), [[a.id, null, "agent"]]);
+  // A renamed agent is found by its new name only.
+  store.updateAgent(a.id, { name: "wombat tamer" });
+  assert.deepEqual(ids(searchMessages(store, { q: "wombat", limit: 20 }).hits), [`${a.id}:null`]);
+  assert.equal(searchMessages(store, { q: "refactor", limit: 20 }).hits.length, 0);
   // Thinking is not indexed unless asked for.
   assert.equal(searchMessages(store, { q: "quasars", limit: 20 }).hits.length, 0);
 });
@@ -139,6 +143,15 @@ Deno.test("searchMessages() respects cwd, status, kind and time filters and page
     [`${a.id}:2`],
   );
   assert.equal(searchMessages(store, { q, kind: ["planner"], limit: 20 }).hits.length, 0);
+  // Shadows repeat their parent's words: left out unless asked for.
+  const shadow = store.insertAgent(sampleAgent({ kind: "shadow", parent_id: a.id }));
+  await store_lines(store, shadow.id, [said("name this: zanzibar")]);
+  new SearchIndexer(store).catchUp();
+  assert.equal(searchMessages(store, { q, limit: 20 }).total, 2);
+  assert.deepEqual(
+    ids(searchMessages(store, { q, kind: ["shadow"], limit: 20 }).hits),
+    [`${shadow.id}:1`],
+  );
   assert.equal(searchMessages(store, { q, since: Date.now() + 60_000, limit: 20 }).hits.length, 0);
   assert.equal(searchMessages(store, { q, until: 1, limit: 20 }).hits.length, 0);
 

@@ -684,7 +684,7 @@ export interface SearchQueryParams {
   cwd?: string;
   /** only agents in these statuses */
   status?: AgentStatus[];
-  /** only agents of these kinds */
+  /** only agents of these kinds; without it, shadow agents are left out */
   kind?: AgentKind[];
   /** only lines received at or after, epoch ms */
   since?: number;
