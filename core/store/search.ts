@@ -292,14 +292,24 @@ export function rebuildSearchIndex(store: Store): void {
   });
 }
 
+/** Options for {@linkcode indexSearchBatch}. */
+export interface IndexBatchOptions {
+  thinking?: boolean;
+  /** Stop after about this many ms (the rows done so far commit). Default: no limit. */
+  budgetMs?: number;
+}
+
+/** Lines longer than this are not parsed for search (a parse would stall the event loop). */
+export const MAX_INDEXED_LINE_BYTES = 8 * 1024 * 1024;
+
 /**
- * Indexes up to `maxRows` lines after the watermark in one transaction; returns how many lines it
- * looked at (0 when the index is up to date).
+ * Indexes up to `maxRows` lines after the watermark in one transaction (fewer when
+ * `options.budgetMs` runs out); returns how many lines it looked at (0 when up to date).
  */
 export function indexSearchBatch(
   store: Store,
   maxRows: number,
-  options: { thinking?: boolean } = {},
+  options: IndexBatchOptions = {},
 ): number {
   const conn = connectionOf(store);
   // The index is derived data and its watermark commits with it: a transaction lost to a power
@@ -316,27 +326,36 @@ export function indexSearchBatch(
   }
 }
 
-function indexBatch(conn: Connection, maxRows: number, options: { thinking?: boolean }): number {
+function indexBatch(conn: Connection, maxRows: number, options: IndexBatchOptions): number {
+  const t0 = performance.now();
   return conn.immediate(() => {
     const { watermark } = conn.prepare("SELECT watermark FROM search_state WHERE id = 1").get() as {
       watermark: number;
     };
-    const rows = conn.prepare(
-      `SELECT rowid AS rid, type, raw FROM messages WHERE rowid > ? ORDER BY rowid LIMIT ?`,
-    ).all(watermark, maxRows);
-    if (rows.length === 0) return 0;
     const insert = conn.prepare("INSERT OR REPLACE INTO search_fts (rowid, body) VALUES (?, ?)");
+    // Iterated, not read at once: lines can be megabytes each.
+    const rows = conn.prepare(
+      `SELECT rowid AS rid, type, byte_length, raw FROM messages WHERE rowid > ?
+       ORDER BY rowid LIMIT ?`,
+    ).iterate(watermark, maxRows);
+    let done = 0;
+    let last = watermark;
     for (const r of rows) {
-      const text = searchTextOf(
-        decoder.decode(r.raw as Uint8Array),
-        r.type as string | null,
-        options,
-      );
-      if (text) insert.run(r.rid as number, text.text);
+      if ((r.byte_length as number) <= MAX_INDEXED_LINE_BYTES) {
+        const text = searchTextOf(
+          decoder.decode(r.raw as Uint8Array),
+          r.type as string | null,
+          options,
+        );
+        if (text) insert.run(r.rid as number, text.text);
+      }
+      last = r.rid as number;
+      done++;
+      if (options.budgetMs !== undefined && performance.now() - t0 >= options.budgetMs) break;
     }
-    conn.prepare("UPDATE search_state SET watermark = ? WHERE id = 1")
-      .run(rows.at(-1)!.rid as number);
-    return rows.length;
+    if (done === 0) return 0;
+    conn.prepare("UPDATE search_state SET watermark = ? WHERE id = 1").run(last);
+    return done;
   });
 }
 
@@ -347,8 +366,10 @@ const BUSY_WINDOW_MS = 250;
 export interface SearchIndexerOptions {
   /** Index thinking blocks. Default false. */
   thinking?: boolean;
-  /** Lines per transaction. Default 128: steps of a few ms keep RPC answers prompt. */
+  /** At most this many lines per transaction. Default 512. */
   batchRows?: number;
+  /** A step stops after about this many ms. Default 4: short steps keep RPC answers prompt. */
+  stepMs?: number;
   /** Pause between steps while catching up, ms. Default 10. */
   pauseMs?: number;
   /** How long after a commit the indexer looks for new lines, ms. Default 100. */
@@ -366,6 +387,7 @@ export class SearchIndexer {
   #store: Store;
   #thinking: boolean;
   #batchRows: number;
+  #stepMs: number;
   #pauseMs: number;
   #delayMs: number;
   #onError: (err: unknown) => void;
@@ -377,7 +399,8 @@ export class SearchIndexer {
   constructor(store: Store, options: SearchIndexerOptions = {}) {
     this.#store = store;
     this.#thinking = options.thinking ?? false;
-    this.#batchRows = options.batchRows ?? 128;
+    this.#batchRows = options.batchRows ?? 512;
+    this.#stepMs = options.stepMs ?? 4;
     this.#pauseMs = options.pauseMs ?? 10;
     this.#delayMs = options.delayMs ?? 100;
     this.#onError = options.onError ?? (() => {});
@@ -426,7 +449,10 @@ export class SearchIndexer {
     let n = 0;
     const t0 = performance.now();
     try {
-      n = indexSearchBatch(this.#store, this.#batchRows, { thinking: this.#thinking });
+      n = indexSearchBatch(this.#store, this.#batchRows, {
+        thinking: this.#thinking,
+        budgetMs: this.#stepMs,
+      });
       this.#failures = 0;
     } catch (err) {
       this.#failures++;
@@ -440,6 +466,6 @@ export class SearchIndexer {
     // its pace and the index catches up after the burst; when idle, a third.
     const cost = performance.now() - t0;
     const busy = performance.now() - this.#lastNotify < BUSY_WINDOW_MS;
-    if (n >= this.#batchRows) this.#schedule(Math.max(this.#pauseMs, (busy ? 9 : 2) * cost));
+    if (n > 0) this.#schedule(Math.max(this.#pauseMs, (busy ? 9 : 2) * cost));
   }
 }
