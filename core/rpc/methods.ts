@@ -201,7 +201,9 @@ export type AgentDeletedEventData = z.infer<typeof AgentDeletedEventData>;
 export const SnippetPart = z.object({
   text: z.string(),
   match: z.boolean(),
-}).meta({ id: "SnippetPart" });
+}).describe("a piece of a search snippet; `match` marks matching words").meta({
+  id: "SnippetPart",
+});
 
 export const SearchHit = z.object({
   agent_id: z.string(),
@@ -219,7 +221,7 @@ export const SearchHit = z.object({
     "what the matching text is",
   ),
   snippet: z.array(SnippetPart).describe("the text around the first match, matches marked"),
-}).meta({ id: "SearchHit" });
+}).describe("one matching line, or an agent whose name or cwd matched").meta({ id: "SearchHit" });
 export type SearchHit = z.infer<typeof SearchHit>;
 
 export const SearchPage = z.object({
@@ -229,7 +231,7 @@ export const SearchPage = z.object({
   next_cursor: z.string().nullable().describe(
     "pass as `cursor` for the next page; null at the end",
   ),
-}).meta({ id: "SearchPage" });
+}).describe("one page of search hits").meta({ id: "SearchPage" });
 export type SearchPage = z.infer<typeof SearchPage>;
 
 export const SearchStatus = z.object({
@@ -242,7 +244,7 @@ export const SearchStatus = z.object({
   integrity: z.string().nullable().describe(
     'FTS5 integrity-check: "ok" or the problem; null unless `check` was asked for',
   ),
-}).meta({ id: "SearchStatus" });
+}).describe("how far the full-text index is").meta({ id: "SearchStatus" });
 export type SearchStatus = z.infer<typeof SearchStatus>;
 
 const idParams = z.strictObject({ id: AgentId });

@@ -363,6 +363,7 @@ export type RpcErrorData = {
   [key: string]: unknown;
 };
 
+/** one matching line, or an agent whose name or cwd matched */
 export type SearchHit = {
   agent_id: string;
   name: string | null;
@@ -379,6 +380,7 @@ export type SearchHit = {
   snippet: SnippetPart[];
 };
 
+/** one page of search hits */
 export type SearchPage = {
   /** newest lines first; agents whose name or cwd matched last */
   hits: SearchHit[];
@@ -390,6 +392,7 @@ export type SearchPage = {
   next_cursor: string | null;
 };
 
+/** how far the full-text index is */
 export type SearchStatus = {
   /** the newest stored line the index covers (rowid) */
   indexed_rowid: number;
@@ -407,6 +410,7 @@ export type SearchStatus = {
   integrity: string | null;
 };
 
+/** a piece of a search snippet; `match` marks matching words */
 export type SnippetPart = {
   text: string;
   match: boolean;
