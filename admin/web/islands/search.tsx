@@ -21,8 +21,10 @@ function SearchPageView() {
   const [cwds, setCwds] = useState<string[]>([]);
   const [search] = useState(() => createSearch(PAGE_SIZE));
 
+  const [pending, setPending] = useState(0);
   useEffect(() => {
     call("agent.cwds", {}).then((r) => setCwds(r.cwds.map((c) => c.cwd)), () => {});
+    call("search.status", {}).then((r) => setPending(r.pending), () => {});
   }, []);
   useEffect(() => {
     history.replaceState(null, "", searchHref(filters));
@@ -96,6 +98,14 @@ function SearchPageView() {
         </select>
         <button type="submit" class="button">Search</button>
       </form>
+      {pending > 0
+        ? (
+          <p class="meta" role="status" data-testid="search-indexing">
+            Indexing in the background: {pending.toLocaleString("en-US")}{" "}
+            lines to go, so older lines may be missing from the results.
+          </p>
+        )
+        : null}
       {view.error ? <p class="alert alert-error" role="alert">{view.error}</p> : null}
       {page
         ? (
