@@ -120,6 +120,7 @@ Deno.test("cli e2e: doctor passes (warnings only) against server and admin under
       "admin_socket",
       "disk",
       "lock",
+      "search_index",
     ],
   );
   assert.ok(report.checks.every((c: { status: string }) => c.status !== "fail"));

@@ -17,6 +17,7 @@ import { exportCommand } from "./commands/export.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
+import { search } from "./commands/search.ts";
 import { show } from "./commands/show.ts";
 
 /** Every command, in help order. */
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   cancel,
   run,
+  search,
 ];
 
 /** The top-level help. */

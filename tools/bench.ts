@@ -24,6 +24,7 @@ import { scenario as scale } from "../bench/scale.ts";
 import { scenario as concurrency } from "../bench/concurrency.ts";
 import { scenario as realCli } from "../bench/real_cli.ts";
 import { scenario as proxy } from "../bench/proxy.ts";
+import { scenario as search } from "../bench/search.ts";
 
 /** Every scenario, in the order. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -34,6 +35,7 @@ export const SCENARIOS: readonly Scenario[] = [
   concurrency,
   realCli,
   proxy,
+  search,
 ];
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname;

@@ -220,7 +220,11 @@ export function createAdminApp(deps: AdminAppDeps): Hono<Env> {
       ...options,
       base: c.get("base"),
       theme: themeFrom(c.req.header("cookie") ?? null),
-      preload: deps.assets.preloadFor(["topbar", ...options.islands.map((i) => i.name)]),
+      preload: deps.assets.preloadFor([
+        "topbar",
+        "search_box",
+        ...options.islands.map((i) => i.name),
+      ]),
     }));
   }
 
@@ -245,6 +249,15 @@ export function createAdminApp(deps: AdminAppDeps): Hono<Env> {
       current: "agent",
       mainClass: "page-agent",
       islands: [{ name: "agent", props: { id }, placeholder: "Loading agent…" }],
+    });
+  });
+
+  app.get("/search", function searchPage(c) {
+    return page(c, {
+      title: "Search",
+      current: "other",
+      mainClass: "page-search",
+      islands: [{ name: "search", placeholder: "Loading search…" }],
     });
   });
 

@@ -115,6 +115,7 @@ ${
 <header class="topbar">
 <a class="brand" href="${base}/"><span class="brand-mark" aria-hidden="true"></span>Hero Orchestrator</a>
 <nav class="topnav" aria-label="Main"><a href="${base}/"${current("dashboard")}>Agents</a></nav>
+${mount({ name: "search_box", className: "search-island" })}
 ${mount({ name: "topbar", className: "topbar-island" })}
 </header>
 <main id="main" class="${escapeHtml(options.mainClass ?? "")}">

@@ -18,6 +18,12 @@ import {
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";
 import { unixFetch } from "../unix_fetch.ts";
+import {
+  checkSearchProgress,
+  isSearchIndexProblem,
+  rebuildSearch,
+  searchIntegrityCheck,
+} from "./_search_check.ts";
 import type { Command } from "./command.ts";
 
 /** Outcome of one check. */
@@ -38,11 +44,12 @@ export const WAL_WARN_BYTES = 256 * 1024 * 1024;
 export const DISK_FAIL_BYTES = 256 * 1024 * 1024;
 export const DISK_WARN_BYTES = 2 * 1024 * 1024 * 1024;
 
-const USAGE = `Usage: hero_orchestrator doctor [--json]
+const USAGE = `Usage: hero_orchestrator doctor [--json] [--rebuild-search]
 
 Checks the claude CLI, its login, the user, SQLite, the database, the sockets, disk space and the
 daemon lock. One line per check: ✓ ok, ! warning, ✗ failure (with a fix). Exit 1 if any check fails.
   --json      print {"ok": bool, "checks": [{id, status, message, fix?}]}
+  --rebuild-search  ask the server to rebuild the full-text index (when doctor finds it damaged)
   -h, --help  print this help`;
 
 function ok(id: string, message: string): Check {
@@ -211,7 +218,11 @@ export function checkDatabase(ctx: CliContext): Check[] {
   const checks: Check[] = [];
   try {
     const report = inspectDatabase(db);
-    const integrity = report.integrity.join("; ");
+    // The full-text index is rebuilt from the stored lines: its problems get their own line.
+    const search = searchIntegrityCheck(report.integrity);
+    if (search) checks.push(search);
+    const integrity = report.integrity.filter((r) => !isSearchIndexProblem(r)).join("; ") ||
+      "ok";
     if (integrity !== "ok") {
       checks.push(
         bad(
@@ -532,6 +543,9 @@ export async function runChecks(ctx: CliContext): Promise<Check[]> {
   checks.push(...sockets.checks);
   checks.push(checkDisk(ctx));
   checks.push(checkLock(ctx, info?.pid ?? null));
+  if (sockets.rpcAnswers && !checks.some((k) => k.id === "search_index")) {
+    checks.push(await checkSearchProgress(ctx));
+  }
   return checks;
 }
 
@@ -557,10 +571,15 @@ export const doctor: Command = {
   async run(args: string[], ctx: CliContext): Promise<number> {
     let values;
     try {
-      ({ values } = parseArgs({ args, options: { json: { type: "boolean" } }, strict: true }));
+      ({ values } = parseArgs({
+        args,
+        options: { json: { type: "boolean" }, "rebuild-search": { type: "boolean" } },
+        strict: true,
+      }));
     } catch (err) {
       throw new UsageError(errText(err), "doctor");
     }
+    if (values["rebuild-search"]) return await rebuildSearch(ctx);
     const checks = await runChecks(ctx);
     const failed = checks.some((k) => k.status === "fail");
     if (values.json) ctx.stdout.write(JSON.stringify({ ok: !failed, checks }, null, 2) + "\n");

@@ -45,6 +45,8 @@ export interface StoreSettings {
   /** ... or this many rows, whichever comes first. */
   batchMaxRows: number;
   busyTimeoutMs: number;
+  /** Index thinking blocks for search (`HERO_ORCHESTRATOR_SEARCH_THINKING=1`). */
+  searchThinking: boolean;
 }
 
 /** Which agents talk to the upstream API through the daemon's quota proxy. */
@@ -216,6 +218,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       batchIdleDelayMs: int(env, "HERO_ORCHESTRATOR_BATCH_IDLE_DELAY_MS", 2),
       batchMaxRows: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
       busyTimeoutMs: int(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
+      searchThinking: env.HERO_ORCHESTRATOR_SEARCH_THINKING === "1",
     },
     proxy: {
       scope: proxyScope(env),

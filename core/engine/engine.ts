@@ -6,7 +6,7 @@ import {
   resolvePaths,
 } from "../config/mod.ts";
 import { EventBus } from "../events/mod.ts";
-import { MessageWriter, openStore, type Store } from "../store/mod.ts";
+import { MessageWriter, openStore, SearchIndexer, type Store } from "../store/mod.ts";
 import {
   acquireDaemonLock,
   type DaemonLock,
@@ -54,6 +54,8 @@ export interface Engine {
   credentials: CredentialSource;
   /** Webhook notifications (`HERO_ORCHESTRATOR_NOTIFY_URL`); null when none is configured. */
   notifier: WebhookNotifier | null;
+  /** Keeps the full-text index up with committed lines (and backfills it). */
+  search: SearchIndexer;
   /** Stops agents (daemon_shutdown), flushes, checkpoints the WAL, releases the lock. */
   close(): Promise<void>;
 }
@@ -79,11 +81,16 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
     const bus = new EventBus();
+    const search = new SearchIndexer(store, {
+      thinking: settings.store.searchThinking,
+      onError: (err) => log("warn", "search indexing failed", { error: String(err) }),
+    });
     const writer = new MessageWriter(store, {
       maxDelayMs: settings.store.batchMaxDelayMs,
       idleDelayMs: settings.store.batchIdleDelayMs,
       maxRows: settings.store.batchMaxRows,
       onCommit(batch) {
+        search.notify();
         for (const line of batch.lines) {
           bus.publish({
             kind: "message",
@@ -176,6 +183,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       ? null
       : startWebhookNotifier({ bus, settings: { ...settings.notify, url: notifyUrl }, log });
     supervisor.start();
+    search.start();
     let closed: Promise<void> | null = null;
     const openedStore = store;
     return {
@@ -193,6 +201,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       usage,
       notifier,
       credentials,
+      search,
       close() {
         closed ??= (async () => {
           try {
@@ -203,6 +212,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
             await poller.stop();
             await openedProxy?.close();
             await writer.close();
+            search.close();
           } finally {
             openedStore.close();
             lock.release();

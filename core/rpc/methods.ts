@@ -200,6 +200,56 @@ export const AgentDeletedEventData = z.object({
 }).meta({ id: "AgentDeletedEventData" });
 export type AgentDeletedEventData = z.infer<typeof AgentDeletedEventData>;
 
+/** A piece of a search snippet; `match` marks the words that matched (render as text, not HTML). */
+export const SnippetPart = z.object({
+  text: z.string(),
+  match: z.boolean(),
+}).describe("a piece of a search snippet; `match` marks matching words").meta({
+  id: "SnippetPart",
+});
+
+export const SearchHit = z.object({
+  agent_id: z.string(),
+  name: z.string().nullable(),
+  cwd: z.string(),
+  status: AgentStatus,
+  kind: AgentKind,
+  seq: z.number().int().nullable().describe(
+    "the matching line; null when the agent's name or cwd matched",
+  ),
+  ts: z.number().int().describe(
+    "when the line was received (the agent's creation for an agent hit), epoch ms",
+  ),
+  field: z.enum(["prompt", "assistant", "thinking", "tool", "tool_result", "agent"]).describe(
+    "what the matching text is",
+  ),
+  snippet: z.array(SnippetPart).describe("the text around the first match, matches marked"),
+}).describe("one matching line, or an agent whose name or cwd matched").meta({ id: "SearchHit" });
+export type SearchHit = z.infer<typeof SearchHit>;
+
+export const SearchPage = z.object({
+  hits: z.array(SearchHit).describe("newest lines first; agents whose name or cwd matched last"),
+  total: z.number().int().describe("matches on all pages, counted up to 1000"),
+  total_capped: z.boolean().describe("true when there are more than `total` matches"),
+  next_cursor: z.string().nullable().describe(
+    "pass as `cursor` for the next page; null at the end",
+  ),
+}).describe("one page of search hits").meta({ id: "SearchPage" });
+export type SearchPage = z.infer<typeof SearchPage>;
+
+export const SearchStatus = z.object({
+  indexed_rowid: z.number().int().describe("the newest stored line the index covers (rowid)"),
+  max_rowid: z.number().int().describe("the newest stored line (rowid)"),
+  pending: z.number().int().describe("lines not indexed yet (at most; deleted lines leave gaps)"),
+  ready: z.boolean().describe("every stored line is searchable"),
+  rebuilt_at: z.number().int().nullable().describe("when the index was last rebuilt, epoch ms"),
+  thinking: z.boolean().describe("thinking blocks are indexed"),
+  integrity: z.string().nullable().describe(
+    'FTS5 integrity-check: "ok" or the problem; null unless `check` was asked for',
+  ),
+}).describe("how far the full-text index is").meta({ id: "SearchStatus" });
+export type SearchStatus = z.infer<typeof SearchStatus>;
+
 const idParams = z.strictObject({ id: AgentId });
 
 /** Every method, by name. */
@@ -366,6 +416,46 @@ export const METHODS = {
       last_seq: z.number().int().describe("the export holds the stored lines up to this seq"),
     }).meta({ id: "AgentExport" }),
     errors: ["not_found"],
+  }),
+  "search.query": defineMethod({
+    name: "search.query",
+    summary: "Full-text search over prompts, answers, tool calls and agent names",
+    description:
+      'Query syntax: words (all must match, case and accents ignored), `"a phrase"`, `prefix*`, `-word` or `-"a phrase"` to leave lines out. A query that breaks the syntax (an unclosed quote, only exclusions, no words) is invalid params. Lines are searchable shortly after they are stored (`search.status`). Thinking is searched only when the daemon indexes it (HERO_ORCHESTRATOR_SEARCH_THINKING=1).',
+    params: z.strictObject({
+      q: z.string().min(1).max(1000).describe("the query"),
+      cwd: z.string().min(1).max(4096).optional().describe("only agents in this working directory"),
+      status: z.array(AgentStatus).max(6).optional().describe("only agents in these statuses"),
+      kind: z.array(AgentKind).max(3).optional().describe(
+        "only agents of these kinds; without it, shadow agents are left out",
+      ),
+      since: z.number().int().min(0).optional().describe(
+        "only lines received at or after, epoch ms",
+      ),
+      until: z.number().int().min(0).optional().describe("only lines received before, epoch ms"),
+      limit: z.number().int().min(1).max(100).default(20),
+      cursor: z.string().min(1).max(32).optional().describe("`next_cursor` of the previous page"),
+    }),
+    result: SearchPage,
+    errors: [],
+  }),
+  "search.status": defineMethod({
+    name: "search.status",
+    summary: "How far the full-text index is, and (with `check`) whether it is sound",
+    params: z.strictObject({
+      check: z.boolean().default(false).describe(
+        "run FTS5's integrity-check too (reads the whole index)",
+      ),
+    }),
+    result: SearchStatus,
+    errors: [],
+  }),
+  "search.rebuild": defineMethod({
+    name: "search.rebuild",
+    summary: "Recreate the full-text index from the stored lines (in the background)",
+    params: z.strictObject({}),
+    result: SearchStatus,
+    errors: [],
   }),
   "usage.get": defineMethod({
     name: "usage.get",

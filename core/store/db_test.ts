@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { Agent } from "../models/mod.ts";
 import { migrate, openDatabase, schemaVersionOf } from "./db.ts";
 import { connectionOf } from "./_connection.ts";
-import { MIGRATIONS, openStore, SCHEMA_VERSION } from "./mod.ts";
+import { MIGRATIONS, openStore, SCHEMA_VERSION, searchMessages, searchStatus } from "./mod.ts";
 import { sampleAgent, tempDbPath } from "./_testing.ts";
 
 Deno.test("MIGRATIONS are numbered 1..n without gaps and SCHEMA_VERSION is the last", () => {
@@ -80,6 +80,10 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
     SEEDS[4]!(db, agentId);
     db.prepare("UPDATE agents SET home_mcp = 'hero_books' WHERE id = ?").run(agentId);
   },
+  6: (db, agentId) => {
+    SEEDS[5]!(db, agentId);
+    db.prepare("UPDATE agents SET name = 'seeded zebu' WHERE id = ?").run(agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -118,6 +122,14 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         assert.equal(store.readEvents(0, 10, agentId).length, k >= 2 ? 2 : 1);
         // Version 6: a delete leaves a tombstone; cwds come from the new index.
         assert.deepEqual(store.knownCwds().map((c) => c.cwd), ["/w"]);
+        // Version 7: existing agents' names are searchable at once; their lines are backfilled.
+        if (k >= 6) {
+          assert.deepEqual(
+            searchMessages(store, { q: "zebu", limit: 5 }).hits.map((h) => h.agent_id),
+            [agentId],
+          );
+        }
+        assert.equal(searchStatus(store).pending, 2);
         const gone = store.deleteAgent(agentId);
         assert.deepEqual(store.readEvents(gone.event_id - 1, 10).map((e) => e.agent_id), [agentId]);
       }

@@ -14,6 +14,21 @@
  * @module
  */
 
+/** The full-text index table; also used by `rebuildSearchIndex()` to recreate it. */
+export const SEARCH_FTS_DDL = `CREATE VIRTUAL TABLE search_fts USING fts5(
+  body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+);`;
+
+/** The indexed text of an agent row (`new` or a table alias): its name and cwd. */
+function agentDocSql(row: string): string {
+  return `coalesce(${row}.name, '') || ' ' || ${row}.cwd`;
+}
+
+/** Indexes every agent's name and cwd (the migration's backfill, and a rebuild's). */
+export const SEARCH_AGENT_DOCS_SQL = `INSERT INTO search_fts (rowid, body) SELECT -a.agent_key, ${
+  agentDocSql("a")
+} FROM agents a;`;
+
 /** One schema step. `version` is 1-based and dense. */
 export interface Migration {
   readonly version: number;
@@ -205,6 +220,40 @@ ALTER TABLE events ADD COLUMN agent_id TEXT;
 CREATE INDEX agents_by_cwd_kind ON agents (cwd, kind, created_at);
 `;
 
+// Full-text search (issue 17). `search_fts` is contentless (the text lives once, in `messages.raw`;
+// snippets are cut from it at query time), so the index stays well under the size of the text.
+// Rowid = the message's rowid; an agent's name and cwd are indexed under rowid = -agent_key.
+// `search_state.watermark` is the highest message rowid indexed: the indexer follows it after
+// commits (never inside the writer's transaction) and backfills an existing database the same way.
+// Deletes are transactional: the triggers drop a deleted agent's rows from the index, and lower the
+// watermark when the newest rows went (SQLite reuses the rowids above the remaining maximum).
+const M007_SEARCH = `
+${SEARCH_FTS_DDL}
+CREATE TABLE search_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  watermark INTEGER NOT NULL,
+  rebuilt_at INTEGER
+) STRICT;
+INSERT INTO search_state (id, watermark) VALUES (1, 0);
+CREATE TRIGGER search_message_deleted AFTER DELETE ON messages
+  WHEN old.rowid <= (SELECT watermark FROM search_state WHERE id = 1)
+BEGIN
+  DELETE FROM search_fts WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER search_agent_deleted AFTER DELETE ON agents BEGIN
+  DELETE FROM search_fts WHERE rowid = -old.agent_key;
+  UPDATE search_state SET watermark = min(watermark, (SELECT coalesce(max(rowid), 0) FROM messages))
+    WHERE id = 1;
+END;
+CREATE TRIGGER search_agent_added AFTER INSERT ON agents BEGIN
+  INSERT INTO search_fts (rowid, body) VALUES (-new.agent_key, ${agentDocSql("new")});
+END;
+CREATE TRIGGER search_agent_renamed AFTER UPDATE OF name, cwd ON agents BEGIN
+  INSERT OR REPLACE INTO search_fts (rowid, body) VALUES (-new.agent_key, ${agentDocSql("new")});
+END;
+${SEARCH_AGENT_DOCS_SQL}
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial_agents_messages", sql: M001_INITIAL },
@@ -213,6 +262,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "proxy_usage_shadows", sql: M004_PROXY_USAGE_SHADOWS },
   { version: 5, name: "home_mcp", sql: M005_HOME_MCP },
   { version: 6, name: "tombstones_cwds", sql: M006_TOMBSTONES_CWDS },
+  { version: 7, name: "search", sql: M007_SEARCH },
 ];
 
 /** The schema version this build writes and understands. */

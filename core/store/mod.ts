@@ -43,6 +43,22 @@ export type {
 export { ZERO_USAGE_SUMS } from "./proxy.ts";
 export type { CommitRecord, WorktreeNeighbour, WorktreeSnapshot } from "./worktrees.ts";
 export type { RawLine, ReadMessagesOptions } from "./messages.ts";
+export {
+  checkSearchIndex,
+  indexSearchBatch,
+  rebuildSearchIndex,
+  type SearchHit,
+  SearchIndexer,
+  type SearchIndexerOptions,
+  searchMessages,
+  type SearchPage,
+  type SearchQuery,
+  type SearchStatus,
+  searchStatus,
+  TOTAL_CAP,
+} from "./search.ts";
+export { parseSearchQuery, SearchSyntaxError, type SnippetPart } from "./search_query.ts";
+export { type SearchField, searchTextOf } from "./search_text.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";

@@ -28,6 +28,11 @@ import type {
   MessagePage,
   OpenrpcDocument,
   RpcDiscoverParams,
+  SearchPage,
+  SearchQueryParams,
+  SearchRebuildParams,
+  SearchStatus,
+  SearchStatusParams,
   SystemHealth,
   SystemHealthParams,
   SystemInfo,
@@ -49,6 +54,9 @@ export interface RpcMethods {
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "agent.export": { params: AgentExportParams; result: AgentExport };
+  "search.query": { params: SearchQueryParams; result: SearchPage };
+  "search.status": { params: SearchStatusParams; result: SearchStatus };
+  "search.rebuild": { params: SearchRebuildParams; result: SearchStatus };
   "usage.get": { params: UsageGetParams; result: UsageReport };
   "credential.get": { params: CredentialGetParams; result: CredentialStatus };
   "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
@@ -73,6 +81,9 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.follow_up",
   "agent.delete",
   "agent.export",
+  "search.query",
+  "search.status",
+  "search.rebuild",
   "usage.get",
   "credential.get",
   "credential.set_api_key",
@@ -134,6 +145,16 @@ export interface AgentNamespace {
   export(params: AgentExportParams): Promise<AgentExport>;
 }
 
+/** `search.*` methods. */
+export interface SearchNamespace {
+  /** Full-text search over prompts, answers, tool calls and agent names */
+  query(params: SearchQueryParams): Promise<SearchPage>;
+  /** How far the full-text index is, and (with `check`) whether it is sound */
+  status(params?: SearchStatusParams): Promise<SearchStatus>;
+  /** Recreate the full-text index from the stored lines (in the background) */
+  rebuild(params?: SearchRebuildParams): Promise<SearchStatus>;
+}
+
 /** `usage.*` methods. */
 export interface UsageNamespace {
   /** Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state */
@@ -165,6 +186,7 @@ export interface RpcNamespace {
 /** Every namespace, bound to a transport. */
 export interface BoundMethods {
   agent: AgentNamespace;
+  search: SearchNamespace;
   usage: UsageNamespace;
   credential: CredentialNamespace;
   system: SystemNamespace;
@@ -186,6 +208,11 @@ export function bindMethods(call: Call): BoundMethods {
       followUp: (params) => call("agent.follow_up", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
       export: (params) => call("agent.export", params ?? {}),
+    },
+    search: {
+      query: (params) => call("search.query", params ?? {}),
+      status: (params) => call("search.status", params ?? {}),
+      rebuild: (params) => call("search.rebuild", params ?? {}),
     },
     usage: {
       get: (params) => call("usage.get", params ?? {}),

@@ -433,6 +433,59 @@ export type RpcErrorData = {
   [key: string]: unknown;
 };
 
+/** one matching line, or an agent whose name or cwd matched */
+export type SearchHit = {
+  agent_id: string;
+  name: string | null;
+  cwd: string;
+  status: AgentStatus;
+  kind: AgentKind;
+  /** the matching line; null when the agent's name or cwd matched */
+  seq: number | null;
+  /** when the line was received (the agent's creation for an agent hit), epoch ms */
+  ts: number;
+  /** what the matching text is */
+  field: "prompt" | "assistant" | "thinking" | "tool" | "tool_result" | "agent";
+  /** the text around the first match, matches marked */
+  snippet: SnippetPart[];
+};
+
+/** one page of search hits */
+export type SearchPage = {
+  /** newest lines first; agents whose name or cwd matched last */
+  hits: SearchHit[];
+  /** matches on all pages, counted up to 1000 */
+  total: number;
+  /** true when there are more than `total` matches */
+  total_capped: boolean;
+  /** pass as `cursor` for the next page; null at the end */
+  next_cursor: string | null;
+};
+
+/** how far the full-text index is */
+export type SearchStatus = {
+  /** the newest stored line the index covers (rowid) */
+  indexed_rowid: number;
+  /** the newest stored line (rowid) */
+  max_rowid: number;
+  /** lines not indexed yet (at most; deleted lines leave gaps) */
+  pending: number;
+  /** every stored line is searchable */
+  ready: boolean;
+  /** when the index was last rebuilt, epoch ms */
+  rebuilt_at: number | null;
+  /** thinking blocks are indexed */
+  thinking: boolean;
+  /** FTS5 integrity-check: "ok" or the problem; null unless `check` was asked for */
+  integrity: string | null;
+};
+
+/** a piece of a search snippet; `match` marks matching words */
+export type SnippetPart = {
+  text: string;
+  match: boolean;
+};
+
 export type SystemHealth = {
   status: HealthStatus;
   service: string;
@@ -714,6 +767,34 @@ export interface AgentExportParams {
   id: string;
   format?: "jsonl" | "markdown";
 }
+
+/** Params of `search.query`. */
+export interface SearchQueryParams {
+  /** the query */
+  q: string;
+  /** only agents in this working directory */
+  cwd?: string;
+  /** only agents in these statuses */
+  status?: AgentStatus[];
+  /** only agents of these kinds; without it, shadow agents are left out */
+  kind?: AgentKind[];
+  /** only lines received at or after, epoch ms */
+  since?: number;
+  /** only lines received before, epoch ms */
+  until?: number;
+  limit?: number;
+  /** `next_cursor` of the previous page */
+  cursor?: string;
+}
+
+/** Params of `search.status`. */
+export interface SearchStatusParams {
+  /** run FTS5's integrity-check too (reads the whole index) */
+  check?: boolean;
+}
+
+/** Params of `search.rebuild`. */
+export type SearchRebuildParams = Record<string, never>;
 
 /** Params of `usage.get`. */
 export interface UsageGetParams {

@@ -15,7 +15,7 @@ export interface EventStats {
 export interface RpcDeps {
   engine: Pick<
     Engine,
-    "store" | "supervisor" | "settings" | "paths" | "shadows" | "usage" | "credentials"
+    "store" | "supervisor" | "settings" | "paths" | "shadows" | "usage" | "credentials" | "search"
   >;
   events: EventStats;
   openrpc: OpenrpcDocument;

@@ -5,6 +5,7 @@
  */
 import { useMemo } from "preact/hooks";
 import { type Entry, onlyToolResults, parseLine } from "../lib/line.ts";
+import { type SearchTarget, useSearchTarget } from "./search_target.ts";
 import {
   hasOlder,
   type Line,
@@ -36,8 +37,8 @@ interface Row {
   entry: Entry;
 }
 
-/** The transcript of the page's agent. */
-export function Transcript({ live }: { live: boolean }) {
+/** The transcript of the page's agent; `target`: a search hit to scroll to and highlight. */
+export function Transcript({ live, target }: { live: boolean; target?: SearchTarget }) {
   const all = lines.value;
   const { rows, results } = useMemo(() => {
     const results = new Map<string, ToolResult>();
@@ -62,6 +63,8 @@ export function Transcript({ live }: { live: boolean }) {
     return { rows, results };
   }, [all]);
 
+  // A hit on a line folded into a tool call above shows that call.
+  const targetKey = useSearchTarget(target, rows.map((r) => r.line.seq));
   const older = hasOlder();
   const state = olderState.value;
   const error = transcriptError.value;
@@ -72,6 +75,7 @@ export function Transcript({ live }: { live: boolean }) {
         items={rows}
         keyOf={(r) => r.line.seq}
         label="Agent output"
+        scrollToKey={targetKey}
         onNearTop={older ? () => void loadOlder() : undefined}
         header={state === "loading" ? <span class="pill">Loading older lines…</span> : null}
         footer={

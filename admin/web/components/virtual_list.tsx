@@ -24,11 +24,14 @@ export interface VirtualListProps<T> {
   header?: ComponentChild;
   /** Rendered below the last row. */
   footer?: ComponentChild;
+  /** Scroll this row into view once it is in `items` (a search hit). */
+  scrollToKey?: number;
 }
 
 const OVERSCAN_PX = 800;
 const NEAR_TOP_PX = 600;
 const BOTTOM_SLACK_PX = 48;
+const SCROLL_TO_MARGIN_PX = 96;
 
 function lowerBound(offsets: Float64Array, n: number, y: number): number {
   // first i in [0, n) whose bottom (offsets[i + 1]) is below y
@@ -156,6 +159,21 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
     ro.disconnect();
     ro.observe(el);
     for (const row of el.querySelectorAll<HTMLElement>(":scope > .vrow")) ro.observe(row);
+  });
+
+  // A row asked for by key: anchor on it (the anchor keeps it in place while rows get measured).
+  const scrolledTo = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const key = props.scrollToKey;
+    if (!el || key === undefined || scrolledTo.current === key) return;
+    const i = indexOfKey(key);
+    if (i < 0) return;
+    scrolledTo.current = key;
+    atBottom.current = false;
+    anchor.current = { key, delta: -SCROLL_TO_MARGIN_PX };
+    el.scrollTop = Math.max(0, layout.current.offsets[i]! - SCROLL_TO_MARGIN_PX);
+    setView({ top: el.scrollTop, height: el.clientHeight });
   });
 
   function onScroll(e: Event): void {

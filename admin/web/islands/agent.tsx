@@ -14,6 +14,7 @@ import { displayName } from "../components/agent_card.tsx";
 import { AgentExtras } from "../components/agent_extras.tsx";
 import { LongText } from "../components/long_text.tsx";
 import { StatusBadge } from "../components/status_badge.tsx";
+import { type SearchTarget, searchTargetFromUrl } from "../components/search_target.ts";
 import { Transcript } from "../components/transcript.tsx";
 import {
   elapsedMs,
@@ -34,6 +35,8 @@ import { startUsage } from "../state/usage.ts";
 
 const pageState = signal<"loading" | "ready" | "gone" | "deleted" | "error">("loading");
 const pageError = signal<string | null>(null);
+/** A search hit to open (`?seq=N&q=…`), read when the island mounts. */
+let searchTarget: SearchTarget | undefined;
 
 async function start(id: string): Promise<void> {
   startClock();
@@ -51,7 +54,7 @@ async function start(id: string): Promise<void> {
     const agent = got as Agent;
     upsertAgent(agent);
     document.title = `${displayName(agent)} · Hero Orchestrator`;
-    await loadLatest(id, agent.last_seq);
+    await loadLatest(id, agent.last_seq, searchTarget?.seq);
     pageState.value = "ready";
     requestAnimationFrame(() => {
       performance.mark("hero:first-screen");
@@ -214,12 +217,13 @@ function AgentPage({ id }: { id: string }) {
       <Header agent={agent} />
       {state === "loading"
         ? <p class="placeholder">Loading transcript…</p>
-        : <Transcript live={live} />}
+        : <Transcript live={live} target={searchTarget} />}
     </div>
   );
 }
 
 /** Mounts the island. */
 export function mount(el: HTMLElement, props: { id: string }): void {
+  searchTarget = searchTargetFromUrl(location.search);
   render(<AgentPage id={props.id} />, el);
 }

@@ -107,17 +107,39 @@ async function fillGap(): Promise<void> {
  * Loads the newest page of `id` (whose newest line is `lastSeq`): one backward read
  * (`before_seq`), so it does not rely on seqs being gap-free.
  */
-export async function loadLatest(id: string, lastSeq: number): Promise<void> {
+export async function loadLatest(id: string, lastSeq: number, aroundSeq?: number): Promise<void> {
   agentId = id;
   pending.clear();
   lines.value = [];
   olderExists.value = false;
   firstSeq = 1;
   if (lastSeq <= 0) return;
+  if (aroundSeq !== undefined && aroundSeq > 0 && lastSeq - aroundSeq >= PAGE - CONTEXT) {
+    return await loadFrom(aroundSeq);
+  }
   const page = await call("agent.messages", { id, before_seq: lastSeq + 1, limit: PAGE });
   firstSeq = page.messages[0]?.seq ?? lastSeq + 1;
   appendContiguous(page.messages.map(toLine));
   olderExists.value = page.has_older;
+}
+
+/** Lines shown above a line opened from a search hit. */
+const CONTEXT = 20;
+
+/**
+ * Loads from a little before `seq` to the newest line (forward reads), so the window holds the
+ * search hit and stays contiguous with the live stream.
+ */
+async function loadFrom(seq: number): Promise<void> {
+  const before = await call("agent.messages", { id: agentId, before_seq: seq, limit: CONTEXT });
+  firstSeq = before.messages[0]?.seq ?? seq;
+  appendContiguous(before.messages.map(toLine));
+  olderExists.value = before.has_older;
+  for (;;) {
+    const page = await call("agent.messages", { id: agentId, after_seq: maxSeq(), limit: 1000 });
+    appendContiguous(page.messages.map(toLine));
+    if (page.messages.length === 0 || !page.has_more) break;
+  }
 }
 
 /** Adds lines from the stream (any order, duplicates ignored). */

@@ -6,6 +6,7 @@ import { rpcHandlers } from "./rpc.ts";
 import { usageHandlers } from "./usage.ts";
 import { credentialHandlers } from "./credential.ts";
 import { exportHandlers } from "./export.ts";
+import { searchHandlers } from "./search.ts";
 
 export type { Handler, HandlerTable } from "./define.ts";
 export { healthReport } from "./system.ts";
@@ -16,6 +17,7 @@ export const HANDLERS: HandlerTable = {
   ...usageHandlers,
   ...credentialHandlers,
   ...exportHandlers,
+  ...searchHandlers,
   ...systemHandlers,
   ...rpcHandlers,
 };
