@@ -369,6 +369,19 @@ Deno.test("dispatch: a flood of malformed requests does not slow valid ones", as
     `{"jsonrpc":"2.0","id":1,"method":"nope"}`,
     "[" + "1,".repeat(50_000) + "1]",
   ];
+  const p95Of = async () => {
+    const latencies: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const started = performance.now();
+      const r = await post(f, call("agent.list", { limit: 10 }));
+      latencies.push(performance.now() - started);
+      assert.ok((r.json as Json).result);
+    }
+    latencies.sort((a, b) => a - b);
+    return latencies[Math.floor(latencies.length * 0.95)]!;
+  };
+  // The same probes without the flood, in this run: a loaded machine slows both alike.
+  const quiet = await p95Of();
   let stop = false;
   const flood = (async () => {
     let n = 0;
@@ -378,17 +391,15 @@ Deno.test("dispatch: a flood of malformed requests does not slow valid ones", as
     }
     return n;
   })();
-  const latencies: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    const started = performance.now();
-    const r = await post(f, call("agent.list", { limit: 10 }));
-    latencies.push(performance.now() - started);
-    assert.ok((r.json as Json).result);
-  }
+  const p95 = await p95Of();
   stop = true;
   const sent = await flood;
-  latencies.sort((a, b) => a - b);
-  const p95 = latencies[Math.floor(latencies.length * 0.95)]!;
   assert.ok(sent > 40, `flood sent ${sent}`);
-  assert.ok(p95 < 250, `valid p95 ${p95.toFixed(1)} ms under the flood`);
+  // A malformed body that cost the event loop real time (a super-linear scan of 200k brackets,
+  // parsing 512 KiB of junk) shows up as seconds; a busy machine as a constant factor.
+  const bound = Math.max(20 * quiet, 1_000);
+  assert.ok(
+    p95 <= bound,
+    `valid p95 ${p95.toFixed(1)} ms under the flood, ${quiet.toFixed(1)} ms without`,
+  );
 });
