@@ -181,6 +181,9 @@ function shadowPurposes(env: Env): ShadowPurpose[] {
 
 const DAY_MS = 24 * 60 * 60_000;
 
+/** The claude CLI version this release is tested with (the tests pin it too). */
+export const TESTED_CLAUDE_VERSION = "2.1.328";
+
 /** The public Anthropic API: the proxy's upstream unless configured otherwise. */
 export const DEFAULT_UPSTREAM_URL = "https://api.anthropic.com";
 

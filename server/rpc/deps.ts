@@ -1,6 +1,7 @@
 /** What the RPC handlers and the HTTP routes need, passed in by the composition root. */
 import type { Engine } from "../../core/supervisor/mod.ts";
 import type { OpenrpcDocument } from "../../core/rpc/mod.ts";
+import type { Readiness } from "../readiness.ts";
 
 /** Structured log function (JSONL on stderr in the daemon). */
 export type Log = (
@@ -26,5 +27,7 @@ export interface RpcDeps {
   startedAt: number;
   /** `claude --version` of the configured binary, or null when it cannot be run. */
   claudeVersion: () => Promise<string | null>;
+  /** Whether agents can run here (`system.health`'s `claude`); absent in bare dispatch tests. */
+  readiness?: Readiness;
   log: Log;
 }
