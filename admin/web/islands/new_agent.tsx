@@ -17,6 +17,7 @@ import {
   refreshKnownCwds,
   upsertAgent,
 } from "../state/agents.ts";
+import { oneLine } from "../lib/sanitize.ts";
 import { agentHref } from "../state/base.ts";
 import { call, messageOf } from "../state/rpc.ts";
 import { loadSystemInfo, systemInfo } from "../state/system.ts";
@@ -207,7 +208,10 @@ function Outcome({ created }: { created: Agent }) {
   if (agent.status === "failed") {
     return (
       <p class="form-error" role="alert" data-testid="form-outcome" data-status="failed">
-        {link} failed: {agent.error_message || agent.error_code || "no reason given"}
+        {link} failed:{" "}
+        <span title={agent.error_message ?? undefined}>
+          {oneLine(agent.error_message || agent.error_code || "no reason given", 400)}
+        </span>
       </p>
     );
   }
