@@ -119,6 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     Deno.chmodSync(paths.rpcSocket, 0o600);
   } catch (err) {
     events.close();
+    await readiness.close();
     await engine.close();
     throw err;
   }
@@ -133,6 +134,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     shutdown() {
       stopping ??= (async () => {
         events.close();
+        await readiness.close();
         // Stop accepting; give in-flight requests a moment (a stalled stream must not block exit).
         await Promise.race([
           server.shutdown().catch(() => {}),

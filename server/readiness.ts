@@ -20,6 +20,8 @@ export interface ReadinessOptions {
   settings: Pick<EngineSettings, "claude" | "proxy">;
   /** Upper bound of each probe (the version run, the HEAD). Default 10 s. */
   timeoutMs?: number;
+  /** Ends the probes early (the daemon stopping). */
+  signal?: AbortSignal;
 }
 
 /** The latest readiness and a way to check again. */
@@ -30,6 +32,8 @@ export interface Readiness {
   latest(): Promise<ClaudeReadiness>;
   /** Checks again (joins a check already running). */
   refresh(): Promise<ClaudeReadiness>;
+  /** Stops a check under way (its child process and request) and waits for it. */
+  close(): Promise<void>;
 }
 
 type Check<T = unknown> = {
@@ -44,7 +48,16 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function checkBinary(bin: string, timeoutMs: number): Promise<ClaudeReadiness["binary"]> {
+function bounded(timeoutMs: number, signal?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([timeout, signal]) : timeout;
+}
+
+async function checkBinary(
+  bin: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ClaudeReadiness["binary"]> {
   const base = { bin, tested_version: TESTED_CLAUDE_VERSION };
   try {
     const out = await new Deno.Command(bin, {
@@ -52,7 +65,7 @@ async function checkBinary(bin: string, timeoutMs: number): Promise<ClaudeReadin
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: bounded(timeoutMs, signal),
     }).output();
     const version = new TextDecoder().decode(out.stdout).trim().split(/\s+/)[0] || null;
     if (!out.success || !version) {
@@ -179,6 +192,7 @@ async function checkUpstream(
   env: Env,
   settings: ReadinessOptions["settings"],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<ClaudeReadiness["upstream"]> {
   const url = agentUpstream(env, settings);
   let parsed: URL;
@@ -207,7 +221,7 @@ async function checkUpstream(
     const res = await fetch(`${url}/`, {
       method: "HEAD",
       redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: bounded(timeoutMs, signal),
     });
     await res.body?.cancel();
     return {
@@ -246,8 +260,8 @@ async function checkUpstream(
 export async function checkReadiness(options: ReadinessOptions): Promise<ClaudeReadiness> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const [binary, upstream] = await Promise.all([
-    checkBinary(options.settings.claude.bin, timeoutMs),
-    checkUpstream(options.env, options.settings, timeoutMs),
+    checkBinary(options.settings.claude.bin, timeoutMs, options.signal),
+    checkUpstream(options.env, options.settings, timeoutMs, options.signal),
   ]);
   const credential = checkCredential(options.env);
   const root = checkRoot(options.env);
@@ -259,8 +273,10 @@ export async function checkReadiness(options: ReadinessOptions): Promise<ClaudeR
 export function createReadiness(options: ReadinessOptions): Readiness {
   let last: ClaudeReadiness | null = null;
   let running: Promise<ClaudeReadiness> | null = null;
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const refresh = () => {
-    running ??= checkReadiness(options).then((r) => {
+    running ??= checkReadiness({ ...options, signal }).then((r) => {
       last = r;
       return r;
     }).finally(() => (running = null));
@@ -272,6 +288,10 @@ export function createReadiness(options: ReadinessOptions): Readiness {
     current: () => last,
     latest: () => last ? Promise.resolve(last) : first,
     refresh,
+    async close() {
+      stop.abort();
+      await running?.catch(() => {});
+    },
   };
 }
 
