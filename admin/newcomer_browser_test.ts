@@ -74,7 +74,7 @@ Deno.test({
         const text = await banner.innerText();
         assert.match(text, /Agents cannot run yet/);
         assert.match(text, /Credential: no claude login/);
-        assert.match(text, /Fix: As the server's user run `claude` in a terminal and log in/);
+        assert.match(text, /Fix: As the server's user, in a terminal: `deno task cli login`/);
         assert.equal(
           await banner.locator("[data-check=binary]").count(),
           0,

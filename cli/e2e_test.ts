@@ -138,7 +138,7 @@ Deno.test("cli e2e: doctor reports the running server's view, not this shell's; 
   assert.equal(text.code, 1, text.stdout + text.stderr);
   assert.match(
     text.stdout,
-    /^✗ auth +server: no claude login.* → fix: As the server's user run `claude`/m,
+    /^✗ auth +server: no claude login.* → fix: As the server's user, in a terminal: `deno task cli login`/m,
   );
   assert.match(text.stdout, /^✓ claude +server: claude 2\.1\.328/m);
   assert.match(

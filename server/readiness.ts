@@ -145,8 +145,8 @@ function checkCredential(env: Env): ClaudeReadiness["credential"] {
     status: "fail",
     detail: "no claude login, CLAUDE_CODE_OAUTH_TOKEN or ANTHROPIC_AUTH_TOKEN for the server's " +
       "user (ANTHROPIC_API_KEY is deliberately not used)",
-    fix: "As the server's user run `claude` in a terminal and log in (or set " +
-      "CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token`), then restart the server",
+    fix: "As the server's user, in a terminal: `deno task cli login` (or set " +
+      "CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token` and restart the server)",
   };
 }
 
