@@ -4,12 +4,13 @@
  * `--info` / `--info --json` print the manifest and exit 0 before any side effect. Otherwise the
  * built assets are loaded, then either admin.sock is bound (directory 0700, socket 0600, stale and
  * planted paths handled as the server does) or, with `--listen 127.0.0.1:PORT`, a loopback TCP
- * listener protected by a one-time-printed access token. SIGTERM/SIGINT: stop accepting, end the
+ * listener protected by a one-time-printed, one-time-usable access token (sessions are signed with a
+ * key kept in the var dir, so they outlive a restart). SIGTERM/SIGINT: stop accepting, end the
  * event streams, remove the socket, exit 0.
  * @module
  */
 import { parseArgs } from "node:util";
-import { AccessToken } from "./server/access_token.ts";
+import { AccessToken, loadSessionSecret } from "./server/access_token.ts";
 import { createAdminApp } from "./server/app.ts";
 import { AssetStore } from "./server/assets.ts";
 import { createLogger, type Log } from "@hero/service/log";
@@ -20,7 +21,13 @@ import { claimSocketPath, prepareSocketDir, removeSocket } from "@hero/service/s
 import { errorText, unixUpstream } from "./server/upstream.ts";
 
 /** The environment variables the admin reads (and nothing else). */
-export const ENV_NAMES = ["PATH_SOCKET", "HERO_SOCKET_DIR", "HOME", "HERO_ORCHESTRATOR_LOG_LEVEL"];
+export const ENV_NAMES = [
+  "PATH_SOCKET",
+  "HERO_SOCKET_DIR",
+  "PATH_VAR",
+  "HOME",
+  "HERO_ORCHESTRATOR_LOG_LEVEL",
+];
 
 function readEnv(): Record<string, string | undefined> {
   return Object.fromEntries(ENV_NAMES.map((name) => [name, Deno.env.get(name)]));
@@ -90,7 +97,13 @@ export async function startAdmin(options: StartAdminOptions): Promise<RunningAdm
         onError,
       }, (req) => fetchHandler ? fetchHandler(req) : new Response("Starting", { status: 503 }));
       const addr = await bound;
-      access = await AccessToken.create(addr.port, options.token);
+      if (!paths.sessionDir) {
+        throw new TypeError("Cannot keep sessions: neither PATH_VAR nor HOME is set");
+      }
+      access = await AccessToken.create(addr.port, {
+        ...(options.token ? { token: options.token } : {}),
+        secret: loadSessionSecret(paths.sessionDir),
+      });
       fetchHandler = createAdminApp({ upstream, assets, relay, log, mode: "listen", access }).fetch;
       const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
       address = `http://${host}:${addr.port}`;

@@ -147,5 +147,26 @@ Deno.test("admin main: --listen prints a token URL once; the token becomes a coo
   await page.body?.cancel();
   // no admin.sock in listen mode
   assert.throws(() => Deno.lstatSync(resolveAdminPaths(t.env).adminSocket), Deno.errors.NotFound);
+  // One-time: a second exchange of the same URL is refused.
+  const second = await fetch(url!, { redirect: "manual", headers: { accept: "text/html" } });
+  assert.equal(second.status, 401);
+  assert.match(await second.text(), /already used/);
+  // The signing key is private, in the var dir.
+  const keyFile = `${resolveAdminPaths(t.env).sessionDir}/session.key`;
+  assert.equal(Deno.statSync(keyFile).mode! & 0o777, 0o600);
   assert.equal((await admin.stop()).code, 0);
+  // A restart on the same address prints a new token, and the session stays valid.
+  await using again = spawnAdmin(t.env, ["--listen", `127.0.0.1:${port}`]);
+  await waitListening(again);
+  const fresh = /open http:\/\/127\.0\.0\.1:\d+\/\?token=([A-Za-z0-9_-]{43})$/m.exec(
+    again.stdout(),
+  );
+  assert.ok(fresh && fresh[1] !== token, again.stdout());
+  const kept = await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie } });
+  assert.equal(kept.status, 200, "the session did not survive the restart");
+  await kept.body?.cancel();
+  const old = await fetch(url!, { redirect: "manual" });
+  assert.equal(old.status, 401, "the previous start's token opens nothing");
+  await old.body?.cancel();
+  assert.equal((await again.stop()).code, 0);
 });

@@ -92,6 +92,7 @@ export function daemonEnv(dir: string, extra: Record<string, string> = {}): Reco
     HERO_ORCHESTRATOR_PROXY_SCOPE: "off",
     HERO_ORCHESTRATOR_SHADOWS: "none",
     HERO_ORCHESTRATOR_USAGE_POLL_MS: "0",
+    HERO_ORCHESTRATOR_CHECK_UPSTREAM: "0",
     // The daemon runs under the production permission set: agents' cwds must be in a root.
     HERO_ORCHESTRATOR_ALLOWED_ROOTS: dir,
     ...extra,

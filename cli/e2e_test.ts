@@ -91,17 +91,20 @@ function operatorEnv(env: Record<string, string>): Record<string, string> {
 }
 
 Deno.test("cli e2e: doctor passes (warnings only) against server and admin under their sets", async () => {
-  await using t = await tempEnv();
+  // The server has a credential; the claude checks are the server's view of it.
+  await using t = await tempEnv({ CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-server" });
   await using _server = await spawnDaemon(t.env);
   await using _admin = await spawnAdmin(t.env, `${t.env.PATH_SOCKET}/hero_orchestrator/admin.sock`);
   const env = operatorEnv(t.env);
   const text = await cli(env, ["doctor"]);
   assert.equal(text.code, 0, text.stdout + text.stderr);
-  assert.match(text.stdout, /^✓ claude +\S+claude 2\.1\.328 \(the tested version\)$/m);
+  assert.match(text.stdout, /^✓ claude +server: claude 2\.1\.328 \(\S+claude\)$/m);
+  assert.match(text.stdout, /^✓ auth +server: CLAUDE_CODE_OAUTH_TOKEN is set \[oauth_token\]$/m);
+  assert.match(text.stdout, /^✓ upstream +server: not checked/m);
   assert.match(text.stdout, /^✓ rpc_socket .*answers \/health: HTTP 200 ok$/m);
   assert.match(text.stdout, /^✓ admin_socket .*answers \/health/m);
   assert.match(text.stdout, /^✓ lock +held by the running server \(pid \d+\)$/m);
-  assert.match(text.stdout, /^! api_key +ANTHROPIC_API_KEY is set/m);
+  assert.ok(!text.stdout.includes("sk-ant-oat01-server"), "the token is never shown");
   const json = await cli(env, ["doctor", "--json"]);
   const report = JSON.parse(json.stdout);
   assert.equal(report.ok, true);
@@ -110,8 +113,8 @@ Deno.test("cli e2e: doctor passes (warnings only) against server and admin under
     [
       "claude",
       "auth",
-      "api_key",
       "user",
+      "upstream",
       "sqlite",
       "db",
       "wal",
@@ -124,6 +127,26 @@ Deno.test("cli e2e: doctor passes (warnings only) against server and admin under
     ],
   );
   assert.ok(report.checks.every((c: { status: string }) => c.status !== "fail"));
+});
+
+Deno.test("cli e2e: doctor reports the running server's view, not this shell's; no admin.sock is fine", async () => {
+  // As after `deno task start`: the server runs (without a credential), the admin is on TCP.
+  await using t = await tempEnv();
+  await using _server = await spawnDaemon(t.env);
+  // This shell has a credential the server does not: the server's lack is what agents meet.
+  const env = { ...operatorEnv(t.env), CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-shell" };
+  const text = await cli(env, ["doctor"]);
+  assert.equal(text.code, 1, text.stdout + text.stderr);
+  assert.match(
+    text.stdout,
+    /^✗ auth +server: no claude login.* → fix: As the server's user, in a terminal: `deno task cli login`/m,
+  );
+  assert.match(text.stdout, /^✓ claude +server: claude 2\.1\.328/m);
+  assert.match(
+    text.stdout,
+    /^✓ admin_socket .*is absent: no admin on its socket \(`deno task start` serves it on 127\.0\.0\.1/m,
+  );
+  assert.doesNotMatch(text.stdout, /^! admin_socket/m);
 });
 
 Deno.test("cli e2e: run --wait streams the transcript; agents, show and logs agree", async () => {

@@ -10,6 +10,7 @@ import { EventHub, type EventHubOptions } from "./events.ts";
 import { OPENRPC } from "./openrpc.ts";
 import { claimSocketPath, prepareSocketDir, removeSocket } from "@hero/service/socket";
 import { type Log, noLog } from "@hero/service/log";
+import { createReadiness, type Readiness } from "./readiness.ts";
 
 export interface DaemonOptions {
   env: Env;
@@ -22,6 +23,8 @@ export interface DaemonOptions {
 
 export interface Daemon {
   engine: Engine;
+  /** Whether agents can run here (claude binary, credential, root, upstream). */
+  readiness: Readiness;
   events: EventHub;
   socketPath: string;
   /** Stops accepting, ends event streams, stops agents (daemon_shutdown), closes the DB. */
@@ -80,6 +83,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const startedAt = Date.now();
   const events = new EventHub({ ...options.events, bus: engine.bus, store: engine.store, log });
+  // Checked at start, in the background: a missing login shows before the first agent fails.
+  const readiness = createReadiness({
+    env: options.env,
+    settings: engine.settings,
+    apiKeyFile: engine.paths.apiKeyFile,
+  });
+  readiness.latest().then((r) => {
+    if (!r.ok) {
+      const failed = (["binary", "credential", "root", "upstream"] as const)
+        .filter((k) => r[k].status === "fail")
+        .map((k) => ({ check: k, detail: r[k].detail, fix: r[k].fix }));
+      log("warn", "agents cannot run yet", { failed });
+    }
+  }, () => {});
   let server: Deno.HttpServer<Deno.UnixAddr>;
   try {
     const app = createRpcApp({
@@ -88,6 +105,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       openrpc: OPENRPC,
       startedAt,
       claudeVersion: versionProbe(engine.settings.claude.bin),
+      readiness,
       log,
     });
     // Bind fails if anything appeared at the path since the check: nothing is replaced blindly.
@@ -103,6 +121,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     Deno.chmodSync(paths.rpcSocket, 0o600);
   } catch (err) {
     events.close();
+    await readiness.close();
     await engine.close();
     throw err;
   }
@@ -112,10 +131,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return {
     engine,
     events,
+    readiness,
     socketPath: paths.rpcSocket,
     shutdown() {
       stopping ??= (async () => {
         events.close();
+        await readiness.close();
         // Stop accepting; give in-flight requests a moment (a stalled stream must not block exit).
         await Promise.race([
           server.shutdown().catch(() => {}),

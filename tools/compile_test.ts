@@ -109,6 +109,7 @@ Deno.test({
         PATH_SOCKET: `${dir}/sockets`,
         HERO_ORCHESTRATOR_CLAUDE_BIN: real ? REAL_CLAUDE_BIN : FAKE_CLAUDE_BIN,
         HERO_ORCHESTRATOR_USAGE_POLL_MS: "0",
+        HERO_ORCHESTRATOR_CHECK_UPSTREAM: "0",
         DENO_DIR: Deno.env.get("DENO_DIR") || `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`,
         ...(mock
           ? {

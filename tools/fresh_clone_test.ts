@@ -92,6 +92,8 @@ Deno.test({
         npm_config_cache: Deno.env.get("npm_config_cache") || `${realHome}/.npm`,
         // Only the port: 8470 may be taken on a shared machine.
         HERO_ORCHESTRATOR_ADMIN_LISTEN: "127.0.0.1:0",
+        // The readiness check must not reach the internet from a test.
+        HERO_ORCHESTRATOR_CHECK_UPSTREAM: "0",
         ...(Deno.env.get("HERO_ORCHESTRATOR_REAL_CLAUDE")
           ? { HERO_ORCHESTRATOR_REAL_CLAUDE: Deno.env.get("HERO_ORCHESTRATOR_REAL_CLAUDE")! }
           : {}),

@@ -173,11 +173,13 @@ export function permissionFlags(
     }
   } else if (binary === "admin") {
     flags.push(
+      // The session signing key of --listen (admin/server/access_token.ts): that directory only.
       ...flag("allow-read", [
         paths.socketDir,
+        `${paths.stateDir}/admin`,
         options.compiled ? null : `${REPO_ROOT}/admin/dist`,
       ]),
-      ...flag("allow-write", [paths.socketDir]),
+      ...flag("allow-write", [paths.socketDir, `${paths.stateDir}/admin`]),
       ...flag("allow-net", [
         `unix:${paths.adminSocket}`,
         `unix:${paths.rpcSocket}`,

@@ -11,6 +11,8 @@
  */
 import { parseArgs } from "node:util";
 import { type Env, resolvePaths } from "@hero/core/config";
+import type { ClaudeReadiness } from "@hero/core/rpc";
+import { readinessLines } from "@hero/server/readiness";
 import { BINARIES, type BinaryName, REPO_ROOT, runArgs } from "./permissions.ts";
 
 /** Default admin address of `deno task start`. */
@@ -48,6 +50,28 @@ export async function answers(socket: string): Promise<{ ok: boolean; pid: numbe
     return { ok: true, pid };
   } catch {
     return { ok: false, pid: null };
+  } finally {
+    client?.close();
+  }
+}
+
+/** The server's readiness (`system.health`'s `claude`), or null when it cannot be read. */
+export async function readiness(socket: string): Promise<ClaudeReadiness | null> {
+  let client: Deno.HttpClient | null = null;
+  try {
+    client = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
+    const res = await fetch("http://localhost/rpc", {
+      client,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "system.health", params: {} }),
+      // The first check runs `claude --version` and a HEAD to the upstream, each bounded.
+      signal: AbortSignal.timeout(30_000),
+    });
+    return ((await res.json()) as { result?: { claude?: ClaudeReadiness | null } }).result
+      ?.claude ?? null;
+  } catch {
+    return null;
   } finally {
     client?.close();
   }
@@ -197,8 +221,20 @@ async function main(args: string[]): Promise<number> {
     );
     return 1;
   }
+  const ready = await readiness(paths.rpcSocket);
+  if (ready) {
+    console.log(
+      ready.ok
+        ? "Readiness: agents can run here."
+        : "Readiness: agents cannot run yet. Fix this, then restart (the dashboard shows it too):",
+    );
+    for (const line of readinessLines(ready)) console.log(`  ${line}`);
+  }
   console.log(`hero_orchestrator is running. Open ${url}`);
-  console.log(`(the link carries a one-time access token; Ctrl-C stops both processes)`);
+  console.log(
+    `(the link opens one browser session, once; to get a new one, Ctrl-C and run ` +
+      `deno task start again. Ctrl-C stops both processes)`,
+  );
 
   const { promise: signalled, resolve } = Promise.withResolvers<"signal">();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

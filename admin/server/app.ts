@@ -79,6 +79,42 @@ function problem(
   return c.json({ error: { status, message } }, status);
 }
 
+/** The sign-in page's style: served without a session (the page has none), no inline CSS. */
+const SIGNIN_CSS = `:root{color-scheme:light dark;font:16px/1.5 system-ui,sans-serif}
+body{margin:0;min-height:100vh;display:grid;place-items:center;background:light-dark(#f4f5f7,#16181d);color:light-dark(#1d2026,#e6e8ec)}
+main{max-width:34rem;margin:1rem;padding:2rem;border-radius:12px;background:light-dark(#fff,#20232a);box-shadow:0 2px 12px #0002}
+h1{font-size:1.4rem;margin:0 0 .75rem}
+code{font:14px ui-monospace,monospace;padding:.1rem .35rem;border-radius:4px;background:light-dark(#eef0f3,#2c3038)}
+ol{padding-left:1.25rem}.reason{color:light-dark(#a33a00,#ffb27a)}`;
+
+/**
+ * 401 for a browser: what happened and how to get in again; JSON for scripts. The token is
+ * printed once per start, so the way in is a fresh start (open tabs keep their sessions).
+ */
+function signinPage(c: Context, reason: string) {
+  c.header("cache-control", "no-store");
+  if (!wantsHtml(c)) {
+    return c.json({
+      error: {
+        status: 401,
+        message: `${reason} Restart the admin (deno task start) for a new link.`,
+      },
+    }, 401);
+  }
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
+    `<title>Sign in · Hero Orchestrator</title>` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<link rel="stylesheet" href="/signin.css"></head><body><main class="signin">` +
+    `<h1>Sign in to Hero Orchestrator</h1><p class="reason">${escapeHtml(reason)}</p>` +
+    `<p>The admin prints a one-time sign-in link in its terminal each time it starts. To get a ` +
+    `new one:</p><ol><li>In the terminal running <code>deno task start</code>, press ` +
+    `<code>Ctrl-C</code>.</li><li>Run <code>deno task start</code> again and open the link ` +
+    `it prints (<code>hero_orchestrator is running. Open http://…/?token=…</code>).</li></ol>` +
+    `<p>Browser tabs that are already signed in stay signed in across the restart.</p>` +
+    `</main></body></html>`;
+  return c.html(body, 401);
+}
+
 /** Builds the app. */
 export function createAdminApp(deps: AdminAppDeps): Hono<Env> {
   if (deps.mode === "listen" && !deps.access) {
@@ -105,26 +141,40 @@ export function createAdminApp(deps: AdminAppDeps): Hono<Env> {
       }
       await next();
     });
+    app.get("/signin.css", function signinCss(c) {
+      c.header("cache-control", "no-store");
+      return c.body(SIGNIN_CSS, 200, { "content-type": "text/css; charset=utf-8" });
+    });
     app.use("*", async function accessToken(c: Context<Env>, next: Next) {
-      if (c.req.path === "/health") return await next();
+      if (c.req.path === "/health" || c.req.path === "/signin.css") return await next();
       const url = new URL(c.req.url);
       const token = url.searchParams.get("token");
+      const cookieHeader = c.req.header("cookie") ?? null;
+      const signedIn = await access.matchesCookie(cookieHeader);
       if (token !== null && (c.req.method === "GET" || c.req.method === "HEAD")) {
-        if (!access.matchesToken(token)) return problem(c, 401, "The access token is not valid");
+        const fresh = access.consume(token);
+        // A used link in a signed-in tab (a reload, the history) just drops the token.
+        if (!fresh && !signedIn) {
+          const used = access.matchesToken(token);
+          return signinPage(
+            c,
+            used
+              ? "This sign-in link was already used. Each link opens one browser session, once."
+              : "This sign-in link is not valid (it may be from an earlier start of the admin).",
+          );
+        }
         url.searchParams.delete("token");
         const location = `${url.pathname}${url.search}`;
-        return new Response(null, {
-          status: 303,
-          headers: {
-            location,
-            "set-cookie": access.setCookie(),
-            "cache-control": "no-store",
-            "referrer-policy": "no-referrer",
-          },
-        });
+        const headers: Record<string, string> = {
+          location,
+          "cache-control": "no-store",
+          "referrer-policy": "no-referrer",
+        };
+        if (fresh) headers["set-cookie"] = await access.setCookie();
+        return new Response(null, { status: 303, headers });
       }
-      if (!access.matchesCookie(c.req.header("cookie") ?? null)) {
-        return problem(c, 401, "Open the URL with the access token printed when the admin started");
+      if (!signedIn) {
+        return signinPage(c, "You are not signed in to this admin, or your session has ended.");
       }
       await next();
     });

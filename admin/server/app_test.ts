@@ -302,6 +302,26 @@ Deno.test("listen mode: the token URL sets the cookie once and redirects; the co
     await r.body?.cancel();
     assert.equal(r.status, 200, path);
   }
+  // The token is one-time: a second exchange (another browser) is refused with a page that
+  // says how to get in again; the signed-in browser reloading the old URL just drops the token.
+  const again = await a.request(`http://127.0.0.1:8470/?token=${token.token}`, {
+    headers: { ...host, accept: "text/html" },
+  });
+  assert.equal(again.status, 401);
+  assert.equal(again.headers.get("set-cookie"), null);
+  const text = await again.text();
+  assert.match(text, /already used/);
+  assert.match(text, /deno task start/);
+  assert.match(text, /href="\/signin.css"/);
+  const css = await a.request("http://127.0.0.1:8470/signin.css", { headers: host });
+  assert.equal(css.status, 200);
+  assert.match(css.headers.get("content-type")!, /text\/css/);
+  await css.body?.cancel();
+  const reload = await a.request(`http://127.0.0.1:8470/?token=${token.token}`, {
+    headers: { ...host, cookie: jar },
+  });
+  assert.equal(reload.status, 303);
+  assert.equal(reload.headers.get("set-cookie"), null);
   // /health stays open (lab probes it)
   assert.equal((await a.request("http://127.0.0.1:8470/health", { headers: host })).status, 200);
 });
@@ -312,7 +332,7 @@ Deno.test("listen mode: cross-site state changes are refused even with the cooki
     new Response("{}", { headers: { "content-type": "application/json" } })
   );
   const a = await app("listen", upstream, token);
-  const jar = token.setCookie().split(";")[0]!;
+  const jar = (await token.setCookie()).split(";")[0]!;
   const base = { host: "127.0.0.1:8470", cookie: jar, "content-type": "application/json" };
   const cases: Array<[Record<string, string>, number]> = [
     [{ origin: "https://evil.example" }, 403],

@@ -19,6 +19,7 @@ Deno.test("service.toml: the admin binary, its socket and health check", () => {
   assert.deepEqual(svc.env.map((e) => e.name), [
     "PATH_SOCKET",
     "HERO_SOCKET_DIR",
+    "PATH_VAR",
     "HOME",
     "HERO_ORCHESTRATOR_LOG_LEVEL",
   ]);

@@ -1,7 +1,8 @@
 /**
  * Socket paths of the admin, resolved from the environment exactly as the server resolves its own
  * (`core/config/paths.ts`), without importing it: root = `PATH_SOCKET`, else `HERO_SOCKET_DIR`,
- * else `$HOME/hero/var/sockets`; sockets live in `<root>/hero_orchestrator/`. Pure: no I/O.
+ * else `$HOME/hero/var/sockets`; sockets live in `<root>/hero_orchestrator/`; the session key in
+ * `<PATH_VAR or $HOME/hero/var>/hero_orchestrator/admin/`. Pure: no I/O.
  * @module
  */
 
@@ -20,6 +21,11 @@ export interface AdminPaths {
   rpcSocket: string;
   /** This binary's socket. */
   adminSocket: string;
+  /**
+   * `<PATH_VAR or ~/hero/var>/hero_orchestrator/admin`: the session signing key of the `--listen`
+   * mode (the only place the admin writes outside the socket directory).
+   */
+  sessionDir: string | null;
 }
 
 function stripSlash(path: string): string {
@@ -39,7 +45,9 @@ export function resolveAdminPaths(env: Env): AdminPaths {
   }
   const socketRoot = stripSlash(root);
   const socketDir = `${socketRoot}/${SERVICE_NAME}`;
+  const varRoot = env.PATH_VAR || (env.HOME ? `${env.HOME}/hero/var` : null);
   return {
+    sessionDir: varRoot ? `${stripSlash(varRoot)}/${SERVICE_NAME}/admin` : null,
     socketRoot,
     socketDir,
     rpcSocket: `${socketDir}/rpc.sock`,

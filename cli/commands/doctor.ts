@@ -7,7 +7,7 @@ import { statfsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { resolveEngineSettings, TESTED_CLAUDE_VERSION } from "@hero/core/config";
 import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "@hero/core/store";
-import type { SystemInfo } from "@hero/sdk";
+import type { ClaudeReadiness, ReadinessStatus, SystemInfo } from "@hero/sdk";
 import {
   type AuthStatus,
   authStatus,
@@ -46,8 +46,8 @@ export const DISK_WARN_BYTES = 2 * 1024 * 1024 * 1024;
 
 const USAGE = `Usage: hero_orchestrator doctor [--json] [--rebuild-search]
 
-Checks the claude CLI, its login, the user, SQLite, the database, the sockets, disk space and the
-daemon lock. One line per check: ✓ ok, ! warning, ✗ failure (with a fix). Exit 1 if any check fails.
+Checks the claude CLI, its login, the user (as the running server sees them, else this shell's),
+the upstream, SQLite, the database, the sockets, disk space and the daemon lock. One line per check: ✓ ok, ! warning, ✗ failure (with a fix). Exit 1 if any check fails.
   --json      print {"ok": bool, "checks": [{id, status, message, fix?}]}
   --rebuild-search  ask the server to rebuild the full-text index (when doctor finds it damaged)
   -h, --help  print this help`;
@@ -404,10 +404,18 @@ export async function checkSockets(
       ? "start hero_orchestrator_server (deno task start, or your service manager)"
       : "start hero_orchestrator_admin, or use `deno task start` (it serves the admin on 127.0.0.1)";
     if (!info) {
+      // `deno task start` serves the admin on 127.0.0.1 instead of admin.sock: with the server
+      // up, an absent admin.sock is how that looks, not a fault.
       checks.push(
-        optional
-          ? warn(id, `${path} is absent: the admin is not running on its socket`, start)
-          : bad(id, `${path} is absent: the server is not running`, start),
+        !optional
+          ? bad(id, `${path} is absent: the server is not running`, start)
+          : rpcAnswers
+          ? ok(
+            id,
+            `${path} is absent: no admin on its socket (\`deno task start\` serves it on ` +
+              `127.0.0.1 instead; hero_router needs the socket)`,
+          )
+          : warn(id, `${path} is absent: the admin is not running on its socket`, start),
       );
       continue;
     }
@@ -510,6 +518,28 @@ export function checkLock(ctx: CliContext, serverPid: number | null): Check {
   }
 }
 
+/**
+ * The running server's readiness (`system.health` `claude`, checked again now) as doctor lines:
+ * the claude binary, the credential, the user and the upstream as the server sees them.
+ */
+export function serverReadinessChecks(r: ClaudeReadiness): Check[] {
+  const line = (
+    id: string,
+    c: { status: ReadinessStatus; detail: string; fix: string | null },
+  ): Check => {
+    const message = `server: ${c.detail}`;
+    if (c.status === "fail") return bad(id, message, c.fix ?? "see the server's log");
+    if (c.status === "warn") return warn(id, message, c.fix ?? "see the server's log");
+    return ok(id, message);
+  };
+  return [
+    line("claude", r.binary),
+    line("auth", { ...r.credential, detail: `${r.credential.detail} [${r.credential.kind}]` }),
+    line("user", r.root),
+    line("upstream", r.upstream),
+  ];
+}
+
 /** Runs every check. */
 export async function runChecks(ctx: CliContext): Promise<Check[]> {
   let bin = "claude";
@@ -520,24 +550,28 @@ export async function runChecks(ctx: CliContext): Promise<Check[]> {
     checks.push(bad("config", errText(err), "fix the HERO_ORCHESTRATOR_* variable it names"));
   }
   const myUid = uid();
-  const claudeChecks = (async () => {
-    const version = await checkClaude(bin, ctx);
-    const auth = version.status === "fail"
-      ? [bad("auth", "not checked: claude is not usable", "fix the claude check first")]
-      : checkAuth(await authStatus(bin));
-    return [version, ...auth];
-  })();
   const sockets = await checkSockets(ctx, myUid);
   let info: SystemInfo | null = null;
+  let readiness: ClaudeReadiness | null = null;
   if (sockets.rpcAnswers) {
     try {
       info = await ctx.client().system.info();
+      readiness = (await ctx.client().system.health({ refresh: true })).claude;
     } catch {
       // reported by the socket check already
     }
   }
-  checks.push(...await claudeChecks);
-  checks.push(checkUser(ctx, myUid, sockets.daemonUid));
+  if (readiness) {
+    // A running server is what runs the agents: its environment decides, not this shell's.
+    checks.push(...serverReadinessChecks(readiness));
+  } else {
+    const version = await checkClaude(bin, ctx);
+    const auth = version.status === "fail"
+      ? [bad("auth", "not checked: claude is not usable", "fix the claude check first")]
+      : checkAuth(await authStatus(bin));
+    checks.push(version, ...auth);
+    checks.push(checkUser(ctx, myUid, sockets.daemonUid));
+  }
   checks.push(checkSqlite());
   checks.push(...checkDatabase(ctx));
   checks.push(...sockets.checks);

@@ -59,7 +59,10 @@ export interface ProxySettings {
    * proxy is started and every agent talks to the upstream directly.
    */
   scope: ProxyScope;
-  /** Upstream base URL (`HERO_ORCHESTRATOR_UPSTREAM_URL`), without a trailing slash. */
+  /**
+   * Upstream base URL without a trailing slash: `HERO_ORCHESTRATOR_UPSTREAM_URL`, else
+   * `ANTHROPIC_BASE_URL`, else the public API.
+   */
   upstreamUrl: string;
   /** Log the first bytes of non-2xx upstream bodies (`HERO_ORCHESTRATOR_PROXY_LOG_ERRORS=1`). */
   logErrors: boolean;
@@ -183,6 +186,9 @@ function shadowPurposes(env: Env): ShadowPurpose[] {
 
 const DAY_MS = 24 * 60 * 60_000;
 
+/** The public Anthropic API: the proxy's upstream unless configured otherwise. */
+export const DEFAULT_UPSTREAM_URL = "https://api.anthropic.com";
+
 export function resolveEngineSettings(env: Env): EngineSettings {
   const models = list(env, "HERO_ORCHESTRATOR_MODELS") ?? [...DEFAULT_MODELS];
   const defaultModel = env.HERO_ORCHESTRATOR_DEFAULT_MODEL || "claude-sonnet-4-6";
@@ -191,7 +197,11 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       `Cannot read HERO_ORCHESTRATOR_DEFAULT_MODEL: "${defaultModel}" is not in the model list`,
     );
   }
-  const upstreamUrl = httpUrl(env, "HERO_ORCHESTRATOR_UPSTREAM_URL", "https://api.anthropic.com");
+  // A gateway or local API configured for claude (ANTHROPIC_BASE_URL) is where the shadows'
+  // requests must go too; otherwise every naming run fails against the public API.
+  const upstreamUrl = env.HERO_ORCHESTRATOR_UPSTREAM_URL || !env.ANTHROPIC_BASE_URL
+    ? httpUrl(env, "HERO_ORCHESTRATOR_UPSTREAM_URL", DEFAULT_UPSTREAM_URL)
+    : httpUrl(env, "ANTHROPIC_BASE_URL", DEFAULT_UPSTREAM_URL);
   const maxRuntimeMs = int(env, "HERO_ORCHESTRATOR_MAX_RUNTIME_MS", 4 * 60 * 60_000, 1);
   return {
     claude: {

@@ -21,6 +21,21 @@ Deno.test("proxy, shadow and usage settings: defaults and validation", () => {
     ],
   );
   assert.deepEqual(d.shadows.enabled, ["naming", "commit"]);
+  // The proxy follows a gateway or local API configured for claude; the explicit setting wins.
+  const gateway = resolveEngineSettings({ ANTHROPIC_BASE_URL: "http://127.0.0.1:8123/gw/" });
+  assert.equal(gateway.proxy.upstreamUrl, "http://127.0.0.1:8123/gw");
+  assert.equal(gateway.usage.pollUrl, "http://127.0.0.1:8123/gw/api/oauth/usage");
+  assert.equal(
+    resolveEngineSettings({
+      ANTHROPIC_BASE_URL: "http://127.0.0.1:8123",
+      HERO_ORCHESTRATOR_UPSTREAM_URL: "http://127.0.0.1:9000",
+    }).proxy.upstreamUrl,
+    "http://127.0.0.1:9000",
+  );
+  assert.throws(
+    () => resolveEngineSettings({ ANTHROPIC_BASE_URL: "ftp://x" }),
+    /ANTHROPIC_BASE_URL/,
+  );
   assert.equal(d.shadows.model, "claude-haiku-4-5");
   assert.ok(d.proxy.tokenTtlMs <= 24 * 3_600_000);
   const s = resolveEngineSettings({

@@ -326,3 +326,53 @@ Deno.test("engine proxy: without an upstream credential a live token gets 401 au
     await Deno.remove(empty, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("engine proxy: without HERO_ORCHESTRATOR_UPSTREAM_URL, requests go to ANTHROPIC_BASE_URL", async () => {
+  await using mock = await startMockAnthropic();
+  await withEngine({
+    env: {
+      HERO_ORCHESTRATOR_PROXY_SCOPE: "all",
+      ANTHROPIC_BASE_URL: mock.url,
+      ANTHROPIC_AUTH_TOKEN: "gateway-token",
+    },
+  }, async (h) => {
+    const rec = `${h.dir}/gw.json`;
+    const a = h.engine.supervisor.create({
+      prompt: fakePrompt([{ init: true }, { record: rec }, { hang: true }]),
+      cwd: h.cwd,
+    });
+    const recorded: Recorded = JSON.parse(
+      await waitFor("the child's record", async () => {
+        try {
+          return await Deno.readTextFile(rec);
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    const client = Deno.createHttpClient({
+      proxy: { transport: "unix", path: h.engine.paths.proxySocket },
+    });
+    try {
+      const res = await fetch(`http://localhost/a/${a.id}/v1/messages`, {
+        client,
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${recorded.env.ANTHROPIC_AUTH_TOKEN}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({
+          model: "m",
+          max_tokens: 1,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      assert.equal(mock.requests.length, 1, "the request did not reach ANTHROPIC_BASE_URL");
+    } finally {
+      client.close();
+      await h.engine.supervisor.cancel(a.id);
+    }
+  });
+});

@@ -144,6 +144,37 @@ export type SystemInfo = z.infer<typeof SystemInfo>;
 
 export const HealthStatus = z.enum(["ok", "degraded", "error"]).meta({ id: "HealthStatus" });
 
+export const ReadinessStatus = z.enum(["ok", "warn", "fail", "unchecked"]).meta({
+  id: "ReadinessStatus",
+});
+
+const readinessCheck = {
+  status: ReadinessStatus,
+  detail: z.string().describe("what was found, in one line"),
+  fix: z.string().nullable().describe("what to do, in one line; null when nothing is wrong"),
+};
+
+export const ClaudeReadiness = z.object({
+  ok: z.boolean().describe("no check failed: agents can start"),
+  checked_at: z.number().int().describe("Unix epoch milliseconds"),
+  binary: z.object({
+    ...readinessCheck,
+    bin: z.string(),
+    version: z.string().nullable().describe("`claude --version`; null when it cannot be run"),
+    tested_version: z.string().describe("the version this release is tested with"),
+  }),
+  credential: z.object({
+    ...readinessCheck,
+    kind: z.enum(["subscription", "oauth_token", "auth_token", "api_key", "none"]).describe(
+      "subscription: the CLI's login (credentials file); oauth_token: CLAUDE_CODE_OAUTH_TOKEN; " +
+        "auth_token: ANTHROPIC_AUTH_TOKEN; api_key: the key stored with `login --api-key`",
+    ),
+  }),
+  root: z.object(readinessCheck),
+  upstream: z.object({ ...readinessCheck, url: z.string() }),
+}).meta({ id: "ClaudeReadiness" });
+export type ClaudeReadiness = z.infer<typeof ClaudeReadiness>;
+
 export const SystemHealth = z.object({
   status: HealthStatus,
   service: z.string(),
@@ -164,6 +195,10 @@ export const SystemHealth = z.object({
       last_event_id: z.number().int(),
     }),
   }),
+  claude: ClaudeReadiness.nullable().describe(
+    "whether agents can run here (binary, credential, root, upstream), each with a fix; " +
+      "computed at start and with `refresh`; null on GET /health until the first check ends",
+  ),
 }).meta({ id: "SystemHealth" });
 export type SystemHealth = z.infer<typeof SystemHealth>;
 
@@ -497,8 +532,13 @@ export const METHODS = {
   }),
   "system.health": defineMethod({
     name: "system.health",
-    summary: "Database, supervisor and event-stream checks",
-    params: z.strictObject({}),
+    summary: "Database, supervisor and event-stream checks, and the claude readiness",
+    params: z.strictObject({
+      refresh: z.boolean().optional().describe(
+        "check the claude readiness again now (binary, credential, upstream) instead of " +
+          "returning the last result",
+      ),
+    }),
     result: SystemHealth,
     errors: [],
   }),

@@ -19,6 +19,50 @@ function inside(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
 }
 
+function envHome(): string | null {
+  try {
+    return Deno.env.get("HOME") ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The roots the server was granted read access to, as a person would configure them. */
+function grantedRoots(policy: CwdPolicy): string {
+  if (policy.allowedRoots) {
+    return `${policy.allowedRoots.join(", ")} (HERO_ORCHESTRATOR_ALLOWED_ROOTS)`;
+  }
+  const home = envHome();
+  return home ? `${home} ($HOME, as HERO_ORCHESTRATOR_ALLOWED_ROOTS is unset)` : "$HOME";
+}
+
+/**
+ * Why a path could not be resolved. The server reads only inside its agent roots (its
+ * `--allow-read`), so a folder elsewhere fails with a permission error, not "not found": say so,
+ * and how to widen the roots.
+ */
+function unreadable(path: string, err: unknown, policy: CwdPolicy): string {
+  if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+    return `"${path}" does not exist`;
+  }
+  if (err instanceof Deno.errors.NotCapable) {
+    const roots = policy.allowedRoots ?? [envHome()].filter((r): r is string => !!r);
+    if (roots.some((root) => inside(path, root))) {
+      return `"${path}" is in a directory the server may never read (secrets such as ~/.ssh ` +
+        `and ~/.aws are excluded from its roots); choose another folder`;
+    }
+    const widened = [...roots, path].join(",");
+    return `"${path}" is outside the roots the server may read: ${grantedRoots(policy)}; to ` +
+      `use it, set HERO_ORCHESTRATOR_ALLOWED_ROOTS=${widened} (comma-separated absolute paths) ` +
+      `and restart the server`;
+  }
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return `"${path}" cannot be read by the server's user (permission denied by the file ` +
+      `system); choose a folder that user can read`;
+  }
+  return `"${path}" cannot be resolved (${err instanceof Error ? err.message : String(err)})`;
+}
+
 /**
  * Checks a requested working directory and returns its canonical form (symlinks resolved), which
  * is what the agent is spawned in, so a symlink swapped after the check cannot redirect it.
@@ -35,8 +79,8 @@ export function validateCwd(cwd: unknown, policy: CwdPolicy): string {
   let real: string;
   try {
     real = Deno.realPathSync(path);
-  } catch {
-    return fail(`"${path}" does not exist`);
+  } catch (err) {
+    return fail(unreadable(path, err, policy));
   }
   let info: Deno.FileInfo;
   try {

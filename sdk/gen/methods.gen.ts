@@ -173,7 +173,7 @@ export interface CredentialNamespace {
 export interface SystemNamespace {
   /** Version, paths, limits and the claude binary */
   info(params?: SystemInfoParams): Promise<SystemInfo>;
-  /** Database, supervisor and event-stream checks */
+  /** Database, supervisor and event-stream checks, and the claude readiness */
   health(params?: SystemHealthParams): Promise<SystemHealth>;
 }
 

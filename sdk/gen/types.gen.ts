@@ -151,6 +151,49 @@ export type AgentUsage = {
   parent_id: string | null;
 };
 
+export type ClaudeReadiness = {
+  /** no check failed: agents can start */
+  ok: boolean;
+  /** Unix epoch milliseconds */
+  checked_at: number;
+  binary: {
+    status: ReadinessStatus;
+    /** what was found, in one line */
+    detail: string;
+    /** what to do, in one line; null when nothing is wrong */
+    fix: string | null;
+    bin: string;
+    /** `claude --version`; null when it cannot be run */
+    version: string | null;
+    /** the version this release is tested with */
+    tested_version: string;
+  };
+  credential: {
+    status: ReadinessStatus;
+    /** what was found, in one line */
+    detail: string;
+    /** what to do, in one line; null when nothing is wrong */
+    fix: string | null;
+    /** subscription: the CLI's login (credentials file); oauth_token: CLAUDE_CODE_OAUTH_TOKEN; auth_token: ANTHROPIC_AUTH_TOKEN; api_key: the key stored with `login --api-key` */
+    kind: "subscription" | "oauth_token" | "auth_token" | "api_key" | "none";
+  };
+  root: {
+    status: ReadinessStatus;
+    /** what was found, in one line */
+    detail: string;
+    /** what to do, in one line; null when nothing is wrong */
+    fix: string | null;
+  };
+  upstream: {
+    status: ReadinessStatus;
+    /** what was found, in one line */
+    detail: string;
+    /** what to do, in one line; null when nothing is wrong */
+    fix: string | null;
+    url: string;
+  };
+};
+
 export type CommitInfo = {
   id: string;
   /** the git state recorded at the agent's first start; null: not in git */
@@ -421,6 +464,11 @@ export type RateLimitWindow = {
   remaining: number | null;
 };
 
+export type ReadinessStatus = "ok" | "warn" | "fail" | "unchecked";
+
+/** Every `ReadinessStatus` value, in contract order. */
+export const READINESS_STATUSES: readonly ReadinessStatus[] = ["ok", "warn", "fail", "unchecked"];
+
 export type RpcErrorData = {
   /** error class name, e.g. AgentNotFoundError */
   name: string;
@@ -511,6 +559,8 @@ export type SystemHealth = {
       last_event_id: number;
     };
   };
+  /** whether agents can run here (binary, credential, root, upstream), each with a fix; computed at start and with `refresh`; null on GET /health until the first check ends */
+  claude: ClaudeReadiness | null;
 };
 
 export type SystemInfo = {
@@ -816,7 +866,10 @@ export interface CredentialSetApiKeyParams {
 export type SystemInfoParams = Record<string, never>;
 
 /** Params of `system.health`. */
-export type SystemHealthParams = Record<string, never>;
+export interface SystemHealthParams {
+  /** check the claude readiness again now (binary, credential, upstream) instead of returning the last result */
+  refresh?: boolean;
+}
 
 /** Params of `rpc.discover`. */
 export type RpcDiscoverParams = Record<string, never>;

@@ -2,6 +2,7 @@
 import type { Engine } from "@hero/core/engine";
 import type { OpenrpcDocument } from "@hero/core/rpc";
 import type { Log } from "@hero/service/log";
+import type { Readiness } from "../readiness.ts";
 
 /** Live counters of the event stream, for health. */
 export interface EventStats {
@@ -23,5 +24,7 @@ export interface RpcDeps {
   startedAt: number;
   /** `claude --version` of the configured binary, or null when it cannot be run. */
   claudeVersion: () => Promise<string | null>;
+  /** Whether agents can run here (`system.health`'s `claude`); absent in bare dispatch tests. */
+  readiness?: Readiness;
   log: Log;
 }

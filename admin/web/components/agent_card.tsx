@@ -13,6 +13,21 @@ export function displayName(agent: Pick<Agent, "name" | "prompt">): string {
   return oneLine(agent.name || agent.prompt, 90) || "(no prompt)";
 }
 
+/** A failure on a card: one line, the full text as a tooltip and, when cut, expandable. */
+function CardError({ message }: { message: string }) {
+  const short = oneLine(message, 240);
+  const full = message.trim();
+  if (short === full) {
+    return <p class="card-error" title={full} data-testid="card-error">{short}</p>;
+  }
+  return (
+    <details class="card-error card-error-long" data-testid="card-error">
+      <summary title={full}>{short}</summary>
+      <pre class="card-error-full">{full}</pre>
+    </details>
+  );
+}
+
 /** The dashboard card of `agent`. */
 export function AgentCard({ agent }: { agent: Signal<Agent> }) {
   const a = agent.value;
@@ -50,7 +65,7 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
         </div>
       </dl>
       {a.status === "failed" && a.error_message
-        ? <p class="card-error">{oneLine(a.error_message, 240)}</p>
+        ? <CardError message={a.error_message} />
         : last
         ? <p class="card-last" data-testid="last-line">{last}</p>
         : <p class="card-last card-last-empty">{live ? "Waiting for output…" : "No output"}</p>}

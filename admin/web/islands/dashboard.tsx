@@ -1,6 +1,7 @@
 /**
- * Island: the dashboard. Three buckets (running incl. queued, awaiting review, completed incl.
- * failed and cancelled) with counts, a working-directory filter kept in the URL (`?cwd=`), and
+ * Island: the dashboard. The readiness banner while agents cannot run, then the buckets (running
+ * incl. queued, awaiting review, failed — shown across the top while there are any — and
+ * completed incl. cancelled) with counts, a working-directory filter kept in the URL (`?cwd=`), and
  * cards that update live from the page's one event stream.
  * @module
  */
@@ -9,6 +10,7 @@ import { signal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { AgentPage, SystemHealth } from "@hero/sdk";
 import { AgentCard } from "../components/agent_card.tsx";
+import { readiness, ReadinessBanner } from "../components/readiness_banner.tsx";
 import { assistantText } from "../lib/line.ts";
 import {
   agentSignal,
@@ -34,6 +36,8 @@ const completedCursor = signal<string | null>(null);
 const loadingMore = signal(false);
 
 const BUCKETS = [
+  // Failures first and full width, so they are not lost among the finished ones.
+  { key: "failed", title: "Failed", empty: "" },
   { key: "running", title: "Running", empty: "Nothing running." },
   { key: "awaiting_review", title: "Awaiting review", empty: "Nothing to review." },
   { key: "completed", title: "Completed", empty: "Nothing completed yet." },
@@ -111,6 +115,7 @@ async function start(): Promise<void> {
     ]);
     if (health instanceof RpcError) throw health;
     const after = (health as SystemHealth).checks.events.last_event_id;
+    readiness.value = (health as SystemHealth).claude;
     const [running, , completed] = applyLists(lists);
     completedCursor.value = completed!.next_cursor;
     loadState.value = "ready";
@@ -186,6 +191,7 @@ function Filter() {
 
 function Bucket({ bucket }: { bucket: typeof BUCKETS[number] }) {
   const ids = buckets.value[bucket.key];
+  if (bucket.key === "failed" && ids.length === 0) return null;
   const headingId = `bucket-${bucket.key}`;
   return (
     <section
@@ -240,6 +246,7 @@ function Dashboard() {
         <h1 class="page-title">Agents</h1>
         <Filter />
       </div>
+      <ReadinessBanner />
       {loadError.value ? <p class="alert alert-error" role="alert">{loadError.value}</p> : null}
       {state === "loading" ? <p class="placeholder">Loading agents…</p> : (
         <div class="buckets">

@@ -10,12 +10,14 @@ import { displayName } from "../components/agent_card.tsx";
 import { fieldOf } from "../components/errors.ts";
 import { describedBy, Field } from "../components/field.tsx";
 import {
+  agentSignal,
   cwdFilter,
   ensureKnownCwds,
   knownCwds,
   refreshKnownCwds,
   upsertAgent,
 } from "../state/agents.ts";
+import { oneLine } from "../lib/sanitize.ts";
 import { agentHref } from "../state/base.ts";
 import { call, messageOf } from "../state/rpc.ts";
 import { loadSystemInfo, systemInfo } from "../state/system.ts";
@@ -188,15 +190,33 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
           {busy ? "Starting…" : "Start agent"}
         </button>
         {errors.form ? <p class="form-error" role="alert">{errors.form}</p> : null}
-        {created && !errors.form
-          ? (
-            <p class="form-ok" role="status">
-              Started <a href={agentHref(created.id)}>{displayName(created)}</a>
-            </p>
-          )
-          : null}
+        {created && !errors.form ? <Outcome created={created} /> : null}
       </div>
     </form>
+  );
+}
+
+/**
+ * What became of the agent just submitted, followed live (the page's event stream updates its
+ * signal): an agent that fails at spawn shows its error, not "Started".
+ */
+function Outcome({ created }: { created: Agent }) {
+  const agent = agentSignal(created.id)?.value ?? created;
+  const link = <a href={agentHref(agent.id)}>{displayName(agent)}</a>;
+  if (agent.status === "failed") {
+    return (
+      <p class="form-error" role="alert" data-testid="form-outcome" data-status="failed">
+        {link} failed:{" "}
+        <span title={agent.error_message ?? undefined}>
+          {oneLine(agent.error_message || agent.error_code || "no reason given", 400)}
+        </span>
+      </p>
+    );
+  }
+  return (
+    <p class="form-ok" role="status" data-testid="form-outcome" data-status={agent.status}>
+      {agent.status === "queued" ? "Queued" : "Started"} {link}
+    </p>
   );
 }
 

@@ -156,22 +156,25 @@ export const knownCwds: ReadonlySignal<string[]> = computed(() => {
 });
 
 /**
- * Agent ids per bucket, after the cwd filter. Shadow agents (naming, commit) are left out: they
- * are listed on their parent's page. (The stream carries their events too.)
+ * Agent ids per bucket, after the cwd filter. Failed agents have their own bucket (the server
+ * lists them under "completed"), so a failure is not filed among the successes. Shadow agents
+ * (naming, commit) are left out: they are listed on their parent's page. (The stream carries
+ * their events too.)
  */
 export const buckets: ReadonlySignal<
-  Record<"running" | "awaiting_review" | "completed", string[]>
+  Record<"running" | "awaiting_review" | "failed" | "completed", string[]>
 > = computed(() => {
   const cwd = cwdFilter.value;
   const out = {
     running: [] as string[],
     awaiting_review: [] as string[],
+    failed: [] as string[],
     completed: [] as string[],
   };
   for (const a of allAgents.value) {
     if (a.kind === "shadow") continue;
     if (cwd !== null && a.cwd !== cwd) continue;
-    out[bucketOf(a.status)].push(a.id);
+    out[a.status === "failed" ? "failed" : bucketOf(a.status)].push(a.id);
   }
   return out;
 });

@@ -26,6 +26,8 @@ export const credentialHandlers = handlers({
       throw new Error("Cannot store the API key: the service has no state directory");
     }
     storeApiKey(file, params.api_key);
+    // The readiness banner should not keep saying "no credential" after a key was stored.
+    void deps.readiness?.refresh().catch(() => {});
     // The key itself never reaches a log line; only that it changed, and where.
     deps.log("info", params.api_key === null ? "API key removed" : "API key stored", { file });
     return status(deps);

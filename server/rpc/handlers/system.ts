@@ -1,5 +1,6 @@
 /** `system.*`: version, paths, limits and health. */
 import {
+  type ClaudeReadiness,
   MAX_BATCH,
   MAX_BODY_BYTES,
   MAX_DEPTH,
@@ -14,8 +15,11 @@ import { SERVICE_NAME } from "@hero/core/config";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
 
-/** The health report served by `system.health` and `GET /health`. */
-export function healthReport(deps: RpcDeps): SystemHealth {
+/**
+ * The health report served by `system.health` and `GET /health`; `claude` is the given readiness,
+ * else the last one finished (null before the first).
+ */
+export function healthReport(deps: RpcDeps, claude?: ClaudeReadiness | null): SystemHealth {
   const { store, supervisor, settings } = deps.engine;
   let dbOk = true;
   let detail: string | null = null;
@@ -51,6 +55,7 @@ export function healthReport(deps: RpcDeps): SystemHealth {
         last_event_id: lastEventId,
       },
     },
+    claude: claude !== undefined ? claude : deps.readiness?.current() ?? null,
   };
 }
 
@@ -96,7 +101,12 @@ export const systemHandlers = handlers({
   "system.info"(_params, deps) {
     return systemInfo(deps);
   },
-  "system.health"(_params, deps) {
-    return healthReport(deps);
+  async "system.health"(params, deps) {
+    const readiness = deps.readiness;
+    if (!readiness) return healthReport(deps, null);
+    return healthReport(
+      deps,
+      params.refresh ? await readiness.refresh() : await readiness.latest(),
+    );
   },
 });
