@@ -5,13 +5,14 @@ import {
   resolveEngineSettings,
   resolvePaths,
 } from "../config/mod.ts";
-import { EventBus } from "../events/mod.ts";
+import { EventBus, publishBatches, publishChanges } from "../events/mod.ts";
 import { MessageWriter, openStore, type Store } from "../store/mod.ts";
 import { acquireDaemonLock, type DaemonLock } from "./daemon_lock.ts";
 import type { ProcessControl } from "./process_control.ts";
 import { type RecoveryReport, Supervisor, type SupervisorOptions } from "./supervisor.ts";
 import {
   CredentialSource,
+  mintProxyToken,
   type ProxyServer,
   startProxy,
   stderrLog,
@@ -67,36 +68,22 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   let store: Store | undefined;
   let proxy: ProxyServer | null = null;
   try {
-    store = openStore(paths.dbPath, { busyTimeoutMs: settings.store.busyTimeoutMs });
+    const bus = new EventBus();
+    // Every committed change is published from here, after its COMMIT (the ack rule).
+    store = openStore(paths.dbPath, {
+      busyTimeoutMs: settings.store.busyTimeoutMs,
+      onCommit: publishChanges(bus),
+    });
     // No child of an earlier daemon may keep a working token (they are all stopped below).
     store.revokeAllProxyTokens();
     const proxyScope = settings.proxy.scope;
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
-    const bus = new EventBus();
     const writer = new MessageWriter(store, {
       maxDelayMs: settings.store.batchMaxDelayMs,
       idleDelayMs: settings.store.batchIdleDelayMs,
       maxRows: settings.store.batchMaxRows,
-      onCommit(batch) {
-        for (const line of batch.lines) {
-          bus.publish({
-            kind: "message",
-            id: line.event_id,
-            agent_id: line.agent_id,
-            seq: line.seq,
-            ts: line.ts,
-            type: line.type,
-            subtype: line.subtype,
-            parse_error: line.parse_error,
-            bytes: line.bytes,
-          });
-        }
-        for (const agent of batch.agents) {
-          const id = batch.agentEventIds.get(agent.id);
-          if (id !== undefined) bus.publish({ kind: "agent", id, agent });
-        }
-      },
+      onCommit: publishBatches(bus),
     });
     const supervisor = new Supervisor({
       store,
@@ -114,6 +101,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         scope: proxyScope,
         configDir: proxyConfigDir,
         tokenTtlMs: settings.proxy.tokenTtlMs,
+        mintToken: mintProxyToken,
       },
     });
     const shadows = new ShadowManager({

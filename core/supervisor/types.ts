@@ -1,0 +1,85 @@
+/** Types the supervisor's rooms share (the façade, a run, the queue, shutdown, the watchdog). */
+import type { Agent } from "../models/mod.ts";
+import type { EngineSettings, Env } from "../config/mod.ts";
+import type { MessageWriter, Store } from "../store/mod.ts";
+import type { EventBus } from "../events/mod.ts";
+import type { PermissionMode } from "../claude/mod.ts";
+import type { ProcessControl } from "./process_control.ts";
+import type { SupervisorProxy } from "./launch.ts";
+
+/** The supervisor's logger (a throwing or slow log never matters to an agent). */
+export type SupervisorLog = (
+  level: "info" | "warn" | "error",
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+/** What the next process of a queued agent is started with (read from its row at start). */
+export interface Turn {
+  prompt: string;
+  /** The claude session to continue (`--resume`), or null for a new one. */
+  resume: string | null;
+  permissionMode: PermissionMode;
+  /** A spoken turn (not kept across a daemon restart). */
+  voice: boolean;
+}
+
+/** Why a run was stopped. */
+export type StopCode =
+  | "cancelled"
+  | "idle_timeout"
+  | "max_runtime"
+  | "line_too_long"
+  | "rate_limited"
+  | "daemon_shutdown";
+
+export interface StopReason {
+  code: StopCode;
+  message: string;
+  status: "cancelled" | "failed";
+  resetsAt?: number | null;
+}
+
+/** Lifecycle hooks (the shadows use them). A throwing hook never disturbs the agent. */
+export interface SupervisorHooks {
+  /** After `create()` stored a non-shadow agent; `autoNamed` when its name is the fallback. */
+  created?(agent: Agent, info: { autoNamed: boolean }): void;
+  /** Before an agent's very first process is spawned (awaited, at most 10 s). */
+  beforeFirstStart?(agent: Agent): Promise<void>;
+  /** After a run ended: its process and descendants are gone and the status is final for it. */
+  runEnded?(agent: Agent): void;
+}
+
+/** Input of {@linkcode Supervisor.createShadow}. */
+export interface CreateShadowInput {
+  parent: Agent;
+  prompt: string;
+  name: string;
+  model: string;
+}
+
+export interface SupervisorOptions {
+  /** The store; its `onCommit` publishes every change (the supervisor never publishes itself). */
+  store: Store;
+  writer: MessageWriter;
+  /** Kept for the engine's wiring; events reach it through the store's and writer's onCommit. */
+  bus?: EventBus;
+  settings: EngineSettings;
+  /** The daemon's environment; only the allow-list reaches children. */
+  daemonEnv: Env;
+  /** Directories an agent's cwd may never be inside (state, sockets, DB). */
+  protectedDirs?: string[];
+  /** When set, an agent's canonical cwd must be inside one of these. */
+  allowedRoots?: string[] | null;
+  control?: ProcessControl;
+  /** The quota proxy, when one runs (with its token minting). */
+  proxy?: SupervisorProxy | null;
+  /**
+   * Directory of the agents' private state (`<state dir>/agents`): per-agent MCP configs. Agents
+   * with a home MCP cannot start without it.
+   */
+  agentStateDir?: string | null;
+  /** The name an agent created without one gets at once (default: the prompt's first words). */
+  titleFor?: (prompt: string) => string;
+  log?: SupervisorLog;
+}
