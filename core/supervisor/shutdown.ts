@@ -74,6 +74,28 @@ export function stopTogether(
   });
 }
 
+/**
+ * Shutdown's stop: every run gets the `daemon_shutdown` stop (a cancel under way keeps its own),
+ * those with a process are stopped together, and this resolves once every run is over. A run
+ * still spawning stops itself once its process exists (it checks its stop).
+ */
+export async function stopForShutdown(
+  runs: AgentRun[],
+  options: { control: ProcessControl; graceMs: number; log: SupervisorLog },
+): Promise<void> {
+  const together: AgentRun[] = [];
+  for (const run of runs) {
+    run.markStop({
+      code: "daemon_shutdown",
+      message: "The daemon was shut down while this agent was running",
+      status: "failed",
+    });
+    if (run.proc && !run.stopping) together.push(run);
+  }
+  stopTogether(together, options);
+  await Promise.all(runs.map((r) => r.done));
+}
+
 interface PendingFinish {
   write: () => Agent | null;
   agentId: string;

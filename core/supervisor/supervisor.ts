@@ -21,12 +21,14 @@ import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
 import { AgentRun } from "./run.ts";
-import { FinishBatch, stopTogether } from "./shutdown.ts";
-import type {
-  CreateShadowInput,
-  SupervisorHooks,
-  SupervisorLog,
-  SupervisorOptions,
+import { FinishBatch, stopForShutdown } from "./shutdown.ts";
+import {
+  callHook,
+  type CreateShadowInput,
+  stderrWarnings,
+  type SupervisorHooks,
+  type SupervisorLog,
+  type SupervisorOptions,
 } from "./types.ts";
 import { startWatchdog } from "./watchdog.ts";
 
@@ -62,9 +64,7 @@ export class Supervisor {
     this.#settings = options.settings;
     this.#control = options.control ?? createProcessControl();
     this.#titleFor = options.titleFor ?? fallbackTitle;
-    this.#log = options.log ?? ((level, message, fields) => {
-      if (level !== "info") console.error(JSON.stringify({ level, message, ...fields }));
-    });
+    this.#log = options.log ?? stderrWarnings;
     this.#launch = createLauncher({
       store: options.store,
       settings: options.settings,
@@ -108,15 +108,7 @@ export class Supervisor {
     name: K,
     ...args: Parameters<NonNullable<SupervisorHooks[K]>>
   ): Promise<void> | void {
-    const fn = this.#hooks[name] as ((...a: unknown[]) => unknown) | undefined;
-    const fail = (err: unknown) =>
-      this.#log("error", `the ${name} hook failed`, { error: String(err) });
-    try {
-      const out = fn?.apply(this.#hooks, args);
-      if (out instanceof Promise) return out.then(() => {}, fail);
-    } catch (err) {
-      fail(err);
-    }
+    return callHook(this.#hooks, name, this.#log, args);
   }
 
   /**
@@ -314,24 +306,11 @@ export class Supervisor {
     this.#shuttingDown = true;
     this.#accepting = false;
     this.#stopWatchdog?.();
-    const runs = [...this.#runs.values()];
-    const together: AgentRun[] = [];
-    for (const run of runs) {
-      run.markStop({
-        code: "daemon_shutdown",
-        message: "The daemon was shut down while this agent was running",
-        status: "failed",
-      });
-      // A run still spawning stops itself once its process exists (it checks its stop); one
-      // already being stopped (a cancel) keeps its own stop.
-      if (run.proc && !run.stopping) together.push(run);
-    }
-    stopTogether(together, {
+    await stopForShutdown([...this.#runs.values()], {
       control: this.#control,
       graceMs: this.#settings.supervisor.cancelGraceMs,
       log: this.#log,
     });
-    await Promise.all(runs.map((r) => r.done));
     await this.#o.writer.flush();
   }
 

@@ -1,4 +1,4 @@
-/** Types the supervisor's rooms share (the façade, a run, the queue, shutdown, the watchdog). */
+/** Types and small helpers the supervisor's rooms share (options, hooks, turns, stop reasons). */
 import type { Agent } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
@@ -82,4 +82,30 @@ export interface SupervisorOptions {
   /** The name an agent created without one gets at once (default: the prompt's first words). */
   titleFor?: (prompt: string) => string;
   log?: SupervisorLog;
+}
+
+/** The default log: warnings and errors as JSON lines on stderr. */
+export function stderrWarnings(
+  level: "info" | "warn" | "error",
+  message: string,
+  fields?: Record<string, unknown>,
+): void {
+  if (level !== "info") console.error(JSON.stringify({ level, message, ...fields }));
+}
+
+/** Calls hook `name`; a throwing or rejecting hook is logged, never propagated. */
+export function callHook(
+  hooks: SupervisorHooks,
+  name: keyof SupervisorHooks,
+  log: SupervisorLog,
+  args: unknown[],
+): Promise<void> | void {
+  const fn = hooks[name] as ((...a: unknown[]) => unknown) | undefined;
+  const fail = (err: unknown) => log("error", `the ${name} hook failed`, { error: String(err) });
+  try {
+    const out = fn?.apply(hooks, args);
+    if (out instanceof Promise) return out.then(() => {}, fail);
+  } catch (err) {
+    fail(err);
+  }
 }
