@@ -17,7 +17,6 @@
 import type { ShadowSettings } from "../config/mod.ts";
 import { type Agent, InvalidStateError } from "../models/mod.ts";
 import type { Store } from "../store/mod.ts";
-import type { EventBus } from "../events/mod.ts";
 import { readResult, type TurnResult } from "../claude/mod.ts";
 import {
   assertCommittable,
@@ -63,8 +62,6 @@ export interface ShadowHost {
 
 export interface ShadowManagerOptions {
   store: Store;
-  /** Unused: the store publishes its own changes. Kept so callers need not change. */
-  bus?: EventBus;
   supervisor: ShadowHost;
   settings: ShadowSettings;
   git: GitRunner;

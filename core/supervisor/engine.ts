@@ -88,7 +88,6 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const supervisor = new Supervisor({
       store,
       writer,
-      bus,
       settings,
       daemonEnv: options.env,
       protectedDirs: [paths.stateDir, paths.socketDir],
@@ -106,7 +105,6 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     });
     const shadows = new ShadowManager({
       store,
-      bus,
       supervisor,
       settings: settings.shadows,
       git: options.git ?? createGitRunner(options.env),

@@ -35,7 +35,12 @@ import { startWatchdog } from "./watchdog.ts";
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
-export type { CreateShadowInput, SupervisorHooks, SupervisorOptions } from "./types.ts";
+export type {
+  CreateShadowInput,
+  SupervisorHooks,
+  SupervisorLog,
+  SupervisorOptions,
+} from "./types.ts";
 
 /**
  * Owns every claude process: starts queued agents within the concurrency caps, moves them
@@ -375,17 +380,13 @@ export class Supervisor {
   #runEnded(run: AgentRun): void {
     this.#runs.delete(run.agentId);
     const agent = this.#store.getAgent(run.agentId);
-    // A run's token dies with it (terminal states revoke in the same transaction too).
-    if (agent && this.usesProxy(agent)) this.#revokeTokens(run.agentId);
+    try {
+      // A run's token dies with it (terminal states revoke in the same transaction too).
+      if (agent && this.usesProxy(agent)) this.#store.revokeProxyTokens(run.agentId);
+    } catch (err) {
+      this.#log("error", "Cannot revoke proxy tokens", { agent: run.agentId, error: String(err) });
+    }
     if (agent) this.#hook("runEnded", agent);
     this.#pump();
-  }
-
-  #revokeTokens(agentId: string): void {
-    try {
-      this.#store.revokeProxyTokens(agentId);
-    } catch (err) {
-      this.#log("error", "Cannot revoke proxy tokens", { agent: agentId, error: String(err) });
-    }
   }
 }

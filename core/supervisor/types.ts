@@ -2,7 +2,6 @@
 import type { Agent } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
-import type { EventBus } from "../events/mod.ts";
 import type { PermissionMode } from "../claude/mod.ts";
 import type { ProcessControl } from "./process_control.ts";
 import type { SupervisorProxy } from "./launch.ts";
@@ -62,8 +61,6 @@ export interface SupervisorOptions {
   /** The store; its `onCommit` publishes every change (the supervisor never publishes itself). */
   store: Store;
   writer: MessageWriter;
-  /** Kept for the engine's wiring; events reach it through the store's and writer's onCommit. */
-  bus?: EventBus;
   settings: EngineSettings;
   /** The daemon's environment; only the allow-list reaches children. */
   daemonEnv: Env;
