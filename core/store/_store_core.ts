@@ -65,7 +65,7 @@ export class StoreCore {
   /**
    * Runs `fn` in one `BEGIN IMMEDIATE` transaction: COMMIT when it returns, ROLLBACK when it throws.
    * `fn` must be synchronous. Store methods called inside join the transaction; `write()` itself does
-   * not nest.
+   * not nest. Everything the transaction changed reaches the store's `onCommit` once, after COMMIT.
    */
   write<T>(fn: () => T): T {
     if (this.#conn.db.isTransaction) {
