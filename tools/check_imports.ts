@@ -105,17 +105,11 @@ export const RULES: readonly Rule[] = [
 ];
 
 /**
- * Rules implemented but not enforced yet; remove an id here to switch its rule on.
- * - `supervisor-imports-no-shadow-proxy`: passes once the supervisor split lands (today
- *   core/supervisor/supervisor.ts imports core/proxy/token.ts and core/shadow/text.ts).
- * - `shadow-proxy-imports-no-supervisor`: the other direction. Today core/shadow/manager.ts
- *   takes the `Supervisor` class type, and the shadow and proxy engine tests use the engine
- *   harness that still lives in core/supervisor/testing_harness.ts (it belongs in core/engine).
+ * Rules implemented but not enforced yet; remove an id here to switch its rule on. None today:
+ * the supervisor split and the engine harness's move to core/engine let both directions between
+ * core/supervisor and core/shadow|proxy be enforced.
  */
-export const PENDING_RULES: readonly string[] = [
-  "supervisor-imports-no-shadow-proxy",
-  "shadow-proxy-imports-no-supervisor",
-];
+export const PENDING_RULES: readonly string[] = [];
 
 /** The ids enforced by default. */
 export function enforcedRules(): string[] {

@@ -49,12 +49,17 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
   return args;
 }
 
-/** One stream-json user message, exactly one line, as the CLI expects on stdin. */
-export function userMessageLine(text: string): string {
-  return JSON.stringify({
+/** One stream-json user message (an object; the run writes it as one line). */
+export function userMessage(text: string): Record<string, unknown> {
+  return {
     type: "user",
     session_id: "",
     message: { role: "user", content: [{ type: "text", text }] },
     parent_tool_use_id: null,
-  }) + "\n";
+  };
+}
+
+/** One stream-json user message, exactly one line, as the CLI expects on stdin. */
+export function userMessageLine(text: string): string {
+  return JSON.stringify(userMessage(text)) + "\n";
 }

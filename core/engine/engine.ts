@@ -5,7 +5,7 @@ import {
   resolveEngineSettings,
   resolvePaths,
 } from "../config/mod.ts";
-import { EventBus } from "../events/mod.ts";
+import { EventBus, publishBatches, publishChanges } from "../events/mod.ts";
 import { MessageWriter, openStore, SearchIndexer, type Store } from "../store/mod.ts";
 import {
   acquireDaemonLock,
@@ -15,7 +15,7 @@ import {
   Supervisor,
 } from "../supervisor/mod.ts";
 import { createLogger, type Log } from "@hero/service/log";
-import { CredentialSource, type ProxyServer, startProxy } from "../proxy/mod.ts";
+import { CredentialSource, mintProxyToken, type ProxyServer, startProxy } from "../proxy/mod.ts";
 import { UsagePoller, UsageService } from "../usage/mod.ts";
 import { createGitRunner, type GitRunner } from "../git/mod.ts";
 import { ShadowManager } from "../shadow/mod.ts";
@@ -74,47 +74,35 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   let store: Store | undefined;
   let proxy: ProxyServer | null = null;
   try {
-    store = openStore(paths.dbPath, { busyTimeoutMs: settings.store.busyTimeoutMs });
+    const bus = new EventBus();
+    // Every committed change is published from here, after its COMMIT (the ack rule).
+    store = openStore(paths.dbPath, {
+      busyTimeoutMs: settings.store.busyTimeoutMs,
+      onCommit: publishChanges(bus),
+    });
     // No child of an earlier daemon may keep a working token (they are all stopped below).
     store.revokeAllProxyTokens();
     const proxyScope = settings.proxy.scope;
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
-    const bus = new EventBus();
     const search = new SearchIndexer(store, {
       thinking: settings.store.searchThinking,
       onError: (err) => log("warn", "search indexing failed", { error: String(err) }),
     });
+    const publish = publishBatches(bus);
     const writer = new MessageWriter(store, {
       maxDelayMs: settings.store.batchMaxDelayMs,
       idleDelayMs: settings.store.batchIdleDelayMs,
       maxRows: settings.store.batchMaxRows,
       onCommit(batch) {
         search.notify();
-        for (const line of batch.lines) {
-          bus.publish({
-            kind: "message",
-            id: line.event_id,
-            agent_id: line.agent_id,
-            seq: line.seq,
-            ts: line.ts,
-            type: line.type,
-            subtype: line.subtype,
-            parse_error: line.parse_error,
-            bytes: line.bytes,
-          });
-        }
-        for (const agent of batch.agents) {
-          const id = batch.agentEventIds.get(agent.id);
-          if (id !== undefined) bus.publish({ kind: "agent", id, agent });
-        }
+        publish(batch);
       },
     });
     const credentials = new CredentialSource(options.env, { apiKeyFile: paths.apiKeyFile });
     const supervisor = new Supervisor({
       store,
       writer,
-      bus,
       settings,
       daemonEnv: options.env,
       protectedDirs: [paths.stateDir, paths.socketDir],
@@ -135,11 +123,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         scope: proxyScope,
         configDir: proxyConfigDir,
         tokenTtlMs: settings.proxy.tokenTtlMs,
+        mintToken: mintProxyToken,
       },
     });
     const shadows = new ShadowManager({
       store,
-      bus,
       supervisor,
       settings: settings.shadows,
       git: options.git ?? createGitRunner(options.env),

@@ -7,3 +7,4 @@ export * from "./message.ts";
 export * from "./transitions.ts";
 export * from "./id.ts";
 export * from "./errors.ts";
+export * from "./title.ts";

@@ -3,7 +3,7 @@ import { EventBus } from "../events/mod.ts";
 import { resolveNotifySettings } from "../config/mod.ts";
 import type { Agent } from "../models/mod.ts";
 import { fakePrompt } from "../testing/mod.ts";
-import { waitFor, waitForStatus, withEngine } from "../supervisor/testing_harness.ts";
+import { waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 import type { Attention } from "./attention.ts";
 import { startWebhookNotifier } from "./webhook.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { apiKeyProblem, CredentialSource, storeApiKey } from "./credential.ts";
 import { fakePrompt } from "../testing/mod.ts";
-import { waitFor, waitForStatus, withEngine } from "../supervisor/testing_harness.ts";
+import { waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 
 Deno.test("stored API key: 0600, precedence, refused when others can read it, re-read on change", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hero_cred_" });

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { fakePrompt, REAL_CLAUDE_BIN, sseResponse, startMockAnthropic } from "../testing/mod.ts";
-import { waitFor, waitForStatus, withEngine } from "../supervisor/testing_harness.ts";
+import { waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 import { TOKEN_PATTERN } from "./token.ts";
 
 const REAL_KEY = "sk-ant-api03-REAL-daemon-key-do-not-leak-42";

@@ -18,9 +18,7 @@ import type { Log } from "@hero/service/log";
 import type { ShadowSettings } from "../config/mod.ts";
 import { type Agent, InvalidStateError } from "../models/mod.ts";
 import type { Store } from "../store/mod.ts";
-import type { EventBus } from "../events/mod.ts";
 import { readResult, type TurnResult } from "../claude/mod.ts";
-import type { Supervisor } from "../supervisor/supervisor.ts";
 import {
   assertCommittable,
   changesSince,
@@ -40,10 +38,26 @@ import {
   namingPrompt,
 } from "./text.ts";
 
+/** The lifecycle hooks the manager installs on its host. */
+export interface ShadowHooks {
+  created?(agent: Agent, info: { autoNamed: boolean }): void;
+  beforeFirstStart?(agent: Agent): Promise<void>;
+  runEnded?(agent: Agent): void;
+}
+
+/** What the manager needs of the supervisor: hooks, and running, retrying and completing shadows. */
+export interface ShadowHost {
+  setHooks(hooks: ShadowHooks): void;
+  createShadow(input: { parent: Agent; prompt: string; name: string; model: string }): Agent;
+  retryShadow(id: string): Agent;
+  /** Resolves once the agent has no live run. */
+  settled(id: string): Promise<Agent>;
+  complete(id: string): Agent;
+}
+
 export interface ShadowManagerOptions {
   store: Store;
-  bus: EventBus;
-  supervisor: Supervisor;
+  supervisor: ShadowHost;
   settings: ShadowSettings;
   git: GitRunner;
   log: Log;
@@ -262,8 +276,7 @@ export class ShadowManager {
     const current = this.#o.store.getAgent(agent.id);
     // Only the fallback is replaced: never a name someone set meanwhile.
     if (!current || current.name !== fallback) return;
-    const named = this.#o.store.updateAgent(agent.id, { name: title });
-    this.#o.bus.publish({ kind: "agent", id: this.#o.store.lastEventId(), agent: named });
+    this.#o.store.updateAgent(agent.id, { name: title });
   }
 
   // --- commit -----------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 /** Shadows in the supervisor with the fake claude: own slots, fallbacks, recovery, deletion. */
 import assert from "node:assert/strict";
 import { fakePrompt } from "../testing/mod.ts";
-import { waitFor, waitForStatus, withEngine } from "../supervisor/testing_harness.ts";
+import { waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 import { openEngine } from "../engine/mod.ts";
-import { testEnv } from "../supervisor/testing_harness.ts";
+import { testEnv } from "../engine/testing_harness.ts";
 import { newId } from "../models/mod.ts";
 import { fallbackTitle } from "./text.ts";
 

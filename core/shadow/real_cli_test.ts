@@ -14,7 +14,7 @@ import {
   sseResponse,
   startMockAnthropic,
 } from "../testing/mod.ts";
-import { type Harness, waitFor, waitForStatus, withEngine } from "../supervisor/testing_harness.ts";
+import { type Harness, waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 import { COMMIT_INSTRUCTION, NAMING_INSTRUCTION } from "./text.ts";
 import { readResult } from "../claude/mod.ts";
 

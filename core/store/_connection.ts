@@ -1,13 +1,17 @@
 /** Internal: a database handle with a statement cache and the write-transaction helper. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { Outbox } from "./outbox.ts";
 
 /** One open database plus its prepared statements; shared by `Store` and `MessageWriter`. */
 export class Connection {
   readonly db: DatabaseSync;
+  /** Changes of the open `immediate()` transaction, delivered after its COMMIT. */
+  readonly outbox: Outbox;
   #statements = new Map<string, StatementSync>();
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, outbox: Outbox = new Outbox()) {
     this.db = db;
+    this.outbox = outbox;
   }
 
   /** A cached prepared statement for `sql` (the text is the cache key). */
@@ -22,7 +26,8 @@ export class Connection {
 
   /**
    * Runs `fn` in a `BEGIN IMMEDIATE` transaction: COMMIT on return, ROLLBACK on throw. Inside an open
-   * transaction `fn` joins it, so store methods compose inside `Store.write()`.
+   * transaction `fn` joins it, so store methods compose inside `Store.write()`. The outbox is
+   * delivered after the outermost COMMIT returned and emptied on ROLLBACK.
    * IMMEDIATE takes the write lock up front: a deferred read-then-write transaction can fail with
    * SQLITE_BUSY regardless of busy_timeout.
    */
@@ -30,19 +35,22 @@ export class Connection {
     const db = this.db;
     if (db.isTransaction) return fn();
     db.exec("BEGIN IMMEDIATE");
+    let result: T;
     try {
-      const result = fn();
+      result = fn();
       if (result instanceof Promise) {
         // The lock would be held across awaits while other code writes into this transaction.
         result.catch(() => {});
         throw new TypeError("Cannot run a write transaction: fn must be synchronous");
       }
       db.exec("COMMIT");
-      return result;
     } catch (err) {
       rollback(db);
+      this.outbox.rolledBack();
       throw err;
     }
+    this.outbox.committed();
+    return result;
   }
 }
 

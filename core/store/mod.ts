@@ -4,10 +4,12 @@
  *
  * - {@linkcode openStore} → {@linkcode Store}: agents, transitions, reads, events.
  * - {@linkcode MessageWriter}: the single, group-committing writer of lines.
+ * - `onCommit` (of both): what a transaction changed, handed on only after its COMMIT.
  *
  * @module
  */
 export { type DeletedAgent, openStore, type OpenStoreOptions, Store } from "./store.ts";
+export type { OnStoreCommit, StoreChange } from "./outbox.ts";
 export {
   type AppendResult,
   type CommittedBatch,

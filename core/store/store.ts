@@ -8,22 +8,16 @@ import {
   type Message,
   TERMINAL_STATUSES,
 } from "../models/mod.ts";
-import { attachConnection, Connection } from "./_connection.ts";
-import {
-  migrate,
-  openDatabase,
-  type OpenDatabaseOptions,
-  schemaVersionOf,
-  sqliteVersionOf,
-} from "./db.ts";
+import type { Connection } from "./_connection.ts";
+import { migrate, openDatabase, type OpenDatabaseOptions } from "./db.ts";
 import { AgentNotFoundError } from "./errors.ts";
 import {
   type AgentPage,
   type AgentPatch,
   type AgentQuery,
+  type AgentRow,
   checkNewAgent,
   checkPatch,
-  clampLimit,
   insertAgentRow,
   type KnownCwd,
   type KnownCwdsOptions,
@@ -57,48 +51,11 @@ import {
   selectLastEventId,
   type StoredEvent,
 } from "./events.ts";
-
-import {
-  type AgentUsage,
-  deleteOauthPollsBefore,
-  deleteProxyRows,
-  deleteSnapshotsBefore,
-  insertLedgerRow,
-  insertOauthPollRow,
-  insertProxyRecords,
-  insertProxyTokenRow,
-  type OauthPoll,
-  type OauthPollInput,
-  type ProxyTally,
-  type ProxyTallyDelta,
-  type ProxyTokenRecord,
-  type RateLimitSnapshot,
-  type RateLimitSnapshotInput,
-  revokeAllProxyTokenRows,
-  revokeProxyTokenRows,
-  selectLatestOauthPoll,
-  selectProxyTally,
-  selectProxyToken,
-  selectSnapshots,
-  selectUsageByAgent,
-  selectUsageSeries,
-  selectUsageSums,
-  type TurnUsage,
-  type UsageBucket,
-  type UsageSums,
-} from "./proxy.ts";
-import {
-  type CommitRecord,
-  deleteWorktreeRows,
-  insertWorktreeRow,
-  selectCommitRow,
-  selectWorktreeNeighbours,
-  selectWorktreeRow,
-  updateCommitMade,
-  upsertCommitProposal,
-  type WorktreeNeighbour,
-  type WorktreeSnapshot,
-} from "./worktrees.ts";
+import { deleteProxyRows, revokeProxyTokenRows } from "./proxy.ts";
+import { deleteWorktreeRows } from "./worktrees.ts";
+import { agentKeyOf, connectionOf } from "./_store_core.ts";
+import { WorktreeRecords } from "./_store_worktrees.ts";
+import type { OnStoreCommit } from "./outbox.ts";
 
 /** What {@linkcode Store.deleteAgent} recorded. */
 export interface DeletedAgent {
@@ -110,7 +67,13 @@ export interface DeletedAgent {
 }
 
 /** Options for {@linkcode openStore}. */
-export type OpenStoreOptions = OpenDatabaseOptions;
+export interface OpenStoreOptions extends OpenDatabaseOptions {
+  /**
+   * Receives what each write transaction changed (agent rows, tombstones), after its COMMIT
+   * returned and never for a rolled-back one: publish events from here, never by hand.
+   */
+  onCommit?: OnStoreCommit;
+}
 
 /**
  * Opens the database at `path` (creating it and its directory if missing), checks the SQLite
@@ -131,71 +94,30 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
     db.close();
     throw err;
   }
-  return new Store(path, db);
+  return new Store(path, db, options.onCommit);
 }
 
 /**
  * All reads and writes of the engine's state. Every write runs in a `BEGIN IMMEDIATE` transaction,
- * and every change to an agent or its lines appends an event in that same transaction.
- * Not constructible directly: use {@linkcode openStore}.
+ * and every change to an agent or its lines appends an event in that same transaction; the
+ * changed agent rows reach `onCommit` once the transaction committed.
+ * Not constructible directly: use {@linkcode openStore}. Its proxy, usage and work tree records
+ * live in the layers it extends (`_store_usage.ts`, `_store_worktrees.ts`).
  */
-export class Store {
-  /** The database file. */
-  readonly path: string;
+export class Store extends WorktreeRecords {
   #conn: Connection;
-  #closed = false;
 
   /** @internal Use {@linkcode openStore}. */
-  constructor(path: string, db: DatabaseSync) {
-    this.path = path;
-    this.#conn = new Connection(db);
-    attachConnection(this, this.#conn);
+  constructor(path: string, db: DatabaseSync, onCommit?: OnStoreCommit) {
+    super(path, db, onCommit);
+    this.#conn = connectionOf(this);
   }
 
-  /** The schema version of the open database. */
-  schemaVersion(): number {
-    return schemaVersionOf(this.#conn.db);
-  }
-
-  /** The linked SQLite library's version. */
-  sqliteVersion(): string {
-    return sqliteVersionOf(this.#conn.db);
-  }
-
-  /** `PRAGMA integrity_check`: `"ok"` when the file is sound, else the problems, one per line. */
-  integrityCheck(): string {
-    return this.#conn.db.prepare("PRAGMA integrity_check").all()
-      .map((r) => String(r.integrity_check)).join("\n");
-  }
-
-  /** Copies the WAL into the database and truncates it (`PRAGMA wal_checkpoint(TRUNCATE)`). */
-  checkpoint(): void {
-    this.#conn.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  }
-
-  /** Checkpoints, then closes. Idempotent. Close the `MessageWriter` first: its queued lines need the store. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.checkpoint();
-    } finally {
-      this.#conn.db.close();
-    }
-  }
-
-  /**
-   * Runs `fn` in one `BEGIN IMMEDIATE` transaction: COMMIT when it returns, ROLLBACK when it throws.
-   * `fn` must be synchronous. Store methods called inside join the transaction; `write()` itself does
-   * not nest.
-   */
-  write<T>(fn: () => T): T {
-    if (this.#conn.db.isTransaction) {
-      throw new Error(
-        "Cannot begin a write transaction: one is already open (write() does not nest)",
-      );
-    }
-    return this.#conn.immediate(fn);
+  /** Records a changed row for the outbox of the open transaction; returns it as an `Agent`. */
+  #changed(row: AgentRow, eventId: number): Agent {
+    const agent = toAgent(row);
+    this.#conn.outbox.add({ kind: "agent", id: eventId, agent });
+    return agent;
   }
 
   /** Inserts a new agent in status `queued` and records an `agent` event. */
@@ -204,8 +126,7 @@ export class Store {
     return this.#conn.immediate(() => {
       const now = Date.now();
       const row = insertAgentRow(this.#conn, a, now);
-      insertEvent(this.#conn, now, "agent", row.agent_key, null);
-      return toAgent(row);
+      return this.#changed(row, insertEvent(this.#conn, now, "agent", row.agent_key, null));
     });
   }
 
@@ -242,8 +163,7 @@ export class Store {
       );
       // A terminal agent's proxy tokens die in the same transaction as its status.
       if (TERMINAL_STATUSES.includes(to)) revokeProxyTokenRows(this.#conn, head.agent_key, now);
-      insertEvent(this.#conn, now, "agent", head.agent_key, null);
-      return toAgent(row);
+      return this.#changed(row, insertEvent(this.#conn, now, "agent", head.agent_key, null));
     });
   }
 
@@ -269,8 +189,9 @@ export class Store {
           now,
         );
         if (TERMINAL_STATUSES.includes(to)) revokeProxyTokenRows(this.#conn, head.agent_key, now);
-        insertEvent(this.#conn, now, "agent", head.agent_key, null);
-        moved.push(toAgent(row));
+        moved.push(
+          this.#changed(row, insertEvent(this.#conn, now, "agent", head.agent_key, null)),
+        );
       }
       return moved;
     });
@@ -288,8 +209,7 @@ export class Store {
       if (!head) throw new AgentNotFoundError(id);
       const now = Date.now();
       const row = updateAgentRow(this.#conn, head.agent_key, { sets: [], values: [] }, patch, now);
-      insertEvent(this.#conn, now, "agent", head.agent_key, null);
-      return toAgent(row);
+      return this.#changed(row, insertEvent(this.#conn, now, "agent", head.agent_key, null));
     });
   }
 
@@ -318,8 +238,8 @@ export class Store {
 
   /**
    * Deletes agent `id` with its messages and events, and records its `agent_deleted` event (a
-   * tombstone: the one event left of it) in the same transaction. The caller checks the agent is
-   * terminal, tells its `MessageWriter` (`forgetAgent`) and publishes the tombstone.
+   * tombstone: the one event left of it) in the same transaction; the tombstone goes to the outbox.
+   * The caller checks the agent is terminal and tells its `MessageWriter` (`forgetAgent`).
    * @throws {AgentNotFoundError} when there is no such agent.
    */
   deleteAgent(id: string): DeletedAgent {
@@ -332,7 +252,9 @@ export class Store {
       deleteWorktreeRows(this.#conn, head.agent_key);
       this.#conn.prepare("DELETE FROM agents WHERE agent_key = ?").run(head.agent_key);
       const now = Date.now();
-      return { id, event_id: insertTombstone(this.#conn, now, id), deleted_at: now };
+      const eventId = insertTombstone(this.#conn, now, id);
+      this.#conn.outbox.add({ kind: "agent_deleted", id: eventId, agent_id: id, ts: now });
+      return { id, event_id: eventId, deleted_at: now };
     });
   }
 
@@ -348,7 +270,14 @@ export class Store {
     limit: number,
     options?: ReadMessagesOptions,
   ): Message[] {
-    return selectMessages(this.#conn, this.#keyOf(agentId), agentId, afterSeq, limit, options);
+    return selectMessages(
+      this.#conn,
+      agentKeyOf(this.#conn, agentId),
+      agentId,
+      afterSeq,
+      limit,
+      options,
+    );
   }
 
   /**
@@ -365,7 +294,7 @@ export class Store {
   ): Message[] {
     return selectMessagesBefore(
       this.#conn,
-      this.#keyOf(agentId),
+      agentKeyOf(this.#conn, agentId),
       agentId,
       beforeSeq,
       limit,
@@ -379,7 +308,7 @@ export class Store {
    * @throws {AgentNotFoundError} when there is no such agent.
    */
   readRawLines(agentId: string, afterSeq: number, limit: number): RawLine[] {
-    return selectRawLines(this.#conn, this.#keyOf(agentId), afterSeq, limit);
+    return selectRawLines(this.#conn, agentKeyOf(this.#conn, agentId), afterSeq, limit);
   }
 
   /**
@@ -388,7 +317,7 @@ export class Store {
    * @throws {AgentNotFoundError} when there is no such agent.
    */
   hasMessageBefore(agentId: string, seq: number): boolean {
-    return hasMessageBefore(this.#conn, this.#keyOf(agentId), seq);
+    return hasMessageBefore(this.#conn, agentKeyOf(this.#conn, agentId), seq);
   }
 
   /** The exact stored bytes of one line, or undefined when there is no such line. */
@@ -402,7 +331,7 @@ export class Store {
    * @throws {AgentNotFoundError} when there is no such agent.
    */
   countMessages(agentId: string): number {
-    return countMessageRows(this.#conn, this.#keyOf(agentId));
+    return countMessageRows(this.#conn, agentKeyOf(this.#conn, agentId));
   }
 
   /**
@@ -411,164 +340,12 @@ export class Store {
    * @throws {AgentNotFoundError} when `agentId` is given and there is no such agent.
    */
   readEvents(afterId: number, limit: number, agentId?: string): StoredEvent[] {
-    const key = agentId === undefined ? undefined : this.#keyOf(agentId);
+    const key = agentId === undefined ? undefined : agentKeyOf(this.#conn, agentId);
     return selectEvents(this.#conn, afterId, limit, key);
   }
 
   /** The highest event id assigned so far (0 when none). */
   lastEventId(): number {
     return selectLastEventId(this.#conn);
-  }
-
-  // --- Quota proxy: tokens (hashes only), snapshots, tallies -----------------------------------
-
-  /**
-   * Stores the SHA-256 (lower-case hex) of a new proxy token of agent `agentId`.
-   * @throws {AgentNotFoundError} when there is no such agent.
-   */
-  insertProxyToken(agentId: string, tokenHash: string, expiresAt: number): void {
-    if (!/^[0-9a-f]{64}$/.test(tokenHash)) {
-      throw new TypeError("Cannot store proxy token: the hash must be 64 lower-case hex digits");
-    }
-    this.#conn.immediate(() =>
-      insertProxyTokenRow(this.#conn, this.#keyOf(agentId), tokenHash, Date.now(), expiresAt)
-    );
-  }
-
-  /** The token with this hash, with its agent's id, kind and status; undefined when unknown. */
-  findProxyToken(tokenHash: string): ProxyTokenRecord | undefined {
-    return selectProxyToken(this.#conn, tokenHash);
-  }
-
-  /** Revokes every live proxy token of agent `agentId`; returns how many. */
-  revokeProxyTokens(agentId: string): number {
-    return this.#conn.immediate(() => {
-      const head = selectAgentHead(this.#conn, agentId);
-      return head ? revokeProxyTokenRows(this.#conn, head.agent_key, Date.now()) : 0;
-    });
-  }
-
-  /** Revokes every live proxy token (daemon start: no child of an earlier run may keep one). */
-  revokeAllProxyTokens(): number {
-    return this.#conn.immediate(() => revokeAllProxyTokenRows(this.#conn, Date.now()));
-  }
-
-  /** Stores rate-limit snapshots and adds per-agent proxy tallies, in one transaction. */
-  recordProxyActivity(
-    snapshots: readonly RateLimitSnapshotInput[],
-    tallies: readonly ProxyTallyDelta[],
-  ): void {
-    if (snapshots.length === 0 && tallies.length === 0) return;
-    this.#conn.immediate(() => insertProxyRecords(this.#conn, snapshots, tallies));
-  }
-
-  /** The newest rate-limit snapshots first (of one agent when given), at most `limit` (≤ 1000). */
-  rateLimitSnapshots(limit: number, agentId?: string): RateLimitSnapshot[] {
-    return selectSnapshots(this.#conn, clampLimit(limit, "read snapshots"), agentId);
-  }
-
-  /** The proxy's figures for one agent, or undefined when none of its requests went through it. */
-  proxyTally(agentId: string): ProxyTally | undefined {
-    return selectProxyTally(this.#conn, agentId);
-  }
-
-  // --- Usage ledger and OAuth usage polls ------------------------------------------------------
-
-  /**
-   * Appends one turn's token and cost deltas for agent `agentId` at `ts`.
-   * @throws {AgentNotFoundError} when there is no such agent.
-   */
-  recordTurnUsage(agentId: string, ts: number, usage: TurnUsage): void {
-    this.#conn.immediate(() => insertLedgerRow(this.#conn, this.#keyOf(agentId), ts, usage));
-  }
-
-  /** Usage summed over `[since, until)`. */
-  usageSums(since: number, until: number): UsageSums {
-    return selectUsageSums(this.#conn, since, until);
-  }
-
-  /** Usage per agent over `[since, until)`, most expensive first (only `agentId` when given). */
-  usageByAgent(since: number, until: number, limit: number, agentId?: string): AgentUsage[] {
-    return selectUsageByAgent(
-      this.#conn,
-      since,
-      until,
-      clampLimit(limit, "read usage"),
-      agentId,
-    );
-  }
-
-  /** Usage in buckets of `bucketMs` over `[since, until)` (at most 1000 buckets). */
-  usageSeries(since: number, until: number, bucketMs: number): UsageBucket[] {
-    if (!(bucketMs > 0) || (until - since) / bucketMs > 1000) {
-      throw new RangeError("Cannot read usage series: at most 1000 buckets of > 0 ms");
-    }
-    return selectUsageSeries(this.#conn, since, until, bucketMs);
-  }
-
-  /** Stores one OAuth usage reading; returns its id. */
-  recordOauthPoll(poll: OauthPollInput): number {
-    return this.#conn.immediate(() => insertOauthPollRow(this.#conn, poll));
-  }
-
-  /** The newest OAuth usage reading (only successful ones when `okOnly`). */
-  latestOauthPoll(okOnly = false): OauthPoll | undefined {
-    return selectLatestOauthPoll(this.#conn, okOnly);
-  }
-
-  /** Deletes snapshots and OAuth readings older than `before` (the newest reading stays). */
-  pruneUsage(before: number): { snapshots: number; polls: number } {
-    return this.#conn.immediate(() => ({
-      snapshots: deleteSnapshotsBefore(this.#conn, before),
-      polls: deleteOauthPollsBefore(this.#conn, before),
-    }));
-  }
-
-  // --- Work tree snapshots and commits (commit shadow) -----------------------------------------
-
-  /**
-   * Stores the work tree state of agent `agentId` at its first start; a later call keeps the
-   * first. Returns whether this call stored it.
-   */
-  saveWorktreeSnapshot(agentId: string, snapshot: WorktreeSnapshot): boolean {
-    return this.#conn.immediate(() =>
-      insertWorktreeRow(this.#conn, this.#keyOf(agentId), snapshot)
-    );
-  }
-
-  worktreeSnapshot(agentId: string): WorktreeSnapshot | undefined {
-    const head = selectAgentHead(this.#conn, agentId);
-    return head ? selectWorktreeRow(this.#conn, head.agent_key) : undefined;
-  }
-
-  /** Other agents that started in the same git toplevel as agent `agentId`. */
-  worktreeNeighbours(agentId: string, toplevel: string): WorktreeNeighbour[] {
-    return selectWorktreeNeighbours(this.#conn, toplevel, this.#keyOf(agentId));
-  }
-
-  /** Stores the commit message proposed for agent `agentId` (unless it was committed already). */
-  saveCommitProposal(agentId: string, proposal: Omit<CommitRecord, "sha" | "committed_at">): void {
-    this.#conn.immediate(() => upsertCommitProposal(this.#conn, this.#keyOf(agentId), proposal));
-  }
-
-  commitRecord(agentId: string): CommitRecord | undefined {
-    const head = selectAgentHead(this.#conn, agentId);
-    return head ? selectCommitRow(this.#conn, head.agent_key) : undefined;
-  }
-
-  /** Records the commit made from agent `agentId`'s changes. */
-  recordCommit(
-    agentId: string,
-    made: { message: string; source: CommitRecord["source"]; files: string[]; sha: string },
-  ): void {
-    this.#conn.immediate(() =>
-      updateCommitMade(this.#conn, this.#keyOf(agentId), made, Date.now())
-    );
-  }
-
-  #keyOf(agentId: string): number {
-    const head = selectAgentHead(this.#conn, agentId);
-    if (!head) throw new AgentNotFoundError(agentId);
-    return head.agent_key;
   }
 }

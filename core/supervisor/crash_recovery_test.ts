@@ -3,7 +3,7 @@ import { fakePrompt } from "../testing/mod.ts";
 import { openEngine } from "../engine/mod.ts";
 import { DaemonLockedError } from "./daemon_lock.ts";
 import { listProcesses } from "./process_table.ts";
-import { countingControl, markedProcesses, testEnv } from "./testing_harness.ts";
+import { countingControl, markedProcesses, testEnv } from "../engine/testing_harness.ts";
 
 const DAEMON = new URL("./testdata/crash_daemon.ts", import.meta.url).pathname;
 

@@ -15,7 +15,7 @@ import {
   waitFor,
   waitForStatus,
   withEngine,
-} from "./testing_harness.ts";
+} from "../engine/testing_harness.ts";
 import type { EngineSettings } from "../config/mod.ts";
 
 const SECRETS = {

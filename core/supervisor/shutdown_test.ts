@@ -9,7 +9,7 @@ import { AGENT_MARKER_VAR } from "../claude/mod.ts";
 import { TERMINAL_STATUSES } from "../models/mod.ts";
 import { openEngine } from "../engine/mod.ts";
 import { listProcesses } from "./process_table.ts";
-import { countingControl, markedProcesses, testEnv, waitFor } from "./testing_harness.ts";
+import { countingControl, markedProcesses, testEnv, waitFor } from "../engine/testing_harness.ts";
 import { openStore, type Store } from "../store/mod.ts";
 
 const AGENTS = 100;

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects, throws } from "node:assert/strict";
 import { fakePrompt, type FakeStep } from "../testing/mod.ts";
-import { markedProcesses, waitFor, waitForStatus, withEngine } from "./testing_harness.ts";
+import { markedProcesses, waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 
 const auto = (steps: FakeStep[]) => fakePrompt({ auto: true, steps });
 

@@ -1,9 +1,9 @@
 /** Shared set-up for engine tests: a temp state dir, the fake claude, a work dir. Tests only. */
 import type { EngineSettings } from "../config/mod.ts";
 import { FAKE_CLAUDE_BIN } from "../testing/mod.ts";
-import { type Engine, type EngineOptions, openEngine } from "../engine/mod.ts";
-import { listProcesses } from "./process_table.ts";
-import { createProcessControl, type ProcessControl } from "./process_control.ts";
+import { type Engine, type EngineOptions, openEngine } from "./mod.ts";
+import { listProcesses } from "../supervisor/process_table.ts";
+import { createProcessControl, type ProcessControl } from "../supervisor/process_control.ts";
 import { AGENT_MARKER_VAR } from "../claude/mod.ts";
 import type { Agent } from "../models/mod.ts";
 

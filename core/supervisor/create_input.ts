@@ -1,0 +1,142 @@
+/**
+ * What `Supervisor.create()` and `followUp()` accept, and their checks: model, effort, prompt,
+ * home MCP, hero context and working directory are validated before anything is stored or spawned.
+ * @module
+ */
+import {
+  type Agent,
+  type AgentKind,
+  Effort,
+  InvalidStateError,
+  MAX_HERO_CONTEXT_CHARS,
+  ValidationError,
+} from "../models/mod.ts";
+import { type EngineSettings, homeCwd, isHomeMcp } from "../config/mod.ts";
+import { validateCwd } from "./cwd.ts";
+
+export interface CreateAgentInput {
+  prompt: string;
+  /** Required unless `home_mcp` has a configured default working directory. */
+  cwd?: string | undefined;
+  /** The Hero service whose router MCP gateway the agent gets (`hero_books`). */
+  home_mcp?: string | null | undefined;
+  /** The caller's `X-Hero-Context` header, passed on to the home MCP server. */
+  hero_context?: string | null | undefined;
+  /** A spoken turn: the reply is asked to read well aloud. */
+  voice?: boolean | undefined;
+  model?: string | undefined;
+  effort?: Effort | undefined;
+  name?: string | null | undefined;
+  kind?: AgentKind | undefined;
+  parent_id?: string | null | undefined;
+}
+
+/** A create request that passed every check, with the defaults filled in. */
+export interface CheckedCreateInput {
+  model: string;
+  effort: Effort;
+  homeMcp: string | null;
+  heroContext: string | null;
+  /** The canonical working directory. */
+  cwd: string;
+  kind: AgentKind;
+  /** The name given, or null when none (blank counts as none). */
+  name: string | null;
+}
+
+/**
+ * Checks a create request.
+ * @throws {ValidationError} with the offending field; RangeError for an over-long hero context.
+ */
+export function checkCreateInput(
+  input: CreateAgentInput,
+  options: {
+    settings: EngineSettings;
+    protectedDirs: string[];
+    allowedRoots: string[] | null;
+  },
+): CheckedCreateInput {
+  const { settings } = options;
+  const model = input.model ?? settings.claude.defaultModel;
+  if (!settings.claude.models.includes(model)) {
+    throw new ValidationError(
+      "invalid_model",
+      `Cannot create agent: model "${model}" is not one of ${settings.claude.models.join(", ")}`,
+      "model",
+    );
+  }
+  const effort = input.effort ?? settings.claude.defaultEffort;
+  if (!Effort.safeParse(effort).success) {
+    throw new ValidationError(
+      "invalid_effort",
+      `Cannot create agent: effort "${effort}" is not one of ${Effort.options.join(", ")}`,
+      "effort",
+    );
+  }
+  if (typeof input.prompt !== "string" || input.prompt.length === 0) {
+    throw new ValidationError(
+      "invalid_prompt",
+      "Cannot create agent: the prompt is empty",
+      "prompt",
+    );
+  }
+  const homeMcp = input.home_mcp ?? null;
+  if (homeMcp !== null && !isHomeMcp(homeMcp)) {
+    throw new ValidationError(
+      "invalid_home_mcp",
+      `Cannot create agent: home_mcp "${
+        String(homeMcp).slice(0, 80)
+      }" is not a service name like hero_books (^hero_[a-z0-9_]+$, at most 64 characters)`,
+      "home_mcp",
+    );
+  }
+  const heroContext = input.hero_context || null;
+  if (heroContext !== null && heroContext.length > MAX_HERO_CONTEXT_CHARS) {
+    // The RPC layer answers this as invalid params before it gets here.
+    throw new RangeError(
+      `Cannot create agent: X-Hero-Context is longer than ${MAX_HERO_CONTEXT_CHARS} characters`,
+    );
+  }
+  const requestedCwd = input.cwd ??
+    (homeMcp !== null ? homeCwd(settings.homeMcp, homeMcp) : null);
+  if (requestedCwd === null) {
+    throw new ValidationError(
+      "invalid_cwd",
+      homeMcp !== null
+        ? `Cannot create agent: no cwd given and no default working directory for ${homeMcp} (set HERO_ORCHESTRATOR_HOME_CWDS or HERO_ORCHESTRATOR_HOME_DEFAULT_CWD)`
+        : "Cannot create agent: cwd is required",
+      "cwd",
+    );
+  }
+  const cwd = validateCwd(requestedCwd, {
+    protectedDirs: options.protectedDirs,
+    allowedRoots: options.allowedRoots,
+  });
+  const name = typeof input.name === "string" && input.name.trim() !== "" ? input.name : null;
+  return { model, effort, homeMcp, heroContext, cwd, kind: input.kind ?? "standard", name };
+}
+
+/** A follow-up's prompt must not be empty. @throws {ValidationError} */
+export function checkFollowUpPrompt(prompt: string): void {
+  if (typeof prompt !== "string" || prompt.length === 0) {
+    throw new ValidationError("invalid_prompt", "Cannot follow up: the prompt is empty", "prompt");
+  }
+}
+
+/**
+ * Only an agent in review or failed, with a claude session to resume, takes a follow-up.
+ * @throws {InvalidStateError}
+ */
+export function checkFollowUpAgent(agent: Agent): Agent {
+  if (agent.status !== "awaiting_review" && agent.status !== "failed") {
+    throw new InvalidStateError(
+      `Cannot follow up agent "${agent.id}": it is ${agent.status} (needs awaiting_review or failed)`,
+    );
+  }
+  if (!agent.session_id) {
+    throw new InvalidStateError(
+      `Cannot follow up agent "${agent.id}": it has no claude session to resume`,
+    );
+  }
+  return agent;
+}

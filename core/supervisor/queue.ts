@@ -1,0 +1,125 @@
+/**
+ * The FIFO of queued agents: standard agents and shadows wait in lanes of their own, each with its
+ * own cap. The queue holds ids only; what a queued agent starts with (prompt, session to resume,
+ * permission mode) is read from its row when it starts ({@linkcode turnOf}), so the row is the one
+ * truth and the queue is rebuilt from the database at start.
+ * @module
+ */
+import type { Agent } from "../models/mod.ts";
+import type { PermissionMode } from "../claude/mod.ts";
+import type { Store } from "../store/mod.ts";
+import type { Turn } from "./types.ts";
+
+/** Running (or free) slot counts per lane. */
+export interface Slots {
+  standard: number;
+  shadow: number;
+}
+
+/** A queued agent, as the queue knows it. */
+export interface QueueEntry {
+  id: string;
+  /** A spoken turn: kept in memory only (not across a daemon restart). */
+  voice: boolean;
+}
+
+/**
+ * Two FIFO lanes of agent ids.
+ *
+ * @example
+ * ```ts
+ * const queue = new AgentQueue();
+ * queue.push({ id: "a", kind: "standard" });
+ * queue.dispatch({ standard: 0, shadow: 0 }, { standard: 4, shadow: 2 }, (entry) => true);
+ * ```
+ */
+export class AgentQueue {
+  #standard: QueueEntry[] = [];
+  #shadow: QueueEntry[] = [];
+  /** Every queued id (both lanes), for O(1) membership. */
+  #ids = new Set<string>();
+
+  /** How many agents wait, both lanes together. */
+  get size(): number {
+    return this.#standard.length + this.#shadow.length;
+  }
+
+  /** Appends `agent` to its lane (shadows to the shadow lane); an id already queued stays put. */
+  push(agent: Pick<Agent, "id" | "kind">, options: { voice?: boolean } = {}): void {
+    if (this.#ids.has(agent.id)) return;
+    this.#ids.add(agent.id);
+    const lane = agent.kind === "shadow" ? this.#shadow : this.#standard;
+    lane.push({ id: agent.id, voice: options.voice === true });
+  }
+
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  /** Removes `id` from whichever lane holds it. */
+  remove(id: string): void {
+    if (!this.#ids.delete(id)) return;
+    this.#standard = this.#standard.filter((e) => e.id !== id);
+    this.#shadow = this.#shadow.filter((e) => e.id !== id);
+  }
+
+  /**
+   * Queues every agent the database has as `queued`, oldest first (crash recovery: the order of
+   * the previous daemon). Returns them.
+   */
+  rebuild(store: Pick<Store, "listAgentsByStatus">): Agent[] {
+    const queued = store.listAgentsByStatus(["queued"]);
+    for (const agent of queued) this.push(agent);
+    return queued;
+  }
+
+  /**
+   * Hands queued agents to `start`, in FIFO order per lane, while the lane has a free slot
+   * (`running` below `caps`). `start` returns whether it started the agent: one it skipped (no
+   * longer queued) costs no slot.
+   */
+  dispatch(running: Slots, caps: Slots, start: (entry: QueueEntry) => boolean): void {
+    const ids = this.#ids;
+    take(this.#standard, () => running.standard < caps.standard, () => running.standard++);
+    take(this.#shadow, () => running.shadow < caps.shadow, () => running.shadow++);
+    function take(lane: QueueEntry[], free: () => boolean, started: () => void): void {
+      while (lane.length > 0 && free()) {
+        const entry = lane.shift()!;
+        ids.delete(entry.id);
+        if (start(entry)) started();
+      }
+    }
+  }
+}
+
+/**
+ * What a queued agent starts with, read from its row: a follow-up's stored prompt and permission
+ * mode (resuming its session), else the agent's own prompt in a new session.
+ */
+export function turnOf(
+  store: Pick<Store, "getProcessRecord">,
+  agent: Agent,
+  options: { voice?: boolean } = {},
+): Turn {
+  const voice = options.voice === true;
+  const record = store.getProcessRecord(agent.id);
+  if (record?.pending_prompt != null) {
+    return {
+      prompt: record.pending_prompt,
+      resume: agent.session_id,
+      permissionMode: (record.pending_permission_mode as PermissionMode | null) ??
+        "bypassPermissions",
+      voice,
+    };
+  }
+  return {
+    prompt: agent.prompt,
+    resume: null,
+    permissionMode: agent.kind === "planner"
+      ? "plan"
+      : agent.kind === "shadow"
+      ? "default"
+      : "bypassPermissions",
+    voice,
+  };
+}

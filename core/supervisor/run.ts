@@ -1,0 +1,435 @@
+/**
+ * `AgentRun`: one claude process of one agent, from spawn to finish. It owns the process's stdin
+ * channel (one JSON object per line), the read loop (line → classify → usage → `MessageWriter`),
+ * its stop (close stdin → SIGTERM → grace → tree kill) and its finish (the terminal row).
+ * `ClaudeProcess` is the transport underneath; what happens after a result (close stdin so the
+ * CLI exits, or keep it open for the next turn) is the caller's policy, not the run's.
+ * @module
+ */
+import type { Agent } from "../models/mod.ts";
+import type { EngineSettings } from "../config/mod.ts";
+import type { AgentPatch, MessageWriter, Store } from "../store/mod.ts";
+import {
+  AGENT_MARKER_VAR,
+  classifyLine,
+  type ClaudeProcess,
+  LineTooLongError,
+  readInit,
+  readRateLimit,
+  readResult,
+  type TurnResult,
+  type UsageTotals,
+  UsageTracker,
+  userMessage,
+} from "../claude/mod.ts";
+import { type ProcessControl, terminateTree } from "./process_control.ts";
+import type { StopReason, SupervisorLog, Turn } from "./types.ts";
+
+/** How long a run waits for `beforeSpawn` at most. */
+const BEFORE_SPAWN_LIMIT_MS = 10_000;
+
+/** Options of {@linkcode AgentRun}. */
+export interface AgentRunOptions {
+  agent: Agent;
+  /** What the process is started with. */
+  turn: Turn;
+  store: Store;
+  writer: MessageWriter;
+  control: ProcessControl;
+  settings: EngineSettings;
+  log: SupervisorLog;
+  /** Spawns the process (argv, environment, credentials); a throw ends the run `spawn_failed`. */
+  launch(agent: Agent, turn: Turn, marker: string): ClaudeProcess;
+  /** Awaited (at most 10 s) before the process is spawned. */
+  beforeSpawn?: (() => Promise<void>) | null;
+  /** Policy: close stdin once a result is stored, so the CLI exits after one prompt. */
+  closeAfterResult: boolean;
+  /** Commits the final row: `write` at once, or (at shutdown) in a transaction shared with others. */
+  commitFinish(write: () => Agent | null): Promise<void> | void;
+  /** Called once the run is over: process and descendants gone, final row written. */
+  onEnded(): void;
+}
+
+function randomHex(bytes: number): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(bytes)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
+
+/** One claude process of one agent: spawn, stdin, read loop, stop, finish. */
+export class AgentRun {
+  readonly agentId: string;
+  readonly shadow: boolean;
+  /** `HERO_ORCHESTRATOR_AGENT` of the process and everything it starts. */
+  readonly marker: string;
+  readonly startedAt: number = Date.now();
+  /** Resolves once the run is over (after `onEnded`). */
+  readonly done: Promise<void>;
+  #o: AgentRunOptions;
+  #resolveDone!: () => void;
+  #proc: ClaudeProcess | null = null;
+  #resultAt: number | null = null;
+  #stop: StopReason | null = null;
+  #stopping: Promise<void> | null = null;
+  /** A process that printed its result but did not exit is terminated; the status stays. */
+  #lingerKill: Promise<void> | null = null;
+  /** A stop already proved nothing owned is left and the root exited: no exit-time sweep. */
+  #treeSettled = false;
+
+  constructor(options: AgentRunOptions) {
+    this.#o = options;
+    this.agentId = options.agent.id;
+    this.shadow = options.agent.kind === "shadow";
+    this.marker = `${options.agent.id}.${randomHex(16)}`;
+    this.done = new Promise((r) => (this.#resolveDone = r));
+  }
+
+  /** The process, once spawned. */
+  get proc(): ClaudeProcess | null {
+    return this.#proc;
+  }
+
+  /** When the result line was stored (epoch ms), or null. */
+  get resultAt(): number | null {
+    return this.#resultAt;
+  }
+
+  /** Whether a stop (or a kill after the result) is under way. */
+  get stopping(): boolean {
+    return this.#stopping !== null;
+  }
+
+  get lingering(): boolean {
+    return this.#lingerKill !== null;
+  }
+
+  /** Starts the run in the background; `done` resolves when it is over. */
+  start(): void {
+    this.#execute()
+      .catch((err) =>
+        this.#o.log("error", "agent run crashed", { agent: this.agentId, error: String(err) })
+      )
+      .finally(() => {
+        this.#o.onEnded();
+        this.#resolveDone();
+      });
+  }
+
+  /**
+   * Writes one JSON object as one line on the process's stdin (the only way anything reaches it).
+   * Fails when stdin is closed or the process is gone.
+   */
+  send(message: Record<string, unknown>): Promise<void> {
+    if (!this.#proc) {
+      return Promise.reject(new Error("Cannot write to claude: the process is not started"));
+    }
+    // JSON.stringify escapes every newline, so this is exactly one line.
+    return this.#proc.sendLine(JSON.stringify(message) + "\n");
+  }
+
+  /** Sets the stop reason unless one is set; the caller stops the process itself. */
+  markStop(reason: StopReason): void {
+    this.#stop ??= reason;
+  }
+
+  /** Stops the run: stdin closed, SIGTERM, grace, SIGKILL of everything it owns. */
+  requestStop(reason: StopReason): void {
+    if (!this.#stop) this.#stop = reason;
+    if (this.#stopping || !this.#proc) return;
+    const proc = this.#proc;
+    this.#stopping = (async () => {
+      await proc.closeStdin();
+      const report = await terminateTree({
+        control: this.#o.control,
+        query: this.#query(proc),
+        graceMs: this.#o.settings.supervisor.cancelGraceMs,
+        signalRoot: (signal) => proc.signal(signal),
+      });
+      if (report.survivors > 0) {
+        this.#o.log("error", "processes survived SIGKILL", {
+          agent: this.agentId,
+          survivors: report.survivors,
+        });
+      }
+    })();
+  }
+
+  /**
+   * Hands the stop to a shared procedure (shutdown stops many runs together): `stopped` settles
+   * once this run's tree is empty; `treeSettled` says nothing owned is left (no exit-time sweep).
+   */
+  stopWith(stopped: Promise<void>): void {
+    this.#stopping ??= stopped;
+  }
+
+  markTreeSettled(): void {
+    this.#treeSettled = true;
+  }
+
+  /** The process printed its result but did not exit: terminate it (the status stays). */
+  killLingering(): void {
+    const proc = this.#proc;
+    if (this.#lingerKill || !proc) return;
+    this.#lingerKill = terminateTree({
+      control: this.#o.control,
+      query: this.#query(proc),
+      graceMs: this.#o.settings.supervisor.cancelGraceMs,
+      signalRoot: (signal) => proc.signal(signal),
+    }).then(() => {});
+  }
+
+  #query(proc: ClaudeProcess | null) {
+    return {
+      marker: this.marker,
+      markerVar: AGENT_MARKER_VAR,
+      ...(proc ? { rootPid: proc.pid } : {}),
+      excludePid: Deno.pid,
+    };
+  }
+
+  async #execute(): Promise<void> {
+    const { agent, store, turn } = this.#o;
+    if (this.#o.beforeSpawn) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#o.beforeSpawn(),
+        new Promise((r) => (timer = setTimeout(r, BEFORE_SPAWN_LIMIT_MS))),
+      ]).finally(() => clearTimeout(timer));
+    }
+    // The marker is durable before the process exists, so a crash right after spawn still
+    // leaves enough to find and stop it at the next start.
+    store.updateAgent(agent.id, { proc_marker: this.marker });
+    let proc: ClaudeProcess;
+    try {
+      proc = this.#o.launch(agent, turn, this.marker);
+    } catch (err) {
+      store.transition(agent.id, "failed", {
+        error_code: "spawn_failed",
+        error_message: err instanceof Error ? err.message : String(err),
+        finished_at: Date.now(),
+        pending_prompt: null,
+      });
+      return;
+    }
+    this.#proc = proc;
+    const now = Date.now();
+    const running = store.transition(agent.id, "running", {
+      pid: proc.pid,
+      pgid: proc.pid,
+      started_at: agent.started_at ?? now,
+      proc_started_at: now,
+      finished_at: null,
+      exit_code: null,
+      exit_signal: null,
+      error_code: null,
+      error_message: null,
+      cancel_requested_at: null,
+      pending_prompt: null,
+      pending_permission_mode: null,
+    });
+    // A cancel may have arrived while the row was being written.
+    if (this.#stop) this.requestStop(this.#stop);
+
+    this.send(userMessage(turn.prompt)).catch(() => {
+      // The process died before reading its prompt; its exit status tells the story.
+    });
+    const { lastAck } = await this.#read(proc, running);
+
+    const status = await proc.status;
+    await proc.stderrDone;
+    let storageError: unknown = null;
+    try {
+      await lastAck;
+      await this.#o.writer.flush();
+    } catch (err) {
+      storageError = err;
+    }
+    if (this.#stopping) await this.#stopping;
+    if (this.#lingerKill) await this.#lingerKill;
+    // Whatever the agent left behind (background tools, servers) ends with it.
+    if (!this.#treeSettled) {
+      await terminateTree({
+        control: this.#o.control,
+        query: this.#query(null),
+        graceMs: this.#o.settings.supervisor.cancelGraceMs,
+        termAll: true,
+      });
+    }
+    await this.#o.commitFinish(() => this.#finishRow(status, storageError));
+  }
+
+  /**
+   * The read loop: every stdout line is classified, its usage counted, and stored; a result moves
+   * the status once its line is durable. Resolves at stdout's end with the last line's ack.
+   */
+  async #read(
+    proc: ClaudeProcess,
+    running: Agent,
+  ): Promise<{ lastAck: Promise<unknown> }> {
+    const { writer, agent } = this.#o;
+    const tracker = new UsageTracker(running);
+    tracker.startProcess();
+    let ledgerBase = tracker.totals();
+    let lastAck: Promise<unknown> = Promise.resolve();
+    const reader = proc.lines.getReader();
+    try {
+      for (;;) {
+        const { value: line, done } = await reader.read();
+        if (done) break;
+        const classified = classifyLine(line.bytes);
+        const patch: AgentPatch = {};
+        let result: TurnResult | null = null;
+        let rateLimited: { resetsAt: number | null } | null = null;
+        const value = classified.value;
+        if (value) {
+          const init = readInit(value);
+          if (init?.sessionId) patch.session_id = init.sessionId;
+          const totals = tracker.observe(value);
+          if (totals) Object.assign(patch, totals);
+          result = readResult(value);
+          if (result) {
+            patch.result = result.result;
+            if (result.sessionId) patch.session_id = result.sessionId;
+          }
+          const rl = readRateLimit(value);
+          if (rl?.rejected) {
+            rateLimited = { resetsAt: rl.resetsAtMs };
+            patch.rate_limit_resets_at = rl.resetsAtMs;
+          }
+        }
+        const ack = writer.append({
+          agentId: agent.id,
+          bytes: line.bytes,
+          ts: Date.now(),
+          type: classified.type,
+          subtype: classified.subtype,
+          parseError: classified.parseError,
+          eofNoNewline: line.eofNoNewline,
+          agentPatch: Object.keys(patch).length > 0 ? patch : undefined,
+        });
+        lastAck = ack;
+        if (result) {
+          // Status changes only after the result line itself is durable.
+          await ack;
+          ledgerBase = this.#recordTurnUsage(ledgerBase, tracker.totals());
+          this.#onResult(result);
+        }
+        if (rateLimited) {
+          await ack;
+          this.requestStop({
+            code: "rate_limited",
+            message: `The API rate limit was reached${
+              rateLimited.resetsAt
+                ? `; it resets at ${new Date(rateLimited.resetsAt).toISOString()}`
+                : ""
+            }`,
+            status: "failed",
+            resetsAt: rateLimited.resetsAt,
+          });
+        }
+        const full = writer.capacity();
+        if (full) await full;
+      }
+    } catch (err) {
+      if (err instanceof LineTooLongError) {
+        this.requestStop({ code: "line_too_long", message: err.message, status: "failed" });
+      } else if (!this.#stop) {
+        this.#o.log("error", "reading claude output failed", {
+          agent: agent.id,
+          error: String(err),
+        });
+        this.requestStop({
+          code: "cancelled",
+          message: `Cannot read claude output: ${err instanceof Error ? err.message : String(err)}`,
+          status: "failed",
+        });
+      }
+      reader.cancel().catch(() => {});
+    }
+    return { lastAck };
+  }
+
+  /** Appends the turn's deltas to the usage ledger; returns the new base. */
+  #recordTurnUsage(base: UsageTotals, now: UsageTotals): UsageTotals {
+    try {
+      this.#o.store.recordTurnUsage(this.agentId, Date.now(), {
+        input_tokens: Math.max(0, now.input_tokens - base.input_tokens),
+        output_tokens: Math.max(0, now.output_tokens - base.output_tokens),
+        cache_read_tokens: Math.max(0, now.cache_read_tokens - base.cache_read_tokens),
+        cache_creation_tokens: Math.max(0, now.cache_creation_tokens - base.cache_creation_tokens),
+        cost_usd: Math.max(0, now.total_cost_usd - base.total_cost_usd),
+      });
+    } catch (err) {
+      this.#o.log("error", "Cannot record turn usage", { agent: this.agentId, error: String(err) });
+    }
+    return now;
+  }
+
+  #onResult(result: TurnResult): void {
+    this.#resultAt = Date.now();
+    // The supervisor's policy: one prompt per process, so closing stdin lets the CLI exit.
+    if (this.#o.closeAfterResult) this.#proc?.closeStdin();
+    if (this.#stop) return;
+    const store = this.#o.store;
+    const agent = store.getAgent(this.agentId);
+    if (agent?.status !== "running") return;
+    if (result.isError) {
+      store.transition(this.agentId, "failed", {
+        error_code: result.apiErrorStatus != null || result.terminalReason === "api_error"
+          ? "api_error"
+          : "turn_error",
+        error_message: result.result ??
+          (result.errors.join("; ") || `claude ended the turn with ${result.subtype}`),
+        finished_at: Date.now(),
+      });
+    } else {
+      store.transition(this.agentId, "awaiting_review", {});
+    }
+  }
+
+  /** Writes the run's final row (exit status; terminal status if still running); null if deleted. */
+  #finishRow(status: Deno.CommandStatus, storageError: unknown): Agent | null {
+    const store = this.#o.store;
+    const agent = store.getAgent(this.agentId);
+    if (!agent) return null; // deleted meanwhile
+    const proc = this.#proc!;
+    const base: AgentPatch = {
+      exit_code: status.signal ? null : status.code,
+      exit_signal: status.signal ?? null,
+      stderr_tail: proc.stderr.totalBytes > 0 ? proc.stderr.text() : null,
+      stderr_truncated: proc.stderr.truncated,
+    };
+    if (agent.status !== "running") return store.updateAgent(this.agentId, base);
+    const finished_at = Date.now();
+    const stop = this.#stop;
+    if (stop) {
+      return store.transition(this.agentId, stop.status, {
+        ...base,
+        error_code: stop.code,
+        error_message: stop.message,
+        finished_at,
+        ...(stop.resetsAt !== undefined ? { rate_limit_resets_at: stop.resetsAt } : {}),
+      });
+    }
+    if (storageError) {
+      return store.transition(this.agentId, "failed", {
+        ...base,
+        error_code: "storage_error",
+        error_message: storageError instanceof Error ? storageError.message : String(storageError),
+        finished_at,
+      });
+    }
+    const tail = proc.stderr.text().trim().split("\n").at(-1) ?? "";
+    const how = status.signal
+      ? `was killed by ${status.signal}`
+      : `exited with code ${status.code}`;
+    return store.transition(this.agentId, "failed", {
+      ...base,
+      error_code: status.success ? "exit_without_result" : "exit_nonzero",
+      error_message: `claude ${how} before printing a result${tail ? `: ${tail}` : ""}`,
+      finished_at,
+    });
+  }
+}

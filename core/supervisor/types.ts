@@ -1,0 +1,113 @@
+/** Types and small helpers the supervisor's rooms share (options, hooks, turns, stop reasons). */
+import type { Agent } from "../models/mod.ts";
+import type { EngineSettings, Env } from "../config/mod.ts";
+import type { MessageWriter, Store } from "../store/mod.ts";
+import type { PermissionMode } from "../claude/mod.ts";
+import type { ProcessControl } from "./process_control.ts";
+import type { SupervisorProxy } from "./launch.ts";
+
+/** The supervisor's logger (a throwing or slow log never matters to an agent). */
+export type SupervisorLog = (
+  level: "info" | "warn" | "error",
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+/** What the next process of a queued agent is started with (read from its row at start). */
+export interface Turn {
+  prompt: string;
+  /** The claude session to continue (`--resume`), or null for a new one. */
+  resume: string | null;
+  permissionMode: PermissionMode;
+  /** A spoken turn (not kept across a daemon restart). */
+  voice: boolean;
+}
+
+/** Why a run was stopped. */
+export type StopCode =
+  | "cancelled"
+  | "idle_timeout"
+  | "max_runtime"
+  | "line_too_long"
+  | "rate_limited"
+  | "daemon_shutdown";
+
+export interface StopReason {
+  code: StopCode;
+  message: string;
+  status: "cancelled" | "failed";
+  resetsAt?: number | null;
+}
+
+/** Lifecycle hooks (the shadows use them). A throwing hook never disturbs the agent. */
+export interface SupervisorHooks {
+  /** After `create()` stored a non-shadow agent; `autoNamed` when its name is the fallback. */
+  created?(agent: Agent, info: { autoNamed: boolean }): void;
+  /** Before an agent's very first process is spawned (awaited, at most 10 s). */
+  beforeFirstStart?(agent: Agent): Promise<void>;
+  /** After a run ended: its process and descendants are gone and the status is final for it. */
+  runEnded?(agent: Agent): void;
+}
+
+/** Input of {@linkcode Supervisor.createShadow}. */
+export interface CreateShadowInput {
+  parent: Agent;
+  prompt: string;
+  name: string;
+  model: string;
+}
+
+export interface SupervisorOptions {
+  /** The store; its `onCommit` publishes every change (the supervisor never publishes itself). */
+  store: Store;
+  writer: MessageWriter;
+  settings: EngineSettings;
+  /** The daemon's environment; only the allow-list reaches children. */
+  daemonEnv: Env;
+  /** Directories an agent's cwd may never be inside (state, sockets, DB). */
+  protectedDirs?: string[];
+  /** When set, an agent's canonical cwd must be inside one of these. */
+  allowedRoots?: string[] | null;
+  control?: ProcessControl;
+  /** The quota proxy, when one runs (with its token minting). */
+  proxy?: SupervisorProxy | null;
+  /**
+   * Directory of the agents' private state (`<state dir>/agents`): per-agent MCP configs. Agents
+   * with a home MCP cannot start without it.
+   */
+  agentStateDir?: string | null;
+  /**
+   * Credential variables for a child that talks to the upstream directly (not through the proxy),
+   * e.g. `ANTHROPIC_API_KEY` from the stored key file. Read at every spawn.
+   */
+  directCredentialEnv?: () => Record<string, string>;
+  /** The name an agent created without one gets at once (default: the prompt's first words). */
+  titleFor?: (prompt: string) => string;
+  log?: SupervisorLog;
+}
+
+/** The default log: warnings and errors as JSON lines on stderr. */
+export function stderrWarnings(
+  level: "info" | "warn" | "error",
+  message: string,
+  fields?: Record<string, unknown>,
+): void {
+  if (level !== "info") console.error(JSON.stringify({ level, message, ...fields }));
+}
+
+/** Calls hook `name`; a throwing or rejecting hook is logged, never propagated. */
+export function callHook(
+  hooks: SupervisorHooks,
+  name: keyof SupervisorHooks,
+  log: SupervisorLog,
+  args: unknown[],
+): Promise<void> | void {
+  const fn = hooks[name] as ((...a: unknown[]) => unknown) | undefined;
+  const fail = (err: unknown) => log("error", `the ${name} hook failed`, { error: String(err) });
+  try {
+    const out = fn?.apply(hooks, args);
+    if (out instanceof Promise) return out.then(() => {}, fail);
+  } catch (err) {
+    fail(err);
+  }
+}
