@@ -70,6 +70,7 @@ export function createLauncher(
         effort: agent.effort,
         permissionMode: turn.permissionMode,
         resume: turn.resume,
+        forkAt: turn.forkAt ?? null,
         bare: agent.kind === "shadow",
         mcpConfigPath: homeMcpConfigPath(options, agent),
         appendSystemPrompt: turn.voice ? VOICE_SYSTEM_PROMPT : null,

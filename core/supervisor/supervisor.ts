@@ -5,7 +5,14 @@
  * `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
  * @module
  */
-import { type Agent, BusyError, fallbackTitle, InvalidStateError, newId } from "../models/mod.ts";
+import {
+  type Agent,
+  BusyError,
+  fallbackTitle,
+  InvalidStateError,
+  newId,
+  ValidationError,
+} from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import { AgentNotFoundError, type Store } from "../store/mod.ts";
 import type { PermissionMode } from "../claude/mod.ts";
@@ -41,6 +48,34 @@ export type {
   SupervisorLog,
   SupervisorOptions,
 } from "./types.ts";
+
+/**
+ * The chain-entry uuid of agent `id`'s stored line `seq`: the point a fork keeps up to.
+ * @throws {ValidationError} when that line is not a user or assistant line with a uuid.
+ */
+function forkPointOf(store: Store, id: string, seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 1) {
+    throw new ValidationError("invalid_params", `Cannot fork at ${seq}: seq must be >= 1`, "seq");
+  }
+  const [line] = store.readMessages(id, seq - 1, 1);
+  let parsed: { type?: unknown; uuid?: unknown } | null = null;
+  try {
+    parsed = line?.seq === seq ? JSON.parse(line.raw) : null;
+  } catch {
+    parsed = null;
+  }
+  if (
+    !parsed || (parsed.type !== "assistant" && parsed.type !== "user") ||
+    typeof parsed.uuid !== "string"
+  ) {
+    throw new ValidationError(
+      "invalid_params",
+      `Cannot fork agent "${id}" at ${seq}: that line is not a message of its session`,
+      "seq",
+    );
+  }
+  return parsed.uuid;
+}
 
 /**
  * Owns every claude process: starts queued agents within the concurrency caps, moves them
@@ -235,6 +270,56 @@ export class Supervisor {
       finished_at: null,
     });
     return this.#enqueue(queued, options.voice === true);
+  }
+
+  /**
+   * A new agent whose claude session is `id`'s up to and including the stored line `seq` (a user or
+   * assistant line), continued with `prompt`. Its first process resumes the original session under
+   * a new session id (`--resume --fork-session --resume-session-at <that line's uuid>`), so the
+   * original session file is never appended to. The fork runs where the original ran, with its
+   * model, effort and kind.
+   */
+  fork(id: string, seq: number, prompt: string, options: { name?: string | null } = {}): Agent {
+    if (this.#shuttingDown) throw new BusyError("Cannot fork: the daemon is shutting down");
+    checkFollowUpPrompt(prompt);
+    const source = this.#mustGet(id);
+    if (source.kind === "shadow") {
+      throw new InvalidStateError(`Cannot fork agent "${id}": it is a shadow`);
+    }
+    if (!source.session_id) {
+      throw new InvalidStateError(`Cannot fork agent "${id}": it has no claude session`);
+    }
+    const at = forkPointOf(this.#store, id, seq);
+    const checked = checkCreateInput({
+      prompt,
+      cwd: source.cwd,
+      model: source.model,
+      effort: source.effort,
+      kind: source.kind === "planner" ? "planner" : "standard",
+      home_mcp: source.home_mcp,
+      hero_context: source.hero_context,
+      name: options.name ?? null,
+    }, {
+      settings: this.#settings,
+      protectedDirs: this.#o.protectedDirs ?? [],
+      allowedRoots: this.#o.allowedRoots ?? null,
+    });
+    const inserted = this.#store.insertAgent({
+      id: newId(),
+      name: checked.name ?? `Fork of ${source.name ?? source.id} at #${seq}`,
+      prompt,
+      cwd: checked.cwd,
+      model: checked.model,
+      effort: checked.effort,
+      kind: checked.kind,
+      home_mcp: checked.homeMcp,
+      hero_context: checked.heroContext,
+    });
+    const agent = this.#store.updateAgent(inserted.id, {
+      fork_session_id: source.session_id,
+      fork_at: at,
+    });
+    return this.#enqueue(agent);
   }
 
   /** awaiting_review → completed. */

@@ -18,6 +18,8 @@ export interface Turn {
   prompt: string;
   /** The claude session to continue (`--resume`), or null for a new one. */
   resume: string | null;
+  /** A fork's first turn: the chain entry of `resume` it keeps (a new session id), else null. */
+  forkAt?: string | null;
   permissionMode: PermissionMode;
   /** A spoken turn (not kept across a daemon restart). */
   voice: boolean;

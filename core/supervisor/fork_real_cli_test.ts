@@ -1,0 +1,123 @@
+/**
+ * `Supervisor.fork()` with the real (pinned) claude CLI against the mock Anthropic API: the fork's
+ * first request carries exactly the turns up to the chosen message, under a new session id.
+ */
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import {
+  type MockAnthropic,
+  type MockRequest,
+  realCliDaemonEnv,
+  startMockAnthropic,
+} from "../testing/mod.ts";
+import { type Harness, waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
+
+async function withRealEngine(fn: (h: Harness, mock: MockAnthropic) => Promise<void>) {
+  const mock = await startMockAnthropic();
+  const config = await Deno.makeTempDir({ prefix: "hero_claude_config_" });
+  try {
+    await withEngine({
+      env: {
+        ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
+        DISABLE_TELEMETRY: "1",
+        HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
+      },
+    }, (h) => fn(h, mock));
+  } finally {
+    await mock.close();
+    await Deno.remove(config, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The conversation of a request: role and the text blocks (system reminders left out). */
+function turnsOf(request: MockRequest): { role: string; text: string }[] {
+  const body = request.body as { messages?: { role: string; content: unknown }[] } | null;
+  const turns: { role: string; text: string }[] = [];
+  for (const message of body?.messages ?? []) {
+    const blocks = typeof message.content === "string"
+      ? [{ type: "text", text: message.content }]
+      : Array.isArray(message.content)
+      ? message.content as { type?: string; text?: string }[]
+      : [];
+    for (const block of blocks) {
+      if (block?.type !== "text" || typeof block.text !== "string") continue;
+      if (block.text.startsWith("<system-reminder>")) continue;
+      turns.push({ role: message.role, text: block.text });
+    }
+  }
+  return turns;
+}
+
+function streamedRequests(mock: MockAnthropic, sessionId: string): MockRequest[] {
+  return mock.requests.filter((r) =>
+    r.path.startsWith("/v1/messages") && !r.path.includes("count_tokens") &&
+    (r.body as { stream?: boolean } | null)?.stream === true &&
+    r.headers["x-claude-code-session-id"] === sessionId
+  );
+}
+
+Deno.test("real CLI: a fork at message k sends exactly the turns up to k, under a new session", async () => {
+  await withRealEngine(async (h, mock) => {
+    const model = "claude-haiku-4-5";
+    const a = h.engine.supervisor.create({ prompt: "first alpha", cwd: h.cwd, model });
+    await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    for (const [i, prompt] of ["second beta", "third gamma"].entries()) {
+      await h.engine.supervisor.followUp(a.id, prompt);
+      await waitFor(
+        "the next turn",
+        () => h.engine.store.getAgent(a.id)!.turn_count === i + 2,
+        90_000,
+      );
+      await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    }
+    const original = h.engine.store.getAgent(a.id)!;
+    const lines = h.engine.store.readMessages(a.id, 0, 1000);
+    // k = the answer of the second turn: the last assistant line before the second result.
+    const secondResult = lines.filter((m) => m.type === "result")[1]!;
+    const k = lines.filter((m) => m.type === "assistant" && m.seq < secondResult.seq).at(-1)!.seq;
+    const before = mock.requests.length;
+
+    const fork = h.engine.supervisor.fork(a.id, k, "fork delta");
+    const done = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
+    assert(done.session_id && done.session_id !== original.session_id, "a new session id");
+    assertEquals(done.result, "Hello from mock");
+
+    const requests = streamedRequests(mock, done.session_id!);
+    assert(requests.length > 0, "the fork's requests carry its own session id");
+    assert(mock.requests.indexOf(requests[0]!) >= before);
+    assertEquals(turnsOf(requests[0]!), [
+      { role: "user", text: "first alpha" },
+      { role: "assistant", text: "Hello from mock" },
+      { role: "user", text: "second beta" },
+      { role: "assistant", text: "Hello from mock" },
+      { role: "user", text: "fork delta" },
+    ]);
+
+    // The original session is untouched: a follow-up on it still sees all three turns.
+    await h.engine.supervisor.followUp(a.id, "fourth epsilon");
+    await waitFor("the fourth turn", () => h.engine.store.getAgent(a.id)!.turn_count === 4, 90_000);
+    await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    const last = streamedRequests(mock, original.session_id!).at(-1)!;
+    const texts = turnsOf(last).filter((t) => t.role === "user").map((t) => t.text);
+    assertEquals(texts, ["first alpha", "second beta", "third gamma", "fourth epsilon"]);
+  });
+});
+
+Deno.test("real CLI: a fork refuses a line that is not a message of the session", async () => {
+  await withRealEngine(async (h) => {
+    const a = h.engine.supervisor.create({
+      prompt: "hi",
+      cwd: h.cwd,
+      model: "claude-haiku-4-5",
+    });
+    await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    const lines = h.engine.store.readMessages(a.id, 0, 1000);
+    const result = lines.find((m) => m.type === "result")!;
+    for (const seq of [result.seq, 0, 10_000]) {
+      assert.throws(
+        () => h.engine.supervisor.fork(a.id, seq, "x"),
+        (err: unknown) => (err as { code?: string }).code === "invalid_params",
+        `fork at ${seq}`,
+      );
+    }
+  });
+});
