@@ -310,6 +310,31 @@ Deno.test("cli e2e: login --api-key stores a key the proxy injects; never on arg
   assert.ok(!new TextDecoder().decode(db).includes(key), "the key is in the database");
 });
 
+Deno.test("cli e2e: fork --at SEQ starts a new agent from a message; a bad seq is a usage-level error", async () => {
+  await using t = await tempEnv();
+  await using daemon = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const run = await cli(env, ["run", "--cwd", t.work, "--wait", "fork me"]);
+  assert.equal(run.code, 0, run.stderr);
+  const listed = JSON.parse((await cli(env, ["agents", "--all", "--json"])).stdout);
+  const id: string = listed.agents[0].id;
+  const lines = (await cli(env, ["logs", id, "--json"])).stdout.trim().split("\n")
+    .map((l) => JSON.parse(l) as { seq: number; type: string });
+  const at = lines.find((l) => l.type === "assistant")!.seq;
+  const forked = await cli(env, ["fork", id, "--at", String(at), "--json", "go", "on"]);
+  assert.equal(forked.code, 0, forked.stderr);
+  const agent = JSON.parse(forked.stdout);
+  assert.notEqual(agent.id, id);
+  assert.equal(agent.prompt, "go on");
+  assert.equal(agent.name, `Fork of ${listed.agents[0].name} at #${at}`);
+  const bad = await cli(env, ["fork", id, "--at", "1", "x"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /InvalidParamsError|not a message/);
+  const usage = await cli(env, ["fork", id, "x"]);
+  assert.equal(usage.code, 2);
+  assert.equal((await daemon.stop()).code, 0);
+});
+
 Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; the admin relays both", async () => {
   await using t = await tempEnv();
   await using daemon = await spawnDaemon(t.env);

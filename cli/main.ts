@@ -14,6 +14,7 @@ import { agents } from "./commands/agents.ts";
 import { cancel } from "./commands/cancel.ts";
 import { doctor } from "./commands/doctor.ts";
 import { exportCommand } from "./commands/export.ts";
+import { fork } from "./commands/fork.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   show,
   logs,
   exportCommand,
+  fork,
   cancel,
   run,
   search,

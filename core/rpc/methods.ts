@@ -428,6 +428,24 @@ export const METHODS = {
     errors: ["not_found", "invalid_state", "invalid_prompt", "busy"],
     fieldErrors: { prompt: "invalid_prompt" },
   }),
+  "agent.fork": defineMethod({
+    name: "agent.fork",
+    summary: "A new agent continuing another's claude session from one of its messages",
+    description:
+      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It runs in the original's working directory with its model, effort and kind, and starts with `prompt`. `isolation` is reserved: only `none` is accepted yet.",
+    params: z.strictObject({
+      id: AgentId,
+      seq: z.number().int().min(1).describe("the stored line to fork after (included)"),
+      prompt: Prompt,
+      name: z.string().max(200).nullable().optional().describe("default: Fork of <name> at #seq"),
+      isolation: z.enum(["none"]).default("none").describe(
+        "where the fork works: `none` = the original's working directory",
+      ),
+    }),
+    result: Agent,
+    errors: ["not_found", "invalid_state", "invalid_prompt", "invalid_cwd", "busy"],
+    fieldErrors: { prompt: "invalid_prompt" },
+  }),
   "agent.delete": defineMethod({
     name: "agent.delete",
     summary: "Delete a terminal agent and its messages",

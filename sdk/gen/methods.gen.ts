@@ -14,6 +14,7 @@ import type {
   AgentExport,
   AgentExportParams,
   AgentFollowUpParams,
+  AgentForkParams,
   AgentGetParams,
   AgentListParams,
   AgentMessagesParams,
@@ -52,6 +53,7 @@ export interface RpcMethods {
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
+  "agent.fork": { params: AgentForkParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "agent.export": { params: AgentExportParams; result: AgentExport };
   "search.query": { params: SearchQueryParams; result: SearchPage };
@@ -79,6 +81,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.complete",
   "agent.commit_info",
   "agent.follow_up",
+  "agent.fork",
   "agent.delete",
   "agent.export",
   "search.query",
@@ -139,6 +142,8 @@ export interface AgentNamespace {
   commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
   followUp(params: AgentFollowUpParams): Promise<Agent>;
+  /** A new agent continuing another's claude session from one of its messages */
+  fork(params: AgentForkParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
   delete(params: AgentDeleteParams): Promise<DeleteResult>;
   /** Where to download an agent's transcript as JSONL (verbatim) or Markdown */
@@ -206,6 +211,7 @@ export function bindMethods(call: Call): BoundMethods {
       complete: (params) => call("agent.complete", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
+      fork: (params) => call("agent.fork", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
       export: (params) => call("agent.export", params ?? {}),
     },

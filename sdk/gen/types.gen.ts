@@ -805,6 +805,20 @@ export interface AgentFollowUpParams {
   voice?: boolean;
 }
 
+/** Params of `agent.fork`. */
+export interface AgentForkParams {
+  /** agent id */
+  id: string;
+  /** the stored line to fork after (included) */
+  seq: number;
+  /** prompt text, 1..200000 characters */
+  prompt: string;
+  /** default: Fork of <name> at #seq */
+  name?: string | null;
+  /** where the fork works: `none` = the original's working directory */
+  isolation?: "none";
+}
+
 /** Params of `agent.delete`. */
 export interface AgentDeleteParams {
   /** agent id */
