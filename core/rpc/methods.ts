@@ -345,7 +345,7 @@ export const METHODS = {
       cwd: z.string().min(1).max(4096).optional().describe("only agents in this working directory"),
       status: z.array(AgentStatus).max(6).optional().describe("only these statuses"),
       bucket: AgentBucket.optional(),
-      kind: z.array(AgentKind).max(3).optional().describe(
+      kind: z.array(AgentKind).max(4).optional().describe(
         "only these kinds; with `bucket` and no `kind`, shadow agents are left out",
       ),
       parent_id: AgentId.optional().describe("only children of this agent (e.g. its shadows)"),
@@ -479,7 +479,7 @@ export const METHODS = {
       q: z.string().min(1).max(1000).describe("the query"),
       cwd: z.string().min(1).max(4096).optional().describe("only agents in this working directory"),
       status: z.array(AgentStatus).max(6).optional().describe("only agents in these statuses"),
-      kind: z.array(AgentKind).max(3).optional().describe(
+      kind: z.array(AgentKind).max(4).optional().describe(
         "only agents of these kinds; without it, shadow agents are left out",
       ),
       since: z.number().int().min(0).optional().describe(

@@ -62,6 +62,14 @@ export {
 export { parseSearchQuery, SearchSyntaxError, type SnippetPart } from "./search_query.ts";
 export { type SearchField, searchTextOf } from "./search_text.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
+export {
+  commitImportBatch,
+  type ImportBatch,
+  ImportConflictError,
+  type ImportedFile,
+  importedFile,
+  type ImportedLine,
+} from "./session_imports.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 export { MIN_BUSY_TIMEOUT_MS } from "./db.ts";

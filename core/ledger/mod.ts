@@ -1,0 +1,11 @@
+/**
+ * The session ledger: adopting Claude Code sessions started outside the supervisor.
+ * @module
+ */
+export {
+  claudeConfigDir,
+  type ImportReport,
+  importSessions,
+  type ImportSessionsOptions,
+  sanitizedCwd,
+} from "./import.ts";
