@@ -10,7 +10,7 @@
  * @module
  */
 import { ByteLineStream, LineTooLongError } from "../claude/mod.ts";
-import { fallbackTitle, newId } from "../models/mod.ts";
+import { fallbackTitle, newId, ValidationError } from "../models/mod.ts";
 import {
   type AgentPatch,
   commitImportBatch,
@@ -272,4 +272,76 @@ function promptText(content: unknown): string {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Options of {@linkcode SessionLedger}. */
+export interface SessionLedgerOptions {
+  store: Store;
+  /** Claude's config dir whose `projects/` sessions are imported from; null: none known. */
+  configDir: string | null;
+  maxLineBytes?: number;
+  onCommit?: () => void;
+}
+
+/** The daemon's importer: one import at a time, confined to `<configDir>/projects`. */
+export class SessionLedger {
+  #o: SessionLedgerOptions;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: SessionLedgerOptions) {
+    this.#o = options;
+  }
+
+  /** `<configDir>/projects`, or null. */
+  get projectsDir(): string | null {
+    return this.#o.configDir === null ? null : `${this.#o.configDir}/projects`;
+  }
+
+  /**
+   * Imports `path` (a session file or a folder of them inside the projects directory), or the
+   * whole projects directory. Imports queue behind each other, so two never race on one file.
+   * @throws {ValidationError} for a path outside the projects directory.
+   */
+  import(path?: string): Promise<ImportReport> {
+    const run = this.#tail.then(() => this.#import(path));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  async #import(path: string | undefined): Promise<ImportReport> {
+    const projects = this.projectsDir;
+    if (projects === null) {
+      throw new ValidationError(
+        "invalid_params",
+        "Cannot import sessions: neither CLAUDE_CONFIG_DIR nor HOME is set",
+        "path",
+      );
+    }
+    let real: string;
+    let target: string;
+    try {
+      real = await Deno.realPath(projects);
+      target = path === undefined ? real : await Deno.realPath(path);
+    } catch (err) {
+      throw new ValidationError(
+        "invalid_params",
+        `Cannot import sessions from "${path ?? projects}": ${messageOf(err)}`,
+        "path",
+      );
+    }
+    if (target !== real && !target.startsWith(`${real}/`)) {
+      throw new ValidationError(
+        "invalid_params",
+        `Cannot import "${path}": only session files under ${projects} can be imported`,
+        "path",
+      );
+    }
+    return importSessions({
+      store: this.#o.store,
+      path: target,
+      configDir: this.#o.configDir!,
+      ...(this.#o.maxLineBytes ? { maxLineBytes: this.#o.maxLineBytes } : {}),
+      ...(this.#o.onCommit ? { onCommit: this.#o.onCommit } : {}),
+    });
+  }
 }

@@ -8,4 +8,6 @@ export {
   importSessions,
   type ImportSessionsOptions,
   sanitizedCwd,
+  SessionLedger,
+  type SessionLedgerOptions,
 } from "./import.ts";

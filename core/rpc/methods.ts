@@ -510,6 +510,28 @@ export const METHODS = {
     result: SearchStatus,
     errors: [],
   }),
+  "session.import": defineMethod({
+    name: "session.import",
+    summary: "Adopt Claude Code sessions started elsewhere: import their session files",
+    description:
+      "Reads `<claude config dir>/projects/<sanitized cwd>/<session>.jsonl` files (the daemon's `CLAUDE_CONFIG_DIR`, else `~/.claude`) into the ledger as agents of kind `imported`: status `completed` (a finished transcript, never in a review lane), with their cwd, model, times and cost where the file has them. Idempotent: each file's byte watermark is kept, so calling again imports only lines appended since (call it repeatedly to follow live sessions). Malformed lines are counted and skipped; a last line without its newline waits for the next import. Imported lines are searchable; `agent.follow_up` on an imported agent continues its session under supervision as a new agent.",
+    params: z.strictObject({
+      path: z.string().min(1).max(4096).optional().describe(
+        "a session file or folder inside the projects directory; default: all of it",
+      ),
+    }),
+    result: z.object({
+      files: z.number().int().describe("session files looked at"),
+      created: z.number().int().describe("agents created for files seen the first time"),
+      lines: z.number().int().describe("lines stored by this import"),
+      malformed: z.number().int().describe("malformed lines skipped by this import"),
+      errors: z.array(z.object({ path: z.string(), message: z.string() })).describe(
+        "files not imported (or only in part) and why; at most 100",
+      ),
+      agents: z.array(z.string()).describe("agents that got lines; at most 1000"),
+    }).meta({ id: "ImportReport" }),
+    errors: [],
+  }),
   "usage.get": defineMethod({
     name: "usage.get",
     summary: "Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state",

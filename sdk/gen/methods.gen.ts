@@ -25,6 +25,7 @@ import type {
   CredentialSetApiKeyParams,
   CredentialStatus,
   DeleteResult,
+  ImportReport,
   KnownCwds,
   MessagePage,
   OpenrpcDocument,
@@ -34,6 +35,7 @@ import type {
   SearchRebuildParams,
   SearchStatus,
   SearchStatusParams,
+  SessionImportParams,
   SystemHealth,
   SystemHealthParams,
   SystemInfo,
@@ -59,6 +61,7 @@ export interface RpcMethods {
   "search.query": { params: SearchQueryParams; result: SearchPage };
   "search.status": { params: SearchStatusParams; result: SearchStatus };
   "search.rebuild": { params: SearchRebuildParams; result: SearchStatus };
+  "session.import": { params: SessionImportParams; result: ImportReport };
   "usage.get": { params: UsageGetParams; result: UsageReport };
   "credential.get": { params: CredentialGetParams; result: CredentialStatus };
   "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
@@ -87,6 +90,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "search.query",
   "search.status",
   "search.rebuild",
+  "session.import",
   "usage.get",
   "credential.get",
   "credential.set_api_key",
@@ -160,6 +164,12 @@ export interface SearchNamespace {
   rebuild(params?: SearchRebuildParams): Promise<SearchStatus>;
 }
 
+/** `session.*` methods. */
+export interface SessionNamespace {
+  /** Adopt Claude Code sessions started elsewhere: import their session files */
+  import(params?: SessionImportParams): Promise<ImportReport>;
+}
+
 /** `usage.*` methods. */
 export interface UsageNamespace {
   /** Rate-limit headroom, token and cost usage, the OAuth usage poll and proxy state */
@@ -192,6 +202,7 @@ export interface RpcNamespace {
 export interface BoundMethods {
   agent: AgentNamespace;
   search: SearchNamespace;
+  session: SessionNamespace;
   usage: UsageNamespace;
   credential: CredentialNamespace;
   system: SystemNamespace;
@@ -219,6 +230,9 @@ export function bindMethods(call: Call): BoundMethods {
       query: (params) => call("search.query", params ?? {}),
       status: (params) => call("search.status", params ?? {}),
       rebuild: (params) => call("search.rebuild", params ?? {}),
+    },
+    session: {
+      import: (params) => call("session.import", params ?? {}),
     },
     usage: {
       get: (params) => call("usage.get", params ?? {}),

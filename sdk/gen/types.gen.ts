@@ -104,10 +104,10 @@ export type AgentExport = {
   last_seq: number;
 };
 
-export type AgentKind = "standard" | "planner" | "shadow";
+export type AgentKind = "standard" | "planner" | "shadow" | "imported";
 
 /** Every `AgentKind` value, in contract order. */
-export const AGENT_KINDS: readonly AgentKind[] = ["standard", "planner", "shadow"];
+export const AGENT_KINDS: readonly AgentKind[] = ["standard", "planner", "shadow", "imported"];
 
 export type AgentPage = {
   /** newest first */
@@ -319,6 +319,24 @@ export const HEALTH_STATUSES: readonly HealthStatus[] = ["ok", "degraded", "erro
 
 /** a canonical Hero service name matching ^hero_[a-z0-9_]+$ (at most 64 characters) */
 export type HomeMcp = string;
+
+export type ImportReport = {
+  /** session files looked at */
+  files: number;
+  /** agents created for files seen the first time */
+  created: number;
+  /** lines stored by this import */
+  lines: number;
+  /** malformed lines skipped by this import */
+  malformed: number;
+  /** files not imported (or only in part) and why; at most 100 */
+  errors: Array<{
+    path: string;
+    message: string;
+  }>;
+  /** agents that got lines; at most 1000 */
+  agents: string[];
+};
 
 export type KnownCwd = {
   cwd: string;
@@ -859,6 +877,12 @@ export interface SearchStatusParams {
 
 /** Params of `search.rebuild`. */
 export type SearchRebuildParams = Record<string, never>;
+
+/** Params of `session.import`. */
+export interface SessionImportParams {
+  /** a session file or folder inside the projects directory; default: all of it */
+  path?: string;
+}
 
 /** Params of `usage.get`. */
 export interface UsageGetParams {
