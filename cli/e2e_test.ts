@@ -335,6 +335,62 @@ Deno.test("cli e2e: fork --at SEQ starts a new agent from a message; a bad seq i
   assert.equal((await daemon.stop()).code, 0);
 });
 
+Deno.test("cli e2e: import adopts ~/.claude sessions under the server's set, idempotently, searchable", async () => {
+  await using t = await tempEnv();
+  const folder = `${t.dir}/.claude/projects/-work-legacy`;
+  await Deno.mkdir(folder, { recursive: true });
+  const line = (type: string, content: unknown) =>
+    JSON.stringify({
+      type,
+      sessionId: "legacy-session",
+      cwd: t.work,
+      timestamp: "2026-01-02T03:04:05.000Z",
+      message: {
+        role: type,
+        content,
+        ...(type === "assistant" ? { model: "claude-opus-4-7" } : {}),
+      },
+    });
+  await Deno.writeTextFile(
+    `${folder}/legacy-session.jsonl`,
+    `${line("user", "where is the aardvark")}\nbroken{\n${
+      line("assistant", [{ type: "text", text: "in the zoo" }])
+    }\n`,
+  );
+  await using daemon = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const first = await cli(env, ["import", "--json"]);
+  assert.equal(first.code, 0, first.stderr);
+  const report = JSON.parse(first.stdout);
+  assert.deepEqual(
+    [report.files, report.created, report.lines, report.malformed, report.errors],
+    [1, 1, 2, 1, []],
+  );
+  const again = JSON.parse((await cli(env, ["import", "--json"])).stdout);
+  assert.deepEqual([again.created, again.lines], [0, 0]);
+  const listed = JSON.parse((await cli(env, ["agents", "--all", "--json"])).stdout);
+  const agent = listed.agents.find((a: { id: string }) => a.id === report.agents[0]);
+  assert.deepEqual(
+    [agent.kind, agent.status, agent.cwd, agent.model, agent.session_id],
+    ["imported", "completed", t.work, "claude-opus-4-7", "legacy-session"],
+  );
+  const found = await waitForSearch(env, "aardvark", agent.id);
+  assert.ok(found, "the imported prompt is searchable");
+  const outside = await cli(env, ["import", `${t.dir}/.ssh`]);
+  assert.equal(outside.code, 1);
+  assert.match(outside.stderr, /InvalidParamsError/);
+  assert.equal((await daemon.stop()).code, 0);
+});
+
+async function waitForSearch(env: Record<string, string>, q: string, id: string) {
+  for (let i = 0; i < 100; i++) {
+    const out = await cli(env, ["search", q, "--json"]);
+    if (out.code === 0 && out.stdout.includes(id)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; the admin relays both", async () => {
   await using t = await tempEnv();
   await using daemon = await spawnDaemon(t.env);

@@ -15,6 +15,7 @@ import { cancel } from "./commands/cancel.ts";
 import { doctor } from "./commands/doctor.ts";
 import { exportCommand } from "./commands/export.ts";
 import { fork } from "./commands/fork.ts";
+import { importCommand } from "./commands/import.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   logs,
   exportCommand,
   fork,
+  importCommand,
   cancel,
   run,
   search,
