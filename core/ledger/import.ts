@@ -16,6 +16,7 @@ import {
   commitImportBatch,
   importedFile,
   type ImportedLine,
+  isSupervisedSession,
   type Store,
 } from "../store/mod.ts";
 
@@ -40,6 +41,8 @@ export interface ImportReport {
   files: number;
   /** Agents created for files seen for the first time. */
   created: number;
+  /** Files left alone because a supervised agent owns their session (the ledger has it already). */
+  supervised: number;
   /** Lines stored, and malformed lines skipped, by this import. */
   lines: number;
   malformed: number;
@@ -72,6 +75,7 @@ export async function importSessions(options: ImportSessionsOptions): Promise<Im
   const report: ImportReport = {
     files: 0,
     created: 0,
+    supervised: 0,
     lines: 0,
     malformed: 0,
     errors: [],
@@ -141,6 +145,11 @@ async function importFile(
   if (size === offset) return;
   const agent = state ? options.store.getAgent(state.agent_id) : undefined;
   const sessionId = state?.session_id ?? path.slice(path.lastIndexOf("/") + 1, -".jsonl".length);
+  // The supervisor's own agents write session files too: their lines are stored already.
+  if (!state && isSupervisedSession(options.store, sessionId)) {
+    report.supervised++;
+    return;
+  }
   let cost = agent?.total_cost_usd ?? 0;
   let created = state !== undefined;
   // Learnt from the lines of a new file before its agent exists.

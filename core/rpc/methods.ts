@@ -523,6 +523,9 @@ export const METHODS = {
     result: z.object({
       files: z.number().int().describe("session files looked at"),
       created: z.number().int().describe("agents created for files seen the first time"),
+      supervised: z.number().int().describe(
+        "files left alone: their session belongs to an agent this daemon runs (stored already)",
+      ),
       lines: z.number().int().describe("lines stored by this import"),
       malformed: z.number().int().describe("malformed lines skipped by this import"),
       errors: z.array(z.object({ path: z.string(), message: z.string() })).describe(

@@ -37,7 +37,7 @@ export interface ProcessColumns {
   pending_permission_mode?: string | null;
   /** A queued fork: the session its first process resumes under a new id (null once started). */
   fork_session_id?: string | null;
-  /** The chain entry (message uuid) of `fork_session_id` the fork keeps up to and including. */
+  /** The chain entry (message uuid) of `fork_session_id` the fork keeps up to and including; null: all. */
   fork_at?: string | null;
 }
 

@@ -273,6 +273,7 @@ CREATE TABLE session_imports (
   updated_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX session_imports_by_agent ON session_imports (agent_key);
+CREATE INDEX agents_by_session ON agents (session_id);
 `;
 
 /** Every migration, oldest first. */

@@ -68,7 +68,9 @@ export {
   ImportConflictError,
   type ImportedFile,
   importedFile,
+  importedFileOfAgent,
   type ImportedLine,
+  isSupervisedSession,
 } from "./session_imports.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";

@@ -137,3 +137,20 @@ export function commitImportBatch(store: Store, batch: ImportBatch): Agent {
     return agent;
   });
 }
+
+/** The import state of the file imported agent `agentId` came from, or undefined. */
+export function importedFileOfAgent(store: Store, agentId: string): ImportedFile | undefined {
+  const row = connectionOf(store).prepare(
+    `SELECT i.path, a.id AS agent_id, i.session_id, i.byte_offset, i.lines, i.malformed,
+       i.updated_at FROM session_imports i JOIN agents a ON a.agent_key = i.agent_key
+     WHERE a.id = ?`,
+  ).get(agentId);
+  return row ? { ...row } as unknown as ImportedFile : undefined;
+}
+
+/** Whether a supervised (not imported) agent owns claude session `sessionId`. */
+export function isSupervisedSession(store: Store, sessionId: string): boolean {
+  return connectionOf(store).prepare(
+    "SELECT 1 FROM agents WHERE session_id = ? AND kind != 'imported' LIMIT 1",
+  ).get(sessionId) !== undefined;
+}

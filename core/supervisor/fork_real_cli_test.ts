@@ -7,13 +7,18 @@ import {
   type MockAnthropic,
   type MockRequest,
   realCliDaemonEnv,
+  runRealClaudeTurn,
   startMockAnthropic,
 } from "../testing/mod.ts";
 import { type Harness, waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 
-async function withRealEngine(fn: (h: Harness, mock: MockAnthropic) => Promise<void>) {
-  const mock = await startMockAnthropic();
-  const config = await Deno.makeTempDir({ prefix: "hero_claude_config_" });
+async function withRealEngine(
+  fn: (h: Harness, mock: MockAnthropic) => Promise<void>,
+  options: { mock?: MockAnthropic; configDir?: string } = {},
+) {
+  const mock = options.mock ?? await startMockAnthropic();
+  const config = options.configDir ??
+    await Deno.makeTempDir({ prefix: "hero_claude_config_" });
   try {
     await withEngine({
       env: {
@@ -23,8 +28,8 @@ async function withRealEngine(fn: (h: Harness, mock: MockAnthropic) => Promise<v
       },
     }, (h) => fn(h, mock));
   } finally {
-    await mock.close();
-    await Deno.remove(config, { recursive: true }).catch(() => {});
+    if (!options.mock) await mock.close();
+    if (!options.configDir) await Deno.remove(config, { recursive: true }).catch(() => {});
   }
 }
 
@@ -120,4 +125,34 @@ Deno.test("real CLI: a fork refuses a line that is not a message of the session"
       );
     }
   });
+});
+
+Deno.test("real CLI: follow_up on an imported session continues it under supervision, as a new agent", async () => {
+  await using mock = await startMockAnthropic();
+  // A session started outside the supervisor, in its own config dir.
+  await using outside = await runRealClaudeTurn({ mockUrl: mock.url, prompt: "outside kiwi" });
+  assert.equal(outside.code, 0, outside.stderr);
+  await withRealEngine(async (h) => {
+    const report = await h.engine.ledger.import();
+    assert.deepEqual([report.created, report.errors], [1, []]);
+    const imported = h.engine.store.getAgent(report.agents[0]!)!;
+    assert.equal(imported.session_id, outside.init!.session_id);
+
+    const next = await h.engine.supervisor.followUp(imported.id, "inside lime");
+    assert.notEqual(next.id, imported.id);
+    assert.equal(next.kind, "standard");
+    const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
+    assert(done.session_id && done.session_id !== imported.session_id, "a new session id");
+    const first = streamedRequests(mock, done.session_id!)[0]!;
+    assertEquals(turnsOf(first), [
+      { role: "user", text: "outside kiwi" },
+      { role: "assistant", text: "Hello from mock" },
+      { role: "user", text: "inside lime" },
+    ]);
+    // The imported transcript is unchanged, and the continuation is not imported a second time.
+    assertEquals(h.engine.store.getAgent(imported.id)!.last_seq, imported.last_seq);
+    const again = await h.engine.ledger.import();
+    // Its own session file (same config dir: a direct child) belongs to the supervised agent.
+    assertEquals([again.created, again.lines, again.supervised], [0, 0, 1]);
+  }, { mock, configDir: outside.configDir });
 });

@@ -14,7 +14,7 @@ import {
   ValidationError,
 } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
-import { AgentNotFoundError, type Store } from "../store/mod.ts";
+import { AgentNotFoundError, importedFileOfAgent, type Store } from "../store/mod.ts";
 import type { PermissionMode } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
@@ -256,7 +256,9 @@ export class Supervisor {
   ): Promise<Agent> {
     if (this.#shuttingDown) throw new BusyError("Cannot follow up: the daemon is shutting down");
     checkFollowUpPrompt(prompt);
-    const agent = checkFollowUpAgent(this.#mustGet(id));
+    const found = this.#mustGet(id);
+    if (found.kind === "imported") return await this.#adopt(found, prompt, options.voice === true);
+    const agent = checkFollowUpAgent(found);
     // A process that printed its result may still be exiting: never run two on one session.
     await this.#runs.get(id)?.done;
     const permissionMode: PermissionMode = agent.kind === "planner" && !options.execute
@@ -320,6 +322,62 @@ export class Supervisor {
       fork_at: at,
     });
     return this.#enqueue(agent);
+  }
+
+  /**
+   * Continues an imported session under supervision: a new agent whose first process resumes the
+   * imported session under a new session id (`--resume --fork-session`), in its cwd. The imported
+   * transcript stays as it was, and its file is never written by us, so a later import of that file
+   * adds only what its own owner appends. A proxied child has its own config dir: the session file
+   * is copied there first (never over an existing one).
+   */
+  async #adopt(imported: Agent, prompt: string, voice: boolean): Promise<Agent> {
+    if (!imported.session_id) {
+      throw new InvalidStateError(`Cannot continue agent "${imported.id}": it has no session id`);
+    }
+    const checked = checkCreateInput({ prompt, cwd: imported.cwd, name: null }, {
+      settings: this.#settings,
+      protectedDirs: this.#o.protectedDirs ?? [],
+      allowedRoots: this.#o.allowedRoots ?? null,
+    });
+    const model = imported.model === "unknown" ? checked.model : imported.model;
+    const draft = { kind: "standard" as const };
+    const file = importedFileOfAgent(this.#store, imported.id);
+    const configDir = this.usesProxy(draft)
+      ? this.proxy!.configDir
+      : this.#o.daemonEnv.CLAUDE_CONFIG_DIR ||
+        (this.#o.daemonEnv.HOME ? `${this.#o.daemonEnv.HOME}/.claude` : null);
+    if (file && configDir) {
+      // Same folder name: the CLI finds a cwd's sessions under projects/<sanitized cwd>.
+      const folder = file.path.slice(0, file.path.lastIndexOf("/"));
+      const target = `${configDir}/projects/${folder.slice(folder.lastIndexOf("/") + 1)}`;
+      const to = `${target}/${file.session_id}.jsonl`;
+      if (to !== file.path) {
+        await Deno.mkdir(target, { recursive: true, mode: 0o700 });
+        try {
+          await Deno.copyFile(file.path, `${to}.tmp`);
+          await Deno.link(`${to}.tmp`, to).catch((err) => {
+            if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+          });
+        } finally {
+          await Deno.remove(`${to}.tmp`).catch(() => {});
+        }
+      }
+    }
+    const inserted = this.#store.insertAgent({
+      id: newId(),
+      name: `Continued: ${imported.name ?? imported.session_id}`,
+      prompt,
+      cwd: checked.cwd,
+      model,
+      effort: checked.effort,
+      kind: "standard",
+    });
+    const agent = this.#store.updateAgent(inserted.id, {
+      fork_session_id: imported.session_id,
+      fork_at: null,
+    });
+    return this.#enqueue(agent, voice);
   }
 
   /** awaiting_review → completed. */

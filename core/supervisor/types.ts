@@ -18,7 +18,9 @@ export interface Turn {
   prompt: string;
   /** The claude session to continue (`--resume`), or null for a new one. */
   resume: string | null;
-  /** A fork's first turn: the chain entry of `resume` it keeps (a new session id), else null. */
+  /** Continue `resume` under a new session id (`--fork-session`): a fork's or adoption's first turn. */
+  fork?: boolean;
+  /** With `fork`: the chain entry of `resume` kept (`--resume-session-at`); null keeps it all. */
   forkAt?: string | null;
   permissionMode: PermissionMode;
   /** A spoken turn (not kept across a daemon restart). */

@@ -325,6 +325,8 @@ export type ImportReport = {
   files: number;
   /** agents created for files seen the first time */
   created: number;
+  /** files left alone: their session belongs to an agent this daemon runs (stored already) */
+  supervised: number;
   /** lines stored by this import */
   lines: number;
   /** malformed lines skipped by this import */
