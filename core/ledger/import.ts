@@ -10,10 +10,12 @@
  * @module
  */
 import { ByteLineStream, LineTooLongError } from "../claude/mod.ts";
-import { fallbackTitle, newId, ValidationError } from "../models/mod.ts";
+import { type Agent, fallbackTitle, newId, ValidationError } from "../models/mod.ts";
 import {
   type AgentPatch,
   commitImportBatch,
+  commitImportBatches,
+  type ImportBatch,
   importedFile,
   type ImportedLine,
   isSupervisedSession,
@@ -53,6 +55,7 @@ export interface ImportReport {
 }
 
 const MAX_PROMPT_CHARS = 10_000;
+const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 const MAX_LISTED_ERRORS = 100;
 const MAX_LISTED_AGENTS = 1000;
 const decoder = new TextDecoder("utf-8", { fatal: false });
@@ -88,17 +91,60 @@ export async function importSessions(options: ImportSessionsOptions): Promise<Im
   } catch (err) {
     throw new Error(`Cannot import sessions from "${root}": ${messageOf(err)}`, { cause: err });
   }
+  const group = new CommitGroup(options, report);
   for (const file of files) {
     report.files++;
     try {
-      await importFile(file, options, report);
+      await importFile(file, options, report, group);
     } catch (err) {
-      if (report.errors.length < MAX_LISTED_ERRORS) {
-        report.errors.push({ path: file, message: messageOf(err) });
-      }
+      failed(report, file, err);
     }
   }
+  group.commit();
   return report;
+}
+
+function failed(report: ImportReport, path: string, err: unknown): void {
+  if (report.errors.length < MAX_LISTED_ERRORS) {
+    report.errors.push({ path, message: messageOf(err) });
+  }
+}
+
+/** The last batches of small files, committed together (one transaction per group). */
+class CommitGroup {
+  #batches: { batch: ImportBatch; done: (agent: Agent) => void }[] = [];
+  #bytes = 0;
+  #o: ImportSessionsOptions;
+  #report: ImportReport;
+
+  constructor(options: ImportSessionsOptions, report: ImportReport) {
+    this.#o = options;
+    this.#report = report;
+  }
+
+  add(batch: ImportBatch, done: (agent: Agent) => void): void {
+    this.#batches.push({ batch, done });
+    for (const line of batch.lines) this.#bytes += line.bytes.byteLength;
+    if (this.#bytes >= (this.#o.batchBytes ?? DEFAULT_BATCH_BYTES) || this.#batches.length >= 500) {
+      this.commit();
+    }
+  }
+
+  commit(): void {
+    const group = this.#batches;
+    this.#batches = [];
+    this.#bytes = 0;
+    if (group.length === 0) return;
+    let agents: Agent[];
+    try {
+      agents = commitImportBatches(this.#o.store, group.map((g) => g.batch));
+    } catch (err) {
+      for (const g of group) failed(this.#report, g.batch.path, err);
+      return;
+    }
+    group.forEach((g, i) => g.done(agents[i]!));
+    this.#o.onCommit?.();
+  }
 }
 
 /**
@@ -135,6 +181,7 @@ async function importFile(
   path: string,
   options: ImportSessionsOptions,
   report: ImportReport,
+  group: CommitGroup,
 ): Promise<void> {
   const state = importedFile(options.store, path);
   const size = (await Deno.stat(path)).size;
@@ -168,11 +215,12 @@ async function importFile(
       }
     }
     let pending: Pending = { lines: [], bytes: 0, malformed: 0, offset, patch: {} };
-    const flush = () => {
+    // A batch mid-file commits at once; a file's last batch joins the group.
+    const flush = (last: boolean) => {
       if (pending.offset === offset) return;
       const now = Date.now();
       const ts = firstTs ?? now;
-      const stored = commitImportBatch(options.store, {
+      const batch: ImportBatch = {
         path,
         sessionId,
         fromOffset: offset,
@@ -188,17 +236,24 @@ async function importFile(
           ts,
         },
         patch: { ...pending.patch, total_cost_usd: cost },
-      });
-      if (!created) report.created++;
-      created = true;
-      report.lines += pending.lines.length;
-      report.malformed += pending.malformed;
-      if (pending.lines.length > 0 && !report.agents.includes(stored.id)) {
-        if (report.agents.length < MAX_LISTED_AGENTS) report.agents.push(stored.id);
+      };
+      const isNew = !created;
+      const done = (stored: Agent) => {
+        if (isNew) report.created++;
+        report.lines += batch.lines.length;
+        report.malformed += batch.malformed;
+        if (batch.lines.length > 0 && !report.agents.includes(stored.id)) {
+          if (report.agents.length < MAX_LISTED_AGENTS) report.agents.push(stored.id);
+        }
+      };
+      if (last) group.add(batch, done);
+      else {
+        done(commitImportBatch(options.store, batch));
+        options.onCommit?.();
       }
+      created = true;
       offset = pending.offset;
       pending = { lines: [], bytes: 0, malformed: 0, offset, patch: {} };
-      options.onCommit?.();
     };
 
     await file.seek(offset, Deno.SeekMode.Start);
@@ -243,16 +298,16 @@ async function importFile(
           subtype: typeof value.subtype === "string" ? value.subtype : null,
         });
         pending.bytes += line.bytes.byteLength;
-        if (pending.bytes >= (options.batchBytes ?? 4 * 1024 * 1024)) flush();
+        if (pending.bytes >= (options.batchBytes ?? DEFAULT_BATCH_BYTES)) flush(false);
       }
     } catch (err) {
-      flush();
+      flush(true);
       if (err instanceof LineTooLongError) {
         throw new Error(`a line at byte ${offset} is longer than ${err.limit} bytes`);
       }
       throw err;
     }
-    flush();
+    flush(true);
   } finally {
     try {
       file.close();

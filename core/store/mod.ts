@@ -64,6 +64,7 @@ export { type SearchField, searchTextOf } from "./search_text.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
 export {
   commitImportBatch,
+  commitImportBatches,
   type ImportBatch,
   ImportConflictError,
   type ImportedFile,

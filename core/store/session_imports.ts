@@ -138,6 +138,14 @@ export function commitImportBatch(store: Store, batch: ImportBatch): Agent {
   });
 }
 
+/**
+ * Commits several files' batches in ONE transaction: a tree of many small sessions costs one
+ * fsync per group instead of one per file. Any failure rolls back the whole group.
+ */
+export function commitImportBatches(store: Store, batches: readonly ImportBatch[]): Agent[] {
+  return connectionOf(store).immediate(() => batches.map((b) => commitImportBatch(store, b)));
+}
+
 /** The import state of the file imported agent `agentId` came from, or undefined. */
 export function importedFileOfAgent(store: Store, agentId: string): ImportedFile | undefined {
   const row = connectionOf(store).prepare(
