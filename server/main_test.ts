@@ -257,3 +257,20 @@ Deno.test({
     assert.equal((await daemon.stop()).code, 0, daemon.stderr());
   },
 });
+
+Deno.test("main: a zero-length db.sqlite is refused (path and fix named, exit 1) and left untouched", async () => {
+  await using t = await tempEnv();
+  const paths = resolvePaths(t.env);
+  Deno.mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+  Deno.writeFileSync(paths.dbPath, new Uint8Array(0), { mode: 0o600 });
+  const before = Deno.statSync(paths.dbPath);
+  const { code, stderr } = await productionRefusal(t.env);
+  assert.equal(code, 1, stderr);
+  assert.ok(stderr.includes(paths.dbPath), stderr);
+  assert.match(stderr, /empty \(0 bytes\)/);
+  assert.match(stderr, /restore the newest backup/);
+  const after = Deno.statSync(paths.dbPath);
+  assert.equal(after.size, 0, "still zero bytes");
+  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+  assert.throws(() => Deno.lstatSync(paths.rpcSocket), Deno.errors.NotFound, "never listened");
+});
