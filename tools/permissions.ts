@@ -147,7 +147,8 @@ export function permissionFlags(
       ...flag("deny-read", secretDenies(env)),
       ...flag("allow-write", [paths.stateDir, paths.socketDir]),
       ...flag("allow-net", [`unix:${paths.rpcSocket}`, `unix:${proxySocket}`, ...upstream]),
-      ...flag("allow-run", [settings.claude.bin, "kill", "ps", "git"]),
+      // prlimit: the open-file limit (Deno has no getrlimit/setrlimit; FFI is denied).
+      ...flag("allow-run", [settings.claude.bin, "kill", "ps", "git", "prlimit"]),
     );
     // Extra names passed to claude children must be readable to be passed.
     if (settings.claude.extraEnv.length > 0) {
