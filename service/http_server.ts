@@ -244,12 +244,23 @@ function requestUrl(head: Head): string {
   }
 }
 
+interface RequestBody {
+  body: ReadableStream<Uint8Array> | null;
+  /** Read to the end (by the handler or by `skip`). */
+  done(): boolean;
+  /**
+   * Discards the unread rest straight from the connection (whatever the handler did with the
+   * stream); false when that is not possible: chunked, too much left, or a read in progress.
+   */
+  skip(maxBytes: number): Promise<boolean>;
+}
+
 /** The request body as a stream; `done()` says whether it was read to the end. */
 function requestBody(
   c: Connection,
   head: Head,
   idleTimeoutMs: number,
-): { body: ReadableStream<Uint8Array> | null; done(): boolean; remaining(): number } {
+): RequestBody {
   const te = head.headers.get("transfer-encoding");
   const cl = head.headers.get("content-length");
   if (te !== null && cl !== null) throw new BadRequest(400, "both transfer-encoding and length");
@@ -262,11 +273,14 @@ function requestBody(
     length = Number(cl);
   }
   const chunked = te !== null;
-  if (!chunked && length === 0) return { body: null, done: () => true, remaining: () => 0 };
+  if (!chunked && length === 0) {
+    return { body: null, done: () => true, skip: () => Promise.resolve(true) };
+  }
   let continued = head.headers.get("expect")?.toLowerCase() !== "100-continue";
   let left = length;
   let chunkLeft = 0;
   let finished = false;
+  let pulling = false;
   async function more(): Promise<void> {
     c.deadline(idleTimeoutMs);
     const ok = await c.fill();
@@ -275,6 +289,7 @@ function requestBody(
   }
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      pulling = true;
       try {
         if (!continued) {
           continued = true;
@@ -321,10 +336,23 @@ function requestBody(
         controller.enqueue(bytes.slice());
       } catch (err) {
         controller.error(err);
+      } finally {
+        pulling = false;
       }
     },
   });
-  return { body, done: () => finished, remaining: () => (chunked ? Infinity : left) };
+  async function skip(maxBytes: number): Promise<boolean> {
+    if (finished) return true;
+    // Not started: the client waits for 100 Continue and will not send the body at all.
+    if (chunked || pulling || left > maxBytes || !continued) return false;
+    finished = true;
+    while (left > 0) {
+      if (c.buffered === 0) await more();
+      left -= c.take(left).length;
+    }
+    return true;
+  }
+  return { body, done: () => finished, skip };
 }
 
 function statusText(status: number): string {
@@ -633,26 +661,10 @@ export function serveUnix(options: ServeUnixOptions): UnixHttpServer {
             res = defaultOnError();
           }
         }
-        if (!body.done()) {
-          // Keep the connection only when the unread rest is small enough to skip.
-          if (body.remaining() > MAX_DRAIN_BYTES) keepAlive = false;
-        }
         keepAlive = await writeResponse(c, res, head, keepAlive && !stopping);
         c.busy = false;
         if (!keepAlive || c.closed) return;
-        if (!body.done()) {
-          const reader = body.body!.getReader();
-          try {
-            c.deadline(options.idleTimeoutMs);
-            while (!(await reader.read()).done) {
-              // discarding what the handler did not read
-            }
-          } catch {
-            return;
-          } finally {
-            c.clearDeadline();
-          }
-        }
+        if (!(await body.skip(MAX_DRAIN_BYTES))) return;
         idleWait = true;
       }
     } catch {
