@@ -12,6 +12,7 @@ import { buildManifest, CLI_VERSION, renderManifest } from "./manifest.ts";
 import type { Command } from "./commands/command.ts";
 import { agents } from "./commands/agents.ts";
 import { cancel } from "./commands/cancel.ts";
+import { backup } from "./commands/backup.ts";
 import { doctor } from "./commands/doctor.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
@@ -19,7 +20,16 @@ import { run } from "./commands/run.ts";
 import { show } from "./commands/show.ts";
 
 /** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [doctor, login, agents, show, logs, cancel, run];
+export const COMMANDS: readonly Command[] = [
+  doctor,
+  login,
+  agents,
+  show,
+  logs,
+  cancel,
+  run,
+  backup,
+];
 
 /** The top-level help. */
 export function usage(): string {

@@ -18,6 +18,7 @@ import type { Log } from "./rpc/deps.ts";
 import { claimSocketPath, prepareSocketDir, removeSocket } from "../service/socket.ts";
 import { type ServerStats, serveUnix, type UnixHttpServer } from "../service/http_server.ts";
 import { raiseNofileLimit } from "../service/nofile.ts";
+import { resolveBackupSettings, startPeriodicBackup } from "./backup.ts";
 import {
   type FdBudget,
   fdBudget,
@@ -132,6 +133,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   prepareSocketDir(paths.socketDir);
   await claimSocketPath(paths.rpcSocket);
   const budget = await connectionBudget(options, log);
+  const backupSettings = resolveBackupSettings(options.env);
   const engine = await openEngine({
     env: options.env,
     allowedRoots,
@@ -172,6 +174,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await engine.close();
     throw err;
   }
+  const backups = startPeriodicBackup(engine.store, backupSettings, log);
   log("info", "listening", {
     socket: paths.rpcSocket,
     recovery: engine.recovery,
@@ -189,6 +192,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     connections: () => server.stats(),
     shutdown() {
       stopping ??= (async () => {
+        backups.stop();
         events.close();
         // Stop accepting; give in-flight requests a moment (a stalled stream must not block exit).
         await server.shutdown(3_000).catch(() => {});

@@ -16,6 +16,7 @@ import type {
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  BackupResult,
   CommitInfo,
   CompletedAgent,
   DeleteResult,
@@ -23,6 +24,7 @@ import type {
   MessagePage,
   OpenrpcDocument,
   RpcDiscoverParams,
+  SystemBackupParams,
   SystemHealth,
   SystemHealthParams,
   SystemInfo,
@@ -46,6 +48,7 @@ export interface RpcMethods {
   "usage.get": { params: UsageGetParams; result: UsageReport };
   "system.info": { params: SystemInfoParams; result: SystemInfo };
   "system.health": { params: SystemHealthParams; result: SystemHealth };
+  "system.backup": { params: SystemBackupParams; result: BackupResult };
   "rpc.discover": { params: RpcDiscoverParams; result: OpenrpcDocument };
 }
 
@@ -67,6 +70,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "usage.get",
   "system.info",
   "system.health",
+  "system.backup",
   "rpc.discover",
 ];
 
@@ -86,6 +90,7 @@ export const ERROR_CODES = {
   busy: -32006,
   invalid_home_mcp: -32007,
   commit_refused: -32008,
+  backup_failed: -32009,
 } as const;
 
 /** A machine error code (`error.data.code`). */
@@ -133,6 +138,8 @@ export interface SystemNamespace {
   info(params?: SystemInfoParams): Promise<SystemInfo>;
   /** Database, supervisor and event-stream checks */
   health(params?: SystemHealthParams): Promise<SystemHealth>;
+  /** Write an online backup of the database */
+  backup(params?: SystemBackupParams): Promise<BackupResult>;
 }
 
 /** `rpc.*` methods. */
@@ -170,6 +177,7 @@ export function bindMethods(call: Call): BoundMethods {
     system: {
       info: (params) => call("system.info", params ?? {}),
       health: (params) => call("system.health", params ?? {}),
+      backup: (params) => call("system.backup", params ?? {}),
     },
     rpc: {
       discover: (params) => call("rpc.discover", params ?? {}),

@@ -109,6 +109,15 @@ export type AgentUsage = {
   parent_id: string | null;
 };
 
+export type BackupResult = {
+  /** the backup file (mode 0600) */
+  path: string;
+  /** its size */
+  bytes: number;
+  /** Unix epoch milliseconds */
+  created_at: number;
+};
+
 export type CommitInfo = {
   id: string;
   /** the git state recorded at the agent's first start; null: not in git */
@@ -639,6 +648,12 @@ export type SystemInfoParams = Record<string, never>;
 
 /** Params of `system.health`. */
 export type SystemHealthParams = Record<string, never>;
+
+/** Params of `system.backup`. */
+export interface SystemBackupParams {
+  /** absolute destination file; default a new file in the backups directory */
+  path?: string;
+}
 
 /** Params of `rpc.discover`. */
 export type RpcDiscoverParams = Record<string, never>;
