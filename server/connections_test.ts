@@ -136,3 +136,25 @@ Deno.test("connections: partial-header connections are closed within the header 
   }
   assert.equal((await daemon.stop()).code, 0, daemon.stderr());
 });
+
+Deno.test("connections: 1,000 idle connections against a cap of 100: descriptors stay within cap + 200 and RPC is served during the flood", async () => {
+  await using t = await tempEnv({ HERO_ORCHESTRATOR_MAX_CONNECTIONS: "100" });
+  const socket = resolvePaths(t.env).rpcSocket;
+  await using daemon = await spawnDaemon(t.env);
+  const fds = () => [...Deno.readDirSync(`/proc/${daemon.pid}/fd`)].length;
+  const before = fds();
+  const idle = await flood(socket, 1_000);
+  try {
+    assert.equal(idle.length, 1_000);
+    const during = fds();
+    assert.ok(during <= before + 100 + 200, `fds ${before} → ${during}`);
+    // Idle connections make room for real requests: the flood does not lock clients out.
+    for (let i = 0; i < 10; i++) assert.equal(await health(socket), "ok");
+    // The oldest idle ones were closed to make room.
+    assert.ok(await isClosed(idle[0]!), "the first idle connection was closed");
+  } finally {
+    for (const c of idle) c.close();
+  }
+  assert.equal((await daemon.stop()).code, 0, daemon.stderr());
+  assert.match(daemon.stderr(), /closing the longest-idle connections/);
+});

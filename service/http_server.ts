@@ -5,7 +5,10 @@
  * files`), and it has no connection cap, no header timeout and no idle timeout. Here:
  *
  * - accept errors are survived: the loop backs off and retries, logging once per interval;
- * - at most `maxConnections` are open; the next ones get a 503 and are closed at once (shed);
+ * - at most `maxConnections` are open. At the cap, a new connection takes the place of the one
+ *   that has waited longest without a request in flight (a flood of idle or half-sent connections
+ *   cannot lock real clients out); when every connection is busy, the new one gets a 503 and is
+ *   closed at once (shed);
  * - a request head must arrive within `headerTimeoutMs` of the connection (or of its first byte
  *   after a keep-alive pause), a connection with no request in flight is closed after
  *   `idleTimeoutMs`, and a request body must make progress within `idleTimeoutMs`;
@@ -54,8 +57,10 @@ export interface ServerStats {
   connections: number;
   /** Connections accepted since start. */
   accepted: number;
-  /** Connections answered 503 because the cap was reached. */
+  /** Connections answered 503 because the cap was reached with every connection busy. */
   shed: number;
+  /** Idle connections closed to make room for new ones at the cap. */
+  evicted: number;
   /** Failed accepts (e.g. EMFILE). */
   accept_errors: number;
   /** Connections closed by the header or idle timeout. */
@@ -93,6 +98,8 @@ class Connection {
   #abort = new AbortController();
   /** True while a request is being handled (the idle timeout does not apply). */
   busy = false;
+  /** When the connection last became idle (accepted, or its last response was written). */
+  idleSince = Date.now();
   onTimeout: () => void = () => {};
 
   constructor(conn: Deno.Conn) {
@@ -545,6 +552,7 @@ export function serveUnix(options: ServeUnixOptions): UnixHttpServer {
   const stats: Omit<ServerStats, "connections"> = {
     accepted: 0,
     shed: 0,
+    evicted: 0,
     accept_errors: 0,
     timed_out: 0,
   };
@@ -568,6 +576,14 @@ export function serveUnix(options: ServeUnixOptions): UnixHttpServer {
     });
     lastLogged[kind] = now;
     suppressed[kind] = 0;
+  }
+
+  function oldestIdle(): Connection | null {
+    let oldest: Connection | null = null;
+    for (const c of open) {
+      if (!c.busy && (oldest === null || c.idleSince < oldest.idleSince)) oldest = c;
+    }
+    return oldest;
   }
 
   async function shed(conn: Deno.Conn): Promise<void> {
@@ -663,6 +679,7 @@ export function serveUnix(options: ServeUnixOptions): UnixHttpServer {
         }
         keepAlive = await writeResponse(c, res, head, keepAlive && !stopping);
         c.busy = false;
+        c.idleSince = Date.now();
         if (!keepAlive || c.closed) return;
         if (!(await body.skip(MAX_DRAIN_BYTES))) return;
         idleWait = true;
@@ -696,6 +713,17 @@ export function serveUnix(options: ServeUnixOptions): UnixHttpServer {
       }
       backoff = 10;
       stats.accepted++;
+      if (open.size >= options.maxConnections) {
+        const idle = oldestIdle();
+        if (idle) {
+          stats.evicted++;
+          throttled("shed", "connection limit reached; closing the longest-idle connections", {
+            max_connections: options.maxConnections,
+          });
+          idle.close();
+          open.delete(idle);
+        }
+      }
       if (open.size >= options.maxConnections) {
         // Awaited: shed connections hold descriptors too, so they are closed one at a time.
         await shed(conn);

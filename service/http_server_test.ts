@@ -124,41 +124,69 @@ Deno.test("serveUnix() cancels a streaming body as soon as its client goes away"
   });
 });
 
-Deno.test("serveUnix() answers 503 beyond maxConnections and serves again once below", async () => {
-  await withServer({ maxConnections: 3 }, async (path, server) => {
-    const idle = await Promise.all(
-      [0, 1, 2].map(() => Deno.connect({ transport: "unix", path })),
-    );
+Deno.test("serveUnix() at the cap replaces the longest-idle connection; with all busy it answers 503", async () => {
+  const { promise: release, resolve: releaseAll } = Promise.withResolvers<void>();
+  let waiting = 0;
+  await withServer({
+    maxConnections: 3,
+    async handler(req) {
+      if (new URL(req.url).pathname === "/slow") {
+        waiting++;
+        await release;
+      }
+      return new Response("ok");
+    },
+  }, async (path, server) => {
+    // Three idle connections (one half-sent): a new client still gets served, in place of the
+    // oldest idle one.
+    const idle = await Promise.all([0, 1, 2].map(() => Deno.connect({ transport: "unix", path })));
+    await idle[2]!.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: lo"));
+    const http = client(path);
     try {
+      const r = await fetch("http://localhost/", { client: http });
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), "ok");
+      assert.equal(server.stats().evicted, 1);
+      assert.ok((await readUntilClosed(idle[0]!, 10_000)).closed, "the oldest idle one is closed");
+    } finally {
+      http.close();
+      for (const c of idle) c.close();
+    }
+    // Three connections each waiting for an answer are busy: the fourth is shed with a 503.
+    await waitForConnections(server, 0);
+    const busy = await Promise.all([0, 1, 2].map(async () => {
+      const c = await Deno.connect({ transport: "unix", path });
+      await c.write(new TextEncoder().encode("GET /slow HTTP/1.1\r\nhost: localhost\r\n\r\n"));
+      return c;
+    }));
+    try {
+      const deadline = Date.now() + 10_000;
+      while (waiting < 3) {
+        assert.ok(Date.now() < deadline, `${waiting} requests in flight`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const extra = await Deno.connect({ transport: "unix", path });
       const { text, closed } = await readUntilClosed(extra, 10_000);
       extra.close();
       assert.match(text, /^HTTP\/1\.1 503 /);
       assert.ok(closed, "the shed connection is closed");
-      assert.ok(server.stats().shed >= 1);
-      idle.pop()!.close();
-      const http = client(path);
-      try {
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          const r = await fetch("http://localhost/", { client: http });
-          const body = await r.text();
-          if (r.status === 200) {
-            assert.equal(body, "ok");
-            break;
-          }
-          // The close may not have been seen yet.
-          assert.ok(Date.now() < deadline, `still ${r.status}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      } finally {
-        http.close();
-      }
+      assert.equal(server.stats().shed, 1);
+      releaseAll();
+      for (const c of busy) assert.match((await readUntilClosed(c, 1_000)).text, /200 OK/);
     } finally {
-      for (const c of idle) c.close();
+      releaseAll();
+      for (const c of busy) c.close();
     }
   });
 });
+
+async function waitForConnections(server: ReturnType<typeof serveUnix>, n: number) {
+  const deadline = Date.now() + 10_000;
+  while (server.stats().connections !== n) {
+    assert.ok(Date.now() < deadline, `${server.stats().connections} connections, expected ${n}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 Deno.test("serveUnix() closes a connection whose request head does not arrive within the header timeout", async () => {
   await withServer({ headerTimeoutMs: 300 }, async (path, server) => {
