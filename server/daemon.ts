@@ -16,7 +16,7 @@ import { EventHub, type EventHubOptions } from "./events.ts";
 import { OPENRPC } from "./openrpc.ts";
 import type { Log } from "./rpc/deps.ts";
 import { claimSocketPath, prepareSocketDir, removeSocket } from "../service/socket.ts";
-import { type ServerStats, serveUnix, type UnixHttpServer } from "../service/http_server.ts";
+import { type HttpServer, type ServerStats, serveUnix } from "../service/http_server.ts";
 import { raiseNofileLimit } from "../service/nofile.ts";
 import { resolveBackupSettings, startPeriodicBackup } from "./backup.ts";
 import {
@@ -144,7 +144,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const events = new EventHub({ ...options.events, bus: engine.bus, store: engine.store, log });
   const listener = { ...resolveListenerSettings(options.env), ...options.listener };
   const maxConnections = Math.min(listener.maxConnections, budget.perSocket);
-  let server: UnixHttpServer;
+  let server: HttpServer;
   try {
     const app = createRpcApp({
       engine,

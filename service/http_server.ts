@@ -35,10 +35,8 @@ export interface ConnectionLimits {
   idleTimeoutMs: number;
 }
 
-/** Options of {@linkcode serveUnix}. */
-export interface ServeUnixOptions extends ConnectionLimits {
-  /** The socket path (must be free: see `claimSocketPath`). */
-  path: string;
+/** Options of {@linkcode serveListener}. */
+export interface ServeOptions extends ConnectionLimits {
   handler: (request: Request) => Response | Promise<Response>;
   /** Names the listener in logs (`rpc`, `proxy`, `admin`). */
   name: string;
@@ -49,6 +47,19 @@ export interface ServeUnixOptions extends ConnectionLimits {
   maxHeaderBytes?: number;
   /** Accept errors are logged at most once per this interval. Default 10 s. */
   logIntervalMs?: number;
+}
+
+/** Options of {@linkcode serveUnix}. */
+export interface ServeUnixOptions extends ServeOptions {
+  /** The socket path (must be free: see `claimSocketPath`). */
+  path: string;
+}
+
+/** Options of {@linkcode serveTcp}. */
+export interface ServeTcpOptions extends ServeOptions {
+  hostname: string;
+  /** 0 picks a free port (see `addr`). */
+  port: number;
 }
 
 /** Counters of one listener. */
@@ -68,8 +79,9 @@ export interface ServerStats {
 }
 
 /** A running server. */
-export interface UnixHttpServer {
-  readonly path: string;
+export interface HttpServer<A extends Deno.Addr = Deno.Addr> {
+  /** The address it listens on. */
+  readonly addr: A;
   stats(): ServerStats;
   /** Stops accepting, closes idle connections, waits for the others (closing them after `graceMs`). */
   shutdown(graceMs?: number): Promise<void>;
@@ -542,12 +554,24 @@ function defaultOnError(): Response {
  * await server.shutdown();
  * ```
  */
-export function serveUnix(options: ServeUnixOptions): UnixHttpServer {
+export function serveUnix(options: ServeUnixOptions): HttpServer<Deno.UnixAddr> {
+  return serveListener(Deno.listen({ transport: "unix", path: options.path }), options);
+}
+
+/** Like {@linkcode serveUnix}, on a TCP address (the admin's `--listen` mode). */
+export function serveTcp(options: ServeTcpOptions): HttpServer<Deno.NetAddr> {
+  return serveListener(Deno.listen({ hostname: options.hostname, port: options.port }), options);
+}
+
+/** Serves `options.handler` on an open listener with the limits above; owns the listener. */
+export function serveListener<A extends Deno.Addr>(
+  listener: Deno.Listener<Deno.Conn, A>,
+  options: ServeOptions,
+): HttpServer<A> {
   const log = options.log ?? (() => {});
   const onError = options.onError ?? defaultOnError;
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const logIntervalMs = options.logIntervalMs ?? 10_000;
-  const listener = Deno.listen({ transport: "unix", path: options.path });
   const open = new Set<Connection>();
   const stats: Omit<ServerStats, "connections"> = {
     accepted: 0,
@@ -737,7 +761,7 @@ export function serveUnix(options: ServeUnixOptions): UnixHttpServer {
 
   let closing: Promise<void> | null = null;
   return {
-    path: options.path,
+    addr: listener.addr,
     stats: () => ({ ...stats, connections: open.size }),
     shutdown(graceMs = 3_000) {
       closing ??= (async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serveUnix, type ServeUnixOptions } from "./http_server.ts";
+import { serveTcp, serveUnix, type ServeUnixOptions } from "./http_server.ts";
 
 async function withServer(
   options: Partial<ServeUnixOptions>,
@@ -255,4 +255,22 @@ Deno.test("serveUnix() decodes a chunked request body", async () => {
     conn.close();
     assert.match(text, /\r\n\r\nhello world$/);
   });
+});
+
+Deno.test("serveTcp() serves on a TCP port with the same limits", async () => {
+  const server = serveTcp({
+    hostname: "127.0.0.1",
+    port: 0,
+    name: "tcp",
+    maxConnections: 8,
+    headerTimeoutMs: 10_000,
+    idleTimeoutMs: 30_000,
+    handler: (req) => new Response(new URL(req.url).host),
+  });
+  try {
+    const r = await fetch(`http://127.0.0.1:${server.addr.port}/x`);
+    assert.equal(await r.text(), `127.0.0.1:${server.addr.port}`);
+  } finally {
+    await server.shutdown(500);
+  }
 });
