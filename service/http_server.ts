@@ -453,50 +453,43 @@ async function writeResponse(
   reader.closed.catch(() => c.close());
   try {
     const declared = headers.get("content-length");
-    let first = await reader.read();
-    if (declared === null) {
-      const parts: Uint8Array[] = [];
-      let total = 0;
-      while (!first.done) {
-        parts.push(first.value);
-        total += first.value.byteLength;
-        const next = reader.read();
-        const now = await Promise.race([next, Promise.resolve(PENDING)]);
-        if (now === PENDING) {
-          // A stream (SSE, a proxied reply): chunked from here on.
-          await c.write(
-            headText(res.status, headers, [...connection, "transfer-encoding: chunked"]),
-          );
-          for (const part of parts) await writeChunk(c, part);
-          first = await next;
-          while (!first.done) {
-            await writeChunk(c, first.value);
-            first = await reader.read();
-          }
-          await c.write(encoder.encode("0\r\n\r\n"));
-          return keepAlive;
-        }
-        first = now as typeof first;
-      }
-      headers.set("content-length", String(total));
-      const out = new Uint8Array(total);
-      let offset = 0;
-      for (const part of parts) {
-        out.set(part, offset);
-        offset += part.byteLength;
-      }
-      const headBytes = headText(res.status, headers, connection);
-      const all = new Uint8Array(headBytes.length + out.length);
-      all.set(headBytes);
-      all.set(out, headBytes.length);
-      await c.write(all);
+    if (declared !== null) {
+      await c.write(headText(res.status, headers, connection));
+      await pump(c, reader, false);
       return keepAlive;
     }
-    await c.write(headText(res.status, headers, connection));
-    while (!first.done) {
-      await c.write(first.value);
-      first = await reader.read();
+    // What the body has ready now: all of it for a plain answer (sent with its length), the
+    // first chunks for a stream. A stream with nothing ready gets its head at once.
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+    for (let first = true;; first = false) {
+      const next = reader.read();
+      // The first read of even a plain body takes a few ticks: give it one macrotask.
+      const now = first
+        ? await readySoon(next)
+        : await Promise.race([next, Promise.resolve(PENDING)]);
+      if (now === PENDING) {
+        pending = next;
+        break;
+      }
+      const result = now as ReadableStreamReadResult<Uint8Array>;
+      if (result.done) break;
+      parts.push(result.value);
+      total += result.value.byteLength;
     }
+    if (pending === null) {
+      headers.set("content-length", String(total));
+      await c.write(concat([headText(res.status, headers, connection), ...parts]));
+      return keepAlive;
+    }
+    // A stream (SSE, a proxied reply): chunked from here on.
+    await c.write(concat([
+      headText(res.status, headers, [...connection, "transfer-encoding: chunked"]),
+      ...parts.map(chunkFrame),
+    ]));
+    await pump(c, reader, true, pending);
+    await c.write(encoder.encode("0\r\n\r\n"));
     return keepAlive;
   } catch (err) {
     reader.cancel(err).catch(() => {});
@@ -506,14 +499,104 @@ async function writeResponse(
   }
 }
 
-async function writeChunk(c: Connection, bytes: Uint8Array): Promise<void> {
-  if (bytes.byteLength === 0) return;
+async function readySoon<T>(next: Promise<T>): Promise<T | typeof PENDING> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      next,
+      new Promise<typeof PENDING>((r) => (timer = setTimeout(() => r(PENDING), 0))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Bytes of a body read ahead while a write is in progress (back-pressure beyond that). */
+const READ_AHEAD_BYTES = 256 * 1024;
+
+/**
+ * Copies the body to the connection. Reading runs ahead of writing by up to
+ * `READ_AHEAD_BYTES` (the producer, e.g. an event stream, sees its data taken while the socket
+ * drains), and whatever queued meanwhile goes out in one write.
+ */
+async function pump(
+  c: Connection,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  chunked: boolean,
+  pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null,
+): Promise<void> {
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: unknown = null;
+  const wake: { writer: (() => void) | null; reader: (() => void) | null } = {
+    writer: null,
+    reader: null,
+  };
+  const reading = (async () => {
+    try {
+      for (;;) {
+        while (queued >= READ_AHEAD_BYTES) {
+          await new Promise<void>((r) => (wake.reader = r));
+        }
+        const result = await (pending ?? reader.read());
+        pending = null;
+        if (result.done) break;
+        if (result.value.byteLength === 0) continue;
+        queue.push(result.value);
+        queued += result.value.byteLength;
+        wake.writer?.();
+      }
+    } catch (err) {
+      failure = err ?? new Error("body failed");
+    } finally {
+      ended = true;
+      wake.writer?.();
+    }
+  })();
+  while (true) {
+    if (queue.length === 0) {
+      if (ended) break;
+      await new Promise<void>((r) => (wake.writer = r));
+      wake.writer = null;
+      continue;
+    }
+    const batch = queue.splice(0);
+    const bytes = batch.reduce((n, b) => n + b.byteLength, 0);
+    try {
+      await c.write(chunked ? chunkFrame(concat(batch)) : concat(batch));
+    } catch (err) {
+      reader.cancel(err).catch(() => {});
+      await reading;
+      throw err;
+    }
+    queued -= bytes;
+    const wakeReader = wake.reader;
+    wake.reader = null;
+    wakeReader?.();
+  }
+  await reading;
+  if (failure !== null) throw failure;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
+function chunkFrame(bytes: Uint8Array): Uint8Array {
   const size = encoder.encode(bytes.byteLength.toString(16) + "\r\n");
   const out = new Uint8Array(size.length + bytes.byteLength + 2);
   out.set(size);
   out.set(bytes, size.length);
   out.set(CRLF, size.length + bytes.byteLength);
-  await c.write(out);
+  return out;
 }
 
 async function watchClose(c: Connection, maxBuffered: number): Promise<void> {
