@@ -18,6 +18,7 @@ import type {
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  BackupResult,
   CommitInfo,
   CompletedAgent,
   CredentialGetParams,
@@ -33,6 +34,7 @@ import type {
   SearchRebuildParams,
   SearchStatus,
   SearchStatusParams,
+  SystemBackupParams,
   SystemHealth,
   SystemHealthParams,
   SystemInfo,
@@ -62,6 +64,7 @@ export interface RpcMethods {
   "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
   "system.info": { params: SystemInfoParams; result: SystemInfo };
   "system.health": { params: SystemHealthParams; result: SystemHealth };
+  "system.backup": { params: SystemBackupParams; result: BackupResult };
   "rpc.discover": { params: RpcDiscoverParams; result: OpenrpcDocument };
 }
 
@@ -89,6 +92,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "credential.set_api_key",
   "system.info",
   "system.health",
+  "system.backup",
   "rpc.discover",
 ];
 
@@ -108,6 +112,7 @@ export const ERROR_CODES = {
   busy: -32006,
   invalid_home_mcp: -32007,
   commit_refused: -32008,
+  backup_failed: -32009,
 } as const;
 
 /** A machine error code (`error.data.code`). */
@@ -175,6 +180,8 @@ export interface SystemNamespace {
   info(params?: SystemInfoParams): Promise<SystemInfo>;
   /** Database, supervisor and event-stream checks, and the claude readiness */
   health(params?: SystemHealthParams): Promise<SystemHealth>;
+  /** Write an online backup of the database */
+  backup(params?: SystemBackupParams): Promise<BackupResult>;
 }
 
 /** `rpc.*` methods. */
@@ -224,6 +231,7 @@ export function bindMethods(call: Call): BoundMethods {
     system: {
       info: (params) => call("system.info", params ?? {}),
       health: (params) => call("system.health", params ?? {}),
+      backup: (params) => call("system.backup", params ?? {}),
     },
     rpc: {
       discover: (params) => call("rpc.discover", params ?? {}),
