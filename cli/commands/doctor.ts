@@ -5,7 +5,7 @@
  */
 import { statfsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { resolveEngineSettings } from "../../core/config/mod.ts";
+import { type ProxyScope, resolveEngineSettings } from "../../core/config/mod.ts";
 import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "../../core/store/mod.ts";
 import type { SystemInfo } from "../../sdk/mod.ts";
 import {
@@ -172,6 +172,21 @@ export function checkUser(
     "user",
     `${who}: claude refuses --dangerously-skip-permissions as root, so every agent would fail`,
     "run as a non-root user (docs/hero_orchestrator_server.service), or set IS_SANDBOX=1 in a disposable sandbox",
+  );
+}
+
+/**
+ * The quota proxy's scope: only `all` keeps the real credential away from every agent (any other
+ * scope puts it in standard agents' environments, where any tool can read it).
+ */
+export function checkProxyScope(scope: ProxyScope): Check {
+  if (scope === "all") {
+    return ok("proxy_scope", "every agent talks to the API through the proxy (scope all)");
+  }
+  return warn(
+    "proxy_scope",
+    `HERO_ORCHESTRATOR_PROXY_SCOPE=${scope}: standard agents get the real credential in their environment, where any tool (or injected instruction) can read it`,
+    "unset HERO_ORCHESTRATOR_PROXY_SCOPE (default all)",
   );
 }
 
@@ -503,9 +518,12 @@ export function checkLock(ctx: CliContext, serverPid: number | null): Check {
 /** Runs every check. */
 export async function runChecks(ctx: CliContext): Promise<Check[]> {
   let bin = "claude";
+  let proxyScope: ProxyScope | null = null;
   const checks: Check[] = [];
   try {
-    bin = resolveEngineSettings(ctx.env).claude.bin;
+    const settings = resolveEngineSettings(ctx.env);
+    bin = settings.claude.bin;
+    proxyScope = settings.proxy.scope;
   } catch (err) {
     checks.push(bad("config", errText(err), "fix the HERO_ORCHESTRATOR_* variable it names"));
   }
@@ -533,6 +551,7 @@ export async function runChecks(ctx: CliContext): Promise<Check[]> {
   checks.push(...sockets.checks);
   checks.push(checkDisk(ctx));
   checks.push(checkLock(ctx, info?.pid ?? null));
+  if (proxyScope !== null) checks.push(checkProxyScope(proxyScope));
   return checks;
 }
 

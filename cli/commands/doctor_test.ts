@@ -13,6 +13,7 @@ import {
   checkDatabase,
   checkDisk,
   checkLock,
+  checkProxyScope,
   checkSockets,
   checkSqlite,
   checkUser,
@@ -195,4 +196,13 @@ Deno.test("doctor: SQLite gate, disk space, and plain rendering without colour",
     { id: "lock", status: "fail", message: "held", fix: "kill 1" },
   ], t.ctx);
   assert.equal(text, "✓ db    fine\n✗ lock  held → fix: kill 1\n");
+});
+
+Deno.test("doctor: a proxy scope other than all warns that agents see the real credential", () => {
+  assert.equal(checkProxyScope("all").status, "ok");
+  for (const scope of ["shadows_only", "off"] as const) {
+    const check = checkProxyScope(scope);
+    assert.equal(check.status, "warn");
+    assert.match(check.message, /real credential/);
+  }
 });

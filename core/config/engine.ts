@@ -52,8 +52,10 @@ export type ProxyScope = typeof PROXY_SCOPES[number];
 
 export interface ProxySettings {
   /**
-   * `shadows_only` (default): only shadow agents use the proxy; `all`: every agent; `off`: no
-   * proxy is started and every agent talks to the upstream directly.
+   * `all` (default): every agent talks to the upstream through the proxy, so no child ever holds
+   * the real credential; `shadows_only`: only shadow agents do (standard agents get the daemon's
+   * credential in their environment); `off`: no proxy is started and every agent talks to the
+   * upstream directly.
    */
   scope: ProxyScope;
   /** Upstream base URL (`HERO_ORCHESTRATOR_UPSTREAM_URL`), without a trailing slash. */
@@ -148,7 +150,7 @@ function httpUrl(env: Env, name: string, fallback: string): string {
 
 function proxyScope(env: Env): ProxyScope {
   const raw = env.HERO_ORCHESTRATOR_PROXY_SCOPE;
-  if (!raw) return "shadows_only";
+  if (!raw) return "all";
   if (!(PROXY_SCOPES as readonly string[]).includes(raw)) {
     throw new RangeError(
       `Cannot read HERO_ORCHESTRATOR_PROXY_SCOPE: "${raw}" is not one of ${
