@@ -3,7 +3,7 @@
  * working directory re-validated at spawn, the sandbox, and a cancel that leaves nothing behind.
  */
 import assert from "node:assert/strict";
-import { fakePrompt } from "../testing/mod.ts";
+import { fakePrompt, type FakeStep } from "../testing/mod.ts";
 import { waitForStatus, withEngine } from "./testing_harness.ts";
 
 const OAUTH = "sk-ant-oat01-REAL-subscription-token-0123456789";
@@ -29,4 +29,47 @@ Deno.test("default config: a standard agent's environment holds no real credenti
     assert.equal(rec.env.ANTHROPIC_UNIX_SOCKET, h.engine.paths.proxySocket);
     assert.equal(h.engine.settings.proxy.scope, "all");
   });
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The agent's Bash tool: a shell in the agent's cwd, run to the end. */
+const bash = (script: string): FakeStep => ({ spawnWait: script });
+
+Deno.test("a queued agent whose cwd was swapped for a symlink fails with invalid_cwd and never runs there", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "outside_" });
+  try {
+    await withEngine({ tune: (s) => (s.supervisor.maxConcurrent = 1) }, async (h) => {
+      const sub = `${h.cwd}/sub`;
+      await Deno.mkdir(sub);
+      const s = h.engine.supervisor;
+      const blocker = s.create({
+        prompt: fakePrompt([{ init: true }, { hang: true }]),
+        cwd: h.cwd,
+      });
+      await waitForStatus(h, blocker.id, "running");
+      const queued = s.create({
+        prompt: fakePrompt({ auto: true, steps: [bash("pwd -P > where.txt")] }),
+        cwd: sub,
+      });
+      assert.equal(h.engine.store.getAgent(queued.id)!.status, "queued");
+      await Deno.remove(sub);
+      await Deno.symlink(outside, sub);
+      await s.cancel(blocker.id);
+      const failed = await waitForStatus(h, queued.id, "failed", 30_000);
+      assert.equal(failed.error_code, "invalid_cwd");
+      assert.match(failed.error_message ?? "", /now resolves to/);
+      assert.equal(failed.pid, null, "a process was spawned");
+      assert.ok(!(await exists(`${outside}/where.txt`)), "the agent ran outside its directory");
+    });
+  } finally {
+    await Deno.remove(outside, { recursive: true }).catch(() => {});
+  }
 });

@@ -39,7 +39,7 @@ import {
   terminateTrees,
 } from "./process_control.ts";
 import { ownedProcesses, type ProcessInfo } from "./process_table.ts";
-import { validateCwd } from "./cwd.ts";
+import { revalidateCwd, validateCwd } from "./cwd.ts";
 import {
   homeMcpConfig,
   removeAgentState,
@@ -898,6 +898,12 @@ export class Supervisor {
     this.#store.updateAgent(agent.id, { proc_marker: run.marker });
     let proc: ClaudeProcess;
     try {
+      // The directory may have been swapped (a symlink) since it was checked: check it again and
+      // spawn into exactly the verified path.
+      const cwd = revalidateCwd(agent.cwd, {
+        protectedDirs: this.#protectedDirs,
+        allowedRoots: this.#allowedRoots,
+      });
       // A proxied child's only credential is a fresh token of its own; only its hash is stored.
       let proxy = null;
       if (this.#proxy && this.usesProxy(agent)) {
@@ -921,7 +927,7 @@ export class Supervisor {
           mcpConfigPath: this.#homeMcpConfigPath(agent),
           appendSystemPrompt: pending.voice ? VOICE_SYSTEM_PROMPT : null,
         }),
-        cwd: agent.cwd,
+        cwd,
         env: buildChildEnv({
           daemonEnv: this.#daemonEnv,
           settings: claude,
@@ -934,7 +940,7 @@ export class Supervisor {
       });
     } catch (err) {
       const failed = this.#store.transition(agent.id, "failed", {
-        error_code: "spawn_failed",
+        error_code: err instanceof ValidationError ? err.code : "spawn_failed",
         error_message: err instanceof Error ? err.message : String(err),
         finished_at: Date.now(),
         pending_prompt: null,
