@@ -5,7 +5,11 @@
  */
 import { statfsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type ProxyScope, resolveEngineSettings } from "../../core/config/mod.ts";
+import {
+  type ProxyScope,
+  resolveEngineSettings,
+  type SandboxSettings,
+} from "../../core/config/mod.ts";
 import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "../../core/store/mod.ts";
 import type { SystemInfo } from "../../sdk/mod.ts";
 import {
@@ -41,8 +45,8 @@ export const DISK_WARN_BYTES = 2 * 1024 * 1024 * 1024;
 
 const USAGE = `Usage: hero_orchestrator doctor [--json]
 
-Checks the claude CLI, its login, the user, SQLite, the database, the sockets, disk space and the
-daemon lock. One line per check: ✓ ok, ! warning, ✗ failure (with a fix). Exit 1 if any check fails.
+Checks the claude CLI, its login, the user, SQLite, the database, the sockets, disk space, the
+daemon lock, the agents' sandbox and the proxy scope. One line per check: ✓ ok, ! warning, ✗ failure (with a fix). Exit 1 if any check fails.
   --json      print {"ok": bool, "checks": [{id, status, message, fix?}]}
   -h, --help  print this help`;
 
@@ -187,6 +191,40 @@ export function checkProxyScope(scope: ProxyScope): Check {
     "proxy_scope",
     `HERO_ORCHESTRATOR_PROXY_SCOPE=${scope}: standard agents get the real credential in their environment, where any tool (or injected instruction) can read it`,
     "unset HERO_ORCHESTRATOR_PROXY_SCOPE (default all)",
+  );
+}
+
+/**
+ * The agents' sandbox: what the running server decided at start (`system.info`), else what the
+ * configuration asks for.
+ */
+export function checkSandbox(
+  running: SystemInfo["sandbox"] | null,
+  settings: SandboxSettings | null,
+): Check {
+  const install = "apt-get install bubblewrap (Debian), then restart the server";
+  if (running?.mode === "bwrap") {
+    return ok("sandbox", `agents run in bubblewrap: ${running.reason}`);
+  }
+  if (running) {
+    return warn(
+      "sandbox",
+      `agents run WITHOUT a sandbox (${running.reason}): they can read and write everything the service user can, and a process that clears its environment survives cancel`,
+      settings?.requested === "off" ? "unset HERO_ORCHESTRATOR_SANDBOX" : install,
+    );
+  }
+  if (settings?.requested === "off") {
+    return warn(
+      "sandbox",
+      "HERO_ORCHESTRATOR_SANDBOX=off: agents will run without a sandbox",
+      "unset HERO_ORCHESTRATOR_SANDBOX",
+    );
+  }
+  return ok(
+    "sandbox",
+    `the server decides at start (${
+      settings?.requested === "bwrap" ? "bwrap required" : "bwrap when it works, else off"
+    }); it is not answering now`,
   );
 }
 
@@ -519,11 +557,13 @@ export function checkLock(ctx: CliContext, serverPid: number | null): Check {
 export async function runChecks(ctx: CliContext): Promise<Check[]> {
   let bin = "claude";
   let proxyScope: ProxyScope | null = null;
+  let sandbox: SandboxSettings | null = null;
   const checks: Check[] = [];
   try {
     const settings = resolveEngineSettings(ctx.env);
     bin = settings.claude.bin;
     proxyScope = settings.proxy.scope;
+    sandbox = settings.sandbox;
   } catch (err) {
     checks.push(bad("config", errText(err), "fix the HERO_ORCHESTRATOR_* variable it names"));
   }
@@ -551,6 +591,7 @@ export async function runChecks(ctx: CliContext): Promise<Check[]> {
   checks.push(...sockets.checks);
   checks.push(checkDisk(ctx));
   checks.push(checkLock(ctx, info?.pid ?? null));
+  checks.push(checkSandbox(info?.sandbox ?? null, sandbox));
   if (proxyScope !== null) checks.push(checkProxyScope(proxyScope));
   return checks;
 }

@@ -1,6 +1,7 @@
 /** Engine settings (driver, supervisor, store) read from the environment. Pure: no I/O. */
 import type { Env } from "./paths.ts";
 import { type HomeMcpSettings, resolveHomeMcpSettings } from "./home_mcp.ts";
+import { resolveSandboxSettings, type SandboxSettings } from "./sandbox.ts";
 
 export const DEFAULT_MODELS = ["claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"] as const;
 export const EFFORTS = ["none", "low", "medium", "high", "xhigh", "max"] as const;
@@ -102,6 +103,8 @@ export interface EngineSettings {
   usage: UsageSettings;
   /** The home MCP of widget agents (`home_mcp`): router gateway and default cwds. */
   homeMcp: HomeMcpSettings;
+  /** How claude children are isolated (`HERO_ORCHESTRATOR_SANDBOX`). */
+  sandbox: SandboxSettings;
 }
 
 function int(env: Env, name: string, fallback: number, min = 0): number {
@@ -237,5 +240,6 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       pollUrl: httpUrl(env, "HERO_ORCHESTRATOR_USAGE_URL", `${upstreamUrl}/api/oauth/usage`),
     },
     homeMcp: resolveHomeMcpSettings(env),
+    sandbox: resolveSandboxSettings(env),
   };
 }

@@ -6,3 +6,4 @@
 export * from "./paths.ts";
 export * from "./engine.ts";
 export * from "./home_mcp.ts";
+export * from "./sandbox.ts";

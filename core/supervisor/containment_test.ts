@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { fakePrompt, type FakeStep } from "../testing/mod.ts";
-import { waitForStatus, withEngine } from "./testing_harness.ts";
+import { listProcesses } from "./process_table.ts";
+import { createProcessControl } from "./process_control.ts";
+import { type Harness, waitFor, waitForStatus, withEngine } from "./testing_harness.ts";
 
 const OAUTH = "sk-ant-oat01-REAL-subscription-token-0123456789";
 const AUTH = "sk-ant-api03-REAL-auth-token-0123456789";
@@ -31,6 +33,64 @@ Deno.test("default config: a standard agent's environment holds no real credenti
   });
 });
 
+/**
+ * State, sockets and a fake HOME outside /tmp, so the sandbox's private /tmp cannot hide them by
+ * accident: what hides them is the sandbox's own mounts.
+ */
+async function outsideTmp(): Promise<
+  { root: string; env: Record<string, string> } & AsyncDisposable
+> {
+  const root = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "hero_contain_" });
+  return {
+    root,
+    env: { PATH_VAR: `${root}/var`, PATH_SOCKET: `${root}/sockets`, HOME: `${root}/home` },
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** The agent's Bash tool: a shell in the agent's cwd, run to the end. */
+const bash = (script: string): FakeStep => ({ spawnWait: script });
+
+Deno.test("sandbox: an agent's tools cannot read the DB, see the sockets or read ~/.ssh, and can write in their cwd", async () => {
+  await using out = await outsideTmp();
+  await Deno.mkdir(`${out.root}/home/.ssh`, { recursive: true });
+  await Deno.writeTextFile(`${out.root}/home/.ssh/id_test`, "SECRET-KEY-MATERIAL\n");
+  await withEngine({ env: { ...out.env, HERO_ORCHESTRATOR_SANDBOX: "bwrap" } }, async (h) => {
+    assert.equal(h.engine.sandbox.mode, "bwrap");
+    const p = h.engine.paths;
+    assert.ok(Deno.statSync(p.dbPath).isFile);
+    // The server's socket next to the proxy's (the engine alone has only proxy.sock).
+    using _rpc = Deno.listen({ transport: "unix", path: p.rpcSocket });
+    const probe = [
+      `cat '${p.dbPath}' >/dev/null 2>&1 && echo db:readable || echo db:denied`,
+      `[ -e '${p.proxySocket}' ] && echo proxy:visible || echo proxy:hidden`,
+      `ls -A '${p.socketDir}' | tr '\\n' ' ' | sed 's/^/sockets:/'; echo`,
+      `cat '${out.root}/home/.ssh/id_test' 2>/dev/null | grep -q SECRET && echo key:readable || echo key:denied`,
+      `touch '${p.stateDir}/planted' 2>/dev/null; echo planted`,
+      `echo "marker:$HERO_ORCHESTRATOR_AGENT"`,
+    ].join("; ");
+    const a = h.engine.supervisor.create({
+      prompt: fakePrompt({
+        auto: true,
+        steps: [bash(`{ ${probe}; } > probe.txt`), { text: "ok" }],
+      }),
+      cwd: h.cwd,
+    });
+    await waitForStatus(h, a.id, "awaiting_review", 30_000);
+    // Written from inside: the cwd is writable.
+    const lines = (await Deno.readTextFile(`${h.cwd}/probe.txt`)).trim().split("\n");
+    assert.ok(lines.includes("db:denied"), lines.join(" | "));
+    assert.ok(lines.includes("key:denied"), lines.join(" | "));
+    // The agent's own proxy socket is bound in; nothing else of the socket dir is there.
+    assert.ok(lines.includes("proxy:visible"), lines.join(" | "));
+    assert.deepEqual(lines.find((l) => l.startsWith("sockets:"))?.trim(), "sockets:proxy.sock");
+    assert.ok(!(await exists(`${p.stateDir}/planted`)), "the agent wrote into the state dir");
+    assert.ok(lines.some((l) => l.startsWith(`marker:${a.id}.`)), "the marker reached the tool");
+  });
+});
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
@@ -40,8 +100,55 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The agent's Bash tool: a shell in the agent's cwd, run to the end. */
-const bash = (script: string): FakeStep => ({ spawnWait: script });
+/** Live processes whose command line is exactly `args`. */
+async function pidsOf(args: string): Promise<Set<number>> {
+  const table = await listProcesses();
+  return new Set(
+    table.filter((p) =>
+      !p.stat.startsWith("Z") && p.argsAndEnv.split(" ").slice(0, 2).join(" ") === args
+    )
+      .map((p) => p.pid),
+  );
+}
+
+const ESCAPE = 'env -i setsid sh -c "sleep 1234 &"';
+
+/** Starts an agent that double-forks `sleep 1234` with a cleared environment, then cancels it. */
+async function cancelEscapedAgent(h: Harness): Promise<{ escaped: number; alive: boolean }> {
+  const before = await pidsOf("sleep 1234");
+  const a = h.engine.supervisor.create({
+    prompt: fakePrompt([{ init: true }, { spawn: ESCAPE }, { text: "escaped" }, { hang: true }]),
+    cwd: h.cwd,
+  });
+  const escaped = await waitFor("the escaped sleep", async () => {
+    const now = await pidsOf("sleep 1234");
+    return [...now].find((pid) => !before.has(pid));
+  }, 30_000);
+  await waitFor("the agent's text", () => h.engine.store.getAgent(a.id)!.last_seq >= 2, 30_000);
+  const cancelled = await h.engine.supervisor.cancel(a.id);
+  assert.equal(cancelled.status, "cancelled");
+  // Checked the moment `cancelled` is reported: nothing may be left by then.
+  return { escaped, alive: (await pidsOf("sleep 1234")).has(escaped) };
+}
+
+Deno.test("cancel with the sandbox: a double-forked grandchild with a cleared environment dies with the agent", async () => {
+  await withEngine({ env: { HERO_ORCHESTRATOR_SANDBOX: "bwrap" } }, async (h) => {
+    assert.equal(h.engine.sandbox.mode, "bwrap");
+    const { escaped, alive } = await cancelEscapedAgent(h);
+    if (alive) await createProcessControl().signal("KILL", { pids: [escaped] });
+    assert.equal(alive, false, `sleep 1234 (pid ${escaped}) survived the cancel`);
+  });
+});
+
+Deno.test("cancel without the sandbox: the marker cannot follow a process that cleared its environment (known limit)", async () => {
+  await withEngine({ env: { HERO_ORCHESTRATOR_SANDBOX: "off" } }, async (h) => {
+    assert.equal(h.engine.sandbox.mode, "off");
+    const { escaped, alive } = await cancelEscapedAgent(h);
+    await createProcessControl().signal("KILL", { pids: [escaped] });
+    // Documented in the README: only the PID namespace of the sandbox catches this one.
+    assert.equal(alive, true, "off mode unexpectedly killed the escaped process");
+  });
+});
 
 Deno.test("a queued agent whose cwd was swapped for a symlink fails with invalid_cwd and never runs there", async () => {
   const outside = await Deno.makeTempDir({ prefix: "outside_" });

@@ -27,6 +27,7 @@ import {
   readInit,
   readRateLimit,
   readResult,
+  type SandboxPolicy,
   spawnClaude,
   type TurnResult,
   type UsageTotals,
@@ -116,6 +117,8 @@ export interface SupervisorOptions {
    * with a home MCP cannot start without it.
    */
   agentStateDir?: string | null;
+  /** Run every claude child in this bubblewrap sandbox; null or absent: unsandboxed. */
+  sandbox?: SandboxPolicy | null;
   log?: (
     level: "info" | "warn" | "error",
     message: string,
@@ -209,6 +212,7 @@ export class Supervisor {
   #shadowQueue: string[] = [];
   #proxy: SupervisorProxy | null;
   #agentStateDir: string | null;
+  #sandbox: SandboxPolicy | null;
   #hooks: SupervisorHooks = {};
   #pending = new Map<string, PendingStart>();
   #accepting = false;
@@ -229,6 +233,7 @@ export class Supervisor {
     this.#allowedRoots = options.allowedRoots ?? null;
     this.#proxy = options.proxy ?? null;
     this.#agentStateDir = options.agentStateDir ?? null;
+    this.#sandbox = options.sandbox ?? null;
     this.#log = options.log ?? ((level, message, fields) => {
       if (level !== "info") console.error(JSON.stringify({ level, message, ...fields }));
     });
@@ -714,6 +719,7 @@ export class Supervisor {
               excludePid: Deno.pid,
             },
             signalRoot: (signal: Deno.Signal) => proc.signal(signal),
+            sandboxed: proc.sandboxed,
             rootExited: () => exited[i]!,
             onSettled: (report) => {
               if (report.survivors > 0) {
@@ -937,6 +943,7 @@ export class Supervisor {
         }),
         maxLineBytes: claude.maxLineBytes,
         stderrTailBytes: claude.stderrTailBytes,
+        sandbox: this.#sandbox,
       });
     } catch (err) {
       const failed = this.#store.transition(agent.id, "failed", {
@@ -1144,6 +1151,7 @@ export class Supervisor {
         },
         graceMs: this.#settings.supervisor.cancelGraceMs,
         signalRoot: (signal) => proc.signal(signal),
+        sandboxed: proc.sandboxed,
       });
       if (report.survivors > 0) {
         this.#log("error", "processes survived SIGKILL", {
@@ -1224,6 +1232,7 @@ export class Supervisor {
             },
             graceMs: this.#settings.supervisor.cancelGraceMs,
             signalRoot: (signal) => proc.signal(signal),
+            sandboxed: proc.sandboxed,
           }).then(() => {});
         }
         continue;

@@ -76,7 +76,7 @@ Deno.test("the child gets the allow-listed environment only, and effort none sen
     HERO_ORCHESTRATOR_PROXY_SCOPE: "shadows_only",
   };
   await withEngine({ env }, async (h) => {
-    const record = `${h.dir}/record.json`;
+    const record = `${h.cwd}/record.json`; // inside the sandbox only the cwd is shared
     const a = h.engine.supervisor.create({
       prompt: auto([{ record }, { text: "ok" }]),
       cwd: h.cwd,
