@@ -102,6 +102,9 @@ Deno.test("cli e2e: doctor passes (warnings only) against server and admin under
   assert.match(text.stdout, /^✓ admin_socket .*answers \/health/m);
   assert.match(text.stdout, /^✓ lock +held by the running server \(pid \d+\)$/m);
   assert.match(text.stdout, /^! api_key +ANTHROPIC_API_KEY is set/m);
+  // The server's own decision, taken at start under its production permission set.
+  assert.match(text.stdout, /^✓ sandbox +agents run in bubblewrap: bwrap works here/m);
+  assert.match(text.stdout, /^✓ proxy_scope +every agent talks to the API through the proxy/m);
   const json = await cli(env, ["doctor", "--json"]);
   const report = JSON.parse(json.stdout);
   assert.equal(report.ok, true);
@@ -120,6 +123,8 @@ Deno.test("cli e2e: doctor passes (warnings only) against server and admin under
       "admin_socket",
       "disk",
       "lock",
+      "sandbox",
+      "proxy_scope",
     ],
   );
   assert.ok(report.checks.every((c: { status: string }) => c.status !== "fail"));
