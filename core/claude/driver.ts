@@ -1,7 +1,7 @@
 import { ByteLineStream, type Line } from "./line_stream.ts";
 import { StderrTail } from "./stderr_tail.ts";
 import { userMessageLine } from "./args.ts";
-import { bwrapArgs, type SandboxPolicy } from "./sandbox.ts";
+import { bwrapArgs, gitMetadataDirs, type SandboxPolicy } from "./sandbox.ts";
 
 export interface SpawnClaudeOptions {
   bin: string;
@@ -13,8 +13,9 @@ export interface SpawnClaudeOptions {
   stderrTailBytes: number;
   /**
    * Run claude inside bubblewrap (see `sandbox.ts`): `cwd` is bound read-write, claude's config
-   * dir (`CLAUDE_CONFIG_DIR`, else `~/.claude` and `~/.claude.json`) too, the proxy socket and the
-   * `--mcp-config` file are bound in, everything in `hide` is emptied. Null or absent: no sandbox.
+   * dir (`CLAUDE_CONFIG_DIR`, else `~/.claude` and `~/.claude.json`) and the git metadata of a
+   * repository enclosing `cwd` too, the proxy socket and the `--mcp-config` file are bound in,
+   * everything in `hide` is emptied. Null or absent: no sandbox.
    */
   sandbox?: SandboxPolicy | null;
 }
@@ -174,7 +175,12 @@ function sandboxMounts(options: SpawnClaudeOptions, policy: SandboxPolicy) {
   const mcp = options.args.indexOf("--mcp-config");
   return {
     cwd: options.cwd,
-    writable: [...config, ...(proxied ? [env.ANTHROPIC_UNIX_SOCKET!] : [])],
+    // The repository's git dir when it is not inside the cwd: the agent can still commit.
+    writable: [
+      ...config,
+      ...(proxied ? [env.ANTHROPIC_UNIX_SOCKET!] : []),
+      ...gitMetadataDirs(options.cwd),
+    ],
     readable: mcp >= 0 && options.args[mcp + 1]?.startsWith("/") ? [options.args[mcp + 1]!] : [],
     hide: [...policy.hide, ...(proxied ? policy.hideWhenProxied : [])],
   };

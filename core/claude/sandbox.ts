@@ -106,6 +106,48 @@ function kind(path: string): "dir" | "file" | null {
   }
 }
 
+/** `rel` resolved against the directory `base` (both absolute results normalised). */
+function resolvePath(base: string, rel: string): string {
+  if (rel.startsWith("/")) return new URL(`file://${rel}`).pathname;
+  return decodeURIComponent(new URL(rel, `file://${base.replace(/\/?$/, "/")}`).pathname)
+    .replace(/(.)\/+$/, "$1");
+}
+
+/**
+ * The git metadata an agent in `cwd` must be able to write to commit, when it lies outside `cwd`:
+ * the `.git` of an enclosing repository (cwd is a subdirectory), or a worktree's git dir and the
+ * common dir it shares with its main repository. Best effort: unreadable means none.
+ */
+export function gitMetadataDirs(cwd: string): string[] {
+  try {
+    for (let dir = cwd;; dir = dir.slice(0, dir.lastIndexOf("/")) || "/") {
+      const dotgit = `${dir === "/" ? "" : dir}/.git`;
+      let info: Deno.FileInfo | null = null;
+      try {
+        info = Deno.statSync(dotgit);
+      } catch {
+        // not here: look further up
+      }
+      if (info?.isDirectory) return dir === cwd ? [] : [dotgit];
+      if (info?.isFile) {
+        const m = /^gitdir:\s*(.+)$/m.exec(Deno.readTextFileSync(dotgit));
+        if (!m) return [];
+        const gitdir = resolvePath(dir, m[1]!.trim());
+        const dirs = [gitdir];
+        try {
+          dirs.push(resolvePath(gitdir, Deno.readTextFileSync(`${gitdir}/commondir`).trim()));
+        } catch {
+          // a plain gitdir link, no shared common dir
+        }
+        return dirs;
+      }
+      if (dir === "/") return [];
+    }
+  } catch {
+    return [];
+  }
+}
+
 function depth(path: string): number {
   return path.split("/").filter((s) => s.length > 0).length;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { bwrapArgs, probeSandbox } from "./sandbox.ts";
+import { git, gitRepo } from "../testing/mod.ts";
+import { bwrapArgs, gitMetadataDirs, probeSandbox } from "./sandbox.ts";
 
 Deno.test("probeSandbox(): off when asked; a missing bwrap falls back to off, or refuses when required", async () => {
   assert.deepEqual(await probeSandbox({ requested: "off", bin: "bwrap" }), {
@@ -78,6 +79,44 @@ Deno.test("bwrapArgs(): nested mounts in depth order; inside, hidden paths are e
     ]);
     assert.ok((await Deno.stat(`${home}/project/new`)).isFile);
     assert.equal(await Deno.readTextFile(`${state}/db.sqlite`), "DB");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("gitMetadataDirs(): an agent in a subdirectory or a worktree can still commit inside the sandbox", async () => {
+  const root = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "hero_bwrap_git_" });
+  try {
+    const repo = `${root}/repo`;
+    await gitRepo(repo);
+    await Deno.mkdir(`${repo}/sub`);
+    await git(repo, "worktree", "add", "-q", "-b", "side", `${root}/wt`);
+    assert.deepEqual(gitMetadataDirs(repo), [], "a repository root's .git is inside its cwd");
+    assert.deepEqual(gitMetadataDirs(`${repo}/sub`), [`${repo}/.git`]);
+    assert.deepEqual(gitMetadataDirs(`${root}/wt`), [`${repo}/.git/worktrees/wt`, `${repo}/.git`]);
+    assert.deepEqual(gitMetadataDirs(root), []);
+    for (const [cwd, name] of [[`${repo}/sub`, "sub.txt"], [`${root}/wt`, "wt.txt"]] as const) {
+      const script =
+        `echo x > ${name} && git add ${name} && git commit -q -m ${name} && echo committed`;
+      const out = await new Deno.Command("bwrap", {
+        args: bwrapArgs({ cwd, writable: gitMetadataDirs(cwd), readable: [], hide: [] }, [
+          "sh",
+          "-c",
+          script,
+        ]),
+        env: { HOME: root, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(
+        new TextDecoder().decode(out.stdout).trim(),
+        "committed",
+        new TextDecoder().decode(out.stderr),
+      );
+    }
+    assert.match(await git(repo, "log", "--oneline", "main"), /sub\.txt/);
+    assert.match(await git(repo, "log", "--oneline", "side"), /wt\.txt/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
