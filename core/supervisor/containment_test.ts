@@ -57,6 +57,9 @@ Deno.test("sandbox: an agent's tools cannot read the DB, see the sockets or read
   await using out = await outsideTmp();
   await Deno.mkdir(`${out.root}/home/.ssh`, { recursive: true });
   await Deno.writeTextFile(`${out.root}/home/.ssh/id_test`, "SECRET-KEY-MATERIAL\n");
+  // The daemon's own claude login: agents on the proxy (the default) never see it.
+  await Deno.mkdir(`${out.root}/home/.claude`);
+  await Deno.writeTextFile(`${out.root}/home/.claude/.credentials.json`, '{"SECRET":1}');
   await withEngine({ env: { ...out.env, HERO_ORCHESTRATOR_SANDBOX: "bwrap" } }, async (h) => {
     assert.equal(h.engine.sandbox.mode, "bwrap");
     const p = h.engine.paths;
@@ -68,6 +71,7 @@ Deno.test("sandbox: an agent's tools cannot read the DB, see the sockets or read
       `[ -e '${p.proxySocket}' ] && echo proxy:visible || echo proxy:hidden`,
       `ls -A '${p.socketDir}' | tr '\\n' ' ' | sed 's/^/sockets:/'; echo`,
       `cat '${out.root}/home/.ssh/id_test' 2>/dev/null | grep -q SECRET && echo key:readable || echo key:denied`,
+      `cat '${out.root}/home/.claude/.credentials.json' 2>/dev/null | grep -q SECRET && echo login:readable || echo login:denied`,
       `touch '${p.stateDir}/planted' 2>/dev/null; echo planted`,
       `echo "marker:$HERO_ORCHESTRATOR_AGENT"`,
     ].join("; ");
@@ -83,6 +87,7 @@ Deno.test("sandbox: an agent's tools cannot read the DB, see the sockets or read
     const lines = (await Deno.readTextFile(`${h.cwd}/probe.txt`)).trim().split("\n");
     assert.ok(lines.includes("db:denied"), lines.join(" | "));
     assert.ok(lines.includes("key:denied"), lines.join(" | "));
+    assert.ok(lines.includes("login:denied"), lines.join(" | "));
     // The agent's own proxy socket is bound in; nothing else of the socket dir is there.
     assert.ok(lines.includes("proxy:visible"), lines.join(" | "));
     assert.deepEqual(lines.find((l) => l.startsWith("sockets:"))?.trim(), "sockets:proxy.sock");
@@ -175,6 +180,29 @@ Deno.test("a queued agent whose cwd was swapped for a symlink fails with invalid
       assert.match(failed.error_message ?? "", /now resolves to/);
       assert.equal(failed.pid, null, "a process was spawned");
       assert.ok(!(await exists(`${outside}/where.txt`)), "the agent ran outside its directory");
+    });
+  } finally {
+    await Deno.remove(outside, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a follow-up whose cwd was swapped for a symlink fails with invalid_cwd", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "outside_" });
+  try {
+    await withEngine({}, async (h) => {
+      const sub = `${h.cwd}/sub`;
+      await Deno.mkdir(sub);
+      const s = h.engine.supervisor;
+      const a = s.create({ prompt: "first turn", cwd: sub });
+      await waitForStatus(h, a.id, "awaiting_review");
+      await s.settled(a.id);
+      await Deno.remove(sub);
+      await Deno.symlink(outside, sub);
+      await s.followUp(a.id, fakePrompt({ auto: true, steps: [bash("pwd -P > where.txt")] }));
+      const failed = await waitForStatus(h, a.id, "failed", 30_000);
+      assert.equal(failed.error_code, "invalid_cwd");
+      assert.match(failed.error_message ?? "", /now resolves to/);
+      assert.ok(!(await exists(`${outside}/where.txt`)), "the follow-up ran outside its directory");
     });
   } finally {
     await Deno.remove(outside, { recursive: true }).catch(() => {});
