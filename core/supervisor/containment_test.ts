@@ -208,3 +208,28 @@ Deno.test("a follow-up whose cwd was swapped for a symlink fails with invalid_cw
     await Deno.remove(outside, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("without a working bwrap the engine runs unsandboxed with a warning, unless bwrap is required", async () => {
+  const logs: Array<{ level: string; message: string; reason?: unknown }> = [];
+  await withEngine({
+    env: { HERO_ORCHESTRATOR_BWRAP_BIN: "/nonexistent/bwrap" },
+    log: (level, message, fields) => logs.push({ level, message, ...fields }),
+  }, async (h) => {
+    assert.equal(h.engine.sandbox.mode, "off");
+    assert.match(h.engine.sandbox.reason, /not installed/);
+    const warning = logs.find((l) => l.level === "warn" && /WITHOUT a sandbox/.test(l.message));
+    assert.ok(warning, JSON.stringify(logs));
+    // Agents still run.
+    const a = h.engine.supervisor.create({ prompt: "still works", cwd: h.cwd });
+    assert.equal((await waitForStatus(h, a.id, "awaiting_review")).result, "still works");
+  });
+  await assert.rejects(
+    withEngine({
+      env: {
+        HERO_ORCHESTRATOR_SANDBOX: "bwrap",
+        HERO_ORCHESTRATOR_BWRAP_BIN: "/nonexistent/bwrap",
+      },
+    }, () => Promise.resolve()),
+    /Cannot sandbox agents \(HERO_ORCHESTRATOR_SANDBOX=bwrap\)/,
+  );
+});
