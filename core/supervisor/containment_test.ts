@@ -105,14 +105,21 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Live processes whose command line is exactly `args`. */
-async function pidsOf(args: string): Promise<Set<number>> {
+/**
+ * Live `sleep 1234` processes started in `cwd` (a fresh temp dir): only this test's own escape,
+ * never a look-alike of another test or user.
+ */
+async function escapedSleeps(cwd: string): Promise<Set<number>> {
   const table = await listProcesses();
   return new Set(
-    table.filter((p) =>
-      !p.stat.startsWith("Z") && p.argsAndEnv.split(" ").slice(0, 2).join(" ") === args
-    )
-      .map((p) => p.pid),
+    table.filter((p) => {
+      if (p.stat.startsWith("Z") || !/^sleep 1234( |$)/.test(p.argsAndEnv)) return false;
+      try {
+        return Deno.readLinkSync(`/proc/${p.pid}/cwd`) === cwd;
+      } catch {
+        return false;
+      }
+    }).map((p) => p.pid),
   );
 }
 
@@ -120,20 +127,20 @@ const ESCAPE = 'env -i setsid sh -c "sleep 1234 &"';
 
 /** Starts an agent that double-forks `sleep 1234` with a cleared environment, then cancels it. */
 async function cancelEscapedAgent(h: Harness): Promise<{ escaped: number; alive: boolean }> {
-  const before = await pidsOf("sleep 1234");
+  const cwd = Deno.realPathSync(h.cwd);
   const a = h.engine.supervisor.create({
     prompt: fakePrompt([{ init: true }, { spawn: ESCAPE }, { text: "escaped" }, { hang: true }]),
     cwd: h.cwd,
   });
   const escaped = await waitFor("the escaped sleep", async () => {
-    const now = await pidsOf("sleep 1234");
-    return [...now].find((pid) => !before.has(pid));
+    const [pid] = await escapedSleeps(cwd);
+    return pid;
   }, 30_000);
   await waitFor("the agent's text", () => h.engine.store.getAgent(a.id)!.last_seq >= 2, 30_000);
   const cancelled = await h.engine.supervisor.cancel(a.id);
   assert.equal(cancelled.status, "cancelled");
   // Checked the moment `cancelled` is reported: nothing may be left by then.
-  return { escaped, alive: (await pidsOf("sleep 1234")).has(escaped) };
+  return { escaped, alive: (await escapedSleeps(cwd)).has(escaped) };
 }
 
 Deno.test("cancel with the sandbox: a double-forked grandchild with a cleared environment dies with the agent", async () => {
