@@ -75,5 +75,6 @@ export {
 } from "./session_imports.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
-export { MIN_BUSY_TIMEOUT_MS } from "./db.ts";
+export { backupDirOf, DatabaseFileError, MIN_BUSY_TIMEOUT_MS } from "./db.ts";
+export { backupDatabase, type BackupFile } from "./backup.ts";
 export { type DatabaseReport, inspectDatabase, linkedSqliteVersion } from "./inspect.ts";

@@ -25,6 +25,7 @@ export interface RpcDeps {
     | "credentials"
     | "search"
     | "ledger"
+    | "sandbox"
   >;
   events: EventStats;
   openrpc: OpenrpcDocument;
