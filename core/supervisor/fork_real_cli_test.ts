@@ -14,7 +14,7 @@ import { type Harness, waitFor, waitForStatus, withEngine } from "../engine/test
 
 async function withRealEngine(
   fn: (h: Harness, mock: MockAnthropic) => Promise<void>,
-  options: { mock?: MockAnthropic; configDir?: string } = {},
+  options: { mock?: MockAnthropic; configDir?: string; env?: Record<string, string> } = {},
 ) {
   const mock = options.mock ?? await startMockAnthropic();
   const config = options.configDir ??
@@ -25,6 +25,7 @@ async function withRealEngine(
         ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
         DISABLE_TELEMETRY: "1",
         HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
+        ...options.env,
       },
     }, (h) => fn(h, mock));
   } finally {
@@ -155,4 +156,33 @@ Deno.test("real CLI: follow_up on an imported session continues it under supervi
     // Its own session file (same config dir: a direct child) belongs to the supervised agent.
     assertEquals([again.created, again.lines, again.supervised], [0, 0, 1]);
   }, { mock, configDir: outside.configDir });
+});
+
+Deno.test("real CLI: a proxied continuation of an imported session gets the file in its own config dir", async () => {
+  await using mock = await startMockAnthropic();
+  await using outside = await runRealClaudeTurn({ mockUrl: mock.url, prompt: "outside plum" });
+  assert.equal(outside.code, 0, outside.stderr);
+  await withRealEngine(async (h) => {
+    const report = await h.engine.ledger.import();
+    const imported = h.engine.store.getAgent(report.agents[0]!)!;
+    const next = await h.engine.supervisor.followUp(imported.id, "inside pear");
+    const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
+    const first = streamedRequests(mock, done.session_id!)[0]!;
+    assertEquals(turnsOf(first).map((t) => t.text), [
+      "outside plum",
+      "Hello from mock",
+      "inside pear",
+    ]);
+    // The copy lives in the proxied config dir; the user's file was not written to.
+    const folder = (await Array.fromAsync(Deno.readDir(`${outside.configDir}/projects`)))[0]!.name;
+    const copy =
+      `${h.engine.paths.stateDir}/claude-proxied/projects/${folder}/${imported.session_id}.jsonl`;
+    assert((await Deno.stat(copy)).isFile);
+    const again = await h.engine.ledger.import();
+    assertEquals([again.created, again.lines], [0, 0]);
+  }, {
+    mock,
+    configDir: outside.configDir,
+    env: { HERO_ORCHESTRATOR_PROXY_SCOPE: "all", HERO_ORCHESTRATOR_UPSTREAM_URL: mock.url },
+  });
 });
