@@ -387,6 +387,59 @@ Deno.test("cli e2e: import adopts ~/.claude sessions under the server's set, ide
   assert.equal((await daemon.stop()).code, 0);
 });
 
+Deno.test("cli e2e: import --watch picks up lines a live session appends", async () => {
+  await using t = await tempEnv();
+  const folder = `${t.dir}/.claude/projects/-work-live`;
+  await Deno.mkdir(folder, { recursive: true });
+  const file = `${folder}/live-session.jsonl`;
+  const line = (text: string) =>
+    JSON.stringify({
+      type: "user",
+      sessionId: "live-session",
+      cwd: t.work,
+      message: { role: "user", content: text },
+    }) + "\n";
+  await Deno.writeTextFile(file, line("one"));
+  await using _daemon = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...runArgs("cli", env), "import", "--watch", "--interval", "1", "--json"],
+    env,
+    clearEnv: true,
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reports: { lines: number; created: number }[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  async function nextReport() {
+    for (;;) {
+      const nl = buffered.indexOf("\n");
+      if (nl >= 0) {
+        const report = JSON.parse(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+        reports.push(report);
+        return report;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error("import --watch ended");
+      buffered += value;
+    }
+  }
+  try {
+    assert.deepEqual([(await nextReport()).created, reports[0]!.lines], [1, 1]);
+    await Deno.writeTextFile(file, line("two") + line("three"), { append: true });
+    let added = 0;
+    while (added < 2) added += (await nextReport()).lines;
+    assert.equal(added, 2);
+  } finally {
+    child.kill("SIGTERM");
+    await reader.cancel().catch(() => {});
+    await child.status;
+  }
+});
+
 async function waitForSearch(env: Record<string, string>, q: string, id: string) {
   for (let i = 0; i < 100; i++) {
     const out = await cli(env, ["search", q, "--json"]);
