@@ -82,7 +82,7 @@ Deno.test("real CLI: a fork at message k sends exactly the turns up to k, under 
     const k = lines.filter((m) => m.type === "assistant" && m.seq < secondResult.seq).at(-1)!.seq;
     const before = mock.requests.length;
 
-    const fork = h.engine.supervisor.fork(a.id, k, "fork delta");
+    const fork = await h.engine.supervisor.fork(a.id, k, "fork delta");
     const done = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
     assert(done.session_id && done.session_id !== original.session_id, "a new session id");
     assertEquals(done.result, "Hello from mock");
@@ -119,7 +119,7 @@ Deno.test("real CLI: a fork refuses a line that is not a message of the session"
     const lines = h.engine.store.readMessages(a.id, 0, 1000);
     const result = lines.find((m) => m.type === "result")!;
     for (const seq of [result.seq, 0, 10_000]) {
-      assert.throws(
+      await assert.rejects(
         () => h.engine.supervisor.fork(a.id, seq, "x"),
         (err: unknown) => (err as { code?: string }).code === "invalid_params",
         `fork at ${seq}`,
@@ -158,13 +158,23 @@ Deno.test("real CLI: follow_up on an imported session continues it under supervi
   }, { mock, configDir: outside.configDir });
 });
 
-Deno.test("real CLI: a proxied continuation of an imported session gets the file in its own config dir", async () => {
+Deno.test("real CLI: proxied fork and continuation of an imported session use a copy in their own config dir", async () => {
   await using mock = await startMockAnthropic();
   await using outside = await runRealClaudeTurn({ mockUrl: mock.url, prompt: "outside plum" });
   assert.equal(outside.code, 0, outside.stderr);
   await withRealEngine(async (h) => {
     const report = await h.engine.ledger.import();
     const imported = h.engine.store.getAgent(report.agents[0]!)!;
+    // A fork of the imported transcript at its answer (the copy is made for it first)...
+    const answer = h.engine.store.readMessages(imported.id, 0, 100)
+      .find((m) => m.type === "assistant")!;
+    const fork = await h.engine.supervisor.fork(imported.id, answer.seq, "fork fig");
+    const forked = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
+    assertEquals(
+      turnsOf(streamedRequests(mock, forked.session_id!)[0]!).map((t) => t.text),
+      ["outside plum", "Hello from mock", "fork fig"],
+    );
+    // ...and a continuation, which finds the copy in place.
     const next = await h.engine.supervisor.followUp(imported.id, "inside pear");
     const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
     const first = streamedRequests(mock, done.session_id!)[0]!;

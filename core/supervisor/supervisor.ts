@@ -284,7 +284,12 @@ export class Supervisor {
    * original session file is never appended to. The fork runs where the original ran, with its
    * model, effort and kind.
    */
-  fork(id: string, seq: number, prompt: string, options: { name?: string | null } = {}): Agent {
+  async fork(
+    id: string,
+    seq: number,
+    prompt: string,
+    options: { name?: string | null } = {},
+  ): Promise<Agent> {
     if (this.#shuttingDown) throw new BusyError("Cannot fork: the daemon is shutting down");
     checkFollowUpPrompt(prompt);
     const source = this.#mustGet(id);
@@ -309,6 +314,9 @@ export class Supervisor {
       protectedDirs: this.#o.protectedDirs ?? [],
       allowedRoots: this.#o.allowedRoots ?? null,
     });
+    if (source.kind === "imported") {
+      await this.#provideSessionFile(source, checked.kind === "planner" ? "planner" : "standard");
+    }
     const inserted = this.#store.insertAgent({
       id: newId(),
       name: checked.name ?? `Fork of ${source.name ?? source.id} at #${seq}`,
@@ -332,7 +340,7 @@ export class Supervisor {
    * imported session under a new session id (`--resume --fork-session`), in its cwd. The imported
    * transcript stays as it was, and its file is never written by us, so a later import of that file
    * adds only what its own owner appends. A proxied child has its own config dir: the session file
-   * is copied there first (never over an existing one).
+   * is copied there first (`#provideSessionFile`).
    */
   async #adopt(imported: Agent, prompt: string, voice: boolean): Promise<Agent> {
     if (!imported.session_id) {
@@ -344,29 +352,7 @@ export class Supervisor {
       allowedRoots: this.#o.allowedRoots ?? null,
     });
     const model = imported.model === "unknown" ? checked.model : imported.model;
-    const draft = { kind: "standard" as const };
-    const file = importedFileOfAgent(this.#store, imported.id);
-    const configDir = this.usesProxy(draft)
-      ? this.proxy!.configDir
-      : this.#o.daemonEnv.CLAUDE_CONFIG_DIR ||
-        (this.#o.daemonEnv.HOME ? `${this.#o.daemonEnv.HOME}/.claude` : null);
-    if (file && configDir) {
-      // Same folder name: the CLI finds a cwd's sessions under projects/<sanitized cwd>.
-      const folder = file.path.slice(0, file.path.lastIndexOf("/"));
-      const target = `${configDir}/projects/${folder.slice(folder.lastIndexOf("/") + 1)}`;
-      const to = `${target}/${file.session_id}.jsonl`;
-      if (to !== file.path) {
-        await Deno.mkdir(target, { recursive: true, mode: 0o700 });
-        try {
-          await Deno.copyFile(file.path, `${to}.tmp`);
-          await Deno.link(`${to}.tmp`, to).catch((err) => {
-            if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-          });
-        } finally {
-          await Deno.remove(`${to}.tmp`).catch(() => {});
-        }
-      }
-    }
+    await this.#provideSessionFile(imported, "standard");
     const inserted = this.#store.insertAgent({
       id: newId(),
       name: `Continued: ${imported.name ?? imported.session_id}`,
@@ -381,6 +367,34 @@ export class Supervisor {
       fork_at: null,
     });
     return this.#enqueue(agent, voice);
+  }
+
+  /**
+   * Makes an imported session resumable by a child of `kind`: a proxied child has its own config
+   * dir, so the session file is copied there (never over an existing one, which may hold an
+   * earlier continuation). A direct child shares the daemon's config dir, where the file already is.
+   */
+  async #provideSessionFile(imported: Agent, kind: "standard" | "planner"): Promise<void> {
+    const file = importedFileOfAgent(this.#store, imported.id);
+    const env = this.#o.daemonEnv;
+    const configDir = this.usesProxy({ kind })
+      ? this.proxy!.configDir
+      : env.CLAUDE_CONFIG_DIR || (env.HOME ? `${env.HOME}/.claude` : null);
+    if (!file || !configDir) return;
+    // Same folder name: the CLI finds a cwd's sessions under projects/<sanitized cwd>.
+    const folder = file.path.slice(0, file.path.lastIndexOf("/"));
+    const target = `${configDir}/projects/${folder.slice(folder.lastIndexOf("/") + 1)}`;
+    const to = `${target}/${file.session_id}.jsonl`;
+    if (to === file.path) return;
+    await Deno.mkdir(target, { recursive: true, mode: 0o700 });
+    try {
+      await Deno.copyFile(file.path, `${to}.tmp`);
+      await Deno.link(`${to}.tmp`, to).catch((err) => {
+        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      });
+    } finally {
+      await Deno.remove(`${to}.tmp`).catch(() => {});
+    }
   }
 
   /** awaiting_review → completed. */

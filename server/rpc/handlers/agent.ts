@@ -143,10 +143,10 @@ export const agentHandlers = handlers({
     });
   },
 
-  "agent.fork"(params, deps) {
+  async "agent.fork"(params, deps) {
     mustGet(deps, params.id);
     try {
-      return deps.engine.supervisor.fork(params.id, params.seq, params.prompt, {
+      return await deps.engine.supervisor.fork(params.id, params.seq, params.prompt, {
         name: params.name ?? null,
       });
     } catch (err) {
