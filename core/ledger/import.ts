@@ -45,6 +45,8 @@ export interface ImportReport {
   created: number;
   /** Files left alone because a supervised agent owns their session (the ledger has it already). */
   supervised: number;
+  /** Files whose imported agent was deleted: left alone. */
+  deleted: number;
   /** Lines stored, and malformed lines skipped, by this import. */
   lines: number;
   malformed: number;
@@ -79,6 +81,7 @@ export async function importSessions(options: ImportSessionsOptions): Promise<Im
     files: 0,
     created: 0,
     supervised: 0,
+    deleted: 0,
     lines: 0,
     malformed: 0,
     errors: [],
@@ -189,8 +192,13 @@ async function importFile(
   if (size < offset) {
     throw new Error(`the file is shorter than the ${offset} bytes already imported (rewritten?)`);
   }
+  // Deleted from the ledger by its owner: left alone, not brought back.
+  if (state && state.agent_id === null) {
+    report.deleted++;
+    return;
+  }
   if (size === offset) return;
-  const agent = state ? options.store.getAgent(state.agent_id) : undefined;
+  const agent = state?.agent_id ? options.store.getAgent(state.agent_id) : undefined;
   const sessionId = state?.session_id ?? path.slice(path.lastIndexOf("/") + 1, -".jsonl".length);
   // The supervisor's own agents write session files too: their lines are stored already.
   if (!state && isSupervisedSession(options.store, sessionId)) {

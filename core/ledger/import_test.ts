@@ -126,6 +126,12 @@ Deno.test("import: malformed lines are counted and skipped; an unterminated last
     const rewritten = await importSessions({ store, path: file, configDir: dir });
     assert.equal(rewritten.lines, 0);
     assert.match(rewritten.errors[0]!.message, /shorter than/);
+    // A deleted imported agent does not come back with the next import.
+    store.deleteAgent(agent.id);
+    await Deno.writeTextFile(file, `${a}\n${b}\n${c}\n${c}\n`);
+    const afterDelete = await importSessions({ store, path: file, configDir: dir });
+    assert.deepEqual([afterDelete.created, afterDelete.lines, afterDelete.deleted], [0, 0, 1]);
+    assert.equal(store.getAgent(agent.id), undefined);
   });
 });
 

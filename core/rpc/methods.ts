@@ -539,6 +539,7 @@ export const METHODS = {
       supervised: z.number().int().describe(
         "files left alone: their session belongs to an agent this daemon runs (stored already)",
       ),
+      deleted: z.number().int().describe("files left alone: their imported agent was deleted"),
       lines: z.number().int().describe("lines stored by this import"),
       malformed: z.number().int().describe("malformed lines skipped by this import"),
       errors: z.array(z.object({ path: z.string(), message: z.string() })).describe(

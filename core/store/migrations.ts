@@ -260,12 +260,14 @@ ${SEARCH_AGENT_DOCS_SQL}
 //   kept on the row so a fork queued across a restart still starts from the right point.
 // - session_imports: one row per imported Claude Code session file; byte_offset is the byte
 //   watermark after the last complete line taken in, so a re-import reads only what was appended.
+//   agent_key becomes NULL when the imported agent is deleted: the file stays known, so a deleted
+//   session does not come back at the next import.
 const M008_SESSION_LEDGER = `
 ALTER TABLE agents ADD COLUMN fork_session_id TEXT;
 ALTER TABLE agents ADD COLUMN fork_at TEXT;
 CREATE TABLE session_imports (
   path TEXT PRIMARY KEY,
-  agent_key INTEGER NOT NULL REFERENCES agents (agent_key),
+  agent_key INTEGER REFERENCES agents (agent_key),
   session_id TEXT NOT NULL,
   byte_offset INTEGER NOT NULL,
   lines INTEGER NOT NULL,

@@ -8,6 +8,7 @@
 import type { Agent } from "../models/mod.ts";
 import { type AgentPatch, type AgentRow, toAgent, updateAgentRow } from "./agents.ts";
 import { connectionOf } from "./_store_core.ts";
+import type { Connection } from "./_connection.ts";
 import { insertEvent } from "./events.ts";
 import { INSERT_MESSAGE } from "./messages.ts";
 import type { Store } from "./store.ts";
@@ -15,7 +16,8 @@ import type { Store } from "./store.ts";
 /** Where the import of one session file stands. */
 export interface ImportedFile {
   path: string;
-  agent_id: string;
+  /** Null once the imported agent was deleted (the file is then left alone). */
+  agent_id: string | null;
   session_id: string;
   /** Bytes of the file taken in (up to the end of the last complete line). */
   byte_offset: number;
@@ -60,7 +62,7 @@ export class ImportConflictError extends Error {
 export function importedFile(store: Store, path: string): ImportedFile | undefined {
   const row = connectionOf(store).prepare(
     `SELECT i.path, a.id AS agent_id, i.session_id, i.byte_offset, i.lines, i.malformed,
-       i.updated_at FROM session_imports i JOIN agents a ON a.agent_key = i.agent_key
+       i.updated_at FROM session_imports i LEFT JOIN agents a ON a.agent_key = i.agent_key
      WHERE i.path = ?`,
   ).get(path);
   return row ? { ...row } as unknown as ImportedFile : undefined;
@@ -78,8 +80,13 @@ export function commitImportBatch(store: Store, batch: ImportBatch): Agent {
     const now = Date.now();
     const state = conn.prepare(
       `SELECT i.agent_key, i.byte_offset, a.last_seq FROM session_imports i
-       JOIN agents a ON a.agent_key = i.agent_key WHERE i.path = ?`,
-    ).get(batch.path) as { agent_key: number; byte_offset: number; last_seq: number } | undefined;
+       LEFT JOIN agents a ON a.agent_key = i.agent_key WHERE i.path = ?`,
+    ).get(batch.path) as
+      | { agent_key: number | null; byte_offset: number; last_seq: number | null }
+      | undefined;
+    if (state && state.agent_key === null) {
+      throw new ImportConflictError(`Cannot import "${batch.path}": its agent was deleted`);
+    }
     if ((state?.byte_offset ?? 0) !== batch.fromOffset) {
       throw new ImportConflictError(
         `Cannot import "${batch.path}": it changed under this import (another import ran)`,
@@ -88,8 +95,8 @@ export function commitImportBatch(store: Store, batch: ImportBatch): Agent {
     let key: number;
     let seq: number;
     if (state) {
-      key = state.agent_key;
-      seq = state.last_seq;
+      key = state.agent_key!;
+      seq = state.last_seq!;
     } else {
       const c = batch.create;
       const row = conn.prepare(
@@ -161,4 +168,9 @@ export function isSupervisedSession(store: Store, sessionId: string): boolean {
   return connectionOf(store).prepare(
     "SELECT 1 FROM agents WHERE session_id = ? AND kind != 'imported' LIMIT 1",
   ).get(sessionId) !== undefined;
+}
+
+/** In the caller's transaction: forgets agent `agentKey` in the import table (it is being deleted). */
+export function detachImportRows(conn: Connection, agentKey: number): void {
+  conn.prepare("UPDATE session_imports SET agent_key = NULL WHERE agent_key = ?").run(agentKey);
 }

@@ -336,6 +336,8 @@ export type ImportReport = {
   created: number;
   /** files left alone: their session belongs to an agent this daemon runs (stored already) */
   supervised: number;
+  /** files left alone: their imported agent was deleted */
+  deleted: number;
   /** lines stored by this import */
   lines: number;
   /** malformed lines skipped by this import */
