@@ -34,6 +34,8 @@ export interface SupervisorSettings {
   maxRuntimeMs: number;
   /** How long a process may live after printing its final result before it is terminated. */
   resultExitGraceMs: number;
+  /** How long a process may live after closing stdout (no result yet) before it is stopped. */
+  stdoutEofGraceMs: number;
 }
 
 export interface StoreSettings {
@@ -44,6 +46,12 @@ export interface StoreSettings {
   /** ... or this many rows, whichever comes first. */
   batchMaxRows: number;
   busyTimeoutMs: number;
+  /** First retry after a storage fault (disk full, lock held, I/O error); doubles per failure. */
+  retryMinMs: number;
+  /** Longest wait between two retries. */
+  retryMaxMs: number;
+  /** A storage fault lasting this long is reported as over its bound (agents to be paused). */
+  faultBoundMs: number;
 }
 
 /** Which agents talk to the upstream API through the daemon's quota proxy. */
@@ -207,12 +215,16 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       idleTimeoutMs: int(env, "HERO_ORCHESTRATOR_IDLE_TIMEOUT_MS", 30 * 60_000, 1),
       maxRuntimeMs,
       resultExitGraceMs: int(env, "HERO_ORCHESTRATOR_RESULT_EXIT_GRACE_MS", 30_000),
+      stdoutEofGraceMs: int(env, "HERO_ORCHESTRATOR_STDOUT_EOF_GRACE_MS", 5_000),
     },
     store: {
       batchMaxDelayMs: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS", 50),
       batchIdleDelayMs: int(env, "HERO_ORCHESTRATOR_BATCH_IDLE_DELAY_MS", 2),
       batchMaxRows: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
       busyTimeoutMs: int(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
+      retryMinMs: int(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MIN_MS", 100, 1),
+      retryMaxMs: int(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MAX_MS", 5_000, 1),
+      faultBoundMs: int(env, "HERO_ORCHESTRATOR_STORAGE_FAULT_BOUND_MS", 5 * 60_000),
     },
     proxy: {
       scope: proxyScope(env),

@@ -15,7 +15,14 @@ export {
   MessageWriter,
   type MessageWriterOptions,
   type PendingLine,
+  type WriterStatus,
 } from "./writer.ts";
+export {
+  StorageMonitor,
+  type StorageMonitorOptions,
+  type StorageState,
+  type StorageStatus,
+} from "./storage_state.ts";
 export type {
   AgentPage,
   AgentPatch,
@@ -46,5 +53,5 @@ export type { ReadMessagesOptions } from "./messages.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
-export { MIN_BUSY_TIMEOUT_MS } from "./db.ts";
+export { MIN_BUSY_TIMEOUT_MS, type StorageFault, storageFaultOf } from "./db.ts";
 export { type DatabaseReport, inspectDatabase, linkedSqliteVersion } from "./inspect.ts";

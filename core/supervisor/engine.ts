@@ -6,7 +6,7 @@ import {
   resolvePaths,
 } from "../config/mod.ts";
 import { EventBus } from "../events/mod.ts";
-import { MessageWriter, openStore, type Store } from "../store/mod.ts";
+import { MessageWriter, openStore, StorageMonitor, type Store } from "../store/mod.ts";
 import { acquireDaemonLock, type DaemonLock } from "./daemon_lock.ts";
 import type { ProcessControl } from "./process_control.ts";
 import { type RecoveryReport, Supervisor, type SupervisorOptions } from "./supervisor.ts";
@@ -53,6 +53,9 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** At shutdown, how long lines held for a storage fault are retried before they are given up. */
+const SHUTDOWN_STORAGE_GRACE_MS = 3_000;
+
 /**
  * Opens the engine: takes the daemon lock, opens and migrates the database, reconciles what a
  * previous run left behind, then starts the supervisor. Call before any socket accepts.
@@ -74,7 +77,23 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
     const bus = new EventBus();
+    const monitor = new StorageMonitor({
+      boundMs: settings.store.faultBoundMs,
+      onChange(status) {
+        if (status.state === "ok") {
+          log("info", "storage takes writes again", { last_error: status.last_error });
+        } else if (status.over_bound) {
+          // Pausing agents at the bound needs the `paused` status (the quota issue).
+          log("error", "storage has been failing past its bound", { ...status });
+        } else {
+          log("warn", "storage is failing; holding lines and retrying", { ...status });
+        }
+      },
+    });
     const writer = new MessageWriter(store, {
+      monitor,
+      retryMinMs: settings.store.retryMinMs,
+      retryMaxMs: settings.store.retryMaxMs,
       maxDelayMs: settings.store.batchMaxDelayMs,
       idleDelayMs: settings.store.batchIdleDelayMs,
       maxRows: settings.store.batchMaxRows,
@@ -176,6 +195,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       usage,
       close() {
         closed ??= (async () => {
+          // Lines held for a failing disk cannot wait past a short grace once the daemon stops.
+          const giveUp = setTimeout(() => writer.giveUp(), SHUTDOWN_STORAGE_GRACE_MS);
           try {
             await supervisor.shutdown();
             await shadows.close();
@@ -183,8 +204,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
             await openedProxy?.close();
             await writer.close();
           } finally {
-            openedStore.close();
-            lock.release();
+            clearTimeout(giveUp);
+            try {
+              openedStore.close();
+            } finally {
+              lock.release();
+            }
           }
         })();
         return closed;

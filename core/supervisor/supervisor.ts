@@ -40,6 +40,7 @@ import {
 } from "./process_control.ts";
 import { ownedProcesses, type ProcessInfo } from "./process_table.ts";
 import { validateCwd } from "./cwd.ts";
+import { retryStorage } from "./storage_retry.ts";
 import {
   homeMcpConfig,
   removeAgentState,
@@ -878,8 +879,15 @@ export class Supervisor {
           }
         }
         resolveDone();
-        const ended = this.#store.getAgent(agent.id);
-        if (ended) this.#hook("runEnded", ended);
+        try {
+          const ended = this.#store.getAgent(agent.id);
+          if (ended) this.#hook("runEnded", ended);
+        } catch (err) {
+          this.#log("error", "Cannot read the agent after its run", {
+            agent: agent.id,
+            error: String(err),
+          });
+        }
         this.#pump();
       });
   }
@@ -895,7 +903,11 @@ export class Supervisor {
     }
     // The marker is durable before the process exists, so a crash right after spawn still
     // leaves enough to find and stop it at the next start.
-    this.#store.updateAgent(agent.id, { proc_marker: run.marker });
+    await this.#durably(
+      "record the process marker",
+      agent.id,
+      () => this.#store.updateAgent(agent.id, { proc_marker: run.marker }),
+    );
     let proc: ClaudeProcess;
     try {
       // A proxied child's only credential is a fresh token of its own; only its hash is stored.
@@ -933,31 +945,41 @@ export class Supervisor {
         stderrTailBytes: claude.stderrTailBytes,
       });
     } catch (err) {
-      const failed = this.#store.transition(agent.id, "failed", {
-        error_code: "spawn_failed",
-        error_message: err instanceof Error ? err.message : String(err),
-        finished_at: Date.now(),
-        pending_prompt: null,
-      });
+      const failed = await this.#durably(
+        "record the failed spawn",
+        agent.id,
+        () =>
+          this.#store.transition(agent.id, "failed", {
+            error_code: "spawn_failed",
+            error_message: err instanceof Error ? err.message : String(err),
+            finished_at: Date.now(),
+            pending_prompt: null,
+          }),
+      );
       this.#publishAgent(failed);
       return;
     }
     run.proc = proc;
     const now = Date.now();
-    const running = this.#store.transition(agent.id, "running", {
-      pid: proc.pid,
-      pgid: proc.pid,
-      started_at: agent.started_at ?? now,
-      proc_started_at: now,
-      finished_at: null,
-      exit_code: null,
-      exit_signal: null,
-      error_code: null,
-      error_message: null,
-      cancel_requested_at: null,
-      pending_prompt: null,
-      pending_permission_mode: null,
-    });
+    const running = await this.#durably(
+      "record the start",
+      agent.id,
+      () =>
+        this.#store.transition(agent.id, "running", {
+          pid: proc.pid,
+          pgid: proc.pid,
+          started_at: agent.started_at ?? now,
+          proc_started_at: now,
+          finished_at: null,
+          exit_code: null,
+          exit_signal: null,
+          error_code: null,
+          error_message: null,
+          cancel_requested_at: null,
+          pending_prompt: null,
+          pending_permission_mode: null,
+        }),
+    );
     this.#publishAgent(running);
     // A cancel may have arrived while the row was being written.
     if (run.stop) this.#requestStop(run, run.stop);
@@ -970,6 +992,9 @@ export class Supervisor {
     tracker.startProcess();
     let ledgerBase = tracker.totals();
     let lastAck: Promise<unknown> = Promise.resolve();
+    // A line the writer could not store (not a storage fault: those are retried); every ack is
+    // observed so none becomes an unhandled rejection.
+    let ackError: unknown = null;
     const reader = proc.lines.getReader();
     try {
       for (;;) {
@@ -1007,11 +1032,12 @@ export class Supervisor {
           agentPatch: Object.keys(patch).length > 0 ? patch : undefined,
         });
         lastAck = ack;
+        ack.catch((err) => (ackError ??= err));
         if (result) {
           // Status changes only after the result line itself is durable.
           await ack;
           ledgerBase = this.#recordTurnUsage(agent.id, ledgerBase, tracker.totals());
-          this.#onResult(run, result);
+          await this.#onResult(run, result);
         }
         if (rateLimited) {
           await ack;
@@ -1052,6 +1078,7 @@ export class Supervisor {
     } catch (err) {
       storageError = err;
     }
+    storageError ??= ackError;
     if (run.stopping) await run.stopping;
     if (run.lingerKill) await run.lingerKill;
     // Whatever the agent left behind (background tools, servers) ends with it.
@@ -1064,7 +1091,7 @@ export class Supervisor {
       });
     }
     if (this.#shuttingDown) await this.#finishTogether(run, status, storageError);
-    else this.#finish(run, status, storageError);
+    else await this.#finish(run, status, storageError);
   }
 
   /** Writes an agent's home MCP config (before every spawn); null without a home MCP. */
@@ -1098,16 +1125,23 @@ export class Supervisor {
     return now;
   }
 
-  #onResult(run: Run, result: TurnResult): void {
+  async #onResult(run: Run, result: TurnResult): Promise<void> {
     run.result = result;
     run.resultAt = Date.now();
     // One prompt per process: after its result, closing stdin lets the CLI exit.
     run.proc?.closeStdin();
     if (run.stop) return;
-    const agent = this.#store.getAgent(run.agentId);
-    if (agent?.status !== "running") return;
+    const next = await this.#durably("record the result", run.agentId, () => {
+      const agent = this.#store.getAgent(run.agentId);
+      if (agent?.status !== "running" || run.stop) return null;
+      return this.#resultRow(run.agentId, result);
+    });
+    if (next) this.#publishAgent(next);
+  }
+
+  #resultRow(agentId: string, result: TurnResult): Agent {
     if (result.isError) {
-      const failed = this.#store.transition(run.agentId, "failed", {
+      return this.#store.transition(agentId, "failed", {
         error_code: result.apiErrorStatus != null || result.terminalReason === "api_error"
           ? "api_error"
           : "turn_error",
@@ -1115,11 +1149,8 @@ export class Supervisor {
           (result.errors.join("; ") || `claude ended the turn with ${result.subtype}`),
         finished_at: Date.now(),
       });
-      this.#publishAgent(failed);
-    } else {
-      const review = this.#store.transition(run.agentId, "awaiting_review", {});
-      this.#publishAgent(review);
     }
+    return this.#store.transition(agentId, "awaiting_review", {});
   }
 
   #requestStop(run: Run, reason: StopReason): void {
@@ -1148,9 +1179,26 @@ export class Supervisor {
     })();
   }
 
-  #finish(run: Run, status: Deno.CommandStatus, storageError: unknown): void {
-    const next = this.#finishRow(run, status, storageError);
+  async #finish(run: Run, status: Deno.CommandStatus, storageError: unknown): Promise<void> {
+    const next = await this.#durably(
+      "record the end of the run",
+      run.agentId,
+      () => this.#finishRow(run, status, storageError),
+    );
     if (next) this.#publishAgent(next);
+  }
+
+  /** A run's own write (marker, start, result, end), retried through storage faults. */
+  #durably<T>(what: string, agentId: string, fn: () => T): Promise<T> {
+    return retryStorage(fn, {
+      what,
+      agentId,
+      monitor: this.#writer.monitor,
+      minDelayMs: this.#settings.store.retryMinMs,
+      maxDelayMs: this.#settings.store.retryMaxMs,
+      abandon: () => this.#shuttingDown,
+      log: this.#log,
+    });
   }
 
   /** Writes a run's final row (exit status; terminal status if still running); null if deleted. */

@@ -131,7 +131,7 @@ export interface UsageNamespace {
 export interface SystemNamespace {
   /** Version, paths, limits and the claude binary */
   info(params?: SystemInfoParams): Promise<SystemInfo>;
-  /** Database, supervisor and event-stream checks */
+  /** Database, storage, supervisor and event-stream checks */
   health(params?: SystemHealthParams): Promise<SystemHealth>;
 }
 

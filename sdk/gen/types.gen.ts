@@ -363,6 +363,26 @@ export type RpcErrorData = {
   [key: string]: unknown;
 };
 
+export type StorageHealth = {
+  ok: boolean;
+  /** ok, or why database writes fail right now: disk full, lock held by another process past the busy timeout, I/O error */
+  state: StorageState;
+  /** when the current fault began (epoch ms) */
+  since: number | null;
+  /** the newest failure (kept after recovery) */
+  last_error: string | null;
+  /** failed attempts since the fault began */
+  retries: number;
+  /** output lines held in memory, not yet stored (agents are held back meanwhile) */
+  held_lines: number;
+  held_bytes: number;
+  /** the fault has lasted at least bound_ms */
+  over_bound: boolean;
+  bound_ms: number;
+};
+
+export type StorageState = "ok" | "storage_full" | "storage_busy" | "storage_io_error";
+
 export type SystemHealth = {
   status: HealthStatus;
   service: string;
@@ -387,6 +407,8 @@ export type SystemHealth = {
       dropped_total: number;
       last_event_id: number;
     };
+    /** While storage fails, output is held (bounded) and retried with back-off; agents wait on their pipes */
+    storage: StorageHealth;
   };
 };
 

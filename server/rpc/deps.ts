@@ -19,7 +19,10 @@ export interface EventStats {
 }
 
 export interface RpcDeps {
-  engine: Pick<Engine, "store" | "supervisor" | "settings" | "paths" | "shadows" | "usage">;
+  engine: Pick<
+    Engine,
+    "store" | "writer" | "supervisor" | "settings" | "paths" | "shadows" | "usage"
+  >;
   events: EventStats;
   openrpc: OpenrpcDocument;
   /** Epoch ms the daemon started. */

@@ -16,7 +16,7 @@ import { handlers } from "./define.ts";
 
 /** The health report served by `system.health` and `GET /health`. */
 export function healthReport(deps: RpcDeps): SystemHealth {
-  const { store, supervisor, settings } = deps.engine;
+  const { store, writer, supervisor, settings } = deps.engine;
   let dbOk = true;
   let detail: string | null = null;
   let lastEventId = 0;
@@ -31,8 +31,11 @@ export function healthReport(deps: RpcDeps): SystemHealth {
   const maxConcurrent = settings.supervisor.maxConcurrent;
   const supervisorOk = running <= maxConcurrent;
   const eventsOk = deps.events.clients <= deps.events.maxClients;
+  const storage = writer.status();
+  // Degraded, not error: a failing disk must not get a healthy supervisor restarted (503).
+  const storageOk = storage.state === "ok";
   return {
-    status: !dbOk ? "error" : supervisorOk && eventsOk ? "ok" : "degraded",
+    status: !dbOk ? "error" : supervisorOk && eventsOk && storageOk ? "ok" : "degraded",
     service: SERVICE_NAME,
     version: VERSION,
     uptime_ms: Math.max(0, Date.now() - deps.startedAt),
@@ -50,6 +53,7 @@ export function healthReport(deps: RpcDeps): SystemHealth {
         dropped_total: deps.events.droppedTotal,
         last_event_id: lastEventId,
       },
+      storage: { ok: storageOk, ...storage },
     },
   };
 }
