@@ -10,6 +10,8 @@ import { base } from "../state/base.ts";
 import { startClock } from "../state/clock.ts";
 import { connection } from "../state/events.ts";
 import { startUsage } from "../state/usage.ts";
+import { StorageBanner } from "../components/storage_banner.tsx";
+import { startStorageWatch, storageHealth } from "../state/storage.ts";
 
 /** When the header loads its usage reading if the page's island did not start it. */
 const USAGE_START_FALLBACK_MS = 2_000;
@@ -41,6 +43,7 @@ function Topbar() {
   const [theme, setTheme] = useState<Theme>(currentTheme());
   useEffect(() => {
     startClock();
+    startStorageWatch();
     // The page's island starts the usage reading after its first screen (so the two do not
     // compete); this is the fallback for a page that does not.
     const fallback = setTimeout(startUsage, USAGE_START_FALLBACK_MS);
@@ -49,6 +52,7 @@ function Topbar() {
   const state = connection.value;
   return (
     <div class="topbar-tools">
+      <StorageBanner storage={storageHealth.value} />
       <UsageMeter />
       {state !== "idle"
         ? (
