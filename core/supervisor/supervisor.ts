@@ -129,6 +129,7 @@ type StopCode =
   | "idle_timeout"
   | "max_runtime"
   | "line_too_long"
+  | "stdout_closed"
   | "rate_limited"
   | "daemon_shutdown";
 
@@ -1068,6 +1069,7 @@ export class Supervisor {
       }
       reader.cancel().catch(() => {});
     }
+    if (!run.stop && run.result === null) await this.#stopIfStdoutClosed(run, proc);
 
     const status = await proc.status;
     await proc.stderrDone;
@@ -1092,6 +1094,29 @@ export class Supervisor {
     }
     if (this.#shuttingDown) await this.#finishTogether(run, status, storageError);
     else await this.#finish(run, status, storageError);
+  }
+
+  /**
+   * Stdout reached EOF before a result: a CLI that lives on without it can never report again,
+   * so after a short grace it is stopped (`stdout_closed`) instead of waiting for the idle timeout.
+   */
+  async #stopIfStdoutClosed(run: Run, proc: ClaudeProcess): Promise<void> {
+    const graceMs = this.#settings.supervisor.stdoutEofGraceMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([
+      proc.status.then(() => true, () => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), graceMs))),
+    ]).finally(() => clearTimeout(timer));
+    if (exited || run.stop) return;
+    this.#log("warn", "claude closed its stdout but kept running; stopping it", {
+      agent: run.agentId,
+      grace_ms: graceMs,
+    });
+    this.#requestStop(run, {
+      code: "stdout_closed",
+      message: `claude closed its stdout and was still running ${graceMs} ms later`,
+      status: "failed",
+    });
   }
 
   /** Writes an agent's home MCP config (before every spawn); null without a home MCP. */

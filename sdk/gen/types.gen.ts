@@ -67,6 +67,7 @@ export type AgentErrorCode =
   | "api_error"
   | "turn_error"
   | "line_too_long"
+  | "stdout_closed"
   | "rate_limited"
   | "idle_timeout"
   | "max_runtime"
