@@ -76,7 +76,7 @@ export class StorageMonitor {
     this.#lastError = messageOf(err);
     const crossed = !this.#overBound && now - this.#since! >= this.#boundMs;
     if (crossed) this.#overBound = true;
-    if (changed || crossed) this.#emit();
+    if (changed || crossed) this.#emit(now);
   }
 
   /** Records a successful write. */
@@ -101,9 +101,9 @@ export class StorageMonitor {
     };
   }
 
-  #emit(): void {
+  #emit(now = Date.now()): void {
     try {
-      this.#onChange?.(this.status());
+      this.#onChange?.(this.status(now));
     } catch {
       // A failing listener must not turn a storage fault into a crash.
     }
