@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { resolvePaths } from "../core/config/mod.ts";
 import { fakePrompt } from "../core/testing/mod.ts";
 import { type Client, createClient } from "../sdk/mod.ts";
-import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
+import { REPO_ROOT, spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
+import { runArgs } from "../tools/permissions.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
 
 const LINES = 40_000;
@@ -103,6 +104,19 @@ Deno.test({
     assert.ok(later.checks.storage.held_lines > 0);
     assert.equal((await client.agent.get({ id: agent.id })).status, "running");
     assert.equal(await liveAgentProcesses(agent.id), 1, "the agent is alive, blocked on its pipe");
+    // The CLI's doctor (under its production permissions) says so too.
+    const doctor = await new Deno.Command(Deno.execPath(), {
+      args: [...runArgs("cli", t.env), "doctor"],
+      env: t.env,
+      clearEnv: true,
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.match(
+      new TextDecoder().decode(doctor.stdout),
+      /rpc_socket .*answers \/health: HTTP 200 degraded \(storage_full: database or disk is full\)/,
+    );
 
     // Space returns: grow the tmpfs from inside the daemon's mount namespace.
     const grow = await new Deno.Command("nsenter", {
