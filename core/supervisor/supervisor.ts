@@ -915,7 +915,12 @@ export class Supervisor {
       let proxy = null;
       if (this.#proxy && this.usesProxy(agent)) {
         const minted = mintProxyToken();
-        this.#store.insertProxyToken(agent.id, minted.hash, Date.now() + this.#proxy.tokenTtlMs);
+        const expiresAt = Date.now() + this.#proxy.tokenTtlMs;
+        await this.#durably(
+          "store the proxy token",
+          agent.id,
+          () => this.#store.insertProxyToken(agent.id, minted.hash, expiresAt),
+        );
         proxy = {
           socketPath: this.#proxy.socketPath,
           agentId: agent.id,
