@@ -510,7 +510,7 @@ Deno.test("a write lock held by another process past busy_timeout reports storag
       "-A",
       new URL("./testdata/hold_lock.ts", import.meta.url).pathname,
       store.path,
-      "7000", // past the 5 s busy_timeout
+      "9000", // past the 5 s busy_timeout, with room for a slow start of the first attempt
     ],
     stdout: "piped",
     stderr: "inherit",

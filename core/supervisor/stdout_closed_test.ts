@@ -31,7 +31,6 @@ Deno.test("a claude that closes stdout but keeps running ends failed/stdout_clos
     // The grace, then the stop path (SIGTERM is enough for the fake), plus slack for a loaded host.
     const took = failed.finished_at! - eofBy;
     assert(took < GRACE_MS + CANCEL_GRACE_MS + 10_000, `ended ${took} ms after stdout closed`);
-    assert(took >= GRACE_MS - 100, `stopped before the grace (${took} ms)`);
     assertEquals(lines.map((m) => m.type), ["system", "user", "assistant"]);
     assertEquals(h.engine.store.getAgent(a.id)!.last_seq, 3, "nothing after the close");
     const settled = await h.engine.supervisor.settled(a.id);
