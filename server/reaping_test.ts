@@ -1,0 +1,85 @@
+/**
+ * Zombie reaping (reliability target T7) against the daemon under its production permission set:
+ * start/stop cycles of agents that each spawn 3 short-lived grandchildren leave no zombie owned
+ * by the daemon, and its open descriptors return to the baseline. CI runs 20 cycles; `deno task
+ * soak` the target's 1,000.
+ */
+import assert from "node:assert/strict";
+import { fakePrompt, soakFigure } from "@hero/core/testing";
+import { createClient } from "@hero/sdk";
+import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
+import { unixFetch } from "./testing/unix_fetch.ts";
+
+const CYCLES = soakFigure(20, 1_000);
+/** Agents started and stopped together in one round. */
+const PER_ROUND = 5;
+
+/** Children of `pid` in state Z (reaped by nobody yet). */
+async function zombiesOf(pid: number): Promise<string[]> {
+  const out = await new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid=,stat=,comm="] })
+    .output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((line) => {
+    const [, ppid, stat] = line.trim().split(/\s+/);
+    return Number(ppid) === pid && stat?.startsWith("Z");
+  });
+}
+
+function openFds(pid: number): number {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+Deno.test(`reaping: ${CYCLES} start/stop cycles with 3 grandchildren each leave 0 zombies and no leaked descriptors (T7)`, async () => {
+  await using t = await tempEnv({ HERO_ORCHESTRATOR_MAX_CONCURRENT: String(PER_ROUND) });
+  await using daemon = await spawnDaemon(t.env);
+  const transport = unixFetch(t.socketPath);
+  try {
+    const client = createClient({ fetch: transport.fetch });
+    const prompt = fakePrompt([
+      { init: true },
+      { spawn: "sleep 0.05" },
+      { spawn: "sleep 0.1", newSession: true },
+      { spawn: "sh -c 'sleep 0.05 & wait'" },
+      { text: "grandchildren started" },
+      { hang: true },
+    ]);
+    const round = async (): Promise<void> => {
+      const agents = await Promise.all(
+        Array.from({ length: PER_ROUND }, () => client.agent.create({ prompt, cwd: t.work })),
+      );
+      await Promise.all(agents.map((a) =>
+        waitFor(`${a.id} running its tree`, async () => {
+          const got = await client.agent.get({ id: a.id });
+          assert.notEqual(got.status, "failed", JSON.stringify(got));
+          return got.status === "running" && got.last_seq >= 3;
+        }, 60_000)
+      ));
+      const stopped = await Promise.all(agents.map((a) => client.agent.cancel({ id: a.id })));
+      for (const a of stopped) assert.equal(a.status, "cancelled");
+      await Promise.all(agents.map((a) => client.agent.delete({ id: a.id })));
+    };
+    // One round first: the descriptors the daemon keeps for good (WAL, caches) exist afterwards.
+    await round();
+    const baseline = openFds(daemon.pid);
+    for (let done = PER_ROUND; done < CYCLES; done += PER_ROUND) {
+      await round();
+      // The daemon waits for every child it spawns (claude, ps, kill): none stays a zombie.
+      await waitFor(
+        `no zombie of the daemon after ${done + PER_ROUND} cycles`,
+        async () => (await zombiesOf(daemon.pid)).length === 0,
+        10_000,
+      ).catch(async (err) => {
+        throw new Error(`${err.message}: ${(await zombiesOf(daemon.pid)).join("; ")}`);
+      });
+    }
+    await waitFor(
+      "descriptors back to the baseline",
+      () => Math.abs(openFds(daemon.pid) - baseline) <= 5,
+      10_000,
+    ).catch(() => {
+      throw new Error(`${openFds(daemon.pid)} descriptors open, baseline ${baseline}`);
+    });
+  } finally {
+    transport.close();
+  }
+  assert.equal((await daemon.stop()).code, 0, daemon.stderr());
+});

@@ -1,0 +1,90 @@
+/**
+ * Restart storm (reliability target T8) against the daemon under its production permission set:
+ * the daemon is SIGKILLed again and again while agents that exit 1 within 100 ms of their spawn
+ * are being created. After every restart the database passes `integrity_check`; every agent row
+ * becomes terminal once and stays as it was; reconciliation never starts an agent again (each
+ * agent spawned at most once, counted by the agents themselves). CI runs 5 kills; `deno task
+ * soak` the target's 20.
+ */
+import assert from "node:assert/strict";
+import { resolvePaths } from "@hero/core/config";
+import { inspectDatabase } from "@hero/core/store";
+import { fakePrompt, soakFigure } from "@hero/core/testing";
+import { type Agent, type Client, createClient } from "@hero/sdk";
+import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
+import { unixFetch } from "./testing/unix_fetch.ts";
+
+const KILLS = soakFigure(5, 20);
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+async function allAgents(client: Client): Promise<Agent[]> {
+  const out: Agent[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await client.agent.list({ limit: 500, ...(cursor ? { cursor } : {}) });
+    out.push(...page.agents);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
+
+Deno.test(`restart storm: ${KILLS} kill -9 of the daemon while agents crash at spawn; integrity ok, each row terminal once, nothing respawned (T8)`, async () => {
+  await using t = await tempEnv();
+  const paths = resolvePaths(t.env);
+  const spawnLog = `${t.work}/spawns.log`;
+  // Each agent appends its id to the log once per spawn, then exits 1 (well within 100 ms).
+  const crashing = (tag: string) =>
+    fakePrompt([{ spawnWait: `echo ${tag} >> '${spawnLog}'` }, { exit: 1 }]);
+  const hanging = (tag: string) =>
+    fakePrompt([{ init: true }, { spawnWait: `echo ${tag} >> '${spawnLog}'` }, { hang: true }]);
+  /** The first terminal state seen of every agent: it must never change afterwards. */
+  const settled = new Map<string, string>();
+  let created = 0;
+  for (let kill = 0; kill <= KILLS; kill++) {
+    const daemon = await spawnDaemon(t.env);
+    const transport = unixFetch(t.socketPath);
+    try {
+      const client = createClient({ fetch: transport.fetch });
+      // Reconciliation ran before the socket accepted: nothing of an earlier life is live.
+      const agents = await allAgents(client);
+      assert.equal(agents.length, created);
+      for (const a of agents) {
+        assert.ok(TERMINAL.has(a.status), `${a.id} is ${a.status} after restart ${kill}`);
+        const state = JSON.stringify([a.status, a.error_code, a.finished_at]);
+        const first = settled.get(a.id);
+        if (first) assert.equal(state, first, `${a.id} changed after it was terminal`);
+        else settled.set(a.id, state);
+      }
+      const report = inspectDatabase(paths.dbPath);
+      assert.deepEqual(report.integrity, ["ok"], `integrity after restart ${kill}`);
+      if (kill === KILLS) {
+        assert.equal((await daemon.stop()).code, 0, daemon.stderr());
+        break;
+      }
+      // Three crashing agents and one running one, then the kill at a random moment.
+      for (let i = 0; i < 3; i++) {
+        await client.agent.create({ prompt: crashing(`c${kill}.${i}`), cwd: t.work });
+      }
+      const live = await client.agent.create({ prompt: hanging(`h${kill}`), cwd: t.work });
+      created += 4;
+      await waitFor("the running agent", async () => {
+        const a = await client.agent.get({ id: live.id });
+        return a.status === "running" && a.last_seq >= 1;
+      }, 60_000);
+      await new Promise((r) => setTimeout(r, Math.random() * 300));
+    } catch (err) {
+      await daemon.stop("SIGKILL");
+      throw err;
+    } finally {
+      transport.close();
+    }
+    const status = await daemon.stop("SIGKILL");
+    assert.equal(status.signal, "SIGKILL");
+  }
+  // No agent ran twice: each tag is in the log at most once.
+  const tags = (await Deno.readTextFile(spawnLog)).trim().split("\n");
+  assert.equal(new Set(tags).size, tags.length, `respawned: ${tags.join(" ")}`);
+  assert.ok(tags.length <= created);
+  // Every running agent of every life was spawned (and then reconciled, not restarted).
+  for (let kill = 0; kill < KILLS; kill++) assert.ok(tags.includes(`h${kill}`), `h${kill}`);
+});
