@@ -118,11 +118,16 @@ function checkExistingFile(path: string): boolean {
     );
   }
   // The in-header page count is valid when the change counter matches version-valid-for. A file
-  // shorter than that count was cut short (pages beyond it may only live in the WAL).
+  // shorter than that count was cut short, unless a WAL is beside it: a checkpoint writes page 1
+  // (with the new count) before the pages after it, so a kill -9 mid-checkpoint leaves the file
+  // short while the WAL still holds every page, and SQLite completes the checkpoint on open.
   const view = new DataView(head.buffer);
   const pageSize = view.getUint16(16) === 1 ? 65536 : view.getUint16(16);
   const pages = view.getUint32(28);
-  if (pages > 0 && view.getUint32(24) === view.getUint32(92) && size < pages * pageSize) {
+  if (
+    pages > 0 && view.getUint32(24) === view.getUint32(92) && size < pages * pageSize &&
+    !hasWal(path)
+  ) {
     throw new DatabaseFileError(
       `Cannot open database ${path}: the file is truncated (${size} bytes, its header says ${
         pages * pageSize
@@ -130,6 +135,15 @@ function checkExistingFile(path: string): boolean {
     );
   }
   return true;
+}
+
+/** Whether a non-empty WAL file lies beside the database at `path`. */
+function hasWal(path: string): boolean {
+  try {
+    return statSync(`${path}-wal`).size > 0;
+  } catch {
+    return false;
+  }
 }
 
 /**

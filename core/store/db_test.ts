@@ -307,6 +307,54 @@ Deno.test("openStore() refuses a truncated database and a file that is not SQLit
   }
 });
 
+function removeIfThere(...paths: string[]): void {
+  for (const p of paths) {
+    try {
+      Deno.removeSync(p);
+    } catch {
+      // not there
+    }
+  }
+}
+
+Deno.test("openStore() opens the image of a kill -9 mid-checkpoint: file shorter than its header, pages in the WAL", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const live = openStore(path);
+    for (let i = 0; i < 200; i++) live.insertAgent(sampleAgent({ prompt: "x".repeat(2000) }));
+    const pages = Number(
+      (connectionOf(live).db.prepare("PRAGMA page_count").get() as { page_count: number })
+        .page_count,
+    );
+    // The crash image: the files as they are while the writer lives (the rows only in the WAL),
+    // with page 1 as a checkpoint writes it first: the new page count, the rest not yet copied.
+    const image = `${path}.image`;
+    Deno.copyFileSync(`${path}-wal`, `${image}-wal`);
+    const main = Deno.readFileSync(path);
+    live.close();
+    const view = new DataView(main.buffer, main.byteOffset);
+    view.setUint32(28, pages);
+    view.setUint32(92, view.getUint32(24));
+    Deno.writeFileSync(image, main);
+    assert.ok(main.length < pages * 4096, `${main.length} bytes, header says ${pages} pages`);
+
+    const reopened = openStore(image);
+    try {
+      assert.equal(reopened.integrityCheck(), "ok");
+      assert.equal(reopened.listAgents({ limit: 500 }).agents.length, 200);
+    } finally {
+      reopened.close();
+    }
+    // Without the WAL the same short file is refused as truncated.
+    Deno.writeFileSync(image, main);
+    removeIfThere(`${image}-wal`, `${image}-shm`);
+    assert.throws(() => openStore(image), /truncated/);
+  } finally {
+    removeIfThere(`${path}.image`, `${path}.image-wal`, `${path}.image-shm`);
+    await cleanup();
+  }
+});
+
 Deno.test("openStore() reports a damaged page with the file and the restore hint", async () => {
   const { path, cleanup } = await tempDbPath();
   try {
