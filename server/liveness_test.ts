@@ -3,7 +3,8 @@
  * permission set: an agent's claude is SIGKILLed from outside while another process holds the
  * database's write lock for 3 s. Once the lock is free the row turns `failed` with the exit
  * recorded, and a row never stays `running` without a live process (sampled every 250 ms).
- * CI allows 10 s after the release (a loaded 2-core machine); `deno task soak` the target's 2 s.
+ * CI and the short soak allow 10 s after the release (a loaded 2-core machine); the full soak
+ * asserts the target's 2 s.
  */
 import assert from "node:assert/strict";
 import { resolvePaths } from "@hero/core/config";
@@ -13,7 +14,7 @@ import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
 
 const HOLD_MS = 3_000;
-const AFTER_RELEASE_MS = soakMode() === "ci" ? 10_000 : 2_000;
+const AFTER_RELEASE_MS = soakMode() === "full" ? 2_000 : 10_000;
 const HOLD_LOCK = new URL("../core/store/testdata/hold_lock.ts", import.meta.url).pathname;
 
 /** Live processes carrying `id`'s marker: [pid, args] (zombies left out). */
