@@ -3,10 +3,11 @@
  * channel (one JSON object per line), the read loop (line → classify → usage → `MessageWriter`),
  * its stop (close stdin → SIGTERM → grace → tree kill) and its finish (the terminal row).
  * `ClaudeProcess` is the transport underneath; what happens after a result (close stdin so the
- * CLI exits, or keep it open for the next turn) is the caller's policy, not the run's.
+ * CLI exits, or keep it open for the next turn: a live session) is the caller's policy, not the
+ * run's. A live run accepts more prompts (`deliver`) and control requests (`control`).
  * @module
  */
-import type { Agent } from "../models/mod.ts";
+import { type Agent, InvalidStateError } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import type { AgentPatch, MessageWriter, Store } from "../store/mod.ts";
 import {
@@ -17,6 +18,7 @@ import {
   readInit,
   readRateLimit,
   readResult,
+  stdinLine,
   type TurnResult,
   type UsageTotals,
   UsageTracker,
@@ -27,6 +29,25 @@ import type { StopReason, SupervisorLog, Turn } from "./types.ts";
 
 /** How long a run waits for `beforeSpawn` at most. */
 const BEFORE_SPAWN_LIMIT_MS = 10_000;
+
+/** How long a control request waits for its `control_response` (interrupt answers in ~13 ms). */
+export const CONTROL_TIMEOUT_MS = 10_000;
+
+/** How a prompt reached a live process: it started a turn at once, or the CLI queued it. */
+export type Delivery = "started" | "queued";
+
+/** A control request the CLI answered with `subtype: "error"`. */
+export class ControlError extends Error {
+  override name = "ControlError";
+  constructor(message: string, readonly errorCode: string | null) {
+    super(message);
+  }
+}
+
+interface PendingControl {
+  resolve(response: Record<string, unknown>): void;
+  reject(err: Error): void;
+}
 
 /** Options of {@linkcode AgentRun}. */
 export interface AgentRunOptions {
@@ -71,6 +92,18 @@ export class AgentRun {
   #resolveDone!: () => void;
   #proc: ClaudeProcess | null = null;
   #resultAt: number | null = null;
+  /** A turn is running (from the first prompt until its result; again after `deliver`). */
+  #turnActive = true;
+  #turnStartedAt: number = Date.now();
+  /** Prompts written while a turn ran: the CLI runs each as its own turn after the current one. */
+  #queuedTurns = 0;
+  /** Since when a live process waits for its next prompt (null while a turn runs). */
+  #idleSince: number | null = null;
+  /** Since when stdin is closed with nothing left to run: the CLI must exit soon after. */
+  #exitDueSince: number | null = null;
+  /** An interrupt was asked for this turn: its error result ends it as awaiting_review. */
+  #interrupting = false;
+  #controls = new Map<string, PendingControl>();
   #stop: StopReason | null = null;
   #stopping: Promise<void> | null = null;
   /** A process that printed its result but did not exit is terminated; the status stays. */
@@ -105,6 +138,145 @@ export class AgentRun {
     return this.#lingerKill !== null;
   }
 
+  /**
+   * A live-session process is attached and takes prompts and control requests on its stdin.
+   * One-prompt runs (`closeAfterResult`) are never live: they behave as before live sessions.
+   */
+  get live(): boolean {
+    const proc = this.#proc;
+    return !this.#o.closeAfterResult && proc !== null && !proc.stdinClosed && !this.#stopping &&
+      !this.#lingerKill;
+  }
+
+  /** Since when a live process waits for a prompt, or null (a turn runs, or it is not live). */
+  get idleSince(): number | null {
+    return this.live ? this.#idleSince : null;
+  }
+
+  /** When the current turn started (the runtime limit counts per turn in a live session). */
+  get turnStartedAt(): number {
+    return this.#turnStartedAt;
+  }
+
+  /** Since when stdin is closed with no turn left: the process should be exiting. */
+  get exitDueSince(): number | null {
+    return this.#exitDueSince;
+  }
+
+  /**
+   * Ends a live session between turns: closes stdin so the CLI exits (the status stays). A turn
+   * still running finishes first; the CLI exits after its result.
+   */
+  endSession(): void {
+    const proc = this.#proc;
+    if (!proc || proc.stdinClosed) return;
+    proc.closeStdin();
+    if (!this.#turnActive) this.#exitDueSince = Date.now();
+  }
+
+  /**
+   * Gives a live process its next prompt. Idle → the agent moves to running and the turn starts
+   * at once; a turn running → the CLI queues the prompt as its next turn (the status stays).
+   */
+  async deliver(prompt: string): Promise<Delivery> {
+    if (!this.live) {
+      throw new InvalidStateError(`Cannot send to agent "${this.agentId}": no live process`);
+    }
+    const uuid = crypto.randomUUID();
+    if (this.#turnActive) {
+      this.#queuedTurns++;
+      try {
+        await this.send(userMessage(prompt, uuid));
+      } catch (err) {
+        this.#queuedTurns--;
+        throw err;
+      }
+      return "queued";
+    }
+    // The status moves first, so the turn's result can never arrive before `running`.
+    this.#o.store.transition(this.agentId, "running", {
+      error_code: null,
+      error_message: null,
+      finished_at: null,
+      pending_prompt: null,
+    });
+    this.#turnActive = true;
+    this.#turnStartedAt = Date.now();
+    this.#idleSince = null;
+    this.#interrupting = false;
+    this.#resultAt = null;
+    await this.send(userMessage(prompt, uuid));
+    return "started";
+  }
+
+  /**
+   * Interrupts the running turn (`interrupt` control request): the turn ends with an error
+   * result, the process stays, and the agent goes to awaiting_review with what it produced.
+   */
+  async interrupt(): Promise<Record<string, unknown>> {
+    if (!this.live || !this.#turnActive) {
+      throw new InvalidStateError(
+        `Cannot interrupt agent "${this.agentId}": no turn is running in a live process`,
+      );
+    }
+    this.#interrupting = true;
+    return await this.control({ subtype: "interrupt" });
+  }
+
+  /**
+   * Sends one control request and waits (bounded) for its `control_response`. Rejects with
+   * {@linkcode ControlError} when the CLI answers with an error.
+   */
+  control(
+    request: Record<string, unknown>,
+    timeoutMs: number = CONTROL_TIMEOUT_MS,
+  ): Promise<Record<string, unknown>> {
+    if (!this.live) {
+      return Promise.reject(
+        new InvalidStateError(`Cannot control agent "${this.agentId}": no live process`),
+      );
+    }
+    const requestId = `hero_${randomHex(12)}`;
+    const what = String(request.subtype);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answered = new Promise<Record<string, unknown>>((resolve, reject) => {
+      this.#controls.set(requestId, { resolve, reject });
+      timer = setTimeout(() => {
+        this.#controls.delete(requestId);
+        reject(new Error(`Cannot ${what}: claude did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    }).finally(() => clearTimeout(timer));
+    this.send({ type: "control_request", request_id: requestId, request }).catch((err) => {
+      this.#controls.get(requestId)?.reject(err instanceof Error ? err : new Error(String(err)));
+      this.#controls.delete(requestId);
+    });
+    return answered;
+  }
+
+  /** Settles the control request a `control_response` line answers. */
+  #onControlResponse(value: Record<string, unknown>): void {
+    const response = value.response as Record<string, unknown> | undefined;
+    const id = typeof response?.request_id === "string" ? response.request_id : null;
+    const pending = id ? this.#controls.get(id) : undefined;
+    if (!id || !pending) return;
+    this.#controls.delete(id);
+    if (response!.subtype === "success") {
+      const body = response!.response;
+      pending.resolve(
+        body && typeof body === "object" && !Array.isArray(body)
+          ? body as Record<string, unknown>
+          : {},
+      );
+    } else {
+      pending.reject(
+        new ControlError(
+          `Cannot do that: claude answered ${String(response!.error ?? "an error")}`,
+          typeof response!.error_code === "string" ? response!.error_code : null,
+        ),
+      );
+    }
+  }
+
   /** Starts the run in the background; `done` resolves when it is over. */
   start(): void {
     this.#execute()
@@ -119,14 +291,19 @@ export class AgentRun {
 
   /**
    * Writes one JSON object as one line on the process's stdin (the only way anything reaches it).
-   * Fails when stdin is closed or the process is gone.
+   * Fails when stdin is closed or the process is gone; refuses anything but a plain object.
    */
   send(message: Record<string, unknown>): Promise<void> {
+    let line: string;
+    try {
+      line = stdinLine(message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (!this.#proc) {
       return Promise.reject(new Error("Cannot write to claude: the process is not started"));
     }
-    // JSON.stringify escapes every newline, so this is exactly one line.
-    return this.#proc.sendLine(JSON.stringify(message) + "\n");
+    return this.#proc.sendLine(line);
   }
 
   /** Sets the stop reason unless one is set; the caller stops the process itself. */
@@ -236,6 +413,10 @@ export class AgentRun {
       // The process died before reading its prompt; its exit status tells the story.
     });
     const { lastAck } = await this.#read(proc, running);
+    for (const pending of this.#controls.values()) {
+      pending.reject(new Error("Cannot get an answer from claude: its output ended"));
+    }
+    this.#controls.clear();
 
     const status = await proc.status;
     await proc.stderrDone;
@@ -283,6 +464,7 @@ export class AgentRun {
         let result: TurnResult | null = null;
         let rateLimited: { resetsAt: number | null } | null = null;
         const value = classified.value;
+        if (value?.type === "control_response") this.#onControlResponse(value);
         if (value) {
           const init = readInit(value);
           if (init?.sessionId) patch.session_id = init.sessionId;
@@ -368,14 +550,33 @@ export class AgentRun {
   }
 
   #onResult(result: TurnResult): void {
-    this.#resultAt = Date.now();
-    // The supervisor's policy: one prompt per process, so closing stdin lets the CLI exit.
-    if (this.#o.closeAfterResult) this.#proc?.closeStdin();
+    const now = Date.now();
+    this.#resultAt = now;
+    const interrupted = this.#interrupting;
+    if (this.#queuedTurns > 0) {
+      // A prompt sent during this turn is the CLI's next turn: it starts now, the agent stays
+      // running, and only the last turn's result decides the status.
+      this.#queuedTurns--;
+      this.#interrupting = false;
+      this.#turnStartedAt = now;
+      return;
+    }
+    this.#turnActive = false;
+    this.#interrupting = false;
+    this.#idleSince = now;
+    const proc = this.#proc;
+    // The supervisor's policy: one prompt per process, so closing stdin lets the CLI exit; a
+    // live session keeps it open until it ends (idle, complete, cancel, shutdown).
+    if (this.#o.closeAfterResult) proc?.closeStdin();
+    if (proc?.stdinClosed) this.#exitDueSince ??= now;
     if (this.#stop) return;
     const store = this.#o.store;
     const agent = store.getAgent(this.agentId);
     if (agent?.status !== "running") return;
-    if (result.isError) {
+    if (interrupted && result.isError && result.apiErrorStatus == null) {
+      // Interrupt is not failure: the turn's output is stored, the session goes on.
+      store.transition(this.agentId, "awaiting_review", {});
+    } else if (result.isError) {
       store.transition(this.agentId, "failed", {
         error_code: result.apiErrorStatus != null || result.terminalReason === "api_error"
           ? "api_error"

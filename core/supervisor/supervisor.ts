@@ -5,10 +5,21 @@
  * `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
  * @module
  */
-import { type Agent, BusyError, fallbackTitle, InvalidStateError, newId } from "../models/mod.ts";
+import {
+  type Agent,
+  BusyError,
+  fallbackTitle,
+  InvalidStateError,
+  newId,
+  ValidationError,
+} from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import { AgentNotFoundError, type Store } from "../store/mod.ts";
-import type { PermissionMode } from "../claude/mod.ts";
+import {
+  CLI_PERMISSION_MODES,
+  type CliPermissionMode,
+  type PermissionMode,
+} from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
 import {
@@ -20,7 +31,7 @@ import {
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
-import { AgentRun } from "./run.ts";
+import { AgentRun, ControlError, type Delivery } from "./run.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
 import {
   callHook,
@@ -35,6 +46,10 @@ import { startWatchdog } from "./watchdog.ts";
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
+export { ControlError, type Delivery } from "./run.ts";
+
+/** What `send` did: wrote to the live process (`started`/`queued`) or resumed the session. */
+export type SendDelivery = Delivery | "resumed";
 export type {
   CreateShadowInput,
   SupervisorHooks,
@@ -209,19 +224,123 @@ export class Supervisor {
     return this.#enqueue(queued);
   }
 
+  /** Whether the agent has a live process that takes prompts and control requests on stdin. */
+  isLive(id: string): boolean {
+    return this.#runs.get(id)?.live === true;
+  }
+
   /**
-   * Continues an agent's claude session (`--resume`) with a new prompt. Allowed from
-   * awaiting_review and failed; a planner's follow-up with `execute` leaves plan mode. The prompt
-   * and mode wait on the agent's row (the queue's one truth) until it starts.
+   * Delivers a prompt to an agent now. A live idle process starts the next turn at once (same
+   * process); a running turn gets it queued by the CLI as its next turn; with no process the
+   * session is resumed (`--resume`) exactly as {@linkcode followUp}.
+   */
+  async send(
+    id: string,
+    prompt: string,
+    options: { execute?: boolean; voice?: boolean } = {},
+  ): Promise<{ agent: Agent; delivery: SendDelivery }> {
+    if (this.#shuttingDown) throw new BusyError("Cannot send: the daemon is shutting down");
+    checkFollowUpPrompt(prompt);
+    const agent = this.#mustGet(id);
+    const run = this.#runs.get(id);
+    // A voice turn needs its own system prompt, which only a new process can carry.
+    if (
+      run?.live && !options.voice &&
+      (agent.status === "running" || agent.status === "awaiting_review" ||
+        agent.status === "failed")
+    ) {
+      if (agent.kind === "planner" && options.execute) {
+        await run.control({ subtype: "set_permission_mode", mode: "bypassPermissions" });
+      }
+      const delivery = await run.deliver(prompt);
+      return { agent: this.#mustGet(id), delivery };
+    }
+    return { agent: await this.#resume(id, prompt, options), delivery: "resumed" };
+  }
+
+  /**
+   * Continues an agent's session with a new prompt: through its live process when it has one,
+   * else resumed (`--resume`) in a new process. Allowed from awaiting_review and failed (and, with
+   * a live process, while running: the prompt is queued); a planner's follow-up with `execute`
+   * leaves plan mode.
    */
   async followUp(
     id: string,
     prompt: string,
     options: { execute?: boolean; voice?: boolean } = {},
   ): Promise<Agent> {
-    if (this.#shuttingDown) throw new BusyError("Cannot follow up: the daemon is shutting down");
-    checkFollowUpPrompt(prompt);
+    return (await this.send(id, prompt, options)).agent;
+  }
+
+  /**
+   * Interrupts the running turn of a live process (`interrupt` control request): the turn ends,
+   * the process stays, the agent goes to awaiting_review keeping what it produced. Not cancel.
+   */
+  async interrupt(id: string): Promise<Agent> {
+    const agent = this.#mustGet(id);
+    const run = this.#runs.get(id);
+    if (agent.status !== "running" || !run?.live) {
+      throw new InvalidStateError(
+        `Cannot interrupt agent "${id}": it is ${agent.status}${
+          run?.live ? "" : " without a live process"
+        } (needs a running turn)`,
+      );
+    }
+    await run.interrupt();
+    // The result of the interrupted turn follows the control response within milliseconds.
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && this.#mustGet(id).status === "running" && run.live) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.#mustGet(id);
+  }
+
+  /** Switches the model of a live process (`set_model`); the model must be a configured one. */
+  async setModel(id: string, model: string): Promise<Agent> {
+    if (!this.#settings.claude.models.includes(model)) {
+      throw new ValidationError(
+        "invalid_model",
+        `Cannot set model "${model}": it is not one of ${this.#settings.claude.models.join(", ")}`,
+        "model",
+      );
+    }
+    const run = this.#liveRun(id, "set the model of");
+    await run.control({ subtype: "set_model", model });
+    return this.#store.updateAgent(id, { model });
+  }
+
+  /** Switches the permission mode of a live process (`set_permission_mode`). */
+  async setPermissionMode(id: string, mode: CliPermissionMode): Promise<Agent> {
+    if (!(CLI_PERMISSION_MODES as readonly string[]).includes(mode)) {
+      throw new ValidationError(
+        "invalid_params",
+        `Cannot set permission mode "${mode}": it is not one of ${CLI_PERMISSION_MODES.join(", ")}`,
+        "mode",
+      );
+    }
+    const run = this.#liveRun(id, "set the permission mode of");
+    await run.control({ subtype: "set_permission_mode", mode });
+    return this.#mustGet(id);
+  }
+
+  #liveRun(id: string, what: string): AgentRun {
+    this.#mustGet(id);
+    const run = this.#runs.get(id);
+    if (!run?.live) {
+      throw new InvalidStateError(`Cannot ${what} agent "${id}": it has no live process`);
+    }
+    return run;
+  }
+
+  /** Resumes the session (`--resume`) in a new process; the prompt waits on the agent's row. */
+  async #resume(
+    id: string,
+    prompt: string,
+    options: { execute?: boolean; voice?: boolean },
+  ): Promise<Agent> {
     const agent = checkFollowUpAgent(this.#mustGet(id));
+    // A voice turn in a live session: that process ends, the new one carries the voice prompt.
+    this.#runs.get(id)?.endSession();
     // A process that printed its result may still be exiting: never run two on one session.
     await this.#runs.get(id)?.done;
     const permissionMode: PermissionMode = agent.kind === "planner" && !options.execute
@@ -245,7 +364,10 @@ export class Supervisor {
         `Cannot complete agent "${id}": it is ${agent.status} (needs awaiting_review)`,
       );
     }
-    return this.#store.transition(id, "completed", { finished_at: Date.now() });
+    const completed = this.#store.transition(id, "completed", { finished_at: Date.now() });
+    // A live session ends with the review: the CLI exits once its stdin closes.
+    this.#runs.get(id)?.endSession();
+    return completed;
   }
 
   /**
@@ -264,6 +386,25 @@ export class Supervisor {
       });
     }
     const run = this.#runs.get(id);
+    if (agent.status === "awaiting_review") {
+      // A live session in review: its process is stopped too, then the agent is cancelled.
+      this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
+      if (run) {
+        run.requestStop({
+          code: "cancelled",
+          message: "Cancelled by request",
+          status: "cancelled",
+        });
+        await run.done;
+      }
+      const now = this.#mustGet(id);
+      if (now.status !== "awaiting_review") return now;
+      return this.#store.transition(id, "cancelled", {
+        finished_at: Date.now(),
+        error_code: "cancelled",
+        error_message: "Cancelled by request",
+      });
+    }
     if (agent.status !== "running" && agent.status !== "queued" || !run) {
       throw new InvalidStateError(`Cannot cancel agent "${id}": it is ${agent.status}`);
     }
@@ -365,8 +506,9 @@ export class Supervisor {
       beforeSpawn: firstStart
         ? () => this.#hook("beforeFirstStart", agent) ?? Promise.resolve()
         : null,
-      // One prompt per process: after its result, closing stdin lets the CLI exit.
-      closeAfterResult: true,
+      // A live session keeps stdin open after a result; shadows (and sessionIdleMs 0) run one
+      // prompt per process: after its result, closing stdin lets the CLI exit.
+      closeAfterResult: agent.kind === "shadow" || this.#settings.supervisor.sessionIdleMs === 0,
       commitFinish: (write) => {
         if (this.#shuttingDown) return this.#finishes.add(agent.id, write);
         write();
