@@ -7,7 +7,7 @@
  * run's. A live run accepts more prompts (`deliver`) and control requests (`control`).
  * @module
  */
-import { type Agent, InvalidStateError } from "../models/mod.ts";
+import { type Agent, BusyError, EngineError, InvalidStateError } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import type { AgentPatch, MessageWriter, Store } from "../store/mod.ts";
 import {
@@ -36,15 +36,16 @@ export const CONTROL_TIMEOUT_MS = 10_000;
 /** How a prompt reached a live process: it started a turn at once, or the CLI queued it. */
 export type Delivery = "started" | "queued";
 
-/** A control request the CLI answered with `subtype: "error"`. */
-export class ControlError extends Error {
+/** A control request the CLI refused (`subtype: "error"`): not possible in its current state. */
+export class ControlError extends EngineError {
   override name = "ControlError";
   constructor(message: string, readonly errorCode: string | null) {
-    super(message);
+    super("invalid_state", message);
   }
 }
 
 interface PendingControl {
+  what: string;
   resolve(response: Record<string, unknown>): void;
   reject(err: Error): void;
 }
@@ -240,10 +241,10 @@ export class AgentRun {
     const what = String(request.subtype);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answered = new Promise<Record<string, unknown>>((resolve, reject) => {
-      this.#controls.set(requestId, { resolve, reject });
+      this.#controls.set(requestId, { what, resolve, reject });
       timer = setTimeout(() => {
         this.#controls.delete(requestId);
-        reject(new Error(`Cannot ${what}: claude did not answer within ${timeoutMs} ms`));
+        reject(new BusyError(`Cannot ${what}: claude did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
     }).finally(() => clearTimeout(timer));
     this.send({ type: "control_request", request_id: requestId, request }).catch((err) => {
@@ -270,7 +271,7 @@ export class AgentRun {
     } else {
       pending.reject(
         new ControlError(
-          `Cannot do that: claude answered ${String(response!.error ?? "an error")}`,
+          `Cannot ${pending.what}: claude answered ${String(response!.error ?? "an error")}`,
           typeof response!.error_code === "string" ? response!.error_code : null,
         ),
       );

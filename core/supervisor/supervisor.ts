@@ -31,7 +31,7 @@ import {
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
-import { AgentRun, ControlError, type Delivery } from "./run.ts";
+import { AgentRun, type Delivery } from "./run.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
 import {
   callHook,
