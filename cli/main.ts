@@ -18,6 +18,7 @@ import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
+import { interrupt, send } from "./commands/send.ts";
 import { show } from "./commands/show.ts";
 
 /** Every command, in help order. */
@@ -30,6 +31,8 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   cancel,
   run,
+  send,
+  interrupt,
   search,
 ];
 
