@@ -171,7 +171,8 @@ function Header({ agent }: { agent: Agent }) {
         )
         : null}
       <AgentExtras agent={agent} />
-      {agent.status === "awaiting_review" || agent.status === "failed"
+      {agent.status === "awaiting_review" || agent.status === "failed" ||
+          agent.status === "running"
         ? <FollowUp agent={agent} />
         : null}
     </header>
