@@ -182,3 +182,51 @@ Deno.test("live session: cancel in review stops the process and cancels the agen
     assertEquals(await markedProcesses([a.id]), []);
   });
 });
+
+Deno.test("live session: the result-exit grace never kills a process waiting for a prompt", async () => {
+  await withEngine({
+    env: { HERO_ORCHESTRATOR_SESSION_IDLE_MS: "60000" },
+    tune: (s) => (s.supervisor.resultExitGraceMs = 200),
+  }, async (h) => {
+    const s = h.engine.supervisor;
+    const a = s.create({ prompt: "first", cwd: h.cwd });
+    const first = await waitForStatus(h, a.id, "awaiting_review");
+    // Many watchdog rounds (250 ms) past the grace.
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert(s.isLive(a.id));
+    assertEquals(await markedProcesses([a.id]), [first.pid]);
+    assertEquals((await s.send(a.id, "still here")).delivery, "started");
+    assertEquals((await waitForStatus(h, a.id, "awaiting_review")).result, "still here");
+  });
+});
+
+Deno.test("live session: shutdown closes it; the agent stays in review, resumable", async () => {
+  await withLiveEngine(async (h) => {
+    const s = h.engine.supervisor;
+    const a = s.create({ prompt: "first", cwd: h.cwd });
+    await waitForStatus(h, a.id, "awaiting_review");
+    await s.shutdown();
+    const after = h.engine.store.getAgent(a.id)!;
+    assertEquals(after.status, "awaiting_review");
+    assert(after.session_id);
+    assertEquals(await markedProcesses([a.id]), []);
+  });
+});
+
+Deno.test("live session: an interrupted turn keeps the last answer as the agent's result", async () => {
+  await withLiveEngine(async (h) => {
+    const s = h.engine.supervisor;
+    const a = s.create({ prompt: "answer one", cwd: h.cwd });
+    await waitForStatus(h, a.id, "awaiting_review");
+    await s.send(a.id, auto([{ text: "half" }, { hang: true }]));
+    await waitFor(
+      "the partial text",
+      () =>
+        h.engine.store.readMessages(a.id, 0, 100).some((m) =>
+          m.type === "assistant" && m.raw.includes("half")
+        ),
+    );
+    const after = await s.interrupt(a.id);
+    assertEquals([after.status, after.result], ["awaiting_review", "answer one"]);
+  });
+});

@@ -473,7 +473,8 @@ export class AgentRun {
           if (totals) Object.assign(patch, totals);
           result = readResult(value);
           if (result) {
-            patch.result = result.result;
+            // An interrupted turn has no result text: the last answer stays the agent's result.
+            if (result.result !== null || !this.#interrupting) patch.result = result.result;
             if (result.sessionId) patch.session_id = result.sessionId;
           }
           const rl = readRateLimit(value);
