@@ -12,6 +12,7 @@ import { buildManifest, CLI_VERSION, renderManifest } from "./manifest.ts";
 import type { Command } from "./commands/command.ts";
 import { agents } from "./commands/agents.ts";
 import { cancel } from "./commands/cancel.ts";
+import { backup } from "./commands/backup.ts";
 import { doctor } from "./commands/doctor.ts";
 import { exportCommand } from "./commands/export.ts";
 import { login } from "./commands/login.ts";
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   send,
   interrupt,
   search,
+  backup,
 ];
 
 /** The top-level help. */

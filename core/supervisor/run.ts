@@ -7,7 +7,13 @@
  * run's. A live run accepts more prompts (`deliver`) and control requests (`control`).
  * @module
  */
-import { type Agent, BusyError, EngineError, InvalidStateError } from "../models/mod.ts";
+import {
+  type Agent,
+  BusyError,
+  EngineError,
+  InvalidStateError,
+  ValidationError,
+} from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import type { AgentPatch, MessageWriter, Store } from "../store/mod.ts";
 import {
@@ -324,6 +330,7 @@ export class AgentRun {
         query: this.#query(proc),
         graceMs: this.#o.settings.supervisor.cancelGraceMs,
         signalRoot: (signal) => proc.signal(signal),
+        sandboxed: proc.sandboxed,
       });
       if (report.survivors > 0) {
         this.#o.log("error", "processes survived SIGKILL", {
@@ -355,6 +362,7 @@ export class AgentRun {
       query: this.#query(proc),
       graceMs: this.#o.settings.supervisor.cancelGraceMs,
       signalRoot: (signal) => proc.signal(signal),
+      sandboxed: proc.sandboxed,
     }).then(() => {});
   }
 
@@ -384,7 +392,8 @@ export class AgentRun {
       proc = this.#o.launch(agent, turn, this.marker);
     } catch (err) {
       store.transition(agent.id, "failed", {
-        error_code: "spawn_failed",
+        // A cwd that failed its re-check at spawn says so (invalid_cwd), not "spawn failed".
+        error_code: err instanceof ValidationError ? err.code : "spawn_failed",
         error_message: err instanceof Error ? err.message : String(err),
         finished_at: Date.now(),
         pending_prompt: null,
