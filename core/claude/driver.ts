@@ -1,11 +1,7 @@
 import { ByteLineStream, type Line } from "./line_stream.ts";
 import { StderrTail } from "./stderr_tail.ts";
-<<<<<<< HEAD
 import { assertStdinLine, userMessageLine } from "./args.ts";
-=======
-import { userMessageLine } from "./args.ts";
 import { bwrapArgs, gitMetadataDirs, type SandboxPolicy } from "./sandbox.ts";
->>>>>>> main
 
 export interface SpawnClaudeOptions {
   bin: string;
