@@ -52,7 +52,7 @@ Deno.test("RPC: send, interrupt and mode changes on a live session; bad input se
   // Interrupt needs a running turn.
   const notRunning = await rpc(d, "agent.interrupt", { id: created.id });
   assert.equal(notRunning.error?.data.code, "invalid_state");
-  const record = `${t.dir}/record.json`;
+  const record = `${t.work}/record.json`;
   await d.client.agent.send({
     id: created.id,
     prompt: fakePrompt({ auto: true, steps: [{ record }, { text: "partial" }, { hang: true }] }),

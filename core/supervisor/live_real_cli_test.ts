@@ -31,6 +31,8 @@ async function withLiveRealEngine(
         ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
         DISABLE_TELEMETRY: "1",
         HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
+        // The real CLI runs inside the sandbox, as in production.
+        HERO_ORCHESTRATOR_SANDBOX: "bwrap",
         HERO_ORCHESTRATOR_SESSION_IDLE_MS: String(sessionIdleMs),
       },
     }, (h) => fn(h, mock));
@@ -109,7 +111,7 @@ Deno.test("real CLI live: send to the idle process runs the next turn in it; a p
     const last = streamed(mock, first.session_id!).at(-1)!;
     const texts = userTexts(last).join("\n");
     assert(texts.includes("say hello") && texts.includes("and then this"));
-    assertEquals(await markedProcesses([a.id]), [first.pid]);
+    assert((await markedProcesses([a.id])).includes(first.pid!), "the same process is alive");
   });
 });
 
@@ -132,7 +134,7 @@ Deno.test("real CLI live: interrupt ends a streaming turn; the process stays; th
     // Observed in ~15 ms; the generous bound stands for "at once", not a figure.
     assert(took < 3_000, `interrupt took ${took} ms`);
     assert(s.isLive(a.id));
-    assertEquals(await markedProcesses([a.id]), [running.pid]);
+    assert((await markedProcesses([a.id])).includes(running.pid!), "the same process is alive");
     const lines = h.engine.store.readMessages(a.id, 0, 10_000).map((m) => JSON.parse(m.raw));
     const partial = lines.find((v) => v.type === "assistant" && v.aborted === true);
     assert(partial, "the partial text is stored");
