@@ -84,6 +84,9 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
     SEEDS[5]!(db, agentId);
     db.prepare("UPDATE agents SET name = 'seeded zebu' WHERE id = ?").run(agentId);
   },
+  7: (db, agentId) => {
+    SEEDS[6]!(db, agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {

@@ -14,6 +14,7 @@ import type {
   AgentExport,
   AgentExportParams,
   AgentFollowUpParams,
+  AgentForkParams,
   AgentGetParams,
   AgentInterruptParams,
   AgentListParams,
@@ -29,6 +30,7 @@ import type {
   CredentialSetApiKeyParams,
   CredentialStatus,
   DeleteResult,
+  ImportReport,
   KnownCwds,
   LiveAgent,
   MessagePage,
@@ -40,6 +42,7 @@ import type {
   SearchStatus,
   SearchStatusParams,
   SendResult,
+  SessionImportParams,
   SystemBackupParams,
   SystemHealth,
   SystemHealthParams,
@@ -64,11 +67,13 @@ export interface RpcMethods {
   "agent.interrupt": { params: AgentInterruptParams; result: LiveAgent };
   "agent.set_model": { params: AgentSetModelParams; result: LiveAgent };
   "agent.set_permission_mode": { params: AgentSetPermissionModeParams; result: LiveAgent };
+  "agent.fork": { params: AgentForkParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "agent.export": { params: AgentExportParams; result: AgentExport };
   "search.query": { params: SearchQueryParams; result: SearchPage };
   "search.status": { params: SearchStatusParams; result: SearchStatus };
   "search.rebuild": { params: SearchRebuildParams; result: SearchStatus };
+  "session.import": { params: SessionImportParams; result: ImportReport };
   "usage.get": { params: UsageGetParams; result: UsageReport };
   "credential.get": { params: CredentialGetParams; result: CredentialStatus };
   "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
@@ -96,11 +101,13 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.interrupt",
   "agent.set_model",
   "agent.set_permission_mode",
+  "agent.fork",
   "agent.delete",
   "agent.export",
   "search.query",
   "search.status",
   "search.rebuild",
+  "session.import",
   "usage.get",
   "credential.get",
   "credential.set_api_key",
@@ -166,6 +173,8 @@ export interface AgentNamespace {
   setModel(params: AgentSetModelParams): Promise<LiveAgent>;
   /** Switch the permission mode of an agent's live process */
   setPermissionMode(params: AgentSetPermissionModeParams): Promise<LiveAgent>;
+  /** A new agent continuing another's claude session from one of its messages */
+  fork(params: AgentForkParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
   delete(params: AgentDeleteParams): Promise<DeleteResult>;
   /** Where to download an agent's transcript as JSONL (verbatim) or Markdown */
@@ -180,6 +189,12 @@ export interface SearchNamespace {
   status(params?: SearchStatusParams): Promise<SearchStatus>;
   /** Recreate the full-text index from the stored lines (in the background) */
   rebuild(params?: SearchRebuildParams): Promise<SearchStatus>;
+}
+
+/** `session.*` methods. */
+export interface SessionNamespace {
+  /** Adopt Claude Code sessions started elsewhere: import their session files */
+  import(params?: SessionImportParams): Promise<ImportReport>;
 }
 
 /** `usage.*` methods. */
@@ -216,6 +231,7 @@ export interface RpcNamespace {
 export interface BoundMethods {
   agent: AgentNamespace;
   search: SearchNamespace;
+  session: SessionNamespace;
   usage: UsageNamespace;
   credential: CredentialNamespace;
   system: SystemNamespace;
@@ -239,6 +255,7 @@ export function bindMethods(call: Call): BoundMethods {
       interrupt: (params) => call("agent.interrupt", params ?? {}),
       setModel: (params) => call("agent.set_model", params ?? {}),
       setPermissionMode: (params) => call("agent.set_permission_mode", params ?? {}),
+      fork: (params) => call("agent.fork", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
       export: (params) => call("agent.export", params ?? {}),
     },
@@ -246,6 +263,9 @@ export function bindMethods(call: Call): BoundMethods {
       query: (params) => call("search.query", params ?? {}),
       status: (params) => call("search.status", params ?? {}),
       rebuild: (params) => call("search.rebuild", params ?? {}),
+    },
+    session: {
+      import: (params) => call("session.import", params ?? {}),
     },
     usage: {
       get: (params) => call("usage.get", params ?? {}),

@@ -10,7 +10,7 @@ import { useState } from "preact/hooks";
 import type { Agent, CommitMade } from "@hero/sdk";
 import { agentChanged, commitInfo } from "../state/agent_extras.ts";
 import { removeAgent, upsertAgent } from "../state/agents.ts";
-import { href } from "../state/base.ts";
+import { agentHref, href } from "../state/base.ts";
 import { call, messageOf, RpcError } from "../state/rpc.ts";
 import { oneLine } from "../lib/sanitize.ts";
 import { canCommit } from "./agent_extras.tsx";
@@ -226,6 +226,8 @@ export function FollowUp({ agent }: { agent: Agent }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [sent, setSent] = useState<string | null>(null);
+  // An imported session continues as a new, supervised agent.
+  const [continued, setContinued] = useState<Agent | null>(null);
 
   async function send(e?: Event) {
     e?.preventDefault();
@@ -235,6 +237,7 @@ export function FollowUp({ agent }: { agent: Agent }) {
     try {
       const result = await call("agent.send", { id: agent.id, prompt });
       upsertAgent(result.agent);
+      if (result.agent.id !== agent.id) setContinued(result.agent);
       setPrompt("");
       setSent(DELIVERED[result.delivery] ?? "Sent.");
     } catch (err) {
@@ -246,7 +249,9 @@ export function FollowUp({ agent }: { agent: Agent }) {
 
   return (
     <form class="follow-up" onSubmit={send} noValidate>
-      <label for="fu-prompt">Message</label>
+      <label for="fu-prompt">
+        {agent.kind === "imported" ? "Continue this session under supervision" : "Message"}
+      </label>
       <textarea
         id="fu-prompt"
         rows={2}
@@ -274,7 +279,22 @@ export function FollowUp({ agent }: { agent: Agent }) {
           <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
         </span>
         {error ? <p class="form-error" id="fu-error" role="alert">{error}</p> : null}
-        {sent && !error ? <p class="form-ok" role="status" data-testid="sent">{sent}</p> : null}
+        {sent && !error
+          ? (
+            <p class="form-ok" role="status" data-testid="sent">
+              {continued
+                ? (
+                  <>
+                    Continued as{" "}
+                    <a href={agentHref(continued.id)}>
+                      {continued.name ?? continued.id}
+                    </a>
+                  </>
+                )
+                : sent}
+            </p>
+          )
+          : null}
       </div>
     </form>
   );

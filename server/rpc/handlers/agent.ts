@@ -1,5 +1,10 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
-import { type Agent, type AgentStatus, MAX_HERO_CONTEXT_CHARS } from "@hero/core/models";
+import {
+  type Agent,
+  type AgentStatus,
+  MAX_HERO_CONTEXT_CHARS,
+  ValidationError,
+} from "@hero/core/models";
 import {
   BUCKET_STATUSES,
   type LiveAgent,
@@ -176,6 +181,21 @@ export const agentHandlers = handlers({
   async "agent.set_permission_mode"(params, deps) {
     mustGet(deps, params.id);
     return withLive(deps, await deps.engine.supervisor.setPermissionMode(params.id, params.mode));
+  },
+
+  async "agent.fork"(params, deps) {
+    mustGet(deps, params.id);
+    try {
+      return await deps.engine.supervisor.fork(params.id, params.seq, params.prompt, {
+        name: params.name ?? null,
+      });
+    } catch (err) {
+      // A seq that names no message of the session is a bad parameter, not a domain state.
+      if (err instanceof ValidationError && err.code === "invalid_params") {
+        throw new RpcFault("invalid_params", err.message, { field: err.field ?? "seq" });
+      }
+      throw err;
+    }
   },
 
   async "agent.delete"(params, deps) {
