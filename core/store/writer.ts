@@ -9,14 +9,7 @@ import { INSERT_MESSAGE } from "./messages.ts";
 import type { Store } from "./store.ts";
 import { StorageMonitor } from "./storage_state.ts";
 
-export type {
-  AppendResult,
-  CommittedBatch,
-  CommittedLine,
-  MessageWriterOptions,
-  PendingLine,
-  WriterStatus,
-} from "./writer_types.ts";
+export type * from "./writer_types.ts";
 import type {
   AppendResult,
   CommittedBatch,
