@@ -30,7 +30,7 @@ export async function deleteAgent(id: string, options: DeleteOptions): Promise<v
   }
   // A completed agent's process may still be exiting (and its last lines being stored); a live
   // session of a failed agent is ended first.
-  options.runOf(id)?.endSession();
+  options.runOf(id)?.session.endSession();
   await options.runOf(id)?.done;
   await writer.flush();
   // Its finished shadows go with it; a shadow still running is left to finish on its own.

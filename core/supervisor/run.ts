@@ -4,16 +4,11 @@
  * its stop (close stdin → SIGTERM → grace → tree kill) and its finish (the terminal row).
  * `ClaudeProcess` is the transport underneath; what happens after a result (close stdin so the
  * CLI exits, or keep it open for the next turn: a live session) is the caller's policy, not the
- * run's. A live run accepts more prompts (`deliver`) and control requests (`control`).
+ * run's. A live run's further prompts and control requests go through its `session`
+ * (`session.ts`).
  * @module
  */
-import {
-  type Agent,
-  BusyError,
-  EngineError,
-  InvalidStateError,
-  ValidationError,
-} from "../models/mod.ts";
+import { type Agent, ValidationError } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import type { AgentPatch, MessageWriter, Store } from "../store/mod.ts";
 import {
@@ -34,29 +29,11 @@ import {
 import { type ProcessControl, terminateTree } from "./process_control.ts";
 import type { StopReason, SupervisorLog, Turn } from "./types.ts";
 import { retryWrite } from "./storage_retry.ts";
+import { LiveSession, randomHex } from "./session.ts";
+import { finishRow } from "./finish.ts";
 
 /** How long a run waits for `beforeSpawn` at most. */
 const BEFORE_SPAWN_LIMIT_MS = 10_000;
-
-/** How long a control request waits for its `control_response` (interrupt answers in ~13 ms). */
-export const CONTROL_TIMEOUT_MS = 10_000;
-
-/** How a prompt reached a live process: it started a turn at once, or the CLI queued it. */
-export type Delivery = "started" | "queued";
-
-/** A control request the CLI refused (`subtype: "error"`): not possible in its current state. */
-export class ControlError extends EngineError {
-  override name = "ControlError";
-  constructor(message: string, readonly errorCode: string | null) {
-    super("invalid_state", message);
-  }
-}
-
-interface PendingControl {
-  what: string;
-  resolve(response: Record<string, unknown>): void;
-  reject(err: Error): void;
-}
 
 /** Options of {@linkcode AgentRun}. */
 export interface AgentRunOptions {
@@ -82,14 +59,6 @@ export interface AgentRunOptions {
   shuttingDown?: () => boolean;
 }
 
-function randomHex(bytes: number): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(bytes)),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
-}
-
 /** One claude process of one agent: spawn, stdin, read loop, stop, finish. */
 export class AgentRun {
   readonly agentId: string;
@@ -103,18 +72,8 @@ export class AgentRun {
   #resolveDone!: () => void;
   #proc: ClaudeProcess | null = null;
   #resultAt: number | null = null;
-  /** A turn is running (from the first prompt until its result; again after `deliver`). */
-  #turnActive = true;
-  #turnStartedAt: number = Date.now();
-  /** Prompts written while a turn ran: the CLI runs each as its own turn after the current one. */
-  #queuedTurns = 0;
-  /** Since when a live process waits for its next prompt (null while a turn runs). */
-  #idleSince: number | null = null;
-  /** Since when stdin is closed with nothing left to run: the CLI must exit soon after. */
-  #exitDueSince: number | null = null;
-  /** An interrupt was asked for this turn: its error result ends it as awaiting_review. */
-  #interrupting = false;
-  #controls = new Map<string, PendingControl>();
+  /** Turns, prompts and control requests of the process while it is live. */
+  readonly session: LiveSession;
   #stop: StopReason | null = null;
   #stopping: Promise<void> | null = null;
   /** A process that printed its result but did not exit is terminated; the status stays. */
@@ -128,6 +87,15 @@ export class AgentRun {
     this.shadow = options.agent.kind === "shadow";
     this.marker = `${options.agent.id}.${randomHex(16)}`;
     this.done = new Promise((r) => (this.#resolveDone = r));
+    this.session = new LiveSession({
+      agentId: this.agentId,
+      store: options.store,
+      closeAfterResult: options.closeAfterResult,
+      proc: () => this.#proc,
+      stopping: () => this.#stopping !== null || this.#lingerKill !== null,
+      send: (message) => this.send(message),
+      turnStarted: () => (this.#resultAt = null),
+    });
   }
 
   /** The process, once spawned. */
@@ -147,145 +115,6 @@ export class AgentRun {
 
   get lingering(): boolean {
     return this.#lingerKill !== null;
-  }
-
-  /**
-   * A live-session process is attached and takes prompts and control requests on its stdin.
-   * One-prompt runs (`closeAfterResult`) are never live: they behave as before live sessions.
-   */
-  get live(): boolean {
-    const proc = this.#proc;
-    return !this.#o.closeAfterResult && proc !== null && !proc.stdinClosed && !this.#stopping &&
-      !this.#lingerKill;
-  }
-
-  /** Since when a live process waits for a prompt, or null (a turn runs, or it is not live). */
-  get idleSince(): number | null {
-    return this.live ? this.#idleSince : null;
-  }
-
-  /** When the current turn started (the runtime limit counts per turn in a live session). */
-  get turnStartedAt(): number {
-    return this.#turnStartedAt;
-  }
-
-  /** Since when stdin is closed with no turn left: the process should be exiting. */
-  get exitDueSince(): number | null {
-    return this.#exitDueSince;
-  }
-
-  /**
-   * Ends a live session between turns: closes stdin so the CLI exits (the status stays). A turn
-   * still running finishes first; the CLI exits after its result.
-   */
-  endSession(): void {
-    const proc = this.#proc;
-    if (!proc || proc.stdinClosed) return;
-    proc.closeStdin();
-    if (!this.#turnActive) this.#exitDueSince = Date.now();
-  }
-
-  /**
-   * Gives a live process its next prompt. Idle → the agent moves to running and the turn starts
-   * at once; a turn running → the CLI queues the prompt as its next turn (the status stays).
-   */
-  async deliver(prompt: string): Promise<Delivery> {
-    if (!this.live) {
-      throw new InvalidStateError(`Cannot send to agent "${this.agentId}": no live process`);
-    }
-    const uuid = crypto.randomUUID();
-    if (this.#turnActive) {
-      this.#queuedTurns++;
-      try {
-        await this.send(userMessage(prompt, uuid));
-      } catch (err) {
-        this.#queuedTurns--;
-        throw err;
-      }
-      return "queued";
-    }
-    // The status moves first, so the turn's result can never arrive before `running`.
-    this.#o.store.transition(this.agentId, "running", {
-      error_code: null,
-      error_message: null,
-      finished_at: null,
-      pending_prompt: null,
-    });
-    this.#turnActive = true;
-    this.#turnStartedAt = Date.now();
-    this.#idleSince = null;
-    this.#interrupting = false;
-    this.#resultAt = null;
-    await this.send(userMessage(prompt, uuid));
-    return "started";
-  }
-
-  /**
-   * Interrupts the running turn (`interrupt` control request): the turn ends with an error
-   * result, the process stays, and the agent goes to awaiting_review with what it produced.
-   */
-  async interrupt(): Promise<Record<string, unknown>> {
-    if (!this.live || !this.#turnActive) {
-      throw new InvalidStateError(
-        `Cannot interrupt agent "${this.agentId}": no turn is running in a live process`,
-      );
-    }
-    this.#interrupting = true;
-    return await this.control({ subtype: "interrupt" });
-  }
-
-  /**
-   * Sends one control request and waits (bounded) for its `control_response`. Rejects with
-   * {@linkcode ControlError} when the CLI answers with an error.
-   */
-  control(
-    request: Record<string, unknown>,
-    timeoutMs: number = CONTROL_TIMEOUT_MS,
-  ): Promise<Record<string, unknown>> {
-    if (!this.live) {
-      return Promise.reject(
-        new InvalidStateError(`Cannot control agent "${this.agentId}": no live process`),
-      );
-    }
-    const requestId = `hero_${randomHex(12)}`;
-    const what = String(request.subtype);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const answered = new Promise<Record<string, unknown>>((resolve, reject) => {
-      this.#controls.set(requestId, { what, resolve, reject });
-      timer = setTimeout(() => {
-        this.#controls.delete(requestId);
-        reject(new BusyError(`Cannot ${what}: claude did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-    }).finally(() => clearTimeout(timer));
-    this.send({ type: "control_request", request_id: requestId, request }).catch((err) => {
-      this.#controls.get(requestId)?.reject(err instanceof Error ? err : new Error(String(err)));
-      this.#controls.delete(requestId);
-    });
-    return answered;
-  }
-
-  /** Settles the control request a `control_response` line answers. */
-  #onControlResponse(value: Record<string, unknown>): void {
-    const response = value.response as Record<string, unknown> | undefined;
-    const id = typeof response?.request_id === "string" ? response.request_id : null;
-    const pending = id ? this.#controls.get(id) : undefined;
-    if (!id || !pending) return;
-    this.#controls.delete(id);
-    if (response!.subtype === "success") {
-      const body = response!.response;
-      pending.resolve(
-        body && typeof body === "object" && !Array.isArray(body)
-          ? body as Record<string, unknown>
-          : {},
-      );
-    } else {
-      pending.reject(
-        new ControlError(
-          `Cannot ${pending.what}: claude answered ${String(response!.error ?? "an error")}`,
-          typeof response!.error_code === "string" ? response!.error_code : null,
-        ),
-      );
-    }
   }
 
   /** Starts the run in the background; `done` resolves when it is over. */
@@ -437,10 +266,7 @@ export class AgentRun {
       // The process died before reading its prompt; its exit status tells the story.
     });
     const { lastAck, ackError } = await this.#read(proc, running);
-    for (const pending of this.#controls.values()) {
-      pending.reject(new Error("Cannot get an answer from claude: its output ended"));
-    }
-    this.#controls.clear();
+    this.session.abandon();
     if (!this.#stop && this.#resultAt === null) await this.#stopIfStdoutClosed(proc);
 
     const status = await proc.status;
@@ -466,7 +292,10 @@ export class AgentRun {
     }
     await this.#durably(
       "record the end of the run",
-      () => this.#o.commitFinish(() => this.#finishRow(status, storageError)),
+      () =>
+        this.#o.commitFinish(() =>
+          finishRow(this.#o.store, this.agentId, this.#proc!, this.#stop, status, storageError)
+        ),
     );
   }
 
@@ -527,7 +356,7 @@ export class AgentRun {
         let result: TurnResult | null = null;
         let rateLimited: { resetsAt: number | null } | null = null;
         const value = classified.value;
-        if (value?.type === "control_response") this.#onControlResponse(value);
+        if (value?.type === "control_response") this.session.onControlResponse(value);
         if (value) {
           const init = readInit(value);
           if (init?.sessionId) patch.session_id = init.sessionId;
@@ -536,7 +365,7 @@ export class AgentRun {
           result = readResult(value);
           if (result) {
             // An interrupted turn has no result text: the last answer stays the agent's result.
-            if (result.result !== null || !this.#interrupting) patch.result = result.result;
+            if (result.result !== null || !this.session.interrupting) patch.result = result.result;
             if (result.sessionId) patch.session_id = result.sessionId;
           }
           const rl = readRateLimit(value);
@@ -617,23 +446,8 @@ export class AgentRun {
   async #onResult(result: TurnResult): Promise<void> {
     const now = Date.now();
     this.#resultAt = now;
-    const interrupted = this.#interrupting;
-    if (this.#queuedTurns > 0) {
-      // A prompt sent during this turn is the CLI's next turn: it starts now, the agent stays
-      // running, and only the last turn's result decides the status.
-      this.#queuedTurns--;
-      this.#interrupting = false;
-      this.#turnStartedAt = now;
-      return;
-    }
-    this.#turnActive = false;
-    this.#interrupting = false;
-    this.#idleSince = now;
-    const proc = this.#proc;
-    // The supervisor's policy: one prompt per process, so closing stdin lets the CLI exit; a
-    // live session keeps it open until it ends (idle, complete, cancel, shutdown).
-    if (this.#o.closeAfterResult) proc?.closeStdin();
-    if (proc?.stdinClosed) this.#exitDueSince ??= now;
+    const { continues, interrupted } = this.session.onResult(now);
+    if (continues) return;
     if (this.#stop) return;
     const store = this.#o.store;
     await this.#durably("record the result", () => {
@@ -654,50 +468,6 @@ export class AgentRun {
         });
       }
       return store.transition(this.agentId, "awaiting_review", {});
-    });
-  }
-
-  /** Writes the run's final row (exit status; terminal status if still running); null if deleted. */
-  #finishRow(status: Deno.CommandStatus, storageError: unknown): Agent | null {
-    const store = this.#o.store;
-    const agent = store.getAgent(this.agentId);
-    if (!agent) return null; // deleted meanwhile
-    const proc = this.#proc!;
-    const base: AgentPatch = {
-      exit_code: status.signal ? null : status.code,
-      exit_signal: status.signal ?? null,
-      stderr_tail: proc.stderr.totalBytes > 0 ? proc.stderr.text() : null,
-      stderr_truncated: proc.stderr.truncated,
-    };
-    if (agent.status !== "running") return store.updateAgent(this.agentId, base);
-    const finished_at = Date.now();
-    const stop = this.#stop;
-    if (stop) {
-      return store.transition(this.agentId, stop.status, {
-        ...base,
-        error_code: stop.code,
-        error_message: stop.message,
-        finished_at,
-        ...(stop.resetsAt !== undefined ? { rate_limit_resets_at: stop.resetsAt } : {}),
-      });
-    }
-    if (storageError) {
-      return store.transition(this.agentId, "failed", {
-        ...base,
-        error_code: "storage_error",
-        error_message: storageError instanceof Error ? storageError.message : String(storageError),
-        finished_at,
-      });
-    }
-    const tail = proc.stderr.text().trim().split("\n").at(-1) ?? "";
-    const how = status.signal
-      ? `was killed by ${status.signal}`
-      : `exited with code ${status.code}`;
-    return store.transition(this.agentId, "failed", {
-      ...base,
-      error_code: status.success ? "exit_without_result" : "exit_nonzero",
-      error_message: `claude ${how} before printing a result${tail ? `: ${tail}` : ""}`,
-      finished_at,
     });
   }
 }

@@ -1,35 +1,24 @@
 /**
  * `Supervisor`: the façade of the agent lifecycle. It validates and stores requests, keeps the
  * queue, and starts each queued agent as an {@linkcode AgentRun} within the caps; the rooms behind
- * it are `run.ts` (one process), `queue.ts`, `launch.ts`, `recovery.ts`, `shutdown.ts` and
- * `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
+ * it are `run.ts` (one process), `live.ts` (send, interrupt, complete, cancel), `queue.ts`,
+ * `launch.ts`, `recovery.ts`, `shutdown.ts` and `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
  * @module
  */
-import {
-  type Agent,
-  BusyError,
-  fallbackTitle,
-  InvalidStateError,
-  newId,
-  ValidationError,
-} from "../models/mod.ts";
+import { type Agent, BusyError, fallbackTitle, newId } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import { AgentNotFoundError, type Store } from "../store/mod.ts";
-import { CLI_PERMISSION_MODES, type CliPermissionMode } from "../claude/mod.ts";
+import type { CliPermissionMode } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
-import {
-  checkCreateInput,
-  checkFollowUpAgent,
-  checkFollowUpPrompt,
-  type CreateAgentInput,
-} from "./create_input.ts";
+import { checkCreateInput, type CreateAgentInput } from "./create_input.ts";
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
 import { adoptImported, forkAgent, type ForkContext } from "./fork.ts";
-import { insertShadow, requeueFollowUp, requeueShadow } from "./requeue.ts";
+import { insertShadow, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
-import { AgentRun, type Delivery } from "./run.ts";
+import { AgentRun } from "./run.ts";
+import * as live from "./live.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
 import {
   callHook,
@@ -44,10 +33,8 @@ import { startWatchdog } from "./watchdog.ts";
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
-export { ControlError, type Delivery } from "./run.ts";
-
-/** What `send` did: wrote to the live process (`started`/`queued`) or resumed the session. */
-export type SendDelivery = Delivery | "resumed";
+export { ControlError, type Delivery } from "./session.ts";
+export type { SendDelivery, SendOptions } from "./live.ts";
 export type {
   CreateShadowInput,
   SupervisorHooks,
@@ -200,132 +187,48 @@ export class Supervisor {
 
   /** Whether the agent has a live process that takes prompts and control requests on stdin. */
   isLive(id: string): boolean {
-    return this.#runs.get(id)?.live === true;
+    return this.#runs.get(id)?.session.live === true;
   }
 
   /**
-   * Delivers a prompt to an agent now. A live idle process starts the next turn at once (same
-   * process); a running turn gets it queued by the CLI as its next turn; with no process the
-   * session is resumed (`--resume`) exactly as {@linkcode followUp}.
+   * Delivers a prompt to an agent now (`live.ts`): a live idle process starts the next turn at
+   * once, a running turn gets it queued by the CLI, with no process the session is resumed.
    */
-  async send(
-    id: string,
-    prompt: string,
-    options: { execute?: boolean; voice?: boolean } = {},
-  ): Promise<{ agent: Agent; delivery: SendDelivery }> {
+  send(id: string, prompt: string, options: live.SendOptions = {}) {
     if (this.#shuttingDown) throw new BusyError("Cannot send: the daemon is shutting down");
-    checkFollowUpPrompt(prompt);
-    const agent = this.#mustGet(id);
-    // An imported session continues as a new, supervised agent.
-    if (agent.kind === "imported") {
-      return {
-        agent: await adoptImported(this.#forkContext(), agent, prompt, options.voice === true),
-        delivery: "resumed",
-      };
-    }
-    const run = this.#runs.get(id);
-    // A voice turn needs its own system prompt, which only a new process can carry.
-    if (
-      run?.live && !options.voice &&
-      (agent.status === "running" || agent.status === "awaiting_review" ||
-        agent.status === "failed")
-    ) {
-      if (agent.kind === "planner" && options.execute) {
-        await run.control({ subtype: "set_permission_mode", mode: "bypassPermissions" });
-      }
-      const delivery = await run.deliver(prompt);
-      return { agent: this.#mustGet(id), delivery };
-    }
-    return { agent: await this.#resume(id, prompt, options), delivery: "resumed" };
+    return live.sendPrompt(this.#live(), id, prompt, options);
   }
 
-  /**
-   * Continues an agent's session with a new prompt: through its live process when it has one,
-   * else resumed (`--resume`) in a new process. Allowed from awaiting_review and failed (and, with
-   * a live process, while running: the prompt is queued); a planner's follow-up with `execute`
-   * leaves plan mode.
-   */
-  async followUp(
-    id: string,
-    prompt: string,
-    options: { execute?: boolean; voice?: boolean } = {},
-  ): Promise<Agent> {
+  /** {@linkcode send} answering the agent (agent.follow_up is its alias). */
+  async followUp(id: string, prompt: string, options: live.SendOptions = {}): Promise<Agent> {
     return (await this.send(id, prompt, options)).agent;
   }
 
-  /**
-   * Interrupts the running turn of a live process (`interrupt` control request): the turn ends,
-   * the process stays, the agent goes to awaiting_review keeping what it produced. Not cancel.
-   */
-  async interrupt(id: string): Promise<Agent> {
-    const agent = this.#mustGet(id);
-    const run = this.#runs.get(id);
-    if (agent.status !== "running" || !run?.live) {
-      throw new InvalidStateError(
-        `Cannot interrupt agent "${id}": it is ${agent.status}${
-          run?.live ? "" : " without a live process"
-        } (needs a running turn)`,
-      );
-    }
-    await run.interrupt();
-    // The result of the interrupted turn follows the control response within milliseconds.
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && this.#mustGet(id).status === "running" && run.live) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return this.#mustGet(id);
+  /** Interrupts the running turn of a live process; the process and the session stay. */
+  interrupt(id: string): Promise<Agent> {
+    return live.interruptTurn(this.#live(), id);
   }
 
   /** Switches the model of a live process (`set_model`); the model must be a configured one. */
-  async setModel(id: string, model: string): Promise<Agent> {
-    if (!this.#settings.claude.models.includes(model)) {
-      throw new ValidationError(
-        "invalid_model",
-        `Cannot set model "${model}": it is not one of ${this.#settings.claude.models.join(", ")}`,
-        "model",
-      );
-    }
-    const run = this.#liveRun(id, "set the model of");
-    await run.control({ subtype: "set_model", model });
-    return this.#store.updateAgent(id, { model });
+  setModel(id: string, model: string): Promise<Agent> {
+    return live.setLiveModel(this.#live(), id, model);
   }
 
   /** Switches the permission mode of a live process (`set_permission_mode`). */
-  async setPermissionMode(id: string, mode: CliPermissionMode): Promise<Agent> {
-    if (!(CLI_PERMISSION_MODES as readonly string[]).includes(mode)) {
-      throw new ValidationError(
-        "invalid_params",
-        `Cannot set permission mode "${mode}": it is not one of ${CLI_PERMISSION_MODES.join(", ")}`,
-        "mode",
-      );
-    }
-    const run = this.#liveRun(id, "set the permission mode of");
-    await run.control({ subtype: "set_permission_mode", mode });
-    return this.#mustGet(id);
+  setPermissionMode(id: string, mode: CliPermissionMode): Promise<Agent> {
+    return live.setLivePermissionMode(this.#live(), id, mode);
   }
 
-  #liveRun(id: string, what: string): AgentRun {
-    this.#mustGet(id);
-    const run = this.#runs.get(id);
-    if (!run?.live) {
-      throw new InvalidStateError(`Cannot ${what} agent "${id}": it has no live process`);
-    }
-    return run;
-  }
-
-  /** Resumes the session (`--resume`) in a new process; the prompt waits on the agent's row. */
-  async #resume(
-    id: string,
-    prompt: string,
-    options: { execute?: boolean; voice?: boolean },
-  ): Promise<Agent> {
-    const agent = checkFollowUpAgent(this.#mustGet(id));
-    // A voice turn in a live session: that process ends, the new one carries the voice prompt.
-    this.#runs.get(id)?.endSession();
-    // A process that printed its result may still be exiting: never run two on one session.
-    await this.#runs.get(id)?.done;
-    const queued = requeueFollowUp(this.#store, agent, prompt, options.execute === true);
-    return this.#enqueue(queued, options.voice === true);
+  #live(): live.LiveContext {
+    return {
+      store: this.#store,
+      settings: this.#settings,
+      runOf: (id) => this.#runs.get(id),
+      mustGet: (id) => this.#mustGet(id),
+      enqueue: (agent, voice) => this.#enqueue(agent, voice),
+      dequeue: (id) => this.#queue.remove(id),
+      adopt: (agent, prompt, voice) => adoptImported(this.#forkContext(), agent, prompt, voice),
+    };
   }
 
   /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
@@ -346,62 +249,14 @@ export class Supervisor {
     };
   }
 
-  /** awaiting_review → completed. */
+  /** awaiting_review → completed; a live session ends with the review. */
   complete(id: string): Agent {
-    const agent = this.#mustGet(id);
-    if (agent.status !== "awaiting_review") {
-      throw new InvalidStateError(
-        `Cannot complete agent "${id}": it is ${agent.status} (needs awaiting_review)`,
-      );
-    }
-    const completed = this.#store.transition(id, "completed", { finished_at: Date.now() });
-    // A live session ends with the review: the CLI exits once its stdin closes.
-    this.#runs.get(id)?.endSession();
-    return completed;
+    return live.completeAgent(this.#live(), id);
   }
 
-  /**
-   * Stops an agent and everything it started. Resolves once the agent is `cancelled`, which
-   * happens only when none of its processes is left.
-   */
-  async cancel(id: string): Promise<Agent> {
-    const agent = this.#mustGet(id);
-    if (agent.status === "queued" && !this.#runs.has(id)) {
-      this.#queue.remove(id);
-      return this.#store.transition(id, "cancelled", {
-        cancel_requested_at: Date.now(),
-        finished_at: Date.now(),
-        error_code: "cancelled",
-        error_message: "Cancelled before it started",
-      });
-    }
-    const run = this.#runs.get(id);
-    if (agent.status === "awaiting_review") {
-      // A live session in review: its process is stopped too, then the agent is cancelled.
-      this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
-      if (run) {
-        run.requestStop({
-          code: "cancelled",
-          message: "Cancelled by request",
-          status: "cancelled",
-        });
-        await run.done;
-      }
-      const now = this.#mustGet(id);
-      if (now.status !== "awaiting_review") return now;
-      return this.#store.transition(id, "cancelled", {
-        finished_at: Date.now(),
-        error_code: "cancelled",
-        error_message: "Cancelled by request",
-      });
-    }
-    if (agent.status !== "running" && agent.status !== "queued" || !run) {
-      throw new InvalidStateError(`Cannot cancel agent "${id}": it is ${agent.status}`);
-    }
-    this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
-    run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
-    await run.done;
-    return this.#mustGet(id);
+  /** Stops an agent and everything it started; resolves once it is `cancelled`. */
+  cancel(id: string): Promise<Agent> {
+    return live.cancelAgent(this.#live(), id);
   }
 
   /** Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`). */

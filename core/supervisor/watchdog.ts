@@ -28,7 +28,7 @@ export function checkRuns(
   for (const run of runs) {
     const proc = run.proc;
     if (!proc || run.stopping) continue;
-    const exitDue = run.exitDueSince;
+    const exitDue = run.session.exitDueSince;
     if (exitDue !== null) {
       if (!run.lingering && now - exitDue >= resultExitGraceMs) {
         log("warn", "claude did not exit after its result; terminating it", {
@@ -38,21 +38,21 @@ export function checkRuns(
       }
       continue;
     }
-    const idleSince = run.idleSince;
+    const idleSince = run.session.idleSince;
     if (idleSince !== null) {
       if (now - idleSince >= sessionIdleMs) {
         log("info", "live session idle; closing it", { agent: run.agentId });
-        run.endSession();
+        run.session.endSession();
       }
       continue;
     }
-    if (now - run.turnStartedAt >= maxRuntimeMs) {
+    if (now - run.session.turnStartedAt >= maxRuntimeMs) {
       run.requestStop({
         code: "max_runtime",
         message: `Stopped after the maximum runtime of ${maxRuntimeMs} ms`,
         status: "failed",
       });
-    } else if (now - Math.max(proc.lastOutputAt, run.turnStartedAt) >= idleTimeoutMs) {
+    } else if (now - Math.max(proc.lastOutputAt, run.session.turnStartedAt) >= idleTimeoutMs) {
       run.requestStop({
         code: "idle_timeout",
         message: `Stopped after ${idleTimeoutMs} ms without output`,
