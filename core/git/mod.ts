@@ -4,3 +4,4 @@
  * @module
  */
 export * from "./git.ts";
+export * from "./worktree.ts";

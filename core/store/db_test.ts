@@ -84,6 +84,15 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
     SEEDS[5]!(db, agentId);
     db.prepare("UPDATE agents SET name = 'seeded zebu' WHERE id = ?").run(agentId);
   },
+  7: (db, agentId) => {
+    SEEDS[6]!(db, agentId);
+    const key = (db.prepare("SELECT agent_key FROM agents WHERE id = ?").get(agentId) as {
+      agent_key: number;
+    }).agent_key;
+    db.prepare(
+      "INSERT INTO agent_worktrees (agent_key, toplevel, head, entries, taken_at) VALUES (?, '/w', NULL, '{}', 1000)",
+    ).run(key);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
