@@ -108,6 +108,21 @@ export interface EngineSettings {
   homeMcp: HomeMcpSettings;
   /** Who is told when an agent needs a person (webhook). */
   notify: NotifySettings;
+  /**
+   * Where agents run by default (`HERO_ORCHESTRATOR_ISOLATION`): `worktree` (a git worktree and
+   * branch of their own, when the cwd is inside a git work tree), `none` (the cwd itself), or
+   * `auto` (unset: `worktree` when the cwd is inside a non-bare git work tree, else `none`).
+   */
+  isolation: "auto" | "worktree" | "none";
+}
+
+function isolation(env: Env): EngineSettings["isolation"] {
+  const raw = env.HERO_ORCHESTRATOR_ISOLATION;
+  if (!raw || raw === "auto") return "auto";
+  if (raw === "worktree" || raw === "none") return raw;
+  throw new RangeError(
+    `Cannot read HERO_ORCHESTRATOR_ISOLATION: expected worktree, none or auto, got "${raw}"`,
+  );
 }
 
 function int(env: Env, name: string, fallback: number, min = 0): number {
@@ -252,5 +267,6 @@ export function resolveEngineSettings(env: Env): EngineSettings {
     },
     homeMcp: resolveHomeMcpSettings(env),
     notify: resolveNotifySettings(env),
+    isolation: isolation(env),
   };
 }

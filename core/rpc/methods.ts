@@ -7,7 +7,7 @@ import { z } from "zod";
 import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../models/mod.ts";
 import type { DomainErrorReason } from "./errors.ts";
 import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
-import { CommitInfo, CompletedAgent } from "./commit.ts";
+import { AgentDiff, CommitInfo, CompletedAgent, Isolation, MergeStrategy } from "./commit.ts";
 // The schema file, not usage/mod.ts: the contract must not load the store or the poller.
 import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
@@ -311,9 +311,16 @@ export const METHODS = {
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud",
       ),
+      isolation: Isolation.optional().describe(
+        "default: HERO_ORCHESTRATOR_ISOLATION, else worktree when cwd is inside a non-bare git work tree, none otherwise",
+      ),
+      base_ref: z.string().min(1).max(1000).optional().describe(
+        "isolation worktree: the branch (or commit) the agent's branch starts from; default HEAD",
+      ),
     }),
     result: Agent,
     errors: [
+      "invalid_isolation",
       "invalid_cwd",
       "invalid_model",
       "invalid_effort",
@@ -396,13 +403,45 @@ export const METHODS = {
     name: "agent.complete",
     summary: "Accept an agent's work: awaiting_review → completed",
     description:
-      "With `commit: true`, first commits the files the agent changed since its first start (in the git work tree it started in) with the commit shadow's conventional commit message (or a fixed one), and records the sha. Other uncommitted changes stay as they were. Refused with commit_refused, changing nothing, when the tree has conflicts, HEAD moved, a changed file already had uncommitted changes at the start, another agent worked in the same tree meanwhile, or nothing changed.",
+      "With `commit: true`, first commits the files the agent changed since its first start (in the git work tree it started in) with the commit shadow's conventional commit message (or a fixed one), and records the sha. Other uncommitted changes stay as they were. Refused with commit_refused, changing nothing, when the tree has conflicts, HEAD moved, a changed file already had uncommitted changes at the start, another agent worked in the same tree meanwhile, or nothing changed. With `merge: true` (isolated agents), commits what is uncommitted in the agent's worktree, then brings its branch into the base branch: fast-forward when possible, else `strategy`; the base ref moves only when the merge succeeded (compare-and-swap), a checkout of the base branch follows it, and the worktree and branch are removed. Conflicts: merge_conflict with `data.files`, the base branch unchanged. Local changes in a checkout of the base branch that the merge would touch: merge_refused. Nothing is ever pushed.",
     params: z.strictObject({
       id: AgentId,
       commit: z.boolean().default(false).describe("commit the agent's changes first"),
+      merge: z.boolean().default(false).describe(
+        "isolated agents: merge the agent's branch into its base branch",
+      ),
+      strategy: MergeStrategy.optional(),
     }),
     result: CompletedAgent,
-    errors: ["not_found", "invalid_state", "commit_refused"],
+    errors: ["not_found", "invalid_state", "commit_refused", "merge_conflict", "merge_refused"],
+  }),
+  "agent.diff": defineMethod({
+    name: "agent.diff",
+    summary: "An agent's changes against its base: file list and unified diffs",
+    description:
+      "Isolated agents: everything on their branch and in their worktree (committed, uncommitted, untracked) against the base sha. Agents in their cwd: the files they changed since their first start, against the commit at that start. `path` adds that file's unified diff, `patches` every file's; each is cut at 512 KiB.",
+    params: z.strictObject({
+      id: AgentId,
+      path: z.string().min(1).max(4096).optional().describe("the file whose diff to include"),
+      context: z.number().int().min(0).max(1000).optional().describe(
+        "lines of context (default 3)",
+      ),
+      patches: z.boolean().default(false).describe("include every file's diff"),
+    }),
+    result: AgentDiff,
+    errors: ["not_found", "invalid_state"],
+  }),
+  "agent.discard": defineMethod({
+    name: "agent.discard",
+    summary: "Throw an isolated agent's work away: remove its worktree and branch",
+    description:
+      "Refused with unmerged_work when the branch has commits not in the base branch or the worktree has uncommitted changes, unless `force`. An agent in review ends cancelled (`discarded`). Not for queued or running agents.",
+    params: z.strictObject({
+      id: AgentId,
+      force: z.boolean().default(false).describe("throw unmerged work away"),
+    }),
+    result: Agent,
+    errors: ["not_found", "invalid_state", "unmerged_work"],
   }),
   "agent.commit_info": defineMethod({
     name: "agent.commit_info",
@@ -431,9 +470,14 @@ export const METHODS = {
   "agent.delete": defineMethod({
     name: "agent.delete",
     summary: "Delete a terminal agent and its messages",
-    params: idParams,
+    description:
+      "An isolated agent's worktree and branch go with it; refused with unmerged_work when they hold work not in the base branch, unless `force`.",
+    params: z.strictObject({
+      id: AgentId,
+      force: z.boolean().default(false).describe("also throw unmerged work away"),
+    }),
     result: DeleteResult,
-    errors: ["not_found", "invalid_state"],
+    errors: ["not_found", "invalid_state", "unmerged_work"],
   }),
   "agent.export": defineMethod({
     name: "agent.export",

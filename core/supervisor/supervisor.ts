@@ -11,8 +11,20 @@ import { AgentNotFoundError, type Store } from "../store/mod.ts";
 import type { PermissionMode } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
+import { createGitRunner, type GitRunner, removeWorktree } from "../git/mod.ts";
+import {
+  type AgentDiff,
+  agentDiff,
+  assertWorktreePresent,
+  type IsolationMode,
+  type PreparedWorktree,
+  prepareWorktree,
+  reconcileWorktrees,
+  removeAgentWorktree,
+} from "./isolation.ts";
 import {
   checkCreateInput,
+  type CheckedCreateInput,
   checkFollowUpAgent,
   checkFollowUpPrompt,
   type CreateAgentInput,
@@ -33,6 +45,7 @@ import {
 import { startWatchdog } from "./watchdog.ts";
 
 export type { CreateAgentInput } from "./create_input.ts";
+export type { AgentDiff, IsolationMode } from "./isolation.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
 export type {
@@ -53,6 +66,7 @@ export class Supervisor {
   #control: ProcessControl;
   #log: SupervisorLog;
   #titleFor: (prompt: string) => string;
+  #git: GitRunner;
   #launch: ReturnType<typeof createLauncher>;
   #runs = new Map<string, AgentRun>();
   #queue = new AgentQueue();
@@ -69,6 +83,7 @@ export class Supervisor {
     this.#settings = options.settings;
     this.#control = options.control ?? createProcessControl();
     this.#titleFor = options.titleFor ?? fallbackTitle;
+    this.#git = options.git ?? createGitRunner(options.daemonEnv);
     this.#log = options.log ?? stderrWarnings;
     this.#launch = createLauncher({
       store: options.store,
@@ -129,6 +144,9 @@ export class Supervisor {
       graceMs: this.#settings.supervisor.cancelGraceMs,
       log: this.#log,
     });
+    if (this.#o.worktreeDir) {
+      await reconcileWorktrees(this.#store, this.#git, this.#o.worktreeDir, this.#log);
+    }
     const requeued = this.#queue.rebuild(this.#store).length;
     return { reconciled, requeued, swept };
   }
@@ -144,28 +162,75 @@ export class Supervisor {
     this.#pump();
   }
 
-  /** Validates and stores a new agent (`queued`), then starts it when a slot is free. */
+  /**
+   * Validates and stores a new agent (`queued`) that runs in its cwd, then starts it when a slot
+   * is free. {@linkcode Supervisor.createAgent} also isolates it in a worktree.
+   */
   create(input: CreateAgentInput): Agent {
     if (this.#shuttingDown) throw new BusyError("Cannot create agent: the daemon is shutting down");
-    const checked = checkCreateInput(input, {
+    return this.#insert(input, this.#check(input), newId(), null);
+  }
+
+  /**
+   * Like {@linkcode Supervisor.create}, with worktree isolation: `isolation` (or the configured
+   * default) decides whether the agent gets a git worktree and branch of its own (from HEAD or
+   * `base_ref`) and runs there.
+   */
+  async createAgent(
+    input: CreateAgentInput & { isolation?: IsolationMode; base_ref?: string },
+  ): Promise<Agent> {
+    if (this.#shuttingDown) throw new BusyError("Cannot create agent: the daemon is shutting down");
+    const checked = this.#check(input);
+    const id = newId();
+    const prepared = checked.kind === "shadow" ? null : await prepareWorktree(this.#git, {
+      id,
+      name: checked.name ?? this.#titleFor(input.prompt),
+      cwd: checked.cwd,
+      mode: input.isolation,
+      baseRef: input.base_ref,
+      setting: this.#settings.isolation,
+      worktreeDir: this.#o.worktreeDir ?? null,
+    });
+    if (!prepared) return this.#insert(input, checked, id, null);
+    try {
+      if (this.#shuttingDown) {
+        throw new BusyError("Cannot create agent: the daemon is shutting down");
+      }
+      return this.#insert(input, checked, id, prepared);
+    } catch (err) {
+      await removeWorktreeOf(this.#git, prepared).catch(() => {});
+      throw err;
+    }
+  }
+
+  #check(input: CreateAgentInput): CheckedCreateInput {
+    return checkCreateInput(input, {
       settings: this.#settings,
       protectedDirs: this.#o.protectedDirs ?? [],
       allowedRoots: this.#o.allowedRoots ?? null,
     });
+  }
+
+  #insert(
+    input: CreateAgentInput,
+    checked: CheckedCreateInput,
+    id: string,
+    prepared: PreparedWorktree | null,
+  ): Agent {
     // Unnamed agents get their prompt's first words at once (a naming shadow may improve on it).
     const autoNamed = checked.name === null && checked.kind !== "shadow";
     const agent = this.#store.insertAgent({
-      id: newId(),
+      id,
       name: autoNamed ? this.#titleFor(input.prompt) : checked.name,
       prompt: input.prompt,
-      cwd: checked.cwd,
+      cwd: prepared?.cwd ?? checked.cwd,
       model: checked.model,
       effort: checked.effort,
       kind: checked.kind,
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
-    });
+    }, prepared?.isolation);
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
   }
@@ -222,6 +287,7 @@ export class Supervisor {
     if (this.#shuttingDown) throw new BusyError("Cannot follow up: the daemon is shutting down");
     checkFollowUpPrompt(prompt);
     const agent = checkFollowUpAgent(this.#mustGet(id));
+    assertWorktreePresent(this.#store, agent);
     // A process that printed its result may still be exiting: never run two on one session.
     await this.#runs.get(id)?.done;
     const permissionMode: PermissionMode = agent.kind === "planner" && !options.execute
@@ -273,15 +339,63 @@ export class Supervisor {
     return this.#mustGet(id);
   }
 
-  /** Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`). */
-  delete(id: string): Promise<void> {
+  /**
+   * Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`), and its
+   * worktree and branch (refused when they hold unmerged work, unless `force`).
+   */
+  delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     return deleteAgent(id, {
       store: this.#store,
       writer: this.#o.writer,
       runOf: (agentId) => this.#runs.get(agentId),
       agentStateDir: this.#o.agentStateDir ?? null,
       log: this.#log,
+      removeWorktree: (agentId) =>
+        removeAgentWorktree(this.#store, this.#git, agentId, options.force === true).then(() => {}),
     });
+  }
+
+  /**
+   * Throws an agent's work away: removes its worktree and branch (refused when they hold unmerged
+   * work, unless `force`); an agent in review ends `cancelled` (`discarded`).
+   */
+  async discard(id: string, options: { force?: boolean } = {}): Promise<Agent> {
+    const agent = this.#mustGet(id);
+    if (agent.status === "queued" || agent.status === "running" || this.#runs.has(id)) {
+      throw new InvalidStateError(
+        `Cannot discard agent "${id}": it is ${agent.status} (cancel it first)`,
+      );
+    }
+    if (!this.#store.isolation(id)) {
+      throw new InvalidStateError(
+        `Cannot discard agent "${id}": it ran in its cwd, not in a worktree of its own`,
+      );
+    }
+    await removeAgentWorktree(this.#store, this.#git, id, options.force === true);
+    const now = this.#mustGet(id);
+    if (now.status !== "awaiting_review") return now;
+    return this.#store.transition(id, "cancelled", {
+      finished_at: Date.now(),
+      error_code: "discarded",
+      error_message: "Discarded in review: its worktree and branch were removed",
+    });
+  }
+
+  /** The agent's changes against its base (`isolation.ts`). */
+  diff(
+    id: string,
+    options: { path?: string; context?: number; patches?: boolean } = {},
+  ): Promise<AgentDiff> {
+    this.#mustGet(id);
+    return agentDiff(this.#store, this.#git, id, {
+      ...options,
+      ...(this.#o.worktreeDir ? { tmpRoot: `${this.#o.worktreeDir}/../tmp` } : {}),
+    });
+  }
+
+  /** git as the supervisor runs it (clean environment). */
+  get git(): GitRunner {
+    return this.#git;
   }
 
   /** Resolves when the agent has no live run (its process and descendants are gone). */
@@ -390,4 +504,16 @@ export class Supervisor {
     if (agent) this.#hook("runEnded", agent);
     this.#pump();
   }
+}
+
+/** Removes a worktree made for an agent whose row could not be stored. */
+function removeWorktreeOf(git: GitRunner, prepared: PreparedWorktree): Promise<void> {
+  const { repo_root, worktree_path, branch, base_sha } = prepared.isolation;
+  return removeWorktree(git, {
+    repoRoot: repo_root,
+    path: worktree_path,
+    branch,
+    base: base_sha,
+    force: true,
+  });
 }

@@ -11,6 +11,9 @@ import type {
   AgentCreateParams,
   AgentCwdsParams,
   AgentDeleteParams,
+  AgentDiff,
+  AgentDiffParams,
+  AgentDiscardParams,
   AgentExport,
   AgentExportParams,
   AgentFollowUpParams,
@@ -50,6 +53,8 @@ export interface RpcMethods {
   "agent.cwds": { params: AgentCwdsParams; result: KnownCwds };
   "agent.cancel": { params: AgentCancelParams; result: Agent };
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
+  "agent.diff": { params: AgentDiffParams; result: AgentDiff };
+  "agent.discard": { params: AgentDiscardParams; result: Agent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
@@ -77,6 +82,8 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.cwds",
   "agent.cancel",
   "agent.complete",
+  "agent.diff",
+  "agent.discard",
   "agent.commit_info",
   "agent.follow_up",
   "agent.delete",
@@ -108,6 +115,10 @@ export const ERROR_CODES = {
   busy: -32006,
   invalid_home_mcp: -32007,
   commit_refused: -32008,
+  merge_conflict: -32009,
+  merge_refused: -32010,
+  unmerged_work: -32011,
+  invalid_isolation: -32012,
 } as const;
 
 /** A machine error code (`error.data.code`). */
@@ -135,6 +146,10 @@ export interface AgentNamespace {
   cancel(params: AgentCancelParams): Promise<Agent>;
   /** Accept an agent's work: awaiting_review → completed */
   complete(params: AgentCompleteParams): Promise<CompletedAgent>;
+  /** An agent's changes against its base: file list and unified diffs */
+  diff(params: AgentDiffParams): Promise<AgentDiff>;
+  /** Throw an isolated agent's work away: remove its worktree and branch */
+  discard(params: AgentDiscardParams): Promise<Agent>;
   /** The recorded git state and the proposed commit message of an agent */
   commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
@@ -204,6 +219,8 @@ export function bindMethods(call: Call): BoundMethods {
       cwds: (params) => call("agent.cwds", params ?? {}),
       cancel: (params) => call("agent.cancel", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
+      diff: (params) => call("agent.diff", params ?? {}),
+      discard: (params) => call("agent.discard", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),

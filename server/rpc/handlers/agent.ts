@@ -29,7 +29,7 @@ export const agentHandlers = handlers({
         { field: "X-Hero-Context" },
       );
     }
-    return deps.engine.supervisor.create({
+    return deps.engine.supervisor.createAgent({
       prompt: params.prompt,
       cwd: params.cwd,
       model: params.model,
@@ -39,6 +39,8 @@ export const agentHandlers = handlers({
       home_mcp: params.home_mcp ?? null,
       hero_context: heroContext,
       voice: params.voice,
+      ...(params.isolation ? { isolation: params.isolation } : {}),
+      ...(params.base_ref !== undefined ? { base_ref: params.base_ref } : {}),
     });
   },
 
@@ -115,10 +117,26 @@ export const agentHandlers = handlers({
   },
 
   async "agent.complete"(params, deps) {
-    const { agent, commit } = await deps.engine.shadows.complete(params.id, {
+    const { agent, commit, merge } = await deps.engine.shadows.complete(params.id, {
       commit: params.commit,
+      merge: params.merge,
+      ...(params.strategy ? { strategy: params.strategy } : {}),
     });
-    return { ...agent, commit };
+    return { ...agent, commit, merge };
+  },
+
+  "agent.diff"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.diff(params.id, {
+      ...(params.path !== undefined ? { path: params.path } : {}),
+      ...(params.context !== undefined ? { context: params.context } : {}),
+      patches: params.patches,
+    });
+  },
+
+  "agent.discard"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.discard(params.id, { force: params.force });
   },
 
   "agent.commit_info"(params, deps) {
@@ -133,6 +151,7 @@ export const agentHandlers = handlers({
         : null,
       proposal: proposal ?? null,
       shadow_pending: deps.engine.shadows.commitPending(params.id),
+      isolation: store.isolation(params.id) ?? null,
     };
   },
 
@@ -146,7 +165,7 @@ export const agentHandlers = handlers({
   async "agent.delete"(params, deps) {
     mustGet(deps, params.id);
     // The supervisor lets a just-finished agent's process wind down before deleting.
-    await deps.engine.supervisor.delete(params.id);
+    await deps.engine.supervisor.delete(params.id, { force: params.force });
     return { id: params.id, deleted: true as const };
   },
 });
