@@ -89,7 +89,8 @@ export async function prepareWorktree(
       options.baseRef !== undefined ? "base_ref" : "isolation",
     );
   }
-  const branch = `hero/${slugOf(options.name)}-${options.id.slice(0, 8)}`;
+  // The id's tail: its head is a timestamp (UUIDv7), the same for agents made together.
+  const branch = `hero/${slugOf(options.name)}-${shortId(options.id)}`;
   const path = `${options.worktreeDir}/${options.id}`;
   Deno.mkdirSync(options.worktreeDir, { recursive: true, mode: 0o700 });
   await addWorktree(git, tree.toplevel, { branch, path, sha: base.sha });
@@ -106,6 +107,11 @@ export async function prepareWorktree(
     },
     cwd,
   };
+}
+
+/** The random tail of an agent id (8 hex digits), for branch names. */
+export function shortId(id: string): string {
+  return id.replace(/-/g, "").slice(-8);
 }
 
 function exists(path: string): boolean {
