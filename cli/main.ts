@@ -19,6 +19,7 @@ import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
 import { show } from "./commands/show.ts";
+import { diff, discard, merge } from "./commands/review.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
@@ -31,6 +32,9 @@ export const COMMANDS: readonly Command[] = [
   cancel,
   run,
   search,
+  diff,
+  merge,
+  discard,
 ];
 
 /** The top-level help. */
