@@ -165,7 +165,8 @@ export function permissionFlags(
         ...upstream,
         settings.notify.url ? hostPort(settings.notify.url) : null,
       ]),
-      ...flag("allow-run", [settings.claude.bin, "kill", "ps", "git"]),
+      // prlimit: the open-file limit (Deno has no getrlimit/setrlimit; FFI is denied).
+      ...flag("allow-run", [settings.claude.bin, "kill", "ps", "git", "prlimit"]),
     );
     // Extra names passed to claude children must be readable to be passed.
     if (settings.claude.extraEnv.length > 0) {

@@ -158,7 +158,7 @@ Deno.test("permissions: flags follow the configuration (paths, claude binary, ro
     "/srv/var/hero_orchestrator",
     "/run/hero/hero_orchestrator",
   ]);
-  assert.deepEqual(get("allow-run"), ["/opt/claude/bin/claude", "kill", "ps", "git"]);
+  assert.deepEqual(get("allow-run"), ["/opt/claude/bin/claude", "kill", "ps", "git", "prlimit"]);
   assert.ok(get("allow-read")!.includes("/work") && get("allow-read")!.includes("/src"));
   assert.ok(!get("allow-read")!.includes("/home/u"), "HOME is not a root when roots are given");
   assert.ok(get("allow-read")!.includes("/home/u/.claude/.credentials.json"));

@@ -202,6 +202,13 @@ export const SystemHealth = z.object({
 }).meta({ id: "SystemHealth" });
 export type SystemHealth = z.infer<typeof SystemHealth>;
 
+export const BackupResult = z.object({
+  path: z.string().describe("the backup file (mode 0600)"),
+  bytes: z.number().int().describe("its size"),
+  created_at: z.number().int().describe("Unix epoch milliseconds"),
+}).meta({ id: "BackupResult" });
+export type BackupResult = z.infer<typeof BackupResult>;
+
 export const OpenrpcDocument = z.looseObject({
   openrpc: z.string(),
   info: z.looseObject({ title: z.string(), version: z.string() }),
@@ -585,6 +592,19 @@ export const METHODS = {
     }),
     result: SystemHealth,
     errors: [],
+  }),
+  "system.backup": defineMethod({
+    name: "system.backup",
+    summary: "Write an online backup of the database",
+    description:
+      "A consistent copy of the database (SQLite's online backup API), written while the daemon runs, to `path` or else to `<state dir>/backups/db-<UTC timestamp>.sqlite` (mode 0600). `path` must not exist and must be where the server may write (its state directory). Restore: stop the server, copy the backup over `db.sqlite` (removing `db.sqlite-wal` and `db.sqlite-shm`), start it.",
+    params: z.strictObject({
+      path: z.string().min(2).max(4096).startsWith("/").optional().describe(
+        "absolute destination file; default a new file in the backups directory",
+      ),
+    }),
+    result: BackupResult,
+    errors: ["backup_failed"],
   }),
   "rpc.discover": defineMethod({
     name: "rpc.discover",

@@ -178,6 +178,15 @@ export type AgentUsage = {
   parent_id: string | null;
 };
 
+export type BackupResult = {
+  /** the backup file (mode 0600) */
+  path: string;
+  /** its size */
+  bytes: number;
+  /** Unix epoch milliseconds */
+  created_at: number;
+};
+
 export type ClaudeReadiness = {
   /** no check failed: agents can start */
   ok: boolean;
@@ -966,6 +975,12 @@ export type SystemInfoParams = Record<string, never>;
 export interface SystemHealthParams {
   /** check the claude readiness again now (binary, credential, upstream) instead of returning the last result */
   refresh?: boolean;
+}
+
+/** Params of `system.backup`. */
+export interface SystemBackupParams {
+  /** absolute destination file; default a new file in the backups directory */
+  path?: string;
 }
 
 /** Params of `rpc.discover`. */

@@ -14,6 +14,22 @@ import {
 import { SERVICE_NAME } from "@hero/core/config";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
+import { backupNow } from "../../backup.ts";
+
+function deniedByPermissions(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** A backup that could not be written (`backup_failed`). */
+class BackupError extends Error {
+  override name = "BackupError";
+  readonly code = "backup_failed";
+}
 
 /**
  * The health report served by `system.health` and `GET /health`; `claude` is the given readiness,
@@ -108,5 +124,21 @@ export const systemHandlers = handlers({
       deps,
       params.refresh ? await readiness.refresh() : await readiness.latest(),
     );
+  },
+  async "system.backup"(params, deps) {
+    try {
+      return await backupNow(deps.engine.store, params.path);
+    } catch (err) {
+      const why = deniedByPermissions(err)
+        ? `Cannot back up the database to ${params.path}: the server may write only under ${deps.engine.paths.stateDir}`
+        : err instanceof Error
+        ? err.message
+        : String(err);
+      deps.log("error", "database backup failed", { error: why });
+      throw new BackupError(
+        why.startsWith("Cannot ") ? why : `Cannot back up the database: ${why}`,
+        { cause: err },
+      );
+    }
   },
 });
