@@ -65,7 +65,8 @@ Deno.test("isolation: two agents write the same file in their own worktrees; dif
     assert.equal(isoA.base_sha, await sh(repo, "rev-parse", "HEAD"));
     assert.match(isoA.branch, new RegExp(`^hero/agent-a-${a.id.replace(/-/g, "").slice(-8)}$`));
     assert.ok(isoA.worktree_path.startsWith(`${h.engine.paths.stateDir}/worktrees/`));
-    assert.equal(store.getAgent(a.id)!.cwd, isoA.worktree_path);
+    // The agent keeps the cwd asked for (lists, filters); claude ran in its worktree.
+    assert.equal(store.getAgent(a.id)!.cwd, repo);
     assert.equal(await Deno.readTextFile(`${isoA.worktree_path}/same.txt`), "from a\n");
     assert.equal(await Deno.readTextFile(`${isoB.worktree_path}/same.txt`), "from b\n");
     // The user's tree and its status are untouched.
@@ -127,10 +128,17 @@ Deno.test("isolation: delete removes a worktree, refusing unmerged work unless f
   await withEngine({}, async (h) => {
     const repo = await makeRepo(`${h.dir}/repo`);
     const { supervisor, store } = h.engine;
-    const a = await supervisor.createAgent({ prompt: writes("echo x > x.txt"), cwd: repo });
+    // A cwd below the repository's top runs at the same place in the worktree.
+    await Deno.mkdir(`${repo}/sub dir`);
+    const a = await supervisor.createAgent({
+      prompt: writes("echo x > x.txt"),
+      cwd: `${repo}/sub dir`,
+    });
     await waitForStatus(h, a.id, "awaiting_review", 30_000);
     await h.engine.shadows.complete(a.id);
     const iso = store.isolation(a.id)!;
+    assert.equal(await Deno.readTextFile(`${iso.worktree_path}/sub dir/x.txt`), "x\n");
+    assert.equal(exists(`${repo}/sub dir/x.txt`), false);
     const err = await supervisor.delete(a.id).then(() => null, (e) => e);
     assert.ok(err instanceof IsolationError && err.code === "unmerged_work", String(err));
     assert.ok(store.getAgent(a.id));

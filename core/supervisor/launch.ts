@@ -74,7 +74,7 @@ export function createLauncher(
         mcpConfigPath: homeMcpConfigPath(options, agent),
         appendSystemPrompt: turn.voice ? VOICE_SYSTEM_PROMPT : null,
       }),
-      cwd: agent.cwd,
+      cwd: runCwd(store, agent),
       env: {
         ...buildChildEnv({
           daemonEnv: options.daemonEnv,
@@ -89,6 +89,31 @@ export function createLauncher(
       stderrTailBytes: claude.stderrTailBytes,
     });
   };
+}
+
+/**
+ * Where claude runs: the agent's cwd, or for an isolated agent the same place in its worktree.
+ * @throws when the worktree is gone (the run fails with that message).
+ */
+export function runCwd(store: Store, agent: Agent): string {
+  const iso = store.isolation(agent.id);
+  if (!iso) return agent.cwd;
+  const rel = agent.cwd === iso.repo_root
+    ? ""
+    : agent.cwd.startsWith(`${iso.repo_root}/`)
+    ? agent.cwd.slice(iso.repo_root.length)
+    : "";
+  const cwd = `${iso.worktree_path}${rel}`;
+  try {
+    Deno.statSync(iso.worktree_path);
+  } catch {
+    throw new Error(
+      `Cannot run agent "${agent.id}" in its worktree: ${iso.worktree_path} is ${
+        iso.removed_at !== null ? "removed (merged or discarded)" : "missing"
+      }`,
+    );
+  }
+  return cwd;
 }
 
 /** Writes an agent's home MCP config (before every spawn); null without a home MCP. */

@@ -223,7 +223,8 @@ export class Supervisor {
       id,
       name: autoNamed ? this.#titleFor(input.prompt) : checked.name,
       prompt: input.prompt,
-      cwd: prepared?.cwd ?? checked.cwd,
+      // An isolated agent keeps the cwd asked for; it runs in the same place in its worktree.
+      cwd: checked.cwd,
       model: checked.model,
       effort: checked.effort,
       kind: checked.kind,
