@@ -13,6 +13,7 @@ import { AgentActions, FollowUp } from "../components/agent_actions.tsx";
 import { displayName } from "../components/agent_card.tsx";
 import { AgentExtras } from "../components/agent_extras.tsx";
 import { LongText } from "../components/long_text.tsx";
+import { Review } from "../components/review.tsx";
 import { StatusBadge } from "../components/status_badge.tsx";
 import { type SearchTarget, searchTargetFromUrl } from "../components/search_target.ts";
 import { Transcript } from "../components/transcript.tsx";
@@ -35,6 +36,8 @@ import { startUsage } from "../state/usage.ts";
 
 const pageState = signal<"loading" | "ready" | "gone" | "deleted" | "error">("loading");
 const pageError = signal<string | null>(null);
+/** The tab below the header: the transcript, or the review of the agent's changes. */
+const tab = signal<"transcript" | "review">("transcript");
 /** A search hit to open (`?seq=N&q=…`), read when the island mounts. */
 let searchTarget: SearchTarget | undefined;
 
@@ -215,7 +218,24 @@ function AgentPage({ id }: { id: string }) {
   return (
     <div class="agent-page" data-state={state}>
       <Header agent={agent} />
-      {state === "loading"
+      <div class="tabs" role="tablist">
+        {(["transcript", "review"] as const).map((t) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            class="tab"
+            data-tab={t}
+            aria-selected={tab.value === t}
+            onClick={() => (tab.value = t)}
+          >
+            {t === "transcript" ? "Transcript" : "Review"}
+          </button>
+        ))}
+      </div>
+      {tab.value === "review"
+        ? <Review agent={agent} />
+        : state === "loading"
         ? <p class="placeholder">Loading transcript…</p>
         : <Transcript live={live} target={searchTarget} />}
     </div>
