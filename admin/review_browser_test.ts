@@ -34,7 +34,7 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
 }
 
 Deno.test({
-  name: "review tab: files, diff, keyboard, approve & merge, a conflict changes nothing",
+  name: "review tab: card +/-, files, diff, keyboard, approve & merge, a conflict changes nothing",
   ignore: !available(CHROMIUM),
   sanitizeOps: false,
   sanitizeResources: false,
@@ -78,6 +78,13 @@ Deno.test({
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(admin.openUrl!);
       await page.waitForSelector(".dashboard[data-state=ready]");
+      // The cards of agents in review show the size of their changes.
+      await page.waitForSelector(`[data-agent-id="${a.id}"] [data-testid="card-diff"]`);
+      assert.equal(
+        await page.textContent(`[data-agent-id="${a.id}"] [data-testid="card-diff"] dd`),
+        "2 files +3 −0",
+      );
+      await page.waitForSelector(`[data-agent-id="${b.id}"] [data-testid="card-diff"]`);
       await page.goto(`${admin.address}/agents/${a.id}`);
       await page.click('[data-tab="review"]');
       await page.waitForSelector('[data-testid="review-summary"]');
