@@ -139,6 +139,12 @@ export const SystemInfo = z.object({
     schema_version: z.number().int(),
     sqlite_version: z.string(),
   }),
+  sandbox: z.object({
+    mode: z.enum(["bwrap", "off"]).describe(
+      "`bwrap`: every claude child runs in a bubblewrap sandbox (own PID namespace, read-only system, the daemon's state, sockets and the user's secrets hidden); `off`: unsandboxed",
+    ),
+    reason: z.string().describe("why this mode is in force (decided once at start)"),
+  }),
 }).meta({ id: "SystemInfo" });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 

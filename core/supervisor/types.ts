@@ -1,5 +1,6 @@
 /** Types and small helpers the supervisor's rooms share (options, hooks, turns, stop reasons). */
 import type { GitRunner } from "../git/mod.ts";
+import type { SandboxPolicy } from "../claude/mod.ts";
 import type { Agent } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
@@ -86,6 +87,8 @@ export interface SupervisorOptions {
   worktreeDir?: string | null;
   /** git (a clean environment); the default spawns `git` with the daemon's PATH and HOME. */
   git?: GitRunner;
+  /** Run every claude child in this bubblewrap sandbox; null or absent: unsandboxed. */
+  sandbox?: SandboxPolicy | null;
   /** The name an agent created without one gets at once (default: the prompt's first words). */
   titleFor?: (prompt: string) => string;
   log?: SupervisorLog;

@@ -677,6 +677,12 @@ export type SystemInfo = {
     schema_version: number;
     sqlite_version: string;
   };
+  sandbox: {
+    /** `bwrap`: every claude child runs in a bubblewrap sandbox (own PID namespace, read-only system, the daemon's state, sockets and the user's secrets hidden); `off`: unsandboxed */
+    mode: "bwrap" | "off";
+    /** why this mode is in force (decided once at start) */
+    reason: string;
+  };
 };
 
 export type UsageBucket = {

@@ -110,6 +110,7 @@ async function systemInfo(deps: RpcDeps): Promise<SystemInfo> {
       default_effort: settings.claude.defaultEffort,
     },
     db: { schema_version: store.schemaVersion(), sqlite_version: store.sqliteVersion() },
+    sandbox: { mode: deps.engine.sandbox.mode, reason: deps.engine.sandbox.reason },
   };
 }
 
