@@ -219,3 +219,43 @@ Deno.test("isolation: at start an orphaned worktree is pruned and a live agent m
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("isolation in the sandbox: an agent commits on its own branch in its worktree, which then merges", async () => {
+  // Outside /tmp, so the sandbox's private /tmp hides nothing by accident.
+  const root = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "hero_iso_sandbox_" });
+  try {
+    const env = {
+      PATH_VAR: `${root}/var`,
+      PATH_SOCKET: `${root}/sockets`,
+      HOME: `${root}/home`,
+      HERO_ORCHESTRATOR_SANDBOX: "bwrap",
+    };
+    await Deno.mkdir(`${root}/home`);
+    await withEngine({ env }, async (h) => {
+      assert.equal(h.engine.sandbox.mode, "bwrap");
+      const repo = await makeRepo(`${root}/home/repo`);
+      const a = await h.engine.supervisor.createAgent({
+        prompt: writes(
+          "echo one > one.txt && git add one.txt && git commit -q -m 'agent: one' && echo two > two.txt",
+        ),
+        cwd: repo,
+      });
+      await waitForStatus(h, a.id, "awaiting_review", 30_000);
+      const iso = h.engine.store.isolation(a.id)!;
+      assert.equal(await sh(repo, "log", "-1", "--format=%s", iso.branch), "agent: one");
+      assert.equal(await sh(repo, "status", "--porcelain"), "");
+      const diff = await h.engine.supervisor.diff(a.id);
+      assert.deepEqual(diff.files.map((f) => f.path), ["one.txt", "two.txt"]);
+      const done = await h.engine.shadows.complete(a.id, { merge: true });
+      assert.equal(done.merge!.kind, "fast_forward");
+      assert.equal(
+        await sh(repo, "log", "-2", "--format=%s", "main").then((s) => s.split("\n")[1]),
+        "agent: one",
+      );
+      assert.equal(await Deno.readTextFile(`${repo}/two.txt`), "two\n");
+      assert.equal(await sh(repo, "status", "--porcelain"), "");
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+});
