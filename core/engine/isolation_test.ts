@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { IsolationError } from "../git/mod.ts";
 import { ValidationError } from "../models/mod.ts";
+import { AgentDiff, CommitInfo } from "../rpc/commit.ts";
 import { openEngine } from "./mod.ts";
 import { testEnv, waitForStatus, withEngine } from "./testing_harness.ts";
 
@@ -88,6 +89,15 @@ Deno.test("isolation: two agents write the same file in their own worktrees; dif
     const diffB = await supervisor.diff(b.id, { patches: true });
     assert.deepEqual(diffB.files.map((f) => f.path), ["same.txt"]);
     assert.match(diffB.files[0]!.patch!.text, /^\+from b$/m);
+    // What agent.diff and agent.commit_info answer matches the contract.
+    AgentDiff.parse(diffB);
+    CommitInfo.parse({
+      id: a.id,
+      worktree: null,
+      proposal: null,
+      shadow_pending: false,
+      isolation: store.isolation(a.id),
+    });
 
     const first = await shadows.complete(a.id, { merge: true });
     assert.equal(first.merge!.kind, "fast_forward");
@@ -258,4 +268,24 @@ Deno.test("isolation in the sandbox: an agent commits on its own branch in its w
   } finally {
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
+});
+
+Deno.test("isolation: agents created at once in one repository each get their worktree", async () => {
+  await withEngine({}, async (h) => {
+    const repo = await makeRepo(`${h.dir}/repo`);
+    const agents = await Promise.all(
+      Array.from(
+        { length: 6 },
+        (_, i) =>
+          h.engine.supervisor.createAgent({ prompt: writes(`echo ${i} > f${i}.txt`), cwd: repo }),
+      ),
+    );
+    for (const [i, a] of agents.entries()) {
+      await waitForStatus(h, a.id, "awaiting_review", 60_000);
+      const iso = h.engine.store.isolation(a.id)!;
+      assert.equal(await Deno.readTextFile(`${iso.worktree_path}/f${i}.txt`), `${i}\n`);
+    }
+    assert.equal((await sh(repo, "branch", "--list", "hero/*")).split("\n").length, 6);
+    assert.equal(await sh(repo, "status", "--porcelain"), "");
+  });
 });

@@ -93,7 +93,10 @@ export async function prepareWorktree(
   const branch = `hero/${slugOf(options.name)}-${shortId(options.id)}`;
   const path = `${options.worktreeDir}/${options.id}`;
   Deno.mkdirSync(options.worktreeDir, { recursive: true, mode: 0o700 });
-  await addWorktree(git, tree.toplevel, { branch, path, sha: base.sha });
+  await oneAtATime(
+    tree.toplevel,
+    () => addWorktree(git, tree.toplevel, { branch, path, sha: base.sha }),
+  );
   const cwd = tree.subdir ? `${path}/${tree.subdir}` : path;
   // A subdirectory the base commit does not have (untracked or ignored) is made empty.
   Deno.mkdirSync(cwd, { recursive: true });
@@ -107,6 +110,20 @@ export async function prepareWorktree(
     },
     cwd,
   };
+}
+
+/** `git worktree add` per repository, one at a time (it writes the repository's shared files). */
+const adding = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(repo: string, fn: () => Promise<T>): Promise<T> {
+  const before = adding.get(repo) ?? Promise.resolve();
+  const next = before.then(fn, fn);
+  const tail = next.catch(() => {});
+  adding.set(repo, tail);
+  tail.then(() => {
+    if (adding.get(repo) === tail) adding.delete(repo);
+  });
+  return next;
 }
 
 /** The random tail of an agent id (8 hex digits), for branch names. */
