@@ -289,3 +289,41 @@ Deno.test("isolation: agents created at once in one repository each get their wo
     assert.equal(await sh(repo, "status", "--porcelain"), "");
   });
 });
+
+Deno.test("isolation: ask to resolve merges the base into the agent's branch, sends the files, and then fast-forwards", async () => {
+  await withEngine({}, async (h) => {
+    const repo = await makeRepo(`${h.dir}/repo`);
+    const { supervisor, shadows, store } = h.engine;
+    const a = await supervisor.createAgent({ prompt: writes("echo a > same.txt"), cwd: repo });
+    const b = await supervisor.createAgent({ prompt: writes("echo b > same.txt"), cwd: repo });
+    await waitForStatus(h, a.id, "awaiting_review", 30_000);
+    await waitForStatus(h, b.id, "awaiting_review", 30_000);
+    await shadows.complete(a.id, { merge: true });
+    const conflict = await shadows.complete(b.id, { merge: true }).then(() => null, (e) => e);
+    assert.equal(conflict?.code, "merge_conflict");
+    const main = await sh(repo, "rev-parse", "main");
+
+    const asked = await supervisor.resolveConflicts(b.id);
+    assert.deepEqual(asked.conflicts, ["same.txt"]);
+    const iso = store.isolation(b.id)!;
+    assert.match(await Deno.readTextFile(`${iso.worktree_path}/same.txt`), /^<<<<<<< /m);
+    await waitForStatus(h, b.id, "awaiting_review", 30_000);
+    // The follow-up named the file (the fake claude echoes its prompt).
+    const said = store.readMessages(b.id, 0, 1000).map((m) => m.raw).join("\n");
+    assert.match(said, /conflicts in:\\n- same\.txt/);
+    // Until the merge is concluded, merging is refused and nothing changes.
+    const early = await shadows.complete(b.id, { merge: true }).then(() => null, (e) => e);
+    assert.ok(early instanceof IsolationError && early.code === "merge_refused", String(early));
+    assert.equal(await sh(repo, "rev-parse", "main"), main);
+
+    // What the agent is asked to do: fix the file, add it, conclude the merge.
+    await Deno.writeTextFile(`${iso.worktree_path}/same.txt`, "a and b\n");
+    await sh(iso.worktree_path, "add", "same.txt");
+    await sh(iso.worktree_path, "commit", "-q", "--no-edit");
+    const done = await shadows.complete(b.id, { merge: true });
+    assert.equal(done.merge!.kind, "fast_forward");
+    assert.equal(await Deno.readTextFile(`${repo}/same.txt`), "a and b\n");
+    assert.equal(await sh(repo, "status", "--porcelain"), "");
+    await sh(repo, "fsck", "--no-progress");
+  });
+});

@@ -400,6 +400,12 @@ export async function commitWorktree(
   tmpRoot?: string,
 ): Promise<string | null> {
   const head = await must(git, top, ["rev-parse", "--verify", "HEAD"], "commit the worktree");
+  if (await maybe(git, top, ["rev-parse", "-q", "--verify", "MERGE_HEAD"])) {
+    throw new IsolationError(
+      "merge_refused",
+      `Cannot commit the worktree ${top}: a merge is in progress there (conflicts not resolved and committed)`,
+    );
+  }
   const tree = await treeOfWorkTree(git, top, { head, ...(tmpRoot ? { tmpRoot } : {}) });
   const headTree = await must(git, top, ["rev-parse", `${head}^{tree}`], "commit the worktree");
   if (tree === headTree) return null;

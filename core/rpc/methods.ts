@@ -444,6 +444,18 @@ export const METHODS = {
     result: AgentDiff,
     errors: ["not_found", "invalid_state"],
   }),
+  "agent.resolve_conflicts": defineMethod({
+    name: "agent.resolve_conflicts",
+    summary: "Ask an isolated agent to resolve its conflicts with its base branch",
+    description:
+      "For an agent in review (or failed) whose branch conflicts with its base branch: commits what is uncommitted in its worktree, merges the base branch into its branch there and, when that conflicts, sends a follow-up naming the files and asking the agent to fix and commit them; its branch then merges by fast-forward. `conflicts` empty: the base merged cleanly, no follow-up. The user's tree and the base branch are not touched.",
+    params: idParams,
+    result: z.object({
+      agent: Agent,
+      conflicts: z.array(z.string()).describe("the files left conflicted in the worktree"),
+    }).meta({ id: "ResolveConflictsResult" }),
+    errors: ["not_found", "invalid_state", "merge_refused", "busy"],
+  }),
   "agent.discard": defineMethod({
     name: "agent.discard",
     summary: "Throw an isolated agent's work away: remove its worktree and branch",

@@ -10,6 +10,7 @@ import type { AgentIsolation, Store } from "../store/mod.ts";
 import {
   addWorktree,
   changesSince,
+  commitWorktree,
   type DiffFile,
   diffFiles,
   type FilePatch,
@@ -345,4 +346,30 @@ export async function agentDiff(
     deletions,
     entangled,
   };
+}
+
+/**
+ * Commits what is uncommitted in the worktree, then merges the base branch into the agent's branch
+ * there (`git merge --no-edit`). Returns the files left conflicted ([]: merged cleanly).
+ */
+export async function mergeBaseIntoWorktree(
+  git: GitRunner,
+  iso: AgentIsolation,
+  tmpRoot?: string,
+): Promise<string[]> {
+  const top = iso.worktree_path;
+  await commitWorktree(
+    git,
+    top,
+    `wip: uncommitted changes of ${iso.branch} before merging ${iso.base_ref}`,
+    tmpRoot,
+  );
+  const r = await git(top, ["merge", "--no-edit", "--no-ff", iso.base_ref!]);
+  if (r.code === 0) return [];
+  const u = await git(top, ["diff", "--name-only", "-z", "--diff-filter=U"]);
+  const files = new TextDecoder().decode(u.stdout).split("\0").filter(Boolean);
+  if (files.length === 0) {
+    throw new Error(`Cannot merge ${iso.base_ref} into ${iso.branch}: ${r.stderr}`);
+  }
+  return files;
 }

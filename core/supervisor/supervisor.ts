@@ -17,6 +17,7 @@ import {
   agentDiff,
   assertWorktreePresent,
   type IsolationMode,
+  mergeBaseIntoWorktree,
   type PreparedWorktree,
   prepareWorktree,
   reconcileWorktrees,
@@ -383,6 +384,36 @@ export class Supervisor {
       error_code: "discarded",
       error_message: "Discarded in review: its worktree and branch were removed",
     });
+  }
+
+  /**
+   * Asks an isolated agent in review to resolve its conflicts with its base branch: what is
+   * uncommitted in its worktree is committed, the base branch is merged into its branch there, and
+   * when that conflicts, a follow-up names the files and asks the agent to fix and commit them
+   * (its branch then fast-forwards). Returns the conflicting files ([]: merged cleanly, no
+   * follow-up). The user's tree and the base branch are not touched.
+   */
+  async resolveConflicts(id: string): Promise<{ agent: Agent; conflicts: string[] }> {
+    const agent = checkFollowUpAgent(this.#mustGet(id));
+    assertWorktreePresent(this.#store, agent);
+    const iso = this.#store.isolation(id);
+    if (!iso || iso.base_ref === null) {
+      throw new InvalidStateError(
+        `Cannot resolve conflicts of agent "${id}": it has no worktree with a base branch`,
+      );
+    }
+    const conflicts = await mergeBaseIntoWorktree(this.#git, iso, this.#o.worktreeDir ?? undefined);
+    if (conflicts.length === 0) return { agent: this.#mustGet(id), conflicts };
+    const base = iso.base_ref.replace(/^refs\/heads\//, "");
+    const prompt = [
+      `Your branch ${iso.branch} conflicts with ${base}, which moved on while you worked.`,
+      `I merged ${base} into your branch in your working directory; git stopped with conflicts in:`,
+      ...conflicts.map((f) => `- ${f}`),
+      "",
+      "Resolve the conflict markers in these files keeping both intents, then `git add` them and " +
+      "`git commit --no-edit` to conclude the merge. Do not push.",
+    ].join("\n");
+    return { agent: await this.followUp(id, prompt), conflicts };
   }
 
   /** The agent's changes against its base (`isolation.ts`). */

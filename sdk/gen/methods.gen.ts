@@ -21,6 +21,7 @@ import type {
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  AgentResolveConflictsParams,
   BackupResult,
   CommitInfo,
   CompletedAgent,
@@ -31,6 +32,7 @@ import type {
   KnownCwds,
   MessagePage,
   OpenrpcDocument,
+  ResolveConflictsResult,
   RpcDiscoverParams,
   SearchPage,
   SearchQueryParams,
@@ -56,6 +58,10 @@ export interface RpcMethods {
   "agent.cancel": { params: AgentCancelParams; result: Agent };
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
   "agent.diff": { params: AgentDiffParams; result: AgentDiff };
+  "agent.resolve_conflicts": {
+    params: AgentResolveConflictsParams;
+    result: ResolveConflictsResult;
+  };
   "agent.discard": { params: AgentDiscardParams; result: Agent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
@@ -86,6 +92,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.cancel",
   "agent.complete",
   "agent.diff",
+  "agent.resolve_conflicts",
   "agent.discard",
   "agent.commit_info",
   "agent.follow_up",
@@ -153,6 +160,8 @@ export interface AgentNamespace {
   complete(params: AgentCompleteParams): Promise<CompletedAgent>;
   /** An agent's changes against its base: file list and unified diffs */
   diff(params: AgentDiffParams): Promise<AgentDiff>;
+  /** Ask an isolated agent to resolve its conflicts with its base branch */
+  resolveConflicts(params: AgentResolveConflictsParams): Promise<ResolveConflictsResult>;
   /** Throw an isolated agent's work away: remove its worktree and branch */
   discard(params: AgentDiscardParams): Promise<Agent>;
   /** The recorded git state and the proposed commit message of an agent */
@@ -227,6 +236,7 @@ export function bindMethods(call: Call): BoundMethods {
       cancel: (params) => call("agent.cancel", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
       diff: (params) => call("agent.diff", params ?? {}),
+      resolveConflicts: (params) => call("agent.resolve_conflicts", params ?? {}),
       discard: (params) => call("agent.discard", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),

@@ -545,6 +545,12 @@ export type ReadinessStatus = "ok" | "warn" | "fail" | "unchecked";
 /** Every `ReadinessStatus` value, in contract order. */
 export const READINESS_STATUSES: readonly ReadinessStatus[] = ["ok", "warn", "fail", "unchecked"];
 
+export type ResolveConflictsResult = {
+  agent: Agent;
+  /** the files left conflicted in the worktree */
+  conflicts: string[];
+};
+
 export type RpcErrorData = {
   /** error class name, e.g. AgentNotFoundError */
   name: string;
@@ -887,6 +893,12 @@ export interface AgentDiffParams {
   context?: number;
   /** include every file's diff */
   patches?: boolean;
+}
+
+/** Params of `agent.resolve_conflicts`. */
+export interface AgentResolveConflictsParams {
+  /** agent id */
+  id: string;
 }
 
 /** Params of `agent.discard`. */

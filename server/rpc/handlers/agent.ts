@@ -134,6 +134,11 @@ export const agentHandlers = handlers({
     });
   },
 
+  "agent.resolve_conflicts"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.resolveConflicts(params.id);
+  },
+
   "agent.discard"(params, deps) {
     mustGet(deps, params.id);
     return deps.engine.supervisor.discard(params.id, { force: params.force });
