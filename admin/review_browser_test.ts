@@ -128,6 +128,20 @@ Deno.test({
       );
       assert.equal(await git(repo, "rev-parse", "main"), before);
       assert.equal((await client.agent.get({ id: b.id })).status, "awaiting_review");
+      // Asking the agent to resolve: the base is merged into its branch and it gets a follow-up.
+      await page.click('[data-action="resolve"]');
+      await page.waitForSelector('[data-testid="review-outcome"]');
+      assert.match(
+        await page.textContent('[data-testid="review-outcome"]') ?? "",
+        /Asked the agent to resolve same\.txt/,
+      );
+      await waitFor("b back in review", async () => {
+        const got = await client.agent.get({ id: b.id });
+        return got.status === "awaiting_review" && got.turn_count === 2 ? got : undefined;
+      }, 30_000);
+      await page.click('[data-tab="transcript"]');
+      await page.click('[data-tab="review"]');
+      await page.waitForSelector('[data-action="discard"]');
 
       // Discard asks again for unmerged work, then removes the worktree.
       await page.click('[data-action="discard"]');

@@ -3,7 +3,8 @@
  * with +/− counts and one file's unified diff, navigable with the keyboard (j/k or ↓/↑ move
  * between files), and, for an isolated agent in review, "Approve & merge" (`agent.complete
  * {merge: true}`) and "Discard" (`agent.discard`, asking again before throwing unmerged work
- * away). A conflict lists its files; nothing changed then.
+ * away). A conflict lists its files (nothing changed then) and offers "Ask the agent to resolve"
+ * (`agent.resolve_conflicts`).
  * @module
  */
 import { useEffect, useState } from "preact/hooks";
@@ -219,7 +220,28 @@ export function Review({ agent }: { agent: Agent }) {
         ? (
           <div class="alert alert-error" role="alert" data-testid="review-conflict">
             <strong>merge_conflict</strong>: nothing changed. Conflicting files:{" "}
-            {conflict.map((f) => <code key={f}>{f}</code>)}
+            {conflict.map((f) => <code key={f}>{f}</code>)}{" "}
+            <button
+              type="button"
+              class="button"
+              data-action="resolve"
+              disabled={busy !== null}
+              onClick={() =>
+                act("resolve", async () => {
+                  const { agent: next, conflicts } = await call("agent.resolve_conflicts", {
+                    id: agent.id,
+                  });
+                  upsertAgent(next);
+                  agentChanged(next);
+                  setOutcome(
+                    conflicts.length > 0
+                      ? `Asked the agent to resolve ${conflicts.join(", ")}`
+                      : "The base branch merged into the agent's branch cleanly; merge again",
+                  );
+                })}
+            >
+              {busy === "resolve" ? "Asking…" : "Ask the agent to resolve"}
+            </button>
           </div>
         )
         : null}
