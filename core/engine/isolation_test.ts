@@ -160,7 +160,7 @@ Deno.test("isolation: delete removes a worktree, refusing unmerged work unless f
   });
 });
 
-Deno.test("isolation: a plain directory or a bare repository falls back to none; worktree explicitly there is refused", async () => {
+Deno.test("isolation: a plain directory, a bare repository or submodules fall back to none; worktree explicitly there is refused", async () => {
   await withEngine({}, async (h) => {
     const { supervisor, store } = h.engine;
     const plain = await supervisor.createAgent({ prompt: "hi", cwd: h.cwd });
@@ -173,12 +173,26 @@ Deno.test("isolation: a plain directory or a bare repository falls back to none;
       .then(() => null, (e) => e);
     assert.ok(err instanceof ValidationError && err.code === "invalid_isolation", String(err));
     const repo = await makeRepo(`${h.dir}/repo`);
+    // A repository with submodules: refused when asked for, none by default.
+    const withSub = await makeRepo(`${h.dir}/with sub`);
+    await Deno.writeTextFile(
+      `${withSub}/.gitmodules`,
+      '[submodule "lib"]\n\tpath = lib\n\turl = ../repo\n',
+    );
+    await sh(withSub, "add", ".gitmodules");
+    await sh(withSub, "commit", "-q", "-m", "submodules");
+    const sub = await supervisor.createAgent({ prompt: "hi", cwd: withSub, isolation: "worktree" })
+      .then(() => null, (e) => e);
+    assert.ok(sub instanceof ValidationError && /submodules/.test(sub.message), String(sub));
+    const subAuto = await supervisor.createAgent({ prompt: "hi", cwd: withSub });
+    assert.equal(store.isolation(subAuto.id), undefined);
     const none = await supervisor.createAgent({ prompt: "hi", cwd: repo, isolation: "none" });
     assert.equal(store.isolation(none.id), undefined);
     assert.equal(none.cwd, repo);
     await waitForStatus(h, plain.id, "awaiting_review", 30_000);
     await waitForStatus(h, bare.id, "awaiting_review", 30_000);
     await waitForStatus(h, none.id, "awaiting_review", 30_000);
+    await waitForStatus(h, subAuto.id, "awaiting_review", 30_000);
   });
 });
 

@@ -40,8 +40,8 @@ export interface PreparedWorktree {
 
 /**
  * Makes the worktree and branch of a new agent when it is isolated: `mode` (or the configured
- * default) decides; `auto` isolates when `cwd` is inside a non-bare git work tree. Null: the agent
- * runs in `cwd`. @throws {ValidationError} `invalid_isolation` when a worktree cannot be made.
+ * default) decides; `auto` isolates when `cwd` is inside a non-bare git work tree without
+ * submodules. Null: the agent runs in `cwd`. @throws {ValidationError} `invalid_isolation` when a worktree cannot be made.
  */
 export async function prepareWorktree(
   git: GitRunner,
@@ -89,6 +89,19 @@ export async function prepareWorktree(
       `Cannot create agent: ${(err as Error).message}`,
       options.baseRef !== undefined ? "base_ref" : "isolation",
     );
+  }
+  // A worktree checks no submodule out: the agent would see empty directories where code is.
+  const submodules = (await git(tree.toplevel, ["cat-file", "-e", `${base.sha}:.gitmodules`]))
+    .code === 0;
+  if (submodules) {
+    if (options.mode === "worktree" || options.baseRef !== undefined) {
+      throw new ValidationError(
+        "invalid_isolation",
+        `Cannot create agent in a worktree: ${tree.toplevel} has submodules, which a worktree does not check out; use isolation none`,
+        "isolation",
+      );
+    }
+    return null;
   }
   // The id's tail: its head is a timestamp (UUIDv7), the same for agents made together.
   const branch = `hero/${slugOf(options.name)}-${shortId(options.id)}`;
