@@ -86,16 +86,11 @@ export class Supervisor {
     this.#titleFor = options.titleFor ?? fallbackTitle;
     this.#git = options.git ?? createGitRunner(options.daemonEnv);
     this.#log = options.log ?? stderrWarnings;
+    // The launcher takes the options it shares with the supervisor (store, proxy, sandbox, …).
     this.#launch = createLauncher({
-      store: options.store,
-      settings: options.settings,
-      daemonEnv: options.daemonEnv,
+      ...options,
       proxy: options.proxy ?? null,
       agentStateDir: options.agentStateDir ?? null,
-      ...(options.directCredentialEnv ? { directCredentialEnv: options.directCredentialEnv } : {}),
-      sandbox: options.sandbox ?? null,
-      protectedDirs: options.protectedDirs ?? [],
-      allowedRoots: options.allowedRoots ?? null,
     });
     this.#finishes = new FinishBatch({
       store: options.store,
@@ -521,6 +516,7 @@ export class Supervisor {
         write();
       },
       onEnded: () => this.#runEnded(run),
+      shuttingDown: () => this.#shuttingDown,
     });
     this.#runs.set(agent.id, run);
     run.start();
@@ -529,14 +525,17 @@ export class Supervisor {
 
   #runEnded(run: AgentRun): void {
     this.#runs.delete(run.agentId);
-    const agent = this.#store.getAgent(run.agentId);
     try {
+      const agent = this.#store.getAgent(run.agentId);
       // A run's token dies with it (terminal states revoke in the same transaction too).
       if (agent && this.usesProxy(agent)) this.#store.revokeProxyTokens(run.agentId);
-    } catch (err) {
-      this.#log("error", "Cannot revoke proxy tokens", { agent: run.agentId, error: String(err) });
+      if (agent) this.#hook("runEnded", agent);
+    } catch (err) { // a storage fault here must not stop the queue
+      this.#log("error", "Cannot finish a run's bookkeeping", {
+        agent: run.agentId,
+        err: `${err}`,
+      });
     }
-    if (agent) this.#hook("runEnded", agent);
     this.#pump();
   }
 }

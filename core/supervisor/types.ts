@@ -32,7 +32,8 @@ export type StopCode =
   | "max_runtime"
   | "line_too_long"
   | "rate_limited"
-  | "daemon_shutdown";
+  | "daemon_shutdown"
+  | "stdout_closed";
 
 export interface StopReason {
   code: StopCode;
