@@ -25,7 +25,7 @@ import {
   formatTokens,
 } from "../lib/format.ts";
 import { oneLine } from "../lib/sanitize.ts";
-import { agentChanged, startExtras } from "../state/agent_extras.ts";
+import { agentChanged, commitInfo, startExtras } from "../state/agent_extras.ts";
 import { agentSignal, upsertAgent } from "../state/agents.ts";
 import { agentHref, href } from "../state/base.ts";
 import { now, startClock } from "../state/clock.ts";
@@ -215,25 +215,32 @@ function AgentPage({ id }: { id: string }) {
   if (!agent) return <p class="placeholder">Loading agent…</p>;
   void lines.value;
   const live = agent.status === "running" || agent.status === "queued";
+  // The Review tab only for agents with changes to review: their own worktree, or a git snapshot.
+  const info = commitInfo.value;
+  const reviewable = info !== null && (info.isolation !== null || info.worktree !== null);
   return (
     <div class="agent-page" data-state={state}>
       <Header agent={agent} />
-      <div class="tabs" role="tablist">
-        {(["transcript", "review"] as const).map((t) => (
-          <button
-            key={t}
-            type="button"
-            role="tab"
-            class="tab"
-            data-tab={t}
-            aria-selected={tab.value === t}
-            onClick={() => (tab.value = t)}
-          >
-            {t === "transcript" ? "Transcript" : "Review"}
-          </button>
-        ))}
-      </div>
-      {tab.value === "review"
+      {reviewable
+        ? (
+          <div class="tabs" role="tablist">
+            {(["transcript", "review"] as const).map((t) => (
+              <button
+                key={t}
+                type="button"
+                role="tab"
+                class="tab"
+                data-tab={t}
+                aria-selected={tab.value === t}
+                onClick={() => (tab.value = t)}
+              >
+                {t === "transcript" ? "Transcript" : "Review"}
+              </button>
+            ))}
+          </div>
+        )
+        : null}
+      {reviewable && tab.value === "review"
         ? <Review agent={agent} />
         : state === "loading"
         ? <p class="placeholder">Loading transcript…</p>
