@@ -47,12 +47,12 @@ Deno.test("isolation: two agents write the same file in their own worktrees; dif
     const repo = await makeRepo(`${h.dir}/my repo ü`);
     const statusBefore = await sh(repo, "status", "--porcelain");
     const { supervisor, shadows, store } = h.engine;
-    const a = await supervisor.createAgent({
+    const a = await supervisor.worktrees.create({
       prompt: writes("printf 'from a\\n' > same.txt"),
       cwd: repo,
       name: "Agent A",
     });
-    const b = await supervisor.createAgent({
+    const b = await supervisor.worktrees.create({
       prompt: writes("printf 'from b\\n' > same.txt"),
       cwd: repo,
       name: "Agent B",
@@ -79,14 +79,14 @@ Deno.test("isolation: two agents write the same file in their own worktrees; dif
     await waitForStatus(h, a.id, "awaiting_review", 30_000);
     assert.equal(await Deno.readTextFile(`${isoA.worktree_path}/second.txt`), "two\n");
 
-    const diffA = await supervisor.diff(a.id, { path: "same.txt" });
+    const diffA = await supervisor.worktrees.diff(a.id, { path: "same.txt" });
     assert.deepEqual(diffA.files.map((f) => [f.path, f.status, f.additions, f.deletions]), [
       ["same.txt", "added", 1, 0],
       ["second.txt", "added", 1, 0],
     ]);
     assert.match(diffA.files[0]!.patch!.text, /^\+from a$/m);
     assert.equal(diffA.files[1]!.patch, null);
-    const diffB = await supervisor.diff(b.id, { patches: true });
+    const diffB = await supervisor.worktrees.diff(b.id, { patches: true });
     assert.deepEqual(diffB.files.map((f) => f.path), ["same.txt"]);
     assert.match(diffB.files[0]!.patch!.text, /^\+from b$/m);
     // What agent.diff and agent.commit_info answer matches the contract.
@@ -118,10 +118,10 @@ Deno.test("isolation: two agents write the same file in their own worktrees; dif
     assert.equal(store.getAgent(b.id)!.status, "awaiting_review");
 
     // b's branch now holds a commit main lacks: discarding it needs force.
-    const refused = await supervisor.discard(b.id).then(() => null, (e) => e);
+    const refused = await supervisor.worktrees.discard(b.id).then(() => null, (e) => e);
     assert.ok(refused instanceof IsolationError && refused.code === "unmerged_work");
     assert.ok(exists(isoB.worktree_path));
-    const discarded = await supervisor.discard(b.id, { force: true });
+    const discarded = await supervisor.worktrees.discard(b.id, { force: true });
     assert.equal(discarded.status, "cancelled");
     assert.equal(discarded.error_code, "discarded");
     assert.equal(exists(isoB.worktree_path), false);
@@ -140,7 +140,7 @@ Deno.test("isolation: delete removes a worktree, refusing unmerged work unless f
     const { supervisor, store } = h.engine;
     // A cwd below the repository's top runs at the same place in the worktree.
     await Deno.mkdir(`${repo}/sub dir`);
-    const a = await supervisor.createAgent({
+    const a = await supervisor.worktrees.create({
       prompt: writes("echo x > x.txt"),
       cwd: `${repo}/sub dir`,
     });
@@ -163,13 +163,17 @@ Deno.test("isolation: delete removes a worktree, refusing unmerged work unless f
 Deno.test("isolation: a plain directory, a bare repository or submodules fall back to none; worktree explicitly there is refused", async () => {
   await withEngine({}, async (h) => {
     const { supervisor, store } = h.engine;
-    const plain = await supervisor.createAgent({ prompt: "hi", cwd: h.cwd });
+    const plain = await supervisor.worktrees.create({ prompt: "hi", cwd: h.cwd });
     assert.equal(store.isolation(plain.id), undefined);
     assert.equal(plain.cwd, await Deno.realPath(h.cwd));
     await sh(h.dir, "init", "-q", "--bare", "bare.git");
-    const bare = await supervisor.createAgent({ prompt: "hi", cwd: `${h.dir}/bare.git` });
+    const bare = await supervisor.worktrees.create({ prompt: "hi", cwd: `${h.dir}/bare.git` });
     assert.equal(store.isolation(bare.id), undefined);
-    const err = await supervisor.createAgent({ prompt: "hi", cwd: h.cwd, isolation: "worktree" })
+    const err = await supervisor.worktrees.create({
+      prompt: "hi",
+      cwd: h.cwd,
+      isolation: "worktree",
+    })
       .then(() => null, (e) => e);
     assert.ok(err instanceof ValidationError && err.code === "invalid_isolation", String(err));
     const repo = await makeRepo(`${h.dir}/repo`);
@@ -181,12 +185,16 @@ Deno.test("isolation: a plain directory, a bare repository or submodules fall ba
     );
     await sh(withSub, "add", ".gitmodules");
     await sh(withSub, "commit", "-q", "-m", "submodules");
-    const sub = await supervisor.createAgent({ prompt: "hi", cwd: withSub, isolation: "worktree" })
+    const sub = await supervisor.worktrees.create({
+      prompt: "hi",
+      cwd: withSub,
+      isolation: "worktree",
+    })
       .then(() => null, (e) => e);
     assert.ok(sub instanceof ValidationError && /submodules/.test(sub.message), String(sub));
-    const subAuto = await supervisor.createAgent({ prompt: "hi", cwd: withSub });
+    const subAuto = await supervisor.worktrees.create({ prompt: "hi", cwd: withSub });
     assert.equal(store.isolation(subAuto.id), undefined);
-    const none = await supervisor.createAgent({ prompt: "hi", cwd: repo, isolation: "none" });
+    const none = await supervisor.worktrees.create({ prompt: "hi", cwd: repo, isolation: "none" });
     assert.equal(store.isolation(none.id), undefined);
     assert.equal(none.cwd, repo);
     await waitForStatus(h, plain.id, "awaiting_review", 30_000);
@@ -207,12 +215,12 @@ Deno.test("isolation: at start an orphaned worktree is pruned and a live agent m
     let orphanPath: string;
     try {
       const h = { engine, dir, cwd: repo, env };
-      const a = await engine.supervisor.createAgent({
+      const a = await engine.supervisor.worktrees.create({
         prompt: writes("echo a > a.txt"),
         cwd: repo,
       });
-      const b = await engine.supervisor.createAgent({ prompt: "hi", cwd: repo });
-      const c = await engine.supervisor.createAgent({ prompt: "hi", cwd: repo });
+      const b = await engine.supervisor.worktrees.create({ prompt: "hi", cwd: repo });
+      const c = await engine.supervisor.worktrees.create({ prompt: "hi", cwd: repo });
       await waitForStatus(h, a.id, "awaiting_review", 30_000);
       await waitForStatus(h, b.id, "awaiting_review", 30_000);
       await waitForStatus(h, c.id, "awaiting_review", 30_000);
@@ -258,7 +266,7 @@ Deno.test("isolation in the sandbox: an agent commits on its own branch in its w
     await withEngine({ env }, async (h) => {
       assert.equal(h.engine.sandbox.mode, "bwrap");
       const repo = await makeRepo(`${root}/home/repo`);
-      const a = await h.engine.supervisor.createAgent({
+      const a = await h.engine.supervisor.worktrees.create({
         prompt: writes(
           "echo one > one.txt && git add one.txt && git commit -q -m 'agent: one' && echo two > two.txt",
         ),
@@ -268,7 +276,7 @@ Deno.test("isolation in the sandbox: an agent commits on its own branch in its w
       const iso = h.engine.store.isolation(a.id)!;
       assert.equal(await sh(repo, "log", "-1", "--format=%s", iso.branch), "agent: one");
       assert.equal(await sh(repo, "status", "--porcelain"), "");
-      const diff = await h.engine.supervisor.diff(a.id);
+      const diff = await h.engine.supervisor.worktrees.diff(a.id);
       assert.deepEqual(diff.files.map((f) => f.path), ["one.txt", "two.txt"]);
       const done = await h.engine.shadows.complete(a.id, { merge: true });
       assert.equal(done.merge!.kind, "fast_forward");
@@ -291,7 +299,10 @@ Deno.test("isolation: agents created at once in one repository each get their wo
       Array.from(
         { length: 6 },
         (_, i) =>
-          h.engine.supervisor.createAgent({ prompt: writes(`echo ${i} > f${i}.txt`), cwd: repo }),
+          h.engine.supervisor.worktrees.create({
+            prompt: writes(`echo ${i} > f${i}.txt`),
+            cwd: repo,
+          }),
       ),
     );
     for (const [i, a] of agents.entries()) {
@@ -308,8 +319,8 @@ Deno.test("isolation: ask to resolve merges the base into the agent's branch, se
   await withEngine({}, async (h) => {
     const repo = await makeRepo(`${h.dir}/repo`);
     const { supervisor, shadows, store } = h.engine;
-    const a = await supervisor.createAgent({ prompt: writes("echo a > same.txt"), cwd: repo });
-    const b = await supervisor.createAgent({ prompt: writes("echo b > same.txt"), cwd: repo });
+    const a = await supervisor.worktrees.create({ prompt: writes("echo a > same.txt"), cwd: repo });
+    const b = await supervisor.worktrees.create({ prompt: writes("echo b > same.txt"), cwd: repo });
     await waitForStatus(h, a.id, "awaiting_review", 30_000);
     await waitForStatus(h, b.id, "awaiting_review", 30_000);
     await shadows.complete(a.id, { merge: true });
@@ -317,7 +328,7 @@ Deno.test("isolation: ask to resolve merges the base into the agent's branch, se
     assert.equal(conflict?.code, "merge_conflict");
     const main = await sh(repo, "rev-parse", "main");
 
-    const asked = await supervisor.resolveConflicts(b.id);
+    const asked = await supervisor.worktrees.resolveConflicts(b.id);
     assert.deepEqual(asked.conflicts, ["same.txt"]);
     const iso = store.isolation(b.id)!;
     assert.match(await Deno.readTextFile(`${iso.worktree_path}/same.txt`), /^<<<<<<< /m);

@@ -15,7 +15,9 @@ export const TERMINAL_STATUSES: readonly AgentStatus[] = ["completed", "failed",
 /** Statuses whose agent owns (or is about to own) a live claude process. */
 export const ACTIVE_STATUSES: readonly AgentStatus[] = ["queued", "running"];
 
-export const AgentKind = z.enum(["standard", "planner", "shadow"]).meta({ id: "AgentKind" });
+export const AgentKind = z.enum(["standard", "planner", "shadow", "imported"]).meta({
+  id: "AgentKind",
+});
 export type AgentKind = z.infer<typeof AgentKind>;
 
 export const Effort = z.enum(["none", "low", "medium", "high", "xhigh", "max"]).meta({

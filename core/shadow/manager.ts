@@ -19,19 +19,15 @@ import type { ShadowSettings } from "../config/mod.ts";
 import { type Agent, InvalidStateError } from "../models/mod.ts";
 import type { CommitRecord, Store } from "../store/mod.ts";
 import { readResult, type TurnResult } from "../claude/mod.ts";
+import { mergeAgent, type MergeMade } from "./merge.ts";
 import {
   assertCommittable,
   changesSince,
   commitFiles,
   CommitRefusedError,
-  commitWorktree,
   describeChanges,
   type GitRunner,
-  IsolationError,
-  mergeBranch,
-  type MergeOutcome,
   type MergeStrategy,
-  removeWorktree,
   takeSnapshot,
   type WorktreeChanges,
 } from "../git/mod.ts";
@@ -84,20 +80,6 @@ export interface CommitMade {
   source: "shadow" | "fallback";
   files: string[];
   toplevel: string;
-}
-
-/** What `complete(id, {merge: true})` merged. */
-export interface MergeMade {
-  /** The base branch's new tip. */
-  sha: string;
-  previous: string;
-  kind: MergeOutcome["kind"];
-  base_ref: string;
-  branch: string;
-  /** The commit made of the worktree's uncommitted changes first, or null. */
-  committed: string | null;
-  /** Work trees with the base branch checked out that were brought along. */
-  updated_worktrees: string[];
 }
 
 /** HTTP statuses a retry cannot fix: the request itself or the configuration is wrong. */
@@ -362,7 +344,10 @@ export class ShadowManager {
   ): Promise<{ agent: Agent; commit: CommitMade | null; merge: MergeMade | null }> {
     const { store, supervisor } = this.#o;
     const agent = store.getAgent(id);
-    if (options.merge && agent) return await this.#merge(agent, options.strategy ?? "merge");
+    if (options.merge && agent) {
+      const message = () => this.#messageFor(agent, null);
+      return await mergeAgent(this.#o, agent, options.strategy ?? "merge", message);
+    }
     if (!options.commit || !agent) {
       return { agent: supervisor.complete(id), commit: null, merge: null };
     }
@@ -450,97 +435,6 @@ export class ShadowManager {
       prepared_at: Date.now(),
       sha: null,
       committed_at: null,
-    };
-  }
-
-  /**
-   * awaiting_review → completed for an isolated agent: commits what is uncommitted in its worktree
-   * (the commit shadow's message), brings its branch into the base branch (`mergeBranch`: fast-
-   * forward when possible, else `strategy`; the base ref moves by compare-and-swap), then removes
-   * the worktree and the branch. On a conflict or a refusal nothing of the base branch changed.
-   */
-  async #merge(
-    agent: Agent,
-    strategy: MergeStrategy,
-  ): Promise<{ agent: Agent; commit: CommitMade | null; merge: MergeMade }> {
-    const { store, supervisor, git, log } = this.#o;
-    const id = agent.id;
-    if (agent.status !== "awaiting_review") {
-      throw new InvalidStateError(
-        `Cannot merge agent "${id}": it is ${agent.status} (needs awaiting_review)`,
-      );
-    }
-    const iso = store.isolation(id);
-    if (!iso || iso.removed_at !== null) {
-      throw new IsolationError(
-        "invalid_state",
-        iso
-          ? `Cannot merge agent "${id}": its worktree was already removed`
-          : `Cannot merge agent "${id}": it ran in its cwd, not in a worktree of its own (use commit)`,
-      );
-    }
-    if (iso.base_ref === null) {
-      throw new IsolationError(
-        "merge_refused",
-        `Cannot merge agent "${id}": it started from a detached commit, not a branch; merge ${iso.branch} by hand`,
-      );
-    }
-    const proposal = await this.#messageFor(agent, null);
-    const now = store.getAgent(id);
-    if (now?.status !== "awaiting_review") {
-      throw new InvalidStateError(
-        `Cannot merge agent "${id}": it is ${now?.status ?? "gone"} (needs awaiting_review)`,
-      );
-    }
-    const committed = await commitWorktree(
-      git,
-      iso.worktree_path,
-      proposal.message,
-      this.#o.tmpDir,
-    );
-    if (committed) {
-      store.recordCommit(id, {
-        message: proposal.message,
-        source: proposal.source,
-        files: proposal.files,
-        sha: committed,
-      });
-    }
-    const outcome = await mergeBranch(git, {
-      repoRoot: iso.repo_root,
-      baseRef: iso.base_ref,
-      branch: iso.branch,
-      strategy,
-      message: proposal.message,
-      tmpRoot: this.#o.tmpDir ?? `${iso.worktree_path}/../../tmp`,
-    });
-    store.recordMerge(id, outcome.sha);
-    const done = supervisor.complete(id);
-    try {
-      // Merged: the worktree and the branch have nothing left that the base branch lacks.
-      await removeWorktree(git, {
-        repoRoot: iso.repo_root,
-        path: iso.worktree_path,
-        branch: iso.branch,
-        base: iso.base_ref,
-        force: true,
-      });
-      store.recordWorktreeRemoved(id);
-    } catch (err) {
-      log("warn", "Cannot remove a merged agent's worktree", { agent: id, error: String(err) });
-    }
-    return {
-      agent: store.getAgent(id) ?? done,
-      commit: null,
-      merge: {
-        sha: outcome.sha,
-        previous: outcome.previous,
-        kind: outcome.kind,
-        base_ref: iso.base_ref,
-        branch: iso.branch,
-        committed,
-        updated_worktrees: outcome.updated_worktrees,
-      },
     };
   }
 

@@ -254,11 +254,35 @@ END;
 ${SEARCH_AGENT_DOCS_SQL}
 `;
 
+// The session ledger (issue 17).
+// - fork_session_id / fork_at: a queued fork's first process resumes fork_session_id up to the
+//   chain entry fork_at under a new session id (`--resume --fork-session --resume-session-at`);
+//   kept on the row so a fork queued across a restart still starts from the right point.
+// - session_imports: one row per imported Claude Code session file; byte_offset is the byte
+//   watermark after the last complete line taken in, so a re-import reads only what was appended.
+//   agent_key becomes NULL when the imported agent is deleted: the file stays known, so a deleted
+//   session does not come back at the next import.
+const M008_SESSION_LEDGER = `
+ALTER TABLE agents ADD COLUMN fork_session_id TEXT;
+ALTER TABLE agents ADD COLUMN fork_at TEXT;
+CREATE TABLE session_imports (
+  path TEXT PRIMARY KEY,
+  agent_key INTEGER REFERENCES agents (agent_key),
+  session_id TEXT NOT NULL,
+  byte_offset INTEGER NOT NULL,
+  lines INTEGER NOT NULL,
+  malformed INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX session_imports_by_agent ON session_imports (agent_key);
+CREATE INDEX agents_by_session ON agents (session_id);
+`;
+
 // Worktree isolation (issue 16): an agent may run in a git worktree of its own, on a branch of its
 // own, under the daemon's state dir. Its snapshot row (the commit shadow's) then describes that
 // worktree (toplevel = the worktree, head = the base sha, no dirty entries), and these columns say
 // where it came from. `isolation` is `none` for agents that run in the user's tree.
-const M008_WORKTREE_ISOLATION = `
+const M009_WORKTREE_ISOLATION = `
 ALTER TABLE agent_worktrees ADD COLUMN isolation TEXT NOT NULL DEFAULT 'none';
 ALTER TABLE agent_worktrees ADD COLUMN repo_root TEXT;
 ALTER TABLE agent_worktrees ADD COLUMN base_ref TEXT;
@@ -281,7 +305,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "home_mcp", sql: M005_HOME_MCP },
   { version: 6, name: "tombstones_cwds", sql: M006_TOMBSTONES_CWDS },
   { version: 7, name: "search", sql: M007_SEARCH },
-  { version: 8, name: "worktree_isolation", sql: M008_WORKTREE_ISOLATION },
+  { version: 8, name: "session_ledger", sql: M008_SESSION_LEDGER },
+  { version: 9, name: "worktree_isolation", sql: M009_WORKTREE_ISOLATION },
 ];
 
 /** The schema version this build writes and understands. */

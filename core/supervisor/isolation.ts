@@ -33,6 +33,8 @@ export type IsolationMode = "worktree" | "none";
 
 /** A worktree made for a new agent, before its row is stored. */
 export interface PreparedWorktree {
+  /** The id the new agent gets (its branch and worktree are named after it). */
+  id: string;
   isolation: Omit<AgentIsolation, "created_at" | "merged_sha" | "merged_at" | "removed_at">;
   /** Where claude runs: the worktree, or the same subdirectory of it as the requested cwd. */
   cwd: string;
@@ -115,6 +117,7 @@ export async function prepareWorktree(
   // A subdirectory the base commit does not have (untracked or ignored) is made empty.
   Deno.mkdirSync(cwd, { recursive: true });
   return {
+    id: options.id,
     isolation: {
       repo_root: tree.toplevel,
       base_ref: base.ref,

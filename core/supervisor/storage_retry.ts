@@ -1,5 +1,6 @@
 /** Retrying the supervisor's own writes (run start and end) through storage faults. */
 import { storageFaultOf, type StorageMonitor } from "../store/mod.ts";
+import type { Log } from "@hero/service/log";
 
 /** Options of {@linkcode retryStorage}. */
 export interface RetryStorageOptions {
@@ -12,11 +13,7 @@ export interface RetryStorageOptions {
   maxDelayMs: number;
   /** Stop retrying (e.g. the daemon is shutting down): the last error is thrown. */
   abandon?: () => boolean;
-  log: (
-    level: "info" | "warn" | "error",
-    message: string,
-    fields?: Record<string, unknown>,
-  ) => void;
+  log: Log;
 }
 
 /**

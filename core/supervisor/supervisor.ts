@@ -8,31 +8,22 @@
 import { type Agent, BusyError, fallbackTitle, InvalidStateError, newId } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import { AgentNotFoundError, type Store } from "../store/mod.ts";
-import type { PermissionMode } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
-import { createGitRunner, type GitRunner, removeWorktree } from "../git/mod.ts";
-import {
-  type AgentDiff,
-  agentDiff,
-  assertWorktreePresent,
-  type IsolationMode,
-  mergeBaseIntoWorktree,
-  type PreparedWorktree,
-  prepareWorktree,
-  reconcileWorktrees,
-  removeAgentWorktree,
-} from "./isolation.ts";
+import type { PreparedWorktree } from "./isolation.ts";
+import { type WorktreeContext, Worktrees } from "./worktrees.ts";
 import {
   checkCreateInput,
-  type CheckedCreateInput,
   checkFollowUpAgent,
   checkFollowUpPrompt,
   type CreateAgentInput,
 } from "./create_input.ts";
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
+import { adoptImported, forkAgent, type ForkContext } from "./fork.ts";
+import { insertShadow, requeueFollowUp, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
+import { settle } from "./settle.ts";
 import { AgentRun } from "./run.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
 import {
@@ -46,7 +37,6 @@ import {
 import { startWatchdog } from "./watchdog.ts";
 
 export type { CreateAgentInput } from "./create_input.ts";
-export type { AgentDiff, IsolationMode } from "./isolation.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
 export type {
@@ -67,7 +57,6 @@ export class Supervisor {
   #control: ProcessControl;
   #log: SupervisorLog;
   #titleFor: (prompt: string) => string;
-  #git: GitRunner;
   #launch: ReturnType<typeof createLauncher>;
   #runs = new Map<string, AgentRun>();
   #queue = new AgentQueue();
@@ -77,6 +66,8 @@ export class Supervisor {
   #stopWatchdog: (() => void) | undefined;
   /** Terminal rows of runs ending during shutdown share transactions. */
   #finishes: FinishBatch;
+  /** Worktree isolation and review: create in a worktree, diff, discard (`worktrees.ts`). */
+  readonly worktrees: Worktrees;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -84,7 +75,6 @@ export class Supervisor {
     this.#settings = options.settings;
     this.#control = options.control ?? createProcessControl();
     this.#titleFor = options.titleFor ?? fallbackTitle;
-    this.#git = options.git ?? createGitRunner(options.daemonEnv);
     this.#log = options.log ?? stderrWarnings;
     // The launcher takes the options it shares with the supervisor (store, proxy, sandbox, …).
     this.#launch = createLauncher({
@@ -97,6 +87,7 @@ export class Supervisor {
       log: this.#log,
       live: () => this.#runs.size,
     });
+    this.worktrees = new Worktrees(() => this.#context(), options);
   }
 
   /** Agents with a live (or starting) process. */
@@ -143,9 +134,7 @@ export class Supervisor {
       graceMs: this.#settings.supervisor.cancelGraceMs,
       log: this.#log,
     });
-    if (this.#o.worktreeDir) {
-      await reconcileWorktrees(this.#store, this.#git, this.#o.worktreeDir, this.#log);
-    }
+    await this.worktrees.reconcile();
     const requeued = this.#queue.rebuild(this.#store).length;
     return { reconciled, requeued, swept };
   }
@@ -162,67 +151,18 @@ export class Supervisor {
   }
 
   /**
-   * Validates and stores a new agent (`queued`) that runs in its cwd, then starts it when a slot
-   * is free. {@linkcode Supervisor.createAgent} also isolates it in a worktree.
+   * Validates and stores a new agent (`queued`), then starts it when a slot is free; `isolated`:
+   * it runs in that worktree (`worktrees.create()` makes one).
    */
-  create(input: CreateAgentInput): Agent {
+  create(input: CreateAgentInput, isolated: PreparedWorktree | null = null): Agent {
     if (this.#shuttingDown) throw new BusyError("Cannot create agent: the daemon is shutting down");
-    return this.#insert(input, this.#check(input), newId(), null);
-  }
-
-  /**
-   * Like {@linkcode Supervisor.create}, with worktree isolation: `isolation` (or the configured
-   * default) decides whether the agent gets a git worktree and branch of its own (from HEAD or
-   * `base_ref`) and runs there.
-   */
-  async createAgent(
-    input: CreateAgentInput & { isolation?: IsolationMode; base_ref?: string },
-  ): Promise<Agent> {
-    if (this.#shuttingDown) throw new BusyError("Cannot create agent: the daemon is shutting down");
-    const checked = this.#check(input);
-    const id = newId();
-    const prepared = checked.kind === "shadow" ? null : await prepareWorktree(this.#git, {
-      id,
-      name: checked.name ?? this.#titleFor(input.prompt),
-      cwd: checked.cwd,
-      mode: input.isolation,
-      baseRef: input.base_ref,
-      setting: this.#settings.isolation,
-      worktreeDir: this.#o.worktreeDir ?? null,
-    });
-    if (!prepared) return this.#insert(input, checked, id, null);
-    try {
-      if (this.#shuttingDown) {
-        throw new BusyError("Cannot create agent: the daemon is shutting down");
-      }
-      return this.#insert(input, checked, id, prepared);
-    } catch (err) {
-      await removeWorktreeOf(this.#git, prepared).catch(() => {});
-      throw err;
-    }
-  }
-
-  #check(input: CreateAgentInput): CheckedCreateInput {
-    return checkCreateInput(input, {
-      settings: this.#settings,
-      protectedDirs: this.#o.protectedDirs ?? [],
-      allowedRoots: this.#o.allowedRoots ?? null,
-    });
-  }
-
-  #insert(
-    input: CreateAgentInput,
-    checked: CheckedCreateInput,
-    id: string,
-    prepared: PreparedWorktree | null,
-  ): Agent {
+    const checked = checkCreateInput(input, this.#context());
     // Unnamed agents get their prompt's first words at once (a naming shadow may improve on it).
     const autoNamed = checked.name === null && checked.kind !== "shadow";
     const agent = this.#store.insertAgent({
-      id,
+      id: isolated?.id ?? newId(),
       name: autoNamed ? this.#titleFor(input.prompt) : checked.name,
       prompt: input.prompt,
-      // An isolated agent keeps the cwd asked for; it runs in the same place in its worktree.
       cwd: checked.cwd,
       model: checked.model,
       effort: checked.effort,
@@ -230,7 +170,7 @@ export class Supervisor {
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
-    }, prepared?.isolation);
+    }, isolated?.isolation);
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
   }
@@ -243,35 +183,13 @@ export class Supervisor {
     if (this.#shuttingDown) {
       throw new BusyError("Cannot create shadow: the daemon is shutting down");
     }
-    const agent = this.#store.insertAgent({
-      id: newId(),
-      name: input.name,
-      prompt: input.prompt,
-      cwd: input.parent.cwd,
-      model: input.model,
-      effort: "none",
-      kind: "shadow",
-      parent_id: input.parent.id,
-    });
-    return this.#enqueue(agent);
+    return this.#enqueue(insertShadow(this.#store, input));
   }
 
   /** Runs a failed shadow again from scratch (a new session, the same prompt). */
   retryShadow(id: string): Agent {
     if (this.#shuttingDown) throw new BusyError("Cannot retry shadow: the daemon is shutting down");
-    const agent = this.#mustGet(id);
-    if (agent.kind !== "shadow" || agent.status !== "failed" || this.#runs.has(id)) {
-      throw new InvalidStateError(
-        `Cannot retry agent "${id}": only a failed shadow without a live process can be retried`,
-      );
-    }
-    const queued = this.#store.transition(id, "queued", {
-      error_code: null,
-      error_message: null,
-      finished_at: null,
-      session_id: null,
-    });
-    return this.#enqueue(queued);
+    return this.#enqueue(requeueShadow(this.#store, this.#mustGet(id), this.#runs.has(id)));
   }
 
   /**
@@ -286,21 +204,41 @@ export class Supervisor {
   ): Promise<Agent> {
     if (this.#shuttingDown) throw new BusyError("Cannot follow up: the daemon is shutting down");
     checkFollowUpPrompt(prompt);
-    const agent = checkFollowUpAgent(this.#mustGet(id));
-    assertWorktreePresent(this.#store, agent);
+    const found = this.#mustGet(id);
+    if (found.kind === "imported") {
+      return await adoptImported(this.#context(), found, prompt, options.voice === true);
+    }
+    const agent = checkFollowUpAgent(found);
+    this.worktrees.assertPresent(agent);
     // A process that printed its result may still be exiting: never run two on one session.
     await this.#runs.get(id)?.done;
-    const permissionMode: PermissionMode = agent.kind === "planner" && !options.execute
-      ? "plan"
-      : "bypassPermissions";
-    const queued = this.#store.transition(id, "queued", {
-      pending_prompt: prompt,
-      pending_permission_mode: permissionMode,
-      error_code: null,
-      error_message: null,
-      finished_at: null,
-    });
+    const queued = requeueFollowUp(this.#store, agent, prompt, options.execute === true);
     return this.#enqueue(queued, options.voice === true);
+  }
+
+  /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
+  fork(id: string, seq: number, prompt: string, options: { name?: string | null } = {}) {
+    if (this.#shuttingDown) throw new BusyError("Cannot fork: the daemon is shutting down");
+    return forkAgent(this.#context(), id, seq, prompt, options);
+  }
+
+  /** What the rooms behind the façade (forks, worktrees) need of it. */
+  #context(): ForkContext & WorktreeContext {
+    const o = this.#o;
+    return {
+      ...o,
+      protectedDirs: o.protectedDirs ?? [],
+      allowedRoots: o.allowedRoots ?? null,
+      worktreeDir: o.worktreeDir ?? null,
+      log: this.#log,
+      titleFor: this.#titleFor,
+      proxyConfigDir: (kind) => this.usesProxy({ kind }) ? this.proxy!.configDir : null,
+      enqueue: (agent, voice) => this.#enqueue(agent, voice),
+      insert: (input, prepared) => this.create(input, prepared),
+      followUp: (id, prompt) => this.followUp(id, prompt),
+      live: (id) => this.#runs.has(id),
+      shuttingDown: () => this.#shuttingDown,
+    };
   }
 
   /** awaiting_review → completed. */
@@ -340,7 +278,7 @@ export class Supervisor {
   }
 
   /**
-   * Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`), and its
+   * Deletes a terminal agent, its stored lines, its finished shadows (`delete.ts`) and its
    * worktree and branch (refused when they hold unmerged work, unless `force`).
    */
   delete(id: string, options: { force?: boolean } = {}): Promise<void> {
@@ -350,100 +288,18 @@ export class Supervisor {
       runOf: (agentId) => this.#runs.get(agentId),
       agentStateDir: this.#o.agentStateDir ?? null,
       log: this.#log,
-      removeWorktree: (agentId) =>
-        removeAgentWorktree(this.#store, this.#git, agentId, options.force === true).then(() => {}),
+      removeWorktree: (agentId) => this.worktrees.removeForDelete(agentId, options.force === true),
     });
-  }
-
-  /**
-   * Throws an agent's work away: removes its worktree and branch (refused when they hold unmerged
-   * work, unless `force`); an agent in review ends `cancelled` (`discarded`).
-   */
-  async discard(id: string, options: { force?: boolean } = {}): Promise<Agent> {
-    const agent = this.#mustGet(id);
-    if (agent.status === "queued" || agent.status === "running" || this.#runs.has(id)) {
-      throw new InvalidStateError(
-        `Cannot discard agent "${id}": it is ${agent.status} (cancel it first)`,
-      );
-    }
-    if (!this.#store.isolation(id)) {
-      throw new InvalidStateError(
-        `Cannot discard agent "${id}": it ran in its cwd, not in a worktree of its own`,
-      );
-    }
-    await removeAgentWorktree(this.#store, this.#git, id, options.force === true);
-    const now = this.#mustGet(id);
-    if (now.status !== "awaiting_review") return now;
-    return this.#store.transition(id, "cancelled", {
-      finished_at: Date.now(),
-      error_code: "discarded",
-      error_message: "Discarded in review: its worktree and branch were removed",
-    });
-  }
-
-  /**
-   * Asks an isolated agent in review to resolve its conflicts with its base branch: what is
-   * uncommitted in its worktree is committed, the base branch is merged into its branch there, and
-   * when that conflicts, a follow-up names the files and asks the agent to fix and commit them
-   * (its branch then fast-forwards). Returns the conflicting files ([]: merged cleanly, no
-   * follow-up). The user's tree and the base branch are not touched.
-   */
-  async resolveConflicts(id: string): Promise<{ agent: Agent; conflicts: string[] }> {
-    const agent = checkFollowUpAgent(this.#mustGet(id));
-    assertWorktreePresent(this.#store, agent);
-    const iso = this.#store.isolation(id);
-    if (!iso || iso.base_ref === null) {
-      throw new InvalidStateError(
-        `Cannot resolve conflicts of agent "${id}": it has no worktree with a base branch`,
-      );
-    }
-    const conflicts = await mergeBaseIntoWorktree(this.#git, iso, this.#o.worktreeDir ?? undefined);
-    if (conflicts.length === 0) return { agent: this.#mustGet(id), conflicts };
-    const base = iso.base_ref.replace(/^refs\/heads\//, "");
-    const prompt = [
-      `Your branch ${iso.branch} conflicts with ${base}, which moved on while you worked.`,
-      `I merged ${base} into your branch in your working directory; git stopped with conflicts in:`,
-      ...conflicts.map((f) => `- ${f}`),
-      "",
-      "Resolve the conflict markers in these files keeping both intents, then `git add` them and " +
-      "`git commit --no-edit` to conclude the merge. Do not push.",
-    ].join("\n");
-    return { agent: await this.followUp(id, prompt), conflicts };
-  }
-
-  /** The agent's changes against its base (`isolation.ts`). */
-  diff(
-    id: string,
-    options: { path?: string; context?: number; patches?: boolean } = {},
-  ): Promise<AgentDiff> {
-    this.#mustGet(id);
-    return agentDiff(this.#store, this.#git, id, {
-      ...options,
-      ...(this.#o.worktreeDir ? { tmpRoot: `${this.#o.worktreeDir}/../tmp` } : {}),
-    });
-  }
-
-  /** git as the supervisor runs it (clean environment). */
-  get git(): GitRunner {
-    return this.#git;
   }
 
   /** Resolves when the agent has no live run (its process and descendants are gone). */
-  async settled(id: string): Promise<Agent> {
-    for (;;) {
-      const run = this.#runs.get(id);
-      if (run) {
-        await run.done;
-        continue;
-      }
-      if (this.#queue.has(id)) {
-        // After shutdown a queued agent stays queued for the next daemon: nothing to wait for.
-        if (this.#shuttingDown) return this.#mustGet(id);
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      return this.#mustGet(id);
-    }
+  settled(id: string): Promise<Agent> {
+    return settle(id, {
+      run: (agentId) => this.#runs.get(agentId),
+      queued: (agentId) => this.#queue.has(agentId),
+      shuttingDown: () => this.#shuttingDown,
+      get: (agentId) => this.#mustGet(agentId),
+    });
   }
 
   /**
@@ -538,16 +394,4 @@ export class Supervisor {
     }
     this.#pump();
   }
-}
-
-/** Removes a worktree made for an agent whose row could not be stored. */
-function removeWorktreeOf(git: GitRunner, prepared: PreparedWorktree): Promise<void> {
-  const { repo_root, worktree_path, branch, base_sha } = prepared.isolation;
-  return removeWorktree(git, {
-    repoRoot: repo_root,
-    path: worktree_path,
-    branch,
-    base: base_sha,
-    force: true,
-  });
 }

@@ -1,6 +1,7 @@
 /** Types and small helpers the supervisor's rooms share (options, hooks, turns, stop reasons). */
 import type { GitRunner } from "../git/mod.ts";
 import type { SandboxPolicy } from "../claude/mod.ts";
+import type { Log, LogLevel } from "@hero/service/log";
 import type { Agent } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
@@ -8,18 +9,18 @@ import type { PermissionMode } from "../claude/mod.ts";
 import type { ProcessControl } from "./process_control.ts";
 import type { SupervisorProxy } from "./launch.ts";
 
-/** The supervisor's logger (a throwing or slow log never matters to an agent). */
-export type SupervisorLog = (
-  level: "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+/** The supervisor's logger: the one `Log` of service/log.ts. */
+export type SupervisorLog = Log;
 
 /** What the next process of a queued agent is started with (read from its row at start). */
 export interface Turn {
   prompt: string;
   /** The claude session to continue (`--resume`), or null for a new one. */
   resume: string | null;
+  /** Continue `resume` under a new session id (`--fork-session`): a fork's or adoption's first turn. */
+  fork?: boolean;
+  /** With `fork`: the chain entry of `resume` kept (`--resume-session-at`); null keeps it all. */
+  forkAt?: string | null;
   permissionMode: PermissionMode;
   /** A spoken turn (not kept across a daemon restart). */
   voice: boolean;
@@ -97,11 +98,13 @@ export interface SupervisorOptions {
 
 /** The default log: warnings and errors as JSON lines on stderr. */
 export function stderrWarnings(
-  level: "info" | "warn" | "error",
+  level: LogLevel,
   message: string,
   fields?: Record<string, unknown>,
 ): void {
-  if (level !== "info") console.error(JSON.stringify({ level, message, ...fields }));
+  if (level === "warn" || level === "error") {
+    console.error(JSON.stringify({ level, message, ...fields }));
+  }
 }
 
 /** Calls hook `name`; a throwing or rejecting hook is logged, never propagated. */

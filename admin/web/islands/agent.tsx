@@ -174,7 +174,8 @@ function Header({ agent }: { agent: Agent }) {
         )
         : null}
       <AgentExtras agent={agent} />
-      {agent.status === "awaiting_review" || agent.status === "failed"
+      {agent.status === "awaiting_review" || agent.status === "failed" ||
+          (agent.kind === "imported" && agent.session_id)
         ? <FollowUp agent={agent} />
         : null}
     </header>
@@ -244,7 +245,13 @@ function AgentPage({ id }: { id: string }) {
         ? <Review agent={agent} />
         : state === "loading"
         ? <p class="placeholder">Loading transcript…</p>
-        : <Transcript live={live} target={searchTarget} />}
+        : (
+          <Transcript
+            live={live}
+            target={searchTarget}
+            forkFrom={agent.session_id && agent.kind !== "shadow" ? agent.id : null}
+          />
+        )}
     </div>
   );
 }

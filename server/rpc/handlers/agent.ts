@@ -1,5 +1,5 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
-import { type AgentStatus, MAX_HERO_CONTEXT_CHARS } from "@hero/core/models";
+import { type AgentStatus, MAX_HERO_CONTEXT_CHARS, ValidationError } from "@hero/core/models";
 import { BUCKET_STATUSES, MAX_KNOWN_CWDS, MAX_MESSAGES_PAGE_BYTES, RpcFault } from "@hero/core/rpc";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
@@ -29,7 +29,7 @@ export const agentHandlers = handlers({
         { field: "X-Hero-Context" },
       );
     }
-    return deps.engine.supervisor.createAgent({
+    return deps.engine.supervisor.worktrees.create({
       prompt: params.prompt,
       cwd: params.cwd,
       model: params.model,
@@ -127,7 +127,7 @@ export const agentHandlers = handlers({
 
   "agent.diff"(params, deps) {
     mustGet(deps, params.id);
-    return deps.engine.supervisor.diff(params.id, {
+    return deps.engine.supervisor.worktrees.diff(params.id, {
       ...(params.path !== undefined ? { path: params.path } : {}),
       ...(params.context !== undefined ? { context: params.context } : {}),
       patches: params.patches,
@@ -136,12 +136,12 @@ export const agentHandlers = handlers({
 
   "agent.resolve_conflicts"(params, deps) {
     mustGet(deps, params.id);
-    return deps.engine.supervisor.resolveConflicts(params.id);
+    return deps.engine.supervisor.worktrees.resolveConflicts(params.id);
   },
 
   "agent.discard"(params, deps) {
     mustGet(deps, params.id);
-    return deps.engine.supervisor.discard(params.id, { force: params.force });
+    return deps.engine.supervisor.worktrees.discard(params.id, { force: params.force });
   },
 
   "agent.commit_info"(params, deps) {
@@ -165,6 +165,21 @@ export const agentHandlers = handlers({
       execute: params.execute,
       voice: params.voice,
     });
+  },
+
+  async "agent.fork"(params, deps) {
+    mustGet(deps, params.id);
+    try {
+      return await deps.engine.supervisor.fork(params.id, params.seq, params.prompt, {
+        name: params.name ?? null,
+      });
+    } catch (err) {
+      // A seq that names no message of the session is a bad parameter, not a domain state.
+      if (err instanceof ValidationError && err.code === "invalid_params") {
+        throw new RpcFault("invalid_params", err.message, { field: err.field ?? "seq" });
+      }
+      throw err;
+    }
   },
 
   async "agent.delete"(params, deps) {
