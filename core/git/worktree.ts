@@ -105,7 +105,8 @@ export async function dirtyPaths(git: GitRunner, top: string): Promise<string[]>
     return [];
   }
   const r = await git(top, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
-  if (r.code !== 0) return [];
+  // A refusal that depends on this list must not pass because git could not answer.
+  if (r.code !== 0) throw new Error(`Cannot read the status of ${top}: ${r.stderr}`);
   const paths: string[] = [];
   const records = decoder.decode(r.stdout).split("\0");
   for (let i = 0; i < records.length; i++) {

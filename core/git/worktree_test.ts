@@ -232,7 +232,7 @@ Deno.test("worktree: a checkout of main with local changes in a touched file ref
     message: "x",
     tmpRoot: `${t.root}/tmp`,
   }).then(() => null, (e) => e);
-  assert.ok(err instanceof IsolationError && err.code === "merge_refused");
+  assert.ok(err instanceof IsolationError && err.code === "merge_refused", String(err));
   assert.deepEqual(err.files, ["README.md"]);
   assert.equal(await sh(t.repo, "rev-parse", "main"), before);
   assert.equal(await Deno.readTextFile(`${t.repo}/README.md`), "user's edit\n");
