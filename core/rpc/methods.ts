@@ -295,18 +295,28 @@ export const METHODS = {
     name: "agent.fork",
     summary: "A new agent continuing another's claude session from one of its messages",
     description:
-      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It runs in the original's working directory with its model, effort and kind, and starts with `prompt`. `isolation` is reserved: only `none` is accepted yet.",
+      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It has the original's cwd, model, effort and kind, and starts with `prompt`. With `isolation: worktree` (the default for a fork of an isolated agent; otherwise HERO_ORCHESTRATOR_ISOLATION decides, as for agent.create) it gets a git worktree and branch of its own from HEAD or `base_ref`, and the session file is copied to where the CLI looks for that worktree's sessions.",
     params: z.strictObject({
       id: AgentId,
       seq: z.number().int().min(1).describe("the stored line to fork after (included)"),
       prompt: Prompt,
       name: z.string().max(200).nullable().optional().describe("default: Fork of <name> at #seq"),
-      isolation: z.enum(["none"]).default("none").describe(
-        "where the fork works: `none` = the original's working directory",
+      isolation: Isolation.optional().describe(
+        "where the fork works; default: worktree for a fork of an isolated agent, else as agent.create",
+      ),
+      base_ref: z.string().min(1).max(1000).optional().describe(
+        "isolation worktree: the branch (or commit) the fork's branch starts from; default HEAD",
       ),
     }),
     result: Agent,
-    errors: ["not_found", "invalid_state", "invalid_prompt", "invalid_cwd", "busy"],
+    errors: [
+      "not_found",
+      "invalid_state",
+      "invalid_prompt",
+      "invalid_cwd",
+      "invalid_isolation",
+      "busy",
+    ],
     fieldErrors: { prompt: "invalid_prompt" },
   }),
   "agent.delete": defineMethod({

@@ -143,6 +143,15 @@ function oneAtATime<T>(repo: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
+/** Where an isolated agent runs: the same place in its worktree as `cwd` in the repository. */
+export function isolatedCwd(
+  iso: Pick<AgentIsolation, "repo_root" | "worktree_path">,
+  cwd: string,
+): string {
+  const rel = cwd.startsWith(`${iso.repo_root}/`) ? cwd.slice(iso.repo_root.length) : "";
+  return `${iso.worktree_path}${rel}`;
+}
+
 /** The random tail of an agent id (8 hex digits), for branch names. */
 export function shortId(id: string): string {
   return id.replace(/-/g, "").slice(-8);

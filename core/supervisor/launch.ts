@@ -4,6 +4,7 @@
  * own (only its hash is stored).
  * @module
  */
+import { isolatedCwd } from "./isolation.ts";
 import type { Agent } from "../models/mod.ts";
 import type { EngineSettings, Env, ProxyScope } from "../config/mod.ts";
 import type { Store } from "../store/mod.ts";
@@ -119,12 +120,6 @@ export function createLauncher(
 export function runCwd(store: Store, agent: Agent, checkedCwd: string): string {
   const iso = store.isolation(agent.id);
   if (!iso) return checkedCwd;
-  const rel = checkedCwd === iso.repo_root
-    ? ""
-    : checkedCwd.startsWith(`${iso.repo_root}/`)
-    ? checkedCwd.slice(iso.repo_root.length)
-    : "";
-  const cwd = `${iso.worktree_path}${rel}`;
   try {
     Deno.statSync(iso.worktree_path);
   } catch {
@@ -134,7 +129,7 @@ export function runCwd(store: Store, agent: Agent, checkedCwd: string): string {
       }`,
     );
   }
-  return cwd;
+  return isolatedCwd(iso, checkedCwd);
 }
 
 /** Writes an agent's home MCP config (before every spawn); null without a home MCP. */

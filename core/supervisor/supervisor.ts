@@ -20,7 +20,7 @@ import {
 } from "./create_input.ts";
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
-import { adoptImported, forkAgent, type ForkContext } from "./fork.ts";
+import { adoptImported, forkAgent, type ForkContext, type ForkOptions } from "./fork.ts";
 import { insertShadow, requeueFollowUp, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
 import { settle } from "./settle.ts";
@@ -209,7 +209,6 @@ export class Supervisor {
       return await adoptImported(this.#context(), found, prompt, options.voice === true);
     }
     const agent = checkFollowUpAgent(found);
-    this.worktrees.assertPresent(agent);
     // A process that printed its result may still be exiting: never run two on one session.
     await this.#runs.get(id)?.done;
     const queued = requeueFollowUp(this.#store, agent, prompt, options.execute === true);
@@ -217,7 +216,7 @@ export class Supervisor {
   }
 
   /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
-  fork(id: string, seq: number, prompt: string, options: { name?: string | null } = {}) {
+  fork(id: string, seq: number, prompt: string, options: ForkOptions = {}) {
     if (this.#shuttingDown) throw new BusyError("Cannot fork: the daemon is shutting down");
     return forkAgent(this.#context(), id, seq, prompt, options);
   }
@@ -232,6 +231,7 @@ export class Supervisor {
       worktreeDir: o.worktreeDir ?? null,
       log: this.#log,
       titleFor: this.#titleFor,
+      worktrees: this.worktrees,
       proxyConfigDir: (kind) => this.usesProxy({ kind }) ? this.proxy!.configDir : null,
       enqueue: (agent, voice) => this.#enqueue(agent, voice),
       insert: (input, prepared) => this.create(input, prepared),

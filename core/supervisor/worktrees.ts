@@ -140,11 +140,6 @@ export class Worktrees {
     });
   }
 
-  /** Refuses to run an isolated agent whose worktree is removed or missing. */
-  assertPresent(agent: Agent): void {
-    assertWorktreePresent(this.#c.store, agent);
-  }
-
   /** Removes agent `id`'s worktree and branch before its delete (unmerged work needs `force`). */
   async removeForDelete(id: string, force: boolean): Promise<void> {
     await removeAgentWorktree(this.#c.store, this.#git, id, force);

@@ -991,8 +991,10 @@ export interface AgentForkParams {
   prompt: string;
   /** default: Fork of <name> at #seq */
   name?: string | null;
-  /** where the fork works: `none` = the original's working directory */
-  isolation?: "none";
+  /** where the fork works; default: worktree for a fork of an isolated agent, else as agent.create */
+  isolation?: "worktree" | "none";
+  /** isolation worktree: the branch (or commit) the fork's branch starts from; default HEAD */
+  base_ref?: string;
 }
 
 /** Params of `agent.delete`. */

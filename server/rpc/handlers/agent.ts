@@ -172,6 +172,8 @@ export const agentHandlers = handlers({
     try {
       return await deps.engine.supervisor.fork(params.id, params.seq, params.prompt, {
         name: params.name ?? null,
+        ...(params.isolation ? { isolation: params.isolation } : {}),
+        ...(params.base_ref !== undefined ? { base_ref: params.base_ref } : {}),
       });
     } catch (err) {
       // A seq that names no message of the session is a bad parameter, not a domain state.
