@@ -295,7 +295,7 @@ export const METHODS = {
     name: "agent.fork",
     summary: "A new agent continuing another's claude session from one of its messages",
     description:
-      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It has the original's cwd, model, effort and kind, and starts with `prompt`. With `isolation: worktree` (the default for a fork of an isolated agent; otherwise HERO_ORCHESTRATOR_ISOLATION decides, as for agent.create) it gets a git worktree and branch of its own from HEAD or `base_ref`, and the session file is copied to where the CLI looks for that worktree's sessions.",
+      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It has the original's cwd, model, effort and kind, and starts with `prompt`. With `isolation: worktree` (the default for a fork of an isolated agent; otherwise HERO_ORCHESTRATOR_ISOLATION decides, as for agent.create) it gets a git worktree and branch of its own from HEAD or `base_ref`.",
     params: z.strictObject({
       id: AgentId,
       seq: z.number().int().min(1).describe("the stored line to fork after (included)"),

@@ -7,15 +7,9 @@
  */
 import { type Agent, InvalidStateError, newId, ValidationError } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
-import {
-  type AgentIsolation,
-  AgentNotFoundError,
-  importedFileOfAgent,
-  type Store,
-} from "../store/mod.ts";
-import { sanitizedCwd } from "../ledger/mod.ts";
+import { AgentNotFoundError, importedFileOfAgent, type Store } from "../store/mod.ts";
 import { checkCreateInput, checkFollowUpPrompt } from "./create_input.ts";
-import { isolatedCwd, type IsolationMode } from "./isolation.ts";
+import type { IsolationMode } from "./isolation.ts";
 import type { Worktrees } from "./worktrees.ts";
 
 /** What forks need of the supervisor. */
@@ -84,8 +78,7 @@ function forkPointOf(store: Store, id: string, seq: number): string {
  * assistant line), continued with `prompt`. Its first process resumes the original session under
  * a new session id (`--resume --fork-session --resume-session-at <that line's uuid>`), so the
  * original session file is never appended to. The fork has the original's cwd, model, effort and
- * kind; it runs in a worktree of its own when isolated (`ForkOptions.isolation`), with a copy of
- * the session file where the CLI looks for that worktree's sessions.
+ * kind; it runs in a worktree of its own when isolated (`ForkOptions.isolation`).
  */
 export async function forkAgent(
   ctx: ForkContext,
@@ -127,9 +120,8 @@ export async function forkAgent(
     base_ref: options.base_ref,
   });
   return await ctx.worktrees.insertPrepared(prepared, async () => {
-    const runCwd = prepared?.cwd ?? null;
-    if (source.kind === "imported") await provideSessionFile(ctx, source, kind, runCwd);
-    else await provideSessionCopy(ctx, source, sourceIso, kind, runCwd ?? checked.cwd);
+    // The CLI finds the session in its config dir whatever the cwd, so a worktree needs no copy.
+    if (source.kind === "imported") await provideSessionFile(ctx, source, kind);
     const inserted = ctx.store.insertAgent({
       id: prepared?.id ?? newId(),
       name,
@@ -171,7 +163,7 @@ export async function adoptImported(
     allowedRoots: ctx.allowedRoots,
   });
   const model = imported.model === "unknown" ? checked.model : imported.model;
-  await provideSessionFile(ctx, imported, "standard", null);
+  await provideSessionFile(ctx, imported, "standard");
   const inserted = ctx.store.insertAgent({
     id: newId(),
     name: `Continued: ${imported.name ?? imported.session_id}`,
@@ -188,69 +180,29 @@ export async function adoptImported(
   return ctx.enqueue(agent, voice);
 }
 
-/** The claude config dir a child of `kind` uses (its own when proxied, else the daemon's). */
-function configDirOf(ctx: ForkContext, kind: "standard" | "planner" | null): string | null {
-  const env = ctx.daemonEnv;
-  return (kind ? ctx.proxyConfigDir(kind) : null) ??
-    (env.CLAUDE_CONFIG_DIR || (env.HOME ? `${env.HOME}/.claude` : null));
-}
-
 /**
- * Makes an imported session resumable by a child of `kind` running in `runCwd` (null: the
- * imported cwd): a proxied child has its own config dir, and the CLI looks for a session under
- * projects/<its sanitized cwd>, so the session file is copied there when it is elsewhere.
+ * Makes an imported session resumable by a child of `kind`: a proxied child has its own config
+ * dir, so the session file is copied there (never over an existing one, which may hold an
+ * earlier continuation). A direct child shares the daemon's config dir, where the file already is.
  */
 async function provideSessionFile(
   ctx: ForkContext,
   imported: Agent,
   kind: "standard" | "planner",
-  runCwd: string | null,
 ): Promise<void> {
   const file = importedFileOfAgent(ctx.store, imported.id);
-  const configDir = configDirOf(ctx, kind);
+  const env = ctx.daemonEnv;
+  const configDir = ctx.proxyConfigDir(kind) ??
+    (env.CLAUDE_CONFIG_DIR || (env.HOME ? `${env.HOME}/.claude` : null));
   if (!file || !configDir) return;
   // Same folder name: the CLI finds a cwd's sessions under projects/<sanitized cwd>.
   const folder = file.path.slice(0, file.path.lastIndexOf("/"));
-  const target = runCwd === null ? folder.slice(folder.lastIndexOf("/") + 1) : sanitizedCwd(runCwd);
-  await copySession(file.path, `${configDir}/projects/${target}`, file.session_id);
-}
-
-/**
- * A fork that runs somewhere else than its original (its own worktree, or the original ran in
- * one): the original's session file is copied to where the CLI looks for `runCwd`'s sessions.
- * Nothing happens when the file is already there or cannot be found (the CLI then says so).
- */
-async function provideSessionCopy(
-  ctx: ForkContext,
-  source: Agent,
-  sourceIso: AgentIsolation | null,
-  kind: "standard" | "planner",
-  runCwd: string,
-): Promise<void> {
-  const sourceCwd = sourceIso ? isolatedCwd(sourceIso, source.cwd) : source.cwd;
-  const configDir = configDirOf(ctx, kind);
-  if (!source.session_id || !configDir) return;
-  const sourceKind = source.kind === "planner" ? "planner" : "standard";
-  for (const dir of [configDirOf(ctx, sourceKind), configDirOf(ctx, null)]) {
-    if (!dir) continue;
-    const from = `${dir}/projects/${sanitizedCwd(sourceCwd)}/${source.session_id}.jsonl`;
-    try {
-      await Deno.stat(from);
-    } catch {
-      continue;
-    }
-    await copySession(from, `${configDir}/projects/${sanitizedCwd(runCwd)}`, source.session_id);
-    return;
-  }
-}
-
-/** Copies session file `from` into folder `target` (never over an existing file). */
-async function copySession(from: string, target: string, sessionId: string): Promise<void> {
-  const to = `${target}/${sessionId}.jsonl`;
-  if (to === from) return;
+  const target = `${configDir}/projects/${folder.slice(folder.lastIndexOf("/") + 1)}`;
+  const to = `${target}/${file.session_id}.jsonl`;
+  if (to === file.path) return;
   await Deno.mkdir(target, { recursive: true, mode: 0o700 });
   try {
-    await Deno.copyFile(from, `${to}.tmp`);
+    await Deno.copyFile(file.path, `${to}.tmp`);
     await Deno.link(`${to}.tmp`, to).catch((err) => {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
     });
