@@ -78,9 +78,25 @@ Deno.test("cli e2e: run in a repo isolates the agent; diff --stat, diff, merge; 
   assert.equal(await git(repo, "status", "--porcelain"), "");
   assert.equal(await git(repo, "branch", "--list", "hero/*"), "");
 
-  const second = await cli(env, ["run", "--cwd", repo, "--wait", writes("echo x > x.txt")]);
+  const second = await cli(env, [
+    "run",
+    "--cwd",
+    repo,
+    "--isolation",
+    "worktree",
+    "--branch",
+    "feature/x",
+    "--wait",
+    writes("echo x > x.txt"),
+  ]);
   const id2 = /agent (\S+) awaiting_review/.exec(second.stderr)?.[1];
   assert.ok(id2, second.stderr);
+  assert.equal(
+    await git(repo, "branch", "--list", "--format=%(refname:short)", "feature/x"),
+    "feature/x",
+  );
+  const usage = await cli(env, ["run", "--cwd", repo, "--isolation", "sometimes", "x"]);
+  assert.equal(usage.code, 2);
   const refused = await cli(env, ["discard", id2]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /unmerged|uncommitted/);
@@ -88,6 +104,25 @@ Deno.test("cli e2e: run in a repo isolates the agent; diff --stat, diff, merge; 
   assert.equal(discarded.code, 0, discarded.stderr);
   assert.equal(discarded.stdout, `${id2} cancelled\n`);
   assert.doesNotMatch(await git(repo, "worktree", "list"), /worktrees/);
+  assert.equal(await git(repo, "branch", "--list", "feature/x"), "");
+
+  // A fork of an isolated agent gets its own worktree; asked for none, it works in the repo.
+  const third = await cli(env, ["run", "--cwd", repo, "--wait", "fork me"]);
+  const id3 = /agent (\S+) awaiting_review/.exec(third.stderr)?.[1];
+  assert.ok(id3, third.stderr);
+  const logs = (await cli(env, ["logs", id3, "--json"])).stdout.trim().split("\n")
+    .map((l) => JSON.parse(l) as { seq: number; type: string });
+  const at = String(logs.find((l) => l.type === "assistant")!.seq);
+  const forked = JSON.parse((await cli(env, ["fork", id3, "--at", at, "--json", "go"])).stdout);
+  const plain = JSON.parse(
+    (await cli(env, ["fork", id3, "--at", at, "--isolation", "none", "--json", "go"])).stdout,
+  );
+  const branches = await git(repo, "branch", "--list", "--format=%(refname:short)", "hero/*");
+  assert.equal(branches.split("\n").length, 2, branches);
+  assert.equal((await cli(env, ["diff", forked.id, "--stat"])).code, 0);
+  assert.notEqual(plain.id, forked.id);
+  const bad = await cli(env, ["fork", id3, "--at", at, "--isolation", "maybe", "go"]);
+  assert.equal(bad.code, 2);
 });
 
 Deno.test("cli diff: colour only when asked for (a terminal); plain otherwise", () => {

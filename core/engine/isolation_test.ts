@@ -352,3 +352,54 @@ Deno.test("isolation: ask to resolve merges the base into the agent's branch, se
     await sh(repo, "fsck", "--no-progress");
   });
 });
+
+Deno.test("isolation: branch names the agent's branch; fetch starts from the upstream's tip; nothing is pushed", async () => {
+  await withEngine({}, async (h) => {
+    const origin = await makeRepo(`${h.dir}/origin`);
+    await sh(h.dir, "clone", "-q", origin, `${h.dir}/clone`);
+    const clone = await Deno.realPath(`${h.dir}/clone`);
+    // The upstream moves on after the clone; the user's main stays behind.
+    await Deno.writeTextFile(`${origin}/up.txt`, "up\n");
+    await sh(origin, "add", ".");
+    await sh(origin, "commit", "-q", "-m", "upstream work");
+    const upstream = await sh(origin, "rev-parse", "HEAD");
+    const local = await sh(clone, "rev-parse", "main");
+    assert.notEqual(local, upstream);
+    const { supervisor, shadows, store } = h.engine;
+
+    const a = await supervisor.worktrees.create({
+      prompt: writes("echo a > a.txt"),
+      cwd: clone,
+      branch: "feature/a",
+      fetch: true,
+    });
+    const iso = store.isolation(a.id)!;
+    assert.equal(iso.branch, "feature/a");
+    assert.equal(iso.base_ref, "refs/heads/main");
+    assert.equal(iso.base_sha, upstream);
+    assert.equal(await sh(clone, "rev-parse", "main"), local, "the user's main is not moved");
+    await waitForStatus(h, a.id, "awaiting_review", 30_000);
+    assert.equal(await Deno.readTextFile(`${iso.worktree_path}/up.txt`), "up\n");
+    const done = await shadows.complete(a.id, { merge: true });
+    assert.equal(done.merge?.kind, "fast_forward");
+    assert.equal(await sh(clone, "show", "main:a.txt"), "a");
+    assert.equal(await sh(origin, "rev-parse", "HEAD"), upstream, "nothing was pushed");
+    assert.equal(await sh(origin, "branch", "--list", "feature/*"), "");
+
+    const refused = async (input: Record<string, unknown>, field: string) => {
+      const err = await supervisor.worktrees.create({ prompt: "hi", cwd: clone, ...input })
+        .then(() => null, (e) => e);
+      assert.ok(err instanceof ValidationError, `${JSON.stringify(input)}: ${err}`);
+      assert.equal(err.code, "invalid_isolation");
+      assert.equal(err.field, field);
+      return err.message;
+    };
+    assert.match(await refused({ branch: "main" }, "branch"), /exists already/);
+    assert.match(await refused({ branch: "bad..name" }, "branch"), /not a valid branch name/);
+    assert.match(await refused({ branch: "x", isolation: "none" }, "branch"), /needs isolation/);
+    const noUpstream = await supervisor.worktrees.create({ prompt: "hi", cwd: origin, fetch: true })
+      .then(() => null, (e) => e);
+    assert.match(String(noUpstream), /has no upstream/);
+    assert.equal(await sh(clone, "worktree", "list").then((l) => l.split("\n").length), 1);
+  });
+});

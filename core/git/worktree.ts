@@ -63,6 +63,64 @@ export async function resolveBase(
   return { ref: null, sha };
 }
 
+/**
+ * Fetches the remote of branch `ref`'s upstream and returns the upstream's tip: an agent asked to
+ * start from the newest work starts there. Fetch only: nothing is ever pushed. Prompts are off and
+ * a stalled transfer gives up, so a start never hangs on the network.
+ */
+export async function fetchUpstream(
+  git: GitRunner,
+  toplevel: string,
+  ref: string,
+): Promise<string> {
+  const short = ref.replace(/^refs\/heads\//, "");
+  const remote = await maybe(git, toplevel, ["config", "--get", `branch.${short}.remote`]);
+  const upstream = await maybe(git, toplevel, [
+    "rev-parse",
+    "--symbolic-full-name",
+    `${short}@{upstream}`,
+  ]);
+  if (!remote || !upstream || remote.startsWith("-")) {
+    throw new IsolationError(
+      "invalid_state",
+      `Cannot fetch before the start: branch ${short} has no upstream`,
+    );
+  }
+  const r = await git(toplevel, ["fetch", "--quiet", "--no-tags", remote], {
+    env: {
+      GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o ConnectTimeout=20",
+      GIT_HTTP_LOW_SPEED_LIMIT: "1000",
+      GIT_HTTP_LOW_SPEED_TIME: "30",
+    },
+  });
+  if (r.code !== 0) {
+    throw new IsolationError(
+      "invalid_state",
+      `Cannot fetch ${remote} before the start: ${r.stderr}`,
+    );
+  }
+  return await must(git, toplevel, ["rev-parse", "--verify", `${upstream}^{commit}`], "fetch");
+}
+
+/** Refuses a branch name git would not take, or one that exists already. */
+export async function checkNewBranch(
+  git: GitRunner,
+  toplevel: string,
+  name: string,
+): Promise<void> {
+  const valid = !name.startsWith("-") &&
+    (await git(toplevel, ["check-ref-format", "--branch", name])).code === 0;
+  if (!valid) {
+    throw new IsolationError(
+      "invalid_state",
+      `Cannot use branch "${name}": not a valid branch name`,
+    );
+  }
+  if (await maybe(git, toplevel, ["rev-parse", "--verify", "-q", `refs/heads/${name}`])) {
+    throw new IsolationError("invalid_state", `Cannot use branch "${name}": it exists already`);
+  }
+}
+
 /** `git worktree add -b <branch> <path> <sha>` in the repository of `toplevel`. */
 export async function addWorktree(
   git: GitRunner,

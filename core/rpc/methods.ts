@@ -8,7 +8,12 @@ import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../mode
 import type { DomainErrorReason } from "./errors.ts";
 import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
 import { CommitInfo, CompletedAgent, Isolation, MergeStrategy } from "./commit.ts";
-import { DIFF_SPEC, DISCARD_SPEC, RESOLVE_CONFLICTS_SPEC } from "./review.ts";
+import {
+  CREATE_ISOLATION_PARAMS,
+  DIFF_SPEC,
+  DISCARD_SPEC,
+  RESOLVE_CONFLICTS_SPEC,
+} from "./review.ts";
 // The schema file, not usage/mod.ts: the contract must not load the store or the poller.
 import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
@@ -157,12 +162,7 @@ export const METHODS = {
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud",
       ),
-      isolation: Isolation.optional().describe(
-        "default: HERO_ORCHESTRATOR_ISOLATION, else worktree when cwd is inside a non-bare git work tree, none otherwise",
-      ),
-      base_ref: z.string().min(1).max(1000).optional().describe(
-        "isolation worktree: the branch (or commit) the agent's branch starts from; default HEAD",
-      ),
+      ...CREATE_ISOLATION_PARAMS,
     }),
     result: Agent,
     errors: [

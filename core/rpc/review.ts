@@ -6,10 +6,26 @@
 import { z } from "zod";
 import { Agent } from "../models/mod.ts";
 import type { DomainErrorReason } from "./errors.ts";
-import { AgentDiff } from "./commit.ts";
+import { AgentDiff, Isolation } from "./commit.ts";
 
 const AgentId = z.string().min(1).max(64).describe("agent id");
 const idParams = z.strictObject({ id: AgentId });
+
+/** `agent.create`'s isolation params. */
+export const CREATE_ISOLATION_PARAMS = {
+  isolation: Isolation.optional().describe(
+    "default: HERO_ORCHESTRATOR_ISOLATION, else worktree when cwd is inside a non-bare git work tree, none otherwise",
+  ),
+  base_ref: z.string().min(1).max(1000).optional().describe(
+    "isolation worktree: the branch (or commit) the agent's branch starts from; default HEAD",
+  ),
+  branch: z.string().min(1).max(200).optional().describe(
+    "isolation worktree: the new branch's name; default hero/<slug of name>-<short id>",
+  ),
+  fetch: z.boolean().optional().describe(
+    "isolation worktree: fetch the base branch's upstream first and start from its tip (never pushes)",
+  ),
+};
 
 /** `agent.diff`. */
 export const DIFF_SPEC = {

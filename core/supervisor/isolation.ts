@@ -10,9 +10,11 @@ import type { AgentIsolation, Store } from "../store/mod.ts";
 import {
   addWorktree,
   changesSince,
+  checkNewBranch,
   commitWorktree,
   type DiffFile,
   diffFiles,
+  fetchUpstream,
   type FilePatch,
   filePatch,
   type GitRunner,
@@ -53,25 +55,37 @@ export async function prepareWorktree(
     cwd: string;
     mode: IsolationMode | undefined;
     baseRef: string | undefined;
+    /** The branch's name (default `hero/<slug of name>-<short id>`). */
+    branch?: string | undefined;
+    /** Fetch the base branch's upstream first and start from its tip. */
+    fetch?: boolean | undefined;
     setting: EngineSettings["isolation"];
     worktreeDir: string | null;
   },
 ): Promise<PreparedWorktree | null> {
   const mode = options.mode ?? (options.setting === "none" ? "none" : "auto");
   const explicit = options.mode === "worktree" || options.setting === "worktree";
+  // base_ref, branch and fetch only mean something for a worktree: they ask for one.
+  const asked = options.baseRef !== undefined
+    ? "base_ref"
+    : options.branch !== undefined
+    ? "branch"
+    : options.fetch
+    ? "fetch"
+    : null;
   if (mode === "none") {
-    if (options.baseRef !== undefined) {
+    if (asked) {
       throw new ValidationError(
         "invalid_isolation",
-        "Cannot create agent: base_ref needs isolation worktree",
-        "base_ref",
+        `Cannot create agent: ${asked} needs isolation worktree`,
+        asked,
       );
     }
     return null;
   }
   const tree = await workTreeOf(git, options.cwd);
   if (!tree || options.worktreeDir === null) {
-    if (explicit && options.mode === "worktree" || options.baseRef !== undefined) {
+    if (explicit && options.mode === "worktree" || asked) {
       throw new ValidationError(
         "invalid_isolation",
         tree
@@ -85,18 +99,25 @@ export async function prepareWorktree(
   let base;
   try {
     base = await resolveBase(git, tree.toplevel, options.baseRef);
+    if (options.branch !== undefined) await checkNewBranch(git, tree.toplevel, options.branch);
+    if (options.fetch) {
+      if (base.ref === null) {
+        throw new Error("Cannot fetch before the start: the base is no branch");
+      }
+      base = { ref: base.ref, sha: await fetchUpstream(git, tree.toplevel, base.ref) };
+    }
   } catch (err) {
     throw new ValidationError(
       "invalid_isolation",
       `Cannot create agent: ${(err as Error).message}`,
-      options.baseRef !== undefined ? "base_ref" : "isolation",
+      asked ?? "isolation",
     );
   }
   // A worktree checks no submodule out: the agent would see empty directories where code is.
   const submodules = (await git(tree.toplevel, ["cat-file", "-e", `${base.sha}:.gitmodules`]))
     .code === 0;
   if (submodules) {
-    if (options.mode === "worktree" || options.baseRef !== undefined) {
+    if (options.mode === "worktree" || asked) {
       throw new ValidationError(
         "invalid_isolation",
         `Cannot create agent in a worktree: ${tree.toplevel} has submodules, which a worktree does not check out; use isolation none`,
@@ -106,7 +127,7 @@ export async function prepareWorktree(
     return null;
   }
   // The id's tail: its head is a timestamp (UUIDv7), the same for agents made together.
-  const branch = `hero/${slugOf(options.name)}-${shortId(options.id)}`;
+  const branch = options.branch ?? `hero/${slugOf(options.name)}-${shortId(options.id)}`;
   const path = `${options.worktreeDir}/${options.id}`;
   Deno.mkdirSync(options.worktreeDir, { recursive: true, mode: 0o700 });
   await oneAtATime(

@@ -28,6 +28,10 @@ import type { SupervisorLog } from "./types.ts";
 export type IsolatedCreateInput = CreateAgentInput & {
   isolation?: IsolationMode;
   base_ref?: string;
+  /** The branch's name (default `hero/<slug of name>-<short id>`). */
+  branch?: string;
+  /** Fetch the base branch's upstream first and start from its tip. */
+  fetch?: boolean;
 };
 
 /** What the worktree operations need of the supervisor. */
@@ -82,6 +86,8 @@ export class Worktrees {
       cwd: checked.cwd,
       isolation: input.isolation,
       base_ref: input.base_ref,
+      branch: input.branch,
+      fetch: input.fetch,
     });
     return this.insertPrepared(prepared, () => c.insert(input, prepared));
   }
@@ -92,6 +98,8 @@ export class Worktrees {
     cwd: string;
     isolation: IsolationMode | undefined;
     base_ref: string | undefined;
+    branch?: string | undefined;
+    fetch?: boolean | undefined;
   }): Promise<PreparedWorktree | null> {
     return prepareWorktree(this.#git, {
       id: newId(),
@@ -99,6 +107,8 @@ export class Worktrees {
       cwd: options.cwd,
       mode: options.isolation,
       baseRef: options.base_ref,
+      branch: options.branch,
+      fetch: options.fetch,
       setting: this.#c.settings.isolation,
       worktreeDir: this.#c.worktreeDir,
     });

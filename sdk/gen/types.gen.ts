@@ -881,6 +881,10 @@ export interface AgentCreateParams {
   isolation?: "worktree" | "none";
   /** isolation worktree: the branch (or commit) the agent's branch starts from; default HEAD */
   base_ref?: string;
+  /** isolation worktree: the new branch's name; default hero/<slug of name>-<short id> */
+  branch?: string;
+  /** isolation worktree: fetch the base branch's upstream first and start from its tip (never pushes) */
+  fetch?: boolean;
 }
 
 /** Params of `agent.get`. */

@@ -41,6 +41,8 @@ export const agentHandlers = handlers({
       voice: params.voice,
       ...(params.isolation ? { isolation: params.isolation } : {}),
       ...(params.base_ref !== undefined ? { base_ref: params.base_ref } : {}),
+      ...(params.branch !== undefined ? { branch: params.branch } : {}),
+      ...(params.fetch ? { fetch: true } : {}),
     });
   },
 
