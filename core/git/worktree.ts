@@ -176,6 +176,23 @@ export async function dirtyPaths(git: GitRunner, top: string): Promise<string[]>
   return paths;
 }
 
+/** Refuses (`unmerged_work`) a branch with commits not in `base`, or a dirty worktree. */
+export async function assertNoUnmergedWork(
+  git: GitRunner,
+  options: { repoRoot: string; path: string; branch: string; base: string },
+): Promise<void> {
+  const { repoRoot, path, branch } = options;
+  const commits = await unmergedCommits(git, repoRoot, branch, options.base);
+  const dirty = await dirtyPaths(git, path);
+  if (commits > 0 || dirty.length > 0) {
+    throw new IsolationError(
+      "unmerged_work",
+      `Cannot remove the worktree of branch ${branch}: it has ${commits} unmerged commit(s) and ${dirty.length} uncommitted file(s); pass force to throw them away`,
+      dirty,
+    );
+  }
+}
+
 /**
  * Removes an agent's worktree and branch. Refuses (`unmerged_work`) when the branch has commits
  * that are not in `base`, or the worktree has uncommitted changes, unless `force`.
@@ -192,17 +209,7 @@ export async function removeWorktree(
   },
 ): Promise<void> {
   const { repoRoot, path, branch } = options;
-  if (!options.force) {
-    const commits = await unmergedCommits(git, repoRoot, branch, options.base);
-    const dirty = await dirtyPaths(git, path);
-    if (commits > 0 || dirty.length > 0) {
-      throw new IsolationError(
-        "unmerged_work",
-        `Cannot remove the worktree of branch ${branch}: it has ${commits} unmerged commit(s) and ${dirty.length} uncommitted file(s); pass force to throw them away`,
-        dirty,
-      );
-    }
-  }
+  if (!options.force) await assertNoUnmergedWork(git, options);
   let exists = true;
   try {
     Deno.statSync(path);

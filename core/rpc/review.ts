@@ -7,8 +7,8 @@ import { z } from "zod";
 import { Agent } from "../models/mod.ts";
 import type { DomainErrorReason } from "./errors.ts";
 import { AgentDiff, Isolation } from "./commit.ts";
+import { AgentId } from "./method_spec.ts";
 
-const AgentId = z.string().min(1).max(64).describe("agent id");
 const idParams = z.strictObject({ id: AgentId });
 
 /** `agent.create`'s isolation params. */

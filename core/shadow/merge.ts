@@ -95,6 +95,8 @@ export async function mergeAgent(
   });
   store.recordMerge(id, outcome.sha);
   const done = supervisor.complete(id);
+  // A live session ends with the review; its process must not outlive the worktree.
+  await supervisor.settled(id);
   try {
     // Merged: the worktree and the branch have nothing left that the base branch lacks.
     await removeWorktree(git, {

@@ -30,7 +30,9 @@ export async function deleteAgent(id: string, options: DeleteOptions): Promise<v
       `Cannot delete agent "${id}": it is ${agent.status} (needs completed, failed or cancelled)`,
     );
   }
-  // A completed agent's process may still be exiting (and its last lines being stored).
+  // A completed agent's process may still be exiting (and its last lines being stored); a live
+  // session of a failed agent is ended first.
+  options.runOf(id)?.session.endSession();
   await options.runOf(id)?.done;
   // Before any row goes: a refusal (unmerged work) leaves the agent as it was.
   await options.removeWorktree?.(id);

@@ -8,7 +8,12 @@
 import { type Agent, BusyError, InvalidStateError, newId } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import { AgentNotFoundError, type Store } from "../store/mod.ts";
-import { createGitRunner, type GitRunner, removeWorktree } from "../git/mod.ts";
+import {
+  assertNoUnmergedWork,
+  createGitRunner,
+  type GitRunner,
+  removeWorktree,
+} from "../git/mod.ts";
 import { checkCreateInput, checkFollowUpAgent, type CreateAgentInput } from "./create_input.ts";
 import {
   type AgentDiff,
@@ -23,6 +28,7 @@ import {
   type WorktreeRecovery,
 } from "./isolation.ts";
 import type { SupervisorLog } from "./types.ts";
+import type { AgentRun } from "./run.ts";
 
 /** `agent.create`'s input with the isolation it asks for. */
 export type IsolatedCreateInput = CreateAgentInput & {
@@ -47,8 +53,8 @@ export interface WorktreeContext {
   /** The supervisor's create(), storing the agent with its prepared worktree. */
   insert(input: CreateAgentInput, prepared: PreparedWorktree | null): Agent;
   followUp(id: string, prompt: string): Promise<Agent>;
-  /** Whether the agent has a live (or starting) run. */
-  live(id: string): boolean;
+  /** The agent's run (a process, or a live session idle in review), if any. */
+  runOf(id: string): AgentRun | undefined;
   shuttingDown(): boolean;
 }
 
@@ -162,7 +168,7 @@ export class Worktrees {
   async discard(id: string, options: { force?: boolean } = {}): Promise<Agent> {
     const { store } = this.#c;
     const agent = mustGet(store, id);
-    if (agent.status === "queued" || agent.status === "running" || this.#c.live(id)) {
+    if (agent.status === "queued" || agent.status === "running") {
       throw new InvalidStateError(
         `Cannot discard agent "${id}": it is ${agent.status} (cancel it first)`,
       );
@@ -171,6 +177,21 @@ export class Worktrees {
       throw new InvalidStateError(
         `Cannot discard agent "${id}": it ran in its cwd, not in a worktree of its own`,
       );
+    }
+    // A live session idle in review ends first: its process must not outlive its worktree.
+    const run = this.#c.runOf(id);
+    if (run) {
+      const iso = store.isolation(id);
+      if (!options.force && iso && iso.removed_at === null) {
+        await assertNoUnmergedWork(this.#git, {
+          repoRoot: iso.repo_root,
+          path: iso.worktree_path,
+          branch: iso.branch,
+          base: iso.base_ref ?? iso.base_sha,
+        });
+      }
+      run.session.endSession();
+      await run.done;
     }
     await removeAgentWorktree(store, this.#git, id, options.force === true);
     const now = mustGet(store, id);
