@@ -21,7 +21,9 @@ import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
+import { interrupt, send } from "./commands/send.ts";
 import { show } from "./commands/show.ts";
+import { diff, discard, merge } from "./commands/review.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
@@ -35,8 +37,13 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   cancel,
   run,
+  send,
+  interrupt,
   search,
   backup,
+  diff,
+  merge,
+  discard,
 ];
 
 /** The top-level help. */

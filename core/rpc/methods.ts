@@ -5,47 +5,24 @@
  */
 import { z } from "zod";
 import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../models/mod.ts";
-import type { DomainErrorReason } from "./errors.ts";
-import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
-import { CommitInfo, CompletedAgent } from "./commit.ts";
+import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE } from "./limits.ts";
+import { CommitInfo, CompletedAgent, Isolation, MergeStrategy } from "./commit.ts";
+import {
+  CREATE_ISOLATION_PARAMS,
+  DIFF_SPEC,
+  DISCARD_SPEC,
+  RESOLVE_CONFLICTS_SPEC,
+} from "./review.ts";
 // The schema file, not usage/mod.ts: the contract must not load the store or the poller.
 import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
 import { BackupResult, OpenrpcDocument, SystemHealth, SystemInfo } from "./system.ts";
 import { SearchPage, SearchStatus } from "./search.ts";
+import { AgentId, defineMethod, Prompt } from "./method_spec.ts";
+import { LIVE_METHODS, LiveAgent } from "./live.ts";
 
-/** One method of the contract. */
-export interface MethodSpec<
-  N extends string = string,
-  P extends z.ZodObject = z.ZodObject,
-  R extends z.ZodType = z.ZodType,
-> {
-  name: N;
-  summary: string;
-  description?: string;
-  /** By-name params; strict (unknown keys are invalid params). */
-  params: P;
-  result: R;
-  /** Domain errors this method can answer with (protocol errors apply to every method). */
-  errors: readonly DomainErrorReason[];
-  /**
-   * Params whose validation failure is answered with a domain error instead of -32602, so a bad
-   * value has the same code whether the schema or the engine rejects it.
-   */
-  fieldErrors?: Readonly<Record<string, DomainErrorReason>>;
-}
-
-/** Identity function that keeps a method's literal types. */
-export function defineMethod<N extends string, P extends z.ZodObject, R extends z.ZodType>(
-  spec: MethodSpec<N, P, R>,
-): MethodSpec<N, P, R> {
-  return spec;
-}
-
-const AgentId = z.string().min(1).max(64).describe("agent id");
-const Prompt = z.string().min(1).max(MAX_PROMPT_CHARS).describe(
-  `prompt text, 1..${MAX_PROMPT_CHARS} characters`,
-);
+export { defineMethod, type MethodSpec } from "./method_spec.ts";
+export * from "./live.ts";
 
 /** The agent kinds a caller may create (`shadow` agents are created by the daemon only). */
 export const CreatableKind = z.enum(["standard", "planner"]).meta({ id: "CreatableKind" });
@@ -156,9 +133,11 @@ export const METHODS = {
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud",
       ),
+      ...CREATE_ISOLATION_PARAMS,
     }),
     result: Agent,
     errors: [
+      "invalid_isolation",
       "invalid_cwd",
       "invalid_model",
       "invalid_effort",
@@ -178,7 +157,7 @@ export const METHODS = {
     name: "agent.get",
     summary: "Get one agent",
     params: idParams,
-    result: Agent,
+    result: LiveAgent,
     errors: ["not_found"],
   }),
   "agent.list": defineMethod({
@@ -241,14 +220,24 @@ export const METHODS = {
     name: "agent.complete",
     summary: "Accept an agent's work: awaiting_review → completed",
     description:
-      "With `commit: true`, first commits the files the agent changed since its first start (in the git work tree it started in) with the commit shadow's conventional commit message (or a fixed one), and records the sha. Other uncommitted changes stay as they were. Refused with commit_refused, changing nothing, when the tree has conflicts, HEAD moved, a changed file already had uncommitted changes at the start, another agent worked in the same tree meanwhile, or nothing changed.",
+      "With `commit: true`, first commits the files the agent changed since its first start (in the git work tree it started in) with the commit shadow's conventional commit message (or a fixed one), and records the sha. Other uncommitted changes stay as they were. Refused with commit_refused, changing nothing, when the tree has conflicts, HEAD moved, a changed file already had uncommitted changes at the start, another agent worked in the same tree meanwhile, or nothing changed. With `merge: true` (isolated agents), commits what is uncommitted in the agent's worktree, then brings its branch into the base branch: fast-forward when possible, else `strategy`; the base ref moves only when the merge succeeded (compare-and-swap), a checkout of the base branch follows it, and the worktree and branch are removed. Conflicts: merge_conflict with `data.files`, the base branch unchanged. Local changes in a checkout of the base branch that the merge would touch: merge_refused. Nothing is ever pushed.",
     params: z.strictObject({
       id: AgentId,
       commit: z.boolean().default(false).describe("commit the agent's changes first"),
+      merge: z.boolean().default(false).describe(
+        "isolated agents: merge the agent's branch into its base branch",
+      ),
+      strategy: MergeStrategy.optional(),
     }),
     result: CompletedAgent,
-    errors: ["not_found", "invalid_state", "commit_refused"],
+    errors: ["not_found", "invalid_state", "commit_refused", "merge_conflict", "merge_refused"],
   }),
+  "agent.diff": defineMethod({ name: "agent.diff", ...DIFF_SPEC }),
+  "agent.resolve_conflicts": defineMethod({
+    name: "agent.resolve_conflicts",
+    ...RESOLVE_CONFLICTS_SPEC,
+  }),
+  "agent.discard": defineMethod({ name: "agent.discard", ...DISCARD_SPEC }),
   "agent.commit_info": defineMethod({
     name: "agent.commit_info",
     summary: "The recorded git state and the proposed commit message of an agent",
@@ -260,7 +249,7 @@ export const METHODS = {
     name: "agent.follow_up",
     summary: "Continue an agent's claude session with a new prompt",
     description:
-      "Allowed from awaiting_review and failed. The stored session is resumed (`--resume`) in a new turn; messages continue the same seq. For a planner, `execute: true` leaves plan mode to carry the plan out.",
+      "An alias of agent.send that answers the agent. Allowed from awaiting_review and failed (and while a turn runs in a live process: then the prompt is queued). A live process takes the prompt at once; otherwise the stored session is resumed (`--resume`) in a new process; messages continue the same seq. For a planner, `execute: true` leaves plan mode to carry the plan out.",
     params: z.strictObject({
       id: AgentId,
       prompt: Prompt,
@@ -273,30 +262,46 @@ export const METHODS = {
     errors: ["not_found", "invalid_state", "invalid_prompt", "busy"],
     fieldErrors: { prompt: "invalid_prompt" },
   }),
+  ...LIVE_METHODS,
   "agent.fork": defineMethod({
     name: "agent.fork",
     summary: "A new agent continuing another's claude session from one of its messages",
     description:
-      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It runs in the original's working directory with its model, effort and kind, and starts with `prompt`. `isolation` is reserved: only `none` is accepted yet.",
+      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It has the original's cwd, model, effort and kind, and starts with `prompt`. With `isolation: worktree` (the default for a fork of an isolated agent; otherwise HERO_ORCHESTRATOR_ISOLATION decides, as for agent.create) it gets a git worktree and branch of its own from HEAD or `base_ref`.",
     params: z.strictObject({
       id: AgentId,
       seq: z.number().int().min(1).describe("the stored line to fork after (included)"),
       prompt: Prompt,
       name: z.string().max(200).nullable().optional().describe("default: Fork of <name> at #seq"),
-      isolation: z.enum(["none"]).default("none").describe(
-        "where the fork works: `none` = the original's working directory",
+      isolation: Isolation.optional().describe(
+        "where the fork works; default: worktree for a fork of an isolated agent, else as agent.create",
+      ),
+      base_ref: z.string().min(1).max(1000).optional().describe(
+        "isolation worktree: the branch (or commit) the fork's branch starts from; default HEAD",
       ),
     }),
     result: Agent,
-    errors: ["not_found", "invalid_state", "invalid_prompt", "invalid_cwd", "busy"],
+    errors: [
+      "not_found",
+      "invalid_state",
+      "invalid_prompt",
+      "invalid_cwd",
+      "invalid_isolation",
+      "busy",
+    ],
     fieldErrors: { prompt: "invalid_prompt" },
   }),
   "agent.delete": defineMethod({
     name: "agent.delete",
     summary: "Delete a terminal agent and its messages",
-    params: idParams,
+    description:
+      "An isolated agent's worktree and branch go with it; refused with unmerged_work when they hold work not in the base branch, unless `force`.",
+    params: z.strictObject({
+      id: AgentId,
+      force: z.boolean().default(false).describe("also throw unmerged work away"),
+    }),
     result: DeleteResult,
-    errors: ["not_found", "invalid_state"],
+    errors: ["not_found", "invalid_state", "unmerged_work"],
   }),
   "agent.export": defineMethod({
     name: "agent.export",
@@ -359,7 +364,7 @@ export const METHODS = {
     name: "session.import",
     summary: "Adopt Claude Code sessions started elsewhere: import their session files",
     description:
-      "Reads `<claude config dir>/projects/<sanitized cwd>/<session>.jsonl` files (the daemon's `CLAUDE_CONFIG_DIR`, else `~/.claude`) into the ledger as agents of kind `imported`: status `completed` (a finished transcript, never in a review lane), with their cwd, model, times and cost where the file has them. Idempotent: each file's byte watermark is kept, so calling again imports only lines appended since (call it repeatedly to follow live sessions). Malformed lines are counted and skipped; a last line without its newline waits for the next import. Imported lines are searchable; `agent.follow_up` on an imported agent continues its session under supervision as a new agent.",
+      "Reads `<claude config dir>/projects/<sanitized cwd>/<session>.jsonl` files (the daemon's `CLAUDE_CONFIG_DIR`, else `~/.claude`) into the ledger as agents of kind `imported`: status `completed` (a finished transcript, never in a review lane), with their cwd, model, times and cost where the file has them. Idempotent: each file's byte watermark is kept, so calling again imports only lines appended since (call it repeatedly to follow live sessions). Malformed lines are counted and skipped; a last line without its newline waits for the next import. Imported lines are searchable. `agent.send` (or `agent.follow_up`) on an imported agent resumes that session id under supervision: the first starts a new supervised agent that owns the session from then on (a later import leaves the file alone), and later ones go to that agent.",
     params: z.strictObject({
       path: z.string().min(1).max(4096).optional().describe(
         "a session file or folder inside the projects directory; default: all of it",

@@ -50,7 +50,13 @@ export type {
   UsageSums,
 } from "./proxy.ts";
 export { ZERO_USAGE_SUMS } from "./proxy.ts";
-export type { CommitRecord, WorktreeNeighbour, WorktreeSnapshot } from "./worktrees.ts";
+export type {
+  AgentIsolation,
+  CommitRecord,
+  IsolationEntry,
+  WorktreeNeighbour,
+  WorktreeSnapshot,
+} from "./worktrees.ts";
 export type { RawLine, ReadMessagesOptions } from "./messages.ts";
 export {
   checkSearchIndex,
@@ -79,6 +85,7 @@ export {
   importedFileOfAgent,
   type ImportedLine,
   isSupervisedSession,
+  supervisedAgentOfSession,
 } from "./session_imports.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";

@@ -16,6 +16,8 @@ export interface DeleteOptions {
   runOf(id: string): AgentRun | undefined;
   agentStateDir: string | null;
   log: SupervisorLog;
+  /** Removes the agent's worktree and branch, if it has them; throws to refuse the delete. */
+  removeWorktree?: (id: string) => Promise<void>;
 }
 
 /** Deletes terminal agent `id` with its lines, finished shadows and state directory. */
@@ -28,8 +30,12 @@ export async function deleteAgent(id: string, options: DeleteOptions): Promise<v
       `Cannot delete agent "${id}": it is ${agent.status} (needs completed, failed or cancelled)`,
     );
   }
-  // A completed agent's process may still be exiting (and its last lines being stored).
+  // A completed agent's process may still be exiting (and its last lines being stored); a live
+  // session of a failed agent is ended first.
+  options.runOf(id)?.session.endSession();
   await options.runOf(id)?.done;
+  // Before any row goes: a refusal (unmerged work) leaves the agent as it was.
+  await options.removeWorktree?.(id);
   await writer.flush();
   // Its finished shadows go with it; a shadow still running is left to finish on its own.
   const shadows = agent.kind === "shadow"

@@ -1,6 +1,7 @@
 /**
  * `Supervisor.fork()` with the real (pinned) claude CLI against the mock Anthropic API: the fork's
- * first request carries exactly the turns up to the chosen message, under a new session id.
+ * first request carries exactly the turns up to the chosen message, under a new session id; an
+ * imported session is adopted (resumed under its own id) by a supervised agent.
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import {
@@ -128,7 +129,7 @@ Deno.test("real CLI: a fork refuses a line that is not a message of the session"
   });
 });
 
-Deno.test("real CLI: follow_up on an imported session continues it under supervision, as a new agent", async () => {
+Deno.test("real CLI: a prompt to an imported session resumes that session id under supervision, from then on", async () => {
   await using mock = await startMockAnthropic();
   // A session started outside the supervisor, in its own config dir.
   await using outside = await runRealClaudeTurn({ mockUrl: mock.url, prompt: "outside kiwi" });
@@ -143,18 +144,40 @@ Deno.test("real CLI: follow_up on an imported session continues it under supervi
     assert.notEqual(next.id, imported.id);
     assert.equal(next.kind, "standard");
     const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
-    assert(done.session_id && done.session_id !== imported.session_id, "a new session id");
-    const first = streamedRequests(mock, done.session_id!)[0]!;
+    assert.equal(done.session_id, imported.session_id, "the same session, resumed (not forked)");
+    const first = streamedRequests(mock, imported.session_id!)
+      .find((r) => turnsOf(r).some((t) => t.text === "inside lime"))!;
     assertEquals(turnsOf(first), [
       { role: "user", text: "outside kiwi" },
       { role: "assistant", text: "Hello from mock" },
       { role: "user", text: "inside lime" },
     ]);
-    // The imported transcript is unchanged, and the continuation is not imported a second time.
+    // The session file (same config dir: a direct child) grew with the supervised turn, which the
+    // ledger has from the agent's own output: an import leaves it alone from now on.
     assertEquals(h.engine.store.getAgent(imported.id)!.last_seq, imported.last_seq);
     const again = await h.engine.ledger.import();
-    // Its own session file (same config dir: a direct child) belongs to the supervised agent.
     assertEquals([again.created, again.lines, again.supervised], [0, 0, 1]);
+    assertEquals(h.engine.store.getAgent(imported.id)!.last_seq, imported.last_seq);
+
+    // A later prompt to the imported agent goes to the session's supervised owner: no second
+    // adoption, the conversation carries on in one place.
+    const later = await h.engine.supervisor.followUp(imported.id, "inside mango");
+    assert.equal(later.id, next.id);
+    await waitFor(
+      "the second turn",
+      () => h.engine.store.getAgent(next.id)!.turn_count === 2,
+      90_000,
+    );
+    const owned = await waitForStatus(h, next.id, "awaiting_review", 90_000);
+    assert.equal(owned.session_id, imported.session_id);
+    const last = streamedRequests(mock, imported.session_id!).at(-1)!;
+    assertEquals(turnsOf(last).filter((t) => t.role === "user").map((t) => t.text), [
+      "outside kiwi",
+      "inside lime",
+      "inside mango",
+    ]);
+    const standard = h.engine.store.listAgents({ kinds: ["standard"], limit: 10 }).agents;
+    assertEquals(standard.map((a) => a.id), [next.id]);
   }, { mock, configDir: outside.configDir });
 });
 
@@ -177,7 +200,9 @@ Deno.test("real CLI: proxied fork and continuation of an imported session use a 
     // ...and a continuation, which finds the copy in place.
     const next = await h.engine.supervisor.followUp(imported.id, "inside pear");
     const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
-    const first = streamedRequests(mock, done.session_id!)[0]!;
+    assert.equal(done.session_id, imported.session_id);
+    const first = streamedRequests(mock, done.session_id!)
+      .find((r) => turnsOf(r).some((t) => t.text === "inside pear"))!;
     assertEquals(turnsOf(first).map((t) => t.text), [
       "outside plum",
       "Hello from mock",
@@ -194,5 +219,53 @@ Deno.test("real CLI: proxied fork and continuation of an imported session use a 
     mock,
     configDir: outside.configDir,
     env: { HERO_ORCHESTRATOR_PROXY_SCOPE: "all", HERO_ORCHESTRATOR_UPSTREAM_URL: mock.url },
+  });
+});
+
+Deno.test("real CLI: a fork of an isolated agent gets its own worktree and the turns up to k; a fork with isolation none runs in the repository", async () => {
+  await withRealEngine(async (h, mock) => {
+    const repo = `${h.dir}/repo`;
+    await Deno.mkdir(repo);
+    const git = (...args: string[]) =>
+      new Deno.Command("git", { args, cwd: repo, stdout: "null", stderr: "null" }).output();
+    await git("init", "-q", "-b", "main");
+    await Deno.writeTextFile(`${repo}/README.md`, "hello\n");
+    await git("add", ".");
+    await git("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init");
+    const a = await h.engine.supervisor.worktrees.create({
+      prompt: "first alpha",
+      cwd: repo,
+      model: "claude-haiku-4-5",
+      isolation: "worktree",
+    });
+    const source = await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    const isoA = h.engine.store.isolation(a.id)!;
+    const k = h.engine.store.readMessages(a.id, 0, 1000).find((m) => m.type === "assistant")!.seq;
+
+    // Default: a fork of an isolated agent is isolated, in a worktree and branch of its own.
+    const fork = await h.engine.supervisor.fork(a.id, k, "fork delta");
+    const isoF = h.engine.store.isolation(fork.id);
+    assert(isoF, "the fork has a worktree");
+    assert.notEqual(isoF.worktree_path, isoA.worktree_path);
+    assert.notEqual(isoF.branch, isoA.branch);
+    assert.equal(isoF.repo_root, isoA.repo_root);
+    assert.equal(h.engine.store.getAgent(fork.id)!.cwd, source.cwd);
+    const done = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
+    assert(done.session_id && done.session_id !== source.session_id, "a new session id");
+    assertEquals(turnsOf(streamedRequests(mock, done.session_id!)[0]!).map((t) => t.text), [
+      "first alpha",
+      "Hello from mock",
+      "fork delta",
+    ]);
+
+    // Asked for none: no worktree; the session still resumes from the original's.
+    const plain = await h.engine.supervisor.fork(a.id, k, "fork eta", { isolation: "none" });
+    assert.equal(h.engine.store.isolation(plain.id), undefined);
+    const ended = await waitForStatus(h, plain.id, "awaiting_review", 90_000);
+    assertEquals(turnsOf(streamedRequests(mock, ended.session_id!)[0]!).map((t) => t.text), [
+      "first alpha",
+      "Hello from mock",
+      "fork eta",
+    ]);
   });
 });

@@ -1,27 +1,27 @@
 /**
  * `Supervisor`: the façade of the agent lifecycle. It validates and stores requests, keeps the
  * queue, and starts each queued agent as an {@linkcode AgentRun} within the caps; the rooms behind
- * it are `run.ts` (one process), `queue.ts`, `launch.ts`, `recovery.ts`, `shutdown.ts` and
- * `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
+ * it are `run.ts` (one process), `live.ts` (send, interrupt, complete, cancel), `queue.ts`,
+ * `launch.ts`, `recovery.ts`, `shutdown.ts` and `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
  * @module
  */
-import { type Agent, BusyError, fallbackTitle, InvalidStateError, newId } from "../models/mod.ts";
+import { type Agent, BusyError, fallbackTitle, newId } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import { AgentNotFoundError, type Store } from "../store/mod.ts";
+import type { CliPermissionMode } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
-import {
-  checkCreateInput,
-  checkFollowUpAgent,
-  checkFollowUpPrompt,
-  type CreateAgentInput,
-} from "./create_input.ts";
+import type { PreparedWorktree } from "./isolation.ts";
+import { type WorktreeContext, Worktrees } from "./worktrees.ts";
+import { checkCreateInput, type CreateAgentInput } from "./create_input.ts";
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
-import { adoptImported, forkAgent, type ForkContext } from "./fork.ts";
-import { insertShadow, requeueFollowUp, requeueShadow } from "./requeue.ts";
+import { adoptImported, forkAgent, type ForkContext, type ForkOptions } from "./fork.ts";
+import { insertShadow, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
+import { settle } from "./settle.ts";
 import { AgentRun } from "./run.ts";
+import * as live from "./live.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
 import {
   callHook,
@@ -36,6 +36,8 @@ import { startWatchdog } from "./watchdog.ts";
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
+export { ControlError, type Delivery } from "./session.ts";
+export type { SendDelivery, SendOptions } from "./live.ts";
 export type {
   CreateShadowInput,
   SupervisorHooks,
@@ -63,6 +65,8 @@ export class Supervisor {
   #stopWatchdog: (() => void) | undefined;
   /** Terminal rows of runs ending during shutdown share transactions. */
   #finishes: FinishBatch;
+  /** Worktree isolation and review: create in a worktree, diff, discard (`worktrees.ts`). */
+  readonly worktrees: Worktrees;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -82,6 +86,7 @@ export class Supervisor {
       log: this.#log,
       live: () => this.#runs.size,
     });
+    this.worktrees = new Worktrees(() => this.#context(), options);
   }
 
   /** Agents with a live (or starting) process. */
@@ -128,6 +133,7 @@ export class Supervisor {
       graceMs: this.#settings.supervisor.cancelGraceMs,
       log: this.#log,
     });
+    await this.worktrees.reconcile();
     const requeued = this.#queue.rebuild(this.#store).length;
     return { reconciled, requeued, swept };
   }
@@ -143,18 +149,17 @@ export class Supervisor {
     this.#pump();
   }
 
-  /** Validates and stores a new agent (`queued`), then starts it when a slot is free. */
-  create(input: CreateAgentInput): Agent {
+  /**
+   * Validates and stores a new agent (`queued`), then starts it when a slot is free; `isolated`:
+   * it runs in that worktree (`worktrees.create()` makes one).
+   */
+  create(input: CreateAgentInput, isolated: PreparedWorktree | null = null): Agent {
     if (this.#shuttingDown) throw new BusyError("Cannot create agent: the daemon is shutting down");
-    const checked = checkCreateInput(input, {
-      settings: this.#settings,
-      protectedDirs: this.#o.protectedDirs ?? [],
-      allowedRoots: this.#o.allowedRoots ?? null,
-    });
+    const checked = checkCreateInput(input, this.#context());
     // Unnamed agents get their prompt's first words at once (a naming shadow may improve on it).
     const autoNamed = checked.name === null && checked.kind !== "shadow";
     const agent = this.#store.insertAgent({
-      id: newId(),
+      id: isolated?.id ?? newId(),
       name: autoNamed ? this.#titleFor(input.prompt) : checked.name,
       prompt: input.prompt,
       cwd: checked.cwd,
@@ -164,7 +169,7 @@ export class Supervisor {
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
-    });
+    }, isolated?.isolation);
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
   }
@@ -186,110 +191,111 @@ export class Supervisor {
     return this.#enqueue(requeueShadow(this.#store, this.#mustGet(id), this.#runs.has(id)));
   }
 
+  /** Whether the agent has a live process that takes prompts and control requests on stdin. */
+  isLive(id: string): boolean {
+    return this.#runs.get(id)?.session.live === true;
+  }
+
   /**
-   * Continues an agent's claude session (`--resume`) with a new prompt. Allowed from
-   * awaiting_review and failed; a planner's follow-up with `execute` leaves plan mode. The prompt
-   * and mode wait on the agent's row (the queue's one truth) until it starts.
+   * Delivers a prompt to an agent now (`live.ts`): a live idle process starts the next turn at
+   * once, a running turn gets it queued by the CLI, with no process the session is resumed.
    */
-  async followUp(
-    id: string,
-    prompt: string,
-    options: { execute?: boolean; voice?: boolean } = {},
-  ): Promise<Agent> {
-    if (this.#shuttingDown) throw new BusyError("Cannot follow up: the daemon is shutting down");
-    checkFollowUpPrompt(prompt);
-    const found = this.#mustGet(id);
-    if (found.kind === "imported") {
-      return await adoptImported(this.#forkContext(), found, prompt, options.voice === true);
-    }
-    const agent = checkFollowUpAgent(found);
-    // A process that printed its result may still be exiting: never run two on one session.
-    await this.#runs.get(id)?.done;
-    const queued = requeueFollowUp(this.#store, agent, prompt, options.execute === true);
-    return this.#enqueue(queued, options.voice === true);
+  send(id: string, prompt: string, options: live.SendOptions = {}) {
+    if (this.#shuttingDown) throw new BusyError("Cannot send: the daemon is shutting down");
+    return live.sendPrompt(this.#live(), id, prompt, options);
   }
 
-  /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
-  fork(id: string, seq: number, prompt: string, options: { name?: string | null } = {}) {
-    if (this.#shuttingDown) throw new BusyError("Cannot fork: the daemon is shutting down");
-    return forkAgent(this.#forkContext(), id, seq, prompt, options);
+  /** {@linkcode send} answering the agent (agent.follow_up is its alias). */
+  async followUp(id: string, prompt: string, options: live.SendOptions = {}): Promise<Agent> {
+    return (await this.send(id, prompt, options)).agent;
   }
 
-  #forkContext(): ForkContext {
+  /** Interrupts the running turn of a live process; the process and the session stay. */
+  interrupt(id: string): Promise<Agent> {
+    return live.interruptTurn(this.#live(), id);
+  }
+
+  /** Switches the model of a live process (`set_model`); the model must be a configured one. */
+  setModel(id: string, model: string): Promise<Agent> {
+    return live.setLiveModel(this.#live(), id, model);
+  }
+
+  /** Switches the permission mode of a live process (`set_permission_mode`). */
+  setPermissionMode(id: string, mode: CliPermissionMode): Promise<Agent> {
+    return live.setLivePermissionMode(this.#live(), id, mode);
+  }
+
+  #live(): live.LiveContext {
     return {
       store: this.#store,
       settings: this.#settings,
-      protectedDirs: this.#o.protectedDirs ?? [],
-      allowedRoots: this.#o.allowedRoots ?? null,
-      daemonEnv: this.#o.daemonEnv,
-      proxyConfigDir: (kind) => this.usesProxy({ kind }) ? this.proxy!.configDir : null,
+      runOf: (id) => this.#runs.get(id),
+      mustGet: (id) => this.#mustGet(id),
       enqueue: (agent, voice) => this.#enqueue(agent, voice),
+      dequeue: (id) => this.#queue.remove(id),
+      adopt: (agent, prompt, voice) => adoptImported(this.#context(), agent, prompt, voice),
     };
   }
 
-  /** awaiting_review → completed. */
+  /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
+  fork(id: string, seq: number, prompt: string, options: ForkOptions = {}) {
+    if (this.#shuttingDown) throw new BusyError("Cannot fork: the daemon is shutting down");
+    return forkAgent(this.#context(), id, seq, prompt, options);
+  }
+
+  /** What the rooms behind the façade (forks, worktrees) need of it. */
+  #context(): ForkContext & WorktreeContext {
+    const o = this.#o;
+    return {
+      ...o,
+      protectedDirs: o.protectedDirs ?? [],
+      allowedRoots: o.allowedRoots ?? null,
+      worktreeDir: o.worktreeDir ?? null,
+      log: this.#log,
+      titleFor: this.#titleFor,
+      worktrees: this.worktrees,
+      proxyConfigDir: (kind) => this.usesProxy({ kind }) ? this.proxy!.configDir : null,
+      enqueue: (agent, voice) => this.#enqueue(agent, voice),
+      insert: (input, prepared) => this.create(input, prepared),
+      followUp: (id, prompt) => this.followUp(id, prompt),
+      runOf: (id) => this.#runs.get(id),
+      shuttingDown: () => this.#shuttingDown,
+    };
+  }
+
+  /** awaiting_review → completed; a live session ends with the review. */
   complete(id: string): Agent {
-    const agent = this.#mustGet(id);
-    if (agent.status !== "awaiting_review") {
-      throw new InvalidStateError(
-        `Cannot complete agent "${id}": it is ${agent.status} (needs awaiting_review)`,
-      );
-    }
-    return this.#store.transition(id, "completed", { finished_at: Date.now() });
+    return live.completeAgent(this.#live(), id);
+  }
+
+  /** Stops an agent and everything it started; resolves once it is `cancelled`. */
+  cancel(id: string): Promise<Agent> {
+    return live.cancelAgent(this.#live(), id);
   }
 
   /**
-   * Stops an agent and everything it started. Resolves once the agent is `cancelled`, which
-   * happens only when none of its processes is left.
+   * Deletes a terminal agent, its stored lines, its finished shadows (`delete.ts`) and its
+   * worktree and branch (refused when they hold unmerged work, unless `force`).
    */
-  async cancel(id: string): Promise<Agent> {
-    const agent = this.#mustGet(id);
-    if (agent.status === "queued" && !this.#runs.has(id)) {
-      this.#queue.remove(id);
-      return this.#store.transition(id, "cancelled", {
-        cancel_requested_at: Date.now(),
-        finished_at: Date.now(),
-        error_code: "cancelled",
-        error_message: "Cancelled before it started",
-      });
-    }
-    const run = this.#runs.get(id);
-    if (agent.status !== "running" && agent.status !== "queued" || !run) {
-      throw new InvalidStateError(`Cannot cancel agent "${id}": it is ${agent.status}`);
-    }
-    this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
-    run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
-    await run.done;
-    return this.#mustGet(id);
-  }
-
-  /** Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`). */
-  delete(id: string): Promise<void> {
+  delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     return deleteAgent(id, {
       store: this.#store,
       writer: this.#o.writer,
       runOf: (agentId) => this.#runs.get(agentId),
       agentStateDir: this.#o.agentStateDir ?? null,
       log: this.#log,
+      removeWorktree: (agentId) => this.worktrees.removeForDelete(agentId, options.force === true),
     });
   }
 
   /** Resolves when the agent has no live run (its process and descendants are gone). */
-  async settled(id: string): Promise<Agent> {
-    for (;;) {
-      const run = this.#runs.get(id);
-      if (run) {
-        await run.done;
-        continue;
-      }
-      if (this.#queue.has(id)) {
-        // After shutdown a queued agent stays queued for the next daemon: nothing to wait for.
-        if (this.#shuttingDown) return this.#mustGet(id);
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      return this.#mustGet(id);
-    }
+  settled(id: string): Promise<Agent> {
+    return settle(id, {
+      run: (agentId) => this.#runs.get(agentId),
+      queued: (agentId) => this.#queue.has(agentId),
+      shuttingDown: () => this.#shuttingDown,
+      get: (agentId) => this.#mustGet(agentId),
+    });
   }
 
   /**
@@ -355,8 +361,9 @@ export class Supervisor {
       beforeSpawn: firstStart
         ? () => this.#hook("beforeFirstStart", agent) ?? Promise.resolve()
         : null,
-      // One prompt per process: after its result, closing stdin lets the CLI exit.
-      closeAfterResult: true,
+      // A live session keeps stdin open after a result; shadows (and sessionIdleMs 0) run one
+      // prompt per process: after its result, closing stdin lets the CLI exit.
+      closeAfterResult: agent.kind === "shadow" || this.#settings.supervisor.sessionIdleMs === 0,
       commitFinish: (write) => {
         if (this.#shuttingDown) return this.#finishes.add(agent.id, write);
         write();

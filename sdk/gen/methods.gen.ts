@@ -11,14 +11,22 @@ import type {
   AgentCreateParams,
   AgentCwdsParams,
   AgentDeleteParams,
+  AgentDiff,
+  AgentDiffParams,
+  AgentDiscardParams,
   AgentExport,
   AgentExportParams,
   AgentFollowUpParams,
   AgentForkParams,
   AgentGetParams,
+  AgentInterruptParams,
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  AgentResolveConflictsParams,
+  AgentSendParams,
+  AgentSetModelParams,
+  AgentSetPermissionModeParams,
   BackupResult,
   CommitInfo,
   CompletedAgent,
@@ -28,14 +36,17 @@ import type {
   DeleteResult,
   ImportReport,
   KnownCwds,
+  LiveAgent,
   MessagePage,
   OpenrpcDocument,
+  ResolveConflictsResult,
   RpcDiscoverParams,
   SearchPage,
   SearchQueryParams,
   SearchRebuildParams,
   SearchStatus,
   SearchStatusParams,
+  SendResult,
   SessionImportParams,
   SystemBackupParams,
   SystemHealth,
@@ -49,14 +60,24 @@ import type {
 /** Every method: its params and result types. */
 export interface RpcMethods {
   "agent.create": { params: AgentCreateParams; result: Agent };
-  "agent.get": { params: AgentGetParams; result: Agent };
+  "agent.get": { params: AgentGetParams; result: LiveAgent };
   "agent.list": { params: AgentListParams; result: AgentPage };
   "agent.messages": { params: AgentMessagesParams; result: MessagePage };
   "agent.cwds": { params: AgentCwdsParams; result: KnownCwds };
   "agent.cancel": { params: AgentCancelParams; result: Agent };
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
+  "agent.diff": { params: AgentDiffParams; result: AgentDiff };
+  "agent.resolve_conflicts": {
+    params: AgentResolveConflictsParams;
+    result: ResolveConflictsResult;
+  };
+  "agent.discard": { params: AgentDiscardParams; result: Agent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
+  "agent.send": { params: AgentSendParams; result: SendResult };
+  "agent.interrupt": { params: AgentInterruptParams; result: LiveAgent };
+  "agent.set_model": { params: AgentSetModelParams; result: LiveAgent };
+  "agent.set_permission_mode": { params: AgentSetPermissionModeParams; result: LiveAgent };
   "agent.fork": { params: AgentForkParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "agent.export": { params: AgentExportParams; result: AgentExport };
@@ -85,8 +106,15 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.cwds",
   "agent.cancel",
   "agent.complete",
+  "agent.diff",
+  "agent.resolve_conflicts",
+  "agent.discard",
   "agent.commit_info",
   "agent.follow_up",
+  "agent.send",
+  "agent.interrupt",
+  "agent.set_model",
+  "agent.set_permission_mode",
   "agent.fork",
   "agent.delete",
   "agent.export",
@@ -120,6 +148,10 @@ export const ERROR_CODES = {
   invalid_home_mcp: -32007,
   commit_refused: -32008,
   backup_failed: -32009,
+  merge_conflict: -32010,
+  merge_refused: -32011,
+  unmerged_work: -32012,
+  invalid_isolation: -32013,
 } as const;
 
 /** A machine error code (`error.data.code`). */
@@ -136,7 +168,7 @@ export interface AgentNamespace {
   /** Create an agent: run claude on a prompt in a working directory */
   create(params: AgentCreateParams): Promise<Agent>;
   /** Get one agent */
-  get(params: AgentGetParams): Promise<Agent>;
+  get(params: AgentGetParams): Promise<LiveAgent>;
   /** List agents, newest first, with keyset pagination */
   list(params?: AgentListParams): Promise<AgentPage>;
   /** Read an agent's stored output lines in seq order */
@@ -147,10 +179,24 @@ export interface AgentNamespace {
   cancel(params: AgentCancelParams): Promise<Agent>;
   /** Accept an agent's work: awaiting_review → completed */
   complete(params: AgentCompleteParams): Promise<CompletedAgent>;
+  /** An agent's changes against its base: file list and unified diffs */
+  diff(params: AgentDiffParams): Promise<AgentDiff>;
+  /** Ask an isolated agent to resolve its conflicts with its base branch */
+  resolveConflicts(params: AgentResolveConflictsParams): Promise<ResolveConflictsResult>;
+  /** Throw an isolated agent's work away: remove its worktree and branch */
+  discard(params: AgentDiscardParams): Promise<Agent>;
   /** The recorded git state and the proposed commit message of an agent */
   commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
   followUp(params: AgentFollowUpParams): Promise<Agent>;
+  /** Deliver a message to an agent now */
+  send(params: AgentSendParams): Promise<SendResult>;
+  /** Interrupt the running turn; the process and the session stay */
+  interrupt(params: AgentInterruptParams): Promise<LiveAgent>;
+  /** Switch the model of an agent's live process */
+  setModel(params: AgentSetModelParams): Promise<LiveAgent>;
+  /** Switch the permission mode of an agent's live process */
+  setPermissionMode(params: AgentSetPermissionModeParams): Promise<LiveAgent>;
   /** A new agent continuing another's claude session from one of its messages */
   fork(params: AgentForkParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
@@ -227,8 +273,15 @@ export function bindMethods(call: Call): BoundMethods {
       cwds: (params) => call("agent.cwds", params ?? {}),
       cancel: (params) => call("agent.cancel", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
+      diff: (params) => call("agent.diff", params ?? {}),
+      resolveConflicts: (params) => call("agent.resolve_conflicts", params ?? {}),
+      discard: (params) => call("agent.discard", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
+      send: (params) => call("agent.send", params ?? {}),
+      interrupt: (params) => call("agent.interrupt", params ?? {}),
+      setModel: (params) => call("agent.set_model", params ?? {}),
+      setPermissionMode: (params) => call("agent.set_permission_mode", params ?? {}),
       fork: (params) => call("agent.fork", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
       export: (params) => call("agent.export", params ?? {}),

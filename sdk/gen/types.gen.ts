@@ -63,6 +63,20 @@ export type AgentDeletedEventData = {
   deleted_at: number;
 };
 
+export type AgentDiff = {
+  id: string;
+  /** `worktree`: a git worktree and branch of its own under the daemon's state dir; `none`: the cwd itself */
+  isolation: "worktree" | "none";
+  /** what the changes are measured against */
+  base_sha: string | null;
+  branch: string | null;
+  files: DiffFile[];
+  additions: number;
+  deletions: number;
+  /** isolation none: files the agent changed that were already dirty at its start (not shown) */
+  entangled: string[];
+};
+
 export type AgentErrorCode =
   | "spawn_failed"
   | "exit_nonzero"
@@ -104,6 +118,19 @@ export type AgentExport = {
   content_type: string;
   /** the export holds the stored lines up to this seq */
   last_seq: number;
+};
+
+export type AgentIsolationInfo = {
+  repo_root: string;
+  /** the branch it merges into; null: a detached base */
+  base_ref: string | null;
+  base_sha: string;
+  branch: string;
+  worktree_path: string;
+  merged_sha: string | null;
+  merged_at: number | null;
+  /** when the worktree and branch were removed */
+  removed_at: number | null;
 };
 
 export type AgentKind = "standard" | "planner" | "shadow" | "imported";
@@ -205,6 +232,24 @@ export type ClaudeReadiness = {
   };
 };
 
+export type CliPermissionMode =
+  | "default"
+  | "acceptEdits"
+  | "bypassPermissions"
+  | "plan"
+  | "dontAsk"
+  | "auto";
+
+/** Every `CliPermissionMode` value, in contract order. */
+export const CLI_PERMISSION_MODES: readonly CliPermissionMode[] = [
+  "default",
+  "acceptEdits",
+  "bypassPermissions",
+  "plan",
+  "dontAsk",
+  "auto",
+];
+
 export type CommitInfo = {
   id: string;
   /** the git state recorded at the agent's first start; null: not in git */
@@ -228,6 +273,8 @@ export type CommitInfo = {
   } | null;
   /** a commit shadow is still writing the message */
   shadow_pending: boolean;
+  /** the agent's own worktree and branch; null: it runs in its cwd */
+  isolation: AgentIsolationInfo | null;
 };
 
 export type CommitMade = {
@@ -287,6 +334,8 @@ export type CompletedAgent = {
   hero_context: string | null;
   /** the commit made with `commit: true`, else null */
   commit: CommitMade | null;
+  /** the merge made with `merge: true`, else null */
+  merge: MergeMade | null;
 };
 
 export type CreatableKind = "standard" | "planner";
@@ -316,6 +365,26 @@ export type CredentialStatus = {
 export type DeleteResult = {
   id: string;
   deleted: true;
+};
+
+export type DiffFile = {
+  path: string;
+  /** the path before a rename or copy */
+  old_path: string | null;
+  status: "added" | "modified" | "deleted" | "renamed" | "copied" | "type_changed";
+  /** null for a binary file */
+  additions: number | null;
+  /** null for a binary file */
+  deletions: number | null;
+  binary: boolean;
+  /** the unified diff, when asked for (`path` or `patches`) */
+  patch: {
+    path: string;
+    /** unified diff (git format) */
+    text: string;
+    /** the diff was cut at the size bound */
+    truncated: boolean;
+  } | null;
 };
 
 export type Effort = "none" | "low" | "medium" | "high" | "xhigh" | "max";
@@ -364,6 +433,71 @@ export type KnownCwd = {
 export type KnownCwds = {
   /** most recently used first (then by path), at most 500 */
   cwds: KnownCwd[];
+};
+
+export type LiveAgent = {
+  id: string;
+  name: string | null;
+  prompt: string;
+  cwd: string;
+  model: string;
+  effort: Effort;
+  kind: AgentKind;
+  status: AgentStatus;
+  parent_id: string | null;
+  /** claude session id from system/init */
+  session_id: string | null;
+  pid: number | null;
+  pgid: number | null;
+  /** Unix epoch milliseconds */
+  created_at: number;
+  /** Unix epoch milliseconds */
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  cancel_requested_at: number | null;
+  exit_code: number | null;
+  exit_signal: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** text of the last result line */
+  result: string | null;
+  /** result lines received */
+  turn_count: number;
+  /** API round trips, summed over turns */
+  num_turns: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  total_cost_usd: number;
+  /** seq of the newest stored line (0 = none) */
+  last_seq: number;
+  rate_limit_resets_at: number | null;
+  stderr_tail: string | null;
+  stderr_truncated: boolean;
+  /** the Hero service whose hero_router MCP gateway the agent gets (widget agents); null: none */
+  home_mcp: HomeMcp | null;
+  /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
+  hero_context: string | null;
+  /** a claude process is attached and takes prompts on its stdin (a live session: agent.send starts the next turn in it at once); derived when answered, not stored */
+  live: boolean;
+};
+
+export type MergeMade = {
+  /** the base branch's new tip */
+  sha: string;
+  /** the base branch's tip before */
+  previous: string;
+  kind: "fast_forward" | "merge" | "squash" | "rebase" | "up_to_date";
+  /** the branch merged into, e.g. refs/heads/main */
+  base_ref: string;
+  /** the agent's branch (removed after the merge) */
+  branch: string;
+  /** the commit made of the worktree's uncommitted changes first, or null */
+  committed: string | null;
+  /** work trees with the base branch checked out that were brought along */
+  updated_worktrees: string[];
 };
 
 export type Message = {
@@ -502,6 +636,12 @@ export type ReadinessStatus = "ok" | "warn" | "fail" | "unchecked";
 /** Every `ReadinessStatus` value, in contract order. */
 export const READINESS_STATUSES: readonly ReadinessStatus[] = ["ok", "warn", "fail", "unchecked"];
 
+export type ResolveConflictsResult = {
+  agent: Agent;
+  /** the files left conflicted in the worktree */
+  conflicts: string[];
+};
+
 export type RpcErrorData = {
   /** error class name, e.g. AgentNotFoundError */
   name: string;
@@ -559,6 +699,12 @@ export type SearchStatus = {
   thinking: boolean;
   /** FTS5 integrity-check: "ok" or the problem; null unless `check` was asked for */
   integrity: string | null;
+};
+
+export type SendResult = {
+  agent: LiveAgent;
+  /** started: a turn began at once in the live process; queued: the CLI runs it after the current turn; resumed: a new process continues the session */
+  delivery: "started" | "queued" | "resumed";
 };
 
 /** a piece of a search snippet; `match` marks matching words */
@@ -804,6 +950,14 @@ export interface AgentCreateParams {
   home_mcp?: HomeMcp;
   /** a spoken turn: the reply is asked to read well aloud */
   voice?: boolean;
+  /** default: HERO_ORCHESTRATOR_ISOLATION, else worktree when cwd is inside a non-bare git work tree, none otherwise */
+  isolation?: "worktree" | "none";
+  /** isolation worktree: the branch (or commit) the agent's branch starts from; default HEAD */
+  base_ref?: string;
+  /** isolation worktree: the new branch's name; default hero/<slug of name>-<short id> */
+  branch?: string;
+  /** isolation worktree: fetch the base branch's upstream first and start from its tip (never pushes) */
+  fetch?: boolean;
 }
 
 /** Params of `agent.get`. */
@@ -854,6 +1008,36 @@ export interface AgentCompleteParams {
   id: string;
   /** commit the agent's changes first */
   commit?: boolean;
+  /** isolated agents: merge the agent's branch into its base branch */
+  merge?: boolean;
+  /** how a branch that cannot fast-forward is brought in (default merge) */
+  strategy?: "merge" | "squash" | "rebase";
+}
+
+/** Params of `agent.diff`. */
+export interface AgentDiffParams {
+  /** agent id */
+  id: string;
+  /** the file whose diff to include */
+  path?: string;
+  /** lines of context (default 3) */
+  context?: number;
+  /** include every file's diff */
+  patches?: boolean;
+}
+
+/** Params of `agent.resolve_conflicts`. */
+export interface AgentResolveConflictsParams {
+  /** agent id */
+  id: string;
+}
+
+/** Params of `agent.discard`. */
+export interface AgentDiscardParams {
+  /** agent id */
+  id: string;
+  /** throw unmerged work away */
+  force?: boolean;
 }
 
 /** Params of `agent.commit_info`. */
@@ -874,6 +1058,39 @@ export interface AgentFollowUpParams {
   voice?: boolean;
 }
 
+/** Params of `agent.send`. */
+export interface AgentSendParams {
+  /** agent id */
+  id: string;
+  /** prompt text, 1..200000 characters */
+  prompt: string;
+  /** planner: run the plan in the normal mode */
+  execute?: boolean;
+  /** a spoken turn: the reply is asked to read well aloud (always a new process) */
+  voice?: boolean;
+}
+
+/** Params of `agent.interrupt`. */
+export interface AgentInterruptParams {
+  /** agent id */
+  id: string;
+}
+
+/** Params of `agent.set_model`. */
+export interface AgentSetModelParams {
+  /** agent id */
+  id: string;
+  /** a configured model id */
+  model: string;
+}
+
+/** Params of `agent.set_permission_mode`. */
+export interface AgentSetPermissionModeParams {
+  /** agent id */
+  id: string;
+  mode: CliPermissionMode;
+}
+
 /** Params of `agent.fork`. */
 export interface AgentForkParams {
   /** agent id */
@@ -884,14 +1101,18 @@ export interface AgentForkParams {
   prompt: string;
   /** default: Fork of <name> at #seq */
   name?: string | null;
-  /** where the fork works: `none` = the original's working directory */
-  isolation?: "none";
+  /** where the fork works; default: worktree for a fork of an isolated agent, else as agent.create */
+  isolation?: "worktree" | "none";
+  /** isolation worktree: the branch (or commit) the fork's branch starts from; default HEAD */
+  base_ref?: string;
 }
 
 /** Params of `agent.delete`. */
 export interface AgentDeleteParams {
   /** agent id */
   id: string;
+  /** also throw unmerged work away */
+  force?: boolean;
 }
 
 /** Params of `agent.export`. */

@@ -1,6 +1,17 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
-import { type AgentStatus, MAX_HERO_CONTEXT_CHARS, ValidationError } from "@hero/core/models";
-import { BUCKET_STATUSES, MAX_KNOWN_CWDS, MAX_MESSAGES_PAGE_BYTES, RpcFault } from "@hero/core/rpc";
+import {
+  type Agent,
+  type AgentStatus,
+  MAX_HERO_CONTEXT_CHARS,
+  ValidationError,
+} from "@hero/core/models";
+import {
+  BUCKET_STATUSES,
+  type LiveAgent,
+  MAX_KNOWN_CWDS,
+  MAX_MESSAGES_PAGE_BYTES,
+  RpcFault,
+} from "@hero/core/rpc";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
 
@@ -8,6 +19,11 @@ function mustGet(deps: RpcDeps, id: string) {
   const agent = deps.engine.store.getAgent(id);
   if (!agent) throw new RpcFault("not_found", `Cannot find agent "${id}": no such agent`);
   return agent;
+}
+
+/** The row as answered: with `live` (a process takes prompts on its stdin) filled in. */
+function withLive(deps: RpcDeps, agent: Agent): LiveAgent {
+  return { ...agent, live: deps.engine.supervisor.isLive(agent.id) };
 }
 
 function listStatuses(
@@ -29,7 +45,7 @@ export const agentHandlers = handlers({
         { field: "X-Hero-Context" },
       );
     }
-    return deps.engine.supervisor.create({
+    return deps.engine.supervisor.worktrees.create({
       prompt: params.prompt,
       cwd: params.cwd,
       model: params.model,
@@ -39,11 +55,15 @@ export const agentHandlers = handlers({
       home_mcp: params.home_mcp ?? null,
       hero_context: heroContext,
       voice: params.voice,
+      ...(params.isolation ? { isolation: params.isolation } : {}),
+      ...(params.base_ref !== undefined ? { base_ref: params.base_ref } : {}),
+      ...(params.branch !== undefined ? { branch: params.branch } : {}),
+      ...(params.fetch ? { fetch: true } : {}),
     });
   },
 
   "agent.get"(params, deps) {
-    return mustGet(deps, params.id);
+    return withLive(deps, mustGet(deps, params.id));
   },
 
   "agent.list"(params, deps) {
@@ -115,10 +135,31 @@ export const agentHandlers = handlers({
   },
 
   async "agent.complete"(params, deps) {
-    const { agent, commit } = await deps.engine.shadows.complete(params.id, {
+    const { agent, commit, merge } = await deps.engine.shadows.complete(params.id, {
       commit: params.commit,
+      merge: params.merge,
+      ...(params.strategy ? { strategy: params.strategy } : {}),
     });
-    return { ...agent, commit };
+    return { ...agent, commit, merge };
+  },
+
+  "agent.diff"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.worktrees.diff(params.id, {
+      ...(params.path !== undefined ? { path: params.path } : {}),
+      ...(params.context !== undefined ? { context: params.context } : {}),
+      patches: params.patches,
+    });
+  },
+
+  "agent.resolve_conflicts"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.worktrees.resolveConflicts(params.id);
+  },
+
+  "agent.discard"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.worktrees.discard(params.id, { force: params.force });
   },
 
   "agent.commit_info"(params, deps) {
@@ -133,6 +174,7 @@ export const agentHandlers = handlers({
         : null,
       proposal: proposal ?? null,
       shadow_pending: deps.engine.shadows.commitPending(params.id),
+      isolation: store.isolation(params.id) ?? null,
     };
   },
 
@@ -143,11 +185,37 @@ export const agentHandlers = handlers({
     });
   },
 
+  async "agent.send"(params, deps) {
+    mustGet(deps, params.id);
+    const sent = await deps.engine.supervisor.send(params.id, params.prompt, {
+      execute: params.execute,
+      voice: params.voice,
+    });
+    return { agent: withLive(deps, sent.agent), delivery: sent.delivery };
+  },
+
+  async "agent.interrupt"(params, deps) {
+    mustGet(deps, params.id);
+    return withLive(deps, await deps.engine.supervisor.interrupt(params.id));
+  },
+
+  async "agent.set_model"(params, deps) {
+    mustGet(deps, params.id);
+    return withLive(deps, await deps.engine.supervisor.setModel(params.id, params.model));
+  },
+
+  async "agent.set_permission_mode"(params, deps) {
+    mustGet(deps, params.id);
+    return withLive(deps, await deps.engine.supervisor.setPermissionMode(params.id, params.mode));
+  },
+
   async "agent.fork"(params, deps) {
     mustGet(deps, params.id);
     try {
       return await deps.engine.supervisor.fork(params.id, params.seq, params.prompt, {
         name: params.name ?? null,
+        ...(params.isolation ? { isolation: params.isolation } : {}),
+        ...(params.base_ref !== undefined ? { base_ref: params.base_ref } : {}),
       });
     } catch (err) {
       // A seq that names no message of the session is a bad parameter, not a domain state.
@@ -161,7 +229,7 @@ export const agentHandlers = handlers({
   async "agent.delete"(params, deps) {
     mustGet(deps, params.id);
     // The supervisor lets a just-finished agent's process wind down before deleting.
-    await deps.engine.supervisor.delete(params.id);
+    await deps.engine.supervisor.delete(params.id, { force: params.force });
     return { id: params.id, deleted: true as const };
   },
 });
