@@ -56,6 +56,11 @@ export const SOAK: readonly SoakEntry[] = [
     figure: "failed within 2 s after a 3 s write lock",
   },
   {
+    targets: ["T12"],
+    file: "server/capacity_test.ts",
+    figure: "200 agents requested, limit 50; creates ≤ 100 ms, fds ≤ 600, RSS ≤ 256 MiB",
+  },
+  {
     targets: ["T15"],
     file: "core/claude/line_stream_test.ts",
     filter: "fuzzed",
@@ -71,6 +76,11 @@ export const SOAK: readonly SoakEntry[] = [
     targets: ["T18"],
     file: "core/store/crash_test.ts",
     figure: "1,000 SIGKILLs of the writer",
+  },
+  {
+    targets: ["T25"],
+    file: "server/reconcile_scale_test.ts",
+    figure: "10,000 rows in mixed states, 20 starts; reconciled once, ≤ 2 s",
   },
   {
     targets: ["T20", "T21"],
