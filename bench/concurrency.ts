@@ -193,6 +193,14 @@ export const scenario: Scenario = {
             detail: { rss_mb: rssMb, idle_before_agents_mb: idle.rssKb / 1024 },
           }),
           figure({
+            id: "concurrency.rss_per_agent",
+            label:
+              `daemon RSS per running agent (${c.agents} started and silent, minus the idle daemon)`,
+            unit: "KiB",
+            value: ((baseRssMb - idle.rssKb / 1024) * 1024) / c.agents,
+            baseline: null,
+          }),
+          figure({
             id: "concurrency.rss_slope",
             label: c.windowS >= SOAK_S
               ? `daemon RSS slope over the last ${(c.windowS - c.slopeFromS) / 60} min of ${
