@@ -40,8 +40,29 @@ export interface TapOptions {
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
+const SPACE = 0x20;
 const EVENT = new TextEncoder().encode("event:");
 const DATA = new TextEncoder().encode("data:");
+/** The events whose `data:` carries usage; any other name is "other". */
+const USAGE_EVENTS = ["message_start", "message_delta"].map((name) => ({
+  name,
+  bytes: new TextEncoder().encode(name),
+}));
+
+/** `message_start`, `message_delta` or `other`, from an `event:` line's bytes. */
+function eventNameOf(line: Uint8Array): string {
+  let start = EVENT.length;
+  let end = line.length;
+  while (start < end && line[start] === SPACE) start++;
+  while (end > start && (line[end - 1] === SPACE || line[end - 1] === CR)) end--;
+  for (const { name, bytes } of USAGE_EVENTS) {
+    if (end - start !== bytes.length) continue;
+    let i = 0;
+    while (i < bytes.length && line[start + i] === bytes[i]) i++;
+    if (i === bytes.length) return name;
+  }
+  return end > start ? "other" : "";
+}
 const decoder = new TextDecoder();
 
 function num(value: unknown): number | undefined {
@@ -182,14 +203,17 @@ export function usageTap(options: TapOptions): TransformStream<Uint8Array, Uint8
     }
   };
 
-  /** An `event:` line, or a `data:` line of an event that carries usage: decoded and parsed. */
+  /**
+   * An `event:` line names the event (compared as bytes: one is sent per delta); a `data:` line of
+   * an event that carries usage is decoded and parsed.
+   */
   const line = (bytesOfLine: Uint8Array) => {
-    let text = decoder.decode(bytesOfLine);
-    if (text.endsWith("\r")) text = text.slice(0, -1);
-    if (text.startsWith("event:")) {
-      eventName = text.slice(6).trim();
+    if (bytesOfLine[0] === EVENT[0]) {
+      eventName = eventNameOf(bytesOfLine);
       return;
     }
+    let text = decoder.decode(bytesOfLine);
+    if (text.endsWith("\r")) text = text.slice(0, -1);
     try {
       const data = record(JSON.parse(text.slice(5)));
       if (data) counter.event(data);
