@@ -85,6 +85,14 @@ Deno.test({
         "2 files +3 −0",
       );
       await page.waitForSelector(`[data-agent-id="${b.id}"] [data-testid="card-diff"]`);
+      // Both changed same.txt: each card warns of the overlap (a.txt is A's alone).
+      for (const id of [a.id, b.id]) {
+        await page.waitForSelector(`[data-agent-id="${id}"] [data-testid="card-overlap"]`);
+        assert.equal(
+          await page.textContent(`[data-agent-id="${id}"] [data-testid="card-overlap"] dd`),
+          "another agent changed same.txt too",
+        );
+      }
       await page.goto(`${admin.address}/agents/${a.id}`);
       await page.click('[data-tab="review"]');
       await page.waitForSelector('[data-testid="review-summary"]');
