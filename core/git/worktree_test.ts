@@ -271,3 +271,27 @@ Deno.test("worktree: removal refuses unmerged work unless forced; orphans are pr
   assert.equal(slugOf("Fix the Login — café!"), "fix-the-login-cafe");
   assert.equal(slugOf("日本"), "agent");
 });
+
+Deno.test("worktree: a huge file's diff is cut at the bound and git's output is not read past it", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "eeee9999");
+  const line = `${"y".repeat(99)}\n`;
+  await Deno.writeTextFile(`${a.path}/big.txt`, line.repeat(30_000)); // 3 MB
+  const tree = await treeOfWorkTree(git, a.path, { head: null });
+  const [file] = await diffFiles(git, a.path, a.base.sha, tree);
+  assert.equal(file?.path, "big.txt");
+  assert.equal(file?.additions, 30_000);
+  const patch = await filePatch(git, a.path, a.base.sha, tree, file!, { maxBytes: 64 * 1024 });
+  assert.equal(patch.truncated, true);
+  assert.ok(patch.text.length <= 64 * 1024 + 100, `${patch.text.length} characters`);
+  assert.match(patch.text, /^\+{3} b\/big\.txt$/m);
+  assert.match(patch.text, /… \(diff cut at 65536 bytes\)\n$/);
+  // The runner stops reading (and stops git) at the bound.
+  const read = await git(a.path, ["cat-file", "-p", `${tree}:big.txt`], { maxStdout: 1000 });
+  assert.equal(read.truncated, true);
+  assert.equal(read.stdout.length, 1000);
+  const whole = await git(a.path, ["cat-file", "-p", `${tree}:big.txt`], { maxStdout: 4_000_000 });
+  assert.equal(whole.truncated, undefined);
+  assert.equal(whole.code, 0);
+  assert.equal(whole.stdout.length, 3_000_000);
+});
