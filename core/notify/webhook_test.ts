@@ -57,6 +57,7 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     exit_signal: null,
     error_code: status === "failed" ? "exit_nonzero" : null,
     error_message: status === "failed" ? "claude exited with code 3" : null,
+    error_fix: null,
     result: status === "awaiting_review" ? "Done: wrote the file" : null,
     turn_count: 0,
     num_turns: 0,

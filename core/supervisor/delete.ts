@@ -14,6 +14,8 @@ export interface DeleteOptions {
   writer: MessageWriter;
   /** The live run of an agent, if any. */
   runOf(id: string): AgentRun | undefined;
+  /** Stops the agent's active shadows (tree kill); resolves once they are gone. */
+  stopShadows(): Promise<void>;
   agentStateDir: string | null;
   log: SupervisorLog;
 }
@@ -28,15 +30,19 @@ export async function deleteAgent(id: string, options: DeleteOptions): Promise<v
       `Cannot delete agent "${id}": it is ${agent.status} (needs completed, failed or cancelled)`,
     );
   }
-  // A completed agent's process may still be exiting (and its last lines being stored).
-  await options.runOf(id)?.done;
-  await writer.flush();
-  // Its finished shadows go with it; a shadow still running is left to finish on its own.
+  // A completed agent's process may still be exiting (and its last lines being stored); its
+  // shadows (a commit shadow, a naming shadow retrying) are stopped, then go with it.
+  await Promise.all([
+    options.runOf(id)?.done,
+    agent.kind === "shadow" ? null : options.stopShadows(),
+  ]);
   const shadows = agent.kind === "shadow"
     ? []
     : store.listAgents({ parent_id: id, kinds: ["shadow"], limit: 1000 }).agents;
+  await Promise.all(shadows.map((s) => options.runOf(s.id)?.done));
+  await writer.flush();
   for (const shadow of shadows) {
-    if (!TERMINAL_STATUSES.includes(shadow.status) || options.runOf(shadow.id)) continue;
+    if (!TERMINAL_STATUSES.includes(shadow.status)) continue;
     store.deleteAgent(shadow.id);
     writer.forgetAgent(shadow.id);
   }

@@ -6,18 +6,22 @@
  * CLI exits, or keep it open for the next turn) is the caller's policy, not the run's.
  * @module
  */
-import { type Agent, ValidationError } from "../models/mod.ts";
+import type { Agent } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import type { AgentPatch, MessageWriter, Store } from "../store/mod.ts";
 import {
   AGENT_MARKER_VAR,
   classifyLine,
   type ClaudeProcess,
+  exitFailure,
   LineTooLongError,
   outlivesStdout,
+  readAssistantError,
   readInit,
   readRateLimit,
   readResult,
+  resultFailure,
+  spawnFailure,
   type TurnResult,
   type UsageTotals,
   UsageTracker,
@@ -48,6 +52,8 @@ export interface AgentRunOptions {
   closeAfterResult: boolean;
   /** Commits the final row: `write` at once, or (at shutdown) in a transaction shared with others. */
   commitFinish(write: () => Agent | null): Promise<void> | void;
+  /** The kind of credential the server sends upstream (null: none), to classify a 401. */
+  credentialKind?: () => "api_key" | "bearer" | "oauth" | null;
   /** Called once the run is over: process and descendants gone, final row written. */
   onEnded(): void;
   /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
@@ -216,9 +222,7 @@ export class AgentRun {
     } catch (err) {
       await this.#durably("record the failed spawn", () =>
         store.transition(agent.id, "failed", {
-          // A cwd that failed its re-check at spawn says so (invalid_cwd), not "spawn failed".
-          error_code: err instanceof ValidationError ? err.code : "spawn_failed",
-          error_message: err instanceof Error ? err.message : String(err),
+          ...spawnFailure(err), // invalid_cwd, claude_not_found, … rather than "spawn failed"
           finished_at: Date.now(),
           pending_prompt: null,
         }));
@@ -329,6 +333,7 @@ export class AgentRun {
     // A line the writer could not store (not a storage fault: those are retried); every ack is
     // observed so none becomes an unhandled rejection.
     let ackError: unknown = null;
+    let assistantError: string | null = null; // claude's synthetic line before a failed result
     const reader = proc.lines.getReader();
     try {
       for (;;) {
@@ -344,6 +349,7 @@ export class AgentRun {
           if (init?.sessionId) patch.session_id = init.sessionId;
           const totals = tracker.observe(value);
           if (totals) Object.assign(patch, totals);
+          assistantError = readAssistantError(value) ?? assistantError;
           result = readResult(value);
           if (result) {
             patch.result = result.result;
@@ -371,7 +377,7 @@ export class AgentRun {
           // Status changes only after the result line itself is durable.
           await ack;
           ledgerBase = this.#recordTurnUsage(ledgerBase, tracker.totals());
-          await this.#onResult(result);
+          await this.#onResult(result, assistantError);
         }
         if (rateLimited) {
           await ack;
@@ -424,7 +430,7 @@ export class AgentRun {
     return now;
   }
 
-  async #onResult(result: TurnResult): Promise<void> {
+  async #onResult(result: TurnResult, assistantError: string | null): Promise<void> {
     this.#resultAt = Date.now();
     // The supervisor's policy: one prompt per process, so closing stdin lets the CLI exit.
     if (this.#o.closeAfterResult) this.#proc?.closeStdin();
@@ -434,12 +440,9 @@ export class AgentRun {
       const agent = store.getAgent(this.agentId);
       if (agent?.status !== "running" || this.#stop) return null;
       if (result.isError) {
+        const credential = this.#o.credentialKind?.();
         return store.transition(this.agentId, "failed", {
-          error_code: result.apiErrorStatus != null || result.terminalReason === "api_error"
-            ? "api_error"
-            : "turn_error",
-          error_message: result.result ??
-            (result.errors.join("; ") || `claude ended the turn with ${result.subtype}`),
+          ...resultFailure(result, { assistantError, credential }),
           finished_at: Date.now(),
         });
       }
@@ -479,14 +482,9 @@ export class AgentRun {
         finished_at,
       });
     }
-    const tail = proc.stderr.text().trim().split("\n").at(-1) ?? "";
-    const how = status.signal
-      ? `was killed by ${status.signal}`
-      : `exited with code ${status.code}`;
     return store.transition(this.agentId, "failed", {
       ...base,
-      error_code: status.success ? "exit_without_result" : "exit_nonzero",
-      error_message: `claude ${how} before printing a result${tail ? `: ${tail}` : ""}`,
+      ...exitFailure(status, proc.stderr.text()), // root_without_sandbox, exit_nonzero, …
       finished_at,
     });
   }

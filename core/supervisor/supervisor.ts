@@ -22,6 +22,7 @@ import { adoptImported, forkAgent, type ForkContext } from "./fork.ts";
 import { insertShadow, requeueFollowUp, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
 import { AgentRun } from "./run.ts";
+import { stopShadows } from "./shadow_stop.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
 import {
   callHook,
@@ -246,12 +247,14 @@ export class Supervisor {
     const agent = this.#mustGet(id);
     if (agent.status === "queued" && !this.#runs.has(id)) {
       this.#queue.remove(id);
-      return this.#store.transition(id, "cancelled", {
+      const cancelled = this.#store.transition(id, "cancelled", {
         cancel_requested_at: Date.now(),
         finished_at: Date.now(),
         error_code: "cancelled",
         error_message: "Cancelled before it started",
       });
+      await this.#stopShadows(id, "Its agent was cancelled");
+      return cancelled;
     }
     const run = this.#runs.get(id);
     if (agent.status !== "running" && agent.status !== "queued" || !run) {
@@ -259,8 +262,13 @@ export class Supervisor {
     }
     this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
     run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
-    await run.done;
+    // Its shadows stop with it, in the same grace, before the cancel is reported done.
+    await Promise.all([run.done, this.#stopShadows(id, "Its agent was cancelled")]);
     return this.#mustGet(id);
+  }
+
+  #stopShadows(id: string, reason: string): Promise<void> {
+    return stopShadows(id, reason, { store: this.#store, runs: this.#runs, queue: this.#queue });
   }
 
   /** Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`). */
@@ -269,6 +277,7 @@ export class Supervisor {
       store: this.#store,
       writer: this.#o.writer,
       runOf: (agentId) => this.#runs.get(agentId),
+      stopShadows: () => this.#stopShadows(id, "Its agent was deleted"),
       agentStateDir: this.#o.agentStateDir ?? null,
       log: this.#log,
     });
@@ -352,6 +361,7 @@ export class Supervisor {
       settings: this.#settings,
       log: this.#log,
       launch: this.#launch,
+      credentialKind: this.#o.credentialKind,
       beforeSpawn: firstStart
         ? () => this.#hook("beforeFirstStart", agent) ?? Promise.resolve()
         : null,

@@ -84,6 +84,8 @@ export interface SupervisorOptions {
    * e.g. `ANTHROPIC_API_KEY` from the stored key file. Read at every spawn.
    */
   directCredentialEnv?: () => Record<string, string>;
+  /** The kind of credential the server sends upstream (null: none): tells a 401's cause. */
+  credentialKind?: () => "api_key" | "bearer" | "oauth" | null;
   /** Run every claude child in this bubblewrap sandbox; null or absent: unsandboxed. */
   sandbox?: SandboxPolicy | null;
   /** The name an agent created without one gets at once (default: the prompt's first words). */
