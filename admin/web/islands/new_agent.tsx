@@ -210,6 +210,9 @@ function Outcome({ created }: { created: Agent }) {
         <span title={agent.error_message ?? undefined}>
           {oneLine(agent.error_message || agent.error_code || "no reason given", 400)}
         </span>
+        {agent.error_fix
+          ? <span class="form-fix" data-testid="error-fix">Fix: {agent.error_fix}</span>
+          : null}
       </p>
     );
   }
