@@ -70,6 +70,19 @@ Deno.test({
         const text = await box.innerText();
         assert.match(text, /^not_logged_in:/);
         assert.equal(await box.locator("[data-testid=error-fix]").innerText(), `Fix: ${FIX}`);
+        // The transcript says what failed, not "Turn failed (success)".
+        const turnEnd = page.locator(".turn-end-error .turn-end-title").first();
+        await turnEnd.waitFor();
+        assert.equal(await turnEnd.innerText(), "Turn failed: the API request failed");
+        // Labels in words: the proxy (scope all) saw nothing of a fake claude.
+        assert.equal(
+          await page.locator("[data-testid=proxy-summary]").innerText(),
+          "no requests yet",
+        );
+        // No credential: the 5h/7d meters say why they are empty.
+        const chip = page.locator(`.usage-win[data-window="5h"]`);
+        assert.equal(await chip.locator(".usage-left").innerText(), "n/a");
+        assert.match(await chip.getAttribute("title") ?? "", /no credential yet/);
         await shot(page, "failure_fix_agent_page");
       });
 
