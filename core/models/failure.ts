@@ -4,18 +4,19 @@
  * @module
  */
 
-const LOGIN = "`deno task cli login` (a claude subscription) or `deno task cli login --api-key`";
+// Written for someone who has only npx (with Deno 2.9.6 on PATH, `deno task …` is the same).
+const CLI = "npx -y deno@2.9.6 task cli";
+const LOGIN = `\`${CLI} login\` (a claude subscription) or \`${CLI} login --api-key\``;
 
 /** The one-line fix of each error code (codes without an entry have none to offer). */
 export const ERROR_FIXES: Readonly<Record<string, string>> = {
   not_logged_in: `Give the server a credential: as the server's user run ${LOGIN}, then retry`,
-  invalid_api_key: "Store a valid key with `deno task cli login --api-key` (or correct " +
+  invalid_api_key: `Store a valid key with \`${CLI} login --api-key\` (or correct ` +
     "ANTHROPIC_AUTH_TOKEN and restart the server), then retry",
   claude_not_found: "Install the claude CLI (npm install -g @anthropic-ai/claude-code) or set " +
     "HERO_ORCHESTRATOR_CLAUDE_BIN to its path, then restart the server",
-  root_without_sandbox: "Run the server as a normal user, or keep the bwrap sandbox on " +
-    "(HERO_ORCHESTRATOR_SANDBOX=bwrap), or (in a disposable container or VM only) set " +
-    "IS_SANDBOX=1, then restart",
+  root_without_sandbox: "Run the server as a normal user, or (in a disposable container or VM " +
+    "only) start it with --allow-root or IS_SANDBOX=1, then retry",
   upstream_unreachable: "Check the network from the server (or HTTPS_PROXY), or point " +
     "ANTHROPIC_BASE_URL at a reachable gateway and restart, then retry",
   rate_limited: "Wait until the limit resets (shown on the agent), then follow up to continue",
