@@ -78,12 +78,17 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
     });
   }
 
-  // Follow the dashboard's cwd filter while the field is untouched.
+  // Follow the dashboard's cwd filter while the person has not chosen a directory (a default is
+  // not a choice).
   const filter = cwdFilter.value;
   const lastFilter = useRef(filter);
+  const cwdChosen = useRef(false);
   useEffect(() => {
-    if (filter !== lastFilter.current && (cwd === "" || cwd === lastFilter.current)) {
-      setCwd(filter ?? "");
+    if (
+      filter !== lastFilter.current &&
+      (!cwdChosen.current || cwd === "" || cwd === lastFilter.current)
+    ) {
+      setCwd(filter ?? lastCwd() ?? "");
     }
     lastFilter.current = filter;
   }, [filter]);
@@ -189,6 +194,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
             placeholder="/home/me/project"
             onInput={(e) => {
               setCwd(e.currentTarget.value);
+              cwdChosen.current = true;
               edited("cwd");
             }}
             {...describedBy("na-cwd", errors.cwd, true)}
@@ -208,6 +214,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
                     title={c}
                     onClick={() => {
                       setCwd(c);
+                      cwdChosen.current = true;
                       edited("cwd");
                     }}
                   >
