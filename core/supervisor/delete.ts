@@ -30,8 +30,10 @@ export async function deleteAgent(id: string, options: DeleteOptions): Promise<v
       `Cannot delete agent "${id}": it is ${agent.status} (needs completed, failed or cancelled)`,
     );
   }
-  // A completed agent's process may still be exiting (and its last lines being stored); its
-  // shadows (a commit shadow, a naming shadow retrying) are stopped, then go with it.
+  // A completed agent's process may still be exiting (and its last lines being stored); a live
+  // session of a failed agent is ended first. Its shadows (a commit shadow, a naming shadow
+  // retrying) are stopped, then go with it.
+  options.runOf(id)?.session.endSession();
   await Promise.all([
     options.runOf(id)?.done,
     agent.kind === "shadow" ? null : options.stopShadows(),
