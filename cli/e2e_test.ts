@@ -211,7 +211,10 @@ Deno.test("cli e2e: a failure's code and fix in run and show; agents: costs as t
   assert.equal(run.code, 1, run.stderr);
   const id = /agent (\S+) failed: not_logged_in No credential/.exec(run.stderr)?.[1];
   assert.ok(id, run.stderr);
-  assert.match(run.stderr, /\nfix: Give the server a credential: .*`npx -y deno@2\.9\.6 task cli login`/);
+  assert.match(
+    run.stderr,
+    /\nfix: Give the server a credential: .*`npx -y deno@2\.9\.6 task cli login`/,
+  );
   const shown = await cli(env, ["show", id]);
   assert.match(shown.stdout, /^error +not_logged_in: No credential/m);
   assert.match(shown.stdout, /^fix +Give the server a credential/m);
