@@ -7,6 +7,7 @@ import { InvalidStateError, TERMINAL_STATUSES } from "../models/mod.ts";
 import { AgentNotFoundError, type MessageWriter, type Store } from "../store/mod.ts";
 import { removeAgentState } from "./home_mcp.ts";
 import type { AgentRun } from "./run.ts";
+import { stopShadows } from "./shadow_stop.ts";
 import type { SupervisorLog } from "./types.ts";
 
 export interface DeleteOptions {
@@ -14,10 +15,12 @@ export interface DeleteOptions {
   writer: MessageWriter;
   /** The live run of an agent, if any. */
   runOf(id: string): AgentRun | undefined;
-  /** Stops the agent's active shadows (tree kill); resolves once they are gone. */
-  stopShadows(): Promise<void>;
+  /** Takes a queued agent out of the queue (a queued shadow never starts). */
+  dequeue(id: string): void;
   agentStateDir: string | null;
   log: SupervisorLog;
+  /** Removes the agent's worktree and branch, if it has them; throws to refuse the delete. */
+  removeWorktree?: (id: string) => Promise<void>;
 }
 
 /** Deletes terminal agent `id` with its lines, finished shadows and state directory. */
@@ -34,10 +37,11 @@ export async function deleteAgent(id: string, options: DeleteOptions): Promise<v
   // session of a failed agent is ended first. Its shadows (a commit shadow, a naming shadow
   // retrying) are stopped, then go with it.
   options.runOf(id)?.session.endSession();
-  await Promise.all([
-    options.runOf(id)?.done,
-    agent.kind === "shadow" ? null : options.stopShadows(),
-  ]);
+  await options.runOf(id)?.done;
+  // Before any row goes: a refusal (unmerged work) leaves the agent (and its shadows) as they were.
+  await options.removeWorktree?.(id);
+  // Its shadows stop with the same tree kill (a commit shadow, a naming shadow retrying).
+  if (agent.kind !== "shadow") await stopShadows(id, "Its agent was deleted", options);
   const shadows = agent.kind === "shadow"
     ? []
     : store.listAgents({ parent_id: id, kinds: ["shadow"], limit: 1000 }).agents;

@@ -13,6 +13,7 @@ import { checkFollowUpAgent, checkFollowUpPrompt } from "./create_input.ts";
 import { requeueFollowUp } from "./requeue.ts";
 import type { AgentRun } from "./run.ts";
 import type { Delivery } from "./session.ts";
+import { stopShadows } from "./shadow_stop.ts";
 
 /** What `send` did: wrote to the live process (`started`/`queued`) or resumed the session. */
 export type SendDelivery = Delivery | "resumed";
@@ -37,8 +38,6 @@ export interface LiveContext {
   dequeue(id: string): void;
   /** An imported session continues as a new, supervised agent resuming that session. */
   adopt(agent: Agent, prompt: string, voice: boolean): Promise<Agent>;
-  /** Stops the agent's active shadows (tree kill); resolves once they are gone. */
-  stopShadows(id: string): Promise<void>;
 }
 
 /** How long `interrupt` waits for the interrupted turn's result. */
@@ -176,7 +175,7 @@ export async function cancelAgent(ctx: LiveContext, id: string): Promise<Agent> 
       error_code: "cancelled",
       error_message: "Cancelled before it started",
     });
-    await ctx.stopShadows(id);
+    await stopShadows(id, "Its agent was cancelled", ctx);
     return cancelled;
   }
   const inReview = agent.status === "awaiting_review";
@@ -186,7 +185,7 @@ export async function cancelAgent(ctx: LiveContext, id: string): Promise<Agent> 
   ctx.store.updateAgent(id, { cancel_requested_at: Date.now() });
   run?.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
   // Its shadows stop with it, in the same grace, before the cancel is reported done.
-  await Promise.all([run?.done, ctx.stopShadows(id)]);
+  await Promise.all([run?.done, stopShadows(id, "Its agent was cancelled", ctx)]);
   const now = ctx.mustGet(id);
   // In review the run leaves the status alone: the cancel is written here.
   if (!inReview || now.status !== "awaiting_review") return now;

@@ -8,14 +8,13 @@
 import { ACTIVE_STATUSES } from "../models/mod.ts";
 import type { Store } from "../store/mod.ts";
 import type { AgentRun } from "./run.ts";
-import type { AgentQueue } from "./queue.ts";
 
 export interface StopShadowsOptions {
   store: Store;
-  /** The live runs by agent id. */
-  runs: ReadonlyMap<string, AgentRun>;
-  /** The queue: a queued shadow is taken out (it never starts). */
-  queue: Pick<AgentQueue, "remove">;
+  /** The live run of an agent, if any. */
+  runOf(id: string): AgentRun | undefined;
+  /** Takes a queued agent out of the queue (it never starts). */
+  dequeue(id: string): void;
 }
 
 /**
@@ -36,13 +35,13 @@ export async function stopShadows(
   }).agents;
   const runs: Promise<void>[] = [];
   for (const shadow of shadows) {
-    const run = options.runs.get(shadow.id);
+    const run = options.runOf(shadow.id);
     if (run) {
       run.requestStop({ code: "cancelled", message: reason, status: "cancelled" });
       runs.push(run.done);
       continue;
     }
-    options.queue.remove(shadow.id);
+    options.dequeue(shadow.id);
     store.transition(shadow.id, "cancelled", {
       cancel_requested_at: Date.now(),
       finished_at: Date.now(),
