@@ -2,6 +2,7 @@
 import type { Env } from "./paths.ts";
 import { type HomeMcpSettings, resolveHomeMcpSettings } from "./home_mcp.ts";
 import { type NotifySettings, resolveNotifySettings } from "./notify.ts";
+import { type QuotaSettings, resolveQuotaSettings } from "./quota.ts";
 
 export const DEFAULT_MODELS = ["claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"] as const;
 export const EFFORTS = ["none", "low", "medium", "high", "xhigh", "max"] as const;
@@ -108,6 +109,8 @@ export interface EngineSettings {
   homeMcp: HomeMcpSettings;
   /** Who is told when an agent needs a person (webhook). */
   notify: NotifySettings;
+  /** Pauses at the rate limit and at budgets, and their resume. */
+  quota: QuotaSettings;
 }
 
 function int(env: Env, name: string, fallback: number, min = 0): number {
@@ -252,5 +255,6 @@ export function resolveEngineSettings(env: Env): EngineSettings {
     },
     homeMcp: resolveHomeMcpSettings(env),
     notify: resolveNotifySettings(env),
+    quota: resolveQuotaSettings(env),
   };
 }

@@ -8,3 +8,4 @@ export * from "./engine.ts";
 export * from "./home_mcp.ts";
 export * from "./notify.ts";
 export * from "./claude_version.ts";
+export * from "./quota.ts";

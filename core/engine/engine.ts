@@ -11,6 +11,7 @@ import {
   acquireDaemonLock,
   type DaemonLock,
   type ProcessControl,
+  type QuotaClock,
   type RecoveryReport,
   Supervisor,
 } from "../supervisor/mod.ts";
@@ -30,6 +31,8 @@ export interface EngineOptions {
   log?: Log;
   /** git for the commit shadow (tests may inject one). */
   git?: GitRunner;
+  /** The clock of pauses and resumes (tests run hours of pause in milliseconds). */
+  clock?: QuotaClock;
 }
 
 /** Everything the daemon owns, built in dependency order. */
@@ -110,6 +113,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       allowedRoots: options.allowedRoots ?? null,
       ...(options.control ? { control: options.control } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       // A child that talks to the upstream itself uses a stored API key only when it is the
       // credential in force (the proxy injects it for proxied children, who never see it).
       directCredentialEnv(): Record<string, string> {
@@ -147,6 +151,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         logErrors: settings.proxy.logErrors,
         maxRequestBytes: settings.proxy.maxRequestBytes,
         headersTimeoutMs: settings.claude.apiTimeoutMs + 60_000,
+        onRateLimitRejected: (agentId, info) => supervisor.pauseForRateLimit(agentId, info),
+        onBudgetReached: (agentId, reason) => supervisor.pauseForBudget(agentId, reason),
       });
     }
     const poller = new UsagePoller({

@@ -41,6 +41,26 @@ export interface ProxyOptions {
   headersTimeoutMs?: number;
   /** Snapshot/tally batching. Default 100 ms. */
   flushMs?: number;
+  /**
+   * The upstream answered an agent's request 429 with unified status `rejected`: the window is
+   * used up (the supervisor pauses the agent until `resetAt`, epoch ms).
+   */
+  onRateLimitRejected?: (
+    agentId: string,
+    info: { resetAt: number | null; window: string | null },
+  ) => void;
+  /** A running agent's request was held back for its budget (the supervisor pauses it). */
+  onBudgetReached?: (agentId: string, reason: string) => void;
+}
+
+/** The unified window the headers name as the binding one (five_hour, seven_day, …). */
+function rejectedWindow(headers: Headers): { resetAt: number | null; window: string | null } {
+  const reset = Number(headers.get("anthropic-ratelimit-unified-reset") ?? "");
+  const claim = headers.get("anthropic-ratelimit-unified-representative-claim");
+  return {
+    resetAt: Number.isFinite(reset) && reset > 0 ? Math.round(reset * 1000) : null,
+    window: claim && /^[a-z0-9_]{1,32}$/.test(claim) ? claim : null,
+  };
 }
 
 /** Live counters (since the proxy started). */
@@ -169,6 +189,20 @@ function bearerOf(headers: Headers): string | null {
   if (value === null) return null;
   const m = /^Bearer ([^\s,]+)$/.exec(value);
   return m ? m[1]! : "";
+}
+
+/** Why an agent's request is held back (never forwarded), or null. */
+function heldReason(record: ProxyTokenRecord): string | null {
+  if (record.agent_status === "paused" || record.pause_reason !== null) {
+    return `agent is paused (${record.pause_reason ?? "paused"})`;
+  }
+  if (record.max_cost_usd !== null && record.total_cost_usd >= record.max_cost_usd) {
+    return "agent reached its cost budget";
+  }
+  if (record.max_turns !== null && record.num_turns >= record.max_turns) {
+    return "agent reached its turn budget";
+  }
+  return null;
 }
 
 function removeStaleSocket(path: string): void {
@@ -317,6 +351,16 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         headers: limits,
       });
     }
+    if (
+      agent && status === 429 &&
+      upstream.headers.get("anthropic-ratelimit-unified-status") === "rejected"
+    ) {
+      try {
+        options.onRateLimitRejected?.(agent.agent_id, rejectedWindow(upstream.headers));
+      } catch (err) {
+        log("error", "Cannot pause for the rate limit", { ...base, error: String(err) });
+      }
+    }
     const ok = status >= 200 && status < 300;
     const errorFields = {
       ...base,
@@ -446,6 +490,24 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         token_agent: check.agentId,
       });
       return unknownToken();
+    }
+    const held = heldReason(check.record);
+    if (held) {
+      // Not forwarded: the agent is paused (or being paused), or over its budget.
+      await req.body?.cancel().catch(() => {});
+      if (held.includes("budget") && check.record.agent_status === "running") {
+        try {
+          options.onBudgetReached?.(check.record.agent_id, held);
+        } catch (err) {
+          log("error", "Cannot pause for the budget", { ...base, error: String(err) });
+        }
+      }
+      return refuse(apiError(429, "rate_limit_error", `hero_orchestrator proxy: ${held}`), {
+        method,
+        path: escapeControl(path),
+        agent: check.record.agent_id,
+        held,
+      });
     }
     return await forward(req, method, path, url.search, check.record);
   }

@@ -48,7 +48,7 @@ const Prompt = z.string().min(1).max(MAX_PROMPT_CHARS).describe(
 /** The agent kinds a caller may create (`shadow` agents are created by the daemon only). */
 export const CreatableKind = z.enum(["standard", "planner"]).meta({ id: "CreatableKind" });
 
-/** `agent.list` buckets: running = queued + running; completed = completed + failed + cancelled. */
+/** `agent.list` buckets: running = queued + running + paused; completed = completed + failed + cancelled. */
 export const AgentBucket = z.enum(["running", "awaiting_review", "completed"]).meta({
   id: "AgentBucket",
 });
@@ -56,7 +56,7 @@ export type AgentBucket = z.infer<typeof AgentBucket>;
 
 /** Statuses each bucket stands for. */
 export const BUCKET_STATUSES: Readonly<Record<AgentBucket, readonly AgentStatus[]>> = {
-  running: ["queued", "running"],
+  running: ["queued", "running", "paused"],
   awaiting_review: ["awaiting_review"],
   completed: ["completed", "failed", "cancelled"],
 };
@@ -287,6 +287,15 @@ export type SearchStatus = z.infer<typeof SearchStatus>;
 
 const idParams = z.strictObject({ id: AgentId });
 
+/** A cost budget: the agent pauses (never dies) once its cost reaches it. */
+const BudgetUsd = z.number().gt(0).max(100_000).describe(
+  "budget in USD (0 < x <= 100000): the agent pauses once its total_cost_usd reaches it",
+);
+/** A turn budget: the agent pauses once its API round trips reach it. */
+const BudgetTurns = z.int().min(1).max(1_000_000).describe(
+  "budget in API round trips (1..1000000): the agent pauses once num_turns reaches it",
+);
+
 /** Every method, by name. */
 export const METHODS = {
   "agent.create": defineMethod({
@@ -311,6 +320,8 @@ export const METHODS = {
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud",
       ),
+      max_cost_usd: BudgetUsd.optional(),
+      max_turns: BudgetTurns.optional(),
     }),
     result: Agent,
     errors: [
@@ -391,6 +402,37 @@ export const METHODS = {
     params: idParams,
     result: Agent,
     errors: ["not_found", "invalid_state"],
+  }),
+  "agent.pause": defineMethod({
+    name: "agent.pause",
+    summary: "Pause a queued or running agent; its session is kept",
+    description:
+      "A running agent's process is stopped cleanly (stdin closed, SIGTERM, grace) and the agent becomes `paused` (reason `manual`) with its claude session kept; answers once the process is gone. A queued agent leaves the queue. `agent.resume` continues it; `agent.cancel` ends it.",
+    params: idParams,
+    result: Agent,
+    errors: ["not_found", "invalid_state"],
+  }),
+  "agent.resume": defineMethod({
+    name: "agent.resume",
+    summary: "Continue a paused agent now, through the queue",
+    description:
+      "paused → queued: the agent's session continues (`--resume`) with the configured continuation prompt (or a follow-up's prompt that was waiting), within the concurrency caps. Refused with invalid_state unless the agent is paused, or while it is still past its budget (raise it with agent.set_budget, which resumes it).",
+    params: idParams,
+    result: Agent,
+    errors: ["not_found", "invalid_state", "busy"],
+  }),
+  "agent.set_budget": defineMethod({
+    name: "agent.set_budget",
+    summary: "Set or clear an agent's cost and turn budgets",
+    description:
+      "A missing field keeps its budget, null clears it. Reaching a budget pauses the agent (reason `budget`) before its next turn, and a proxied agent's requests are not forwarded past it; an agent paused for its budget that is within the new one continues in place.",
+    params: z.strictObject({
+      id: AgentId,
+      max_cost_usd: BudgetUsd.nullable().optional(),
+      max_turns: BudgetTurns.nullable().optional(),
+    }),
+    result: Agent,
+    errors: ["not_found"],
   }),
   "agent.complete": defineMethod({
     name: "agent.complete",

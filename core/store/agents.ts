@@ -17,6 +17,10 @@ export interface NewAgent {
   home_mcp?: string | null;
   /** The creator's `X-Hero-Context` header; null or missing: none. */
   hero_context?: string | null;
+  /** Budget: pause once the agent's cost reaches this (USD); null or missing: none. */
+  max_cost_usd?: number | null;
+  /** Budget: pause once the agent's API round trips reach this; null or missing: none. */
+  max_turns?: number | null;
   /** Epoch ms; defaults to now. */
   created_at?: number;
 }
@@ -164,6 +168,8 @@ const NEW_AGENT_FIELDS = [
   "parent_id",
   "home_mcp",
   "hero_context",
+  "max_cost_usd",
+  "max_turns",
   "created_at",
 ] as const;
 const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
@@ -171,6 +177,8 @@ const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
   "parent_id",
   "home_mcp",
   "hero_context",
+  "max_cost_usd",
+  "max_turns",
   "created_at",
 ]);
 
@@ -193,7 +201,8 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
   const createdAt = a.created_at ?? now;
   return conn.prepare(
     `INSERT INTO agents (id, name, prompt, cwd, model, effort, kind, status, parent_id, home_mcp,
-       hero_context, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+       hero_context, max_cost_usd, max_turns, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
      RETURNING agent_key, ${SELECT_LIST}`,
   ).get(
     a.id,
@@ -206,6 +215,8 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
     a.parent_id ?? null,
     a.home_mcp ?? null,
     a.hero_context ?? null,
+    a.max_cost_usd ?? null,
+    a.max_turns ?? null,
     createdAt,
     createdAt,
   ) as AgentRow;

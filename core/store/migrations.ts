@@ -254,6 +254,17 @@ END;
 ${SEARCH_AGENT_DOCS_SQL}
 `;
 
+// Quota governor and budgets (issue 15): a paused agent's reason, window and resume time live on
+// its row so a restart keeps the pause and re-arms its timer; budgets are per agent.
+const M008_PAUSE_BUDGETS = `
+ALTER TABLE agents ADD COLUMN pause_reason TEXT;
+ALTER TABLE agents ADD COLUMN pause_window TEXT;
+ALTER TABLE agents ADD COLUMN paused_at INTEGER;
+ALTER TABLE agents ADD COLUMN resume_at INTEGER;
+ALTER TABLE agents ADD COLUMN max_cost_usd REAL;
+ALTER TABLE agents ADD COLUMN max_turns INTEGER;
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial_agents_messages", sql: M001_INITIAL },
@@ -263,6 +274,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "home_mcp", sql: M005_HOME_MCP },
   { version: 6, name: "tombstones_cwds", sql: M006_TOMBSTONES_CWDS },
   { version: 7, name: "search", sql: M007_SEARCH },
+  { version: 8, name: "pause_budgets", sql: M008_PAUSE_BUDGETS },
 ];
 
 /** The schema version this build writes and understands. */

@@ -23,7 +23,7 @@ import {
   userMessage,
 } from "../claude/mod.ts";
 import { type ProcessControl, terminateTree } from "./process_control.ts";
-import type { StopReason, SupervisorLog, Turn } from "./types.ts";
+import type { PauseRequest, StopReason, SupervisorLog, Turn } from "./types.ts";
 
 /** How long a run waits for `beforeSpawn` at most. */
 const BEFORE_SPAWN_LIMIT_MS = 10_000;
@@ -48,6 +48,10 @@ export interface AgentRunOptions {
   commitFinish(write: () => Agent | null): Promise<void> | void;
   /** Called once the run is over: process and descendants gone, final row written. */
   onEnded(): void;
+  /** The clock of pauses (default `Date.now`). */
+  now?: () => number;
+  /** A rejected window without a reset time pauses this long. */
+  fallbackPauseMs?: number;
 }
 
 function randomHex(bytes: number): string {
@@ -127,6 +131,26 @@ export class AgentRun {
     }
     // JSON.stringify escapes every newline, so this is exactly one line.
     return this.#proc.sendLine(JSON.stringify(message) + "\n");
+  }
+
+  /**
+   * Pauses the run: the pause is stored on the (still running) row at once, so the proxy refuses
+   * the agent's requests from now on, then the process is stopped; the final row is `paused` with
+   * the session kept. Does nothing when another stop came first.
+   */
+  pause(request: PauseRequest): void {
+    if (this.#stop) return;
+    try {
+      this.#o.store.updateAgent(this.agentId, {
+        pause_reason: request.reason,
+        pause_window: request.window ?? null,
+        resume_at: request.resumeAt ?? null,
+        paused_at: (this.#o.now ?? Date.now)(),
+      });
+    } catch (err) {
+      this.#o.log("error", "Cannot store the pause", { agent: this.agentId, error: String(err) });
+    }
+    this.requestStop({ code: "rate_limited", message: request.message, status: "paused" });
   }
 
   /** Sets the stop reason unless one is set; the caller stops the process itself. */
@@ -281,7 +305,7 @@ export class AgentRun {
         const classified = classifyLine(line.bytes);
         const patch: AgentPatch = {};
         let result: TurnResult | null = null;
-        let rateLimited: { resetsAt: number | null } | null = null;
+        let rateLimited: { resetsAt: number | null; window: string | null } | null = null;
         const value = classified.value;
         if (value) {
           const init = readInit(value);
@@ -295,7 +319,7 @@ export class AgentRun {
           }
           const rl = readRateLimit(value);
           if (rl?.rejected) {
-            rateLimited = { resetsAt: rl.resetsAtMs };
+            rateLimited = { resetsAt: rl.resetsAtMs, window: rl.rateLimitType };
             patch.rate_limit_resets_at = rl.resetsAtMs;
           }
         }
@@ -318,15 +342,17 @@ export class AgentRun {
         }
         if (rateLimited) {
           await ack;
-          this.requestStop({
-            code: "rate_limited",
-            message: `The API rate limit was reached${
-              rateLimited.resetsAt
-                ? `; it resets at ${new Date(rateLimited.resetsAt).toISOString()}`
-                : ""
-            }`,
-            status: "failed",
-            resetsAt: rateLimited.resetsAt,
+          // The CLI would wait silently for the reset and never print a result: stop it and keep
+          // the session; the supervisor continues it after the reset.
+          const resumeAt = rateLimited.resetsAt ??
+            (this.#o.now ?? Date.now)() + (this.#o.fallbackPauseMs ?? 15 * 60_000);
+          this.pause({
+            reason: "rate_limit",
+            window: rateLimited.window,
+            resumeAt,
+            message: `The API usage limit was reached${
+              rateLimited.window ? ` (${rateLimited.window})` : ""
+            }; paused until ${new Date(resumeAt).toISOString()}`,
           });
         }
         const full = writer.capacity();
@@ -401,9 +427,24 @@ export class AgentRun {
       stderr_tail: proc.stderr.totalBytes > 0 ? proc.stderr.text() : null,
       stderr_truncated: proc.stderr.truncated,
     };
-    if (agent.status !== "running") return store.updateAgent(this.agentId, base);
-    const finished_at = Date.now();
     const stop = this.#stop;
+    if (agent.status !== "running") {
+      // A pause that came too late (the turn had ended) leaves no pause behind.
+      const clear: AgentPatch = stop?.status === "paused"
+        ? { pause_reason: null, pause_window: null, resume_at: null, paused_at: null }
+        : {};
+      return store.updateAgent(this.agentId, { ...base, ...clear });
+    }
+    const finished_at = Date.now();
+    if (stop?.status === "paused") {
+      // The session stays: the next process resumes it (the row keeps reason and resume time).
+      return store.transition(this.agentId, "paused", {
+        ...base,
+        error_code: null,
+        error_message: stop.message,
+        pending_permission_mode: this.#o.turn.permissionMode,
+      });
+    }
     if (stop) {
       return store.transition(this.agentId, stop.status, {
         ...base,

@@ -12,6 +12,7 @@ import type { PermissionMode } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
 import {
+  checkBudget,
   checkCreateInput,
   checkFollowUpAgent,
   checkFollowUpPrompt,
@@ -22,19 +23,26 @@ import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
 import { AgentRun } from "./run.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
+import { type AdmissionBlock, admissionBlock, budgetReached, resumeDueAt } from "./quota.ts";
 import {
   callHook,
   type CreateShadowInput,
+  type PauseRequest,
+  type QuotaClock,
   stderrWarnings,
   type SupervisorHooks,
   type SupervisorLog,
   type SupervisorOptions,
+  SYSTEM_CLOCK,
 } from "./types.ts";
 import { startWatchdog } from "./watchdog.ts";
 
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
+export type { AdmissionBlock } from "./quota.ts";
+export { type QuotaClock, SYSTEM_CLOCK } from "./types.ts";
+export { resumeJitterMs } from "./quota.ts";
 export type {
   CreateShadowInput,
   SupervisorHooks,
@@ -62,6 +70,11 @@ export class Supervisor {
   #stopWatchdog: (() => void) | undefined;
   /** Terminal rows of runs ending during shutdown share transactions. */
   #finishes: FinishBatch;
+  #clock: QuotaClock;
+  /** The one timer of the quota governor: the next resume or the end of an admission block. */
+  #quotaTimer: unknown = null;
+  #quotaTimerAt: number | null = null;
+  #admission: AdmissionBlock | null = null;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -70,6 +83,7 @@ export class Supervisor {
     this.#control = options.control ?? createProcessControl();
     this.#titleFor = options.titleFor ?? fallbackTitle;
     this.#log = options.log ?? stderrWarnings;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#launch = createLauncher({
       store: options.store,
       settings: options.settings,
@@ -92,6 +106,11 @@ export class Supervisor {
 
   get queuedCount(): number {
     return this.#queue.size;
+  }
+
+  /** Why queued agents wait although slots are free (a rejected window), or null. */
+  get admission(): AdmissionBlock | null {
+    return this.#admission;
   }
 
   /** The proxy agents use, or null. */
@@ -141,7 +160,7 @@ export class Supervisor {
       this.#settings.supervisor,
       this.#log,
     );
-    this.#pump();
+    this.#quotaTick();
   }
 
   /** Validates and stores a new agent (`queued`), then starts it when a slot is free. */
@@ -152,6 +171,7 @@ export class Supervisor {
       protectedDirs: this.#o.protectedDirs ?? [],
       allowedRoots: this.#o.allowedRoots ?? null,
     });
+    checkBudget(input);
     // Unnamed agents get their prompt's first words at once (a naming shadow may improve on it).
     const autoNamed = checked.name === null && checked.kind !== "shadow";
     const agent = this.#store.insertAgent({
@@ -165,6 +185,8 @@ export class Supervisor {
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
+      max_cost_usd: input.max_cost_usd ?? null,
+      max_turns: input.max_turns ?? null,
     });
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
@@ -263,6 +285,17 @@ export class Supervisor {
         error_message: "Cancelled before it started",
       });
     }
+    if (agent.status === "paused" && !this.#runs.has(id)) {
+      const cancelled = this.#store.transition(id, "cancelled", {
+        cancel_requested_at: Date.now(),
+        finished_at: Date.now(),
+        error_code: "cancelled",
+        error_message: "Cancelled while paused",
+        resume_at: null,
+      });
+      this.#quotaTick();
+      return cancelled;
+    }
     const run = this.#runs.get(id);
     if (agent.status !== "running" && agent.status !== "queued" || !run) {
       throw new InvalidStateError(`Cannot cancel agent "${id}": it is ${agent.status}`);
@@ -270,6 +303,102 @@ export class Supervisor {
     this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
     run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
     await run.done;
+    return this.#mustGet(id);
+  }
+
+  /**
+   * Pauses an agent by hand: a queued one stays out of the queue, a running one is stopped
+   * cleanly with its session kept. Resolves with the `paused` row.
+   */
+  async pause(id: string): Promise<Agent> {
+    const agent = this.#mustGet(id);
+    const run = this.#runs.get(id);
+    if (agent.status === "queued" && !run) {
+      this.#queue.remove(id);
+      return this.#store.transition(
+        id,
+        "paused",
+        this.#pausePatch({
+          reason: "manual",
+          message: "Paused by request",
+        }),
+      );
+    }
+    if ((agent.status !== "running" && agent.status !== "queued") || !run) {
+      throw new InvalidStateError(
+        `Cannot pause agent "${id}": it is ${agent.status} (needs queued or running)`,
+      );
+    }
+    // A run still spawning stops as soon as its row says running.
+    run.pause({ reason: "manual", message: "Paused by request" });
+    await run.done;
+    return this.#mustGet(id);
+  }
+
+  /**
+   * Pauses a running agent whose request the upstream rejected for the rate limit (the proxy saw
+   * a 429 with unified status `rejected`). No-op for an agent without a live run.
+   */
+  pauseForRateLimit(id: string, info: { resetAt: number | null; window: string | null }): void {
+    const run = this.#runs.get(id);
+    if (!run) return;
+    const resumeAt = info.resetAt ?? this.#clock.now() + this.#settings.quota.fallbackPauseMs;
+    run.pause({
+      reason: "rate_limit",
+      window: info.window,
+      resumeAt,
+      message: `The API usage limit was reached${
+        info.window ? ` (${info.window})` : ""
+      }; paused until ${new Date(resumeAt).toISOString()}`,
+    });
+  }
+
+  /** Pauses a running agent that reached its budget (the proxy held its request back). */
+  pauseForBudget(id: string, reason: string): void {
+    this.#runs.get(id)?.pause({ reason: "budget", message: `Paused: ${reason}` });
+  }
+
+  /** Continues a paused agent now (through the queue and its caps); the session is kept. */
+  resume(id: string): Agent {
+    if (this.#shuttingDown) throw new BusyError("Cannot resume: the daemon is shutting down");
+    const agent = this.#mustGet(id);
+    if (agent.status !== "paused" || this.#runs.has(id)) {
+      throw new InvalidStateError(`Cannot resume agent "${id}": it is ${agent.status}, not paused`);
+    }
+    if (agent.pause_reason === "budget") {
+      const reached = this.#budgetReached(agent);
+      if (reached) {
+        throw new InvalidStateError(
+          `Cannot resume agent "${id}": ${reached}; raise the budget first (agent.set_budget)`,
+        );
+      }
+    }
+    const queued = this.#resumeRow(agent);
+    this.#quotaTick();
+    return this.#store.getAgent(queued.id) ?? queued;
+  }
+
+  /**
+   * Sets an agent's budget (null clears one, a missing field keeps it). An agent paused for its
+   * budget that is now within it continues in place.
+   */
+  setBudget(
+    id: string,
+    budget: { max_cost_usd?: number | null; max_turns?: number | null },
+  ): Agent {
+    checkBudget(budget);
+    this.#mustGet(id);
+    const patch: { max_cost_usd?: number | null; max_turns?: number | null } = {};
+    if (budget.max_cost_usd !== undefined) patch.max_cost_usd = budget.max_cost_usd;
+    if (budget.max_turns !== undefined) patch.max_turns = budget.max_turns;
+    const agent = this.#store.updateAgent(id, patch);
+    if (
+      agent.status === "paused" && agent.pause_reason === "budget" && !this.#runs.has(id) &&
+      !this.#shuttingDown && this.#budgetReached(agent) === null
+    ) {
+      this.#resumeRow(agent);
+      this.#quotaTick();
+    }
     return this.#mustGet(id);
   }
 
@@ -312,6 +441,7 @@ export class Supervisor {
     this.#shuttingDown = true;
     this.#accepting = false;
     this.#stopWatchdog?.();
+    this.#clearQuotaTimer();
     await stopForShutdown([...this.#runs.values()], {
       control: this.#control,
       graceMs: this.#settings.supervisor.cancelGraceMs,
@@ -333,8 +463,119 @@ export class Supervisor {
     return agent;
   }
 
+  /** The fields a pause stores on the row. */
+  #pausePatch(request: PauseRequest) {
+    return {
+      pause_reason: request.reason,
+      pause_window: request.window ?? null,
+      resume_at: request.resumeAt ?? null,
+      paused_at: this.#clock.now(),
+      error_code: null,
+      error_message: request.message,
+    };
+  }
+
+  #budgetReached(agent: Agent): string | null {
+    const cap = this.#settings.quota.dailyBudgetUsd;
+    let daily: { usedUsd: number; capUsd: number | null } | null = null;
+    if (cap !== null) {
+      const now = this.#clock.now();
+      const dayStart = now - (now % 86_400_000);
+      daily = { usedUsd: this.#store.usageSums(dayStart, now + 1).cost_usd, capUsd: cap };
+    }
+    return budgetReached(agent, daily);
+  }
+
+  /**
+   * paused → queued, exactly once (the transition refuses a second time): the session continues
+   * with the continuation prompt, unless a follow-up's prompt already waits on the row or no
+   * session was ever opened (then the turn starts over).
+   */
+  #resumeRow(agent: Agent): Agent {
+    const record = this.#store.getProcessRecord(agent.id);
+    const continueSession = agent.session_id !== null && record?.pending_prompt == null;
+    const queued = this.#store.transition(agent.id, "queued", {
+      pause_reason: null,
+      pause_window: null,
+      resume_at: null,
+      paused_at: null,
+      error_message: null,
+      finished_at: null,
+      ...(continueSession
+        ? {
+          pending_prompt: this.#settings.quota.continuePrompt,
+          pending_permission_mode: record?.pending_permission_mode ?? "bypassPermissions",
+        }
+        : {}),
+    });
+    this.#queue.push(queued);
+    return queued;
+  }
+
+  #clearQuotaTimer(): void {
+    if (this.#quotaTimer !== null) this.#clock.clearTimeout(this.#quotaTimer);
+    this.#quotaTimer = null;
+    this.#quotaTimerAt = null;
+  }
+
+  /**
+   * The governor's step: every paused agent whose reset (+ skew + its jitter) has passed goes back
+   * to the queue (oldest due first), then the queue is pumped, then the timer is set for the next
+   * thing due. The rows are the truth, so a restart re-arms from them.
+   */
+  #quotaTick(): void {
+    if (!this.#accepting) return;
+    const now = this.#clock.now();
+    const paused = this.#store.listAgentsByStatus(["paused"]);
+    const due = paused
+      .map((agent) => ({ agent, at: resumeDueAt(agent, this.#settings.quota) }))
+      .filter((d): d is { agent: Agent; at: number } => d.at !== null)
+      .sort((a, b) => a.at - b.at || a.agent.created_at - b.agent.created_at);
+    for (const d of due) {
+      if (d.at > now || this.#runs.has(d.agent.id)) continue;
+      try {
+        this.#resumeRow(d.agent);
+      } catch (err) {
+        this.#log("error", "Cannot resume a paused agent", {
+          agent: d.agent.id,
+          error: String(err),
+        });
+      }
+    }
+    this.#pump();
+  }
+
+  /** Sets the one timer to `at` unless it is set for that time or earlier. */
+  #armQuotaTimer(at: number): void {
+    if (this.#quotaTimerAt !== null && this.#quotaTimerAt <= at) return;
+    this.#clearQuotaTimer();
+    this.#quotaTimerAt = at;
+    // setTimeout takes at most 2^31-1 ms; a longer pause re-arms when that fires.
+    const delay = Math.min(Math.max(0, at - this.#clock.now()), 2 ** 31 - 1);
+    this.#quotaTimer = this.#clock.setTimeout(() => {
+      this.#quotaTimer = null;
+      this.#quotaTimerAt = null;
+      this.#quotaTick();
+    }, delay);
+  }
+
+  /** Arms the timer for the next resume due and the end of the admission block. */
+  #armFromRows(paused: Agent[]): void {
+    let next: number | null = this.#admission?.until ?? null;
+    for (const agent of paused) {
+      const at = resumeDueAt(agent, this.#settings.quota);
+      if (at !== null && (next === null || at < next)) next = at;
+    }
+    if (next !== null) this.#armQuotaTimer(next);
+  }
+
   #pump(): void {
     if (!this.#accepting) return;
+    const paused = this.#store.listAgentsByStatus(["paused"]);
+    // While a window is rejected nothing starts into it: queued agents (and shadows) wait.
+    this.#admission = admissionBlock(paused, this.#clock.now(), this.#settings.quota);
+    this.#armFromRows(paused);
+    if (this.#admission) return;
     let shadow = 0;
     for (const run of this.#runs.values()) if (run.shadow) shadow++;
     this.#queue.dispatch(
@@ -351,6 +592,19 @@ export class Supervisor {
   #startRun(entry: QueueEntry): boolean {
     const agent = this.#store.getAgent(entry.id);
     if (!agent || agent.status !== "queued") return false;
+    const reached = agent.kind === "shadow" ? null : this.#budgetReached(agent);
+    if (reached) {
+      // The next turn never starts past a budget: the agent waits, paused, for a person.
+      this.#store.transition(
+        agent.id,
+        "paused",
+        this.#pausePatch({
+          reason: "budget",
+          message: `Paused: ${reached}`,
+        }),
+      );
+      return false;
+    }
     const firstStart = agent.started_at === null && agent.kind !== "shadow" &&
       this.#hooks.beforeFirstStart !== undefined;
     const run: AgentRun = new AgentRun({
@@ -372,6 +626,8 @@ export class Supervisor {
         write();
       },
       onEnded: () => this.#runEnded(run),
+      now: () => this.#clock.now(),
+      fallbackPauseMs: this.#settings.quota.fallbackPauseMs,
     });
     this.#runs.set(agent.id, run);
     run.start();
@@ -388,6 +644,6 @@ export class Supervisor {
       this.#log("error", "Cannot revoke proxy tokens", { agent: run.agentId, error: String(err) });
     }
     if (agent) this.#hook("runEnded", agent);
-    this.#pump();
+    this.#quotaTick();
   }
 }

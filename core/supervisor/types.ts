@@ -1,5 +1,5 @@
 /** Types and small helpers the supervisor's rooms share (options, hooks, turns, stop reasons). */
-import type { Agent } from "../models/mod.ts";
+import type { Agent, PauseReason } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
 import type { PermissionMode } from "../claude/mod.ts";
@@ -35,9 +35,33 @@ export type StopCode =
 export interface StopReason {
   code: StopCode;
   message: string;
-  status: "cancelled" | "failed";
+  status: "cancelled" | "failed" | "paused";
   resetsAt?: number | null;
 }
+
+/** Why and until when a run is being paused (stored on the row before the process is stopped). */
+export interface PauseRequest {
+  reason: PauseReason;
+  message: string;
+  /** The rate-limit window that rejected (five_hour, seven_day, …), or null. */
+  window?: string | null;
+  /** When the pause ends by itself (a rate-limit reset), or null: only a person resumes it. */
+  resumeAt?: number | null;
+}
+
+/** Time for pauses and their resume: injectable so hours of pause are tested in milliseconds. */
+export interface QuotaClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock. */
+export const SYSTEM_CLOCK: QuotaClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as number),
+};
 
 /** Lifecycle hooks (the shadows use them). A throwing hook never disturbs the agent. */
 export interface SupervisorHooks {
@@ -81,6 +105,8 @@ export interface SupervisorOptions {
    * e.g. `ANTHROPIC_API_KEY` from the stored key file. Read at every spawn.
    */
   directCredentialEnv?: () => Record<string, string>;
+  /** The clock of pauses and resumes (default: the system clock). */
+  clock?: QuotaClock;
   /** The name an agent created without one gets at once (default: the prompt's first words). */
   titleFor?: (prompt: string) => string;
   log?: SupervisorLog;

@@ -18,6 +18,9 @@ import type {
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  AgentPauseParams,
+  AgentResumeParams,
+  AgentSetBudgetParams,
   CommitInfo,
   CompletedAgent,
   CredentialGetParams,
@@ -49,6 +52,9 @@ export interface RpcMethods {
   "agent.messages": { params: AgentMessagesParams; result: MessagePage };
   "agent.cwds": { params: AgentCwdsParams; result: KnownCwds };
   "agent.cancel": { params: AgentCancelParams; result: Agent };
+  "agent.pause": { params: AgentPauseParams; result: Agent };
+  "agent.resume": { params: AgentResumeParams; result: Agent };
+  "agent.set_budget": { params: AgentSetBudgetParams; result: Agent };
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
@@ -76,6 +82,9 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.messages",
   "agent.cwds",
   "agent.cancel",
+  "agent.pause",
+  "agent.resume",
+  "agent.set_budget",
   "agent.complete",
   "agent.commit_info",
   "agent.follow_up",
@@ -133,6 +142,12 @@ export interface AgentNamespace {
   cwds(params?: AgentCwdsParams): Promise<KnownCwds>;
   /** Cancel a queued or running agent; answers once it and its processes are gone */
   cancel(params: AgentCancelParams): Promise<Agent>;
+  /** Pause a queued or running agent; its session is kept */
+  pause(params: AgentPauseParams): Promise<Agent>;
+  /** Continue a paused agent now, through the queue */
+  resume(params: AgentResumeParams): Promise<Agent>;
+  /** Set or clear an agent's cost and turn budgets */
+  setBudget(params: AgentSetBudgetParams): Promise<Agent>;
   /** Accept an agent's work: awaiting_review → completed */
   complete(params: AgentCompleteParams): Promise<CompletedAgent>;
   /** The recorded git state and the proposed commit message of an agent */
@@ -203,6 +218,9 @@ export function bindMethods(call: Call): BoundMethods {
       messages: (params) => call("agent.messages", params ?? {}),
       cwds: (params) => call("agent.cwds", params ?? {}),
       cancel: (params) => call("agent.cancel", params ?? {}),
+      pause: (params) => call("agent.pause", params ?? {}),
+      resume: (params) => call("agent.resume", params ?? {}),
+      setBudget: (params) => call("agent.set_budget", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),

@@ -49,6 +49,17 @@ export type Agent = {
   home_mcp: HomeMcp | null;
   /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
   hero_context: string | null;
+  /** why the agent is paused (set while paused, and while a pause is stopping its run); else null */
+  pause_reason: PauseReason | null;
+  /** the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null */
+  pause_window: string | null;
+  paused_at: number | null;
+  /** when a rate_limit pause ends (the window's reset); the agent continues a skew margin later. Null: no timed resume */
+  resume_at: number | null;
+  /** budget: pause once total_cost_usd reaches this */
+  max_cost_usd: number | null;
+  /** budget: pause once num_turns reaches this */
+  max_turns: number | null;
 };
 
 export type AgentBucket = "running" | "awaiting_review" | "completed";
@@ -119,6 +130,7 @@ export type AgentPage = {
 export type AgentStatus =
   | "queued"
   | "running"
+  | "paused"
   | "awaiting_review"
   | "completed"
   | "failed"
@@ -128,6 +140,7 @@ export type AgentStatus =
 export const AGENT_STATUSES: readonly AgentStatus[] = [
   "queued",
   "running",
+  "paused",
   "awaiting_review",
   "completed",
   "failed",
@@ -274,6 +287,17 @@ export type CompletedAgent = {
   home_mcp: HomeMcp | null;
   /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
   hero_context: string | null;
+  /** why the agent is paused (set while paused, and while a pause is stopping its run); else null */
+  pause_reason: PauseReason | null;
+  /** the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null */
+  pause_window: string | null;
+  paused_at: number | null;
+  /** when a rate_limit pause ends (the window's reset); the agent continues a skew margin later. Null: no timed resume */
+  resume_at: number | null;
+  /** budget: pause once total_cost_usd reaches this */
+  max_cost_usd: number | null;
+  /** budget: pause once num_turns reaches this */
+  max_turns: number | null;
   /** the commit made with `commit: true`, else null */
   commit: CommitMade | null;
 };
@@ -387,6 +411,11 @@ export type OpenrpcDocument = {
   }>;
   [key: string]: unknown;
 };
+
+export type PauseReason = "rate_limit" | "budget" | "manual" | "storage";
+
+/** Every `PauseReason` value, in contract order. */
+export const PAUSE_REASONS: readonly PauseReason[] = ["rate_limit", "budget", "manual", "storage"];
 
 export type ProxyStats = {
   socket: string;
@@ -735,6 +764,10 @@ export interface AgentCreateParams {
   home_mcp?: HomeMcp;
   /** a spoken turn: the reply is asked to read well aloud */
   voice?: boolean;
+  /** budget in USD (0 < x <= 100000): the agent pauses once its total_cost_usd reaches it */
+  max_cost_usd?: number;
+  /** budget in API round trips (1..1000000): the agent pauses once num_turns reaches it */
+  max_turns?: number;
 }
 
 /** Params of `agent.get`. */
@@ -777,6 +810,26 @@ export type AgentCwdsParams = Record<string, never>;
 export interface AgentCancelParams {
   /** agent id */
   id: string;
+}
+
+/** Params of `agent.pause`. */
+export interface AgentPauseParams {
+  /** agent id */
+  id: string;
+}
+
+/** Params of `agent.resume`. */
+export interface AgentResumeParams {
+  /** agent id */
+  id: string;
+}
+
+/** Params of `agent.set_budget`. */
+export interface AgentSetBudgetParams {
+  /** agent id */
+  id: string;
+  max_cost_usd?: number | null;
+  max_turns?: number | null;
 }
 
 /** Params of `agent.complete`. */

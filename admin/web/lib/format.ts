@@ -49,6 +49,7 @@ export function formatDateTime(ts: number): string {
 export const STATUS_LABEL: Readonly<Record<AgentStatus, string>> = {
   queued: "Queued",
   running: "Running",
+  paused: "Paused",
   awaiting_review: "Awaiting review",
   completed: "Completed",
   failed: "Failed",
@@ -57,7 +58,7 @@ export const STATUS_LABEL: Readonly<Record<AgentStatus, string>> = {
 
 /** Dashboard bucket of a status. */
 export function bucketOf(status: AgentStatus): "running" | "awaiting_review" | "completed" {
-  if (status === "queued" || status === "running") return "running";
+  if (status === "queued" || status === "running" || status === "paused") return "running";
   if (status === "awaiting_review") return "awaiting_review";
   return "completed";
 }

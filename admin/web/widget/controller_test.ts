@@ -69,6 +69,12 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     stderr_truncated: false,
     home_mcp: "hero_books",
     hero_context: null,
+    pause_reason: null,
+    pause_window: null,
+    paused_at: null,
+    resume_at: null,
+    max_cost_usd: null,
+    max_turns: null,
   };
   return row;
 }

@@ -39,6 +39,8 @@ export const agentHandlers = handlers({
       home_mcp: params.home_mcp ?? null,
       hero_context: heroContext,
       voice: params.voice,
+      max_cost_usd: params.max_cost_usd ?? null,
+      max_turns: params.max_turns ?? null,
     });
   },
 
@@ -112,6 +114,21 @@ export const agentHandlers = handlers({
 
   "agent.cancel"(params, deps) {
     return deps.engine.supervisor.cancel(params.id);
+  },
+
+  "agent.pause"(params, deps) {
+    return deps.engine.supervisor.pause(params.id);
+  },
+
+  "agent.resume"(params, deps) {
+    return deps.engine.supervisor.resume(params.id);
+  },
+
+  "agent.set_budget"(params, deps) {
+    return deps.engine.supervisor.setBudget(params.id, {
+      ...(params.max_cost_usd !== undefined ? { max_cost_usd: params.max_cost_usd } : {}),
+      ...(params.max_turns !== undefined ? { max_turns: params.max_turns } : {}),
+    });
   },
 
   async "agent.complete"(params, deps) {

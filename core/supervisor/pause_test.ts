@@ -1,0 +1,231 @@
+import { deepStrictEqual as assertEquals, ok as assert, rejects, throws } from "node:assert/strict";
+import { fakePrompt } from "../testing/mod.ts";
+import {
+  type Harness,
+  ManualClock,
+  markedProcesses,
+  waitFor,
+  waitForStatus,
+  withEngine,
+} from "../engine/testing_harness.ts";
+
+const HOUR = 3600_000;
+const CONTINUE = "continue please";
+const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
+
+function quotaEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HERO_ORCHESTRATOR_QUOTA_RESUME_SKEW_MS: "60000",
+    HERO_ORCHESTRATOR_QUOTA_RESUME_JITTER_MS: "0",
+    HERO_ORCHESTRATOR_QUOTA_CONTINUE_PROMPT: CONTINUE,
+    ...extra,
+  };
+}
+
+/** The `system/init` lines of an agent's transcript, with their seq. */
+function inits(h: Harness, id: string): { seq: number; session: string }[] {
+  return h.engine.store.readMessages(id, 0, 10_000)
+    .filter((m) => m.type === "system" && m.subtype === "init")
+    .map((m) => ({ seq: m.seq, session: JSON.parse(m.raw).session_id }));
+}
+
+function seqs(h: Harness, id: string): number[] {
+  return h.engine.store.readMessages(id, 0, 10_000).map((m) => m.seq);
+}
+
+Deno.test("a five-hour rate-limit pause holds the fleet and resumes the session exactly once after reset + skew", async () => {
+  const clock = new ManualClock();
+  await withEngine(
+    { env: quotaEnv(), clock, tune: (s) => (s.supervisor.cancelGraceMs = 300) },
+    async (h) => {
+      const s = h.engine.supervisor;
+      const resetsAt = Math.floor((clock.now() + 5 * HOUR) / 1000);
+      const a = s.create({
+        prompt: fakePrompt([{ init: true }, { text: "working" }, {
+          rateLimitRejected: { resetsAt },
+        }]),
+        cwd: h.cwd,
+      });
+      const paused = await waitForStatus(h, a.id, "paused");
+      assertEquals([paused.pause_reason, paused.pause_window], ["rate_limit", "five_hour"]);
+      assertEquals(paused.resume_at, resetsAt * 1000);
+      assert(paused.session_id);
+      await waitFor("the run to end", () => s.runningCount === 0);
+      assertEquals(await markedProcesses([a.id]), []);
+
+      // While the window is rejected nothing new starts into it.
+      const b = s.create({ prompt: "later", cwd: h.cwd });
+      assertEquals(h.engine.store.getAgent(b.id)!.status, "queued");
+      assert(s.admission?.reason.includes("five_hour"), JSON.stringify(s.admission));
+
+      // At the reset (no skew yet): still paused, still queued.
+      clock.advance(resetsAt * 1000 - clock.now());
+      assertEquals(h.engine.store.getAgent(a.id)!.status, "paused");
+      assertEquals(h.engine.store.getAgent(b.id)!.status, "queued");
+
+      clock.advance(60_001);
+      const done = await waitForStatus(h, a.id, "awaiting_review");
+      assertEquals(done.result, CONTINUE);
+      assertEquals([done.pause_reason, done.resume_at], [null, null]);
+      await waitForStatus(h, b.id, "awaiting_review");
+      assertEquals(s.admission, null);
+
+      // Both turns in one seq space, the second one resuming the same session.
+      await s.settled(a.id);
+      const sessions = inits(h, a.id);
+      assertEquals(sessions.length, 2);
+      assertEquals(sessions[0]!.session, sessions[1]!.session);
+      const all = seqs(h, a.id);
+      assertEquals(all, Array.from({ length: all.length }, (_, i) => i + 1));
+
+      // Exactly once: later ticks change nothing.
+      clock.advance(10 * HOUR);
+      await new Promise((r) => setTimeout(r, 200));
+      assertEquals(h.engine.store.getAgent(a.id)!.status, "awaiting_review");
+      assertEquals(inits(h, a.id).length, 2);
+    },
+  );
+});
+
+Deno.test("manual pause keeps the session; resume continues it; cancel works while paused; bad calls change nothing", async () => {
+  await withEngine(
+    { env: quotaEnv(), tune: (s) => (s.supervisor.cancelGraceMs = 300) },
+    async (h) => {
+      const s = h.engine.supervisor;
+      const a = s.create({ prompt: fakePrompt([{ init: true }, { hang: true }]), cwd: h.cwd });
+      await waitFor("init stored", () => inits(h, a.id).length === 1);
+      await waitForStatus(h, a.id, "running");
+      // resume of a non-paused agent: invalid_state, nothing changed.
+      const before = h.engine.store.getAgent(a.id)!;
+      throws(() => s.resume(a.id), code("invalid_state"));
+      assertEquals(h.engine.store.getAgent(a.id)!.updated_at, before.updated_at);
+
+      const paused = await s.pause(a.id);
+      assertEquals([paused.status, paused.pause_reason, paused.resume_at], [
+        "paused",
+        "manual",
+        null,
+      ]);
+      assertEquals(paused.session_id, before.session_id);
+      assertEquals(await markedProcesses([a.id]), []);
+      await rejects(s.pause(a.id), code("invalid_state"));
+
+      s.resume(a.id);
+      const done = await waitForStatus(h, a.id, "awaiting_review");
+      assertEquals(done.result, CONTINUE);
+      const sessions = inits(h, a.id);
+      assertEquals(sessions.map((x) => x.session), [before.session_id, before.session_id]);
+
+      // An agent paused by hand as soon as it was queued never runs its turn; cancel ends it from paused.
+      const b = s.create({ prompt: fakePrompt([{ hang: true }]), cwd: h.cwd });
+      const pausedB = await s.pause(b.id);
+      assertEquals([pausedB.status, pausedB.pause_reason], ["paused", "manual"]);
+      assertEquals(await markedProcesses([b.id]), []);
+      const cancelled = await s.cancel(b.id);
+      assertEquals(cancelled.status, "cancelled");
+      throws(() => s.resume(b.id), code("invalid_state"));
+    },
+  );
+});
+
+Deno.test("budgets: bad figures are refused; the next turn past max_turns pauses; raising it resumes in place", async () => {
+  await withEngine({ env: quotaEnv() }, async (h) => {
+    const s = h.engine.supervisor;
+    for (const bad of [-1, 0, Number.NaN, 1e9]) {
+      throws(
+        () => s.create({ prompt: "x", cwd: h.cwd, max_cost_usd: bad }),
+        code("invalid_params"),
+      );
+    }
+    throws(() => s.create({ prompt: "x", cwd: h.cwd, max_turns: 1.5 }), code("invalid_params"));
+    assertEquals(h.engine.store.listAgents({ limit: 10 }).agents.length, 0);
+
+    const a = s.create({ prompt: "first", cwd: h.cwd, max_turns: 1, max_cost_usd: 5 });
+    assertEquals([a.max_turns, a.max_cost_usd], [1, 5]);
+    const first = await waitForStatus(h, a.id, "awaiting_review");
+    assertEquals(first.num_turns, 1);
+    await s.settled(a.id);
+
+    await s.followUp(a.id, "second");
+    const paused = await waitForStatus(h, a.id, "paused");
+    assertEquals(paused.pause_reason, "budget");
+    assert(paused.error_message!.includes("budget of 1"), paused.error_message!);
+    assertEquals(inits(h, a.id).length, 1); // the next turn never started
+
+    throws(() => s.resume(a.id), code("invalid_state"));
+    throws(() => s.setBudget(a.id, { max_turns: -3 }), code("invalid_params"));
+    assertEquals(h.engine.store.getAgent(a.id)!.max_turns, 1);
+
+    const raised = s.setBudget(a.id, { max_turns: 5 });
+    assertEquals(raised.max_turns, 5);
+    const done = await waitForStatus(h, a.id, "awaiting_review");
+    assertEquals(done.result, "second"); // the waiting follow-up, not the continuation prompt
+    assertEquals(inits(h, a.id).length, 2);
+  });
+});
+
+Deno.test("20 agents hit the wall: all pause, none fails, each continues exactly once under the cap", async () => {
+  const clock = new ManualClock();
+  const cap = 4;
+  await withEngine({
+    env: quotaEnv({ HERO_ORCHESTRATOR_QUOTA_RESUME_JITTER_MS: "120000" }),
+    clock,
+    tune: (s) => {
+      s.supervisor.cancelGraceMs = 300;
+      s.supervisor.maxConcurrent = cap;
+    },
+  }, async (h) => {
+    const s = h.engine.supervisor;
+    let running = 0;
+    let maxRunning = 0;
+    const statuses = new Map<string, string[]>();
+    h.engine.bus.subscribe((e) => {
+      if (e.kind !== "agent") return;
+      const list = statuses.get(e.agent.id) ?? [];
+      if (list.at(-1) === e.agent.status) return;
+      list.push(e.agent.status);
+      statuses.set(e.agent.id, list);
+    });
+    const resetsAt = Math.floor((clock.now() + HOUR) / 1000);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      ids.push(
+        s.create({
+          prompt: fakePrompt([{ init: true }, { rateLimitRejected: { resetsAt } }]),
+          cwd: h.cwd,
+          name: `agent ${i}`,
+        }).id,
+      );
+    }
+    await waitFor(
+      "the first wave to pause",
+      () => h.engine.store.listAgentsByStatus(["paused"]).length === cap && s.runningCount === 0,
+    );
+    // The rest stay queued: nothing starts into the rejected window.
+    assertEquals(h.engine.store.listAgentsByStatus(["queued"]).length, 20 - cap);
+    assert(s.admission);
+
+    const sampler = setInterval(() => {
+      running = s.runningCount;
+      maxRunning = Math.max(maxRunning, running);
+    }, 5);
+    try {
+      clock.advance(HOUR + 60_000 + 120_001);
+      await waitFor(
+        "all 20 to finish",
+        () => ids.every((id) => h.engine.store.getAgent(id)!.status === "awaiting_review"),
+        120_000,
+      );
+    } finally {
+      clearInterval(sampler);
+    }
+    assert(maxRunning <= cap, `at most ${cap} ran at once, saw ${maxRunning}`);
+    for (const id of ids) {
+      await s.settled(id);
+      const agent = h.engine.store.getAgent(id)!;
+      assertEquals(agent.result, CONTINUE);
+      assertEquals(inits(h, id).length, 2, `${agent.name}: one rejected run, one continuation`);
+      assert(!statuses.get(id)!.includes("failed"), `${agent.name} never failed`);
+    }
+  });
+});
