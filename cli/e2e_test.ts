@@ -388,3 +388,35 @@ Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; t
   assert.deepEqual(new Uint8Array(out.stdout), expected);
   assert.deepEqual(relayed, expected);
 });
+
+Deno.test("cli e2e: pause keeps the session, budget shows and sets caps, resume continues, bad calls fail", async () => {
+  await using t = await tempEnv();
+  await using _server = await spawnDaemon({
+    ...t.env,
+    HERO_ORCHESTRATOR_QUOTA_CONTINUE_PROMPT: "carry on",
+  });
+  const env = operatorEnv(t.env);
+  const hang = fakePrompt([{ init: true }, { text: "waiting" }, { sleep: 60_000 }, { result: {} }]);
+  const id = (await cli(env, ["run", "--cwd", t.work, hang])).stdout.trim();
+  const paused = await cli(env, ["pause", id]);
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.equal(paused.stdout, `${id} paused (manual)\n`);
+
+  const bad = await cli(env, ["budget", id, "--cost", "-1"]);
+  assert.equal(bad.code, 2, bad.stderr);
+  const set = await cli(env, ["budget", id, "--cost", "2.5", "--turns", "40"]);
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(set.stdout, /paused \(manual\): cost \$0\.0000 of \$2\.5, 0 of 40 turns\n$/);
+  const shown = JSON.parse((await cli(env, ["budget", id, "--json"])).stdout);
+  assert.deepEqual([shown.max_cost_usd, shown.max_turns], [2.5, 40]);
+
+  const resumed = await cli(env, ["resume", id]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, new RegExp(`^${id} (queued|running)\\n$`));
+  const again = await cli(env, ["resume", id]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^error: InvalidStateError: Cannot resume agent/);
+  // The continuation resumed the session: its prompt is in the transcript.
+  const logs = await cli(env, ["logs", id, "--follow"]);
+  assert.match(logs.stdout, /> carry on/);
+});

@@ -16,6 +16,7 @@ import { doctor } from "./commands/doctor.ts";
 import { exportCommand } from "./commands/export.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
+import { budget, pause, resume } from "./commands/pause.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
 import { show } from "./commands/show.ts";
@@ -29,6 +30,9 @@ export const COMMANDS: readonly Command[] = [
   logs,
   exportCommand,
   cancel,
+  pause,
+  resume,
+  budget,
   run,
   search,
 ];
