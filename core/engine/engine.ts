@@ -171,6 +171,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       upstream: settings.proxy.upstreamUrl,
       credential: () => credentials.info(),
       proxyStats: () => openedProxy?.stats() ?? null,
+      admission: () => supervisor.admission,
+      dailyBudgetUsd: settings.quota.dailyBudgetUsd,
     });
     const notifyUrl = settings.notify.url;
     const notifier = notifyUrl === null

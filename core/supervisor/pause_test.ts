@@ -57,6 +57,11 @@ Deno.test("a five-hour rate-limit pause holds the fleet and resumes the session 
       const b = s.create({ prompt: "later", cwd: h.cwd });
       assertEquals(h.engine.store.getAgent(b.id)!.status, "queued");
       assert(s.admission?.reason.includes("five_hour"), JSON.stringify(s.admission));
+      const quota = h.engine.usage.report().quota;
+      assertEquals(quota.admission, s.admission);
+      assertEquals(quota.paused.map((p) => [p.agent_id, p.reason, p.window, p.resume_at]), [
+        [a.id, "rate_limit", "five_hour", resetsAt * 1000],
+      ]);
 
       // At the reset (no skew yet): still paused, still queued.
       clock.advance(resetsAt * 1000 - clock.now());

@@ -144,8 +144,33 @@ export const UsageReport = z.object({
     }).describe("what the proxy injects upstream (never the secret itself)"),
     stats: ProxyStats.nullable(),
   }),
+  quota: z.object({
+    admission: z.object({
+      window: z.string().nullable(),
+      until: millis,
+      reason: z.string(),
+    }).nullable().describe("why queued agents wait although slots are free (a rejected window)"),
+    paused: z.array(z.object({
+      agent_id: z.string(),
+      name: z.string().nullable(),
+      reason: z.string().nullable(),
+      window: z.string().nullable(),
+      resume_at: millis.nullable(),
+      message: z.string().nullable(),
+    })).describe("paused agents, the soonest resume first (≤ 200)"),
+    daily_budget_usd: z.number().nullable().describe("HERO_ORCHESTRATOR_DAILY_BUDGET_USD"),
+    daily_remaining_usd: z.number().nullable(),
+  }).describe("the quota governor: pauses, admission and the daily budget"),
   agent: z.object({
     agent_id: z.string(),
+    budget: z.object({
+      max_cost_usd: z.number().nullable(),
+      max_turns: z.number().int().nullable(),
+      cost_usd: z.number().describe("the agent's total cost (the CLI's figures)"),
+      turns: z.number().int().describe("the agent's API round trips"),
+      remaining_cost_usd: z.number().nullable(),
+      remaining_turns: z.number().int().nullable(),
+    }),
     usage: UsageSums,
     proxy: ProxyTally.nullable().describe("what the proxy saw on the wire for this agent"),
     snapshots: z.array(RateLimitSnapshot).describe("its newest rate-limit snapshots (≤ 20)"),

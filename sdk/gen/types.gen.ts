@@ -715,9 +715,41 @@ export type UsageReport = {
     };
     stats: ProxyStats | null;
   };
+  /** the quota governor: pauses, admission and the daily budget */
+  quota: {
+    /** why queued agents wait although slots are free (a rejected window) */
+    admission: {
+      window: string | null;
+      /** Unix epoch milliseconds */
+      until: number;
+      reason: string;
+    } | null;
+    /** paused agents, the soonest resume first (≤ 200) */
+    paused: Array<{
+      agent_id: string;
+      name: string | null;
+      reason: string | null;
+      window: string | null;
+      resume_at: number | null;
+      message: string | null;
+    }>;
+    /** HERO_ORCHESTRATOR_DAILY_BUDGET_USD */
+    daily_budget_usd: number | null;
+    daily_remaining_usd: number | null;
+  };
   /** present when `agent_id` was given */
   agent: {
     agent_id: string;
+    budget: {
+      max_cost_usd: number | null;
+      max_turns: number | null;
+      /** the agent's total cost (the CLI's figures) */
+      cost_usd: number;
+      /** the agent's API round trips */
+      turns: number;
+      remaining_cost_usd: number | null;
+      remaining_turns: number | null;
+    };
     usage: UsageSums;
     /** what the proxy saw on the wire for this agent */
     proxy: ProxyTally | null;
