@@ -234,3 +234,46 @@ Deno.test("20 agents hit the wall: all pause, none fails, each continues exactly
     }
   });
 });
+
+Deno.test("a window above HERO_ORCHESTRATOR_QUOTA_ADMIT_BELOW holds new starts (shadows too) until its reset", async () => {
+  const clock = new ManualClock();
+  await withEngine({
+    env: quotaEnv({ HERO_ORCHESTRATOR_QUOTA_ADMIT_BELOW: "0.9" }),
+    clock,
+  }, async (h) => {
+    const s = h.engine.supervisor;
+    const reset = Math.floor((clock.now() + 2 * HOUR) / 1000);
+    h.engine.store.recordProxyActivity([{
+      ts: clock.now(),
+      agent_id: null,
+      method: "POST",
+      path: "/v1/messages",
+      status: 200,
+      request_id: null,
+      headers: {
+        "anthropic-ratelimit-unified-status": "allowed_warning",
+        "anthropic-ratelimit-unified-5h-utilization": "0.93",
+        "anthropic-ratelimit-unified-5h-reset": String(reset),
+        "anthropic-ratelimit-unified-7d-utilization": "0.2",
+        "anthropic-ratelimit-unified-7d-reset": String(reset + 86_400),
+      },
+    }], []);
+    const a = s.create({ prompt: "waits", cwd: h.cwd });
+    const shadow = s.createShadow({
+      parent: a,
+      prompt: "name it",
+      name: "shadow",
+      model: "claude-haiku-4-5",
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(h.engine.store.getAgent(a.id)!.status, "queued");
+    assertEquals(h.engine.store.getAgent(shadow.id)!.status, "queued");
+    assert(s.admission?.reason.includes("five_hour window (93% used"), JSON.stringify(s.admission));
+    assertEquals(s.admission?.until, reset * 1000 + 60_000);
+
+    clock.advance(reset * 1000 + 60_001 - clock.now());
+    await waitForStatus(h, a.id, "awaiting_review");
+    await waitForStatus(h, shadow.id, "awaiting_review");
+    assertEquals(s.admission, null);
+  });
+});

@@ -66,6 +66,62 @@ export function admissionBlock(
   return block;
 }
 
+const WINDOW_NAMES: Record<string, string> = {
+  "5h": "five_hour",
+  "7d": "seven_day",
+  "7d_opus": "seven_day_opus",
+  "7d_sonnet": "seven_day_sonnet",
+};
+
+/**
+ * What the newest `anthropic-ratelimit-unified-*` headers (as the proxy recorded them) say about
+ * admission: a window that is `rejected`, or whose utilisation is at or above `admitBelow`, holds
+ * new starts until its reset. A reading whose reset has passed says nothing any more.
+ */
+export function headerBlock(
+  headers: Record<string, string> | null | undefined,
+  now: number,
+  quota: Pick<QuotaSettings, "admitBelow" | "resumeSkewMs">,
+): AdmissionBlock | null {
+  if (!headers) return null;
+  let block: AdmissionBlock | null = null;
+  const consider = (window: string | null, resetSec: string | undefined, why: string) => {
+    const reset = Number(resetSec ?? "");
+    if (!Number.isFinite(reset) || reset <= 0) return;
+    const until = Math.round(reset * 1000) + quota.resumeSkewMs;
+    if (until <= now || (block && block.until >= until)) return;
+    block = {
+      window,
+      until,
+      reason: `waiting for the ${window ?? "rate-limit"} window (${why}), resets ${
+        new Date(reset * 1000).toISOString().slice(11, 16)
+      }Z`,
+    };
+  };
+  const prefix = "anthropic-ratelimit-unified-";
+  const claim = headers[`${prefix}representative-claim`] ?? null;
+  if (headers[`${prefix}status`] === "rejected") {
+    consider(claim, headers[`${prefix}reset`], "rejected");
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    const m = /^anthropic-ratelimit-unified-(.+)-utilization$/.exec(name);
+    if (!m) continue;
+    const used = Number(value);
+    const short = m[1]!;
+    const window = WINDOW_NAMES[short] ?? short;
+    if (headers[`${prefix}${short}-status`] === "rejected") {
+      consider(window, headers[`${prefix}${short}-reset`], "rejected");
+    } else if (Number.isFinite(used) && used >= quota.admitBelow) {
+      consider(
+        window,
+        headers[`${prefix}${short}-reset`],
+        `${Math.round(used * 100)}% used, starts wait above ${Math.round(quota.admitBelow * 100)}%`,
+      );
+    }
+  }
+  return block;
+}
+
 /** The budget an agent has reached (for its pause message), or null while within budget. */
 export function budgetReached(
   agent: Pick<Agent, "max_cost_usd" | "max_turns" | "total_cost_usd" | "num_turns">,

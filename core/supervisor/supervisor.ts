@@ -23,7 +23,13 @@ import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
 import { AgentRun } from "./run.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
-import { type AdmissionBlock, admissionBlock, budgetReached, resumeDueAt } from "./quota.ts";
+import {
+  type AdmissionBlock,
+  admissionBlock,
+  budgetReached,
+  headerBlock,
+  resumeDueAt,
+} from "./quota.ts";
 import {
   callHook,
   type CreateShadowInput,
@@ -573,7 +579,16 @@ export class Supervisor {
     if (!this.#accepting) return;
     const paused = this.#store.listAgentsByStatus(["paused"]);
     // While a window is rejected nothing starts into it: queued agents (and shadows) wait.
-    this.#admission = admissionBlock(paused, this.#clock.now(), this.#settings.quota);
+    const now = this.#clock.now();
+    const fromPauses = admissionBlock(paused, now, this.#settings.quota);
+    const fromHeaders = headerBlock(
+      this.#store.rateLimitSnapshots(1)[0]?.headers,
+      now,
+      this.#settings.quota,
+    );
+    this.#admission = fromPauses && fromHeaders
+      ? (fromPauses.until >= fromHeaders.until ? fromPauses : fromHeaders)
+      : fromPauses ?? fromHeaders;
     this.#armFromRows(paused);
     if (this.#admission) return;
     let shadow = 0;

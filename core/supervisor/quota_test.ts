@@ -1,0 +1,103 @@
+import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
+import { resolveQuotaSettings } from "../config/mod.ts";
+import { budgetReached, headerBlock, resumeDueAt, resumeJitterMs } from "./quota.ts";
+
+const Q = { resumeSkewMs: 60_000, resumeJitterMs: 30_000, admitBelow: 0.95 };
+
+Deno.test("resume jitter is stable per agent, within bounds, and spreads a fleet", () => {
+  const ids = Array.from({ length: 50 }, () => crypto.randomUUID());
+  const values = ids.map((id) => resumeJitterMs(id, 30_000));
+  assertEquals(ids.map((id) => resumeJitterMs(id, 30_000)), values);
+  assert(values.every((v) => v >= 0 && v <= 30_000));
+  assert(new Set(values).size > 40, "jitter does not spread");
+  assertEquals(resumeJitterMs(ids[0]!, 0), 0);
+});
+
+Deno.test("resumeDueAt: only timed rate-limit pauses resume by themselves", () => {
+  const base = { id: "x", status: "paused" as const, resume_at: 1_000_000 };
+  assertEquals(
+    resumeDueAt({ ...base, pause_reason: "rate_limit" }, Q),
+    1_000_000 + 60_000 + resumeJitterMs("x", 30_000),
+  );
+  assertEquals(resumeDueAt({ ...base, pause_reason: "manual" }, Q), null);
+  assertEquals(resumeDueAt({ ...base, pause_reason: "budget" }, Q), null);
+  assertEquals(resumeDueAt({ ...base, status: "running", pause_reason: "rate_limit" }, Q), null);
+});
+
+Deno.test("headerBlock: rejected or nearly used windows hold starts until reset + skew; stale readings do not", () => {
+  const now = 1_800_000_000_000;
+  const reset = String(now / 1000 + 3600);
+  assertEquals(
+    headerBlock(
+      {
+        "anthropic-ratelimit-unified-status": "rejected",
+        "anthropic-ratelimit-unified-reset": reset,
+        "anthropic-ratelimit-unified-representative-claim": "seven_day",
+      },
+      now,
+      Q,
+    )?.window,
+    "seven_day",
+  );
+  const near = headerBlock(
+    {
+      "anthropic-ratelimit-unified-5h-utilization": "0.96",
+      "anthropic-ratelimit-unified-5h-reset": reset,
+    },
+    now,
+    Q,
+  );
+  assertEquals(near?.until, now + 3600_000 + 60_000);
+  assertEquals(
+    headerBlock(
+      {
+        "anthropic-ratelimit-unified-5h-utilization": "0.94",
+        "anthropic-ratelimit-unified-5h-reset": reset,
+      },
+      now,
+      Q,
+    ),
+    null,
+  );
+  assertEquals(
+    headerBlock(
+      {
+        "anthropic-ratelimit-unified-5h-utilization": "1.0",
+        "anthropic-ratelimit-unified-5h-reset": String(now / 1000 - 120),
+      },
+      now,
+      Q,
+    ),
+    null,
+  );
+  assertEquals(headerBlock(undefined, now, Q), null);
+});
+
+Deno.test("budgetReached names the budget reached; the daily cap counts too", () => {
+  const a = { max_cost_usd: 0.1, max_turns: null, total_cost_usd: 0.1, num_turns: 3 };
+  assert(budgetReached(a)!.includes("budget of $0.1"));
+  assertEquals(budgetReached({ ...a, total_cost_usd: 0.09 }), null);
+  assert(budgetReached({ ...a, max_cost_usd: null, max_turns: 3 })!.includes("3 turns"));
+  assert(
+    budgetReached({ ...a, max_cost_usd: null }, { usedUsd: 5, capUsd: 5 })!.includes("daily"),
+  );
+});
+
+Deno.test("quota settings: defaults and refused values", () => {
+  const s = resolveQuotaSettings({});
+  assertEquals([s.resumeSkewMs, s.admitBelow, s.dailyBudgetUsd], [60_000, 0.95, null]);
+  assertEquals(
+    resolveQuotaSettings({ HERO_ORCHESTRATOR_DAILY_BUDGET_USD: "12.5" }).dailyBudgetUsd,
+    12.5,
+  );
+  for (
+    const [name, value] of [
+      ["HERO_ORCHESTRATOR_QUOTA_ADMIT_BELOW", "1.5"],
+      ["HERO_ORCHESTRATOR_QUOTA_ADMIT_BELOW", "x"],
+      ["HERO_ORCHESTRATOR_DAILY_BUDGET_USD", "-1"],
+      ["HERO_ORCHESTRATOR_QUOTA_RESUME_SKEW_MS", "-5"],
+    ]
+  ) {
+    throws(() => resolveQuotaSettings({ [name!]: value! }), new RegExp(`Cannot read ${name}`));
+  }
+});
