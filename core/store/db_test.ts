@@ -84,6 +84,9 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
     SEEDS[5]!(db, agentId);
     db.prepare("UPDATE agents SET name = 'seeded zebu' WHERE id = ?").run(agentId);
   },
+  7: (db, agentId) => {
+    SEEDS[6]!(db, agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -113,6 +116,11 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         // Agents from before version 5 have no home MCP.
         assert.equal(agent.home_mcp, k >= 5 ? "hero_books" : null);
         assert.equal(agent.hero_context, null);
+        // Version 8: agents from before have no pause and no budgets.
+        assert.deepEqual(
+          [agent.pause_reason, agent.resume_at, agent.max_cost_usd, agent.max_turns],
+          [null, null, null, null],
+        );
         // The migrated database takes new writes, including the version 4 tables.
         const hash = "ab".repeat(32);
         store.insertProxyToken(agentId, hash, Date.now() + 60_000);
