@@ -215,7 +215,7 @@ Deno.test({
         async () => {
           // The agent holds after its third line until the test opens the gate, so "live, not
           // finished yet" is a fact of the test, not a race against a loaded machine.
-          const gate = `${env.dir}/streamer-gate`;
+          const gate = `${work}/alpha/streamer-gate`; // in its cwd: the sandbox hides the rest
           const steps: FakeStep[] = [];
           for (let i = 1; i <= 6; i++) {
             steps.push({ text: `stream-${i} of the **answer**` }, { sleep: 150 });
@@ -267,7 +267,7 @@ Deno.test({
         await page.goto(`${origin}/`);
         await page.waitForSelector(".dashboard[data-state=ready]");
         await page.evaluate(() => ((globalThis as unknown as { __stay: number }).__stay = 1));
-        const gate = `${env.dir}/mover-gate`;
+        const gate = `${work}/beta/mover-gate`;
         const a = await client.agent.create({
           prompt: fakePrompt({
             auto: true,

@@ -18,6 +18,22 @@ import { buildManifest, renderManifest } from "./server/manifest.ts";
 import { type ListenAddress, parseListen, resolveAdminPaths } from "./server/paths.ts";
 import { EventRelay } from "./server/relay.ts";
 import { claimSocketPath, prepareSocketDir, removeSocket } from "@hero/service/socket";
+import {
+  type ConnectionLimits,
+  type HttpServer,
+  serveTcp,
+  serveUnix,
+} from "@hero/service/http_server";
+
+/**
+ * admin.sock's and `--listen`'s limits: a browser keeps a few connections (one event stream);
+ * the cap keeps a flood from exhausting descriptors, and an EMFILE no longer ends the process.
+ */
+const ADMIN_LIMITS: ConnectionLimits = {
+  maxConnections: 128,
+  headerTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+};
 import { errorText, unixUpstream } from "./server/upstream.ts";
 
 /** The environment variables the admin reads (and nothing else). */
@@ -80,27 +96,30 @@ export async function startAdmin(options: StartAdminOptions): Promise<RunningAdm
     log("error", "request failed", { error: errorText(err) });
     return new Response("Internal error", { status: 500 });
   };
-  let server: Deno.HttpServer;
+  let server: HttpServer;
   let address: string;
   let openUrl: string | null = null;
   let socketPath: string | null = null;
   try {
     if (options.listen) {
       const listen = options.listen;
-      const { promise: bound, resolve } = Promise.withResolvers<Deno.NetAddr>();
-      let access: AccessToken | null = null;
       let fetchHandler: ((req: Request) => Response | Promise<Response>) | null = null;
-      server = Deno.serve({
+      const tcp = serveTcp({
         hostname: listen.hostname,
         port: listen.port,
-        onListen: (addr) => resolve(addr),
+        name: "admin",
+        ...ADMIN_LIMITS,
+        log,
         onError,
-      }, (req) => fetchHandler ? fetchHandler(req) : new Response("Starting", { status: 503 }));
-      const addr = await bound;
+        handler: (req) =>
+          fetchHandler ? fetchHandler(req) : new Response("Starting", { status: 503 }),
+      });
+      server = tcp;
+      const addr = tcp.addr;
       if (!paths.sessionDir) {
         throw new TypeError("Cannot keep sessions: neither PATH_VAR nor HOME is set");
       }
-      access = await AccessToken.create(addr.port, {
+      const access = await AccessToken.create(addr.port, {
         ...(options.token ? { token: options.token } : {}),
         secret: loadSessionSecret(paths.sessionDir),
       });
@@ -112,12 +131,14 @@ export async function startAdmin(options: StartAdminOptions): Promise<RunningAdm
       prepareSocketDir(paths.socketDir);
       await claimSocketPath(paths.adminSocket, "admin");
       const app = createAdminApp({ upstream, assets, relay, log, mode: "socket" });
-      server = Deno.serve({
-        transport: "unix",
+      server = serveUnix({
         path: paths.adminSocket,
-        onListen() {},
+        name: "admin",
+        ...ADMIN_LIMITS,
+        log,
         onError,
-      }, app.fetch);
+        handler: app.fetch,
+      });
       Deno.chmodSync(paths.adminSocket, 0o600);
       socketPath = paths.adminSocket;
       address = `unix:${paths.adminSocket}`;
@@ -138,10 +159,7 @@ export async function startAdmin(options: StartAdminOptions): Promise<RunningAdm
     shutdown() {
       stopping ??= (async () => {
         relay.close();
-        await Promise.race([
-          server.shutdown().catch(() => {}),
-          new Promise((r) => setTimeout(r, 3_000)),
-        ]);
+        await server.shutdown(3_000).catch(() => {});
         upstream.close();
         if (socketPath) removeSocket(socketPath);
         log("info", "stopped");

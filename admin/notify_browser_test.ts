@@ -102,7 +102,8 @@ Deno.test({
         const a = await client.agent.get({ id });
         return a.status === want ? a : undefined;
       }, 30_000);
-    const gate = `${env.dir}/gate`;
+    // Agents see only their cwd (and a private /tmp) in the sandbox: the gate lives there.
+    const gate = `${env.work}/gate`;
     const waiting = (text: string) =>
       fakePrompt({
         auto: true,

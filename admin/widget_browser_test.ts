@@ -62,7 +62,7 @@ interface Gate {
 }
 
 let gates = 0;
-/** A gate in `dir` (the test's temp directory, removed with it). */
+/** A gate in `dir` (the agent's cwd: the only directory its sandbox shares; removed with it). */
 function gate(dir: string): Gate {
   const path = `${dir}/gate-${++gates}`;
   return { path, open: () => Deno.writeTextFile(path, "go") };
@@ -185,7 +185,7 @@ Deno.test({
         );
         await page.selectOption(W("books", "select[name=model]"), "claude-haiku-4-5");
         await page.selectOption(W("books", "select[name=effort]"), "low");
-        const between = gate(stack.dir);
+        const between = gate(`${stack.work}/books`);
         await page.fill(
           W("books", "textarea[name=prompt]"),
           turn("Part one.", between, "Part two."),
@@ -257,7 +257,7 @@ Deno.test({
     await t.step(
       "reload restores each widget and reattaches to the running agent once",
       async () => {
-        const held = gate(stack.dir);
+        const held = gate(`${stack.work}/books`);
         await page.fill(
           W("books", "textarea[name=follow_up]"),
           turn("Slow one.", held, "Slow two."),

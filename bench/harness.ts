@@ -90,6 +90,9 @@ export function daemonEnv(dir: string, extra: Record<string, string> = {}): Reco
     HERO_ORCHESTRATOR_LOG_LEVEL: "warn",
     // No quota proxy or shadow agents: the benchmark measures the agents it starts.
     HERO_ORCHESTRATOR_PROXY_SCOPE: "off",
+    // Scenario files live outside the agents' cwds, which a sandboxed agent could not read; the
+    // figures stay comparable with earlier runs (the sandbox adds one bwrap per spawn).
+    HERO_ORCHESTRATOR_SANDBOX: "off",
     HERO_ORCHESTRATOR_SHADOWS: "none",
     HERO_ORCHESTRATOR_USAGE_POLL_MS: "0",
     HERO_ORCHESTRATOR_CHECK_UPSTREAM: "0",

@@ -105,6 +105,9 @@ Deno.test("cli e2e: doctor passes (warnings only) against server and admin under
   assert.match(text.stdout, /^✓ admin_socket .*answers \/health/m);
   assert.match(text.stdout, /^✓ lock +held by the running server \(pid \d+\)$/m);
   assert.ok(!text.stdout.includes("sk-ant-oat01-server"), "the token is never shown");
+  // The server's own decision, taken at start under its production permission set.
+  assert.match(text.stdout, /^✓ sandbox +agents run in bubblewrap: bwrap works here/m);
+  assert.match(text.stdout, /^✓ proxy_scope +every agent talks to the API through the proxy/m);
   const json = await cli(env, ["doctor", "--json"]);
   const report = JSON.parse(json.stdout);
   assert.equal(report.ok, true);
@@ -124,6 +127,8 @@ Deno.test("cli e2e: doctor passes (warnings only) against server and admin under
       "disk",
       "lock",
       "search_index",
+      "sandbox",
+      "proxy_scope",
     ],
   );
   assert.ok(report.checks.every((c: { status: string }) => c.status !== "fail"));
@@ -269,7 +274,7 @@ Deno.test("cli e2e: login --api-key stores a key the proxy injects; never on arg
   assert.equal(Deno.readTextFileSync(file), `${key}\n`);
 
   // An agent calls the API through the proxy with its own token: the upstream sees the key.
-  const record = `${t.dir}/record.json`;
+  const record = `${t.work}/record.json`; // the sandbox lets agents write only in their cwd
   const call = [
     `printf 'header = "authorization: Bearer %s"\\n' "$ANTHROPIC_AUTH_TOKEN"`,
     `| curl -sS -o /dev/null -K - --unix-socket "$ANTHROPIC_UNIX_SOCKET"`,

@@ -12,6 +12,7 @@ import { buildManifest, CLI_VERSION, renderManifest } from "./manifest.ts";
 import type { Command } from "./commands/command.ts";
 import { agents } from "./commands/agents.ts";
 import { cancel } from "./commands/cancel.ts";
+import { backup } from "./commands/backup.ts";
 import { doctor } from "./commands/doctor.ts";
 import { exportCommand } from "./commands/export.ts";
 import { login } from "./commands/login.ts";
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   budget,
   run,
   search,
+  backup,
 ];
 
 /** The top-level help. */

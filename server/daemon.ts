@@ -1,16 +1,34 @@
 /**
- * `startDaemon()`: socket safety checks → engine (lock, DB, crash reconciliation) → rpc.sock.
+ * `startDaemon()`: socket safety checks → open-file limit and connection budget → engine (lock,
+ * DB, crash reconciliation) → rpc.sock (own accept loop: capped, timed out, survives EMFILE).
  * `main.ts` adds argv, the umask and signals around it; tests start it in-process.
  * @module
  */
-import { type EngineSettings, type Env, resolvePaths } from "@hero/core/config";
+import {
+  type EngineSettings,
+  type Env,
+  resolveEngineSettings,
+  resolvePaths,
+} from "@hero/core/config";
 import { type Engine, openEngine } from "@hero/core/engine";
 import { createRpcApp } from "./app.ts";
 import { EventHub, type EventHubOptions } from "./events.ts";
 import { OPENRPC } from "./openrpc.ts";
 import { claimSocketPath, prepareSocketDir, removeSocket } from "@hero/service/socket";
 import { type Log, noLog } from "@hero/service/log";
+import { type HttpServer, type ServerStats, serveUnix } from "@hero/service/http_server";
+import { raiseNofileLimit } from "@hero/service/nofile";
 import { createReadiness, type Readiness } from "./readiness.ts";
+import { resolveBackupSettings, startPeriodicBackup } from "./backup.ts";
+import {
+  type FdBudget,
+  fdBudget,
+  type ListenerSettings,
+  resolveListenerSettings,
+} from "./limits.ts";
+
+/** The open-file limit assumed when it cannot be read (the common default soft limit). */
+const ASSUMED_NOFILE = 1024;
 
 export interface DaemonOptions {
   env: Env;
@@ -19,6 +37,8 @@ export interface DaemonOptions {
   tune?: (settings: EngineSettings) => void;
   /** Event stream limits (tests). */
   events?: Omit<EventHubOptions, "bus" | "store" | "log">;
+  /** Listener setting overrides (tests). */
+  listener?: Partial<ListenerSettings>;
 }
 
 export interface Daemon {
@@ -27,6 +47,10 @@ export interface Daemon {
   readiness: Readiness;
   events: EventHub;
   socketPath: string;
+  /** The file-descriptor budget behind the connection caps. */
+  budget: FdBudget;
+  /** rpc.sock's connection counters. */
+  connections(): ServerStats;
   /** Stops accepting, ends event streams, stops agents (daemon_shutdown), closes the DB. */
   shutdown(): Promise<void>;
 }
@@ -68,6 +92,40 @@ function versionProbe(bin: string): () => Promise<string | null> {
   };
 }
 
+/**
+ * Raises the soft open-file limit to the hard one and sizes the listeners' caps so that a
+ * connection flood leaves the agents' descriptors free (T28).
+ */
+async function connectionBudget(options: DaemonOptions, log: Log): Promise<FdBudget> {
+  let nofile = ASSUMED_NOFILE;
+  try {
+    const limit = await raiseNofileLimit();
+    nofile = limit.soft;
+    if (limit.raised) log("info", "raised the open-file limit", { soft: limit.soft });
+  } catch (err) {
+    log("warn", "cannot read the open-file limit; assuming the usual default", {
+      error: err instanceof Error ? err.message : String(err),
+      assumed: ASSUMED_NOFILE,
+    });
+  }
+  const settings = resolveEngineSettings(options.env);
+  const budget = fdBudget({
+    nofile,
+    maxAgents: settings.supervisor.maxConcurrent + settings.shadows.maxConcurrent,
+    // rpc.sock and proxy.sock
+    sockets: 2,
+    maxConnections: resolveListenerSettings(options.env).maxConnections,
+  });
+  if (budget.tight) {
+    log("warn", "the open-file limit is low for the configured concurrency", {
+      nofile,
+      needed_for_agents: budget.reserved,
+      fix: "raise LimitNOFILE (systemd) or ulimit -n, or lower HERO_ORCHESTRATOR_MAX_CONCURRENT",
+    });
+  }
+  return budget;
+}
+
 /** Starts the daemon. Throws (and leaves nothing behind) when the socket path is unsafe or taken. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const log = options.log ?? noLog;
@@ -75,6 +133,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const allowedRoots = allowedRootsFrom(options.env);
   prepareSocketDir(paths.socketDir);
   await claimSocketPath(paths.rpcSocket);
+  const budget = await connectionBudget(options, log);
+  const backupSettings = resolveBackupSettings(options.env);
   const engine = await openEngine({
     env: options.env,
     allowedRoots,
@@ -97,7 +157,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log("warn", "agents cannot run yet", { failed });
     }
   }, () => {});
-  let server: Deno.HttpServer<Deno.UnixAddr>;
+  const listener = { ...resolveListenerSettings(options.env), ...options.listener };
+  const maxConnections = Math.min(listener.maxConnections, budget.perSocket);
+  let server: HttpServer;
   try {
     const app = createRpcApp({
       engine,
@@ -109,15 +171,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log,
     });
     // Bind fails if anything appeared at the path since the check: nothing is replaced blindly.
-    server = Deno.serve({
-      transport: "unix",
+    server = serveUnix({
       path: paths.rpcSocket,
-      onListen() {},
+      name: "rpc",
+      handler: app.fetch,
+      maxConnections,
+      headerTimeoutMs: listener.headerTimeoutMs,
+      idleTimeoutMs: listener.idleTimeoutMs,
+      log,
       onError(err) {
         log("error", "request failed", { error: String(err) });
         return new Response("Internal error", { status: 500 });
       },
-    }, app.fetch);
+    });
     Deno.chmodSync(paths.rpcSocket, 0o600);
   } catch (err) {
     events.close();
@@ -125,7 +191,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await engine.close();
     throw err;
   }
-  log("info", "listening", { socket: paths.rpcSocket, recovery: engine.recovery });
+  const backups = startPeriodicBackup(engine.store, backupSettings, log);
+  log("info", "listening", {
+    socket: paths.rpcSocket,
+    recovery: engine.recovery,
+    max_connections: maxConnections,
+    nofile: budget.nofile,
+    fds_reserved: budget.reserved,
+  });
 
   let stopping: Promise<void> | null = null;
   return {
@@ -133,15 +206,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     events,
     readiness,
     socketPath: paths.rpcSocket,
+    budget,
+    connections: () => server.stats(),
     shutdown() {
       stopping ??= (async () => {
+        backups.stop();
         events.close();
         await readiness.close();
         // Stop accepting; give in-flight requests a moment (a stalled stream must not block exit).
-        await Promise.race([
-          server.shutdown().catch(() => {}),
-          new Promise((r) => setTimeout(r, 3_000)),
-        ]);
+        await server.shutdown(3_000).catch(() => {});
         try {
           await engine.close();
         } finally {

@@ -102,7 +102,7 @@ Deno.test("e2e: follow_up resumes the same claude session and continues seq", as
   );
   const before = await client.agent.get({ id: first.id });
 
-  const record = `${t.dir}/second.json`;
+  const record = `${t.work}/second.json`; // the cwd: shared with the sandbox
   const resumed = await client.agent.followUp({
     id: first.id,
     prompt: fakePrompt({ auto: true, steps: [{ record }, { text: "second turn" }] }),
@@ -133,8 +133,8 @@ Deno.test("e2e: a planner runs in plan mode; follow_up execute leaves it", async
   await using t = await tempEnv();
   await using d = await startInProcess(t.env);
   const { client } = d;
-  const plan = `${t.dir}/plan.json`;
-  const run = `${t.dir}/run.json`;
+  const plan = `${t.work}/plan.json`;
+  const run = `${t.work}/run.json`;
   const planner = await client.agent.create({
     prompt: fakePrompt({ auto: true, steps: [{ record: plan }, { text: "1. do it" }] }),
     cwd: t.work,

@@ -51,7 +51,7 @@ Deno.test("agent.create with home_mcp gives claude the router MCP config with th
     HERO_ORCHESTRATOR_HOME_DEFAULT_CWD: t.work,
   };
   await using d = await startInProcess(env);
-  const record = `${t.dir}/record.json`;
+  const record = `${booksCwd}/record.json`; // the cwd: shared with the sandbox
 
   const created = await rpc(d, "agent.create", {
     prompt: fakePrompt({ auto: true, steps: [{ record }, { text: "hi" }] }),
@@ -112,7 +112,7 @@ Deno.test("agent.create with home_mcp gives claude the router MCP config with th
   );
 
   // A plain agent has no home MCP and no config.
-  const plainRecord = `${t.dir}/plain.json`;
+  const plainRecord = `${t.work}/plain.json`;
   const plain = await d.client.agent.create({
     prompt: fakePrompt({ auto: true, steps: [{ record: plainRecord }] }),
     cwd: t.work,

@@ -7,7 +7,15 @@ import { resolvePaths } from "@hero/core/config";
 import { openStore } from "@hero/core/store";
 import { fakePrompt } from "@hero/core/testing";
 import { createClient } from "@hero/sdk";
-import { DENO_DIR, MAIN_TS, REPO_ROOT, spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
+import {
+  DENO_DIR,
+  MAIN_TS,
+  REPO_ROOT,
+  serverRunArgs,
+  spawnDaemon,
+  tempEnv,
+  waitFor,
+} from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
 
 function modeOf(path: string): number {
@@ -176,4 +184,93 @@ Deno.test("main: SIGTERM stops running agents (daemon_shutdown) and exits 0 with
   }
   // The log is JSON lines.
   for (const line of daemon.stderr().trim().split("\n")) JSON.parse(line);
+});
+
+/** Runs the production daemon (`-P=server` + computed flags) expecting a refusal; returns stderr. */
+async function productionRefusal(env: Record<string, string>, args: string[] = []) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...serverRunArgs(env), ...args],
+    env,
+    clearEnv: true,
+    cwd: REPO_ROOT,
+    stdout: "null",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+const asRoot = { ignore: Deno.uid() !== 0 };
+
+Deno.test({
+  name: "main: as root without IS_SANDBOX or --allow-root it refuses to start, naming both fixes",
+  ...asRoot,
+  async fn() {
+    await using t = await tempEnv();
+    const env = { ...t.env };
+    delete env.IS_SANDBOX;
+    const paths = resolvePaths(env);
+    const { code, stderr } = await productionRefusal(env);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /Cannot start as root/);
+    assert.match(stderr, /IS_SANDBOX=1/);
+    assert.match(stderr, /--allow-root/);
+    assert.match(stderr, /non-root user/);
+    assert.throws(() => Deno.lstatSync(paths.socketDir), Deno.errors.NotFound, "nothing created");
+    assert.throws(() => Deno.lstatSync(paths.dbPath), Deno.errors.NotFound, "no database");
+  },
+});
+
+Deno.test({
+  name: "main: as root, --allow-root (no IS_SANDBOX) starts and its agents run",
+  ...asRoot,
+  async fn() {
+    await using t = await tempEnv();
+    const env = { ...t.env };
+    delete env.IS_SANDBOX;
+    await using daemon = await spawnDaemon(env, { args: ["--allow-root"] });
+    const transport = unixFetch(resolvePaths(env).rpcSocket);
+    try {
+      const client = createClient({ fetch: transport.fetch });
+      assert.equal((await client.system.health()).status, "ok");
+      // The fake claude, like the real one, refuses bypass mode as root without IS_SANDBOX=1.
+      const agent = await client.agent.create({ prompt: "as root", cwd: t.work });
+      const done = await waitFor("review", async () => {
+        const a = await client.agent.get({ id: agent.id });
+        return ["awaiting_review", "failed"].includes(a.status) ? a : undefined;
+      }, 60_000);
+      assert.equal(done.status, "awaiting_review", JSON.stringify(done));
+    } finally {
+      transport.close();
+    }
+    assert.equal((await daemon.stop()).code, 0, daemon.stderr());
+  },
+});
+
+Deno.test({
+  name: "main: as root with IS_SANDBOX=1 it starts",
+  ...asRoot,
+  async fn() {
+    await using t = await tempEnv();
+    assert.equal(t.env.IS_SANDBOX, "1");
+    await using daemon = await spawnDaemon(t.env);
+    assert.equal((await daemon.stop()).code, 0, daemon.stderr());
+  },
+});
+
+Deno.test("main: a zero-length db.sqlite is refused (path and fix named, exit 1) and left untouched", async () => {
+  await using t = await tempEnv();
+  const paths = resolvePaths(t.env);
+  Deno.mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+  Deno.writeFileSync(paths.dbPath, new Uint8Array(0), { mode: 0o600 });
+  const before = Deno.statSync(paths.dbPath);
+  const { code, stderr } = await productionRefusal(t.env);
+  assert.equal(code, 1, stderr);
+  assert.ok(stderr.includes(paths.dbPath), stderr);
+  assert.match(stderr, /empty \(0 bytes\)/);
+  assert.match(stderr, /restore the newest backup/);
+  const after = Deno.statSync(paths.dbPath);
+  assert.equal(after.size, 0, "still zero bytes");
+  assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+  assert.throws(() => Deno.lstatSync(paths.rpcSocket), Deno.errors.NotFound, "never listened");
 });

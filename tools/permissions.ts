@@ -15,8 +15,17 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type Env, resolveEngineSettings, resolvePaths } from "@hero/core/config";
+import {
+  type Env,
+  resolveEngineSettings,
+  resolvePaths,
+  SECRET_HOME_PATHS,
+  secretHomePaths,
+} from "@hero/core/config";
 import denoJson from "../deno.json" with { type: "json" };
+
+/** Re-exported: the `$HOME` secrets denied to the server (and hidden from sandboxed agents). */
+export { SECRET_HOME_PATHS };
 
 /** The three shipping binaries, by permission set name. */
 export const BINARIES = {
@@ -31,27 +40,6 @@ export type BinaryName = keyof typeof BINARIES;
 /** The repository root (absolute, no trailing slash). */
 export const REPO_ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname)
   .replace(/\/$/, "");
-
-/**
- * Files under `$HOME` nobody but the user's own tools may read, denied even when `$HOME` is an
- * agent root. A deny wins over any allow.
- */
-export const SECRET_HOME_PATHS: readonly string[] = [
-  ".ssh",
-  ".gnupg",
-  ".aws",
-  ".azure",
-  ".config/gcloud",
-  ".kube",
-  ".docker",
-  ".netrc",
-  ".git-credentials",
-  ".npmrc",
-  ".pypirc",
-  ".pgpass",
-  ".password-store",
-  ".local/share/keyrings",
-];
 
 /** Options of {@linkcode permissionFlags}. */
 export interface FlagOptions {
@@ -106,10 +94,6 @@ function keyFileDir(file: string, stateDir: string): string | null {
   return file.slice(0, file.lastIndexOf("/")) || "/";
 }
 
-function secretDenies(env: Env): string[] {
-  return env.HOME ? SECRET_HOME_PATHS.map((p) => `${env.HOME}/${p}`) : [];
-}
-
 /** `host:port` of an http(s) URL, for `--allow-net`. */
 function hostPort(url: string): string {
   const u = new URL(url);
@@ -152,8 +136,10 @@ export function permissionFlags(
         // temp-file-and-rename that stores it.
         keyFileDir(paths.apiKeyFile, paths.stateDir),
         ...agentRoots(env),
+        // A sandboxed spawn checks that claude exists first (bwrap would only exit 1).
+        ...pathCandidates(settings.claude.bin, env),
       ]),
-      ...flag("deny-read", secretDenies(env)),
+      ...flag("deny-read", secretHomePaths(env)),
       ...flag("allow-write", [
         paths.stateDir,
         paths.socketDir,
@@ -165,7 +151,16 @@ export function permissionFlags(
         ...upstream,
         settings.notify.url ? hostPort(settings.notify.url) : null,
       ]),
-      ...flag("allow-run", [settings.claude.bin, "kill", "ps", "git"]),
+      // prlimit: the open-file limit (Deno has no getrlimit/setrlimit; FFI is denied).
+      // bwrap: every claude child runs inside it (unless HERO_ORCHESTRATOR_SANDBOX=off).
+      ...flag("allow-run", [
+        settings.claude.bin,
+        "kill",
+        "ps",
+        "git",
+        "prlimit",
+        settings.sandbox.requested === "off" ? null : settings.sandbox.bin,
+      ]),
     );
     // Extra names passed to claude children must be readable to be passed.
     if (settings.claude.extraEnv.length > 0) {

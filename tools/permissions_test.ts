@@ -158,7 +158,22 @@ Deno.test("permissions: flags follow the configuration (paths, claude binary, ro
     "/srv/var/hero_orchestrator",
     "/run/hero/hero_orchestrator",
   ]);
-  assert.deepEqual(get("allow-run"), ["/opt/claude/bin/claude", "kill", "ps", "git"]);
+  assert.deepEqual(get("allow-run"), [
+    "/opt/claude/bin/claude",
+    "kill",
+    "ps",
+    "git",
+    "prlimit",
+    "bwrap",
+  ]);
+  // Without the sandbox the server never runs bwrap; a custom binary is granted by its path.
+  const runOf = (extra: Record<string, string>) =>
+    permissionFlags("server", { ...env, ...extra }).find((f) => f.startsWith("--allow-run="));
+  assert.equal(
+    runOf({ HERO_ORCHESTRATOR_SANDBOX: "off" }),
+    "--allow-run=/opt/claude/bin/claude,kill,ps,git,prlimit",
+  );
+  assert.ok(runOf({ HERO_ORCHESTRATOR_BWRAP_BIN: "/opt/bw/bwrap" })!.endsWith(",/opt/bw/bwrap"));
   assert.ok(get("allow-read")!.includes("/work") && get("allow-read")!.includes("/src"));
   assert.ok(!get("allow-read")!.includes("/home/u"), "HOME is not a root when roots are given");
   assert.ok(get("allow-read")!.includes("/home/u/.claude/.credentials.json"));

@@ -18,11 +18,12 @@ import { BINARIES, type BinaryName, REPO_ROOT, runArgs } from "./permissions.ts"
 /** Default admin address of `deno task start`. */
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
 
-const USAGE = `Usage: deno task start [--listen HOST:PORT]
+const USAGE = `Usage: deno task start [--listen HOST:PORT] [--allow-root]
 
 Starts hero_orchestrator_server and hero_orchestrator_admin (on HOST:PORT, default
 $HERO_ORCHESTRATOR_ADMIN_LISTEN or ${DEFAULT_LISTEN}; port 0 picks a free one) and prints the
-admin's one-time access URL. Ctrl-C stops both.`;
+admin's one-time access URL. Ctrl-C stops both. --allow-root is passed to the server (as root,
+it refuses to start without IS_SANDBOX=1 or --allow-root).`;
 
 function say(text: string): void {
   console.error(`hero_orchestrator: ${text}`);
@@ -152,16 +153,22 @@ async function readUrl(child: Child): Promise<string | null> {
 
 async function main(args: string[]): Promise<number> {
   let listen = DEFAULT_LISTEN;
+  let allowRoot = false;
   try {
     const { values } = parseArgs({
       args,
-      options: { listen: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        listen: { type: "string" },
+        "allow-root": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
     });
     if (values.help) {
       console.log(USAGE);
       return 0;
     }
+    allowRoot = values["allow-root"] ?? false;
     listen = values.listen ?? Deno.env.get("HERO_ORCHESTRATOR_ADMIN_LISTEN") ?? DEFAULT_LISTEN;
   } catch (err) {
     console.error(`error: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
@@ -188,7 +195,7 @@ async function main(args: string[]): Promise<number> {
   Deno.umask(0o077);
 
   say(`starting ${BINARIES.server.name} (rpc: ${paths.rpcSocket})`);
-  const server = spawn("server", env, []);
+  const server = spawn("server", env, allowRoot ? ["--allow-root"] : []);
   server.process.stdout.pipeTo(Deno.stdout.writable, { preventClose: true }).catch(() => {});
   let exited = false;
   server.status.then(() => (exited = true));

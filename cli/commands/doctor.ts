@@ -5,7 +5,12 @@
  */
 import { statfsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { resolveEngineSettings, TESTED_CLAUDE_VERSION } from "@hero/core/config";
+import {
+  type ProxyScope,
+  resolveEngineSettings,
+  type SandboxSettings,
+  TESTED_CLAUDE_VERSION,
+} from "@hero/core/config";
 import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "@hero/core/store";
 import type { ClaudeReadiness, ReadinessStatus, SystemInfo } from "@hero/sdk";
 import {
@@ -47,7 +52,9 @@ export const DISK_WARN_BYTES = 2 * 1024 * 1024 * 1024;
 const USAGE = `Usage: hero_orchestrator doctor [--json] [--rebuild-search]
 
 Checks the claude CLI, its login, the user (as the running server sees them, else this shell's),
-the upstream, SQLite, the database, the sockets, disk space and the daemon lock. One line per check: ✓ ok, ! warning, ✗ failure (with a fix). Exit 1 if any check fails.
+the upstream, SQLite, the database, the sockets, disk space, the daemon lock, the search index,
+the agents' sandbox and the proxy scope. One line per check: ✓ ok, ! warning, ✗ failure (with a
+fix). Exit 1 if any check fails.
   --json      print {"ok": bool, "checks": [{id, status, message, fix?}]}
   --rebuild-search  ask the server to rebuild the full-text index (when doctor finds it damaged)
   -h, --help  print this help`;
@@ -178,6 +185,55 @@ export function checkUser(
     "user",
     `${who}: claude refuses --dangerously-skip-permissions as root, so every agent would fail`,
     "run as a non-root user (docs/hero_orchestrator_server.service), or set IS_SANDBOX=1 in a disposable sandbox",
+  );
+}
+
+/**
+ * The quota proxy's scope: only `all` keeps the real credential away from every agent (any other
+ * scope puts it in standard agents' environments, where any tool can read it).
+ */
+export function checkProxyScope(scope: ProxyScope): Check {
+  if (scope === "all") {
+    return ok("proxy_scope", "every agent talks to the API through the proxy (scope all)");
+  }
+  return warn(
+    "proxy_scope",
+    `HERO_ORCHESTRATOR_PROXY_SCOPE=${scope}: standard agents get the real credential in their environment, where any tool (or injected instruction) can read it`,
+    "unset HERO_ORCHESTRATOR_PROXY_SCOPE (default all)",
+  );
+}
+
+/**
+ * The agents' sandbox: what the running server decided at start (`system.info`), else what the
+ * configuration asks for.
+ */
+export function checkSandbox(
+  running: SystemInfo["sandbox"] | null,
+  settings: SandboxSettings | null,
+): Check {
+  const install = "apt-get install bubblewrap (Debian), then restart the server";
+  if (running?.mode === "bwrap") {
+    return ok("sandbox", `agents run in bubblewrap: ${running.reason}`);
+  }
+  if (running) {
+    return warn(
+      "sandbox",
+      `agents run WITHOUT a sandbox (${running.reason}): they can read and write everything the service user can, and a process that clears its environment survives cancel`,
+      settings?.requested === "off" ? "unset HERO_ORCHESTRATOR_SANDBOX" : install,
+    );
+  }
+  if (settings?.requested === "off") {
+    return warn(
+      "sandbox",
+      "HERO_ORCHESTRATOR_SANDBOX=off: agents will run without a sandbox",
+      "unset HERO_ORCHESTRATOR_SANDBOX",
+    );
+  }
+  return ok(
+    "sandbox",
+    `the server decides at start (${
+      settings?.requested === "bwrap" ? "bwrap required" : "bwrap when it works, else off"
+    }); it is not answering now`,
   );
 }
 
@@ -543,9 +599,14 @@ export function serverReadinessChecks(r: ClaudeReadiness): Check[] {
 /** Runs every check. */
 export async function runChecks(ctx: CliContext): Promise<Check[]> {
   let bin = "claude";
+  let proxyScope: ProxyScope | null = null;
+  let sandbox: SandboxSettings | null = null;
   const checks: Check[] = [];
   try {
-    bin = resolveEngineSettings(ctx.env).claude.bin;
+    const settings = resolveEngineSettings(ctx.env);
+    bin = settings.claude.bin;
+    proxyScope = settings.proxy.scope;
+    sandbox = settings.sandbox;
   } catch (err) {
     checks.push(bad("config", errText(err), "fix the HERO_ORCHESTRATOR_* variable it names"));
   }
@@ -580,6 +641,8 @@ export async function runChecks(ctx: CliContext): Promise<Check[]> {
   if (sockets.rpcAnswers && !checks.some((k) => k.id === "search_index")) {
     checks.push(await checkSearchProgress(ctx));
   }
+  checks.push(checkSandbox(info?.sandbox ?? null, sandbox));
+  if (proxyScope !== null) checks.push(checkProxyScope(proxyScope));
   return checks;
 }
 

@@ -13,6 +13,8 @@ import {
   checkDatabase,
   checkDisk,
   checkLock,
+  checkProxyScope,
+  checkSandbox,
   checkSockets,
   checkSqlite,
   checkUser,
@@ -195,4 +197,34 @@ Deno.test("doctor: SQLite gate, disk space, and plain rendering without colour",
     { id: "lock", status: "fail", message: "held", fix: "kill 1" },
   ], t.ctx);
   assert.equal(text, "✓ db    fine\n✗ lock  held → fix: kill 1\n");
+});
+
+Deno.test("doctor: a proxy scope other than all warns that agents see the real credential", () => {
+  assert.equal(checkProxyScope("all").status, "ok");
+  for (const scope of ["shadows_only", "off"] as const) {
+    const check = checkProxyScope(scope);
+    assert.equal(check.status, "warn");
+    assert.match(check.message, /real credential/);
+  }
+});
+
+Deno.test("doctor: the sandbox line says which mode is in force and why", () => {
+  const auto = { requested: "auto", bin: "bwrap" } as const;
+  const on = checkSandbox(
+    { mode: "bwrap", reason: "bwrap works here (default when available)" },
+    auto,
+  );
+  assert.equal(on.status, "ok");
+  assert.match(on.message, /bubblewrap: bwrap works here/);
+  const fallback = checkSandbox({ mode: "off", reason: "bwrap is not installed" }, auto);
+  assert.equal(fallback.status, "warn");
+  assert.match(fallback.message, /WITHOUT a sandbox \(bwrap is not installed\)/);
+  assert.match(fallback.fix!, /apt-get install bubblewrap/);
+  const chosen = checkSandbox({ mode: "off", reason: "HERO_ORCHESTRATOR_SANDBOX=off" }, {
+    ...auto,
+    requested: "off",
+  });
+  assert.equal(chosen.fix, "unset HERO_ORCHESTRATOR_SANDBOX");
+  assert.equal(checkSandbox(null, { ...auto, requested: "off" }).status, "warn");
+  assert.equal(checkSandbox(null, auto).status, "ok");
 });

@@ -1,6 +1,7 @@
 import { ByteLineStream, type Line } from "./line_stream.ts";
 import { StderrTail } from "./stderr_tail.ts";
 import { userMessageLine } from "./args.ts";
+import { bwrapArgs, gitMetadataDirs, type SandboxPolicy } from "./sandbox.ts";
 
 export interface SpawnClaudeOptions {
   bin: string;
@@ -10,6 +11,13 @@ export interface SpawnClaudeOptions {
   env: Record<string, string>;
   maxLineBytes: number;
   stderrTailBytes: number;
+  /**
+   * Run claude inside bubblewrap (see `sandbox.ts`): `cwd` is bound read-write, claude's config
+   * dir (`CLAUDE_CONFIG_DIR`, else `~/.claude` and `~/.claude.json`) and the git metadata of a
+   * repository enclosing `cwd` too, the proxy socket and the `--mcp-config` file are bound in,
+   * everything in `hide` is emptied. Null or absent: no sandbox.
+   */
+  sandbox?: SandboxPolicy | null;
 }
 
 export class SpawnError extends Error {
@@ -28,7 +36,10 @@ export class SpawnError extends Error {
  * is drained concurrently into a bounded tail so a flood cannot block the child.
  */
 export class ClaudeProcess {
+  /** The direct child: claude, or with a sandbox the outer bwrap (its namespace dies with it). */
   readonly pid: number;
+  /** Runs inside bwrap: claude is the child of the namespace init, which is the child of `pid`. */
+  readonly sandboxed: boolean;
   readonly lines: ReadableStream<Line>;
   readonly stderr: StderrTail;
   readonly status: Promise<Deno.CommandStatus>;
@@ -43,10 +54,11 @@ export class ClaudeProcess {
 
   constructor(
     child: Deno.ChildProcess,
-    options: Pick<SpawnClaudeOptions, "maxLineBytes" | "stderrTailBytes">,
+    options: Pick<SpawnClaudeOptions, "maxLineBytes" | "stderrTailBytes"> & { sandboxed?: boolean },
   ) {
     this.#child = child;
     this.pid = child.pid;
+    this.sandboxed = options.sandboxed ?? false;
     this.#stdin = child.stdin.getWriter();
     this.lines = child.stdout
       .pipeThrough(this.#tap())
@@ -104,9 +116,16 @@ export class ClaudeProcess {
 /** Starts claude. Throws SpawnError when the binary or cwd is unusable. */
 export function spawnClaude(options: SpawnClaudeOptions): ClaudeProcess {
   let child: Deno.ChildProcess;
+  const sandbox = options.sandbox ?? null;
+  // Inside bwrap a missing claude would only show as bwrap's exit 1: fail the spawn itself.
+  if (sandbox && !findExecutable(options.bin, options.env.PATH)) {
+    throw new SpawnError(`Cannot start claude: "${options.bin}" does not exist`);
+  }
   try {
-    child = new Deno.Command(options.bin, {
-      args: options.args,
+    child = new Deno.Command(sandbox ? sandbox.bin : options.bin, {
+      args: sandbox
+        ? bwrapArgs(sandboxMounts(options, sandbox), [options.bin, ...options.args])
+        : options.args,
       cwd: options.cwd,
       env: options.env,
       clearEnv: true,
@@ -117,11 +136,52 @@ export function spawnClaude(options: SpawnClaudeOptions): ClaudeProcess {
     }).spawn();
   } catch (err) {
     const reason = err instanceof Deno.errors.NotFound
-      ? `"${options.bin}" or the working directory "${options.cwd}" does not exist`
+      ? `"${
+        sandbox ? sandbox.bin : options.bin
+      }" or the working directory "${options.cwd}" does not exist`
       : err instanceof Error
       ? err.message
       : String(err);
     throw new SpawnError(`Cannot start claude: ${reason}`, { cause: err });
   }
-  return new ClaudeProcess(child, options);
+  return new ClaudeProcess(child, { ...options, sandboxed: sandbox !== null });
+}
+
+/** Whether `bin` may name an existing file (a path, or a name found on `path`). */
+function findExecutable(bin: string, path: string | undefined): boolean {
+  const candidates = bin.includes("/")
+    ? [bin]
+    : (path ?? "").split(":").filter((d) => d.startsWith("/")).map((d) => `${d}/${bin}`);
+  return candidates.some((file) => {
+    try {
+      return Deno.statSync(file).isFile;
+    } catch (err) {
+      // Not readable under narrow permissions: unknown, so let bwrap try (and report) it.
+      return !(err instanceof Deno.errors.NotFound);
+    }
+  });
+}
+
+/** What one agent's sandbox exposes, read from its options (env, args, cwd). */
+function sandboxMounts(options: SpawnClaudeOptions, policy: SandboxPolicy) {
+  const env = options.env;
+  const proxied = env.ANTHROPIC_UNIX_SOCKET !== undefined;
+  const home = env.HOME?.replace(/\/+$/, "");
+  const config = env.CLAUDE_CONFIG_DIR
+    ? [env.CLAUDE_CONFIG_DIR]
+    : home
+    ? [`${home}/.claude`, `${home}/.claude.json`]
+    : [];
+  const mcp = options.args.indexOf("--mcp-config");
+  return {
+    cwd: options.cwd,
+    // The repository's git dir when it is not inside the cwd: the agent can still commit.
+    writable: [
+      ...config,
+      ...(proxied ? [env.ANTHROPIC_UNIX_SOCKET!] : []),
+      ...gitMetadataDirs(options.cwd),
+    ],
+    readable: mcp >= 0 && options.args[mcp + 1]?.startsWith("/") ? [options.args[mcp + 1]!] : [],
+    hide: [...policy.hide, ...(proxied ? policy.hideWhenProxied : [])],
+  };
 }

@@ -11,3 +11,4 @@ export * from "./classify.ts";
 export * from "./usage.ts";
 export * from "./stderr_tail.ts";
 export * from "./turn_result.ts";
+export * from "./sandbox.ts";

@@ -3,6 +3,7 @@ import type { Env } from "./paths.ts";
 import { type HomeMcpSettings, resolveHomeMcpSettings } from "./home_mcp.ts";
 import { type NotifySettings, resolveNotifySettings } from "./notify.ts";
 import { type QuotaSettings, resolveQuotaSettings } from "./quota.ts";
+import { resolveSandboxSettings, type SandboxSettings } from "./sandbox.ts";
 
 export const DEFAULT_MODELS = ["claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"] as const;
 export const EFFORTS = ["none", "low", "medium", "high", "xhigh", "max"] as const;
@@ -56,8 +57,10 @@ export type ProxyScope = typeof PROXY_SCOPES[number];
 
 export interface ProxySettings {
   /**
-   * `shadows_only` (default): only shadow agents use the proxy; `all`: every agent; `off`: no
-   * proxy is started and every agent talks to the upstream directly.
+   * `all` (default): every agent talks to the upstream through the proxy, so no child ever holds
+   * the real credential; `shadows_only`: only shadow agents do (standard agents get the daemon's
+   * credential in their environment); `off`: no proxy is started and every agent talks to the
+   * upstream directly.
    */
   scope: ProxyScope;
   /**
@@ -111,6 +114,8 @@ export interface EngineSettings {
   notify: NotifySettings;
   /** Pauses at the rate limit and at budgets, and their resume. */
   quota: QuotaSettings;
+  /** How claude children are isolated (`HERO_ORCHESTRATOR_SANDBOX`). */
+  sandbox: SandboxSettings;
 }
 
 function int(env: Env, name: string, fallback: number, min = 0): number {
@@ -159,7 +164,7 @@ function httpUrl(env: Env, name: string, fallback: string): string {
 
 function proxyScope(env: Env): ProxyScope {
   const raw = env.HERO_ORCHESTRATOR_PROXY_SCOPE;
-  if (!raw) return "shadows_only";
+  if (!raw) return "all";
   if (!(PROXY_SCOPES as readonly string[]).includes(raw)) {
     throw new RangeError(
       `Cannot read HERO_ORCHESTRATOR_PROXY_SCOPE: "${raw}" is not one of ${
@@ -256,5 +261,6 @@ export function resolveEngineSettings(env: Env): EngineSettings {
     homeMcp: resolveHomeMcpSettings(env),
     notify: resolveNotifySettings(env),
     quota: resolveQuotaSettings(env),
+    sandbox: resolveSandboxSettings(env),
   };
 }

@@ -13,7 +13,7 @@ Deno.test("proxy, shadow and usage settings: defaults and validation", () => {
       d.usage.pollIntervalMs,
     ],
     [
-      "shadows_only",
+      "all",
       "https://api.anthropic.com",
       false,
       "https://api.anthropic.com/api/oauth/usage",

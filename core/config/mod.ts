@@ -9,3 +9,4 @@ export * from "./home_mcp.ts";
 export * from "./notify.ts";
 export * from "./claude_version.ts";
 export * from "./quota.ts";
+export * from "./sandbox.ts";

@@ -1,10 +1,13 @@
 import {
+  daemonClaudeConfig,
   type EngineSettings,
   type Env,
   type Paths,
   resolveEngineSettings,
   resolvePaths,
+  sandboxHiddenPaths,
 } from "../config/mod.ts";
+import { probeSandbox, type SandboxStatus } from "../claude/mod.ts";
 import { EventBus, publishBatches, publishChanges } from "../events/mod.ts";
 import { MessageWriter, openStore, SearchIndexer, type Store } from "../store/mod.ts";
 import {
@@ -51,6 +54,8 @@ export interface Engine {
   shadows: ShadowManager;
   /** The OAuth usage poll. */
   poller: UsagePoller;
+  /** The sandbox of claude children in force (decided once at start) and why. */
+  sandbox: SandboxStatus;
   /** `usage.get` reports. */
   usage: UsageService;
   /** The upstream credential in force (environment, stored API key, or claude's login). */
@@ -71,9 +76,15 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const paths = resolvePaths(options.env);
   const settings = resolveEngineSettings(options.env);
   options.tune?.(settings);
+  const sandbox = await probeSandbox(settings.sandbox);
   Deno.mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
   const lock = acquireDaemonLock(paths.lockPath);
   const log = options.log ?? createLogger();
+  if (sandbox.mode === "off" && settings.sandbox.requested !== "off") {
+    log("warn", "agents run WITHOUT a sandbox: they can read and write everything this user can", {
+      reason: sandbox.reason,
+    });
+  }
   let store: Store | undefined;
   let proxy: ProxyServer | null = null;
   try {
@@ -110,6 +121,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       daemonEnv: options.env,
       protectedDirs: [paths.stateDir, paths.socketDir],
       agentStateDir: `${paths.stateDir}/agents`,
+      sandbox: sandbox.mode === "bwrap"
+        ? {
+          bin: settings.sandbox.bin,
+          hide: sandboxHiddenPaths(options.env, paths),
+          hideWhenProxied: daemonClaudeConfig(options.env),
+        }
+        : null,
       allowedRoots: options.allowedRoots ?? null,
       ...(options.control ? { control: options.control } : {}),
       ...(options.log ? { log: options.log } : {}),
@@ -198,6 +216,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       notifier,
       credentials,
       search,
+      sandbox,
       close() {
         closed ??= (async () => {
           try {

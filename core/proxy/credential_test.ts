@@ -56,7 +56,7 @@ Deno.test("stored API key: 0600, precedence, refused when others can read it, re
 Deno.test("stored API key without the proxy: a direct child gets it as ANTHROPIC_API_KEY", async () => {
   await withEngine({ env: { HERO_ORCHESTRATOR_PROXY_SCOPE: "off" } }, async (h) => {
     storeApiKey(h.engine.paths.apiKeyFile, "sk-ant-direct");
-    const record = `${h.dir}/record.json`;
+    const record = `${h.cwd}/record.json`; // inside the sandbox only the cwd is writable
     const agent = h.engine.supervisor.create({
       prompt: fakePrompt({ auto: true, steps: [{ record }] }),
       cwd: h.cwd,

@@ -28,7 +28,7 @@ Deno.test("engine proxy (scope all): per-agent tokens from spawn to terminal; mi
       ANTHROPIC_BASE_URL: "https://direct.example",
     },
   }, async (h) => {
-    const rec = (name: string) => `${h.dir}/${name}.json`;
+    const rec = (name: string) => `${h.cwd}/${name}.json`; // the cwd: shared with the sandbox
     const agent = (name: string) =>
       h.engine.supervisor.create({
         prompt: fakePrompt([{ init: true }, { record: rec(name) }, { hang: true }]),
@@ -288,7 +288,7 @@ Deno.test("engine proxy: without an upstream credential a live token gets 401 au
         CLAUDE_CONFIG_DIR: empty,
       },
     }, async (h) => {
-      const rec = `${h.dir}/r.json`;
+      const rec = `${h.cwd}/r.json`;
       const a = h.engine.supervisor.create({
         prompt: fakePrompt([{ init: true }, { record: rec }, { hang: true }]),
         cwd: h.cwd,
@@ -336,7 +336,7 @@ Deno.test("engine proxy: without HERO_ORCHESTRATOR_UPSTREAM_URL, requests go to 
       ANTHROPIC_AUTH_TOKEN: "gateway-token",
     },
   }, async (h) => {
-    const rec = `${h.dir}/gw.json`;
+    const rec = `${h.cwd}/gw.json`;
     const a = h.engine.supervisor.create({
       prompt: fakePrompt([{ init: true }, { record: rec }, { hang: true }]),
       cwd: h.cwd,

@@ -25,6 +25,14 @@ import { ProxyRecorder } from "./recorder.ts";
 import { type TapSummary, usageTap } from "./tap.ts";
 import { verifyProxyToken } from "./token.ts";
 import { readBodyLimited } from "@hero/service/body";
+import { type ConnectionLimits, serveUnix } from "@hero/service/http_server";
+
+/** Connection limits of proxy.sock unless given: the daemon's defaults for its listeners. */
+export const PROXY_CONNECTION_DEFAULTS: ConnectionLimits = {
+  maxConnections: 256,
+  headerTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+};
 
 export interface ProxyOptions {
   socketPath: string;
@@ -51,6 +59,8 @@ export interface ProxyOptions {
   ) => void;
   /** A running agent's request was held back for its budget (the supervisor pauses it). */
   onBudgetReached?: (agentId: string, reason: string) => void;
+  /** Connection cap and timeouts of proxy.sock. Default {@linkcode PROXY_CONNECTION_DEFAULTS}. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 /** The unified window the headers name as the binding one (five_hour, seven_day, …). */
@@ -517,11 +527,15 @@ export function startProxy(options: ProxyOptions): ProxyServer {
     mode: 0o700,
   });
   removeStaleSocket(socketPath);
-  const server = Deno.serve({
-    transport: "unix",
+  // Own accept loop: an EMFILE here must not take the daemon (and its agents) down.
+  const server = serveUnix({
     path: socketPath,
-    signal: shutdown.signal,
-    onListen() {},
+    name: "proxy",
+    ...PROXY_CONNECTION_DEFAULTS,
+    ...options.connections,
+    handler: handle,
+    log: (level, message, fields) =>
+      log(level === "debug" ? "info" : level, message, { ...base, ...fields }),
     onError(err) {
       log("error", "proxy request failed", {
         ...base,
@@ -529,11 +543,12 @@ export function startProxy(options: ProxyOptions): ProxyServer {
       });
       return apiError(500, "api_error", "hero_orchestrator proxy: internal error");
     },
-  }, handle);
+  });
   try {
     Deno.chmodSync(socketPath, 0o600);
   } catch (err) {
     shutdown.abort();
+    void server.shutdown(0);
     throw err;
   }
   log("info", "proxy listening", { ...base, upstream: escapeControl(options.upstreamUrl) });
@@ -545,7 +560,7 @@ export function startProxy(options: ProxyOptions): ProxyServer {
     close() {
       closing ??= (async () => {
         shutdown.abort();
-        await server.finished.catch(() => {});
+        await server.shutdown(3_000).catch(() => {});
         recorder.close();
         try {
           Deno.removeSync(socketPath);

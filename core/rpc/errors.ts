@@ -53,6 +53,7 @@ export const RPC_ERRORS = {
     "CommitRefusedError",
     "The agent's changes cannot be committed as they are",
   ),
+  backup_failed: spec(-32009, "backup_failed", "BackupError", "The database backup failed"),
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Machine code of an error (`error.data.code`). */

@@ -139,6 +139,12 @@ export const SystemInfo = z.object({
     schema_version: z.number().int(),
     sqlite_version: z.string(),
   }),
+  sandbox: z.object({
+    mode: z.enum(["bwrap", "off"]).describe(
+      "`bwrap`: every claude child runs in a bubblewrap sandbox (own PID namespace, read-only system, the daemon's state, sockets and the user's secrets hidden); `off`: unsandboxed",
+    ),
+    reason: z.string().describe("why this mode is in force (decided once at start)"),
+  }),
 }).meta({ id: "SystemInfo" });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 
@@ -201,6 +207,13 @@ export const SystemHealth = z.object({
   ),
 }).meta({ id: "SystemHealth" });
 export type SystemHealth = z.infer<typeof SystemHealth>;
+
+export const BackupResult = z.object({
+  path: z.string().describe("the backup file (mode 0600)"),
+  bytes: z.number().int().describe("its size"),
+  created_at: z.number().int().describe("Unix epoch milliseconds"),
+}).meta({ id: "BackupResult" });
+export type BackupResult = z.infer<typeof BackupResult>;
 
 export const OpenrpcDocument = z.looseObject({
   openrpc: z.string(),
@@ -583,6 +596,19 @@ export const METHODS = {
     }),
     result: SystemHealth,
     errors: [],
+  }),
+  "system.backup": defineMethod({
+    name: "system.backup",
+    summary: "Write an online backup of the database",
+    description:
+      "A consistent copy of the database (SQLite's online backup API), written while the daemon runs, to `path` or else to `<state dir>/backups/db-<UTC timestamp>.sqlite` (mode 0600). `path` must not exist and must be where the server may write (its state directory). Restore: stop the server, copy the backup over `db.sqlite` (removing `db.sqlite-wal` and `db.sqlite-shm`), start it.",
+    params: z.strictObject({
+      path: z.string().min(2).max(4096).startsWith("/").optional().describe(
+        "absolute destination file; default a new file in the backups directory",
+      ),
+    }),
+    result: BackupResult,
+    errors: ["backup_failed"],
   }),
   "rpc.discover": defineMethod({
     name: "rpc.discover",

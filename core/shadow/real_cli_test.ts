@@ -1,6 +1,7 @@
 /**
  * Shadows and the quota proxy end to end: the engine runs the REAL claude CLI, shadows talk to
- * the mock Anthropic API through the proxy's Unix socket, main agents directly (default scope).
+ * the mock Anthropic API through the proxy's Unix socket, main agents directly (`shadows_only`,
+ * set by `realCliDaemonEnv`).
  */
 import assert from "node:assert/strict";
 import type { EngineSettings } from "../config/mod.ts";
@@ -127,7 +128,7 @@ Deno.test("real CLI: a naming shadow names an agent, through the proxy, with the
       5_000,
     );
     assert.ok(tally.requests >= 1, "the proxy attributed the shadow's request");
-    // Under the default scope the main agent talks to the upstream directly.
+    // Under `shadows_only` the main agent talks to the upstream directly.
     assert.equal(h.engine.store.proxyTally(created.id), undefined);
     // The shadow's token died with its run.
     const init = JSON.parse(

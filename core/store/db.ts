@@ -1,6 +1,15 @@
 /** Opening a database file with the engine's pragmas, and running migrations. */
 import { DatabaseSync } from "node:sqlite";
-import { mkdirSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { checkSqliteVersion } from "./sqlite_version.ts";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
@@ -20,18 +29,147 @@ const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
 
 const MEMORY = ":memory:";
 
-function createPrivateFile(path: string): void {
+/** The file cannot be used as the database: empty, unreadable, not SQLite, truncated or corrupt. */
+export class DatabaseFileError extends Error {
+  override name = "DatabaseFileError";
+  readonly code = "database_file";
+}
+
+/** Where `system.backup` and the periodic backup write, beside the database. */
+export function backupDirOf(path: string): string {
+  return `${dirname(path)}/backups`;
+}
+
+function restoreHint(path: string): string {
+  return `stop the server and restore the newest backup (cp ${
+    backupDirOf(path)
+  }/db-<timestamp>.sqlite ${path}), or move ${path} away to start with an empty database`;
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return (err as { code?: string }).code;
+}
+
+/** SQLite's "this file is damaged" errors (SQLITE_CORRUPT, SQLITE_NOTADB). */
+function isCorruption(err: unknown): boolean {
+  return /malformed|not a database|corrupt/i.test(messageOf(err));
+}
+
+/** Wraps a damaged-file error with the path and what to do; other errors pass through. */
+export function explainCorruption(path: string, err: unknown): unknown {
+  if (!isCorruption(err) || err instanceof DatabaseFileError) return err;
+  return new DatabaseFileError(
+    `Cannot open database ${path}: the file is damaged (${messageOf(err)}); ${restoreHint(path)}`,
+    { cause: err },
+  );
+}
+
+const HEADER = new TextEncoder().encode("SQLite format 3\0");
+
+/**
+ * Refuses an existing file that cannot be this database, before SQLite sees it: SQLite treats a
+ * zero-length file as a new empty database, which would silently start over with no agents.
+ * Returns false when nothing is at `path`.
+ */
+function checkExistingFile(path: string): boolean {
+  let size: number;
   try {
-    // 0600 before SQLite first opens it: SQLite gives `-wal` and `-shm` the main file's mode.
-    writeFileSync(path, "", { flag: "wx", mode: 0o600 });
+    const info = statSync(path);
+    if (!info.isFile()) {
+      throw new DatabaseFileError(`Cannot open database ${path}: it is not a regular file`);
+    }
+    size = info.size;
   } catch (err) {
-    if ((err as { code?: string }).code !== "EEXIST") throw err;
+    if (errnoOf(err) === "ENOENT") return false;
+    if (err instanceof DatabaseFileError) throw err;
+    throw new DatabaseFileError(
+      `Cannot open database ${path}: ${messageOf(err)} (give the service user read and write ` +
+        `access: chown it to that user, chmod 600)`,
+      { cause: err },
+    );
+  }
+  if (size === 0) {
+    throw new DatabaseFileError(
+      `Cannot open database ${path}: the file is empty (0 bytes), so the database was lost or ` +
+        `truncated; ${restoreHint(path)}`,
+    );
+  }
+  const head = new Uint8Array(100);
+  let read = 0;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      read = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw new DatabaseFileError(
+      `Cannot open database ${path}: it is not readable (${messageOf(err)}); give the service ` +
+        `user read and write access (chown it to that user, chmod 600)`,
+      { cause: err },
+    );
+  }
+  if (read < head.length || HEADER.some((b, i) => head[i] !== b)) {
+    throw new DatabaseFileError(
+      `Cannot open database ${path}: it is not a SQLite database (bad header); ${
+        restoreHint(path)
+      }`,
+    );
+  }
+  // The in-header page count is valid when the change counter matches version-valid-for. A file
+  // shorter than that count was cut short (pages beyond it may only live in the WAL).
+  const view = new DataView(head.buffer);
+  const pageSize = view.getUint16(16) === 1 ? 65536 : view.getUint16(16);
+  const pages = view.getUint32(28);
+  if (pages > 0 && view.getUint32(24) === view.getUint32(92) && size < pages * pageSize) {
+    throw new DatabaseFileError(
+      `Cannot open database ${path}: the file is truncated (${size} bytes, its header says ${
+        pages * pageSize
+      }); ${restoreHint(path)}`,
+    );
+  }
+  return true;
+}
+
+/**
+ * Creates a new database at `path` without ever leaving a zero-length file there (which the next
+ * start would refuse): the file is written (0600, WAL header) under a temporary name and linked
+ * into place. Someone else creating it meanwhile wins; their file is used.
+ */
+function createDatabaseFile(path: string): void {
+  const temp = `${path}.new-${crypto.randomUUID().slice(0, 8)}`;
+  // 0600 before SQLite first opens it: SQLite gives `-wal` and `-shm` the main file's mode.
+  writeFileSync(temp, "", { flag: "wx", mode: 0o600 });
+  try {
+    const db = new DatabaseSync(temp);
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(temp, path);
+    } catch (err) {
+      if (errnoOf(err) !== "EEXIST") throw err;
+    }
+  } finally {
+    for (const suffix of ["", "-wal", "-shm"]) {
+      try {
+        unlinkSync(temp + suffix);
+      } catch {
+        // not there
+      }
+    }
   }
 }
 
 /**
  * Opens (creating if missing) the database at `path` in WAL mode with `synchronous=FULL`,
  * `foreign_keys=ON` and a busy timeout, after checking the SQLite version. Does not migrate.
+ * An existing file that is empty, unreadable, not SQLite or truncated is refused with a
+ * {@linkcode DatabaseFileError} naming the file and the fix; a new one is created only where
+ * nothing exists.
  */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): DatabaseSync {
   const busyTimeoutMs = options.busyTimeoutMs ?? MIN_BUSY_TIMEOUT_MS;
@@ -41,14 +179,22 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     );
   }
   let db: DatabaseSync;
-  try {
-    if (path !== MEMORY) {
+  if (path !== MEMORY && !checkExistingFile(path)) {
+    try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      createPrivateFile(path);
+      createDatabaseFile(path);
+    } catch (err) {
+      throw new Error(`Cannot create database ${path}: ${messageOf(err)}`, { cause: err });
     }
+    checkExistingFile(path);
+  }
+  try {
     db = new DatabaseSync(path);
   } catch (err) {
-    throw new Error(`Cannot open database ${path}: ${messageOf(err)}`, { cause: err });
+    throw explainCorruption(
+      path,
+      new Error(`Cannot open database ${path}: ${messageOf(err)}`, { cause: err }),
+    );
   }
   try {
     checkSqliteVersion(sqliteVersionOf(db));
@@ -65,7 +211,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     return db;
   } catch (err) {
     db.close();
-    throw err;
+    throw explainCorruption(path, err);
   }
 }
 
@@ -97,7 +243,12 @@ export function migrate(
   migrations: readonly Migration[] = MIGRATIONS,
 ): number {
   const known = migrations.at(-1)?.version ?? 0;
-  const found = schemaVersionOf(db);
+  let found: number;
+  try {
+    found = schemaVersionOf(db);
+  } catch (err) {
+    throw explainCorruption(path, err);
+  }
   if (found > known) {
     throw new Error(
       `Cannot open database ${path}: schema version ${found} is newer than this build (${known})`,
@@ -124,6 +275,7 @@ export function migrate(
       db.exec("COMMIT");
     } catch (err) {
       if (db.isTransaction) db.exec("ROLLBACK");
+      if (isCorruption(err)) throw explainCorruption(path, err);
       throw new Error(
         `Cannot migrate database ${path} to version ${migration.version} (${migration.name}): ${
           messageOf(err)

@@ -262,3 +262,85 @@ Deno.test("openStore(':memory:') works for in-process tests", () => {
   assert.equal(store.schemaVersion(), SCHEMA_VERSION);
   store.close();
 });
+
+Deno.test("openStore() refuses a zero-length database file, naming it and the fix; the file is untouched", async () => {
+  const { path, dir, cleanup } = await tempDbPath();
+  try {
+    Deno.mkdirSync(`${dir}/state`, { recursive: true });
+    Deno.writeFileSync(path, new Uint8Array(0), { mode: 0o600 });
+    const before = Deno.statSync(path);
+    assert.throws(
+      () => openStore(path),
+      (err: Error) =>
+        err.name === "DatabaseFileError" && err.message.includes(path) &&
+        /empty \(0 bytes\)/.test(err.message) && /restore the newest backup/.test(err.message) &&
+        err.message.includes(`${dir}/state/backups/db-`),
+    );
+    const after = Deno.statSync(path);
+    assert.equal(after.size, 0);
+    assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+    assert.throws(() => Deno.statSync(`${path}-wal`), Deno.errors.NotFound);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("openStore() refuses a truncated database and a file that is not SQLite, naming the file", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const store = openStore(path);
+    for (let i = 0; i < 200; i++) store.insertAgent(sampleAgent({ prompt: "x".repeat(2000) }));
+    store.close();
+    const full = Deno.readFileSync(path);
+    assert.ok(full.length > 8 * 4096, `database has ${full.length} bytes`);
+    Deno.writeFileSync(path, full.subarray(0, 3 * 4096));
+    assert.throws(
+      () => openStore(path),
+      (err: Error) =>
+        err.name === "DatabaseFileError" && err.message.includes(path) &&
+        /truncated/.test(err.message) && /restore/.test(err.message),
+    );
+    Deno.writeTextFileSync(path, "not a database at all, just some text ".repeat(10));
+    assert.throws(
+      () => openStore(path),
+      (err: Error) =>
+        err.name === "DatabaseFileError" && err.message.includes(path) &&
+        /not a SQLite database/.test(err.message),
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("openStore() reports a damaged page with the file and the restore hint", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const store = openStore(path);
+    store.close();
+    // Page 1 keeps its header; the schema's b-tree page bytes are garbage.
+    const bytes = Deno.readFileSync(path);
+    bytes.fill(0xa5, 100, 4096);
+    Deno.writeFileSync(path, bytes);
+    assert.throws(
+      () => openStore(path),
+      (err: Error) =>
+        err.name === "DatabaseFileError" && err.message.includes(path) &&
+        /damaged/.test(err.message) && /restore/.test(err.message),
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("openDatabase() never leaves a zero-length file where it creates one", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const db = openDatabase(path);
+    assert.ok(Deno.statSync(path).size > 0, "the header is written before the file appears");
+    db.close();
+    const left = [...Deno.readDirSync(path.slice(0, path.lastIndexOf("/")))].map((e) => e.name);
+    assert.deepEqual(left.filter((n) => n.includes(".new-")), [], "no temporary files left");
+  } finally {
+    await cleanup();
+  }
+});

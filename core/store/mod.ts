@@ -64,5 +64,6 @@ export { type SearchField, searchTextOf } from "./search_text.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
-export { MIN_BUSY_TIMEOUT_MS } from "./db.ts";
+export { backupDirOf, DatabaseFileError, MIN_BUSY_TIMEOUT_MS } from "./db.ts";
+export { backupDatabase, type BackupFile } from "./backup.ts";
 export { type DatabaseReport, inspectDatabase, linkedSqliteVersion } from "./inspect.ts";

@@ -100,3 +100,21 @@ export function validateCwd(cwd: unknown, policy: CwdPolicy): string {
   }
   return real;
 }
+
+/**
+ * Checks a stored cwd again right before a spawn (first start, resume, follow-up, retry): it must
+ * still pass {@linkcode validateCwd} AND still resolve to itself. A stored cwd is canonical, so a
+ * different resolution means a component was replaced (a directory swapped for a symlink) since
+ * the agent was created: refused with `invalid_cwd`, never followed. Returns the verified path.
+ */
+export function revalidateCwd(stored: string, policy: CwdPolicy): string {
+  const real = validateCwd(stored, policy);
+  if (real !== stored) {
+    throw new ValidationError(
+      "invalid_cwd",
+      `Cannot use working directory: "${stored}" now resolves to "${real}" (a path component was replaced since the agent was created)`,
+      "cwd",
+    );
+  }
+  return real;
+}

@@ -7,7 +7,14 @@
 import type { Agent } from "../models/mod.ts";
 import type { EngineSettings, Env, ProxyScope } from "../config/mod.ts";
 import type { Store } from "../store/mod.ts";
-import { buildChildEnv, buildClaudeArgs, type ClaudeProcess, spawnClaude } from "../claude/mod.ts";
+import {
+  buildChildEnv,
+  buildClaudeArgs,
+  type ClaudeProcess,
+  type SandboxPolicy,
+  spawnClaude,
+} from "../claude/mod.ts";
+import { revalidateCwd } from "./cwd.ts";
 import { homeMcpConfig, VOICE_SYSTEM_PROMPT, writeMcpConfig } from "./home_mcp.ts";
 import type { Turn } from "./types.ts";
 
@@ -42,6 +49,11 @@ export interface LaunchOptions {
    * e.g. `ANTHROPIC_API_KEY` from the stored key file. Read at every spawn.
    */
   directCredentialEnv?: () => Record<string, string>;
+  /** Run every claude child in this bubblewrap sandbox; null or absent: unsandboxed. */
+  sandbox?: SandboxPolicy | null;
+  /** Directories an agent's cwd may never be inside, and the roots it must be in (re-checked). */
+  protectedDirs?: string[];
+  allowedRoots?: string[] | null;
 }
 
 /** The `launch` function of a run: spawns claude for `agent`'s `turn` with `marker`. */
@@ -51,6 +63,12 @@ export function createLauncher(
   const { store, settings, proxy: proxyOptions } = options;
   const { claude } = settings;
   return function launch(agent, turn, marker) {
+    // The directory may have been swapped (a symlink) since it was checked: check it again and
+    // spawn into exactly the verified path (a ValidationError fails the agent invalid_cwd).
+    const cwd = revalidateCwd(agent.cwd, {
+      protectedDirs: options.protectedDirs ?? [],
+      allowedRoots: options.allowedRoots ?? null,
+    });
     // A proxied child's only credential is a fresh token of its own; only its hash is stored.
     let proxy = null;
     if (proxyOptions && usesProxy(proxyOptions, agent)) {
@@ -74,7 +92,7 @@ export function createLauncher(
         mcpConfigPath: homeMcpConfigPath(options, agent),
         appendSystemPrompt: turn.voice ? VOICE_SYSTEM_PROMPT : null,
       }),
-      cwd: agent.cwd,
+      cwd,
       env: {
         ...buildChildEnv({
           daemonEnv: options.daemonEnv,
@@ -87,6 +105,7 @@ export function createLauncher(
       },
       maxLineBytes: claude.maxLineBytes,
       stderrTailBytes: claude.stderrTailBytes,
+      sandbox: options.sandbox ?? null,
     });
   };
 }

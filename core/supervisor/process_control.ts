@@ -86,6 +86,13 @@ export interface TerminateTarget {
   /** With a live root, only the root gets SIGTERM (claude then stops its own tools); otherwise all. */
   termAll?: boolean;
   /**
+   * The root is a bwrap sandbox: the root (outer bwrap) → the namespace init (inner bwrap) →
+   * claude. The polite SIGTERM goes to claude, the init's child: SIGTERM to the outer bwrap
+   * would kill the whole namespace at once, and the init ignores it. SIGKILL to the root still
+   * ends everything inside (the init dies with it, and the kernel kills the namespace).
+   */
+  sandboxed?: boolean;
+  /**
    * With a child handle: whether the root has exited (been reaped). Until then the tree is not
    * settled even when no owned process is visible (between fork and exec a child still shows the
    * parent's environment, so no marker), and the root is signalled through `signalRoot`.
@@ -117,6 +124,12 @@ export interface TerminateReport {
   /** Processes left when we gave up (0 on success). */
   survivors: number;
   elapsedMs: number;
+}
+
+/** In a bwrap tree rooted at `rootPid`: the children of the namespace init (claude). */
+function sandboxedCommands(owned: ProcessInfo[], rootPid: number): number[] {
+  const init = new Set(owned.filter((p) => p.ppid === rootPid).map((p) => p.pid));
+  return owned.filter((p) => init.has(p.ppid)).map((p) => p.pid);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -200,7 +213,12 @@ export async function terminateTrees(options: TerminateManyOptions): Promise<Ter
     tree.owned = snapshot.owned(query);
     tree.found = tree.owned.length;
     const rootAlive = query.rootPid != null && tree.owned.some((p) => p.pid === query.rootPid);
-    if (rootAlive && !tree.target.termAll) {
+    const inner = rootAlive && tree.target.sandboxed
+      ? sandboxedCommands(tree.owned, query.rootPid!)
+      : [];
+    if (rootAlive && !tree.target.termAll && inner.length > 0) {
+      term.push(...inner);
+    } else if (rootAlive && !tree.target.termAll) {
       if (!tree.target.signalRoot?.("SIGTERM")) term.push(query.rootPid!);
     } else {
       tree.termedAll = true;

@@ -234,3 +234,73 @@ Deno.test("coalesceSnapshots(): one snapshot at a time, shared, never older than
   started[3]!.resolve(4);
   assertEquals(await e, 4);
 });
+
+Deno.test("terminateTree() on a bwrap tree: SIGTERM reaches the command inside, SIGKILL ends the whole namespace", async () => {
+  const dir = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "hero_pc_bwrap_" });
+  try {
+    const run = (marker: string, script: string) =>
+      new Deno.Command("bwrap", {
+        args: [
+          ...["--die-with-parent", "--unshare-pid", "--ro-bind", "/", "/", "--dev", "/dev"],
+          ...["--proc", "/proc", "--bind", dir, dir, "--chdir", dir, "--", "sh", "-c", script],
+        ],
+        env: { [VAR]: marker, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+        clearEnv: true,
+        stdout: "null",
+        stderr: "null",
+        detached: true,
+      }).spawn();
+    const stop = (child: Deno.ChildProcess, marker: string, sandboxed: boolean) =>
+      terminateTree({
+        control: createProcessControl(),
+        query: { marker, markerVar: VAR, rootPid: child.pid },
+        graceMs: 1_500,
+        sandboxed,
+        signalRoot: (s) => {
+          child.kill(s);
+          return true;
+        },
+      });
+    // A polite command: it answers SIGTERM (as claude does) and leaves an escaped grandchild.
+    const polite = `env -i setsid sh -c "sleep 1234 &"; trap 'echo term > term_$$; exit 0' TERM; ` +
+      "echo up > up; while :; do sleep 0.1; done";
+    const marker = `t.${crypto.randomUUID()}`;
+    const child = run(marker, polite);
+    await waitForFile(`${dir}/up`);
+    const report = await stop(child, marker, true);
+    await child.status;
+    assertEquals(report.survivors, 0);
+    assertEquals(report.sigkilled, 0, "the command ended on its SIGTERM, within the grace");
+    assert([...Deno.readDirSync(dir)].some((e) => e.name.startsWith("term_")), "no SIGTERM inside");
+    // Nothing of the namespace is left: not even the grandchild that cleared its environment.
+    assertEquals(await ownedCount(marker), 0);
+
+    // A command that ignores SIGTERM: at the deadline the SIGKILL to bwrap takes all of it.
+    const stubborn =
+      `trap '' TERM; env -i setsid sh -c "trap '' TERM; sleep 1234 &"; echo up > up2; ` +
+      "while :; do sleep 0.1; done";
+    const marker2 = `t.${crypto.randomUUID()}`;
+    const child2 = run(marker2, stubborn);
+    await waitForFile(`${dir}/up2`);
+    const report2 = await stop(child2, marker2, true);
+    await child2.status;
+    assertEquals(report2.survivors, 0);
+    assert(report2.sigkilled > 0);
+    assertEquals(await ownedCount(marker2), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function waitForFile(path: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      await Deno.stat(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw new Error(`Timed out waiting for ${path}`);
+}

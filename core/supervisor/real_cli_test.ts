@@ -36,6 +36,8 @@ async function withRealEngine(
         ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
         DISABLE_TELEMETRY: "1",
         HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
+        // The real CLI runs inside the sandbox, as in production (refuses to start without it).
+        HERO_ORCHESTRATOR_SANDBOX: "bwrap",
         ...SECRETS,
       },
       tune: (s) => {

@@ -6,7 +6,7 @@
  * CLI exits, or keep it open for the next turn) is the caller's policy, not the run's.
  * @module
  */
-import type { Agent } from "../models/mod.ts";
+import { type Agent, ValidationError } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import type { AgentPatch, MessageWriter, Store } from "../store/mod.ts";
 import {
@@ -170,6 +170,7 @@ export class AgentRun {
         query: this.#query(proc),
         graceMs: this.#o.settings.supervisor.cancelGraceMs,
         signalRoot: (signal) => proc.signal(signal),
+        sandboxed: proc.sandboxed,
       });
       if (report.survivors > 0) {
         this.#o.log("error", "processes survived SIGKILL", {
@@ -201,6 +202,7 @@ export class AgentRun {
       query: this.#query(proc),
       graceMs: this.#o.settings.supervisor.cancelGraceMs,
       signalRoot: (signal) => proc.signal(signal),
+      sandboxed: proc.sandboxed,
     }).then(() => {});
   }
 
@@ -230,7 +232,8 @@ export class AgentRun {
       proc = this.#o.launch(agent, turn, this.marker);
     } catch (err) {
       store.transition(agent.id, "failed", {
-        error_code: "spawn_failed",
+        // A cwd that failed its re-check at spawn says so (invalid_cwd), not "spawn failed".
+        error_code: err instanceof ValidationError ? err.code : "spawn_failed",
         error_message: err instanceof Error ? err.message : String(err),
         finished_at: Date.now(),
         pending_prompt: null,

@@ -52,6 +52,7 @@ export function stopTogether(
             excludePid: Deno.pid,
           },
           signalRoot: (signal: Deno.Signal) => proc.signal(signal),
+          sandboxed: proc.sandboxed,
           rootExited: () => exited[i]!,
           onSettled: (report) => {
             if (report.survivors > 0) {

@@ -124,7 +124,7 @@ Deno.test({
   const foreign: Deno.ChildProcess[] = [];
   let closed = false;
   try {
-    const prompts = scenarios(dir);
+    const prompts = scenarios(cwd); // the cwd: the only directory shared with the sandbox
     const ids: string[] = [];
     for (let i = 0; i < AGENTS; i++) {
       ids.push(engine.supervisor.create({ prompt: prompts[i % prompts.length]!, cwd }).id);

@@ -97,6 +97,9 @@ export class Supervisor {
       proxy: options.proxy ?? null,
       agentStateDir: options.agentStateDir ?? null,
       ...(options.directCredentialEnv ? { directCredentialEnv: options.directCredentialEnv } : {}),
+      sandbox: options.sandbox ?? null,
+      protectedDirs: options.protectedDirs ?? [],
+      allowedRoots: options.allowedRoots ?? null,
     });
     this.#finishes = new FinishBatch({
       store: options.store,

@@ -69,8 +69,14 @@ Deno.test("the child gets the allow-listed environment only, and effort none sen
     GITHUB_TOKEN: "gh-secret",
     DB_PASSWORD: "db-secret",
   };
-  await withEngine({ env: { ...secrets, ANTHROPIC_API_KEY: "sk-test" } }, async (h) => {
-    const record = `${h.dir}/record.json`;
+  // Under `shadows_only` a standard agent talks to the upstream itself, with the daemon's key.
+  const env = {
+    ...secrets,
+    ANTHROPIC_API_KEY: "sk-test",
+    HERO_ORCHESTRATOR_PROXY_SCOPE: "shadows_only",
+  };
+  await withEngine({ env }, async (h) => {
+    const record = `${h.cwd}/record.json`; // inside the sandbox only the cwd is shared
     const a = h.engine.supervisor.create({
       prompt: auto([{ record }, { text: "ok" }]),
       cwd: h.cwd,

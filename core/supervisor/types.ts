@@ -1,4 +1,5 @@
 /** Types and small helpers the supervisor's rooms share (options, hooks, turns, stop reasons). */
+import type { SandboxPolicy } from "../claude/mod.ts";
 import type { Agent, PauseReason } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
@@ -107,6 +108,8 @@ export interface SupervisorOptions {
   directCredentialEnv?: () => Record<string, string>;
   /** The clock of pauses and resumes (default: the system clock). */
   clock?: QuotaClock;
+  /** Run every claude child in this bubblewrap sandbox; null or absent: unsandboxed. */
+  sandbox?: SandboxPolicy | null;
   /** The name an agent created without one gets at once (default: the prompt's first words). */
   titleFor?: (prompt: string) => string;
   log?: SupervisorLog;

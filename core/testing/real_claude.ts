@@ -101,6 +101,9 @@ export function realCliDaemonEnv(options: {
 }): Record<string, string> {
   return {
     HERO_ORCHESTRATOR_CLAUDE_BIN: REAL_CLAUDE_BIN,
+    // These runs reach the mock directly through ANTHROPIC_BASE_URL: only shadows use the proxy
+    // (tests of the default scope `all` set the scope and HERO_ORCHESTRATOR_UPSTREAM_URL).
+    HERO_ORCHESTRATOR_PROXY_SCOPE: "shadows_only",
     ANTHROPIC_BASE_URL: options.mockUrl,
     ANTHROPIC_API_KEY: options.apiKey ?? "sk-test",
     ...(options.configDir ? { CLAUDE_CONFIG_DIR: options.configDir } : {}),

@@ -21,6 +21,7 @@ import type {
   AgentPauseParams,
   AgentResumeParams,
   AgentSetBudgetParams,
+  BackupResult,
   CommitInfo,
   CompletedAgent,
   CredentialGetParams,
@@ -36,6 +37,7 @@ import type {
   SearchRebuildParams,
   SearchStatus,
   SearchStatusParams,
+  SystemBackupParams,
   SystemHealth,
   SystemHealthParams,
   SystemInfo,
@@ -68,6 +70,7 @@ export interface RpcMethods {
   "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
   "system.info": { params: SystemInfoParams; result: SystemInfo };
   "system.health": { params: SystemHealthParams; result: SystemHealth };
+  "system.backup": { params: SystemBackupParams; result: BackupResult };
   "rpc.discover": { params: RpcDiscoverParams; result: OpenrpcDocument };
 }
 
@@ -98,6 +101,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "credential.set_api_key",
   "system.info",
   "system.health",
+  "system.backup",
   "rpc.discover",
 ];
 
@@ -117,6 +121,7 @@ export const ERROR_CODES = {
   busy: -32006,
   invalid_home_mcp: -32007,
   commit_refused: -32008,
+  backup_failed: -32009,
 } as const;
 
 /** A machine error code (`error.data.code`). */
@@ -190,6 +195,8 @@ export interface SystemNamespace {
   info(params?: SystemInfoParams): Promise<SystemInfo>;
   /** Database, supervisor and event-stream checks, and the claude readiness */
   health(params?: SystemHealthParams): Promise<SystemHealth>;
+  /** Write an online backup of the database */
+  backup(params?: SystemBackupParams): Promise<BackupResult>;
 }
 
 /** `rpc.*` methods. */
@@ -242,6 +249,7 @@ export function bindMethods(call: Call): BoundMethods {
     system: {
       info: (params) => call("system.info", params ?? {}),
       health: (params) => call("system.health", params ?? {}),
+      backup: (params) => call("system.backup", params ?? {}),
     },
     rpc: {
       discover: (params) => call("rpc.discover", params ?? {}),

@@ -164,6 +164,15 @@ export type AgentUsage = {
   parent_id: string | null;
 };
 
+export type BackupResult = {
+  /** the backup file (mode 0600) */
+  path: string;
+  /** its size */
+  bytes: number;
+  /** Unix epoch milliseconds */
+  created_at: number;
+};
+
 export type ClaudeReadiness = {
   /** no check failed: agents can start */
   ok: boolean;
@@ -630,6 +639,12 @@ export type SystemInfo = {
     schema_version: number;
     sqlite_version: string;
   };
+  sandbox: {
+    /** `bwrap`: every claude child runs in a bubblewrap sandbox (own PID namespace, read-only system, the daemon's state, sockets and the user's secrets hidden); `off`: unsandboxed */
+    mode: "bwrap" | "off";
+    /** why this mode is in force (decided once at start) */
+    reason: string;
+  };
 };
 
 export type UsageBucket = {
@@ -954,6 +969,12 @@ export type SystemInfoParams = Record<string, never>;
 export interface SystemHealthParams {
   /** check the claude readiness again now (binary, credential, upstream) instead of returning the last result */
   refresh?: boolean;
+}
+
+/** Params of `system.backup`. */
+export interface SystemBackupParams {
+  /** absolute destination file; default a new file in the backups directory */
+  path?: string;
 }
 
 /** Params of `rpc.discover`. */

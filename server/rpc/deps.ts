@@ -16,7 +16,15 @@ export interface EventStats {
 export interface RpcDeps {
   engine: Pick<
     Engine,
-    "store" | "supervisor" | "settings" | "paths" | "shadows" | "usage" | "credentials" | "search"
+    | "store"
+    | "supervisor"
+    | "settings"
+    | "paths"
+    | "shadows"
+    | "usage"
+    | "credentials"
+    | "search"
+    | "sandbox"
   >;
   events: EventStats;
   openrpc: OpenrpcDocument;

@@ -101,7 +101,7 @@ export function serverRunArgs(env: Record<string, string>): string[] {
 }
 
 /**
- * Runs `server/main.ts` in a child process (under `umask` when given) and waits until it answers
+ * Runs `server/main.ts` in a child process (under `umask` and `ulimit -n` when given) and waits until it answers
  * /health. It runs under the production permission set (`serverRunArgs`) unless
  * `permissions: "all"` asks for `-A`.
  */
@@ -109,6 +109,8 @@ export async function spawnDaemon(
   env: Record<string, string>,
   options: {
     umask?: string;
+    /** `ulimit -n` (soft and hard RLIMIT_NOFILE) of the daemon. */
+    nofile?: number;
     args?: string[];
     waitReady?: boolean;
     permissions?: "production" | "all";
@@ -119,7 +121,12 @@ export async function spawnDaemon(
   const quoted = [deno, ...runPart, ...(options.args ?? [])]
     .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const child = new Deno.Command("sh", {
-    args: ["-c", `${options.umask ? `umask ${options.umask}; ` : ""}exec ${quoted}`],
+    args: [
+      "-c",
+      `${options.umask ? `umask ${options.umask}; ` : ""}${
+        options.nofile ? `ulimit -n ${options.nofile}; ` : ""
+      }exec ${quoted}`,
+    ],
     env,
     clearEnv: true,
     cwd: REPO_ROOT,

@@ -14,6 +14,22 @@ import {
 import { SERVICE_NAME } from "@hero/core/config";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
+import { backupNow } from "../../backup.ts";
+
+function deniedByPermissions(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** A backup that could not be written (`backup_failed`). */
+class BackupError extends Error {
+  override name = "BackupError";
+  readonly code = "backup_failed";
+}
 
 /**
  * The health report served by `system.health` and `GET /health`; `claude` is the given readiness,
@@ -94,6 +110,7 @@ async function systemInfo(deps: RpcDeps): Promise<SystemInfo> {
       default_effort: settings.claude.defaultEffort,
     },
     db: { schema_version: store.schemaVersion(), sqlite_version: store.sqliteVersion() },
+    sandbox: { mode: deps.engine.sandbox.mode, reason: deps.engine.sandbox.reason },
   };
 }
 
@@ -108,5 +125,21 @@ export const systemHandlers = handlers({
       deps,
       params.refresh ? await readiness.refresh() : await readiness.latest(),
     );
+  },
+  async "system.backup"(params, deps) {
+    try {
+      return await backupNow(deps.engine.store, params.path);
+    } catch (err) {
+      const why = deniedByPermissions(err)
+        ? `Cannot back up the database to ${params.path}: the server may write only under ${deps.engine.paths.stateDir}`
+        : err instanceof Error
+        ? err.message
+        : String(err);
+      deps.log("error", "database backup failed", { error: why });
+      throw new BackupError(
+        why.startsWith("Cannot ") ? why : `Cannot back up the database: ${why}`,
+        { cause: err },
+      );
+    }
   },
 });
