@@ -121,6 +121,15 @@ Deno.test("manual pause keeps the session; resume continues it; cancel works whi
       const sessions = inits(h, a.id);
       assertEquals(sessions.map((x) => x.session), [before.session_id, before.session_id]);
 
+      // A cancel while a pause is stopping the run still ends the agent cancelled.
+      const c = s.create({ prompt: fakePrompt([{ init: true }, { hang: true }]), cwd: h.cwd });
+      await waitFor("c's init", () => inits(h, c.id).length === 1);
+      const pausing = s.pause(c.id);
+      const cancelledC = await s.cancel(c.id);
+      await pausing;
+      assertEquals(cancelledC.status, "cancelled");
+      assertEquals(h.engine.store.getAgent(c.id)!.status, "cancelled");
+
       // An agent paused by hand as soon as it was queued never runs its turn; cancel ends it from paused.
       const b = s.create({ prompt: fakePrompt([{ hang: true }]), cwd: h.cwd });
       const pausedB = await s.pause(b.id);

@@ -312,7 +312,8 @@ export class Supervisor {
     this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
     run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
     await run.done;
-    return this.#mustGet(id);
+    // A pause that was already stopping the run wins the stop; the cancel still ends the agent.
+    return this.#mustGet(id).status === "paused" ? this.cancel(id) : this.#mustGet(id);
   }
 
   /**
