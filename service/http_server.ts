@@ -1,3 +1,4 @@
+import type { Log } from "./log.ts";
 /**
  * An HTTP/1.1 server on a Unix socket with its own accept loop, for every listener of the service
  * (rpc.sock, proxy.sock, admin.sock). `Deno.serve` hides accept: an `EMFILE` from accept rejects
@@ -18,12 +19,8 @@
  * @module
  */
 
-/** A log function (level, message, fields). */
-export type ServerLog = (
-  level: "debug" | "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+/** The one log function of the binaries (service/log.ts). */
+export type ServerLog = Log;
 
 /** Limits of one listener. */
 export interface ConnectionLimits {

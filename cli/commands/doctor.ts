@@ -379,12 +379,20 @@ async function health(socket: string): Promise<{ ok: boolean; detail: string }> 
     const res = await t.fetch("http://localhost/health", { signal: AbortSignal.timeout(5_000) });
     const text = await res.text();
     let status = "";
+    let storage = "";
     try {
-      status = String((JSON.parse(text) as { status?: unknown }).status ?? "");
+      const body = JSON.parse(text) as {
+        status?: unknown;
+        checks?: { storage?: { state?: string; last_error?: string | null } };
+      };
+      status = String(body.status ?? "");
+      const st = body.checks?.storage;
+      // A failing disk or a held lock: say so, the daemon holds agents until it passes.
+      if (st?.state && st.state !== "ok") storage = ` (${st.state}: ${st.last_error ?? "?"})`;
     } catch {
       // not JSON
     }
-    return { ok: res.ok, detail: `HTTP ${res.status}${status ? ` ${status}` : ""}` };
+    return { ok: res.ok, detail: `HTTP ${res.status}${status ? ` ${status}` : ""}${storage}` };
   } catch (err) {
     return { ok: false, detail: errText(err) };
   } finally {

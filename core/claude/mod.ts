@@ -12,3 +12,4 @@ export * from "./usage.ts";
 export * from "./stderr_tail.ts";
 export * from "./turn_result.ts";
 export * from "./sandbox.ts";
+export * from "./liveness.ts";

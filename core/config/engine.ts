@@ -37,6 +37,8 @@ export interface SupervisorSettings {
   maxRuntimeMs: number;
   /** How long a process may live after printing its final result before it is terminated. */
   resultExitGraceMs: number;
+  /** How long a process may live after closing stdout (no result yet) before it is stopped. */
+  stdoutEofGraceMs: number;
 }
 
 export interface StoreSettings {
@@ -49,6 +51,12 @@ export interface StoreSettings {
   busyTimeoutMs: number;
   /** Index thinking blocks for search (`HERO_ORCHESTRATOR_SEARCH_THINKING=1`). */
   searchThinking: boolean;
+  /** First retry after a storage fault (disk full, lock held, I/O error); doubles per failure. */
+  retryMinMs: number;
+  /** Longest wait between two retries. */
+  retryMaxMs: number;
+  /** A storage fault lasting this long is reported as over its bound (agents to be paused). */
+  faultBoundMs: number;
 }
 
 /** Which agents talk to the upstream API through the daemon's quota proxy. */
@@ -230,6 +238,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       idleTimeoutMs: int(env, "HERO_ORCHESTRATOR_IDLE_TIMEOUT_MS", 30 * 60_000, 1),
       maxRuntimeMs,
       resultExitGraceMs: int(env, "HERO_ORCHESTRATOR_RESULT_EXIT_GRACE_MS", 30_000),
+      stdoutEofGraceMs: int(env, "HERO_ORCHESTRATOR_STDOUT_EOF_GRACE_MS", 5_000),
     },
     store: {
       batchMaxDelayMs: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS", 50),
@@ -237,6 +246,9 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       batchMaxRows: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
       busyTimeoutMs: int(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
       searchThinking: env.HERO_ORCHESTRATOR_SEARCH_THINKING === "1",
+      retryMinMs: int(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MIN_MS", 100, 1),
+      retryMaxMs: int(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MAX_MS", 5_000, 1),
+      faultBoundMs: int(env, "HERO_ORCHESTRATOR_STORAGE_FAULT_BOUND_MS", 5 * 60_000),
     },
     proxy: {
       scope: proxyScope(env),

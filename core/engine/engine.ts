@@ -9,7 +9,13 @@ import {
 } from "../config/mod.ts";
 import { probeSandbox, type SandboxStatus } from "../claude/mod.ts";
 import { EventBus, publishBatches, publishChanges } from "../events/mod.ts";
-import { MessageWriter, openStore, SearchIndexer, type Store } from "../store/mod.ts";
+import {
+  MessageWriter,
+  openStore,
+  SearchIndexer,
+  StorageMonitor,
+  type Store,
+} from "../store/mod.ts";
 import {
   acquireDaemonLock,
   type DaemonLock,
@@ -68,6 +74,9 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** At shutdown, how long lines held for a storage fault are retried before they are given up. */
+const SHUTDOWN_STORAGE_GRACE_MS = 3_000;
+
 /**
  * Opens the engine: takes the daemon lock, opens and migrates the database, reconciles what a
  * previous run left behind, then starts the supervisor. Call before any socket accepts.
@@ -99,12 +108,28 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const proxyScope = settings.proxy.scope;
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
+    const monitor = new StorageMonitor({
+      boundMs: settings.store.faultBoundMs,
+      onChange(status) {
+        if (status.state === "ok") {
+          log("info", "storage takes writes again", { last_error: status.last_error });
+        } else if (status.over_bound) {
+          // Pausing agents at the bound needs the `paused` status (the quota issue).
+          log("error", "storage has been failing past its bound", { ...status });
+        } else {
+          log("warn", "storage is failing; holding lines and retrying", { ...status });
+        }
+      },
+    });
     const search = new SearchIndexer(store, {
       thinking: settings.store.searchThinking,
       onError: (err) => log("warn", "search indexing failed", { error: String(err) }),
     });
     const publish = publishBatches(bus);
     const writer = new MessageWriter(store, {
+      monitor,
+      retryMinMs: settings.store.retryMinMs,
+      retryMaxMs: settings.store.retryMaxMs,
       maxDelayMs: settings.store.batchMaxDelayMs,
       idleDelayMs: settings.store.batchIdleDelayMs,
       maxRows: settings.store.batchMaxRows,
@@ -219,6 +244,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       sandbox,
       close() {
         closed ??= (async () => {
+          // Lines held for a failing disk cannot wait past a short grace once the daemon stops.
+          const giveUp = setTimeout(() => writer.giveUp(), SHUTDOWN_STORAGE_GRACE_MS);
           try {
             await supervisor.shutdown();
             // Rows the shutdown itself wrote get a short grace to reach the webhook.
@@ -229,8 +256,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
             await writer.close();
             search.close();
           } finally {
-            openedStore.close();
-            lock.release();
+            clearTimeout(giveUp);
+            try {
+              openedStore.close();
+            } finally {
+              lock.release();
+            }
           }
         })();
         return closed;

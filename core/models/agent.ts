@@ -38,6 +38,7 @@ export const AgentErrorCode = z.enum([
   "api_error",
   "turn_error",
   "line_too_long",
+  "stdout_closed",
   "rate_limited",
   "idle_timeout",
   "max_runtime",

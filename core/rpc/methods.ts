@@ -180,6 +180,25 @@ export const ClaudeReadiness = z.object({
   upstream: z.object({ ...readinessCheck, url: z.string() }),
 }).meta({ id: "ClaudeReadiness" });
 export type ClaudeReadiness = z.infer<typeof ClaudeReadiness>;
+export const StorageState = z.enum(["ok", "storage_full", "storage_busy", "storage_io_error"])
+  .meta({ id: "StorageState" });
+
+export const StorageHealth = z.object({
+  ok: z.boolean(),
+  state: StorageState.describe(
+    "ok, or why database writes fail right now: disk full, lock held by another process past the busy timeout, I/O error",
+  ),
+  since: z.number().int().nullable().describe("when the current fault began (epoch ms)"),
+  last_error: z.string().nullable().describe("the newest failure (kept after recovery)"),
+  retries: z.number().int().describe("failed attempts since the fault began"),
+  held_lines: z.number().int().describe(
+    "output lines held in memory, not yet stored (agents are held back meanwhile)",
+  ),
+  held_bytes: z.number().int(),
+  over_bound: z.boolean().describe("the fault has lasted at least bound_ms"),
+  bound_ms: z.number().int(),
+}).meta({ id: "StorageHealth" });
+export type StorageHealth = z.infer<typeof StorageHealth>;
 
 export const SystemHealth = z.object({
   status: HealthStatus,
@@ -200,6 +219,9 @@ export const SystemHealth = z.object({
       dropped_total: z.number().int().describe("streams dropped for falling behind"),
       last_event_id: z.number().int(),
     }),
+    storage: StorageHealth.describe(
+      "While storage fails, output is held (bounded) and retried with back-off; agents wait on their pipes",
+    ),
   }),
   claude: ClaudeReadiness.nullable().describe(
     "whether agents can run here (binary, credential, root, upstream), each with a fix; " +
@@ -587,7 +609,7 @@ export const METHODS = {
   }),
   "system.health": defineMethod({
     name: "system.health",
-    summary: "Database, supervisor and event-stream checks, and the claude readiness",
+    summary: "Database, storage, supervisor and event-stream checks, and the claude readiness",
     params: z.strictObject({
       refresh: z.boolean().optional().describe(
         "check the claude readiness again now (binary, credential, upstream) instead of " +

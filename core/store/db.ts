@@ -215,6 +215,60 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   }
 }
 
+/**
+ * A storage condition that passes by itself: `full` (SQLITE_FULL: disk or quota full),
+ * `busy` (SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock past busy_timeout),
+ * `io` (SQLITE_IOERR: the file system failed a read or write).
+ */
+export type StorageFault = "full" | "busy" | "io";
+
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
+
+/** SQLite's own messages for the codes, for errors that come without `errcode`. */
+const FAULT_MESSAGES: ReadonlyArray<[RegExp, StorageFault]> = [
+  [/^database or disk is full\b/, "full"],
+  [/^database (table )?is locked\b/, "busy"],
+  [/^disk I\/O error\b/, "io"],
+];
+
+/**
+ * The transient storage fault `err` (or an error in its `cause` chain) reports, or null for any
+ * other error (a constraint, a bug, bad input): those fail the same way on every retry.
+ * `node:sqlite` errors have `code` `ERR_SQLITE_ERROR` and usually the (extended) result code in
+ * `errcode`; some (SQLITE_BUSY from `exec()`, measured with Deno 2.9.6) carry only SQLite's message.
+ */
+export function storageFaultOf(err: unknown): StorageFault | null {
+  for (let e = err, depth = 0; e instanceof Object && depth < 8; depth++) {
+    const { code, errcode, message } = e as {
+      code?: unknown;
+      errcode?: unknown;
+      message?: unknown;
+    };
+    if (typeof errcode === "number") {
+      switch (errcode & 0xff) {
+        case SQLITE_FULL:
+          return "full";
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+          return "busy";
+        case SQLITE_IOERR:
+          return "io";
+        default:
+          return null;
+      }
+    }
+    if (code === "ERR_SQLITE_ERROR" && typeof message === "string") {
+      for (const [pattern, fault] of FAULT_MESSAGES) if (pattern.test(message)) return fault;
+      return null;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
 /** `sqlite_version()` of the linked engine. */
 export function sqliteVersionOf(db: DatabaseSync): string {
   return (db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;

@@ -17,7 +17,14 @@ export {
   MessageWriter,
   type MessageWriterOptions,
   type PendingLine,
+  type WriterStatus,
 } from "./writer.ts";
+export {
+  StorageMonitor,
+  type StorageMonitorOptions,
+  type StorageState,
+  type StorageStatus,
+} from "./storage_state.ts";
 export type {
   AgentPage,
   AgentPatch,
@@ -64,6 +71,12 @@ export { type SearchField, searchTextOf } from "./search_text.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
-export { backupDirOf, DatabaseFileError, MIN_BUSY_TIMEOUT_MS } from "./db.ts";
+export {
+  backupDirOf,
+  DatabaseFileError,
+  MIN_BUSY_TIMEOUT_MS,
+  type StorageFault,
+  storageFaultOf,
+} from "./db.ts";
 export { backupDatabase, type BackupFile } from "./backup.ts";
 export { type DatabaseReport, inspectDatabase, linkedSqliteVersion } from "./inspect.ts";

@@ -1,11 +1,13 @@
 /** `MessageWriter`: the single writer of stdout lines, with group commit. */
 import type { Agent } from "../models/mod.ts";
 import { type Connection, connectionOf, rollback } from "./_connection.ts";
+import { type StorageFault, storageFaultOf } from "./db.ts";
 import { type AgentPatch, checkPatch, toAgent, updateAgentRow } from "./agents.ts";
 import { AgentNotFoundError, messageOf, StorageError } from "./errors.ts";
 import { INSERT_EVENT, insertEvent } from "./events.ts";
 import { INSERT_MESSAGE } from "./messages.ts";
 import type { Store } from "./store.ts";
+import { StorageMonitor, type StorageStatus } from "./storage_state.ts";
 
 /** One line to store. `bytes` must not be changed until the append settles. */
 export interface PendingLine {
@@ -70,6 +72,23 @@ export interface MessageWriterOptions {
   onCommit?: (batch: CommittedBatch) => void;
   /** Test hook: runs inside each transaction just before COMMIT; a throw fails the batch. */
   beforeCommit?: () => void;
+  /**
+   * Where storage faults are reported (shared with the engine's other writers). Default: a
+   * monitor of its own.
+   */
+  monitor?: StorageMonitor;
+  /** First retry of a batch that hit a storage fault, ms; doubles per failure. Default 100. */
+  retryMinMs?: number;
+  /** Longest wait between retries, ms. Default 5000. */
+  retryMaxMs?: number;
+}
+
+/** {@linkcode StorageStatus} plus what the writer holds back while storage fails. */
+export interface WriterStatus extends StorageStatus {
+  /** Lines appended but not yet committed. */
+  held_lines: number;
+  /** Their bytes (plus a fixed overhead per line). */
+  held_bytes: number;
 }
 
 /** Where an appended line ended up. */
@@ -119,6 +138,13 @@ function intAtLeast(value: number, min: number, name: string): number {
  * Seqs are assigned inside the transaction from `agents.last_seq`, so a failed batch (rolled back)
  * leaves no gap: the next lines of those agents take the same seqs.
  *
+ * A storage fault (disk full, lock held past busy_timeout, I/O error; see `storageFaultOf`) fails
+ * nothing: the batch is rolled back and kept, in order, ahead of later lines; the writer reports the
+ * fault to its {@linkcode StorageMonitor}, retries with exponential back-off and, while it fails,
+ * `capacity()` holds every producer back (so children block on their pipes instead of lines piling
+ * up). Once a retry commits, everything held is committed in append order. Any other error rejects
+ * its batch's lines with `StorageError`.
+ *
  * @example
  * ```ts
  * const writer = new MessageWriter(store, { onCommit: (batch) => publish(batch) });
@@ -149,6 +175,15 @@ export class MessageWriter {
   #known = new Set<string>();
   #capacityWaiters: Array<() => void> = [];
   #flushWaiters: Array<() => void> = [];
+  #monitor: StorageMonitor;
+  #retryMinMs: number;
+  #retryMaxMs: number;
+  /** The fault the last attempt hit; null while commits succeed. */
+  #fault: StorageFault | null = null;
+  #retryDelayMs = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** After `giveUp()`: faults reject lines instead of holding them. */
+  #givenUp = false;
 
   /** A writer for `store`'s database; use one per store (it is the only writer of lines). */
   constructor(store: Store, options: MessageWriterOptions = {}) {
@@ -166,6 +201,26 @@ export class MessageWriter {
     );
     this.#onCommit = options.onCommit;
     this.#beforeCommit = options.beforeCommit;
+    this.#monitor = options.monitor ?? new StorageMonitor();
+    this.#retryMinMs = intAtLeast(options.retryMinMs ?? 100, 1, "retryMinMs");
+    this.#retryMaxMs = Math.max(
+      this.#retryMinMs,
+      intAtLeast(options.retryMaxMs ?? 5_000, 1, "retryMaxMs"),
+    );
+  }
+
+  /** The monitor this writer reports storage faults to. */
+  get monitor(): StorageMonitor {
+    return this.#monitor;
+  }
+
+  /** Storage state and what is held back. */
+  status(): WriterStatus {
+    return {
+      ...this.#monitor.status(),
+      held_lines: this.#queue.length,
+      held_bytes: this.#queuedBytes,
+    };
   }
 
   /**
@@ -185,7 +240,11 @@ export class MessageWriter {
         reject,
       });
       this.#queuedBytes += queued.bytes.byteLength + LINE_OVERHEAD_BYTES;
-      if (this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes) {
+      if (this.#fault !== null) {
+        // The retry timer commits it with everything held before it.
+      } else if (
+        this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes
+      ) {
         this.#schedule();
       } else if (this.#timer === undefined) {
         this.#timer = setTimeout(() => {
@@ -200,17 +259,21 @@ export class MessageWriter {
   }
 
   /**
-   * Back-pressure: undefined while the queue holds less than `maxQueuedBytes`, else a promise that
-   * resolves once commits brought it below. Readers await it before reading more.
+   * Back-pressure: undefined while the queue holds less than `maxQueuedBytes` and storage takes
+   * writes, else a promise that resolves once commits brought it below and no fault is pending.
+   * Readers await it before reading more.
    */
   capacity(): Promise<void> | undefined {
-    if (this.#closed || this.#queuedBytes < this.#maxQueuedBytes) return undefined;
+    if (this.#hasRoom()) return undefined;
     return new Promise((resolve) => this.#capacityWaiters.push(resolve));
   }
 
-  /** Commits everything queued now; resolves when the queue is empty (lines may have failed). */
+  /**
+   * Commits everything queued now; resolves when the queue is empty (lines may have failed). While
+   * storage fails, that is once a retry got everything committed.
+   */
   flush(): Promise<void> {
-    this.#drain();
+    if (this.#fault === null) this.#drain();
     if (this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#flushWaiters.push(resolve));
   }
@@ -222,6 +285,20 @@ export class MessageWriter {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#notify();
+  }
+
+  /**
+   * Stops holding lines for storage to come back (the daemon is stopping): held lines are tried
+   * once more now and, if storage still fails, rejected with `StorageError`; so are later faults.
+   */
+  giveUp(): void {
+    this.#givenUp = true;
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    if (this.#fault !== null) {
+      this.#fault = null;
+      this.#drain();
+    }
   }
 
   /** Forgets agent `agentId` (after it was deleted): its next append checks the database again. */
@@ -263,8 +340,13 @@ export class MessageWriter {
     });
   }
 
+  #hasRoom(): boolean {
+    return this.#closed || (this.#fault === null && this.#queuedBytes < this.#maxQueuedBytes);
+  }
+
   #drain(): void {
     if (this.#draining) return; // the running drain picks up whatever was queued meanwhile
+    if (this.#fault !== null) return; // the retry timer drains
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -282,11 +364,17 @@ export class MessageWriter {
     try {
       // Lines appended meanwhile (e.g. from onCommit) land in the fresh queue and go next.
       const started = performance.now();
-      while (this.#queue.length > 0) {
+      drain: while (this.#queue.length > 0) {
         const pending = this.#queue;
         this.#queue = [];
         for (let i = 0; i < pending.length; i += this.#maxRows) {
-          this.#commit(pending.slice(i, i + this.#maxRows));
+          const fault = this.#commit(pending.slice(i, i + this.#maxRows));
+          if (fault !== null) {
+            // Held lines go first, before anything appended meanwhile (e.g. from onCommit).
+            this.#queue = pending.slice(i).concat(this.#queue);
+            this.#onFault(fault);
+            break drain;
+          }
         }
         this.#lastCommitAt = performance.now();
       }
@@ -297,8 +385,20 @@ export class MessageWriter {
     this.#notify();
   }
 
+  #onFault(fault: StorageFault): void {
+    this.#fault = fault;
+    this.#retryDelayMs = this.#retryDelayMs === 0
+      ? this.#retryMinMs
+      : Math.min(this.#retryMaxMs, this.#retryDelayMs * 2);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#fault = null;
+      this.#drain();
+    }, this.#retryDelayMs);
+  }
+
   #notify(): void {
-    if (this.#queuedBytes < this.#maxQueuedBytes || this.#closed) {
+    if (this.#hasRoom()) {
       for (const resolve of this.#capacityWaiters.splice(0)) resolve();
     }
     if (this.#queue.length === 0) {
@@ -306,7 +406,8 @@ export class MessageWriter {
     }
   }
 
-  #commit(batch: Queued[]): void {
+  /** Commits `batch`; returns the storage fault that kept it (rolled back, nothing settled), or null. */
+  #commit(batch: Queued[]): StorageFault | null {
     const conn = this.#conn;
     const outcomes: Array<AppendResult | Error> = [];
     const lines: CommittedLine[] = [];
@@ -384,12 +485,17 @@ export class MessageWriter {
       conn.db.exec("COMMIT");
     } catch (cause) {
       rollback(conn.db);
+      const fault = storageFaultOf(cause);
+      if (fault !== null) this.#monitor.fault(fault, cause);
+      if (fault !== null && !this.#givenUp) return fault;
       this.#queuedBytes -= batchBytes;
       const err = new StorageError(`Cannot store lines: ${messageOf(cause)}`, { cause });
       for (const item of batch) item.reject(err);
-      return;
+      return null;
     }
     this.#queuedBytes -= batchBytes;
+    this.#retryDelayMs = 0;
+    this.#monitor.ok();
     if (this.#onCommit) {
       try {
         this.#onCommit({ lines, agents, agentEventIds });
@@ -403,6 +509,7 @@ export class MessageWriter {
       if (outcome instanceof Error) batch[i]!.reject(outcome);
       else batch[i]!.resolve(outcome);
     }
+    return null;
   }
 }
 

@@ -7,6 +7,8 @@ import {
   MessageWriter,
   type PendingLine,
   StorageError,
+  StorageMonitor,
+  type Store,
 } from "./mod.ts";
 import { jsonLine, sampleAgent, tempStore } from "./_testing.ts";
 
@@ -422,3 +424,137 @@ Deno.test("MessageWriter commits a lone line after idleDelayMs; under load its w
   assert.deepEqual(commits, [1, 3, 1, 3]);
   await writer.close();
 });
+
+/** Makes the database "full": it may not grow past its current size (SQLITE_FULL). */
+function fillDisk(store: Store): () => void {
+  const db = connectionOf(store).db;
+  const pages = db.prepare("PRAGMA page_count").get()!.page_count as number;
+  db.exec(`PRAGMA max_page_count = ${pages}`);
+  return () => db.exec("PRAGMA max_page_count = 4294967294");
+}
+
+function seqsByAgent(store: Store): Map<string, string> {
+  const rows = connectionOf(store).db.prepare(
+    `SELECT a.id, group_concat(m.seq) AS seqs, group_concat(json_extract(CAST(m.raw AS TEXT), '$.n'))
+       AS ns FROM agents a JOIN messages m USING (agent_key) GROUP BY a.id`,
+  ).all();
+  return new Map(rows.map((r) => [String(r.id), `${r.seqs}|${r.ns}`]));
+}
+
+Deno.test("a full disk fails no line: the writer holds them, blocks capacity(), reports storage_full, retries and commits them in order once space returns", async () => {
+  await using store = await tempStore();
+  const a = store.insertAgent(sampleAgent()).id;
+  const b = store.insertAgent(sampleAgent()).id;
+  const states: string[] = [];
+  const monitor = new StorageMonitor({ onChange: (s) => states.push(s.state) });
+  const committed: string[] = [];
+  const writer = new MessageWriter(store, {
+    maxDelayMs: 2,
+    maxRows: 50,
+    retryMinMs: 10,
+    retryMaxMs: 40,
+    monitor,
+    onCommit: (batch) => committed.push(...batch.lines.map((l) => `${l.agent_id}:${l.seq}`)),
+  });
+  const padding = "x".repeat(400);
+  assert.equal((await writer.append(line(a, jsonLine({ n: 1, padding })))).seq, 1);
+
+  const freeSpace = fillDisk(store);
+  const acks: Array<Promise<{ seq: number }>> = [];
+  let settled = 0;
+  for (let n = 2; n <= 301; n++) {
+    for (const id of [a, b]) {
+      const ack = writer.append(line(id, jsonLine({ n, padding })));
+      ack.then(() => settled++, () => settled++);
+      acks.push(ack);
+    }
+  }
+  await waitUntil(() => writer.status().retries >= 3);
+  const status = writer.status();
+  assert.equal(status.state, "storage_full");
+  assert.match(status.last_error!, /database or disk is full/);
+  assert.ok(status.since! <= Date.now());
+  assert.equal(status.held_lines, 600);
+  assert.ok(writer.capacity() instanceof Promise, "producers are held back while storage fails");
+  assert.equal(settled, 0, "no line was acknowledged or failed while the disk was full");
+  assert.equal(store.getAgent(a)!.last_seq, 1);
+
+  freeSpace();
+  const results = await Promise.all(acks);
+  const wait = writer.capacity();
+  assert.equal(wait, undefined, "producers may read again");
+  await writer.close();
+  assert.deepEqual(states, ["storage_full", "ok"]);
+  const after = writer.status();
+  assert.deepEqual([after.state, after.held_lines, after.retries, after.since], ["ok", 0, 0, null]);
+  // Append order kept per agent: line n of agent a has seq n, of agent b seq n - 1.
+  assert.deepEqual(results.slice(0, 4).map((r) => r.seq), [2, 1, 3, 2]);
+  const seqs = seqsByAgent(store);
+  const range = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => from + i).join(",");
+  assert.equal(seqs.get(a), `${range(1, 301)}|${range(1, 301)}`);
+  assert.equal(seqs.get(b), `${range(1, 300)}|${range(2, 301)}`);
+  assert.equal(committed.length, 601);
+  assert.equal(store.integrityCheck(), "ok");
+});
+
+Deno.test("a write lock held by another process past busy_timeout reports storage_busy and the held lines commit once it is released", async () => {
+  await using store = await tempStore();
+  const { id } = store.insertAgent(sampleAgent());
+  const states: string[] = [];
+  const monitor = new StorageMonitor({ onChange: (s) => states.push(s.state) });
+  const writer = new MessageWriter(store, { maxDelayMs: 2, retryMinMs: 50, monitor });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./testdata/hold_lock.ts", import.meta.url).pathname,
+      store.path,
+      "9000", // past the 5 s busy_timeout, with room for a slow start of the first attempt
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("LOCKED")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`lock holder exited early: ${out}`);
+    out += value;
+  }
+  const acks = [1, 2, 3].map((n) => writer.append(line(id, jsonLine({ n }))));
+  const results = await Promise.all(acks);
+  for (;;) if ((await reader.read()).done) break;
+  assert.equal((await child.status).code, 0);
+  assert.deepEqual(results.map((r) => r.seq), [1, 2, 3]);
+  assert.deepEqual(states, ["storage_busy", "ok"]);
+  assert.match(writer.status().last_error!, /database is locked/);
+  await writer.close();
+  assert.equal(seqsByAgent(store).get(id), "1,2,3|1,2,3");
+});
+
+Deno.test("giveUp() rejects held lines with StorageError once storage still fails", async () => {
+  await using store = await tempStore();
+  const { id } = store.insertAgent(sampleAgent());
+  const writer = new MessageWriter(store, { maxDelayMs: 1, retryMinMs: 10 });
+  const freeSpace = fillDisk(store);
+  const ack = writer.append(line(id, jsonLine({ n: 1, padding: "x".repeat(5000) })));
+  await waitUntil(() => writer.status().state === "storage_full");
+  writer.giveUp();
+  await assert.rejects(
+    ack,
+    (err) => err instanceof StorageError && /disk is full/.test(err.message),
+  );
+  assert.equal(writer.status().held_lines, 0);
+  freeSpace();
+  assert.equal((await writer.append(line(id, jsonLine({ n: 2 })))).seq, 1);
+  await writer.close();
+});
+
+async function waitUntil(probe: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error("Timed out waiting for the writer");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -14,6 +14,7 @@ import {
   classifyLine,
   type ClaudeProcess,
   LineTooLongError,
+  outlivesStdout,
   readInit,
   readRateLimit,
   readResult,
@@ -24,6 +25,7 @@ import {
 } from "../claude/mod.ts";
 import { type ProcessControl, terminateTree } from "./process_control.ts";
 import type { PauseRequest, StopReason, SupervisorLog, Turn } from "./types.ts";
+import { retryWrite } from "./storage_retry.ts";
 
 /** How long a run waits for `beforeSpawn` at most. */
 const BEFORE_SPAWN_LIMIT_MS = 10_000;
@@ -52,6 +54,8 @@ export interface AgentRunOptions {
   now?: () => number;
   /** A rejected window without a reset time pauses this long. */
   fallbackPauseMs?: number;
+  /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
+  shuttingDown?: () => boolean;
 }
 
 function randomHex(bytes: number): string {
@@ -226,43 +230,52 @@ export class AgentRun {
     }
     // The marker is durable before the process exists, so a crash right after spawn still
     // leaves enough to find and stop it at the next start.
-    store.updateAgent(agent.id, { proc_marker: this.marker });
+    await this.#durably(
+      "record the process marker",
+      () => store.updateAgent(agent.id, { proc_marker: this.marker }),
+    );
     let proc: ClaudeProcess;
     try {
-      proc = this.#o.launch(agent, turn, this.marker);
+      proc = await this.#durably("spawn claude", () => this.#o.launch(agent, turn, this.marker));
     } catch (err) {
-      store.transition(agent.id, "failed", {
-        // A cwd that failed its re-check at spawn says so (invalid_cwd), not "spawn failed".
-        error_code: err instanceof ValidationError ? err.code : "spawn_failed",
-        error_message: err instanceof Error ? err.message : String(err),
-        finished_at: Date.now(),
-        pending_prompt: null,
-      });
+      await this.#durably("record the failed spawn", () =>
+        store.transition(agent.id, "failed", {
+          // A cwd that failed its re-check at spawn says so (invalid_cwd), not "spawn failed".
+          error_code: err instanceof ValidationError ? err.code : "spawn_failed",
+          error_message: err instanceof Error ? err.message : String(err),
+          finished_at: Date.now(),
+          pending_prompt: null,
+        }));
       return;
     }
     this.#proc = proc;
     const now = Date.now();
-    const running = store.transition(agent.id, "running", {
-      pid: proc.pid,
-      pgid: proc.pid,
-      started_at: agent.started_at ?? now,
-      proc_started_at: now,
-      finished_at: null,
-      exit_code: null,
-      exit_signal: null,
-      error_code: null,
-      error_message: null,
-      cancel_requested_at: null,
-      pending_prompt: null,
-      pending_permission_mode: null,
-    });
+    const running = await this.#durably(
+      "record the start",
+      () =>
+        store.transition(agent.id, "running", {
+          pid: proc.pid,
+          pgid: proc.pid,
+          started_at: agent.started_at ?? now,
+          proc_started_at: now,
+          finished_at: null,
+          exit_code: null,
+          exit_signal: null,
+          error_code: null,
+          error_message: null,
+          cancel_requested_at: null,
+          pending_prompt: null,
+          pending_permission_mode: null,
+        }),
+    );
     // A cancel may have arrived while the row was being written.
     if (this.#stop) this.requestStop(this.#stop);
 
     this.send(userMessage(turn.prompt)).catch(() => {
       // The process died before reading its prompt; its exit status tells the story.
     });
-    const { lastAck } = await this.#read(proc, running);
+    const { lastAck, ackError } = await this.#read(proc, running);
+    if (!this.#stop && this.#resultAt === null) await this.#stopIfStdoutClosed(proc);
 
     const status = await proc.status;
     await proc.stderrDone;
@@ -273,6 +286,7 @@ export class AgentRun {
     } catch (err) {
       storageError = err;
     }
+    storageError ??= ackError();
     if (this.#stopping) await this.#stopping;
     if (this.#lingerKill) await this.#lingerKill;
     // Whatever the agent left behind (background tools, servers) ends with it.
@@ -284,7 +298,41 @@ export class AgentRun {
         termAll: true,
       });
     }
-    await this.#o.commitFinish(() => this.#finishRow(status, storageError));
+    await this.#durably(
+      "record the end of the run",
+      () => this.#o.commitFinish(() => this.#finishRow(status, storageError)),
+    );
+  }
+
+  /**
+   * A run's own write (marker, start, result, end), retried through storage faults (disk full, a
+   * lock held elsewhere) so none of them fails an agent or escapes as an unhandled rejection.
+   */
+  #durably<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+    return retryWrite(fn, {
+      what,
+      agentId: this.agentId,
+      monitor: this.#o.writer.monitor,
+      minDelayMs: this.#o.settings.store.retryMinMs,
+      maxDelayMs: this.#o.settings.store.retryMaxMs,
+      abandon: () => this.#o.shuttingDown?.() ?? false,
+      log: this.#o.log,
+    });
+  }
+
+  /** Stdout ended before a result: a CLI still alive after a grace can never report again. */
+  async #stopIfStdoutClosed(proc: ClaudeProcess): Promise<void> {
+    const graceMs = this.#o.settings.supervisor.stdoutEofGraceMs;
+    if (!(await outlivesStdout(proc.status, graceMs)) || this.#stop) return;
+    this.#o.log("warn", "claude closed its stdout but kept running; stopping it", {
+      agent: this.agentId,
+      grace_ms: graceMs,
+    });
+    this.requestStop({
+      code: "stdout_closed",
+      message: `claude closed its stdout and was still running ${graceMs} ms later`,
+      status: "failed",
+    });
   }
 
   /**
@@ -294,12 +342,15 @@ export class AgentRun {
   async #read(
     proc: ClaudeProcess,
     running: Agent,
-  ): Promise<{ lastAck: Promise<unknown> }> {
+  ): Promise<{ lastAck: Promise<unknown>; ackError: () => unknown }> {
     const { writer, agent } = this.#o;
     const tracker = new UsageTracker(running);
     tracker.startProcess();
     let ledgerBase = tracker.totals();
     let lastAck: Promise<unknown> = Promise.resolve();
+    // A line the writer could not store (not a storage fault: those are retried); every ack is
+    // observed so none becomes an unhandled rejection.
+    let ackError: unknown = null;
     const reader = proc.lines.getReader();
     try {
       for (;;) {
@@ -337,11 +388,12 @@ export class AgentRun {
           agentPatch: Object.keys(patch).length > 0 ? patch : undefined,
         });
         lastAck = ack;
+        ack.catch((err) => (ackError ??= err));
         if (result) {
           // Status changes only after the result line itself is durable.
           await ack;
           ledgerBase = this.#recordTurnUsage(ledgerBase, tracker.totals());
-          this.#onResult(result);
+          await this.#onResult(result);
         }
         if (rateLimited) {
           await ack;
@@ -377,7 +429,7 @@ export class AgentRun {
       }
       reader.cancel().catch(() => {});
     }
-    return { lastAck };
+    return { lastAck, ackError: () => ackError };
   }
 
   /** Appends the turn's deltas to the usage ledger; returns the new base. */
@@ -396,26 +448,27 @@ export class AgentRun {
     return now;
   }
 
-  #onResult(result: TurnResult): void {
+  async #onResult(result: TurnResult): Promise<void> {
     this.#resultAt = Date.now();
     // The supervisor's policy: one prompt per process, so closing stdin lets the CLI exit.
     if (this.#o.closeAfterResult) this.#proc?.closeStdin();
     if (this.#stop) return;
     const store = this.#o.store;
-    const agent = store.getAgent(this.agentId);
-    if (agent?.status !== "running") return;
-    if (result.isError) {
-      store.transition(this.agentId, "failed", {
-        error_code: result.apiErrorStatus != null || result.terminalReason === "api_error"
-          ? "api_error"
-          : "turn_error",
-        error_message: result.result ??
-          (result.errors.join("; ") || `claude ended the turn with ${result.subtype}`),
-        finished_at: Date.now(),
-      });
-    } else {
-      store.transition(this.agentId, "awaiting_review", {});
-    }
+    await this.#durably("record the result", () => {
+      const agent = store.getAgent(this.agentId);
+      if (agent?.status !== "running" || this.#stop) return null;
+      if (result.isError) {
+        return store.transition(this.agentId, "failed", {
+          error_code: result.apiErrorStatus != null || result.terminalReason === "api_error"
+            ? "api_error"
+            : "turn_error",
+          error_message: result.result ??
+            (result.errors.join("; ") || `claude ended the turn with ${result.subtype}`),
+          finished_at: Date.now(),
+        });
+      }
+      return store.transition(this.agentId, "awaiting_review", {});
+    });
   }
 
   /** Writes the run's final row (exit status; terminal status if still running); null if deleted. */

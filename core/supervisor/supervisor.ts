@@ -90,16 +90,11 @@ export class Supervisor {
     this.#titleFor = options.titleFor ?? fallbackTitle;
     this.#log = options.log ?? stderrWarnings;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
+    // The launcher takes the options it shares with the supervisor (store, proxy, sandbox, …).
     this.#launch = createLauncher({
-      store: options.store,
-      settings: options.settings,
-      daemonEnv: options.daemonEnv,
+      ...options,
       proxy: options.proxy ?? null,
       agentStateDir: options.agentStateDir ?? null,
-      ...(options.directCredentialEnv ? { directCredentialEnv: options.directCredentialEnv } : {}),
-      sandbox: options.sandbox ?? null,
-      protectedDirs: options.protectedDirs ?? [],
-      allowedRoots: options.allowedRoots ?? null,
     });
     this.#finishes = new FinishBatch({
       store: options.store,
@@ -535,6 +530,16 @@ export class Supervisor {
    */
   #quotaTick(): void {
     if (!this.#accepting) return;
+    try {
+      this.#resumeDue();
+    } catch (err) {
+      this.#log("error", "Cannot resume paused agents", { err: `${err}` });
+    }
+    this.#pump();
+  }
+
+  /** Queues every paused agent whose reset (+ skew + its jitter) has passed, oldest due first. */
+  #resumeDue(): void {
     const now = this.#clock.now();
     const paused = this.#store.listAgentsByStatus(["paused"]);
     const due = paused
@@ -552,7 +557,6 @@ export class Supervisor {
         });
       }
     }
-    this.#pump();
   }
 
   /** Sets the one timer to `at` unless it is set for that time or earlier. */
@@ -581,19 +585,12 @@ export class Supervisor {
 
   #pump(): void {
     if (!this.#accepting) return;
-    const paused = this.#store.listAgentsByStatus(["paused"]);
-    // While a window is rejected nothing starts into it: queued agents (and shadows) wait.
-    const now = this.#clock.now();
-    const fromPauses = admissionBlock(paused, now, this.#settings.quota);
-    const fromHeaders = headerBlock(
-      this.#store.rateLimitSnapshots(1)[0]?.headers,
-      now,
-      this.#settings.quota,
-    );
-    this.#admission = fromPauses && fromHeaders
-      ? (fromPauses.until >= fromHeaders.until ? fromPauses : fromHeaders)
-      : fromPauses ?? fromHeaders;
-    this.#armFromRows(paused);
+    try {
+      this.#updateAdmission();
+    } catch (err) {
+      // A storage fault must not stop the queue: the last known admission stands.
+      this.#log("error", "Cannot read the quota state", { err: `${err}` });
+    }
     if (this.#admission) return;
     let shadow = 0;
     for (const run of this.#runs.values()) if (run.shadow) shadow++;
@@ -605,6 +602,22 @@ export class Supervisor {
       },
       (entry) => this.#startRun(entry),
     );
+  }
+
+  /** While a window is rejected or nearly used up nothing starts into it (shadows neither). */
+  #updateAdmission(): void {
+    const paused = this.#store.listAgentsByStatus(["paused"]);
+    const now = this.#clock.now();
+    const fromPauses = admissionBlock(paused, now, this.#settings.quota);
+    const fromHeaders = headerBlock(
+      this.#store.rateLimitSnapshots(1)[0]?.headers,
+      now,
+      this.#settings.quota,
+    );
+    this.#admission = fromPauses && fromHeaders
+      ? (fromPauses.until >= fromHeaders.until ? fromPauses : fromHeaders)
+      : fromPauses ?? fromHeaders;
+    this.#armFromRows(paused);
   }
 
   /** Starts the queued agent of `entry` (false when it is no longer queued). */
@@ -647,6 +660,7 @@ export class Supervisor {
       onEnded: () => this.#runEnded(run),
       now: () => this.#clock.now(),
       fallbackPauseMs: this.#settings.quota.fallbackPauseMs,
+      shuttingDown: () => this.#shuttingDown,
     });
     this.#runs.set(agent.id, run);
     run.start();
@@ -655,14 +669,17 @@ export class Supervisor {
 
   #runEnded(run: AgentRun): void {
     this.#runs.delete(run.agentId);
-    const agent = this.#store.getAgent(run.agentId);
     try {
+      const agent = this.#store.getAgent(run.agentId);
       // A run's token dies with it (terminal states revoke in the same transaction too).
       if (agent && this.usesProxy(agent)) this.#store.revokeProxyTokens(run.agentId);
-    } catch (err) {
-      this.#log("error", "Cannot revoke proxy tokens", { agent: run.agentId, error: String(err) });
+      if (agent) this.#hook("runEnded", agent);
+    } catch (err) { // a storage fault here must not stop the queue
+      this.#log("error", "Cannot finish a run's bookkeeping", {
+        agent: run.agentId,
+        err: `${err}`,
+      });
     }
-    if (agent) this.#hook("runEnded", agent);
     this.#quotaTick();
   }
 }

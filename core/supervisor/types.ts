@@ -1,5 +1,6 @@
 /** Types and small helpers the supervisor's rooms share (options, hooks, turns, stop reasons). */
 import type { SandboxPolicy } from "../claude/mod.ts";
+import type { Log, LogLevel } from "@hero/service/log";
 import type { Agent, PauseReason } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
@@ -7,12 +8,8 @@ import type { PermissionMode } from "../claude/mod.ts";
 import type { ProcessControl } from "./process_control.ts";
 import type { SupervisorProxy } from "./launch.ts";
 
-/** The supervisor's logger (a throwing or slow log never matters to an agent). */
-export type SupervisorLog = (
-  level: "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+/** The supervisor's logger: the one `Log` of service/log.ts. */
+export type SupervisorLog = Log;
 
 /** What the next process of a queued agent is started with (read from its row at start). */
 export interface Turn {
@@ -31,7 +28,8 @@ export type StopCode =
   | "max_runtime"
   | "line_too_long"
   | "rate_limited"
-  | "daemon_shutdown";
+  | "daemon_shutdown"
+  | "stdout_closed";
 
 export interface StopReason {
   code: StopCode;
@@ -117,11 +115,13 @@ export interface SupervisorOptions {
 
 /** The default log: warnings and errors as JSON lines on stderr. */
 export function stderrWarnings(
-  level: "info" | "warn" | "error",
+  level: LogLevel,
   message: string,
   fields?: Record<string, unknown>,
 ): void {
-  if (level !== "info") console.error(JSON.stringify({ level, message, ...fields }));
+  if (level === "warn" || level === "error") {
+    console.error(JSON.stringify({ level, message, ...fields }));
+  }
 }
 
 /** Calls hook `name`; a throwing or rejecting hook is logged, never propagated. */

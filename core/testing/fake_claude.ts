@@ -80,7 +80,7 @@
  * | `{"record": "/abs/path.json"}` | write `{argv, env, cwd, pid, ppid, stdinLines}` (stdin lines so far) |
  * | `{"rateLimitRejected": {"resetsAt"?, "rateLimitType"?, "thenResult"?}}` | `rate_limit_event` with status `rejected`, then hang silently; with `thenResult`, a synthetic 429 `rate_limit` error + `result` (`You've hit your 5-hour limit · resets 2:14pm (UTC)`), which is what 2.1.328 did against the mock with an OAuth token |
  * | `{"waitStdinClose": true}` | wait until stdin reaches EOF |
- * | `{"closeStdout": true}` | flush and close stdout (process continues) |
+ * | `{"closeStdout": true}` | flush and close stdout for real, like `exec 1>&-` (the reader sees EOF; the process continues) |
  *
  * # Signals
  * SIGTERM → exit 143 at once, no result (unless `ignoreSigterm`). SIGINT during a turn → `result`
@@ -855,7 +855,10 @@ class FakeClaude {
       );
     }
     if ("waitStdinClose" in s) return await this.waitStdinClosed(signal);
-    if ("closeStdout" in s) return await this.out.close();
+    if ("closeStdout" in s) {
+      await this.out.close();
+      return closeStdoutFd();
+    }
     throw new TypeError(`Cannot run scenario step ${JSON.stringify(step)}: unknown step`);
   }
 
@@ -1040,6 +1043,29 @@ function loadScenario(text: string): FakeScenario | undefined {
     throw new Error('Cannot parse scenario: expected {"steps":[…]}');
   }
   return parsed as unknown as FakeScenario;
+}
+
+/**
+ * Closes fd 1 and every duplicate of it (Deno keeps one for `Deno.stdout`, which `close()` leaves
+ * open), so the reading end sees EOF while this process lives on.
+ */
+function closeStdoutFd(): void {
+  const target = Deno.readLinkSync("/proc/self/fd/1");
+  const fds: number[] = [];
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const fd = Number(entry.name);
+      // Never stdin or stderr, even when they share stdout's target (e.g. /dev/null).
+      if (fd !== 0 && fd !== 2 && Deno.readLinkSync(`/proc/self/fd/${fd}`) === target) {
+        fds.push(fd);
+      }
+    } catch {
+      // the fd of the directory listing itself, already gone
+    }
+  }
+  const libc = Deno.dlopen("libc.so.6", { close: { parameters: ["i32"], result: "i32" } });
+  for (const fd of fds) libc.symbols.close(fd);
+  libc.close();
 }
 
 function num(value: unknown, name: string): number {

@@ -193,7 +193,7 @@ export interface CredentialNamespace {
 export interface SystemNamespace {
   /** Version, paths, limits and the claude binary */
   info(params?: SystemInfoParams): Promise<SystemInfo>;
-  /** Database, supervisor and event-stream checks, and the claude readiness */
+  /** Database, storage, supervisor and event-stream checks, and the claude readiness */
   health(params?: SystemHealthParams): Promise<SystemHealth>;
   /** Write an online backup of the database */
   backup(params?: SystemBackupParams): Promise<BackupResult>;

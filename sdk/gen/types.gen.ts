@@ -81,6 +81,7 @@ export type AgentErrorCode =
   | "api_error"
   | "turn_error"
   | "line_too_long"
+  | "stdout_closed"
   | "rate_limited"
   | "idle_timeout"
   | "max_runtime"
@@ -97,6 +98,7 @@ export const AGENT_ERROR_CODES: readonly AgentErrorCode[] = [
   "api_error",
   "turn_error",
   "line_too_long",
+  "stdout_closed",
   "rate_limited",
   "idle_timeout",
   "max_runtime",
@@ -572,6 +574,34 @@ export type SnippetPart = {
   match: boolean;
 };
 
+export type StorageHealth = {
+  ok: boolean;
+  /** ok, or why database writes fail right now: disk full, lock held by another process past the busy timeout, I/O error */
+  state: StorageState;
+  /** when the current fault began (epoch ms) */
+  since: number | null;
+  /** the newest failure (kept after recovery) */
+  last_error: string | null;
+  /** failed attempts since the fault began */
+  retries: number;
+  /** output lines held in memory, not yet stored (agents are held back meanwhile) */
+  held_lines: number;
+  held_bytes: number;
+  /** the fault has lasted at least bound_ms */
+  over_bound: boolean;
+  bound_ms: number;
+};
+
+export type StorageState = "ok" | "storage_full" | "storage_busy" | "storage_io_error";
+
+/** Every `StorageState` value, in contract order. */
+export const STORAGE_STATES: readonly StorageState[] = [
+  "ok",
+  "storage_full",
+  "storage_busy",
+  "storage_io_error",
+];
+
 export type SystemHealth = {
   status: HealthStatus;
   service: string;
@@ -596,6 +626,8 @@ export type SystemHealth = {
       dropped_total: number;
       last_event_id: number;
     };
+    /** While storage fails, output is held (bounded) and retried with back-off; agents wait on their pipes */
+    storage: StorageHealth;
   };
   /** whether agents can run here (binary, credential, root, upstream), each with a fix; computed at start and with `refresh`; null on GET /health until the first check ends */
   claude: ClaudeReadiness | null;

@@ -17,6 +17,7 @@ export interface RpcDeps {
   engine: Pick<
     Engine,
     | "store"
+    | "writer"
     | "supervisor"
     | "settings"
     | "paths"

@@ -114,18 +114,25 @@ export async function spawnDaemon(
     args?: string[];
     waitReady?: boolean;
     permissions?: "production" | "all";
+    /** Shell commands run before the daemon is exec'ed (e.g. mounting a small tmpfs). */
+    prelude?: string;
+    /** A command the shell runs under (e.g. `["unshare", "-m"]`); it must exec, not fork. */
+    launcher?: string[];
   } = {},
 ): Promise<ChildDaemon> {
   const deno = Deno.execPath();
   const runPart = options.permissions === "all" ? ["run", "-A", MAIN_TS] : serverRunArgs(env);
   const quoted = [deno, ...runPart, ...(options.args ?? [])]
     .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-  const child = new Deno.Command("sh", {
+  const launcher = options.launcher ?? [];
+  const child = new Deno.Command(launcher[0] ?? "sh", {
     args: [
+      ...launcher.slice(1),
+      ...(launcher.length > 0 ? ["sh"] : []),
       "-c",
       `${options.umask ? `umask ${options.umask}; ` : ""}${
         options.nofile ? `ulimit -n ${options.nofile}; ` : ""
-      }exec ${quoted}`,
+      }${options.prelude ? `${options.prelude} && ` : ""}exec ${quoted}`,
     ],
     env,
     clearEnv: true,

@@ -17,6 +17,8 @@ import {
   notifyWanted,
   startAttention,
 } from "../state/attention.ts";
+import { StorageBanner } from "../components/storage_banner.tsx";
+import { startStorageWatch, storageHealth } from "../state/storage.ts";
 
 /** When the header loads its usage reading if the page's island did not start it. */
 const USAGE_START_FALLBACK_MS = 2_000;
@@ -81,6 +83,7 @@ function Topbar() {
   useEffect(() => {
     startClock();
     startAttention();
+    startStorageWatch();
     // The page's island starts the usage reading after its first screen (so the two do not
     // compete); this is the fallback for a page that does not.
     const fallback = setTimeout(startUsage, USAGE_START_FALLBACK_MS);
@@ -89,6 +92,7 @@ function Topbar() {
   const state = connection.value;
   return (
     <div class="topbar-tools">
+      <StorageBanner storage={storageHealth.value} />
       <UsageMeter />
       <NotifyToggle />
       {state !== "idle"

@@ -3,7 +3,8 @@
 import { DatabaseSync } from "node:sqlite";
 
 const [path, holdMs] = Deno.args;
-const db = new DatabaseSync(path!);
+// Waits for the lock like any other writer would (the daemon commits often: lines, the index).
+const db = new DatabaseSync(path!, { timeout: 30_000 });
 db.exec("BEGIN IMMEDIATE");
 db.exec("CREATE TABLE IF NOT EXISTS lock_holder (at INTEGER)");
 db.prepare("INSERT INTO lock_holder (at) VALUES (?)").run(Date.now());

@@ -36,7 +36,7 @@ class BackupError extends Error {
  * else the last one finished (null before the first).
  */
 export function healthReport(deps: RpcDeps, claude?: ClaudeReadiness | null): SystemHealth {
-  const { store, supervisor, settings } = deps.engine;
+  const { store, writer, supervisor, settings } = deps.engine;
   let dbOk = true;
   let detail: string | null = null;
   let lastEventId = 0;
@@ -51,8 +51,11 @@ export function healthReport(deps: RpcDeps, claude?: ClaudeReadiness | null): Sy
   const maxConcurrent = settings.supervisor.maxConcurrent;
   const supervisorOk = running <= maxConcurrent;
   const eventsOk = deps.events.clients <= deps.events.maxClients;
+  const storage = writer.status();
+  // Degraded, not error: a failing disk must not get a healthy supervisor restarted (503).
+  const storageOk = storage.state === "ok";
   return {
-    status: !dbOk ? "error" : supervisorOk && eventsOk ? "ok" : "degraded",
+    status: !dbOk ? "error" : supervisorOk && eventsOk && storageOk ? "ok" : "degraded",
     service: SERVICE_NAME,
     version: VERSION,
     uptime_ms: Math.max(0, Date.now() - deps.startedAt),
@@ -70,6 +73,7 @@ export function healthReport(deps: RpcDeps, claude?: ClaudeReadiness | null): Sy
         dropped_total: deps.events.droppedTotal,
         last_event_id: lastEventId,
       },
+      storage: { ok: storageOk, ...storage },
     },
     claude: claude !== undefined ? claude : deps.readiness?.current() ?? null,
   };
