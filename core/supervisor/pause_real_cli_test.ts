@@ -34,6 +34,8 @@ Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while pa
       env: {
         ...env,
         CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-test-token",
+        // Direct: the CLI itself sees the OAuth credential and reports the rejected window.
+        HERO_ORCHESTRATOR_PROXY_SCOPE: "off",
         HERO_ORCHESTRATOR_QUOTA_RESUME_SKEW_MS: "0",
         HERO_ORCHESTRATOR_QUOTA_RESUME_JITTER_MS: "0",
         HERO_ORCHESTRATOR_QUOTA_CONTINUE_PROMPT: CONTINUE,
@@ -52,7 +54,13 @@ Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while pa
         () => h.engine.store.readMessages(a.id, 0, 1000).find((m) => m.type === "rate_limit_event"),
         60_000,
       );
-      const paused = await waitForStatus(h, a.id, "paused", 30_000);
+      const paused = await waitForStatus(h, a.id, "paused", 30_000).catch((e) => {
+        console.log(
+          JSON.stringify(h.engine.store.getAgent(a.id)),
+          h.engine.supervisor.runningCount,
+        );
+        throw e;
+      });
       assert(
         paused.paused_at! - event.ts <= 1_000,
         `paused ${paused.paused_at! - event.ts} ms after the event`,
