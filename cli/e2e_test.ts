@@ -315,6 +315,140 @@ Deno.test("cli e2e: login --api-key stores a key the proxy injects; never on arg
   assert.ok(!new TextDecoder().decode(db).includes(key), "the key is in the database");
 });
 
+Deno.test("cli e2e: fork --at SEQ starts a new agent from a message; a bad seq is a usage-level error", async () => {
+  await using t = await tempEnv();
+  await using daemon = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const run = await cli(env, ["run", "--cwd", t.work, "--wait", "fork me"]);
+  assert.equal(run.code, 0, run.stderr);
+  const listed = JSON.parse((await cli(env, ["agents", "--all", "--json"])).stdout);
+  const id: string = listed.agents[0].id;
+  const lines = (await cli(env, ["logs", id, "--json"])).stdout.trim().split("\n")
+    .map((l) => JSON.parse(l) as { seq: number; type: string });
+  const at = lines.find((l) => l.type === "assistant")!.seq;
+  const forked = await cli(env, ["fork", id, "--at", String(at), "--json", "go", "on"]);
+  assert.equal(forked.code, 0, forked.stderr);
+  const agent = JSON.parse(forked.stdout);
+  assert.notEqual(agent.id, id);
+  assert.equal(agent.prompt, "go on");
+  assert.equal(agent.name, `Fork of ${listed.agents[0].name} at #${at}`);
+  const bad = await cli(env, ["fork", id, "--at", "1", "x"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /InvalidParamsError|not a message/);
+  const usage = await cli(env, ["fork", id, "x"]);
+  assert.equal(usage.code, 2);
+  assert.equal((await daemon.stop()).code, 0);
+});
+
+Deno.test("cli e2e: import adopts ~/.claude sessions under the server's set, idempotently, searchable", async () => {
+  await using t = await tempEnv();
+  const folder = `${t.dir}/.claude/projects/-work-legacy`;
+  await Deno.mkdir(folder, { recursive: true });
+  const line = (type: string, content: unknown) =>
+    JSON.stringify({
+      type,
+      sessionId: "legacy-session",
+      cwd: t.work,
+      timestamp: "2026-01-02T03:04:05.000Z",
+      message: {
+        role: type,
+        content,
+        ...(type === "assistant" ? { model: "claude-opus-4-7" } : {}),
+      },
+    });
+  await Deno.writeTextFile(
+    `${folder}/legacy-session.jsonl`,
+    `${line("user", "where is the aardvark")}\nbroken{\n${
+      line("assistant", [{ type: "text", text: "in the zoo" }])
+    }\n`,
+  );
+  await using daemon = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const first = await cli(env, ["import", "--json"]);
+  assert.equal(first.code, 0, first.stderr);
+  const report = JSON.parse(first.stdout);
+  assert.deepEqual(
+    [report.files, report.created, report.lines, report.malformed, report.errors],
+    [1, 1, 2, 1, []],
+  );
+  const again = JSON.parse((await cli(env, ["import", "--json"])).stdout);
+  assert.deepEqual([again.created, again.lines], [0, 0]);
+  const listed = JSON.parse((await cli(env, ["agents", "--all", "--json"])).stdout);
+  const agent = listed.agents.find((a: { id: string }) => a.id === report.agents[0]);
+  assert.deepEqual(
+    [agent.kind, agent.status, agent.cwd, agent.model, agent.session_id],
+    ["imported", "completed", t.work, "claude-opus-4-7", "legacy-session"],
+  );
+  const found = await waitForSearch(env, "aardvark", agent.id);
+  assert.ok(found, "the imported prompt is searchable");
+  const outside = await cli(env, ["import", `${t.dir}/.ssh`]);
+  assert.equal(outside.code, 1);
+  assert.match(outside.stderr, /InvalidParamsError/);
+  assert.equal((await daemon.stop()).code, 0);
+});
+
+Deno.test("cli e2e: import --watch picks up lines a live session appends", async () => {
+  await using t = await tempEnv();
+  const folder = `${t.dir}/.claude/projects/-work-live`;
+  await Deno.mkdir(folder, { recursive: true });
+  const file = `${folder}/live-session.jsonl`;
+  const line = (text: string) =>
+    JSON.stringify({
+      type: "user",
+      sessionId: "live-session",
+      cwd: t.work,
+      message: { role: "user", content: text },
+    }) + "\n";
+  await Deno.writeTextFile(file, line("one"));
+  await using _daemon = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...runArgs("cli", env), "import", "--watch", "--interval", "1", "--json"],
+    env,
+    clearEnv: true,
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reports: { lines: number; created: number }[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  async function nextReport() {
+    for (;;) {
+      const nl = buffered.indexOf("\n");
+      if (nl >= 0) {
+        const report = JSON.parse(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+        reports.push(report);
+        return report;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error("import --watch ended");
+      buffered += value;
+    }
+  }
+  try {
+    assert.deepEqual([(await nextReport()).created, reports[0]!.lines], [1, 1]);
+    await Deno.writeTextFile(file, line("two") + line("three"), { append: true });
+    let added = 0;
+    while (added < 2) added += (await nextReport()).lines;
+    assert.equal(added, 2);
+  } finally {
+    child.kill("SIGTERM");
+    await reader.cancel().catch(() => {});
+    await child.status;
+  }
+});
+
+async function waitForSearch(env: Record<string, string>, q: string, id: string) {
+  for (let i = 0; i < 100; i++) {
+    const out = await cli(env, ["search", q, "--json"]);
+    if (out.code === 0 && out.stdout.includes(id)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; the admin relays both", async () => {
   await using t = await tempEnv();
   await using daemon = await spawnDaemon(t.env);

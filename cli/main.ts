@@ -15,6 +15,8 @@ import { cancel } from "./commands/cancel.ts";
 import { backup } from "./commands/backup.ts";
 import { doctor } from "./commands/doctor.ts";
 import { exportCommand } from "./commands/export.ts";
+import { fork } from "./commands/fork.ts";
+import { importCommand } from "./commands/import.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { budget, pause, resume } from "./commands/pause.ts";
@@ -30,6 +32,8 @@ export const COMMANDS: readonly Command[] = [
   show,
   logs,
   exportCommand,
+  fork,
+  importCommand,
   cancel,
   pause,
   resume,

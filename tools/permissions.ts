@@ -71,6 +71,15 @@ function credentialsFile(env: Env): string | null {
 }
 
 /**
+ * Claude Code's session files (`<config dir>/projects`), which `session.import` reads: only that
+ * folder, never the config dir's settings, credentials or history.
+ */
+function claudeProjectsDir(env: Env): string | null {
+  const dir = env.CLAUDE_CONFIG_DIR || (env.HOME ? `${env.HOME}/.claude` : null);
+  return dir ? `${dir.replace(/\/+$/, "")}/projects` : null;
+}
+
+/**
  * Where agents may work (the server resolves and stats each cwd): `HERO_ORCHESTRATOR_ALLOWED_ROOTS`,
  * else `$HOME`; plus the home widget's working directories (`HERO_ORCHESTRATOR_HOME_CWDS`
  * `name=path` pairs and `HERO_ORCHESTRATOR_HOME_DEFAULT_CWD`).
@@ -132,6 +141,7 @@ export function permissionFlags(
         paths.stateDir,
         paths.socketDir,
         credentialsFile(env),
+        claudeProjectsDir(env),
         // A key file elsewhere (HERO_ORCHESTRATOR_API_KEY_FILE): its directory, for the
         // temp-file-and-rename that stores it.
         keyFileDir(paths.apiKeyFile, paths.stateDir),

@@ -94,6 +94,30 @@ Deno.test("permissions: server set denies secrets, sh, TCP, foreign writes; keep
   );
 });
 
+Deno.test("permissions: the server reads claude's projects/ (session import), not ~/.ssh or the rest of ~/.claude", async () => {
+  await using h = await tempHome();
+  const config = `${h.dir}/.claude`;
+  await Deno.mkdir(`${config}/projects/-work-a`, { recursive: true });
+  await Deno.writeTextFile(`${config}/projects/-work-a/s.jsonl`, "{}\n");
+  await Deno.writeTextFile(`${config}/settings.json`, "{}");
+  // HOME is not an agent root here, so only the grants themselves make files readable.
+  const env = { ...h.env, HERO_ORCHESTRATOR_ALLOWED_ROOTS: `${h.dir}/work` };
+  const r = await probe("server", env, {
+    probeArgs: [
+      "--read",
+      `${config}/projects/-work-a/s.jsonl`,
+      "--read",
+      `${config}/settings.json`,
+      "--read",
+      `${h.dir}/.ssh/id_ed25519`,
+    ],
+  });
+  assert.equal(r[`read:${config}/projects/-work-a/s.jsonl`], "allowed");
+  assert.equal(r[`read:${config}/settings.json`], "denied");
+  assert.equal(r[`read:${h.dir}/.ssh/id_ed25519`], "denied");
+  assertDenied(r, MUST_DENY);
+});
+
 Deno.test("permissions: admin set denies secrets, sh, TCP, writes outside the socket dir", async () => {
   await using h = await tempHome();
   const r = await probe("admin", h.env);

@@ -8,6 +8,13 @@ export interface ClaudeArgsOptions {
   permissionMode: PermissionMode;
   /** Session id to continue (`--resume`); null for a fresh session. */
   resume?: string | null;
+  /** With `resume`: continue under a new session id (`--fork-session`). */
+  fork?: boolean;
+  /**
+   * With `fork`: keep only the chain up to and including this entry uuid (`--resume-session-at`,
+   * a hidden flag of the pinned CLI).
+   */
+  forkAt?: string | null;
   /** Path of an MCP config file (`--mcp-config`). */
   mcpConfigPath?: string | null;
   /** Supervisor-chosen text appended to the system prompt (`--append-system-prompt`). */
@@ -43,6 +50,10 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
   // `--effort none` does not exist in the CLI: "none" is expressed through the environment.
   if (options.effort !== "none") args.push("--effort", options.effort);
   if (options.resume) args.push("--resume", options.resume);
+  if (options.resume && options.fork) {
+    args.push("--fork-session");
+    if (options.forkAt) args.push("--resume-session-at", options.forkAt);
+  }
   if (options.mcpConfigPath) args.push("--mcp-config", options.mcpConfigPath);
   if (options.appendSystemPrompt) args.push("--append-system-prompt", options.appendSystemPrompt);
   if (options.bare) args.push("--tools", "", "--strict-mcp-config", "--setting-sources", "");

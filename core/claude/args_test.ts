@@ -127,3 +127,20 @@ Deno.test("buildClaudeArgs() bare: no tools, no MCP servers from settings, no se
   assert(args.includes("--tools") && args[args.indexOf("--tools") + 1] === "");
   assertEquals(args[args.indexOf("--permission-mode") + 1], "default");
 });
+
+Deno.test("buildClaudeArgs() fork: --fork-session after --resume, --resume-session-at only with a point", () => {
+  const base = { model: "m", effort: "low" as const, permissionMode: "default" as const };
+  const at = buildClaudeArgs({ ...base, resume: "s-1", fork: true, forkAt: "uuid-7" });
+  assertEquals(at.slice(at.indexOf("--resume")), [
+    "--resume",
+    "s-1",
+    "--fork-session",
+    "--resume-session-at",
+    "uuid-7",
+  ]);
+  const whole = buildClaudeArgs({ ...base, resume: "s-1", fork: true, forkAt: null });
+  assert(whole.includes("--fork-session") && !whole.includes("--resume-session-at"));
+  // Without a session to resume there is nothing to fork.
+  const fresh = buildClaudeArgs({ ...base, resume: null, fork: true, forkAt: "uuid-7" });
+  assert(!fresh.includes("--fork-session") && !fresh.includes("--resume-session-at"));
+});

@@ -30,6 +30,7 @@ import { UsagePoller, UsageService } from "../usage/mod.ts";
 import { createGitRunner, type GitRunner } from "../git/mod.ts";
 import { ShadowManager } from "../shadow/mod.ts";
 import { startWebhookNotifier, type WebhookNotifier } from "../notify/mod.ts";
+import { claudeConfigDir, SessionLedger } from "../ledger/mod.ts";
 
 export interface EngineOptions {
   env: Env;
@@ -70,6 +71,8 @@ export interface Engine {
   notifier: WebhookNotifier | null;
   /** Keeps the full-text index up with committed lines (and backfills it). */
   search: SearchIndexer;
+  /** Imports Claude Code session files of the daemon's claude config dir (`session.import`). */
+  ledger: SessionLedger;
   /** Stops agents (daemon_shutdown), flushes, checkpoints the WAL, releases the lock. */
   close(): Promise<void>;
 }
@@ -221,6 +224,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const notifier = notifyUrl === null
       ? null
       : startWebhookNotifier({ bus, settings: { ...settings.notify, url: notifyUrl }, log });
+    const ledger = new SessionLedger({
+      store,
+      configDir: claudeConfigDir({ get: (name) => options.env[name] }),
+      maxLineBytes: settings.claude.maxLineBytes,
+      onCommit: () => search.notify(),
+    });
     supervisor.start();
     search.start();
     let closed: Promise<void> | null = null;
@@ -241,6 +250,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       notifier,
       credentials,
       search,
+      ledger,
       sandbox,
       close() {
         closed ??= (async () => {

@@ -22,7 +22,9 @@ export const PauseReason = z.enum(["rate_limit", "budget", "manual", "storage"])
 });
 export type PauseReason = z.infer<typeof PauseReason>;
 
-export const AgentKind = z.enum(["standard", "planner", "shadow"]).meta({ id: "AgentKind" });
+export const AgentKind = z.enum(["standard", "planner", "shadow", "imported"]).meta({
+  id: "AgentKind",
+});
 export type AgentKind = z.infer<typeof AgentKind>;
 
 export const Effort = z.enum(["none", "low", "medium", "high", "xhigh", "max"]).meta({

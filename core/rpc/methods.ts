@@ -391,7 +391,7 @@ export const METHODS = {
       cwd: z.string().min(1).max(4096).optional().describe("only agents in this working directory"),
       status: z.array(AgentStatus).max(6).optional().describe("only these statuses"),
       bucket: AgentBucket.optional(),
-      kind: z.array(AgentKind).max(3).optional().describe(
+      kind: z.array(AgentKind).max(4).optional().describe(
         "only these kinds; with `bucket` and no `kind`, shadow agents are left out",
       ),
       parent_id: AgentId.optional().describe("only children of this agent (e.g. its shadows)"),
@@ -505,6 +505,24 @@ export const METHODS = {
     errors: ["not_found", "invalid_state", "invalid_prompt", "busy"],
     fieldErrors: { prompt: "invalid_prompt" },
   }),
+  "agent.fork": defineMethod({
+    name: "agent.fork",
+    summary: "A new agent continuing another's claude session from one of its messages",
+    description:
+      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It runs in the original's working directory with its model, effort and kind, and starts with `prompt`. `isolation` is reserved: only `none` is accepted yet.",
+    params: z.strictObject({
+      id: AgentId,
+      seq: z.number().int().min(1).describe("the stored line to fork after (included)"),
+      prompt: Prompt,
+      name: z.string().max(200).nullable().optional().describe("default: Fork of <name> at #seq"),
+      isolation: z.enum(["none"]).default("none").describe(
+        "where the fork works: `none` = the original's working directory",
+      ),
+    }),
+    result: Agent,
+    errors: ["not_found", "invalid_state", "invalid_prompt", "invalid_cwd", "busy"],
+    fieldErrors: { prompt: "invalid_prompt" },
+  }),
   "agent.delete": defineMethod({
     name: "agent.delete",
     summary: "Delete a terminal agent and its messages",
@@ -538,7 +556,7 @@ export const METHODS = {
       q: z.string().min(1).max(1000).describe("the query"),
       cwd: z.string().min(1).max(4096).optional().describe("only agents in this working directory"),
       status: z.array(AgentStatus).max(6).optional().describe("only agents in these statuses"),
-      kind: z.array(AgentKind).max(3).optional().describe(
+      kind: z.array(AgentKind).max(4).optional().describe(
         "only agents of these kinds; without it, shadow agents are left out",
       ),
       since: z.number().int().min(0).optional().describe(
@@ -567,6 +585,32 @@ export const METHODS = {
     summary: "Recreate the full-text index from the stored lines (in the background)",
     params: z.strictObject({}),
     result: SearchStatus,
+    errors: [],
+  }),
+  "session.import": defineMethod({
+    name: "session.import",
+    summary: "Adopt Claude Code sessions started elsewhere: import their session files",
+    description:
+      "Reads `<claude config dir>/projects/<sanitized cwd>/<session>.jsonl` files (the daemon's `CLAUDE_CONFIG_DIR`, else `~/.claude`) into the ledger as agents of kind `imported`: status `completed` (a finished transcript, never in a review lane), with their cwd, model, times and cost where the file has them. Idempotent: each file's byte watermark is kept, so calling again imports only lines appended since (call it repeatedly to follow live sessions). Malformed lines are counted and skipped; a last line without its newline waits for the next import. Imported lines are searchable; `agent.follow_up` on an imported agent continues its session under supervision as a new agent.",
+    params: z.strictObject({
+      path: z.string().min(1).max(4096).optional().describe(
+        "a session file or folder inside the projects directory; default: all of it",
+      ),
+    }),
+    result: z.object({
+      files: z.number().int().describe("session files looked at"),
+      created: z.number().int().describe("agents created for files seen the first time"),
+      supervised: z.number().int().describe(
+        "files left alone: their session belongs to an agent this daemon runs (stored already)",
+      ),
+      deleted: z.number().int().describe("files left alone: their imported agent was deleted"),
+      lines: z.number().int().describe("lines stored by this import"),
+      malformed: z.number().int().describe("malformed lines skipped by this import"),
+      errors: z.array(z.object({ path: z.string(), message: z.string() })).describe(
+        "files not imported (or only in part) and why; at most 100",
+      ),
+      agents: z.array(z.string()).describe("agents that got lines; at most 1000"),
+    }).meta({ id: "ImportReport" }),
     errors: [],
   }),
   "usage.get": defineMethod({

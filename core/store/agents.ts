@@ -39,6 +39,10 @@ export interface ProcessColumns {
   pending_prompt?: string | null;
   /** The claude permission mode of that follow-up. */
   pending_permission_mode?: string | null;
+  /** A queued fork: the session its first process resumes under a new id (null once started). */
+  fork_session_id?: string | null;
+  /** The chain entry (message uuid) of `fork_session_id` the fork keeps up to and including; null: all. */
+  fork_at?: string | null;
 }
 
 /**
@@ -66,6 +70,9 @@ export interface ProcessRecord {
   /** A queued follow-up's prompt and permission mode. */
   pending_prompt: string | null;
   pending_permission_mode: string | null;
+  /** A queued fork's source session and chain entry. */
+  fork_session_id: string | null;
+  fork_at: string | null;
 }
 
 /** `Agent` field names in schema order; every one is a column of the same name. */
@@ -86,6 +93,8 @@ const PATCH_COLUMNS: readonly string[] = [
   "attempts",
   "pending_prompt",
   "pending_permission_mode",
+  "fork_session_id",
+  "fork_at",
 ];
 const PATCH_COLUMN_SET: ReadonlySet<string> = new Set(PATCH_COLUMNS);
 
@@ -132,6 +141,8 @@ const PROCESS_COLUMN_CHECKS: Record<string, (v: unknown) => boolean> = {
   attempts: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
   pending_prompt: (v) => v === null || typeof v === "string",
   pending_permission_mode: (v) => v === null || typeof v === "string",
+  fork_session_id: (v) => v === null || typeof v === "string",
+  fork_at: (v) => v === null || typeof v === "string",
 };
 
 function validValue(column: string, value: unknown): boolean {
@@ -273,7 +284,8 @@ export function updateAgentRow(
 export function selectProcessRecord(conn: Connection, id: string): ProcessRecord | undefined {
   const row = conn.prepare(
     `SELECT pid, pgid, proc_marker AS marker, proc_started_at AS started_at, proc_lstart AS lstart,
-       attempts, pending_prompt, pending_permission_mode FROM agents WHERE id = ?`,
+       attempts, pending_prompt, pending_permission_mode, fork_session_id, fork_at
+       FROM agents WHERE id = ?`,
   ).get(id);
   return row ? { ...row } as unknown as ProcessRecord : undefined;
 }

@@ -87,6 +87,9 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
   7: (db, agentId) => {
     SEEDS[6]!(db, agentId);
   },
+  8: (db, agentId) => {
+    SEEDS[7]!(db, agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {

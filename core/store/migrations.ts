@@ -254,9 +254,32 @@ END;
 ${SEARCH_AGENT_DOCS_SQL}
 `;
 
+// The session ledger (issue 17).
+// - fork_session_id / fork_at: a queued fork's first process resumes fork_session_id up to the
+//   chain entry fork_at under a new session id (`--resume --fork-session --resume-session-at`);
+//   kept on the row so a fork queued across a restart still starts from the right point.
+// - session_imports: one row per imported Claude Code session file; byte_offset is the byte
+//   watermark after the last complete line taken in, so a re-import reads only what was appended.
+//   agent_key becomes NULL when the imported agent is deleted: the file stays known, so a deleted
+//   session does not come back at the next import.
+const M008_SESSION_LEDGER = `
+ALTER TABLE agents ADD COLUMN fork_session_id TEXT;
+ALTER TABLE agents ADD COLUMN fork_at TEXT;
+CREATE TABLE session_imports (
+  path TEXT PRIMARY KEY,
+  agent_key INTEGER REFERENCES agents (agent_key),
+  session_id TEXT NOT NULL,
+  byte_offset INTEGER NOT NULL,
+  lines INTEGER NOT NULL,
+  malformed INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX session_imports_by_agent ON session_imports (agent_key);
+CREATE INDEX agents_by_session ON agents (session_id);
+
 // Quota governor and budgets (issue 15): a paused agent's reason, window and resume time live on
 // its row so a restart keeps the pause and re-arms its timer; budgets are per agent.
-const M008_PAUSE_BUDGETS = `
+const M009_PAUSE_BUDGETS = `
 ALTER TABLE agents ADD COLUMN pause_reason TEXT;
 ALTER TABLE agents ADD COLUMN pause_window TEXT;
 ALTER TABLE agents ADD COLUMN paused_at INTEGER;
@@ -274,7 +297,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "home_mcp", sql: M005_HOME_MCP },
   { version: 6, name: "tombstones_cwds", sql: M006_TOMBSTONES_CWDS },
   { version: 7, name: "search", sql: M007_SEARCH },
-  { version: 8, name: "pause_budgets", sql: M008_PAUSE_BUDGETS },
+  { version: 8, name: "session_ledger", sql: M008_SESSION_LEDGER },
+  { version: 9, name: "pause_budgets", sql: M009_PAUSE_BUDGETS },
 ];
 
 /** The schema version this build writes and understands. */

@@ -69,6 +69,17 @@ export {
 export { parseSearchQuery, SearchSyntaxError, type SnippetPart } from "./search_query.ts";
 export { type SearchField, searchTextOf } from "./search_text.ts";
 export { AgentNotFoundError, StorageError } from "./errors.ts";
+export {
+  commitImportBatch,
+  commitImportBatches,
+  type ImportBatch,
+  ImportConflictError,
+  type ImportedFile,
+  importedFile,
+  importedFileOfAgent,
+  type ImportedLine,
+  isSupervisedSession,
+} from "./session_imports.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 export {

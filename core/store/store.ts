@@ -1,4 +1,5 @@
 /** `Store`: the one front for agents, messages and events in one SQLite file. */
+import { detachImportRows } from "./session_imports.ts";
 import type { DatabaseSync } from "node:sqlite";
 import {
   type Agent,
@@ -250,6 +251,7 @@ export class Store extends WorktreeRecords {
       deleteEventRows(this.#conn, head.agent_key);
       deleteProxyRows(this.#conn, head.agent_key);
       deleteWorktreeRows(this.#conn, head.agent_key);
+      detachImportRows(this.#conn, head.agent_key);
       this.#conn.prepare("DELETE FROM agents WHERE agent_key = ?").run(head.agent_key);
       const now = Date.now();
       const eventId = insertTombstone(this.#conn, now, id);

@@ -50,6 +50,8 @@ Deno.test("transition() applies legal moves with their patch and records an even
     attempts: 1,
     pending_prompt: null,
     pending_permission_mode: null,
+    fork_session_id: null,
+    fork_at: null,
   });
   const done = store.transition(id, "awaiting_review", { stderr_truncated: true, result: "r" });
   assert.equal(done.stderr_truncated, true);

@@ -88,6 +88,8 @@ export function createLauncher(
         effort: agent.effort,
         permissionMode: turn.permissionMode,
         resume: turn.resume,
+        fork: turn.fork === true,
+        forkAt: turn.forkAt ?? null,
         bare: agent.kind === "shadow",
         mcpConfigPath: homeMcpConfigPath(options, agent),
         appendSystemPrompt: turn.voice ? VOICE_SYSTEM_PROMPT : null,

@@ -103,6 +103,16 @@ export function turnOf(
 ): Turn {
   const voice = options.voice === true;
   const record = store.getProcessRecord(agent.id);
+  if (record?.fork_session_id != null) {
+    return {
+      prompt: agent.prompt,
+      resume: record.fork_session_id,
+      fork: true,
+      forkAt: record.fork_at,
+      permissionMode: agent.kind === "planner" ? "plan" : "bypassPermissions",
+      voice,
+    };
+  }
   if (record?.pending_prompt != null) {
     return {
       prompt: record.pending_prompt,

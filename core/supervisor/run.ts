@@ -266,6 +266,8 @@ export class AgentRun {
           cancel_requested_at: null,
           pending_prompt: null,
           pending_permission_mode: null,
+          fork_session_id: null,
+          fork_at: null,
         }),
     );
     // A cancel may have arrived while the row was being written.

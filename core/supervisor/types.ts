@@ -16,6 +16,10 @@ export interface Turn {
   prompt: string;
   /** The claude session to continue (`--resume`), or null for a new one. */
   resume: string | null;
+  /** Continue `resume` under a new session id (`--fork-session`): a fork's or adoption's first turn. */
+  fork?: boolean;
+  /** With `fork`: the chain entry of `resume` kept (`--resume-session-at`); null keeps it all. */
+  forkAt?: string | null;
   permissionMode: PermissionMode;
   /** A spoken turn (not kept across a daemon restart). */
   voice: boolean;

@@ -152,6 +152,7 @@ const VALUE_FLAGS = new Set([
   "--effort",
   "--permission-mode",
   "--resume",
+  "--resume-session-at",
   "-r",
   "--session-id",
   "--mcp-config",

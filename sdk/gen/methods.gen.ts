@@ -14,6 +14,7 @@ import type {
   AgentExport,
   AgentExportParams,
   AgentFollowUpParams,
+  AgentForkParams,
   AgentGetParams,
   AgentListParams,
   AgentMessagesParams,
@@ -28,6 +29,7 @@ import type {
   CredentialSetApiKeyParams,
   CredentialStatus,
   DeleteResult,
+  ImportReport,
   KnownCwds,
   MessagePage,
   OpenrpcDocument,
@@ -37,6 +39,7 @@ import type {
   SearchRebuildParams,
   SearchStatus,
   SearchStatusParams,
+  SessionImportParams,
   SystemBackupParams,
   SystemHealth,
   SystemHealthParams,
@@ -60,11 +63,13 @@ export interface RpcMethods {
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
+  "agent.fork": { params: AgentForkParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "agent.export": { params: AgentExportParams; result: AgentExport };
   "search.query": { params: SearchQueryParams; result: SearchPage };
   "search.status": { params: SearchStatusParams; result: SearchStatus };
   "search.rebuild": { params: SearchRebuildParams; result: SearchStatus };
+  "session.import": { params: SessionImportParams; result: ImportReport };
   "usage.get": { params: UsageGetParams; result: UsageReport };
   "credential.get": { params: CredentialGetParams; result: CredentialStatus };
   "credential.set_api_key": { params: CredentialSetApiKeyParams; result: CredentialStatus };
@@ -91,11 +96,13 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.complete",
   "agent.commit_info",
   "agent.follow_up",
+  "agent.fork",
   "agent.delete",
   "agent.export",
   "search.query",
   "search.status",
   "search.rebuild",
+  "session.import",
   "usage.get",
   "credential.get",
   "credential.set_api_key",
@@ -159,6 +166,8 @@ export interface AgentNamespace {
   commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
   followUp(params: AgentFollowUpParams): Promise<Agent>;
+  /** A new agent continuing another's claude session from one of its messages */
+  fork(params: AgentForkParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
   delete(params: AgentDeleteParams): Promise<DeleteResult>;
   /** Where to download an agent's transcript as JSONL (verbatim) or Markdown */
@@ -173,6 +182,12 @@ export interface SearchNamespace {
   status(params?: SearchStatusParams): Promise<SearchStatus>;
   /** Recreate the full-text index from the stored lines (in the background) */
   rebuild(params?: SearchRebuildParams): Promise<SearchStatus>;
+}
+
+/** `session.*` methods. */
+export interface SessionNamespace {
+  /** Adopt Claude Code sessions started elsewhere: import their session files */
+  import(params?: SessionImportParams): Promise<ImportReport>;
 }
 
 /** `usage.*` methods. */
@@ -209,6 +224,7 @@ export interface RpcNamespace {
 export interface BoundMethods {
   agent: AgentNamespace;
   search: SearchNamespace;
+  session: SessionNamespace;
   usage: UsageNamespace;
   credential: CredentialNamespace;
   system: SystemNamespace;
@@ -231,6 +247,7 @@ export function bindMethods(call: Call): BoundMethods {
       complete: (params) => call("agent.complete", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
+      fork: (params) => call("agent.fork", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
       export: (params) => call("agent.export", params ?? {}),
     },
@@ -238,6 +255,9 @@ export function bindMethods(call: Call): BoundMethods {
       query: (params) => call("search.query", params ?? {}),
       status: (params) => call("search.status", params ?? {}),
       rebuild: (params) => call("search.rebuild", params ?? {}),
+    },
+    session: {
+      import: (params) => call("session.import", params ?? {}),
     },
     usage: {
       get: (params) => call("usage.get", params ?? {}),

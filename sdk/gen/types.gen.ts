@@ -117,10 +117,10 @@ export type AgentExport = {
   last_seq: number;
 };
 
-export type AgentKind = "standard" | "planner" | "shadow";
+export type AgentKind = "standard" | "planner" | "shadow" | "imported";
 
 /** Every `AgentKind` value, in contract order. */
-export const AGENT_KINDS: readonly AgentKind[] = ["standard", "planner", "shadow"];
+export const AGENT_KINDS: readonly AgentKind[] = ["standard", "planner", "shadow", "imported"];
 
 export type AgentPage = {
   /** newest first */
@@ -354,6 +354,28 @@ export const HEALTH_STATUSES: readonly HealthStatus[] = ["ok", "degraded", "erro
 
 /** a canonical Hero service name matching ^hero_[a-z0-9_]+$ (at most 64 characters) */
 export type HomeMcp = string;
+
+export type ImportReport = {
+  /** session files looked at */
+  files: number;
+  /** agents created for files seen the first time */
+  created: number;
+  /** files left alone: their session belongs to an agent this daemon runs (stored already) */
+  supervised: number;
+  /** files left alone: their imported agent was deleted */
+  deleted: number;
+  /** lines stored by this import */
+  lines: number;
+  /** malformed lines skipped by this import */
+  malformed: number;
+  /** files not imported (or only in part) and why; at most 100 */
+  errors: Array<{
+    path: string;
+    message: string;
+  }>;
+  /** agents that got lines; at most 1000 */
+  agents: string[];
+};
 
 export type KnownCwd = {
   cwd: string;
@@ -937,6 +959,20 @@ export interface AgentFollowUpParams {
   voice?: boolean;
 }
 
+/** Params of `agent.fork`. */
+export interface AgentForkParams {
+  /** agent id */
+  id: string;
+  /** the stored line to fork after (included) */
+  seq: number;
+  /** prompt text, 1..200000 characters */
+  prompt: string;
+  /** default: Fork of <name> at #seq */
+  name?: string | null;
+  /** where the fork works: `none` = the original's working directory */
+  isolation?: "none";
+}
+
 /** Params of `agent.delete`. */
 export interface AgentDeleteParams {
   /** agent id */
@@ -977,6 +1013,12 @@ export interface SearchStatusParams {
 
 /** Params of `search.rebuild`. */
 export type SearchRebuildParams = Record<string, never>;
+
+/** Params of `session.import`. */
+export interface SessionImportParams {
+  /** a session file or folder inside the projects directory; default: all of it */
+  path?: string;
+}
 
 /** Params of `usage.get`. */
 export interface UsageGetParams {

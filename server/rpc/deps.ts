@@ -25,6 +25,7 @@ export interface RpcDeps {
     | "usage"
     | "credentials"
     | "search"
+    | "ledger"
     | "sandbox"
   >;
   events: EventStats;

@@ -3,13 +3,18 @@
  * prints one JSON object `{ attempt: "allowed" | "denied" | "error: …" }`. Run it with the exact
  * flags of a binary (`tools/permissions.ts runFlags`), under `deno run` or compiled.
  * Arguments: `--listen-port N` (the admin's granted port), `--allowed-run PROG` (a program the set
- * may run, for the LD_PRELOAD attempt).
+ * may run, for the LD_PRELOAD attempt), `--read PATH` (repeatable: `read:<PATH>` reports whether
+ * that file can be read).
  */
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { "listen-port": { type: "string" }, "allowed-run": { type: "string" } },
+  options: {
+    "listen-port": { type: "string" },
+    "allowed-run": { type: "string" },
+    read: { type: "string", multiple: true },
+  },
 });
 function env(name: string): string | undefined {
   try {
@@ -81,5 +86,8 @@ if (values["listen-port"]) {
   results.tcp_listen_granted = await attempt(() =>
     Deno.listen({ hostname: "127.0.0.1", port: Number(values["listen-port"]) }).close()
   );
+}
+for (const path of values.read ?? []) {
+  results[`read:${path}`] = await attempt(() => Deno.readTextFileSync(path));
 }
 console.log(JSON.stringify(results));

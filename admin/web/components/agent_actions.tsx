@@ -9,7 +9,7 @@ import { useState } from "preact/hooks";
 import type { Agent, CommitMade } from "@hero/sdk";
 import { agentChanged, commitInfo } from "../state/agent_extras.ts";
 import { removeAgent, upsertAgent } from "../state/agents.ts";
-import { href } from "../state/base.ts";
+import { agentHref, href } from "../state/base.ts";
 import { call, messageOf, RpcError } from "../state/rpc.ts";
 import { oneLine } from "../lib/sanitize.ts";
 import { canCommit } from "./agent_extras.tsx";
@@ -230,6 +230,8 @@ export function FollowUp({ agent }: { agent: Agent }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [sent, setSent] = useState(false);
+  // An imported session continues as a new, supervised agent.
+  const [continued, setContinued] = useState<Agent | null>(null);
 
   async function send(e?: Event) {
     e?.preventDefault();
@@ -237,7 +239,9 @@ export function FollowUp({ agent }: { agent: Agent }) {
     setBusy(true);
     setError(null);
     try {
-      upsertAgent(await call("agent.follow_up", { id: agent.id, prompt }));
+      const next = await call("agent.follow_up", { id: agent.id, prompt });
+      upsertAgent(next);
+      if (next.id !== agent.id) setContinued(next);
       setPrompt("");
       setSent(true);
     } catch (err) {
@@ -249,7 +253,9 @@ export function FollowUp({ agent }: { agent: Agent }) {
 
   return (
     <form class="follow-up" onSubmit={send} noValidate>
-      <label for="fu-prompt">Follow-up</label>
+      <label for="fu-prompt">
+        {agent.kind === "imported" ? "Continue this session under supervision" : "Follow-up"}
+      </label>
       <textarea
         id="fu-prompt"
         rows={2}
@@ -275,7 +281,22 @@ export function FollowUp({ agent }: { agent: Agent }) {
           <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
         </span>
         {error ? <p class="form-error" id="fu-error" role="alert">{error}</p> : null}
-        {sent && !error ? <p class="form-ok" role="status">Sent.</p> : null}
+        {sent && !error
+          ? (
+            <p class="form-ok" role="status" data-testid="follow-up-sent">
+              {continued
+                ? (
+                  <>
+                    Continued as{" "}
+                    <a href={agentHref(continued.id)}>
+                      {continued.name ?? continued.id}
+                    </a>
+                  </>
+                )
+                : "Sent."}
+            </p>
+          )
+          : null}
       </div>
     </form>
   );

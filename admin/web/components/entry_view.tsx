@@ -4,6 +4,7 @@
  * JSON of the line one click away.
  * @module
  */
+import { ForkBox } from "./fork_box.tsx";
 import type { ComponentChild } from "preact";
 import { useState } from "preact/hooks";
 import type { ContentBlock, Entry } from "../lib/line.ts";
@@ -163,11 +164,13 @@ export function isErrorEntry(entry: Entry): boolean {
 
 /** One row of the transcript. */
 export function EntryView(
-  { line, entry, results, onLoadFull }: {
+  { line, entry, results, onLoadFull, forkFrom }: {
     line: Line;
     entry: Entry;
     results: ReadonlyMap<string, ToolResult>;
     onLoadFull(seq: number): void;
+    /** The agent a "Fork from here" on an assistant message forks; null or absent: none. */
+    forkFrom?: string | null;
   },
 ) {
   const [raw, setRaw] = useState(false);
@@ -191,6 +194,9 @@ export function EntryView(
             />
           )
           : <Content entry={entry} results={results} line={line} onLoadFull={onLoadFull} />}
+        {forkFrom && entry.kind === "assistant"
+          ? <ForkBox agentId={forkFrom} seq={line.seq} />
+          : null}
       </div>
       <button
         type="button"

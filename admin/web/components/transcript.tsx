@@ -37,8 +37,13 @@ interface Row {
   entry: Entry;
 }
 
-/** The transcript of the page's agent; `target`: a search hit to scroll to and highlight. */
-export function Transcript({ live, target }: { live: boolean; target?: SearchTarget }) {
+/**
+ * The transcript of the page's agent; `target`: a search hit to scroll to and highlight;
+ * `forkFrom`: the agent id assistant messages offer "Fork from here" for (null: no forking).
+ */
+export function Transcript(
+  { live, target, forkFrom }: { live: boolean; target?: SearchTarget; forkFrom?: string | null },
+) {
   const all = lines.value;
   const { rows, results } = useMemo(() => {
     const results = new Map<string, ToolResult>();
@@ -93,6 +98,7 @@ export function Transcript({ live, target }: { live: boolean; target?: SearchTar
             entry={r.entry}
             results={results}
             onLoadFull={(seq) => void loadFull(seq)}
+            forkFrom={forkFrom ?? null}
           />
         )}
       />

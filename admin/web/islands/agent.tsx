@@ -171,7 +171,8 @@ function Header({ agent }: { agent: Agent }) {
         )
         : null}
       <AgentExtras agent={agent} />
-      {agent.status === "awaiting_review" || agent.status === "failed"
+      {agent.status === "awaiting_review" || agent.status === "failed" ||
+          (agent.kind === "imported" && agent.session_id)
         ? <FollowUp agent={agent} />
         : null}
     </header>
@@ -215,9 +216,13 @@ function AgentPage({ id }: { id: string }) {
   return (
     <div class="agent-page" data-state={state}>
       <Header agent={agent} />
-      {state === "loading"
-        ? <p class="placeholder">Loading transcript…</p>
-        : <Transcript live={live} target={searchTarget} />}
+      {state === "loading" ? <p class="placeholder">Loading transcript…</p> : (
+        <Transcript
+          live={live}
+          target={searchTarget}
+          forkFrom={agent.session_id && agent.kind !== "shadow" ? agent.id : null}
+        />
+      )}
     </div>
   );
 }

@@ -14,7 +14,7 @@ import { createSearch, filtersFromUrl, type SearchFilters, searchHref } from "..
 
 const PAGE_SIZE = 50;
 const STATUSES = Object.keys(STATUS_LABEL) as AgentStatus[];
-const KINDS: AgentKind[] = ["standard", "planner", "shadow"];
+const KINDS: AgentKind[] = ["standard", "planner", "shadow", "imported"];
 
 function SearchPageView() {
   const [filters, setFilters] = useState<SearchFilters>(() => filtersFromUrl(location.search));

@@ -1,5 +1,5 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
-import { type AgentStatus, MAX_HERO_CONTEXT_CHARS } from "@hero/core/models";
+import { type AgentStatus, MAX_HERO_CONTEXT_CHARS, ValidationError } from "@hero/core/models";
 import { BUCKET_STATUSES, MAX_KNOWN_CWDS, MAX_MESSAGES_PAGE_BYTES, RpcFault } from "@hero/core/rpc";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
@@ -158,6 +158,21 @@ export const agentHandlers = handlers({
       execute: params.execute,
       voice: params.voice,
     });
+  },
+
+  async "agent.fork"(params, deps) {
+    mustGet(deps, params.id);
+    try {
+      return await deps.engine.supervisor.fork(params.id, params.seq, params.prompt, {
+        name: params.name ?? null,
+      });
+    } catch (err) {
+      // A seq that names no message of the session is a bad parameter, not a domain state.
+      if (err instanceof ValidationError && err.code === "invalid_params") {
+        throw new RpcFault("invalid_params", err.message, { field: err.field ?? "seq" });
+      }
+      throw err;
+    }
   },
 
   async "agent.delete"(params, deps) {

@@ -7,6 +7,7 @@ import { usageHandlers } from "./usage.ts";
 import { credentialHandlers } from "./credential.ts";
 import { exportHandlers } from "./export.ts";
 import { searchHandlers } from "./search.ts";
+import { sessionHandlers } from "./session.ts";
 
 export type { Handler, HandlerTable } from "./define.ts";
 export { healthReport } from "./system.ts";
@@ -18,6 +19,7 @@ export const HANDLERS: HandlerTable = {
   ...credentialHandlers,
   ...exportHandlers,
   ...searchHandlers,
+  ...sessionHandlers,
   ...systemHandlers,
   ...rpcHandlers,
 };

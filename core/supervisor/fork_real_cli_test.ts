@@ -1,0 +1,198 @@
+/**
+ * `Supervisor.fork()` with the real (pinned) claude CLI against the mock Anthropic API: the fork's
+ * first request carries exactly the turns up to the chosen message, under a new session id.
+ */
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import {
+  type MockAnthropic,
+  type MockRequest,
+  realCliDaemonEnv,
+  runRealClaudeTurn,
+  startMockAnthropic,
+} from "../testing/mod.ts";
+import { type Harness, waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
+
+async function withRealEngine(
+  fn: (h: Harness, mock: MockAnthropic) => Promise<void>,
+  options: { mock?: MockAnthropic; configDir?: string; env?: Record<string, string> } = {},
+) {
+  const mock = options.mock ?? await startMockAnthropic();
+  const config = options.configDir ??
+    await Deno.makeTempDir({ prefix: "hero_claude_config_" });
+  try {
+    await withEngine({
+      env: {
+        ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
+        DISABLE_TELEMETRY: "1",
+        HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
+        ...options.env,
+      },
+    }, (h) => fn(h, mock));
+  } finally {
+    if (!options.mock) await mock.close();
+    if (!options.configDir) await Deno.remove(config, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The conversation of a request: role and the text blocks (system reminders left out). */
+function turnsOf(request: MockRequest): { role: string; text: string }[] {
+  const body = request.body as { messages?: { role: string; content: unknown }[] } | null;
+  const turns: { role: string; text: string }[] = [];
+  for (const message of body?.messages ?? []) {
+    const blocks = typeof message.content === "string"
+      ? [{ type: "text", text: message.content }]
+      : Array.isArray(message.content)
+      ? message.content as { type?: string; text?: string }[]
+      : [];
+    for (const block of blocks) {
+      if (block?.type !== "text" || typeof block.text !== "string") continue;
+      if (block.text.startsWith("<system-reminder>")) continue;
+      turns.push({ role: message.role, text: block.text });
+    }
+  }
+  return turns;
+}
+
+function streamedRequests(mock: MockAnthropic, sessionId: string): MockRequest[] {
+  return mock.requests.filter((r) =>
+    r.path.startsWith("/v1/messages") && !r.path.includes("count_tokens") &&
+    (r.body as { stream?: boolean } | null)?.stream === true &&
+    r.headers["x-claude-code-session-id"] === sessionId
+  );
+}
+
+Deno.test("real CLI: a fork at message k sends exactly the turns up to k, under a new session", async () => {
+  await withRealEngine(async (h, mock) => {
+    const model = "claude-haiku-4-5";
+    const a = h.engine.supervisor.create({ prompt: "first alpha", cwd: h.cwd, model });
+    await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    for (const [i, prompt] of ["second beta", "third gamma"].entries()) {
+      await h.engine.supervisor.followUp(a.id, prompt);
+      await waitFor(
+        "the next turn",
+        () => h.engine.store.getAgent(a.id)!.turn_count === i + 2,
+        90_000,
+      );
+      await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    }
+    const original = h.engine.store.getAgent(a.id)!;
+    const lines = h.engine.store.readMessages(a.id, 0, 1000);
+    // k = the answer of the second turn: the last assistant line before the second result.
+    const secondResult = lines.filter((m) => m.type === "result")[1]!;
+    const k = lines.filter((m) => m.type === "assistant" && m.seq < secondResult.seq).at(-1)!.seq;
+    const before = mock.requests.length;
+
+    const fork = await h.engine.supervisor.fork(a.id, k, "fork delta");
+    const done = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
+    assert(done.session_id && done.session_id !== original.session_id, "a new session id");
+    assertEquals(done.result, "Hello from mock");
+
+    const requests = streamedRequests(mock, done.session_id!);
+    assert(requests.length > 0, "the fork's requests carry its own session id");
+    assert(mock.requests.indexOf(requests[0]!) >= before);
+    assertEquals(turnsOf(requests[0]!), [
+      { role: "user", text: "first alpha" },
+      { role: "assistant", text: "Hello from mock" },
+      { role: "user", text: "second beta" },
+      { role: "assistant", text: "Hello from mock" },
+      { role: "user", text: "fork delta" },
+    ]);
+
+    // The original session is untouched: a follow-up on it still sees all three turns.
+    await h.engine.supervisor.followUp(a.id, "fourth epsilon");
+    await waitFor("the fourth turn", () => h.engine.store.getAgent(a.id)!.turn_count === 4, 90_000);
+    await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    const last = streamedRequests(mock, original.session_id!).at(-1)!;
+    const texts = turnsOf(last).filter((t) => t.role === "user").map((t) => t.text);
+    assertEquals(texts, ["first alpha", "second beta", "third gamma", "fourth epsilon"]);
+  });
+});
+
+Deno.test("real CLI: a fork refuses a line that is not a message of the session", async () => {
+  await withRealEngine(async (h) => {
+    const a = h.engine.supervisor.create({
+      prompt: "hi",
+      cwd: h.cwd,
+      model: "claude-haiku-4-5",
+    });
+    await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    const lines = h.engine.store.readMessages(a.id, 0, 1000);
+    const result = lines.find((m) => m.type === "result")!;
+    for (const seq of [result.seq, 0, 10_000]) {
+      await assert.rejects(
+        () => h.engine.supervisor.fork(a.id, seq, "x"),
+        (err: unknown) => (err as { code?: string }).code === "invalid_params",
+        `fork at ${seq}`,
+      );
+    }
+  });
+});
+
+Deno.test("real CLI: follow_up on an imported session continues it under supervision, as a new agent", async () => {
+  await using mock = await startMockAnthropic();
+  // A session started outside the supervisor, in its own config dir.
+  await using outside = await runRealClaudeTurn({ mockUrl: mock.url, prompt: "outside kiwi" });
+  assert.equal(outside.code, 0, outside.stderr);
+  await withRealEngine(async (h) => {
+    const report = await h.engine.ledger.import();
+    assert.deepEqual([report.created, report.errors], [1, []]);
+    const imported = h.engine.store.getAgent(report.agents[0]!)!;
+    assert.equal(imported.session_id, outside.init!.session_id);
+
+    const next = await h.engine.supervisor.followUp(imported.id, "inside lime");
+    assert.notEqual(next.id, imported.id);
+    assert.equal(next.kind, "standard");
+    const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
+    assert(done.session_id && done.session_id !== imported.session_id, "a new session id");
+    const first = streamedRequests(mock, done.session_id!)[0]!;
+    assertEquals(turnsOf(first), [
+      { role: "user", text: "outside kiwi" },
+      { role: "assistant", text: "Hello from mock" },
+      { role: "user", text: "inside lime" },
+    ]);
+    // The imported transcript is unchanged, and the continuation is not imported a second time.
+    assertEquals(h.engine.store.getAgent(imported.id)!.last_seq, imported.last_seq);
+    const again = await h.engine.ledger.import();
+    // Its own session file (same config dir: a direct child) belongs to the supervised agent.
+    assertEquals([again.created, again.lines, again.supervised], [0, 0, 1]);
+  }, { mock, configDir: outside.configDir });
+});
+
+Deno.test("real CLI: proxied fork and continuation of an imported session use a copy in their own config dir", async () => {
+  await using mock = await startMockAnthropic();
+  await using outside = await runRealClaudeTurn({ mockUrl: mock.url, prompt: "outside plum" });
+  assert.equal(outside.code, 0, outside.stderr);
+  await withRealEngine(async (h) => {
+    const report = await h.engine.ledger.import();
+    const imported = h.engine.store.getAgent(report.agents[0]!)!;
+    // A fork of the imported transcript at its answer (the copy is made for it first)...
+    const answer = h.engine.store.readMessages(imported.id, 0, 100)
+      .find((m) => m.type === "assistant")!;
+    const fork = await h.engine.supervisor.fork(imported.id, answer.seq, "fork fig");
+    const forked = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
+    assertEquals(
+      turnsOf(streamedRequests(mock, forked.session_id!)[0]!).map((t) => t.text),
+      ["outside plum", "Hello from mock", "fork fig"],
+    );
+    // ...and a continuation, which finds the copy in place.
+    const next = await h.engine.supervisor.followUp(imported.id, "inside pear");
+    const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
+    const first = streamedRequests(mock, done.session_id!)[0]!;
+    assertEquals(turnsOf(first).map((t) => t.text), [
+      "outside plum",
+      "Hello from mock",
+      "inside pear",
+    ]);
+    // The copy lives in the proxied config dir; the user's file was not written to.
+    const folder = (await Array.fromAsync(Deno.readDir(`${outside.configDir}/projects`)))[0]!.name;
+    const copy =
+      `${h.engine.paths.stateDir}/claude-proxied/projects/${folder}/${imported.session_id}.jsonl`;
+    assert((await Deno.stat(copy)).isFile);
+    const again = await h.engine.ledger.import();
+    assertEquals([again.created, again.lines], [0, 0]);
+  }, {
+    mock,
+    configDir: outside.configDir,
+    env: { HERO_ORCHESTRATOR_PROXY_SCOPE: "all", HERO_ORCHESTRATOR_UPSTREAM_URL: mock.url },
+  });
+});
