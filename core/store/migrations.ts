@@ -276,6 +276,7 @@ CREATE TABLE session_imports (
 ) STRICT;
 CREATE INDEX session_imports_by_agent ON session_imports (agent_key);
 CREATE INDEX agents_by_session ON agents (session_id);
+`;
 
 // Quota governor and budgets (issue 15): a paused agent's reason, window and resume time live on
 // its row so a restart keeps the pause and re-arms its timer; budgets are per agent.
