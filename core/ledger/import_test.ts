@@ -149,7 +149,7 @@ async function importInProcess(
 }
 
 Deno.test("import: a 200 MB session file streams with bounded memory", async () => {
-  await withStore(async (store, dir) => {
+  await withStore(async (_store, dir) => {
     const file = `${dir}/big.jsonl`;
     // 1 MiB of ~1 KiB lines, written 200 times: quick to make, 200 MiB on disk.
     const filler = "x".repeat(900);

@@ -5,17 +5,9 @@
  * `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
  * @module
  */
-import {
-  type Agent,
-  BusyError,
-  fallbackTitle,
-  InvalidStateError,
-  newId,
-  ValidationError,
-} from "../models/mod.ts";
+import { type Agent, BusyError, fallbackTitle, InvalidStateError, newId } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
-import { AgentNotFoundError, importedFileOfAgent, type Store } from "../store/mod.ts";
-import type { PermissionMode } from "../claude/mod.ts";
+import { AgentNotFoundError, type Store } from "../store/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
 import {
@@ -27,6 +19,8 @@ import {
 } from "./create_input.ts";
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
+import { adoptImported, forkAgent, type ForkContext } from "./fork.ts";
+import { insertShadow, requeueFollowUp, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
 import { AgentRun } from "./run.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
@@ -62,34 +56,6 @@ export type {
   SupervisorLog,
   SupervisorOptions,
 } from "./types.ts";
-
-/**
- * The chain-entry uuid of agent `id`'s stored line `seq`: the point a fork keeps up to.
- * @throws {ValidationError} when that line is not a user or assistant line with a uuid.
- */
-function forkPointOf(store: Store, id: string, seq: number): string {
-  if (!Number.isSafeInteger(seq) || seq < 1) {
-    throw new ValidationError("invalid_params", `Cannot fork at ${seq}: seq must be >= 1`, "seq");
-  }
-  const [line] = store.readMessages(id, seq - 1, 1);
-  let parsed: { type?: unknown; uuid?: unknown } | null = null;
-  try {
-    parsed = line?.seq === seq ? JSON.parse(line.raw) : null;
-  } catch {
-    parsed = null;
-  }
-  if (
-    !parsed || (parsed.type !== "assistant" && parsed.type !== "user") ||
-    typeof parsed.uuid !== "string"
-  ) {
-    throw new ValidationError(
-      "invalid_params",
-      `Cannot fork agent "${id}" at ${seq}: that line is not a message of its session`,
-      "seq",
-    );
-  }
-  return parsed.uuid;
-}
 
 /**
  * Owns every claude process: starts queued agents within the concurrency caps, moves them
@@ -239,35 +205,13 @@ export class Supervisor {
     if (this.#shuttingDown) {
       throw new BusyError("Cannot create shadow: the daemon is shutting down");
     }
-    const agent = this.#store.insertAgent({
-      id: newId(),
-      name: input.name,
-      prompt: input.prompt,
-      cwd: input.parent.cwd,
-      model: input.model,
-      effort: "none",
-      kind: "shadow",
-      parent_id: input.parent.id,
-    });
-    return this.#enqueue(agent);
+    return this.#enqueue(insertShadow(this.#store, input));
   }
 
   /** Runs a failed shadow again from scratch (a new session, the same prompt). */
   retryShadow(id: string): Agent {
     if (this.#shuttingDown) throw new BusyError("Cannot retry shadow: the daemon is shutting down");
-    const agent = this.#mustGet(id);
-    if (agent.kind !== "shadow" || agent.status !== "failed" || this.#runs.has(id)) {
-      throw new InvalidStateError(
-        `Cannot retry agent "${id}": only a failed shadow without a live process can be retried`,
-      );
-    }
-    const queued = this.#store.transition(id, "queued", {
-      error_code: null,
-      error_message: null,
-      finished_at: null,
-      session_id: null,
-    });
-    return this.#enqueue(queued);
+    return this.#enqueue(requeueShadow(this.#store, this.#mustGet(id), this.#runs.has(id)));
   }
 
   /**
@@ -283,141 +227,32 @@ export class Supervisor {
     if (this.#shuttingDown) throw new BusyError("Cannot follow up: the daemon is shutting down");
     checkFollowUpPrompt(prompt);
     const found = this.#mustGet(id);
-    if (found.kind === "imported") return await this.#adopt(found, prompt, options.voice === true);
+    if (found.kind === "imported") {
+      return await adoptImported(this.#forkContext(), found, prompt, options.voice === true);
+    }
     const agent = checkFollowUpAgent(found);
     // A process that printed its result may still be exiting: never run two on one session.
     await this.#runs.get(id)?.done;
-    const permissionMode: PermissionMode = agent.kind === "planner" && !options.execute
-      ? "plan"
-      : "bypassPermissions";
-    const queued = this.#store.transition(id, "queued", {
-      pending_prompt: prompt,
-      pending_permission_mode: permissionMode,
-      error_code: null,
-      error_message: null,
-      finished_at: null,
-    });
+    const queued = requeueFollowUp(this.#store, agent, prompt, options.execute === true);
     return this.#enqueue(queued, options.voice === true);
   }
 
-  /**
-   * A new agent whose claude session is `id`'s up to and including the stored line `seq` (a user or
-   * assistant line), continued with `prompt`. Its first process resumes the original session under
-   * a new session id (`--resume --fork-session --resume-session-at <that line's uuid>`), so the
-   * original session file is never appended to. The fork runs where the original ran, with its
-   * model, effort and kind.
-   */
-  async fork(
-    id: string,
-    seq: number,
-    prompt: string,
-    options: { name?: string | null } = {},
-  ): Promise<Agent> {
+  /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
+  fork(id: string, seq: number, prompt: string, options: { name?: string | null } = {}) {
     if (this.#shuttingDown) throw new BusyError("Cannot fork: the daemon is shutting down");
-    checkFollowUpPrompt(prompt);
-    const source = this.#mustGet(id);
-    if (source.kind === "shadow") {
-      throw new InvalidStateError(`Cannot fork agent "${id}": it is a shadow`);
-    }
-    if (!source.session_id) {
-      throw new InvalidStateError(`Cannot fork agent "${id}": it has no claude session`);
-    }
-    const at = forkPointOf(this.#store, id, seq);
-    const checked = checkCreateInput({
-      prompt,
-      cwd: source.cwd,
-      model: source.model,
-      effort: source.effort,
-      kind: source.kind === "planner" ? "planner" : "standard",
-      home_mcp: source.home_mcp,
-      hero_context: source.hero_context,
-      name: options.name ?? null,
-    }, {
+    return forkAgent(this.#forkContext(), id, seq, prompt, options);
+  }
+
+  #forkContext(): ForkContext {
+    return {
+      store: this.#store,
       settings: this.#settings,
       protectedDirs: this.#o.protectedDirs ?? [],
       allowedRoots: this.#o.allowedRoots ?? null,
-    });
-    if (source.kind === "imported") {
-      await this.#provideSessionFile(source, checked.kind === "planner" ? "planner" : "standard");
-    }
-    const inserted = this.#store.insertAgent({
-      id: newId(),
-      name: checked.name ?? `Fork of ${source.name ?? source.id} at #${seq}`,
-      prompt,
-      cwd: checked.cwd,
-      model: checked.model,
-      effort: checked.effort,
-      kind: checked.kind,
-      home_mcp: checked.homeMcp,
-      hero_context: checked.heroContext,
-    });
-    const agent = this.#store.updateAgent(inserted.id, {
-      fork_session_id: source.session_id,
-      fork_at: at,
-    });
-    return this.#enqueue(agent);
-  }
-
-  /**
-   * Continues an imported session under supervision: a new agent whose first process resumes the
-   * imported session under a new session id (`--resume --fork-session`), in its cwd. The imported
-   * transcript stays as it was, and its file is never written by us, so a later import of that file
-   * adds only what its own owner appends. A proxied child has its own config dir: the session file
-   * is copied there first (`#provideSessionFile`).
-   */
-  async #adopt(imported: Agent, prompt: string, voice: boolean): Promise<Agent> {
-    if (!imported.session_id) {
-      throw new InvalidStateError(`Cannot continue agent "${imported.id}": it has no session id`);
-    }
-    const checked = checkCreateInput({ prompt, cwd: imported.cwd, name: null }, {
-      settings: this.#settings,
-      protectedDirs: this.#o.protectedDirs ?? [],
-      allowedRoots: this.#o.allowedRoots ?? null,
-    });
-    const model = imported.model === "unknown" ? checked.model : imported.model;
-    await this.#provideSessionFile(imported, "standard");
-    const inserted = this.#store.insertAgent({
-      id: newId(),
-      name: `Continued: ${imported.name ?? imported.session_id}`,
-      prompt,
-      cwd: checked.cwd,
-      model,
-      effort: checked.effort,
-      kind: "standard",
-    });
-    const agent = this.#store.updateAgent(inserted.id, {
-      fork_session_id: imported.session_id,
-      fork_at: null,
-    });
-    return this.#enqueue(agent, voice);
-  }
-
-  /**
-   * Makes an imported session resumable by a child of `kind`: a proxied child has its own config
-   * dir, so the session file is copied there (never over an existing one, which may hold an
-   * earlier continuation). A direct child shares the daemon's config dir, where the file already is.
-   */
-  async #provideSessionFile(imported: Agent, kind: "standard" | "planner"): Promise<void> {
-    const file = importedFileOfAgent(this.#store, imported.id);
-    const env = this.#o.daemonEnv;
-    const configDir = this.usesProxy({ kind })
-      ? this.proxy!.configDir
-      : env.CLAUDE_CONFIG_DIR || (env.HOME ? `${env.HOME}/.claude` : null);
-    if (!file || !configDir) return;
-    // Same folder name: the CLI finds a cwd's sessions under projects/<sanitized cwd>.
-    const folder = file.path.slice(0, file.path.lastIndexOf("/"));
-    const target = `${configDir}/projects/${folder.slice(folder.lastIndexOf("/") + 1)}`;
-    const to = `${target}/${file.session_id}.jsonl`;
-    if (to === file.path) return;
-    await Deno.mkdir(target, { recursive: true, mode: 0o700 });
-    try {
-      await Deno.copyFile(file.path, `${to}.tmp`);
-      await Deno.link(`${to}.tmp`, to).catch((err) => {
-        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-      });
-    } finally {
-      await Deno.remove(`${to}.tmp`).catch(() => {});
-    }
+      daemonEnv: this.#o.daemonEnv,
+      proxyConfigDir: (kind) => this.usesProxy({ kind }) ? this.proxy!.configDir : null,
+      enqueue: (agent, voice) => this.#enqueue(agent, voice),
+    };
   }
 
   /** awaiting_review → completed. */

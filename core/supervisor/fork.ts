@@ -1,0 +1,186 @@
+/**
+ * Forks and continuations: a new agent whose first process resumes another session under a new
+ * session id (`--resume --fork-session`, with `--resume-session-at` for a fork at a line), so
+ * the original session file is never appended to. Used by the supervisor's `fork()` and by a
+ * follow-up on an imported agent.
+ * @module
+ */
+import { type Agent, InvalidStateError, newId, ValidationError } from "../models/mod.ts";
+import type { EngineSettings, Env } from "../config/mod.ts";
+import { AgentNotFoundError, importedFileOfAgent, type Store } from "../store/mod.ts";
+import { checkCreateInput, checkFollowUpPrompt } from "./create_input.ts";
+
+/** What forks need of the supervisor. */
+export interface ForkContext {
+  store: Store;
+  settings: EngineSettings;
+  protectedDirs: string[];
+  allowedRoots: string[] | null;
+  daemonEnv: Env;
+  /** The config dir of a proxied child of `kind`, or null when it talks to the upstream itself. */
+  proxyConfigDir(kind: "standard" | "planner"): string | null;
+  /** Queues the stored agent and starts what fits. */
+  enqueue(agent: Agent, voice: boolean): Agent;
+}
+
+function mustGet(store: Store, id: string): Agent {
+  const agent = store.getAgent(id);
+  if (!agent) throw new AgentNotFoundError(id);
+  return agent;
+}
+
+/**
+ * The chain-entry uuid of agent `id`'s stored line `seq`: the point a fork keeps up to.
+ * @throws {ValidationError} when that line is not a user or assistant line with a uuid.
+ */
+function forkPointOf(store: Store, id: string, seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 1) {
+    throw new ValidationError("invalid_params", `Cannot fork at ${seq}: seq must be >= 1`, "seq");
+  }
+  const [line] = store.readMessages(id, seq - 1, 1);
+  let parsed: { type?: unknown; uuid?: unknown } | null = null;
+  try {
+    parsed = line?.seq === seq ? JSON.parse(line.raw) : null;
+  } catch {
+    parsed = null;
+  }
+  if (
+    !parsed || (parsed.type !== "assistant" && parsed.type !== "user") ||
+    typeof parsed.uuid !== "string"
+  ) {
+    throw new ValidationError(
+      "invalid_params",
+      `Cannot fork agent "${id}" at ${seq}: that line is not a message of its session`,
+      "seq",
+    );
+  }
+  return parsed.uuid;
+}
+
+/**
+ * A new agent whose claude session is `id`'s up to and including the stored line `seq` (a user or
+ * assistant line), continued with `prompt`. Its first process resumes the original session under
+ * a new session id (`--resume --fork-session --resume-session-at <that line's uuid>`), so the
+ * original session file is never appended to. The fork runs where the original ran, with its
+ * model, effort and kind.
+ */
+export async function forkAgent(
+  ctx: ForkContext,
+  id: string,
+  seq: number,
+  prompt: string,
+  options: { name?: string | null } = {},
+): Promise<Agent> {
+  checkFollowUpPrompt(prompt);
+  const source = mustGet(ctx.store, id);
+  if (source.kind === "shadow") {
+    throw new InvalidStateError(`Cannot fork agent "${id}": it is a shadow`);
+  }
+  if (!source.session_id) {
+    throw new InvalidStateError(`Cannot fork agent "${id}": it has no claude session`);
+  }
+  const at = forkPointOf(ctx.store, id, seq);
+  const checked = checkCreateInput({
+    prompt,
+    cwd: source.cwd,
+    model: source.model,
+    effort: source.effort,
+    kind: source.kind === "planner" ? "planner" : "standard",
+    home_mcp: source.home_mcp,
+    hero_context: source.hero_context,
+    name: options.name ?? null,
+  }, {
+    settings: ctx.settings,
+    protectedDirs: ctx.protectedDirs,
+    allowedRoots: ctx.allowedRoots,
+  });
+  if (source.kind === "imported") {
+    await provideSessionFile(ctx, source, checked.kind === "planner" ? "planner" : "standard");
+  }
+  const inserted = ctx.store.insertAgent({
+    id: newId(),
+    name: checked.name ?? `Fork of ${source.name ?? source.id} at #${seq}`,
+    prompt,
+    cwd: checked.cwd,
+    model: checked.model,
+    effort: checked.effort,
+    kind: checked.kind,
+    home_mcp: checked.homeMcp,
+    hero_context: checked.heroContext,
+  });
+  const agent = ctx.store.updateAgent(inserted.id, {
+    fork_session_id: source.session_id,
+    fork_at: at,
+  });
+  return ctx.enqueue(agent, false);
+}
+
+/**
+ * Continues an imported session under supervision: a new agent whose first process resumes the
+ * imported session under a new session id (`--resume --fork-session`), in its cwd. The imported
+ * transcript stays as it was, and its file is never written by us, so a later import of that file
+ * adds only what its own owner appends. A proxied child has its own config dir: the session file
+ * is copied there first (`provideSessionFile`).
+ */
+export async function adoptImported(
+  ctx: ForkContext,
+  imported: Agent,
+  prompt: string,
+  voice: boolean,
+): Promise<Agent> {
+  if (!imported.session_id) {
+    throw new InvalidStateError(`Cannot continue agent "${imported.id}": it has no session id`);
+  }
+  const checked = checkCreateInput({ prompt, cwd: imported.cwd, name: null }, {
+    settings: ctx.settings,
+    protectedDirs: ctx.protectedDirs,
+    allowedRoots: ctx.allowedRoots,
+  });
+  const model = imported.model === "unknown" ? checked.model : imported.model;
+  await provideSessionFile(ctx, imported, "standard");
+  const inserted = ctx.store.insertAgent({
+    id: newId(),
+    name: `Continued: ${imported.name ?? imported.session_id}`,
+    prompt,
+    cwd: checked.cwd,
+    model,
+    effort: checked.effort,
+    kind: "standard",
+  });
+  const agent = ctx.store.updateAgent(inserted.id, {
+    fork_session_id: imported.session_id,
+    fork_at: null,
+  });
+  return ctx.enqueue(agent, voice);
+}
+
+/**
+ * Makes an imported session resumable by a child of `kind`: a proxied child has its own config
+ * dir, so the session file is copied there (never over an existing one, which may hold an
+ * earlier continuation). A direct child shares the daemon's config dir, where the file already is.
+ */
+async function provideSessionFile(
+  ctx: ForkContext,
+  imported: Agent,
+  kind: "standard" | "planner",
+): Promise<void> {
+  const file = importedFileOfAgent(ctx.store, imported.id);
+  const env = ctx.daemonEnv;
+  const configDir = ctx.proxyConfigDir(kind) ??
+    (env.CLAUDE_CONFIG_DIR || (env.HOME ? `${env.HOME}/.claude` : null));
+  if (!file || !configDir) return;
+  // Same folder name: the CLI finds a cwd's sessions under projects/<sanitized cwd>.
+  const folder = file.path.slice(0, file.path.lastIndexOf("/"));
+  const target = `${configDir}/projects/${folder.slice(folder.lastIndexOf("/") + 1)}`;
+  const to = `${target}/${file.session_id}.jsonl`;
+  if (to === file.path) return;
+  await Deno.mkdir(target, { recursive: true, mode: 0o700 });
+  try {
+    await Deno.copyFile(file.path, `${to}.tmp`);
+    await Deno.link(`${to}.tmp`, to).catch((err) => {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    });
+  } finally {
+    await Deno.remove(`${to}.tmp`).catch(() => {});
+  }
+}

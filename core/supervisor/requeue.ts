@@ -1,0 +1,58 @@
+/**
+ * The rows behind queueing an agent again (a follow-up, a shadow's retry) or a new shadow: each a
+ * checked store write whose result the supervisor enqueues. The row holds the turn (prompt and
+ * mode) until it starts: the queue's one source of truth.
+ * @module
+ */
+import { type Agent, InvalidStateError, newId } from "../models/mod.ts";
+import type { Store } from "../store/mod.ts";
+import type { PermissionMode } from "../claude/mod.ts";
+import type { CreateShadowInput } from "./types.ts";
+
+/** Stores a shadow of `input.parent`: a tool-less run in the parent's cwd, in its own slots. */
+export function insertShadow(store: Store, input: CreateShadowInput): Agent {
+  return store.insertAgent({
+    id: newId(),
+    name: input.name,
+    prompt: input.prompt,
+    cwd: input.parent.cwd,
+    model: input.model,
+    effort: "none",
+    kind: "shadow",
+    parent_id: input.parent.id,
+  });
+}
+
+/** A failed shadow without a live process, queued again from scratch (new session, same prompt). */
+export function requeueShadow(store: Store, agent: Agent, live: boolean): Agent {
+  if (agent.kind !== "shadow" || agent.status !== "failed" || live) {
+    throw new InvalidStateError(
+      `Cannot retry agent "${agent.id}": only a failed shadow without a live process can be retried`,
+    );
+  }
+  return store.transition(agent.id, "queued", {
+    error_code: null,
+    error_message: null,
+    finished_at: null,
+    session_id: null,
+  });
+}
+
+/** An agent queued with a follow-up prompt; a planner leaves plan mode only with `execute`. */
+export function requeueFollowUp(
+  store: Store,
+  agent: Agent,
+  prompt: string,
+  execute: boolean,
+): Agent {
+  const permissionMode: PermissionMode = agent.kind === "planner" && !execute
+    ? "plan"
+    : "bypassPermissions";
+  return store.transition(agent.id, "queued", {
+    pending_prompt: prompt,
+    pending_permission_mode: permissionMode,
+    error_code: null,
+    error_message: null,
+    finished_at: null,
+  });
+}
