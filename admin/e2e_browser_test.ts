@@ -505,7 +505,10 @@ Deno.test({
             els.map((e) =>
               [
                 Number(e.getAttribute("data-seq")),
-                e.querySelector(".entry-body")!.textContent ?? "",
+                // The line's content, without the row's controls ("Fork from here").
+                [...e.querySelector(".entry-body")!.children]
+                  .filter((c) => !c.matches(".entry-fork, .fork-box"))
+                  .map((c) => c.textContent ?? "").join(""),
               ] as [number, string]
             )
           );

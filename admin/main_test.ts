@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { resolveAdminPaths } from "./server/paths.ts";
-import { ensureRepoDist, spawnAdmin, tempEnv, waitListening } from "./testing/harness.ts";
+import { ensureRepoDist, spawnAdmin, tempEnv, waitFor, waitListening } from "./testing/harness.ts";
 
 function modeOf(path: string): number {
   return Deno.lstatSync(path).mode! & 0o777;
@@ -129,9 +129,10 @@ Deno.test("admin main: --listen prints a token URL once; the token becomes a coo
   await using t = await tempEnv();
   await using admin = spawnAdmin(t.env, ["--listen", "127.0.0.1:0"]);
   await waitListening(admin);
-  const m = /open (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]{43}))$/m.exec(
-    admin.stdout(),
-  );
+  // The URL goes to stdout, the "listening" record to stderr: either may arrive first.
+  const openLine = /open (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]{43}))$/m;
+  await waitFor("the access URL", () => openLine.test(admin.stdout()));
+  const m = openLine.exec(admin.stdout());
   assert.ok(m, admin.stdout());
   const [, url, port, token] = m;
   assert.ok(!admin.stderr().includes(token!), "the token is not logged");
@@ -158,6 +159,7 @@ Deno.test("admin main: --listen prints a token URL once; the token becomes a coo
   // A restart on the same address prints a new token, and the session stays valid.
   await using again = spawnAdmin(t.env, ["--listen", `127.0.0.1:${port}`]);
   await waitListening(again);
+  await waitFor("the new access URL", () => /token=/.test(again.stdout()));
   const fresh = /open http:\/\/127\.0\.0\.1:\d+\/\?token=([A-Za-z0-9_-]{43})$/m.exec(
     again.stdout(),
   );

@@ -3,7 +3,7 @@
  * `<state dir>/backups/db-<UTC timestamp>.sqlite` (0600) through `core/store`'s online backup. The periodic one keeps the newest `HERO_ORCHESTRATOR_BACKUP_KEEP` files.
  * @module
  */
-import type { Env } from "@hero/core/config";
+import { type Env, intSetting } from "@hero/core/config";
 import { backupDatabase, backupDirOf, type BackupFile, type Store } from "@hero/core/store";
 import type { Log } from "@hero/service/log";
 
@@ -15,25 +15,15 @@ export interface BackupSettings {
 
 const NAME = /^db-\d{8}T\d{9}Z(-\d+)?\.sqlite$/;
 
-function int(env: Env, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`Cannot read ${name}: expected an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
 /** Reads the backup settings; an interval below one minute (except 0) is refused. */
 export function resolveBackupSettings(env: Env): BackupSettings {
-  const intervalMs = int(env, "HERO_ORCHESTRATOR_BACKUP_INTERVAL_MS", 0, 0);
+  const intervalMs = intSetting(env, "HERO_ORCHESTRATOR_BACKUP_INTERVAL_MS", 0, 0);
   if (intervalMs !== 0 && intervalMs < 1_000) {
     throw new RangeError(
       `Cannot read HERO_ORCHESTRATOR_BACKUP_INTERVAL_MS: expected 0 (off) or >= 1000, got ${intervalMs}`,
     );
   }
-  return { intervalMs, keep: int(env, "HERO_ORCHESTRATOR_BACKUP_KEEP", 3, 1) };
+  return { intervalMs, keep: intSetting(env, "HERO_ORCHESTRATOR_BACKUP_KEEP", 3, 1) };
 }
 
 /** `db-20261203T132200123Z.sqlite`: sorts by time. */

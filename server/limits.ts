@@ -8,7 +8,7 @@
  * `MIN_CONNECTIONS` each), capped by `HERO_ORCHESTRATOR_MAX_CONNECTIONS`.
  * @module
  */
-import type { Env } from "@hero/core/config";
+import { type Env, intSetting } from "@hero/core/config";
 import type { ConnectionLimits } from "@hero/service/http_server";
 
 /** Descriptors the runtime, the database (db, -wal, -shm), the lock and the logs hold. */
@@ -27,22 +27,12 @@ export interface ListenerSettings extends ConnectionLimits {
   maxConnections: number;
 }
 
-function int(env: Env, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`Cannot read ${name}: expected an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
 /** `HERO_ORCHESTRATOR_MAX_CONNECTIONS`, `…_HEADER_TIMEOUT_MS`, `…_CONN_IDLE_TIMEOUT_MS`. */
 export function resolveListenerSettings(env: Env): ListenerSettings {
   return {
-    maxConnections: int(env, "HERO_ORCHESTRATOR_MAX_CONNECTIONS", 256, 1),
-    headerTimeoutMs: int(env, "HERO_ORCHESTRATOR_HEADER_TIMEOUT_MS", 10_000, 100),
-    idleTimeoutMs: int(env, "HERO_ORCHESTRATOR_CONN_IDLE_TIMEOUT_MS", 30_000, 100),
+    maxConnections: intSetting(env, "HERO_ORCHESTRATOR_MAX_CONNECTIONS", 256, 1),
+    headerTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_HEADER_TIMEOUT_MS", 10_000, 100),
+    idleTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_CONN_IDLE_TIMEOUT_MS", 30_000, 100),
   };
 }
 

@@ -94,6 +94,9 @@ Deno.test({
         HERO_ORCHESTRATOR_ADMIN_LISTEN: "127.0.0.1:0",
         // The readiness check must not reach the internet from a test.
         HERO_ORCHESTRATOR_CHECK_UPSTREAM: "0",
+        // CI runs as root: the server refuses root unless this disposable sandbox says so (the
+        // refusal and its fixes are tested in server/main_test.ts).
+        ...(Deno.uid() === 0 ? { IS_SANDBOX: "1" } : {}),
         ...(Deno.env.get("HERO_ORCHESTRATOR_REAL_CLAUDE")
           ? { HERO_ORCHESTRATOR_REAL_CLAUDE: Deno.env.get("HERO_ORCHESTRATOR_REAL_CLAUDE")! }
           : {}),

@@ -25,8 +25,8 @@ export interface SandboxPolicy {
   hideWhenProxied: string[];
 }
 
-/** The arguments that must work for the sandbox to be used (a trivial run of `true`). */
-const PROBE_ARGS = [
+/** The base of every agent's sandbox: one PID namespace, the filesystem read-only, a private /tmp. */
+const BASE_ARGS: readonly string[] = [
   "--die-with-parent",
   "--unshare-pid",
   "--ro-bind",
@@ -38,6 +38,11 @@ const PROBE_ARGS = [
   "/proc",
   "--tmpfs",
   "/tmp",
+];
+
+/** What must work for the sandbox to be used: the same base, running `true`. */
+const PROBE_ARGS = [
+  ...BASE_ARGS,
   "--",
   "true",
 ];
@@ -158,19 +163,7 @@ function depth(path: string): number {
  * dir hidden, the proxied config dir inside it is still bound.
  */
 export function bwrapArgs(mounts: SandboxMounts, command: string[]): string[] {
-  const args = [
-    "--die-with-parent",
-    "--unshare-pid",
-    "--ro-bind",
-    "/",
-    "/",
-    "--dev",
-    "/dev",
-    "--proc",
-    "/proc",
-    "--tmpfs",
-    "/tmp",
-  ];
+  const args = [...BASE_ARGS];
   type Mount = { path: string; args: string[]; order: number };
   const list: Mount[] = [{ path: mounts.cwd, args: ["--bind", mounts.cwd, mounts.cwd], order: 0 }];
   for (const path of mounts.hide) {

@@ -1,5 +1,6 @@
 /** Engine settings (driver, supervisor, store) read from the environment. Pure: no I/O. */
 import type { Env } from "./paths.ts";
+import { intSetting } from "./setting.ts";
 import { type HomeMcpSettings, resolveHomeMcpSettings } from "./home_mcp.ts";
 import { type NotifySettings, resolveNotifySettings } from "./notify.ts";
 import { type QuotaSettings, resolveQuotaSettings } from "./quota.ts";
@@ -126,16 +127,6 @@ export interface EngineSettings {
   sandbox: SandboxSettings;
 }
 
-function int(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`Cannot read ${name}: expected an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
 function list(env: Env, name: string): string[] | undefined {
   const raw = env[name];
   if (!raw) return undefined;
@@ -218,37 +209,42 @@ export function resolveEngineSettings(env: Env): EngineSettings {
   const upstreamUrl = env.HERO_ORCHESTRATOR_UPSTREAM_URL || !env.ANTHROPIC_BASE_URL
     ? httpUrl(env, "HERO_ORCHESTRATOR_UPSTREAM_URL", DEFAULT_UPSTREAM_URL)
     : httpUrl(env, "ANTHROPIC_BASE_URL", DEFAULT_UPSTREAM_URL);
-  const maxRuntimeMs = int(env, "HERO_ORCHESTRATOR_MAX_RUNTIME_MS", 4 * 60 * 60_000, 1);
+  const maxRuntimeMs = intSetting(env, "HERO_ORCHESTRATOR_MAX_RUNTIME_MS", 4 * 60 * 60_000, 1);
   return {
     claude: {
       bin: env.HERO_ORCHESTRATOR_CLAUDE_BIN || "claude",
       models,
       defaultModel,
       defaultEffort: effort(env, "HERO_ORCHESTRATOR_DEFAULT_EFFORT", "medium"),
-      maxRetries: int(env, "HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES", 3),
-      apiTimeoutMs: int(env, "HERO_ORCHESTRATOR_API_TIMEOUT_MS", 120_000, 1),
-      streamIdleTimeoutMs: int(env, "HERO_ORCHESTRATOR_STREAM_IDLE_TIMEOUT_MS", 120_000, 10_000),
-      maxLineBytes: int(env, "HERO_ORCHESTRATOR_MAX_LINE_BYTES", 64 * 1024 * 1024, 1024),
-      stderrTailBytes: int(env, "HERO_ORCHESTRATOR_STDERR_TAIL_BYTES", 1024 * 1024, 1024),
+      maxRetries: intSetting(env, "HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES", 3),
+      apiTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_API_TIMEOUT_MS", 120_000, 1),
+      streamIdleTimeoutMs: intSetting(
+        env,
+        "HERO_ORCHESTRATOR_STREAM_IDLE_TIMEOUT_MS",
+        120_000,
+        10_000,
+      ),
+      maxLineBytes: intSetting(env, "HERO_ORCHESTRATOR_MAX_LINE_BYTES", 64 * 1024 * 1024, 1024),
+      stderrTailBytes: intSetting(env, "HERO_ORCHESTRATOR_STDERR_TAIL_BYTES", 1024 * 1024, 1024),
       extraEnv: list(env, "HERO_ORCHESTRATOR_CHILD_ENV") ?? [],
     },
     supervisor: {
-      maxConcurrent: int(env, "HERO_ORCHESTRATOR_MAX_CONCURRENT", 8, 1),
-      cancelGraceMs: int(env, "HERO_ORCHESTRATOR_CANCEL_GRACE_MS", 5_000),
-      idleTimeoutMs: int(env, "HERO_ORCHESTRATOR_IDLE_TIMEOUT_MS", 30 * 60_000, 1),
+      maxConcurrent: intSetting(env, "HERO_ORCHESTRATOR_MAX_CONCURRENT", 8, 1),
+      cancelGraceMs: intSetting(env, "HERO_ORCHESTRATOR_CANCEL_GRACE_MS", 5_000),
+      idleTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_IDLE_TIMEOUT_MS", 30 * 60_000, 1),
       maxRuntimeMs,
-      resultExitGraceMs: int(env, "HERO_ORCHESTRATOR_RESULT_EXIT_GRACE_MS", 30_000),
-      stdoutEofGraceMs: int(env, "HERO_ORCHESTRATOR_STDOUT_EOF_GRACE_MS", 5_000),
+      resultExitGraceMs: intSetting(env, "HERO_ORCHESTRATOR_RESULT_EXIT_GRACE_MS", 30_000),
+      stdoutEofGraceMs: intSetting(env, "HERO_ORCHESTRATOR_STDOUT_EOF_GRACE_MS", 5_000),
     },
     store: {
-      batchMaxDelayMs: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS", 50),
-      batchIdleDelayMs: int(env, "HERO_ORCHESTRATOR_BATCH_IDLE_DELAY_MS", 2),
-      batchMaxRows: int(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
-      busyTimeoutMs: int(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
+      batchMaxDelayMs: intSetting(env, "HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS", 50),
+      batchIdleDelayMs: intSetting(env, "HERO_ORCHESTRATOR_BATCH_IDLE_DELAY_MS", 2),
+      batchMaxRows: intSetting(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
+      busyTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
       searchThinking: env.HERO_ORCHESTRATOR_SEARCH_THINKING === "1",
-      retryMinMs: int(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MIN_MS", 100, 1),
-      retryMaxMs: int(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MAX_MS", 5_000, 1),
-      faultBoundMs: int(env, "HERO_ORCHESTRATOR_STORAGE_FAULT_BOUND_MS", 5 * 60_000),
+      retryMinMs: intSetting(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MIN_MS", 100, 1),
+      retryMaxMs: intSetting(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MAX_MS", 5_000, 1),
+      faultBoundMs: intSetting(env, "HERO_ORCHESTRATOR_STORAGE_FAULT_BOUND_MS", 5 * 60_000),
     },
     proxy: {
       scope: proxyScope(env),
@@ -261,13 +257,13 @@ export function resolveEngineSettings(env: Env): EngineSettings {
     shadows: {
       enabled: shadowPurposes(env),
       model: env.HERO_ORCHESTRATOR_SHADOW_MODEL || "claude-haiku-4-5",
-      maxConcurrent: int(env, "HERO_ORCHESTRATOR_SHADOW_MAX_CONCURRENT", 2, 1),
-      retries: int(env, "HERO_ORCHESTRATOR_SHADOW_RETRIES", 3),
-      retryDelayMs: int(env, "HERO_ORCHESTRATOR_SHADOW_RETRY_DELAY_MS", 500),
+      maxConcurrent: intSetting(env, "HERO_ORCHESTRATOR_SHADOW_MAX_CONCURRENT", 2, 1),
+      retries: intSetting(env, "HERO_ORCHESTRATOR_SHADOW_RETRIES", 3),
+      retryDelayMs: intSetting(env, "HERO_ORCHESTRATOR_SHADOW_RETRY_DELAY_MS", 500),
       commitWaitMs: 60_000,
     },
     usage: {
-      pollIntervalMs: int(env, "HERO_ORCHESTRATOR_USAGE_POLL_MS", 60 * 60_000),
+      pollIntervalMs: intSetting(env, "HERO_ORCHESTRATOR_USAGE_POLL_MS", 60 * 60_000),
       pollUrl: httpUrl(env, "HERO_ORCHESTRATOR_USAGE_URL", `${upstreamUrl}/api/oauth/usage`),
     },
     homeMcp: resolveHomeMcpSettings(env),

@@ -10,3 +10,4 @@ export * from "./notify.ts";
 export * from "./claude_version.ts";
 export * from "./quota.ts";
 export * from "./sandbox.ts";
+export * from "./setting.ts";

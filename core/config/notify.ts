@@ -10,6 +10,7 @@
  * @module
  */
 import type { Env } from "./paths.ts";
+import { intSetting } from "./setting.ts";
 
 export interface NotifySettings {
   /** Webhook URL, or null: no webhook. */
@@ -42,22 +43,12 @@ function url(env: Env, name: string): string | null {
   return parsed.href;
 }
 
-function count(env: Env, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`Cannot read ${name}: expected an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
 export function resolveNotifySettings(env: Env): NotifySettings {
   return {
     url: url(env, "HERO_ORCHESTRATOR_NOTIFY_URL"),
     linkBase: url(env, "HERO_ORCHESTRATOR_NOTIFY_LINK_BASE")?.replace(/\/+$/, "") ?? null,
-    retries: count(env, "HERO_ORCHESTRATOR_NOTIFY_RETRIES", 5, 0),
-    timeoutMs: count(env, "HERO_ORCHESTRATOR_NOTIFY_TIMEOUT_MS", 10_000, 1),
+    retries: intSetting(env, "HERO_ORCHESTRATOR_NOTIFY_RETRIES", 5, 0),
+    timeoutMs: intSetting(env, "HERO_ORCHESTRATOR_NOTIFY_TIMEOUT_MS", 10_000, 1),
     backoffMs: 500,
     maxBackoffMs: 60_000,
     maxQueue: 1000,

@@ -6,6 +6,7 @@
  */
 import { type Env, resolvePaths } from "../config/mod.ts";
 import { MAX_API_KEY_CHARS } from "../rpc/credential.ts";
+import { writePrivateFileSync } from "@hero/service/private_file";
 
 /** How a credential is sent upstream. */
 export type CredentialKind = "api_key" | "bearer" | "oauth";
@@ -69,19 +70,7 @@ export function storeApiKey(path: string, key: string | null): boolean {
   if (problem) throw new RangeError(`Cannot store the API key: ${problem}`);
   const dir = path.slice(0, path.lastIndexOf("/")) || "/";
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    Deno.writeTextFileSync(tmp, `${key}\n`, { mode: 0o600, createNew: true });
-    Deno.chmodSync(tmp, 0o600);
-    Deno.renameSync(tmp, path);
-  } catch (err) {
-    try {
-      Deno.removeSync(tmp);
-    } catch {
-      // never created
-    }
-    throw err;
-  }
+  writePrivateFileSync(path, `${key}\n`);
   return true;
 }
 

@@ -19,13 +19,24 @@
  * @module
  */
 import type { ProxyTokenRecord, Store } from "../store/mod.ts";
-import type { CredentialSource, UpstreamCredential } from "./credential.ts";
+import type { CredentialSource } from "./credential.ts";
 import { escapeControl, type Log } from "@hero/service/log";
 import { ProxyRecorder } from "./recorder.ts";
 import { type TapSummary, usageTap } from "./tap.ts";
 import { verifyProxyToken } from "./token.ts";
 import { readBodyLimited } from "@hero/service/body";
+import {
+  AGENT_PREFIX,
+  apiError,
+  bearerOf,
+  NULL_BODY_STATUSES,
+  rateLimitHeaders,
+  responseHeaders,
+  unknownToken,
+  upstreamHeaders,
+} from "./headers.ts";
 import { type ConnectionLimits, serveUnix } from "@hero/service/http_server";
+import { heldReason, rejectedWindow } from "./hold.ts";
 
 /** Connection limits of proxy.sock unless given: the daemon's defaults for its listeners. */
 export const PROXY_CONNECTION_DEFAULTS: ConnectionLimits = {
@@ -63,16 +74,6 @@ export interface ProxyOptions {
   connections?: Partial<ConnectionLimits>;
 }
 
-/** The unified window the headers name as the binding one (five_hour, seven_day, …). */
-function rejectedWindow(headers: Headers): { resetAt: number | null; window: string | null } {
-  const reset = Number(headers.get("anthropic-ratelimit-unified-reset") ?? "");
-  const claim = headers.get("anthropic-ratelimit-unified-representative-claim");
-  return {
-    resetAt: Number.isFinite(reset) && reset > 0 ? Math.round(reset * 1000) : null,
-    window: claim && /^[a-z0-9_]{1,32}$/.test(claim) ? claim : null,
-  };
-}
-
 /** Live counters (since the proxy started). */
 export interface ProxyStats {
   socket: string;
@@ -91,128 +92,6 @@ export interface ProxyServer {
   stats(): ProxyStats;
   /** Aborts in-flight upstream requests, stops listening, flushes records. Idempotent. */
   close(): Promise<void>;
-}
-
-/** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded either way. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "trailers",
-  "transfer-encoding",
-  "upgrade",
-]);
-
-/** Request headers the proxy sets itself or must never pass on. */
-const REQUEST_DROP = new Set([
-  "host",
-  "content-length",
-  "authorization",
-  "x-api-key",
-  "accept-encoding",
-  "cookie",
-]);
-
-/** Response headers that no longer describe the re-streamed body. */
-const RESPONSE_DROP = new Set(["content-length", "content-encoding"]);
-
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-
-const AGENT_PREFIX = /^\/a\/([A-Za-z0-9-]{1,64})(\/.*)$/;
-
-const OAUTH_BETA = "oauth-2025-04-20";
-
-/** An Anthropic-shaped error body. */
-function apiError(status: number, type: string, message: string): Response {
-  return Response.json({ type: "error", error: { type, message } }, { status });
-}
-
-/** The fixed answer to every bad token: nothing about why. */
-function unknownToken(): Response {
-  return apiError(403, "permission_error", "unknown proxy token");
-}
-
-function connectionListed(headers: Headers): Set<string> {
-  const listed = new Set<string>();
-  for (const name of (headers.get("connection") ?? "").split(",")) {
-    const trimmed = name.trim().toLowerCase();
-    if (trimmed) listed.add(trimmed);
-  }
-  return listed;
-}
-
-function upstreamHeaders(incoming: Headers, credential: UpstreamCredential | null): Headers {
-  const listed = connectionListed(incoming);
-  const out = new Headers();
-  incoming.forEach((value, name) => {
-    if (HOP_BY_HOP.has(name) || REQUEST_DROP.has(name) || listed.has(name)) return;
-    out.set(name, value);
-  });
-  // Identity: the body is re-streamed as is; compression over a local socket buys nothing.
-  out.set("accept-encoding", "identity");
-  if (credential?.kind === "api_key") out.set("x-api-key", credential.value);
-  else if (credential) {
-    out.set("authorization", `Bearer ${credential.value}`);
-    if (credential.kind === "oauth") {
-      const betas = (out.get("anthropic-beta") ?? "").split(",").map((b) => b.trim()).filter(
-        Boolean,
-      );
-      // claude adds this beta only when it holds an OAuth token itself; the child holds ours.
-      if (!betas.includes(OAUTH_BETA)) out.set("anthropic-beta", [...betas, OAUTH_BETA].join(","));
-    }
-  }
-  return out;
-}
-
-function responseHeaders(incoming: Headers): Headers {
-  const listed = connectionListed(incoming);
-  const out = new Headers();
-  incoming.forEach((value, name) => {
-    if (HOP_BY_HOP.has(name) || RESPONSE_DROP.has(name) || listed.has(name)) return;
-    out.append(name, value);
-  });
-  return out;
-}
-
-function rateLimitHeaders(headers: Headers): Record<string, string> | null {
-  const found: Record<string, string> = {};
-  let any = false;
-  headers.forEach((value, name) => {
-    if (name.startsWith("anthropic-ratelimit-")) {
-      found[name] = value;
-      any = true;
-    }
-  });
-  if (!any) return null;
-  const retryAfter = headers.get("retry-after");
-  if (retryAfter !== null) found["retry-after"] = retryAfter;
-  return found;
-}
-
-/** The bearer token of `authorization: Bearer <token>`, or null when absent or malformed. */
-function bearerOf(headers: Headers): string | null {
-  const value = headers.get("authorization");
-  if (value === null) return null;
-  const m = /^Bearer ([^\s,]+)$/.exec(value);
-  return m ? m[1]! : "";
-}
-
-/** Why an agent's request is held back (never forwarded), or null. */
-function heldReason(record: ProxyTokenRecord): string | null {
-  if (record.agent_status === "paused" || record.pause_reason !== null) {
-    return `agent is paused (${record.pause_reason ?? "paused"})`;
-  }
-  if (record.max_cost_usd !== null && record.total_cost_usd >= record.max_cost_usd) {
-    return "agent reached its cost budget";
-  }
-  if (record.max_turns !== null && record.num_turns >= record.max_turns) {
-    return "agent reached its turn budget";
-  }
-  return null;
 }
 
 function removeStaleSocket(path: string): void {

@@ -8,3 +8,5 @@ export * from "./limits.ts";
 export * from "./commit.ts";
 export * from "../usage/schema.ts";
 export * from "./credential.ts";
+export * from "./system.ts";
+export * from "./search.ts";

@@ -5,6 +5,7 @@
  * state directory (`<state>/agents/<id>/`, 0700) and is written 0600 before every spawn.
  * @module
  */
+import { writePrivateFileSync } from "@hero/service/private_file";
 import { type HomeMcpSettings, homeMcpUrl } from "../config/mod.ts";
 
 /** The JSON claude reads with `--mcp-config`. */
@@ -66,22 +67,7 @@ export function writeMcpConfig(stateDir: string, agentId: string, config: McpCon
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   Deno.chmodSync(dir, 0o700);
   const path = `${dir}/mcp.json`;
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    Deno.writeTextFileSync(tmp, JSON.stringify(config, null, 2) + "\n", {
-      mode: 0o600,
-      createNew: true,
-    });
-    Deno.chmodSync(tmp, 0o600);
-    Deno.renameSync(tmp, path);
-  } catch (err) {
-    try {
-      Deno.removeSync(tmp);
-    } catch {
-      // never created
-    }
-    throw err;
-  }
+  writePrivateFileSync(path, JSON.stringify(config, null, 2) + "\n");
   return path;
 }
 

@@ -181,7 +181,7 @@ Deno.test("fake claude follow-up turns keep the --resume session id and accumula
   assert.equal(new Set(ids).size, 2, "message ids are unique");
 });
 
-Deno.test("fake claude writes 20k numbered lines of exactly B bytes in under a second", async () => {
+Deno.test("fake claude writes 20k numbered lines of exactly B bytes in batched writes", async () => {
   const fake = spawnFake();
   await fake.send(fakePrompt({ auto: true, steps: [{ lines: 20_000, bytes: 600 }] }));
   await fake.waitFor((l) => l.includes('"type":"system"'));
@@ -190,7 +190,9 @@ Deno.test("fake claude writes 20k numbered lines of exactly B bytes in under a s
   const elapsed = performance.now() - start;
   const { status } = await fake.end();
   assert.equal(status.code, 0);
-  assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+  // Batched ~1 MiB writes take well under a second on a quiet machine (the ingest bench's figure);
+  // a line-per-write regression takes tens of seconds, which this bound still catches under load.
+  assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
   const body = fake.lines.slice(1, -1);
   assert.equal(body.length, 20_000);
   body.forEach((line, i) => {
