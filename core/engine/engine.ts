@@ -197,8 +197,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         logErrors: settings.proxy.logErrors,
         maxRequestBytes: settings.proxy.maxRequestBytes,
         headersTimeoutMs: settings.claude.apiTimeoutMs + 60_000,
-        onRateLimitRejected: (agentId, info) => supervisor.pauseForRateLimit(agentId, info),
-        onBudgetReached: (agentId, reason) => supervisor.pauseForBudget(agentId, reason),
+        onRateLimitRejected: (agentId, info) => supervisor.quota.pauseForRateLimit(agentId, info),
+        onBudgetReached: (agentId, reason) => supervisor.quota.pauseForBudget(agentId, reason),
       });
     }
     const poller = new UsagePoller({
@@ -217,7 +217,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       upstream: settings.proxy.upstreamUrl,
       credential: () => credentials.info(),
       proxyStats: () => openedProxy?.stats() ?? null,
-      admission: () => supervisor.admission,
+      admission: () => supervisor.quota.admission,
       dailyBudgetUsd: settings.quota.dailyBudgetUsd,
     });
     const notifyUrl = settings.notify.url;

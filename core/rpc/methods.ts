@@ -13,6 +13,7 @@ import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
 import { BackupResult, OpenrpcDocument, SystemHealth, SystemInfo } from "./system.ts";
 import { SearchPage, SearchStatus } from "./search.ts";
+import { BudgetTurns, BudgetUsd, QUOTA_DOCS } from "./quota.ts";
 
 /** One method of the contract. */
 export interface MethodSpec<
@@ -50,7 +51,7 @@ const Prompt = z.string().min(1).max(MAX_PROMPT_CHARS).describe(
 /** The agent kinds a caller may create (`shadow` agents are created by the daemon only). */
 export const CreatableKind = z.enum(["standard", "planner"]).meta({ id: "CreatableKind" });
 
-/** `agent.list` buckets: running = queued + running + paused; completed = completed + failed + cancelled. */
+/** `agent.list` buckets: running = queued, running, paused; completed = completed, failed, cancelled. */
 export const AgentBucket = z.enum(["running", "awaiting_review", "completed"]).meta({
   id: "AgentBucket",
 });
@@ -131,15 +132,6 @@ export const AgentDeletedEventData = z.object({
 export type AgentDeletedEventData = z.infer<typeof AgentDeletedEventData>;
 
 const idParams = z.strictObject({ id: AgentId });
-
-/** A cost budget: the agent pauses (never dies) once its cost reaches it. */
-const BudgetUsd = z.number().gt(0).max(100_000).describe(
-  "budget in USD (0 < x <= 100000): the agent pauses once its total_cost_usd reaches it",
-);
-/** A turn budget: the agent pauses once its API round trips reach it. */
-const BudgetTurns = z.int().min(1).max(1_000_000).describe(
-  "budget in API round trips (1..1000000): the agent pauses once num_turns reaches it",
-);
 
 /** Every method, by name. */
 export const METHODS = {
@@ -250,27 +242,21 @@ export const METHODS = {
   }),
   "agent.pause": defineMethod({
     name: "agent.pause",
-    summary: "Pause a queued or running agent; its session is kept",
-    description:
-      "A running agent's process is stopped cleanly (stdin closed, SIGTERM, grace) and the agent becomes `paused` (reason `manual`) with its claude session kept; answers once the process is gone. A queued agent leaves the queue. `agent.resume` continues it; `agent.cancel` ends it.",
+    ...QUOTA_DOCS.pause,
     params: idParams,
     result: Agent,
     errors: ["not_found", "invalid_state"],
   }),
   "agent.resume": defineMethod({
     name: "agent.resume",
-    summary: "Continue a paused agent now, through the queue",
-    description:
-      "paused → queued: the agent's session continues (`--resume`) with the configured continuation prompt (or a follow-up's prompt that was waiting), within the concurrency caps. Refused with invalid_state unless the agent is paused, or while it is still past its budget (raise it with agent.set_budget, which resumes it).",
+    ...QUOTA_DOCS.resume,
     params: idParams,
     result: Agent,
     errors: ["not_found", "invalid_state", "busy"],
   }),
   "agent.set_budget": defineMethod({
     name: "agent.set_budget",
-    summary: "Set or clear an agent's cost and turn budgets",
-    description:
-      "A missing field keeps its budget, null clears it. Reaching a budget pauses the agent (reason `budget`) before its next turn, and a proxied agent's requests are not forwarded past it; an agent paused for its budget that is within the new one continues in place.",
+    ...QUOTA_DOCS.set_budget,
     params: z.strictObject({
       id: AgentId,
       max_cost_usd: BudgetUsd.nullable().optional(),

@@ -82,6 +82,8 @@ export interface CheckedCreateInput {
   kind: AgentKind;
   /** The name given, or null when none (blank counts as none). */
   name: string | null;
+  /** The budgets given (checked), null where none. */
+  budget: { max_cost_usd: number | null; max_turns: number | null };
 }
 
 /**
@@ -153,7 +155,9 @@ export function checkCreateInput(
     allowedRoots: options.allowedRoots,
   });
   const name = typeof input.name === "string" && input.name.trim() !== "" ? input.name : null;
-  return { model, effort, homeMcp, heroContext, cwd, kind: input.kind ?? "standard", name };
+  checkBudget(input);
+  const budget = { max_cost_usd: input.max_cost_usd ?? null, max_turns: input.max_turns ?? null };
+  return { model, effort, homeMcp, heroContext, cwd, kind: input.kind ?? "standard", name, budget };
 }
 
 /** A follow-up's prompt must not be empty. @throws {ValidationError} */

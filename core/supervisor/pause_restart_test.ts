@@ -81,7 +81,10 @@ Deno.test("kill -9 of the daemon during a pause: still paused after restart, res
     const paused = engine.store.getAgent(id)!;
     assertEquals([paused.status, paused.pause_reason], ["paused", "rate_limit"]);
     assertEquals(paused.resume_at, resetsAt * 1000);
-    assert(engine.supervisor.admission, "the rejected window holds new starts after the restart");
+    assert(
+      engine.supervisor.quota.admission,
+      "the rejected window holds new starts after the restart",
+    );
     const done = await waitFor("the resumed agent to finish", () => {
       const a = engine.store.getAgent(id)!;
       return a.status === "awaiting_review" ? a : null;

@@ -56,9 +56,9 @@ Deno.test("a five-hour rate-limit pause holds the fleet and resumes the session 
       // While the window is rejected nothing new starts into it.
       const b = s.create({ prompt: "later", cwd: h.cwd });
       assertEquals(h.engine.store.getAgent(b.id)!.status, "queued");
-      assert(s.admission?.reason.includes("five_hour"), JSON.stringify(s.admission));
+      assert(s.quota.admission?.reason.includes("five_hour"), JSON.stringify(s.quota.admission));
       const quota = h.engine.usage.report().quota;
-      assertEquals(quota.admission, s.admission);
+      assertEquals(quota.admission, s.quota.admission);
       assertEquals(quota.paused.map((p) => [p.agent_id, p.reason, p.window, p.resume_at]), [
         [a.id, "rate_limit", "five_hour", resetsAt * 1000],
       ]);
@@ -73,7 +73,7 @@ Deno.test("a five-hour rate-limit pause holds the fleet and resumes the session 
       assertEquals(done.result, CONTINUE);
       assertEquals([done.pause_reason, done.resume_at], [null, null]);
       await waitForStatus(h, b.id, "awaiting_review");
-      assertEquals(s.admission, null);
+      assertEquals(s.quota.admission, null);
 
       // Both turns in one seq space, the second one resuming the same session.
       await s.settled(a.id);
@@ -102,10 +102,10 @@ Deno.test("manual pause keeps the session; resume continues it; cancel works whi
       await waitForStatus(h, a.id, "running");
       // resume of a non-paused agent: invalid_state, nothing changed.
       const before = h.engine.store.getAgent(a.id)!;
-      throws(() => s.resume(a.id), code("invalid_state"));
+      throws(() => s.quota.resume(a.id), code("invalid_state"));
       assertEquals(h.engine.store.getAgent(a.id)!.updated_at, before.updated_at);
 
-      const paused = await s.pause(a.id);
+      const paused = await s.quota.pause(a.id);
       assertEquals([paused.status, paused.pause_reason, paused.resume_at], [
         "paused",
         "manual",
@@ -113,9 +113,9 @@ Deno.test("manual pause keeps the session; resume continues it; cancel works whi
       ]);
       assertEquals(paused.session_id, before.session_id);
       assertEquals(await markedProcesses([a.id]), []);
-      await rejects(s.pause(a.id), code("invalid_state"));
+      await rejects(s.quota.pause(a.id), code("invalid_state"));
 
-      s.resume(a.id);
+      s.quota.resume(a.id);
       const done = await waitForStatus(h, a.id, "awaiting_review");
       assertEquals(done.result, CONTINUE);
       const sessions = inits(h, a.id);
@@ -124,7 +124,7 @@ Deno.test("manual pause keeps the session; resume continues it; cancel works whi
       // A cancel while a pause is stopping the run still ends the agent cancelled.
       const c = s.create({ prompt: fakePrompt([{ init: true }, { hang: true }]), cwd: h.cwd });
       await waitFor("c's init", () => inits(h, c.id).length === 1);
-      const pausing = s.pause(c.id);
+      const pausing = s.quota.pause(c.id);
       const cancelledC = await s.cancel(c.id);
       await pausing;
       assertEquals(cancelledC.status, "cancelled");
@@ -132,12 +132,12 @@ Deno.test("manual pause keeps the session; resume continues it; cancel works whi
 
       // An agent paused by hand as soon as it was queued never runs its turn; cancel ends it from paused.
       const b = s.create({ prompt: fakePrompt([{ hang: true }]), cwd: h.cwd });
-      const pausedB = await s.pause(b.id);
+      const pausedB = await s.quota.pause(b.id);
       assertEquals([pausedB.status, pausedB.pause_reason], ["paused", "manual"]);
       assertEquals(await markedProcesses([b.id]), []);
       const cancelled = await s.cancel(b.id);
       assertEquals(cancelled.status, "cancelled");
-      throws(() => s.resume(b.id), code("invalid_state"));
+      throws(() => s.quota.resume(b.id), code("invalid_state"));
     },
   );
 });
@@ -166,11 +166,11 @@ Deno.test("budgets: bad figures are refused; the next turn past max_turns pauses
     assert(paused.error_message!.includes("budget of 1"), paused.error_message!);
     assertEquals(inits(h, a.id).length, 1); // the next turn never started
 
-    throws(() => s.resume(a.id), code("invalid_state"));
-    throws(() => s.setBudget(a.id, { max_turns: -3 }), code("invalid_params"));
+    throws(() => s.quota.resume(a.id), code("invalid_state"));
+    throws(() => s.quota.setBudget(a.id, { max_turns: -3 }), code("invalid_params"));
     assertEquals(h.engine.store.getAgent(a.id)!.max_turns, 1);
 
-    const raised = s.setBudget(a.id, { max_turns: 5 });
+    const raised = s.quota.setBudget(a.id, { max_turns: 5 });
     assertEquals(raised.max_turns, 5);
     const done = await waitForStatus(h, a.id, "awaiting_review");
     assertEquals(done.result, "second"); // the waiting follow-up, not the continuation prompt
@@ -217,7 +217,7 @@ Deno.test("20 agents hit the wall: all pause, none fails, each continues exactly
     );
     // The rest stay queued: nothing starts into the rejected window.
     assertEquals(h.engine.store.listAgentsByStatus(["queued"]).length, 20 - cap);
-    assert(s.admission);
+    assert(s.quota.admission);
 
     const sampler = setInterval(() => {
       running = s.runningCount;
@@ -277,12 +277,15 @@ Deno.test("a window above HERO_ORCHESTRATOR_QUOTA_ADMIT_BELOW holds new starts (
     await new Promise((r) => setTimeout(r, 300));
     assertEquals(h.engine.store.getAgent(a.id)!.status, "queued");
     assertEquals(h.engine.store.getAgent(shadow.id)!.status, "queued");
-    assert(s.admission?.reason.includes("five_hour window (93% used"), JSON.stringify(s.admission));
-    assertEquals(s.admission?.until, reset * 1000 + 60_000);
+    assert(
+      s.quota.admission?.reason.includes("five_hour window (93% used"),
+      JSON.stringify(s.quota.admission),
+    );
+    assertEquals(s.quota.admission?.until, reset * 1000 + 60_000);
 
     clock.advance(reset * 1000 + 60_001 - clock.now());
     await waitForStatus(h, a.id, "awaiting_review");
     await waitForStatus(h, shadow.id, "awaiting_review");
-    assertEquals(s.admission, null);
+    assertEquals(s.quota.admission, null);
   });
 });

@@ -24,7 +24,8 @@ import {
   userMessage,
 } from "../claude/mod.ts";
 import { type ProcessControl, terminateTree } from "./process_control.ts";
-import type { PauseRequest, StopReason, SupervisorLog, Turn } from "./types.ts";
+import type { StopReason, SupervisorLog, Turn } from "./types.ts";
+import { finishRow } from "./finish_row.ts";
 import { retryWrite } from "./storage_retry.ts";
 
 /** How long a run waits for `beforeSpawn` at most. */
@@ -50,10 +51,8 @@ export interface AgentRunOptions {
   commitFinish(write: () => Agent | null): Promise<void> | void;
   /** Called once the run is over: process and descendants gone, final row written. */
   onEnded(): void;
-  /** The clock of pauses (default `Date.now`). */
-  now?: () => number;
-  /** A rejected window without a reset time pauses this long. */
-  fallbackPauseMs?: number;
+  /** The CLI reported a rejected `rate_limit_event` (its line is stored): pause the run. */
+  onRateLimited?: (info: { resetAt: number | null; window: string | null }) => void;
   /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
   shuttingDown?: () => boolean;
 }
@@ -137,24 +136,9 @@ export class AgentRun {
     return this.#proc.sendLine(JSON.stringify(message) + "\n");
   }
 
-  /**
-   * Pauses the run: the pause is stored on the (still running) row at once, so the proxy refuses
-   * the agent's requests from now on, then the process is stopped; the final row is `paused` with
-   * the session kept. Does nothing when another stop came first.
-   */
-  pause(request: PauseRequest): void {
-    if (this.#stop) return;
-    try {
-      this.#o.store.updateAgent(this.agentId, {
-        pause_reason: request.reason,
-        pause_window: request.window ?? null,
-        resume_at: request.resumeAt ?? null,
-        paused_at: (this.#o.now ?? Date.now)(),
-      });
-    } catch (err) {
-      this.#o.log("error", "Cannot store the pause", { agent: this.agentId, error: String(err) });
-    }
-    this.requestStop({ code: "rate_limited", message: request.message, status: "paused" });
+  /** Why the run is being stopped (cancel, pause, limit, …), or null. */
+  get stopReason(): StopReason | null {
+    return this.#stop;
   }
 
   /** Sets the stop reason unless one is set; the caller stops the process itself. */
@@ -302,7 +286,18 @@ export class AgentRun {
     }
     await this.#durably(
       "record the end of the run",
-      () => this.#o.commitFinish(() => this.#finishRow(status, storageError)),
+      () =>
+        this.#o.commitFinish(() =>
+          finishRow({
+            store: this.#o.store,
+            agentId: this.agentId,
+            proc,
+            status,
+            stop: this.#stop,
+            storageError,
+            permissionMode: this.#o.turn.permissionMode,
+          })
+        ),
     );
   }
 
@@ -361,7 +356,7 @@ export class AgentRun {
         const classified = classifyLine(line.bytes);
         const patch: AgentPatch = {};
         let result: TurnResult | null = null;
-        let rateLimited: { resetsAt: number | null; window: string | null } | null = null;
+        let rateLimited: { resetAt: number | null; window: string | null } | null = null;
         const value = classified.value;
         if (value) {
           const init = readInit(value);
@@ -375,7 +370,7 @@ export class AgentRun {
           }
           const rl = readRateLimit(value);
           if (rl?.rejected) {
-            rateLimited = { resetsAt: rl.resetsAtMs, window: rl.rateLimitType };
+            rateLimited = { resetAt: rl.resetsAtMs, window: rl.rateLimitType };
             patch.rate_limit_resets_at = rl.resetsAtMs;
           }
         }
@@ -399,18 +394,9 @@ export class AgentRun {
         }
         if (rateLimited) {
           await ack;
-          // The CLI would wait silently for the reset and never print a result: stop it and keep
-          // the session; the supervisor continues it after the reset.
-          const resumeAt = rateLimited.resetsAt ??
-            (this.#o.now ?? Date.now)() + (this.#o.fallbackPauseMs ?? 15 * 60_000);
-          this.pause({
-            reason: "rate_limit",
-            window: rateLimited.window,
-            resumeAt,
-            message: `The API usage limit was reached${
-              rateLimited.window ? ` (${rateLimited.window})` : ""
-            }; paused until ${new Date(resumeAt).toISOString()}`,
-          });
+          // The CLI would wait silently for the reset and never print a result: the supervisor
+          // stops it, keeps the session and continues it after the reset.
+          this.#o.onRateLimited?.(rateLimited);
         }
         const full = writer.capacity();
         if (full) await full;
@@ -470,65 +456,6 @@ export class AgentRun {
         });
       }
       return store.transition(this.agentId, "awaiting_review", {});
-    });
-  }
-
-  /** Writes the run's final row (exit status; terminal status if still running); null if deleted. */
-  #finishRow(status: Deno.CommandStatus, storageError: unknown): Agent | null {
-    const store = this.#o.store;
-    const agent = store.getAgent(this.agentId);
-    if (!agent) return null; // deleted meanwhile
-    const proc = this.#proc!;
-    const base: AgentPatch = {
-      exit_code: status.signal ? null : status.code,
-      exit_signal: status.signal ?? null,
-      stderr_tail: proc.stderr.totalBytes > 0 ? proc.stderr.text() : null,
-      stderr_truncated: proc.stderr.truncated,
-    };
-    const stop = this.#stop;
-    if (agent.status !== "running") {
-      // A pause that came too late (the turn had ended) leaves no pause behind.
-      const clear: AgentPatch = stop?.status === "paused"
-        ? { pause_reason: null, pause_window: null, resume_at: null, paused_at: null }
-        : {};
-      return store.updateAgent(this.agentId, { ...base, ...clear });
-    }
-    const finished_at = Date.now();
-    if (stop?.status === "paused") {
-      // The session stays: the next process resumes it (the row keeps reason and resume time).
-      return store.transition(this.agentId, "paused", {
-        ...base,
-        error_code: null,
-        error_message: stop.message,
-        pending_permission_mode: this.#o.turn.permissionMode,
-      });
-    }
-    if (stop) {
-      return store.transition(this.agentId, stop.status, {
-        ...base,
-        error_code: stop.code,
-        error_message: stop.message,
-        finished_at,
-        ...(stop.resetsAt !== undefined ? { rate_limit_resets_at: stop.resetsAt } : {}),
-      });
-    }
-    if (storageError) {
-      return store.transition(this.agentId, "failed", {
-        ...base,
-        error_code: "storage_error",
-        error_message: storageError instanceof Error ? storageError.message : String(storageError),
-        finished_at,
-      });
-    }
-    const tail = proc.stderr.text().trim().split("\n").at(-1) ?? "";
-    const how = status.signal
-      ? `was killed by ${status.signal}`
-      : `exited with code ${status.code}`;
-    return store.transition(this.agentId, "failed", {
-      ...base,
-      error_code: status.success ? "exit_without_result" : "exit_nonzero",
-      error_message: `claude ${how} before printing a result${tail ? `: ${tail}` : ""}`,
-      finished_at,
     });
   }
 }

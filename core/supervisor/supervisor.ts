@@ -10,8 +10,8 @@ import type { EngineSettings } from "../config/mod.ts";
 import { AgentNotFoundError, type Store } from "../store/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
+import { cancelAgent } from "./cancel.ts";
 import {
-  checkBudget,
   checkCreateInput,
   checkFollowUpAgent,
   checkFollowUpPrompt,
@@ -24,18 +24,10 @@ import { insertShadow, requeueFollowUp, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
 import { AgentRun } from "./run.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
-import {
-  type AdmissionBlock,
-  admissionBlock,
-  budgetReached,
-  headerBlock,
-  resumeDueAt,
-} from "./quota.ts";
+import { QuotaGovernor } from "./pause.ts";
 import {
   callHook,
   type CreateShadowInput,
-  type PauseRequest,
-  type QuotaClock,
   stderrWarnings,
   type SupervisorHooks,
   type SupervisorLog,
@@ -47,9 +39,6 @@ import { startWatchdog } from "./watchdog.ts";
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
-export type { AdmissionBlock } from "./quota.ts";
-export { type QuotaClock, SYSTEM_CLOCK } from "./types.ts";
-export { resumeJitterMs } from "./quota.ts";
 export type {
   CreateShadowInput,
   SupervisorHooks,
@@ -77,11 +66,8 @@ export class Supervisor {
   #stopWatchdog: (() => void) | undefined;
   /** Terminal rows of runs ending during shutdown share transactions. */
   #finishes: FinishBatch;
-  #clock: QuotaClock;
-  /** The one timer of the quota governor: the next resume or the end of an admission block. */
-  #quotaTimer: unknown = null;
-  #quotaTimerAt: number | null = null;
-  #admission: AdmissionBlock | null = null;
+  /** Pauses, resumes and admission against the quota and budgets (`pause.ts`). */
+  readonly quota: QuotaGovernor;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -90,7 +76,6 @@ export class Supervisor {
     this.#control = options.control ?? createProcessControl();
     this.#titleFor = options.titleFor ?? fallbackTitle;
     this.#log = options.log ?? stderrWarnings;
-    this.#clock = options.clock ?? SYSTEM_CLOCK;
     // The launcher takes the options it shares with the supervisor (store, proxy, sandbox, …).
     this.#launch = createLauncher({
       ...options,
@@ -102,6 +87,16 @@ export class Supervisor {
       log: this.#log,
       live: () => this.#runs.size,
     });
+    this.quota = new QuotaGovernor({
+      ...options,
+      clock: options.clock ?? SYSTEM_CLOCK,
+      log: this.#log,
+      runs: this.#runs,
+      queue: this.#queue,
+      pump: () => this.#pump(),
+      accepting: () => this.#accepting,
+      shuttingDown: () => this.#shuttingDown,
+    });
   }
 
   /** Agents with a live (or starting) process. */
@@ -111,11 +106,6 @@ export class Supervisor {
 
   get queuedCount(): number {
     return this.#queue.size;
-  }
-
-  /** Why queued agents wait although slots are free (a rejected window), or null. */
-  get admission(): AdmissionBlock | null {
-    return this.#admission;
   }
 
   /** The proxy agents use, or null. */
@@ -165,7 +155,7 @@ export class Supervisor {
       this.#settings.supervisor,
       this.#log,
     );
-    this.#quotaTick();
+    this.quota.tick();
   }
 
   /** Validates and stores a new agent (`queued`), then starts it when a slot is free. */
@@ -176,7 +166,6 @@ export class Supervisor {
       protectedDirs: this.#o.protectedDirs ?? [],
       allowedRoots: this.#o.allowedRoots ?? null,
     });
-    checkBudget(input);
     // Unnamed agents get their prompt's first words at once (a naming shadow may improve on it).
     const autoNamed = checked.name === null && checked.kind !== "shadow";
     const agent = this.#store.insertAgent({
@@ -190,8 +179,7 @@ export class Supervisor {
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
-      max_cost_usd: input.max_cost_usd ?? null,
-      max_turns: input.max_turns ?? null,
+      ...checked.budget,
     });
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
@@ -270,133 +258,9 @@ export class Supervisor {
    * Stops an agent and everything it started. Resolves once the agent is `cancelled`, which
    * happens only when none of its processes is left.
    */
-  async cancel(id: string): Promise<Agent> {
-    const agent = this.#mustGet(id);
-    if (agent.status === "queued" && !this.#runs.has(id)) {
-      this.#queue.remove(id);
-      return this.#store.transition(id, "cancelled", {
-        cancel_requested_at: Date.now(),
-        finished_at: Date.now(),
-        error_code: "cancelled",
-        error_message: "Cancelled before it started",
-      });
-    }
-    if (agent.status === "paused" && !this.#runs.has(id)) {
-      const cancelled = this.#store.transition(id, "cancelled", {
-        cancel_requested_at: Date.now(),
-        finished_at: Date.now(),
-        error_code: "cancelled",
-        error_message: "Cancelled while paused",
-        resume_at: null,
-      });
-      this.#quotaTick();
-      return cancelled;
-    }
-    const run = this.#runs.get(id);
-    if (agent.status !== "running" && agent.status !== "queued" || !run) {
-      throw new InvalidStateError(`Cannot cancel agent "${id}": it is ${agent.status}`);
-    }
-    this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
-    run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
-    await run.done;
-    // A pause that was already stopping the run wins the stop; the cancel still ends the agent.
-    return this.#mustGet(id).status === "paused" ? this.cancel(id) : this.#mustGet(id);
-  }
-
-  /**
-   * Pauses an agent by hand: a queued one stays out of the queue, a running one is stopped
-   * cleanly with its session kept. Resolves with the `paused` row.
-   */
-  async pause(id: string): Promise<Agent> {
-    const agent = this.#mustGet(id);
-    const run = this.#runs.get(id);
-    if (agent.status === "queued" && !run) {
-      this.#queue.remove(id);
-      return this.#store.transition(
-        id,
-        "paused",
-        this.#pausePatch({
-          reason: "manual",
-          message: "Paused by request",
-        }),
-      );
-    }
-    if ((agent.status !== "running" && agent.status !== "queued") || !run) {
-      throw new InvalidStateError(
-        `Cannot pause agent "${id}": it is ${agent.status} (needs queued or running)`,
-      );
-    }
-    // A run still spawning stops as soon as its row says running.
-    run.pause({ reason: "manual", message: "Paused by request" });
-    await run.done;
-    return this.#mustGet(id);
-  }
-
-  /**
-   * Pauses a running agent whose request the upstream rejected for the rate limit (the proxy saw
-   * a 429 with unified status `rejected`). No-op for an agent without a live run.
-   */
-  pauseForRateLimit(id: string, info: { resetAt: number | null; window: string | null }): void {
-    const run = this.#runs.get(id);
-    if (!run) return;
-    const resumeAt = info.resetAt ?? this.#clock.now() + this.#settings.quota.fallbackPauseMs;
-    run.pause({
-      reason: "rate_limit",
-      window: info.window,
-      resumeAt,
-      message: `The API usage limit was reached${
-        info.window ? ` (${info.window})` : ""
-      }; paused until ${new Date(resumeAt).toISOString()}`,
-    });
-  }
-
-  /** Pauses a running agent that reached its budget (the proxy held its request back). */
-  pauseForBudget(id: string, reason: string): void {
-    this.#runs.get(id)?.pause({ reason: "budget", message: `Paused: ${reason}` });
-  }
-
-  /** Continues a paused agent now (through the queue and its caps); the session is kept. */
-  resume(id: string): Agent {
-    if (this.#shuttingDown) throw new BusyError("Cannot resume: the daemon is shutting down");
-    const agent = this.#mustGet(id);
-    if (agent.status !== "paused" || this.#runs.has(id)) {
-      throw new InvalidStateError(`Cannot resume agent "${id}": it is ${agent.status}, not paused`);
-    }
-    if (agent.pause_reason === "budget") {
-      const reached = this.#budgetReached(agent);
-      if (reached) {
-        throw new InvalidStateError(
-          `Cannot resume agent "${id}": ${reached}; raise the budget first (agent.set_budget)`,
-        );
-      }
-    }
-    const queued = this.#resumeRow(agent);
-    this.#quotaTick();
-    return this.#store.getAgent(queued.id) ?? queued;
-  }
-
-  /**
-   * Sets an agent's budget (null clears one, a missing field keeps it). An agent paused for its
-   * budget that is now within it continues in place.
-   */
-  setBudget(
-    id: string,
-    budget: { max_cost_usd?: number | null; max_turns?: number | null },
-  ): Agent {
-    checkBudget(budget);
-    this.#mustGet(id);
-    const patch: { max_cost_usd?: number | null; max_turns?: number | null } = {};
-    if (budget.max_cost_usd !== undefined) patch.max_cost_usd = budget.max_cost_usd;
-    if (budget.max_turns !== undefined) patch.max_turns = budget.max_turns;
-    const agent = this.#store.updateAgent(id, patch);
-    if (
-      agent.status === "paused" && agent.pause_reason === "budget" && !this.#runs.has(id) &&
-      !this.#shuttingDown && this.#budgetReached(agent) === null
-    ) {
-      this.#resumeRow(agent);
-      this.#quotaTick();
-    }
-    return this.#mustGet(id);
+  cancel(id: string): Promise<Agent> {
+    const ctx = { store: this.#store, queue: this.#queue, runs: this.#runs, quota: this.quota };
+    return cancelAgent(id, ctx);
   }
 
   /** Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`). */
@@ -438,7 +302,7 @@ export class Supervisor {
     this.#shuttingDown = true;
     this.#accepting = false;
     this.#stopWatchdog?.();
-    this.#clearQuotaTimer();
+    this.quota.stop();
     await stopForShutdown([...this.#runs.values()], {
       control: this.#control,
       graceMs: this.#settings.supervisor.cancelGraceMs,
@@ -460,130 +324,8 @@ export class Supervisor {
     return agent;
   }
 
-  /** The fields a pause stores on the row. */
-  #pausePatch(request: PauseRequest) {
-    return {
-      pause_reason: request.reason,
-      pause_window: request.window ?? null,
-      resume_at: request.resumeAt ?? null,
-      paused_at: this.#clock.now(),
-      error_code: null,
-      error_message: request.message,
-    };
-  }
-
-  #budgetReached(agent: Agent): string | null {
-    const cap = this.#settings.quota.dailyBudgetUsd;
-    let daily: { usedUsd: number; capUsd: number | null } | null = null;
-    if (cap !== null) {
-      const now = this.#clock.now();
-      const dayStart = now - (now % 86_400_000);
-      daily = { usedUsd: this.#store.usageSums(dayStart, now + 1).cost_usd, capUsd: cap };
-    }
-    return budgetReached(agent, daily);
-  }
-
-  /**
-   * paused → queued, exactly once (the transition refuses a second time): the session continues
-   * with the continuation prompt, unless a follow-up's prompt already waits on the row or no
-   * session was ever opened (then the turn starts over).
-   */
-  #resumeRow(agent: Agent): Agent {
-    const record = this.#store.getProcessRecord(agent.id);
-    const continueSession = agent.session_id !== null && record?.pending_prompt == null;
-    const queued = this.#store.transition(agent.id, "queued", {
-      pause_reason: null,
-      pause_window: null,
-      resume_at: null,
-      paused_at: null,
-      error_message: null,
-      finished_at: null,
-      ...(continueSession
-        ? {
-          pending_prompt: this.#settings.quota.continuePrompt,
-          pending_permission_mode: record?.pending_permission_mode ?? "bypassPermissions",
-        }
-        : {}),
-    });
-    this.#queue.push(queued);
-    return queued;
-  }
-
-  #clearQuotaTimer(): void {
-    if (this.#quotaTimer !== null) this.#clock.clearTimeout(this.#quotaTimer);
-    this.#quotaTimer = null;
-    this.#quotaTimerAt = null;
-  }
-
-  /**
-   * The governor's step: every paused agent whose reset (+ skew + its jitter) has passed goes back
-   * to the queue (oldest due first), then the queue is pumped, then the timer is set for the next
-   * thing due. The rows are the truth, so a restart re-arms from them.
-   */
-  #quotaTick(): void {
-    if (!this.#accepting) return;
-    try {
-      this.#resumeDue();
-    } catch (err) {
-      this.#log("error", "Cannot resume paused agents", { err: `${err}` });
-    }
-    this.#pump();
-  }
-
-  /** Queues every paused agent whose reset (+ skew + its jitter) has passed, oldest due first. */
-  #resumeDue(): void {
-    const now = this.#clock.now();
-    const paused = this.#store.listAgentsByStatus(["paused"]);
-    const due = paused
-      .map((agent) => ({ agent, at: resumeDueAt(agent, this.#settings.quota) }))
-      .filter((d): d is { agent: Agent; at: number } => d.at !== null)
-      .sort((a, b) => a.at - b.at || a.agent.created_at - b.agent.created_at);
-    for (const d of due) {
-      if (d.at > now || this.#runs.has(d.agent.id)) continue;
-      try {
-        this.#resumeRow(d.agent);
-      } catch (err) {
-        this.#log("error", "Cannot resume a paused agent", {
-          agent: d.agent.id,
-          error: String(err),
-        });
-      }
-    }
-  }
-
-  /** Sets the one timer to `at` unless it is set for that time or earlier. */
-  #armQuotaTimer(at: number): void {
-    if (this.#quotaTimerAt !== null && this.#quotaTimerAt <= at) return;
-    this.#clearQuotaTimer();
-    this.#quotaTimerAt = at;
-    // setTimeout takes at most 2^31-1 ms; a longer pause re-arms when that fires.
-    const delay = Math.min(Math.max(0, at - this.#clock.now()), 2 ** 31 - 1);
-    this.#quotaTimer = this.#clock.setTimeout(() => {
-      this.#quotaTimer = null;
-      this.#quotaTimerAt = null;
-      this.#quotaTick();
-    }, delay);
-  }
-
-  /** Arms the timer for the next resume due and the end of the admission block. */
-  #armFromRows(paused: Agent[]): void {
-    let next: number | null = this.#admission?.until ?? null;
-    for (const agent of paused) {
-      const at = resumeDueAt(agent, this.#settings.quota);
-      if (at !== null && (next === null || at < next)) next = at;
-    }
-    if (next !== null) this.#armQuotaTimer(next);
-  }
-
   #pump(): void {
-    if (!this.#accepting) return;
-    try {
-      this.#updateAdmission();
-    } catch (err) {
-      // A storage fault must not stop the queue: the last known admission stands.
-      this.#log("error", "Cannot read the quota state", { err: `${err}` });
-    }
-    if (this.#admission) return;
+    if (!this.#accepting || !this.quota.admits()) return;
     let shadow = 0;
     for (const run of this.#runs.values()) if (run.shadow) shadow++;
     this.#queue.dispatch(
@@ -596,39 +338,10 @@ export class Supervisor {
     );
   }
 
-  /** While a window is rejected or nearly used up nothing starts into it (shadows neither). */
-  #updateAdmission(): void {
-    const paused = this.#store.listAgentsByStatus(["paused"]);
-    const now = this.#clock.now();
-    const fromPauses = admissionBlock(paused, now, this.#settings.quota);
-    const fromHeaders = headerBlock(
-      this.#store.rateLimitSnapshots(1)[0]?.headers,
-      now,
-      this.#settings.quota,
-    );
-    this.#admission = fromPauses && fromHeaders
-      ? (fromPauses.until >= fromHeaders.until ? fromPauses : fromHeaders)
-      : fromPauses ?? fromHeaders;
-    this.#armFromRows(paused);
-  }
-
   /** Starts the queued agent of `entry` (false when it is no longer queued). */
   #startRun(entry: QueueEntry): boolean {
     const agent = this.#store.getAgent(entry.id);
-    if (!agent || agent.status !== "queued") return false;
-    const reached = agent.kind === "shadow" ? null : this.#budgetReached(agent);
-    if (reached) {
-      // The next turn never starts past a budget: the agent waits, paused, for a person.
-      this.#store.transition(
-        agent.id,
-        "paused",
-        this.#pausePatch({
-          reason: "budget",
-          message: `Paused: ${reached}`,
-        }),
-      );
-      return false;
-    }
+    if (!agent || agent.status !== "queued" || !this.quota.mayStart(agent)) return false;
     const firstStart = agent.started_at === null && agent.kind !== "shadow" &&
       this.#hooks.beforeFirstStart !== undefined;
     const run: AgentRun = new AgentRun({
@@ -650,8 +363,7 @@ export class Supervisor {
         write();
       },
       onEnded: () => this.#runEnded(run),
-      now: () => this.#clock.now(),
-      fallbackPauseMs: this.#settings.quota.fallbackPauseMs,
+      onRateLimited: (info) => this.quota.pauseForRateLimit(agent.id, info),
       shuttingDown: () => this.#shuttingDown,
     });
     this.#runs.set(agent.id, run);
@@ -672,6 +384,6 @@ export class Supervisor {
         err: `${err}`,
       });
     }
-    this.#quotaTick();
+    this.quota.tick();
   }
 }

@@ -117,15 +117,15 @@ export const agentHandlers = handlers({
   },
 
   "agent.pause"(params, deps) {
-    return deps.engine.supervisor.pause(params.id);
+    return deps.engine.supervisor.quota.pause(params.id);
   },
 
   "agent.resume"(params, deps) {
-    return deps.engine.supervisor.resume(params.id);
+    return deps.engine.supervisor.quota.resume(params.id);
   },
 
   "agent.set_budget"(params, deps) {
-    return deps.engine.supervisor.setBudget(params.id, {
+    return deps.engine.supervisor.quota.setBudget(params.id, {
       ...(params.max_cost_usd !== undefined ? { max_cost_usd: params.max_cost_usd } : {}),
       ...(params.max_turns !== undefined ? { max_turns: params.max_turns } : {}),
     });

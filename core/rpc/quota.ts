@@ -1,0 +1,31 @@
+/** Contract pieces of pauses and budgets: the budget figures and the quota methods' texts. */
+import { z } from "zod";
+
+/** A cost budget: the agent pauses (never dies) once its cost reaches it. */
+export const BudgetUsd = z.number().gt(0).max(100_000).describe(
+  "budget in USD (0 < x <= 100000): the agent pauses once its total_cost_usd reaches it",
+);
+
+/** A turn budget: the agent pauses once its API round trips reach it. */
+export const BudgetTurns = z.int().min(1).max(1_000_000).describe(
+  "budget in API round trips (1..1000000): the agent pauses once num_turns reaches it",
+);
+
+/** Summaries and descriptions of `agent.pause`, `agent.resume` and `agent.set_budget`. */
+export const QUOTA_DOCS = {
+  pause: {
+    summary: "Pause a queued or running agent; its session is kept",
+    description:
+      "A running agent's process is stopped cleanly (stdin closed, SIGTERM, grace) and the agent becomes `paused` (reason `manual`) with its claude session kept; answers once the process is gone. A queued agent leaves the queue. `agent.resume` continues it; `agent.cancel` ends it.",
+  },
+  resume: {
+    summary: "Continue a paused agent now, through the queue",
+    description:
+      "paused → queued: the agent's session continues (`--resume`) with the configured continuation prompt (or a follow-up's prompt that was waiting), within the concurrency caps. Refused with invalid_state unless the agent is paused, or while it is still past its budget (raise it with agent.set_budget, which resumes it).",
+  },
+  set_budget: {
+    summary: "Set or clear an agent's cost and turn budgets",
+    description:
+      "A missing field keeps its budget, null clears it. Reaching a budget pauses the agent (reason `budget`) before its next turn, and a proxied agent's requests are not forwarded past it; an agent paused for its budget that is within the new one continues in place.",
+  },
+} as const;

@@ -1,0 +1,78 @@
+/**
+ * The final row of a run: its exit status always, and the terminal status when the row is still
+ * `running` (a stop's reason, a storage fault, or how claude exited without a result). A run being
+ * paused ends `paused` with its session kept.
+ * @module
+ */
+import type { Agent } from "../models/mod.ts";
+import type { AgentPatch, Store } from "../store/mod.ts";
+import type { ClaudeProcess, PermissionMode } from "../claude/mod.ts";
+import type { StopReason } from "./types.ts";
+
+/** What a run knows when its process is gone. */
+export interface RunEnd {
+  store: Store;
+  agentId: string;
+  proc: ClaudeProcess;
+  status: Deno.CommandStatus;
+  /** Why the run was stopped, or null. */
+  stop: StopReason | null;
+  storageError: unknown;
+  /** The permission mode the turn ran in (a paused session continues in it). */
+  permissionMode: PermissionMode;
+}
+
+/** Writes the run's final row (exit status; terminal status if still running); null if deleted. */
+export function finishRow(end: RunEnd): Agent | null {
+  const { store, agentId, proc, status, stop, storageError } = end;
+  const agent = store.getAgent(agentId);
+  if (!agent) return null; // deleted meanwhile
+  const base: AgentPatch = {
+    exit_code: status.signal ? null : status.code,
+    exit_signal: status.signal ?? null,
+    stderr_tail: proc.stderr.totalBytes > 0 ? proc.stderr.text() : null,
+    stderr_truncated: proc.stderr.truncated,
+  };
+  if (agent.status !== "running") {
+    // A pause that came too late (the turn had ended) leaves no pause behind.
+    const clear: AgentPatch = stop?.status === "paused"
+      ? { pause_reason: null, pause_window: null, resume_at: null, paused_at: null }
+      : {};
+    return store.updateAgent(agentId, { ...base, ...clear });
+  }
+  const finished_at = Date.now();
+  if (stop?.status === "paused") {
+    // The session stays: the next process resumes it (the row keeps reason and resume time).
+    return store.transition(agentId, "paused", {
+      ...base,
+      error_code: null,
+      error_message: stop.message,
+      pending_permission_mode: end.permissionMode,
+    });
+  }
+  if (stop) {
+    return store.transition(agentId, stop.status, {
+      ...base,
+      error_code: stop.code,
+      error_message: stop.message,
+      finished_at,
+      ...(stop.resetsAt !== undefined ? { rate_limit_resets_at: stop.resetsAt } : {}),
+    });
+  }
+  if (storageError) {
+    return store.transition(agentId, "failed", {
+      ...base,
+      error_code: "storage_error",
+      error_message: storageError instanceof Error ? storageError.message : String(storageError),
+      finished_at,
+    });
+  }
+  const tail = proc.stderr.text().trim().split("\n").at(-1) ?? "";
+  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+  return store.transition(agentId, "failed", {
+    ...base,
+    error_code: status.success ? "exit_without_result" : "exit_nonzero",
+    error_message: `claude ${how} before printing a result${tail ? `: ${tail}` : ""}`,
+    finished_at,
+  });
+}
