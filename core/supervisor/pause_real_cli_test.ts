@@ -14,7 +14,10 @@ Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while pa
   let resetAt = 0;
   const mock = await startMockAnthropic({
     handler: (req) => {
-      if (!req.path.startsWith("/v1/messages") || Date.now() >= resetAt) return undefined;
+      if (!req.path.startsWith("/v1/messages")) return undefined;
+      // The window resets a few seconds after the first request, however slow the CLI started.
+      if (resetAt === 0) resetAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
+      if (Date.now() >= resetAt) return undefined;
       const reset = String(Math.ceil(resetAt / 1000));
       return errorResponse(429, "rate_limit_error", "Rate limited", {
         "anthropic-ratelimit-unified-status": "rejected",
@@ -42,7 +45,6 @@ Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while pa
       },
     }, async (h) => {
       const messages = () => mock.requests.filter((r) => r.path.startsWith("/v1/messages")).length;
-      resetAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
       const a = h.engine.supervisor.create({
         prompt: "say hello",
         cwd: h.cwd,
@@ -94,7 +96,10 @@ Deno.test("real CLI through the proxy: a 429 with unified status rejected pauses
   let resetAt = 0;
   const mock = await startMockAnthropic({
     handler: (req) => {
-      if (!req.path.startsWith("/v1/messages") || Date.now() >= resetAt) return undefined;
+      if (!req.path.startsWith("/v1/messages")) return undefined;
+      // The window resets a few seconds after the first request, however slow the CLI started.
+      if (resetAt === 0) resetAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
+      if (Date.now() >= resetAt) return undefined;
       const reset = String(Math.ceil(resetAt / 1000));
       return errorResponse(429, "rate_limit_error", "Rate limited", {
         "anthropic-ratelimit-unified-status": "rejected",
@@ -123,7 +128,6 @@ Deno.test("real CLI through the proxy: a 429 with unified status rejected pauses
     }, async (h) => {
       const rejectedAt = () => mock.requests.find((r) => r.path.startsWith("/v1/messages"))!.at;
       const messages = () => mock.requests.filter((r) => r.path.startsWith("/v1/messages")).length;
-      resetAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
       const a = h.engine.supervisor.create({
         prompt: "say hello",
         cwd: h.cwd,
