@@ -111,17 +111,19 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const proxyScope = settings.proxy.scope;
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
+    let supervisorRef: Supervisor | null = null;
     const monitor = new StorageMonitor({
       boundMs: settings.store.faultBoundMs,
       onChange(status) {
         if (status.state === "ok") {
           log("info", "storage takes writes again", { last_error: status.last_error });
         } else if (status.over_bound) {
-          // Pausing agents at the bound needs the `paused` status (the quota issue).
-          log("error", "storage has been failing past its bound", { ...status });
+          log("error", "storage has been failing past its bound; pausing agents", { ...status });
         } else {
           log("warn", "storage is failing; holding lines and retrying", { ...status });
         }
+        // Past the bound the agents pause (reason storage); recovery continues them.
+        supervisorRef?.quota.storageChanged(status);
       },
     });
     const search = new SearchIndexer(store, {
@@ -176,6 +178,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         mintToken: mintProxyToken,
       },
     });
+    supervisorRef = supervisor;
     const shadows = new ShadowManager({
       store,
       supervisor,

@@ -45,6 +45,7 @@ export function finishRow(end: RunEnd): Agent | null {
     // The session stays: the next process resumes it (the row keeps reason and resume time).
     return store.transition(agentId, "paused", {
       ...base,
+      ...stop.pause,
       error_code: null,
       error_message: stop.message,
       pending_permission_mode: end.permissionMode,

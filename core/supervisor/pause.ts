@@ -19,7 +19,8 @@ import {
   headerBlock,
   resumeDueAt,
 } from "./quota.ts";
-import type { PauseRequest, QuotaClock, SupervisorLog } from "./types.ts";
+import type { PauseFields, PauseRequest, QuotaClock, SupervisorLog } from "./types.ts";
+import type { MessageWriter, StorageStatus } from "../store/mod.ts";
 
 /** What the governor needs of the supervisor. */
 export interface QuotaHost {
@@ -27,6 +28,8 @@ export interface QuotaHost {
   settings: EngineSettings;
   clock: QuotaClock;
   log: SupervisorLog;
+  /** Its monitor says whether storage takes writes (a storage pause waits for that). */
+  writer: MessageWriter;
   runs: ReadonlyMap<string, AgentRun>;
   queue: AgentQueue;
   /** Starts what fits in the caps (asks {@linkcode QuotaGovernor.admits} first). */
@@ -60,7 +63,7 @@ export class QuotaGovernor {
 
   /** Why queued agents wait although slots are free (a rejected or nearly used window), or null. */
   get admission(): AdmissionBlock | null {
-    return this.#admission;
+    return this.#storageBlock(this.#h.clock.now()) ?? this.#admission;
   }
 
   /**
@@ -93,12 +96,20 @@ export class QuotaGovernor {
    */
   pauseRun(run: AgentRun, request: PauseRequest): void {
     if (run.stopReason) return;
-    try {
-      this.#h.store.updateAgent(run.agentId, this.#pauseFields(request));
-    } catch (err) {
-      this.#h.log("error", "Cannot store the pause", { agent: run.agentId, error: String(err) });
+    const pause = this.#pauseFields(request);
+    // The stop carries the pause to the final row too, which is retried until storage takes it;
+    // while storage fails, an early write would only wait out the busy timeout.
+    if (!this.#h.writer.monitor.failing) {
+      try {
+        this.#h.store.updateAgent(run.agentId, pause);
+      } catch (err) {
+        this.#h.log("warn", "Cannot store the pause yet", {
+          agent: run.agentId,
+          error: String(err),
+        });
+      }
     }
-    run.requestStop({ code: "rate_limited", message: request.message, status: "paused" });
+    run.requestStop({ code: "paused", message: request.message, status: "paused", pause });
   }
 
   /**
@@ -197,7 +208,7 @@ export class QuotaGovernor {
         : fromPauses ?? fromHeaders;
       let next: number | null = this.#admission?.until ?? null;
       for (const agent of paused) {
-        const at = resumeDueAt(agent, quota);
+        const at = resumeDueAt(agent, quota, !this.#h.writer.monitor.failing);
         if (at !== null && (next === null || at < next)) next = at;
       }
       if (next !== null) this.#arm(next);
@@ -205,7 +216,7 @@ export class QuotaGovernor {
       // A storage fault must not stop the queue: the last known admission stands.
       this.#h.log("error", "Cannot read the quota state", { err: `${err}` });
     }
-    return this.#admission === null;
+    return this.admission === null;
   }
 
   /**
@@ -222,11 +233,46 @@ export class QuotaGovernor {
     this.#h.pump();
   }
 
+  /**
+   * The storage monitor's news. A fault that lasted past its bound pauses every run (reason
+   * `storage`) instead of letting it fail: its process is stopped, what it printed is held and
+   * stored later, and the `paused` row is written once storage takes writes again. Recovery
+   * continues each storage pause once.
+   */
+  storageChanged(status: StorageStatus): void {
+    // Called from inside a writer's attempt: act once that has returned.
+    queueMicrotask(() => this.#onStorage(status));
+  }
+
+  #onStorage(status: StorageStatus): void {
+    if (status.state === "ok") return this.tick();
+    if (!status.over_bound) return;
+    const since = new Date(status.since ?? this.#h.clock.now()).toISOString().slice(11, 19);
+    const message = `Paused: storage has been failing since ${since}Z (${status.state}: ${
+      status.last_error ?? "unknown error"
+    }); continues when it takes writes again`;
+    for (const run of this.#h.runs.values()) {
+      this.pauseRun(run, { reason: "storage", message });
+    }
+  }
+
   /** Stops the timer (shutdown): the rows keep every pause for the next daemon. */
   stop(): void {
     if (this.#timer !== null) this.#h.clock.clearTimeout(this.#timer);
     this.#timer = null;
     this.#timerAt = null;
+  }
+
+  /** Storage failing past its bound: nothing starts (it would only wait on the disk). */
+  #storageBlock(now: number): AdmissionBlock | null {
+    const storage = this.#h.writer.monitor.status(now);
+    if (storage.state === "ok" || !storage.over_bound) return null;
+    return {
+      window: null,
+      // No reset to wait for: the next retry is the earliest it could end.
+      until: now + this.#h.settings.store.retryMaxMs,
+      reason: `waiting for storage to take writes again (${storage.state})`,
+    };
   }
 
   #mustGet(id: string): Agent {
@@ -236,7 +282,7 @@ export class QuotaGovernor {
   }
 
   /** The fields a pause stores on the row. */
-  #pauseFields(request: PauseRequest) {
+  #pauseFields(request: PauseRequest): PauseFields {
     return {
       pause_reason: request.reason,
       pause_window: request.window ?? null,
@@ -291,8 +337,9 @@ export class QuotaGovernor {
   /** Queues every paused agent whose reset (+ skew + its jitter) has passed, earliest due first. */
   #resumeDue(): void {
     const now = this.#h.clock.now();
+    const storageOk = !this.#h.writer.monitor.failing;
     const due = this.#h.store.listAgentsByStatus(["paused"])
-      .map((agent) => ({ agent, at: resumeDueAt(agent, this.#h.settings.quota) }))
+      .map((agent) => ({ agent, at: resumeDueAt(agent, this.#h.settings.quota, storageOk) }))
       .filter((d): d is { agent: Agent; at: number } => d.at !== null && d.at <= now)
       .sort((a, b) => a.at - b.at || a.agent.created_at - b.agent.created_at);
     for (const { agent } of due) {

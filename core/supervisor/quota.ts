@@ -21,12 +21,18 @@ export function resumeJitterMs(agentId: string, maxMs: number): number {
   return h % (maxMs + 1);
 }
 
-/** When a paused agent continues by itself (epoch ms), or null: only a person resumes it. */
+/**
+ * When a paused agent continues by itself (epoch ms), or null: only a person resumes it (manual,
+ * budget), or storage still fails. A storage pause is due as soon as storage takes writes again.
+ */
 export function resumeDueAt(
-  agent: Pick<Agent, "id" | "status" | "pause_reason" | "resume_at">,
+  agent: Pick<Agent, "id" | "status" | "pause_reason" | "resume_at" | "paused_at">,
   quota: Pick<QuotaSettings, "resumeSkewMs" | "resumeJitterMs">,
+  storageOk = true,
 ): number | null {
-  if (agent.status !== "paused" || agent.pause_reason !== "rate_limit") return null;
+  if (agent.status !== "paused") return null;
+  if (agent.pause_reason === "storage") return storageOk ? agent.paused_at ?? 0 : null;
+  if (agent.pause_reason !== "rate_limit") return null;
   if (agent.resume_at === null) return null;
   return agent.resume_at + quota.resumeSkewMs + resumeJitterMs(agent.id, quota.resumeJitterMs);
 }

@@ -13,8 +13,8 @@ Deno.test("resume jitter is stable per agent, within bounds, and spreads a fleet
   assertEquals(resumeJitterMs(ids[0]!, 0), 0);
 });
 
-Deno.test("resumeDueAt: only timed rate-limit pauses resume by themselves", () => {
-  const base = { id: "x", status: "paused" as const, resume_at: 1_000_000 };
+Deno.test("resumeDueAt: timed rate-limit pauses, and storage pauses once storage is ok, resume by themselves", () => {
+  const base = { id: "x", status: "paused" as const, resume_at: 1_000_000, paused_at: 500 };
   assertEquals(
     resumeDueAt({ ...base, pause_reason: "rate_limit" }, Q),
     1_000_000 + 60_000 + resumeJitterMs("x", 30_000),
@@ -22,6 +22,9 @@ Deno.test("resumeDueAt: only timed rate-limit pauses resume by themselves", () =
   assertEquals(resumeDueAt({ ...base, pause_reason: "manual" }, Q), null);
   assertEquals(resumeDueAt({ ...base, pause_reason: "budget" }, Q), null);
   assertEquals(resumeDueAt({ ...base, status: "running", pause_reason: "rate_limit" }, Q), null);
+  const storage = { ...base, pause_reason: "storage" as const, resume_at: null };
+  assertEquals(resumeDueAt(storage, Q, true), 500);
+  assertEquals(resumeDueAt(storage, Q, false), null);
 });
 
 Deno.test("headerBlock: rejected or nearly used windows hold starts until reset + skew; stale readings do not", () => {

@@ -33,13 +33,24 @@ export type StopCode =
   | "line_too_long"
   | "rate_limited"
   | "daemon_shutdown"
-  | "stdout_closed";
+  | "stdout_closed"
+  | "paused";
 
 export interface StopReason {
   code: StopCode;
   message: string;
   status: "cancelled" | "failed" | "paused";
   resetsAt?: number | null;
+  /** A pause's fields, written with the `paused` row (again: storing them early may have failed). */
+  pause?: PauseFields;
+}
+
+/** What a pause stores on the agent's row. */
+export interface PauseFields {
+  pause_reason: PauseReason;
+  pause_window: string | null;
+  resume_at: number | null;
+  paused_at: number;
 }
 
 /** Why and until when a run is being paused (stored on the row before the process is stopped). */
