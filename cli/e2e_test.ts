@@ -558,4 +558,27 @@ Deno.test("cli e2e: pause keeps the session, budget shows and sets caps, resume 
   // The continuation resumed the session: its prompt is in the transcript.
   const logs = await cli(env, ["logs", id, "--follow"]);
   assert.match(logs.stdout, /> carry on/);
+
+  // run takes a priority and budgets; a bad priority is a usage error and stores nothing.
+  const urgent = await cli(env, ["run", "--cwd", t.work, "--priority", "urgent", "hi"]);
+  assert.equal(urgent.code, 2, urgent.stderr);
+  assert.match(urgent.stderr, /--priority "urgent" is not one of high, normal, low/);
+  const capped = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--priority",
+    "high",
+    "--max-cost",
+    "0.5",
+    "--max-turns",
+    "3",
+    "--json",
+    "hi",
+  ]);
+  assert.equal(capped.code, 0, capped.stderr);
+  const row = JSON.parse(capped.stdout);
+  assert.deepEqual([row.priority, row.max_cost_usd, row.max_turns], ["high", 0.5, 3]);
+  const listed = JSON.parse((await cli(env, ["agents", "--json"])).stdout);
+  assert.equal(listed.agents.length, 2, "the refused run stored nothing");
 });

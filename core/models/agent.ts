@@ -22,6 +22,10 @@ export const PauseReason = z.enum(["rate_limit", "budget", "manual", "storage"])
 });
 export type PauseReason = z.infer<typeof PauseReason>;
 
+/** Who starts first when slots or quota headroom come free (FIFO within one priority). */
+export const Priority = z.enum(["high", "normal", "low"]).meta({ id: "Priority" });
+export type Priority = z.infer<typeof Priority>;
+
 export const AgentKind = z.enum(["standard", "planner", "shadow", "imported"]).meta({
   id: "AgentKind",
 });
@@ -116,5 +120,6 @@ export const Agent = z.object({
   ),
   max_cost_usd: z.number().nullable().describe("budget: pause once total_cost_usd reaches this"),
   max_turns: z.number().int().nullable().describe("budget: pause once num_turns reaches this"),
+  priority: Priority.describe("queue order: high before normal before low, FIFO within one"),
 }).meta({ id: "Agent" });
 export type Agent = z.infer<typeof Agent>;

@@ -77,6 +77,7 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     resume_at: null,
     max_cost_usd: null,
     max_turns: null,
+    priority: "normal",
     ...extra,
   };
 }

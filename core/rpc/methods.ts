@@ -13,7 +13,7 @@ import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
 import { BackupResult, OpenrpcDocument, SystemHealth, SystemInfo } from "./system.ts";
 import { SearchPage, SearchStatus } from "./search.ts";
-import { BudgetTurns, BudgetUsd, QUOTA_DOCS } from "./quota.ts";
+import { BudgetTurns, BudgetUsd, CREATE_QUOTA_PARAMS, QUOTA_DOCS } from "./quota.ts";
 
 /** One method of the contract. */
 export interface MethodSpec<
@@ -157,8 +157,7 @@ export const METHODS = {
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud",
       ),
-      max_cost_usd: BudgetUsd.optional(),
-      max_turns: BudgetTurns.optional(),
+      ...CREATE_QUOTA_PARAMS,
     }),
     result: Agent,
     errors: [

@@ -1,5 +1,6 @@
 /** Contract pieces of pauses and budgets: the budget figures and the quota methods' texts. */
 import { z } from "zod";
+import { Priority } from "../models/mod.ts";
 
 /** A cost budget: the agent pauses (never dies) once its cost reaches it. */
 export const BudgetUsd = z.number().gt(0).max(100_000).describe(
@@ -10,6 +11,13 @@ export const BudgetUsd = z.number().gt(0).max(100_000).describe(
 export const BudgetTurns = z.int().min(1).max(1_000_000).describe(
   "budget in API round trips (1..1000000): the agent pauses once num_turns reaches it",
 );
+
+/** The budget and priority params of `agent.create`. */
+export const CREATE_QUOTA_PARAMS = {
+  max_cost_usd: BudgetUsd.optional(),
+  max_turns: BudgetTurns.optional(),
+  priority: Priority.optional().describe("queue order when slots or headroom free up"),
+};
 
 /** Summaries and descriptions of `agent.pause`, `agent.resume` and `agent.set_budget`. */
 export const QUOTA_DOCS = {

@@ -1,6 +1,12 @@
 /** SQL for the `agents` table: rows ↔ `Agent`, patches, listing. Transactions are the caller's. */
 import type { SQLInputValue } from "node:sqlite";
-import { Agent, type AgentKind, type AgentStatus, type Effort } from "../models/mod.ts";
+import {
+  Agent,
+  type AgentKind,
+  type AgentStatus,
+  type Effort,
+  type Priority,
+} from "../models/mod.ts";
 import type { Connection } from "./_connection.ts";
 
 /** Fields of a new agent; everything else starts at its default (status `queued`, counters 0). */
@@ -21,6 +27,8 @@ export interface NewAgent {
   max_cost_usd?: number | null;
   /** Budget: pause once the agent's API round trips reach this; null or missing: none. */
   max_turns?: number | null;
+  /** Queue order; missing: normal. */
+  priority?: Priority;
   /** Epoch ms; defaults to now. */
   created_at?: number;
 }
@@ -181,6 +189,7 @@ const NEW_AGENT_FIELDS = [
   "hero_context",
   "max_cost_usd",
   "max_turns",
+  "priority",
   "created_at",
 ] as const;
 const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
@@ -190,6 +199,7 @@ const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
   "hero_context",
   "max_cost_usd",
   "max_turns",
+  "priority",
   "created_at",
 ]);
 
@@ -212,8 +222,8 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
   const createdAt = a.created_at ?? now;
   return conn.prepare(
     `INSERT INTO agents (id, name, prompt, cwd, model, effort, kind, status, parent_id, home_mcp,
-       hero_context, max_cost_usd, max_turns, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
+       hero_context, max_cost_usd, max_turns, priority, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)
      RETURNING agent_key, ${SELECT_LIST}`,
   ).get(
     a.id,
@@ -228,6 +238,7 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
     a.hero_context ?? null,
     a.max_cost_usd ?? null,
     a.max_turns ?? null,
+    a.priority ?? "normal",
     createdAt,
     createdAt,
   ) as AgentRow;

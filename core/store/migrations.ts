@@ -287,6 +287,7 @@ ALTER TABLE agents ADD COLUMN paused_at INTEGER;
 ALTER TABLE agents ADD COLUMN resume_at INTEGER;
 ALTER TABLE agents ADD COLUMN max_cost_usd REAL;
 ALTER TABLE agents ADD COLUMN max_turns INTEGER;
+ALTER TABLE agents ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
 `;
 
 /** Every migration, oldest first. */

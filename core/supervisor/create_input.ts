@@ -9,6 +9,7 @@ import {
   Effort,
   InvalidStateError,
   MAX_HERO_CONTEXT_CHARS,
+  Priority,
   ValidationError,
 } from "../models/mod.ts";
 import { type EngineSettings, homeCwd, isHomeMcp } from "../config/mod.ts";
@@ -33,6 +34,8 @@ export interface CreateAgentInput {
   max_cost_usd?: number | null | undefined;
   /** Budget: pause once the agent's API round trips reach this. */
   max_turns?: number | null | undefined;
+  /** Queue order (default normal). */
+  priority?: Priority | undefined;
 }
 
 /** Largest budget accepted (anything above is a typo, not a budget). */
@@ -82,8 +85,8 @@ export interface CheckedCreateInput {
   kind: AgentKind;
   /** The name given, or null when none (blank counts as none). */
   name: string | null;
-  /** The budgets given (checked), null where none. */
-  budget: { max_cost_usd: number | null; max_turns: number | null };
+  /** The budgets given (checked, null where none) and the queue priority. */
+  quota: { max_cost_usd: number | null; max_turns: number | null; priority: Priority };
 }
 
 /**
@@ -156,8 +159,20 @@ export function checkCreateInput(
   });
   const name = typeof input.name === "string" && input.name.trim() !== "" ? input.name : null;
   checkBudget(input);
-  const budget = { max_cost_usd: input.max_cost_usd ?? null, max_turns: input.max_turns ?? null };
-  return { model, effort, homeMcp, heroContext, cwd, kind: input.kind ?? "standard", name, budget };
+  const priority = input.priority ?? "normal";
+  if (!Priority.safeParse(priority).success) {
+    throw new ValidationError(
+      "invalid_params",
+      `Cannot create agent: priority "${priority}" is not one of ${Priority.options.join(", ")}`,
+      "priority",
+    );
+  }
+  const quota = {
+    max_cost_usd: input.max_cost_usd ?? null,
+    max_turns: input.max_turns ?? null,
+    priority,
+  };
+  return { model, effort, homeMcp, heroContext, cwd, kind: input.kind ?? "standard", name, quota };
 }
 
 /** A follow-up's prompt must not be empty. @throws {ValidationError} */

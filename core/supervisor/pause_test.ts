@@ -289,3 +289,61 @@ Deno.test("a window above HERO_ORCHESTRATOR_QUOTA_ADMIT_BELOW holds new starts (
     assertEquals(s.quota.admission, null);
   });
 });
+
+Deno.test("priority orders admission when headroom returns: high, then normal, then low; bad priorities are refused", async () => {
+  const clock = new ManualClock();
+  await withEngine({
+    env: quotaEnv(),
+    clock,
+    tune: (s) => (s.supervisor.maxConcurrent = 1),
+  }, async (h) => {
+    const s = h.engine.supervisor;
+    throws(
+      () => s.create({ prompt: "x", cwd: h.cwd, priority: "urgent" as "high" }),
+      code("invalid_params"),
+    );
+    assertEquals(h.engine.store.listAgentsByStatus(["queued"]).length, 0, "nothing was stored");
+    const reset = Math.floor((clock.now() + HOUR) / 1000);
+    h.engine.store.recordProxyActivity([{
+      ts: clock.now(),
+      agent_id: null,
+      method: "POST",
+      path: "/v1/messages",
+      status: 429,
+      request_id: null,
+      headers: {
+        "anthropic-ratelimit-unified-status": "rejected",
+        "anthropic-ratelimit-unified-reset": String(reset),
+        "anthropic-ratelimit-unified-representative-claim": "five_hour",
+      },
+    }], []);
+    const started: string[] = [];
+    const unsubscribe = h.engine.bus.subscribe((e) => {
+      if (e.kind === "agent" && e.agent.status === "running" && !started.includes(e.agent.name!)) {
+        started.push(e.agent.name!);
+      }
+    });
+    try {
+      for (const [name, priority] of [["low", "low"], ["normal", undefined], ["high", "high"]]) {
+        const a = s.create({
+          prompt: "hi",
+          cwd: h.cwd,
+          name,
+          ...(priority ? { priority: priority as "low" | "high" } : {}),
+        });
+        assertEquals(a.priority, priority ?? "normal");
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      assertEquals(started, [], "nothing starts into the rejected window");
+      clock.advance(reset * 1000 + 60_001 - clock.now());
+      await waitFor(
+        "all three to finish",
+        () => started.length === 3 && s.runningCount === 0,
+        30_000,
+      );
+      assertEquals(started, ["high", "normal", "low"]);
+    } finally {
+      unsubscribe();
+    }
+  });
+});

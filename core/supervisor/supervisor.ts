@@ -179,7 +179,7 @@ export class Supervisor {
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
-      ...checked.budget,
+      ...checked.quota,
     });
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);

@@ -60,6 +60,8 @@ export type Agent = {
   max_cost_usd: number | null;
   /** budget: pause once num_turns reaches this */
   max_turns: number | null;
+  /** queue order: high before normal before low, FIFO within one */
+  priority: Priority;
 };
 
 export type AgentBucket = "running" | "awaiting_review" | "completed";
@@ -309,6 +311,8 @@ export type CompletedAgent = {
   max_cost_usd: number | null;
   /** budget: pause once num_turns reaches this */
   max_turns: number | null;
+  /** queue order: high before normal before low, FIFO within one */
+  priority: Priority;
   /** the commit made with `commit: true`, else null */
   commit: CommitMade | null;
 };
@@ -449,6 +453,11 @@ export type PauseReason = "rate_limit" | "budget" | "manual" | "storage";
 
 /** Every `PauseReason` value, in contract order. */
 export const PAUSE_REASONS: readonly PauseReason[] = ["rate_limit", "budget", "manual", "storage"];
+
+export type Priority = "high" | "normal" | "low";
+
+/** Every `Priority` value, in contract order. */
+export const PRIORITIES: readonly Priority[] = ["high", "normal", "low"];
 
 export type ProxyStats = {
   socket: string;
@@ -869,6 +878,8 @@ export interface AgentCreateParams {
   max_cost_usd?: number;
   /** budget in API round trips (1..1000000): the agent pauses once num_turns reaches it */
   max_turns?: number;
+  /** queue order when slots or headroom free up */
+  priority?: Priority;
 }
 
 /** Params of `agent.get`. */

@@ -75,6 +75,7 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     resume_at: null,
     max_cost_usd: null,
     max_turns: null,
+    priority: "normal",
   };
   return row;
 }

@@ -41,6 +41,7 @@ export const agentHandlers = handlers({
       voice: params.voice,
       max_cost_usd: params.max_cost_usd ?? null,
       max_turns: params.max_turns ?? null,
+      priority: params.priority ?? "normal",
     });
   },
 
