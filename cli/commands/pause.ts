@@ -39,16 +39,20 @@ function idCommand(
     summary,
     usage,
     async run(args: string[], ctx: CliContext): Promise<number> {
-      const { values, positionals } = parseCommandArgs(name, args, { json: { type: "boolean" } }, {
-        min: 1,
-        max: 1,
-        names: "the agent id",
-      });
+      const { values, positionals } = parseCommandArgs(name, args, {
+        json: { type: "boolean" },
+        ...(name === "resume" ? { "override-budget": { type: "boolean" as const } } : {}),
+      }, { min: 1, max: 1, names: "the agent id" });
       const client = ctx.client();
       const id = positionals[0]!;
       const agent = name === "pause"
         ? await client.agent.pause({ id })
-        : await client.agent.resume({ id });
+        : await client.agent.resume({
+          id,
+          ...((values as Record<string, unknown>)["override-budget"]
+            ? { override_budget: true }
+            : {}),
+        });
       ctx.stdout.write(values.json ? JSON.stringify(agent, null, 2) + "\n" : line(agent));
       return 0;
     },
@@ -69,12 +73,13 @@ Stops the agent's run cleanly and keeps its claude session; the agent stays paus
 export const resume: Command = idCommand(
   "resume",
   "continue a paused agent now",
-  `Usage: hero_orchestrator resume <id> [--json]
+  `Usage: hero_orchestrator resume <id> [--override-budget] [--json]
 
 Continues a paused agent's session through the queue (refused unless it is paused, or while it
-is past its budget: raise it with \`budget\`).
-  --json      print the agent row as JSON
-  -h, --help  print this help`,
+is past its budget: raise it with \`budget\`, or pass --override-budget).
+  --override-budget  clear the agent's own budgets that it reached, then continue
+  --json             print the agent row as JSON
+  -h, --help         print this help`,
 );
 
 const BUDGET_USAGE =

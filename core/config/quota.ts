@@ -14,6 +14,36 @@ export interface QuotaSettings {
   admitBelow: number;
   /** Cost over the current UTC day above which every agent pauses (`budget`); null: none. */
   dailyBudgetUsd: number | null;
+  /**
+   * Daily caps per working directory (absolute path → USD): the cost over the current UTC day of
+   * agents in that directory or below it; reaching one pauses them (`budget`).
+   */
+  cwdDailyBudgetsUsd: Readonly<Record<string, number>>;
+}
+
+const CWD_BUDGETS = "HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD";
+
+function cwdBudgets(raw: string | undefined): Record<string, number> {
+  if (raw === undefined || raw.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new RangeError(`Cannot read ${CWD_BUDGETS}: expected JSON like {"/work/repo": 5}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new RangeError(`Cannot read ${CWD_BUDGETS}: expected an object {"/abs/dir": USD, …}`);
+  }
+  const out: Record<string, number> = {};
+  for (const [dir, usd] of Object.entries(parsed)) {
+    if (!dir.startsWith("/") || typeof usd !== "number" || !(usd > 0) || usd > 1_000_000) {
+      throw new RangeError(
+        `Cannot read ${CWD_BUDGETS}: "${dir}" needs an absolute path and a number in (0, 1000000]`,
+      );
+    }
+    out[dir.length > 1 ? dir.replace(/\/+$/, "") : dir] = usd;
+  }
+  return out;
 }
 
 export const DEFAULT_CONTINUE_PROMPT =
@@ -48,5 +78,6 @@ export function resolveQuotaSettings(env: Env): QuotaSettings {
     dailyBudgetUsd: daily === undefined || daily === ""
       ? null
       : num(env, "HERO_ORCHESTRATOR_DAILY_BUDGET_USD", 0, 0, 1_000_000),
+    cwdDailyBudgetsUsd: cwdBudgets(env[CWD_BUDGETS]),
   };
 }

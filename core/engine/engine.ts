@@ -222,6 +222,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       proxyStats: () => openedProxy?.stats() ?? null,
       admission: () => supervisor.quota.admission,
       dailyBudgetUsd: settings.quota.dailyBudgetUsd,
+      cwdDailyBudgetsUsd: settings.quota.cwdDailyBudgetsUsd,
     });
     const notifyUrl = settings.notify.url;
     const notifier = notifyUrl === null

@@ -13,7 +13,13 @@ import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
 import { BackupResult, OpenrpcDocument, SystemHealth, SystemInfo } from "./system.ts";
 import { SearchPage, SearchStatus } from "./search.ts";
-import { BudgetTurns, BudgetUsd, CREATE_QUOTA_PARAMS, QUOTA_DOCS } from "./quota.ts";
+import {
+  BudgetTurns,
+  BudgetUsd,
+  CREATE_QUOTA_PARAMS,
+  QUOTA_DOCS,
+  RESUME_EXTRA_PARAMS,
+} from "./quota.ts";
 
 /** One method of the contract. */
 export interface MethodSpec<
@@ -249,7 +255,7 @@ export const METHODS = {
   "agent.resume": defineMethod({
     name: "agent.resume",
     ...QUOTA_DOCS.resume,
-    params: idParams,
+    params: idParams.extend(RESUME_EXTRA_PARAMS),
     result: Agent,
     errors: ["not_found", "invalid_state", "busy"],
   }),

@@ -19,6 +19,13 @@ export const CREATE_QUOTA_PARAMS = {
   priority: Priority.optional().describe("queue order when slots or headroom free up"),
 };
 
+/** `agent.resume`'s params beyond the id. */
+export const RESUME_EXTRA_PARAMS = {
+  override_budget: z.boolean().optional().describe(
+    "an agent paused for its own budget continues anyway: the budgets it reached are cleared",
+  ),
+};
+
 /** Summaries and descriptions of `agent.pause`, `agent.resume` and `agent.set_budget`. */
 export const QUOTA_DOCS = {
   pause: {
@@ -29,7 +36,7 @@ export const QUOTA_DOCS = {
   resume: {
     summary: "Continue a paused agent now, through the queue",
     description:
-      "paused → queued: the agent's session continues (`--resume`) with the configured continuation prompt (or a follow-up's prompt that was waiting), within the concurrency caps. Refused with invalid_state unless the agent is paused, or while it is still past its budget (raise it with agent.set_budget, which resumes it).",
+      "paused → queued: the agent's session continues (`--resume`) with the configured continuation prompt (or a follow-up's prompt that was waiting), within the concurrency caps. Refused with invalid_state unless the agent is paused, or while it is still past its budget (raise it with agent.set_budget, which resumes it, or pass override_budget to clear the agent's own budgets it reached; a daily or cwd cap is not overridden).",
   },
   set_budget: {
     summary: "Set or clear an agent's cost and turn budgets",

@@ -334,6 +334,23 @@ export function selectUsageSums(conn: Connection, since: number, until: number):
   );
 }
 
+/** The ledger's cost over `[since, until)` of agents working in `dir` or below it. */
+export function selectUsageCostUnder(
+  conn: Connection,
+  dir: string,
+  since: number,
+  until: number,
+): number {
+  const exact = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+  const prefix = exact.endsWith("/") ? exact : `${exact}/`;
+  const row = conn.prepare(
+    `SELECT COALESCE(SUM(l.cost_usd), 0) AS cost FROM usage_ledger l
+     JOIN agents a ON a.agent_key = l.agent_key
+     WHERE l.ts >= ? AND l.ts < ? AND (a.cwd = ? OR substr(a.cwd, 1, ?) = ?)`,
+  ).get(since, until, exact, prefix.length, prefix) as { cost: number };
+  return row.cost;
+}
+
 /** Ledger sums per agent over `[since, until)`, most expensive first, at most `limit`. */
 export function selectUsageByAgent(
   conn: Connection,

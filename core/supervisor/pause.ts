@@ -16,6 +16,7 @@ import {
   type AdmissionBlock,
   admissionBlock,
   budgetReached,
+  cwdBudgetDirs,
   headerBlock,
   resumeDueAt,
 } from "./quota.ts";
@@ -137,12 +138,25 @@ export class QuotaGovernor {
     if (run) this.pauseRun(run, { reason: "budget", message: `Paused: ${reason}` });
   }
 
-  /** Continues a paused agent now (through the queue and its caps); the session is kept. */
-  resume(id: string): Agent {
+  /**
+   * Continues a paused agent now (through the queue and its caps); the session is kept. With
+   * `overrideBudget`, the agent's own budgets that it reached are cleared first (a daily or cwd
+   * cap still holds it).
+   */
+  resume(id: string, options: { overrideBudget?: boolean } = {}): Agent {
     if (this.#h.shuttingDown()) throw new BusyError("Cannot resume: the daemon is shutting down");
-    const agent = this.#mustGet(id);
+    let agent = this.#mustGet(id);
     if (agent.status !== "paused" || this.#h.runs.has(id)) {
       throw new InvalidStateError(`Cannot resume agent "${id}": it is ${agent.status}, not paused`);
+    }
+    // The override lifts the agent's own budgets it reached; they are cleared only if it resumes.
+    const lifted: BudgetPatch = {};
+    if (options.overrideBudget && agent.pause_reason === "budget") {
+      if (agent.max_cost_usd !== null && agent.total_cost_usd >= agent.max_cost_usd) {
+        lifted.max_cost_usd = null;
+      }
+      if (agent.max_turns !== null && agent.num_turns >= agent.max_turns) lifted.max_turns = null;
+      agent = { ...agent, ...lifted };
     }
     const reached = agent.pause_reason === "budget" ? this.#budgetReached(agent) : null;
     if (reached) {
@@ -150,6 +164,7 @@ export class QuotaGovernor {
         `Cannot resume agent "${id}": ${reached}; raise the budget first (agent.set_budget)`,
       );
     }
+    if (Object.keys(lifted).length > 0) agent = this.#h.store.updateAgent(id, lifted);
     const queued = this.#resumeRow(agent);
     this.tick();
     return this.#h.store.getAgent(queued.id) ?? queued;
@@ -297,14 +312,18 @@ export class QuotaGovernor {
   }
 
   #budgetReached(agent: Agent): string | null {
-    const cap = this.#h.settings.quota.dailyBudgetUsd;
-    let daily: { usedUsd: number; capUsd: number | null } | null = null;
-    if (cap !== null) {
-      const now = this.#h.clock.now();
-      const dayStart = now - (now % 86_400_000);
-      daily = { usedUsd: this.#h.store.usageSums(dayStart, now + 1).cost_usd, capUsd: cap };
-    }
-    return budgetReached(agent, daily);
+    const { dailyBudgetUsd: cap, cwdDailyBudgetsUsd: caps } = this.#h.settings.quota;
+    const now = this.#h.clock.now();
+    const dayStart = now - (now % 86_400_000);
+    const daily = cap === null
+      ? null
+      : { usedUsd: this.#h.store.usageSums(dayStart, now + 1).cost_usd, capUsd: cap };
+    const cwds = cwdBudgetDirs(caps, agent.cwd).map((dir) => ({
+      dir,
+      capUsd: caps[dir]!,
+      usedUsd: this.#h.store.usageCostUnder(dir, dayStart, now + 1),
+    }));
+    return budgetReached(agent, daily, cwds);
   }
 
   /**

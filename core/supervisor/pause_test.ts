@@ -347,3 +347,54 @@ Deno.test("priority orders admission when headroom returns: high, then normal, t
     }
   });
 });
+
+Deno.test("a cwd's daily budget pauses its agents (and only them); override_budget clears only an agent's own reached budget", async () => {
+  const root = await Deno.makeTempDir({ prefix: "hero_cwd_budget_" });
+  const capped = `${root}/capped`;
+  await Deno.mkdir(`${capped}/sub`, { recursive: true });
+  await Deno.mkdir(`${root}/free`);
+  try {
+    await withEngine({
+      env: quotaEnv({ HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD: JSON.stringify({ [capped]: 0.2 }) }),
+    }, async (h) => {
+      const s = h.engine.supervisor;
+      // One turn costing $0.50 in a subdirectory uses up the directory's $0.20 for today.
+      const a = s.create({
+        prompt: fakePrompt([{ init: true }, { result: { cost: 0.5 } }]),
+        cwd: `${capped}/sub`,
+        max_cost_usd: 0.1,
+      });
+      const spent = await waitForStatus(h, a.id, "awaiting_review");
+      assertEquals(spent.total_cost_usd, 0.5);
+      await s.settled(a.id);
+
+      const b = s.create({ prompt: "in the capped directory", cwd: capped });
+      const held = await waitForStatus(h, b.id, "paused");
+      assertEquals(held.pause_reason, "budget");
+      assert(held.error_message!.includes(`in ${capped} reached its daily budget of $0.2`));
+      assertEquals(inits(h, b.id).length, 0);
+      const free = s.create({ prompt: "elsewhere", cwd: `${root}/free` });
+      await waitForStatus(h, free.id, "awaiting_review");
+
+      // The cwd cap is not the agent's own: override_budget does not lift it, and changes nothing.
+      throws(() => s.quota.resume(b.id, { overrideBudget: true }), code("invalid_state"));
+      await s.followUp(a.id, "more");
+      await waitForStatus(h, a.id, "paused");
+      throws(() => s.quota.resume(a.id, { overrideBudget: true }), code("invalid_state"));
+      assertEquals(h.engine.store.getAgent(a.id)!.max_cost_usd, 0.1);
+
+      // An agent held by its own budget only continues with the override; that budget is cleared.
+      const d = s.create({ prompt: "one turn", cwd: `${root}/free`, max_turns: 1 });
+      await waitForStatus(h, d.id, "awaiting_review");
+      await s.settled(d.id);
+      await s.followUp(d.id, "second turn");
+      await waitForStatus(h, d.id, "paused");
+      throws(() => s.quota.resume(d.id), code("invalid_state"));
+      assertEquals(s.quota.resume(d.id, { overrideBudget: true }).max_turns, null);
+      const done = await waitForStatus(h, d.id, "awaiting_review");
+      assertEquals(done.result, "second turn");
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+});

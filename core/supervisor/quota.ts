@@ -128,10 +128,25 @@ export function headerBlock(
   return block;
 }
 
+/** A daily cap on the cost of agents in a working directory, and today's cost there. */
+export interface CwdBudget {
+  dir: string;
+  capUsd: number;
+  usedUsd: number;
+}
+
+/** The configured cwd caps that cover `cwd` (the directory itself or an ancestor). */
+export function cwdBudgetDirs(caps: Readonly<Record<string, number>>, cwd: string): string[] {
+  return Object.keys(caps).filter((dir) =>
+    cwd === dir || cwd.startsWith(dir.endsWith("/") ? dir : `${dir}/`)
+  );
+}
+
 /** The budget an agent has reached (for its pause message), or null while within budget. */
 export function budgetReached(
   agent: Pick<Agent, "max_cost_usd" | "max_turns" | "total_cost_usd" | "num_turns">,
   daily: { usedUsd: number; capUsd: number | null } | null = null,
+  cwds: readonly CwdBudget[] = [],
 ): string | null {
   if (agent.max_cost_usd !== null && agent.total_cost_usd >= agent.max_cost_usd) {
     return `its cost $${
@@ -143,6 +158,13 @@ export function budgetReached(
   }
   if (daily && daily.capUsd !== null && daily.usedUsd >= daily.capUsd) {
     return `today's cost $${daily.usedUsd.toFixed(4)} reached the daily budget of $${daily.capUsd}`;
+  }
+  for (const c of cwds) {
+    if (c.usedUsd >= c.capUsd) {
+      return `today's cost $${
+        c.usedUsd.toFixed(4)
+      } in ${c.dir} reached its daily budget of $${c.capUsd}`;
+    }
   }
   return null;
 }

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
 import { resolveQuotaSettings } from "../config/mod.ts";
-import { budgetReached, headerBlock, resumeDueAt, resumeJitterMs } from "./quota.ts";
+import { budgetReached, cwdBudgetDirs, headerBlock, resumeDueAt, resumeJitterMs } from "./quota.ts";
 
 const Q = { resumeSkewMs: 60_000, resumeJitterMs: 30_000, admitBelow: 0.95 };
 
@@ -99,8 +99,28 @@ Deno.test("quota settings: defaults and refused values", () => {
       ["HERO_ORCHESTRATOR_QUOTA_ADMIT_BELOW", "x"],
       ["HERO_ORCHESTRATOR_DAILY_BUDGET_USD", "-1"],
       ["HERO_ORCHESTRATOR_QUOTA_RESUME_SKEW_MS", "-5"],
+      ["HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD", "{not json"],
+      ["HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD", '["/a"]'],
+      ["HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD", '{"relative": 1}'],
+      ["HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD", '{"/a": -1}'],
     ]
   ) {
     throws(() => resolveQuotaSettings({ [name!]: value! }), new RegExp(`Cannot read ${name}`));
   }
+});
+
+Deno.test("cwd budgets: parsed from the environment, cover a directory and everything below it", () => {
+  const caps = resolveQuotaSettings({
+    HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD: '{"/work/repo/": 5, "/work": 20}',
+  }).cwdDailyBudgetsUsd;
+  assertEquals(caps, { "/work/repo": 5, "/work": 20 });
+  assertEquals(resolveQuotaSettings({}).cwdDailyBudgetsUsd, {});
+  assertEquals(cwdBudgetDirs(caps, "/work/repo/sub").sort(), ["/work", "/work/repo"]);
+  assertEquals(cwdBudgetDirs(caps, "/work/repository"), ["/work"]);
+  assertEquals(cwdBudgetDirs(caps, "/elsewhere"), []);
+  const agent = { max_cost_usd: null, max_turns: null, total_cost_usd: 0, num_turns: 0 };
+  assertEquals(budgetReached(agent, null, [{ dir: "/work", capUsd: 2, usedUsd: 1.9 }]), null);
+  assert(
+    budgetReached(agent, null, [{ dir: "/work", capUsd: 2, usedUsd: 2 }])!.includes("in /work"),
+  );
 });

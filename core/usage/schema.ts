@@ -160,6 +160,12 @@ export const UsageReport = z.object({
     })).describe("paused agents, the soonest resume first (≤ 200)"),
     daily_budget_usd: z.number().nullable().describe("HERO_ORCHESTRATOR_DAILY_BUDGET_USD"),
     daily_remaining_usd: z.number().nullable(),
+    cwd_budgets: z.array(z.object({
+      cwd: z.string(),
+      budget_usd: z.number(),
+      used_usd: z.number().describe("today's cost (UTC day) of agents in cwd or below it"),
+      remaining_usd: z.number(),
+    })).describe("HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD, with today's use"),
   }).describe("the quota governor: pauses, admission and the daily budget"),
   agent: z.object({
     agent_id: z.string(),

@@ -191,6 +191,7 @@ export interface QuotaState {
   }>;
   daily_budget_usd: number | null;
   daily_remaining_usd: number | null;
+  cwd_budgets: Array<{ cwd: string; budget_usd: number; used_usd: number; remaining_usd: number }>;
 }
 
 /** One agent's budgets and what is left of them. */
@@ -213,11 +214,14 @@ export interface UsageServiceOptions {
     | "proxyTally"
     | "getAgent"
     | "listAgentsByStatus"
+    | "usageCostUnder"
   >;
   /** Why new starts wait (the supervisor's admission), or null. */
   admission?: () => QuotaState["admission"];
   /** The daily cost cap, or null. */
   dailyBudgetUsd?: number | null;
+  /** Daily caps per working directory (absolute path → USD). */
+  cwdDailyBudgetsUsd?: Readonly<Record<string, number>>;
   poller: Pick<UsagePoller, "status">;
   scope: ProxyScope;
   upstream: string;
@@ -233,7 +237,7 @@ export class UsageService {
     this.#o = options;
   }
 
-  #quota(costToday: number): QuotaState {
+  #quota(costToday: number, dayStart: number, until: number): QuotaState {
     const cap = this.#o.dailyBudgetUsd ?? null;
     const paused = this.#o.store.listAgentsByStatus(["paused"])
       .sort((a, b) => (a.resume_at ?? Infinity) - (b.resume_at ?? Infinity))
@@ -251,6 +255,15 @@ export class UsageService {
       paused,
       daily_budget_usd: cap,
       daily_remaining_usd: cap === null ? null : Math.max(0, cap - costToday),
+      cwd_budgets: Object.entries(this.#o.cwdDailyBudgetsUsd ?? {}).map(([cwd, budget]) => {
+        const used = this.#o.store.usageCostUnder(cwd, dayStart, until);
+        return {
+          cwd,
+          budget_usd: budget,
+          used_usd: used,
+          remaining_usd: Math.max(0, budget - used),
+        };
+      }),
     };
   }
 
@@ -294,7 +307,7 @@ export class UsageService {
         buckets: store.usageSeries(seriesSince, seriesSince + 24 * HOUR, HOUR),
       },
       cost_today_usd: costToday,
-      quota: this.#quota(costToday),
+      quota: this.#quota(costToday, periodStart("today", now), until),
       oauth_poll: this.#o.poller.status(),
       proxy: {
         scope: this.#o.scope,

@@ -814,6 +814,14 @@ export type UsageReport = {
     /** HERO_ORCHESTRATOR_DAILY_BUDGET_USD */
     daily_budget_usd: number | null;
     daily_remaining_usd: number | null;
+    /** HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD, with today's use */
+    cwd_budgets: Array<{
+      cwd: string;
+      budget_usd: number;
+      /** today's cost (UTC day) of agents in cwd or below it */
+      used_usd: number;
+      remaining_usd: number;
+    }>;
   };
   /** present when `agent_id` was given */
   agent: {
@@ -934,6 +942,8 @@ export interface AgentPauseParams {
 export interface AgentResumeParams {
   /** agent id */
   id: string;
+  /** an agent paused for its own budget continues anyway: the budgets it reached are cleared */
+  override_budget?: boolean;
 }
 
 /** Params of `agent.set_budget`. */

@@ -122,7 +122,9 @@ export const agentHandlers = handlers({
   },
 
   "agent.resume"(params, deps) {
-    return deps.engine.supervisor.quota.resume(params.id);
+    return deps.engine.supervisor.quota.resume(params.id, {
+      overrideBudget: params.override_budget === true,
+    });
   },
 
   "agent.set_budget"(params, deps) {
