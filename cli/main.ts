@@ -22,6 +22,7 @@ import { logs } from "./commands/logs.ts";
 import { budget, pause, resume } from "./commands/pause.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
+import { interrupt, send } from "./commands/send.ts";
 import { show } from "./commands/show.ts";
 
 /** Every command, in help order. */
@@ -39,6 +40,8 @@ export const COMMANDS: readonly Command[] = [
   resume,
   budget,
   run,
+  send,
+  interrupt,
   search,
   backup,
 ];

@@ -20,14 +20,21 @@ import {
   headerBlock,
   resumeDueAt,
 } from "./quota.ts";
-import type { PauseFields, PauseRequest, QuotaClock, SupervisorLog } from "./types.ts";
+import {
+  type PauseFields,
+  type PauseRequest,
+  type QuotaClock,
+  type SupervisorLog,
+  SYSTEM_CLOCK,
+} from "./types.ts";
 import type { MessageWriter, StorageStatus } from "../store/mod.ts";
 
 /** What the governor needs of the supervisor. */
 export interface QuotaHost {
   store: Store;
   settings: EngineSettings;
-  clock: QuotaClock;
+  /** Default: the system clock. */
+  clock?: QuotaClock | undefined;
   log: SupervisorLog;
   /** Its monitor says whether storage takes writes (a storage pause waits for that). */
   writer: MessageWriter;
@@ -35,7 +42,6 @@ export interface QuotaHost {
   queue: AgentQueue;
   /** Starts what fits in the caps (asks {@linkcode QuotaGovernor.admits} first). */
   pump(): void;
-  accepting(): boolean;
   shuttingDown(): boolean;
 }
 
@@ -58,13 +64,16 @@ export class QuotaGovernor {
   #timerAt: number | null = null;
   #admission: AdmissionBlock | null = null;
 
+  #clock: QuotaClock;
+
   constructor(host: QuotaHost) {
     this.#h = host;
+    this.#clock = host.clock ?? SYSTEM_CLOCK;
   }
 
   /** Why queued agents wait although slots are free (a rejected or nearly used window), or null. */
   get admission(): AdmissionBlock | null {
-    return this.#storageBlock(this.#h.clock.now()) ?? this.#admission;
+    return this.#storageBlock(this.#clock.now()) ?? this.#admission;
   }
 
   /**
@@ -121,7 +130,7 @@ export class QuotaGovernor {
   pauseForRateLimit(id: string, info: RateLimitInfo): void {
     const run = this.#h.runs.get(id);
     if (!run) return;
-    const resumeAt = info.resetAt ?? this.#h.clock.now() + this.#h.settings.quota.fallbackPauseMs;
+    const resumeAt = info.resetAt ?? this.#clock.now() + this.#h.settings.quota.fallbackPauseMs;
     this.pauseRun(run, {
       reason: "rate_limit",
       window: info.window,
@@ -214,7 +223,7 @@ export class QuotaGovernor {
   admits(): boolean {
     try {
       const paused = this.#h.store.listAgentsByStatus(["paused"]);
-      const now = this.#h.clock.now();
+      const now = this.#clock.now();
       const quota = this.#h.settings.quota;
       const fromPauses = admissionBlock(paused, now, quota);
       const fromHeaders = headerBlock(this.#h.store.rateLimitSnapshots(1)[0]?.headers, now, quota);
@@ -239,7 +248,8 @@ export class QuotaGovernor {
    * to the queue (the earliest due first), then the queue is pumped.
    */
   tick(): void {
-    if (!this.#h.accepting()) return;
+    // Before start() this only queues what is due; the pump starts nothing until then.
+    if (this.#h.shuttingDown()) return;
     try {
       this.#resumeDue();
     } catch (err) {
@@ -262,7 +272,7 @@ export class QuotaGovernor {
   #onStorage(status: StorageStatus): void {
     if (status.state === "ok") return this.tick();
     if (!status.over_bound) return;
-    const since = new Date(status.since ?? this.#h.clock.now()).toISOString().slice(11, 19);
+    const since = new Date(status.since ?? this.#clock.now()).toISOString().slice(11, 19);
     const message = `Paused: storage has been failing since ${since}Z (${status.state}: ${
       status.last_error ?? "unknown error"
     }); continues when it takes writes again`;
@@ -273,7 +283,7 @@ export class QuotaGovernor {
 
   /** Stops the timer (shutdown): the rows keep every pause for the next daemon. */
   stop(): void {
-    if (this.#timer !== null) this.#h.clock.clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
     this.#timerAt = null;
   }
@@ -302,7 +312,7 @@ export class QuotaGovernor {
       pause_reason: request.reason,
       pause_window: request.window ?? null,
       resume_at: request.resumeAt ?? null,
-      paused_at: this.#h.clock.now(),
+      paused_at: this.#clock.now(),
     };
   }
 
@@ -313,7 +323,7 @@ export class QuotaGovernor {
 
   #budgetReached(agent: Agent): string | null {
     const { dailyBudgetUsd: cap, cwdDailyBudgetsUsd: caps } = this.#h.settings.quota;
-    const now = this.#h.clock.now();
+    const now = this.#clock.now();
     const dayStart = now - (now % 86_400_000);
     const daily = cap === null
       ? null
@@ -355,7 +365,7 @@ export class QuotaGovernor {
 
   /** Queues every paused agent whose reset (+ skew + its jitter) has passed, earliest due first. */
   #resumeDue(): void {
-    const now = this.#h.clock.now();
+    const now = this.#clock.now();
     const storageOk = !this.#h.writer.monitor.failing;
     const due = this.#h.store.listAgentsByStatus(["paused"])
       .map((agent) => ({ agent, at: resumeDueAt(agent, this.#h.settings.quota, storageOk) }))
@@ -380,8 +390,8 @@ export class QuotaGovernor {
     this.stop();
     this.#timerAt = at;
     // setTimeout takes at most 2^31-1 ms; a longer pause re-arms when that fires.
-    const delay = Math.min(Math.max(0, at - this.#h.clock.now()), 2 ** 31 - 1);
-    this.#timer = this.#h.clock.setTimeout(() => {
+    const delay = Math.min(Math.max(0, at - this.#clock.now()), 2 ** 31 - 1);
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = null;
       this.#timerAt = null;
       this.tick();

@@ -16,12 +16,16 @@ import type {
   AgentFollowUpParams,
   AgentForkParams,
   AgentGetParams,
+  AgentInterruptParams,
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
   AgentPauseParams,
   AgentResumeParams,
+  AgentSendParams,
   AgentSetBudgetParams,
+  AgentSetModelParams,
+  AgentSetPermissionModeParams,
   BackupResult,
   CommitInfo,
   CompletedAgent,
@@ -31,6 +35,7 @@ import type {
   DeleteResult,
   ImportReport,
   KnownCwds,
+  LiveAgent,
   MessagePage,
   OpenrpcDocument,
   RpcDiscoverParams,
@@ -39,6 +44,7 @@ import type {
   SearchRebuildParams,
   SearchStatus,
   SearchStatusParams,
+  SendResult,
   SessionImportParams,
   SystemBackupParams,
   SystemHealth,
@@ -52,7 +58,7 @@ import type {
 /** Every method: its params and result types. */
 export interface RpcMethods {
   "agent.create": { params: AgentCreateParams; result: Agent };
-  "agent.get": { params: AgentGetParams; result: Agent };
+  "agent.get": { params: AgentGetParams; result: LiveAgent };
   "agent.list": { params: AgentListParams; result: AgentPage };
   "agent.messages": { params: AgentMessagesParams; result: MessagePage };
   "agent.cwds": { params: AgentCwdsParams; result: KnownCwds };
@@ -63,6 +69,10 @@ export interface RpcMethods {
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
+  "agent.send": { params: AgentSendParams; result: SendResult };
+  "agent.interrupt": { params: AgentInterruptParams; result: LiveAgent };
+  "agent.set_model": { params: AgentSetModelParams; result: LiveAgent };
+  "agent.set_permission_mode": { params: AgentSetPermissionModeParams; result: LiveAgent };
   "agent.fork": { params: AgentForkParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "agent.export": { params: AgentExportParams; result: AgentExport };
@@ -96,6 +106,10 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.complete",
   "agent.commit_info",
   "agent.follow_up",
+  "agent.send",
+  "agent.interrupt",
+  "agent.set_model",
+  "agent.set_permission_mode",
   "agent.fork",
   "agent.delete",
   "agent.export",
@@ -145,7 +159,7 @@ export interface AgentNamespace {
   /** Create an agent: run claude on a prompt in a working directory */
   create(params: AgentCreateParams): Promise<Agent>;
   /** Get one agent */
-  get(params: AgentGetParams): Promise<Agent>;
+  get(params: AgentGetParams): Promise<LiveAgent>;
   /** List agents, newest first, with keyset pagination */
   list(params?: AgentListParams): Promise<AgentPage>;
   /** Read an agent's stored output lines in seq order */
@@ -166,6 +180,14 @@ export interface AgentNamespace {
   commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
   followUp(params: AgentFollowUpParams): Promise<Agent>;
+  /** Deliver a message to an agent now */
+  send(params: AgentSendParams): Promise<SendResult>;
+  /** Interrupt the running turn; the process and the session stay */
+  interrupt(params: AgentInterruptParams): Promise<LiveAgent>;
+  /** Switch the model of an agent's live process */
+  setModel(params: AgentSetModelParams): Promise<LiveAgent>;
+  /** Switch the permission mode of an agent's live process */
+  setPermissionMode(params: AgentSetPermissionModeParams): Promise<LiveAgent>;
   /** A new agent continuing another's claude session from one of its messages */
   fork(params: AgentForkParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
@@ -247,6 +269,10 @@ export function bindMethods(call: Call): BoundMethods {
       complete: (params) => call("agent.complete", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
+      send: (params) => call("agent.send", params ?? {}),
+      interrupt: (params) => call("agent.interrupt", params ?? {}),
+      setModel: (params) => call("agent.set_model", params ?? {}),
+      setPermissionMode: (params) => call("agent.set_permission_mode", params ?? {}),
       fork: (params) => call("agent.fork", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
       export: (params) => call("agent.export", params ?? {}),

@@ -1,7 +1,7 @@
 /**
- * The final row of a run: its exit status always, and the terminal status when the row is still
- * `running` (a stop's reason, a storage fault, or how claude exited without a result). A run being
- * paused ends `paused` with its session kept.
+ * The final row of a run: its exit status, and the terminal status of an agent still `running`
+ * when its process ended (the stop reason, a storage fault, or an exit without a result). A run
+ * being paused ends `paused` with its session kept.
  * @module
  */
 import type { Agent } from "../models/mod.ts";
@@ -9,22 +9,16 @@ import type { AgentPatch, Store } from "../store/mod.ts";
 import type { ClaudeProcess, PermissionMode } from "../claude/mod.ts";
 import type { StopReason } from "./types.ts";
 
-/** What a run knows when its process is gone. */
-export interface RunEnd {
-  store: Store;
-  agentId: string;
-  proc: ClaudeProcess;
-  status: Deno.CommandStatus;
-  /** Why the run was stopped, or null. */
-  stop: StopReason | null;
-  storageError: unknown;
-  /** The permission mode the turn ran in (a paused session continues in it). */
-  permissionMode: PermissionMode;
-}
-
 /** Writes the run's final row (exit status; terminal status if still running); null if deleted. */
-export function finishRow(end: RunEnd): Agent | null {
-  const { store, agentId, proc, status, stop, storageError } = end;
+export function finishRow(
+  store: Store,
+  agentId: string,
+  proc: ClaudeProcess,
+  stop: StopReason | null,
+  status: Deno.CommandStatus,
+  storageError: unknown,
+  turn: { permissionMode: PermissionMode },
+): Agent | null {
   const agent = store.getAgent(agentId);
   if (!agent) return null; // deleted meanwhile
   const base: AgentPatch = {
@@ -48,7 +42,7 @@ export function finishRow(end: RunEnd): Agent | null {
       ...stop.pause,
       error_code: null,
       error_message: stop.message,
-      pending_permission_mode: end.permissionMode,
+      pending_permission_mode: turn.permissionMode,
     });
   }
   if (stop) {
