@@ -31,7 +31,11 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await using env = await tempEnv({ HERO_ORCHESTRATOR_QUOTA_CONTINUE_PROMPT: "go on" });
+    await using env = await tempEnv({
+      HERO_ORCHESTRATOR_QUOTA_CONTINUE_PROMPT: "go on",
+      HERO_ORCHESTRATOR_DAILY_BUDGET_USD: "50",
+    });
+    env.env.HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD = JSON.stringify({ [env.work]: 2 });
     await using server = await startInProcess(env.env);
     const client = server.client;
     const admin = await startAdmin({
@@ -67,6 +71,20 @@ Deno.test({
       assert.match(first, /^Usage limit \(five-hour window\) · resumes in (1h 59m|2h 00m)$/);
       assert.equal(await page.locator("[data-testid=count-paused]").innerText(), "1");
 
+      // The usage panel: each budget with what is used and left, and why new starts wait.
+      await page.click(".usage-summary");
+      await page.locator("[data-testid=budget-admission]", { hasText: "five_hour" }).waitFor();
+      assert.match(
+        await page.locator("[data-testid=budget-daily]").innerText(),
+        /of \$50\b.* left/,
+      );
+      assert.match(await page.locator("[data-testid=budget-cwd]").innerText(), /of \$2\b.* left/);
+      assert.equal(
+        await page.locator("[data-testid=budget-cwd]").getAttribute("title"),
+        env.work,
+      );
+      await page.keyboard.press("Escape");
+
       // While the window is rejected new agents wait; cancelling the paused agent lifts that.
       await client.agent.cancel({ id: limited.id });
       await page.locator("[data-bucket=paused]").waitFor({ state: "detached" });
@@ -76,6 +94,7 @@ Deno.test({
         prompt: fakePrompt([{ init: true }, { text: "busy" }, { sleep: 60_000 }, { result: {} }]),
         cwd: env.work,
         name: "Long job",
+        max_turns: 5,
       });
       await waitFor(
         "running",
@@ -93,6 +112,9 @@ Deno.test({
         return a.status === "awaiting_review" ? a : undefined;
       }, 30_000);
       await page.locator(".badge[data-status=awaiting_review]").first().waitFor();
+      // The agent's own budget in its usage panel.
+      await page.click("[data-panel=usage] summary");
+      await page.locator("[data-testid=cli-usage]", { hasText: "of 5 turns" }).waitFor();
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
