@@ -19,6 +19,12 @@ export const CREATE_QUOTA_PARAMS = {
   priority: Priority.optional().describe("queue order when slots or headroom free up"),
 };
 
+/** `agent.set_budget`'s params beyond the id: a missing field keeps its budget, null clears it. */
+export const SET_BUDGET_PARAMS = {
+  max_cost_usd: BudgetUsd.nullable().optional(),
+  max_turns: BudgetTurns.nullable().optional(),
+};
+
 /** `agent.resume`'s params beyond the id. */
 export const RESUME_EXTRA_PARAMS = {
   override_budget: z.boolean().optional().describe(

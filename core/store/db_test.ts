@@ -89,6 +89,15 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
   },
   8: (db, agentId) => {
     SEEDS[7]!(db, agentId);
+    const key = (db.prepare("SELECT agent_key FROM agents WHERE id = ?").get(agentId) as {
+      agent_key: number;
+    }).agent_key;
+    db.prepare(
+      "INSERT INTO agent_worktrees (agent_key, toplevel, head, entries, taken_at) VALUES (?, '/w', NULL, '{}', 1000)",
+    ).run(key);
+  },
+  9: (db, agentId) => {
+    SEEDS[8]!(db, agentId);
   },
 };
 
@@ -119,11 +128,12 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         // Agents from before version 5 have no home MCP.
         assert.equal(agent.home_mcp, k >= 5 ? "hero_books" : null);
         assert.equal(agent.hero_context, null);
-        // Version 8: agents from before have no pause and no budgets.
+        // Agents from before version 10 have no pause and no budgets, and normal priority.
         assert.deepEqual(
           [agent.pause_reason, agent.resume_at, agent.max_cost_usd, agent.max_turns],
           [null, null, null, null],
         );
+        assert.equal(agent.priority, "normal");
         // The migrated database takes new writes, including the version 4 tables.
         const hash = "ab".repeat(32);
         store.insertProxyToken(agentId, hash, Date.now() + 60_000);
@@ -141,6 +151,11 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
           );
         }
         assert.equal(searchStatus(store).pending, 2);
+        // Version 9: a snapshot row from before is an agent that ran in its cwd (isolation none).
+        if (k >= 8) {
+          assert.equal(store.worktreeSnapshot(agentId)?.toplevel, "/w");
+          assert.equal(store.isolation(agentId), undefined);
+        }
         const gone = store.deleteAgent(agentId);
         assert.deepEqual(store.readEvents(gone.event_id - 1, 10).map((e) => e.agent_id), [agentId]);
       }

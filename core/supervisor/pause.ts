@@ -59,16 +59,23 @@ export interface BudgetPatch {
 
 /** Pauses, resumes and admission of the fleet against the quota and the budgets. */
 export class QuotaGovernor {
-  #h: QuotaHost;
+  #host: () => QuotaHost;
+  #hostCache: QuotaHost | null = null;
   #timer: unknown = null;
   #timerAt: number | null = null;
   #admission: AdmissionBlock | null = null;
 
-  #clock: QuotaClock;
+  /** `host` is asked once, on first use (the supervisor is complete by then). */
+  constructor(host: () => QuotaHost) {
+    this.#host = host;
+  }
 
-  constructor(host: QuotaHost) {
-    this.#h = host;
-    this.#clock = host.clock ?? SYSTEM_CLOCK;
+  get #h(): QuotaHost {
+    return this.#hostCache ??= this.#host();
+  }
+
+  get #clock(): QuotaClock {
+    return this.#h.clock ?? SYSTEM_CLOCK;
   }
 
   /** Why queued agents wait although slots are free (a rejected or nearly used window), or null. */

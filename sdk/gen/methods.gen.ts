@@ -11,6 +11,9 @@ import type {
   AgentCreateParams,
   AgentCwdsParams,
   AgentDeleteParams,
+  AgentDiff,
+  AgentDiffParams,
+  AgentDiscardParams,
   AgentExport,
   AgentExportParams,
   AgentFollowUpParams,
@@ -21,6 +24,7 @@ import type {
   AgentMessagesParams,
   AgentPage,
   AgentPauseParams,
+  AgentResolveConflictsParams,
   AgentResumeParams,
   AgentSendParams,
   AgentSetBudgetParams,
@@ -38,6 +42,7 @@ import type {
   LiveAgent,
   MessagePage,
   OpenrpcDocument,
+  ResolveConflictsResult,
   RpcDiscoverParams,
   SearchPage,
   SearchQueryParams,
@@ -67,6 +72,12 @@ export interface RpcMethods {
   "agent.resume": { params: AgentResumeParams; result: Agent };
   "agent.set_budget": { params: AgentSetBudgetParams; result: Agent };
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
+  "agent.diff": { params: AgentDiffParams; result: AgentDiff };
+  "agent.resolve_conflicts": {
+    params: AgentResolveConflictsParams;
+    result: ResolveConflictsResult;
+  };
+  "agent.discard": { params: AgentDiscardParams; result: Agent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.send": { params: AgentSendParams; result: SendResult };
@@ -104,6 +115,9 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.resume",
   "agent.set_budget",
   "agent.complete",
+  "agent.diff",
+  "agent.resolve_conflicts",
+  "agent.discard",
   "agent.commit_info",
   "agent.follow_up",
   "agent.send",
@@ -143,6 +157,10 @@ export const ERROR_CODES = {
   invalid_home_mcp: -32007,
   commit_refused: -32008,
   backup_failed: -32009,
+  merge_conflict: -32010,
+  merge_refused: -32011,
+  unmerged_work: -32012,
+  invalid_isolation: -32013,
 } as const;
 
 /** A machine error code (`error.data.code`). */
@@ -176,6 +194,12 @@ export interface AgentNamespace {
   setBudget(params: AgentSetBudgetParams): Promise<Agent>;
   /** Accept an agent's work: awaiting_review → completed */
   complete(params: AgentCompleteParams): Promise<CompletedAgent>;
+  /** An agent's changes against its base: file list and unified diffs */
+  diff(params: AgentDiffParams): Promise<AgentDiff>;
+  /** Ask an isolated agent to resolve its conflicts with its base branch */
+  resolveConflicts(params: AgentResolveConflictsParams): Promise<ResolveConflictsResult>;
+  /** Throw an isolated agent's work away: remove its worktree and branch */
+  discard(params: AgentDiscardParams): Promise<Agent>;
   /** The recorded git state and the proposed commit message of an agent */
   commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
@@ -267,6 +291,9 @@ export function bindMethods(call: Call): BoundMethods {
       resume: (params) => call("agent.resume", params ?? {}),
       setBudget: (params) => call("agent.set_budget", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
+      diff: (params) => call("agent.diff", params ?? {}),
+      resolveConflicts: (params) => call("agent.resolve_conflicts", params ?? {}),
+      discard: (params) => call("agent.discard", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
       send: (params) => call("agent.send", params ?? {}),
