@@ -8,7 +8,7 @@ import {
   sandboxHiddenPaths,
 } from "../config/mod.ts";
 import { probeSandbox, type SandboxStatus } from "../claude/mod.ts";
-import { EventBus, publishBatches, publishChanges } from "../events/mod.ts";
+import { CommitSequencer, EventBus } from "../events/mod.ts";
 import {
   MessageWriter,
   openStore,
@@ -98,10 +98,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   let proxy: ProxyServer | null = null;
   try {
     const bus = new EventBus();
+    // The line writer commits in its own thread: the sequencer keeps events in id order.
+    const sequencer = new CommitSequencer(bus);
     // Every committed change is published from here, after its COMMIT (the ack rule).
     store = openStore(paths.dbPath, {
       busyTimeoutMs: settings.store.busyTimeoutMs,
-      onCommit: publishChanges(bus),
+      writeWaitMs: settings.store.writeWaitMs,
+      onCommit: sequencer.changes,
     });
     // No child of an earlier daemon may keep a working token (they are all stopped below).
     store.revokeAllProxyTokens();
@@ -125,9 +128,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       thinking: settings.store.searchThinking,
       onError: (err) => log("warn", "search indexing failed", { error: String(err) }),
     });
-    const publish = publishBatches(bus);
     const writer = new MessageWriter(store, {
       monitor,
+      busyTimeoutMs: settings.store.busyTimeoutMs,
+      onBatch: sequencer.onBatch,
       retryMinMs: settings.store.retryMinMs,
       retryMaxMs: settings.store.retryMaxMs,
       maxDelayMs: settings.store.batchMaxDelayMs,
@@ -135,7 +139,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       maxRows: settings.store.batchMaxRows,
       onCommit(batch) {
         search.notify();
-        publish(batch);
+        sequencer.batch(batch);
       },
     });
     const credentials = new CredentialSource(options.env, { apiKeyFile: paths.apiKeyFile });

@@ -448,7 +448,9 @@ Deno.test("a full disk fails no line: the writer holds them, blocks capacity(), 
   const states: string[] = [];
   const monitor = new StorageMonitor({ onChange: (s) => states.push(s.state) });
   const committed: string[] = [];
+  // Inline: fillDisk() limits the store's own connection.
   const writer = new MessageWriter(store, {
+    inline: true,
     maxDelayMs: 2,
     maxRows: 50,
     retryMinMs: 10,
@@ -536,7 +538,8 @@ Deno.test("a write lock held by another process past busy_timeout reports storag
 Deno.test("giveUp() rejects held lines with StorageError once storage still fails", async () => {
   await using store = await tempStore();
   const { id } = store.insertAgent(sampleAgent());
-  const writer = new MessageWriter(store, { maxDelayMs: 1, retryMinMs: 10 });
+  // Inline: fillDisk() limits the store's own connection.
+  const writer = new MessageWriter(store, { inline: true, maxDelayMs: 1, retryMinMs: 10 });
   const freeSpace = fillDisk(store);
   const ack = writer.append(line(id, jsonLine({ n: 1, padding: "x".repeat(5000) })));
   await waitUntil(() => writer.status().state === "storage_full");
