@@ -35,7 +35,7 @@ export class InvalidStateError extends EngineError {
 
 export class BusyError extends EngineError {
   override name = "BusyError";
-  constructor(message: string, options?: ErrorOptions) {
-    super("busy", message, options);
+  constructor(message: string) {
+    super("busy", message);
   }
 }

@@ -1,8 +1,7 @@
 /** Internal: a database handle with a statement cache and the write-transaction helper. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { BusyError } from "../models/mod.ts";
 import { storageFaultOf } from "./db.ts";
-import { messageOf } from "./errors.ts";
+import { messageOf, StoreBusyError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 
 /** One open database plus its prepared statements; shared by `Store` and `MessageWriter`. */
@@ -33,7 +32,7 @@ export class Connection {
    * delivered after the outermost COMMIT returned and emptied on ROLLBACK.
    * IMMEDIATE takes the write lock up front: a deferred read-then-write transaction can fail with
    * SQLITE_BUSY regardless of busy_timeout. A lock another connection holds past busy_timeout
-   * throws a {@linkcode BusyError} (code `busy`; the SQLite error is its cause).
+   * throws a {@linkcode StoreBusyError} (code `busy`; the SQLite error is its cause).
    */
   immediate<T>(fn: () => T): T {
     const db = this.db;
@@ -42,7 +41,7 @@ export class Connection {
       db.exec("BEGIN IMMEDIATE");
     } catch (err) {
       if (storageFaultOf(err) !== "busy") throw err;
-      throw new BusyError(
+      throw new StoreBusyError(
         `Cannot write to the database: another connection holds its lock (${messageOf(err)})`,
         { cause: err },
       );

@@ -1,11 +1,17 @@
 /** `MessageWriter`: the single writer of stdout lines, with group commit. */
 import { type Connection, connectionOf } from "./_connection.ts";
 import { MIN_BUSY_TIMEOUT_MS, type StorageFault } from "./db.ts";
-import { checkPatch } from "./agents.ts";
+import {
+  AGENT_SELECT_LIST,
+  type AgentPatch,
+  checkPatch,
+  patchAssignments,
+  toAgent,
+} from "./agents.ts";
 import { AgentNotFoundError, messageOf, StorageError } from "./errors.ts";
 import type { Store } from "./store.ts";
 import { StorageMonitor } from "./storage_state.ts";
-import { type BatchOutcome, commitBatch } from "./writer_commit.ts";
+import { type BatchOutcome, commitBatch, type CommitRequest } from "./writer_commit.ts";
 import { WriterThread } from "./writer_thread.ts";
 
 export type * from "./writer_types.ts";
@@ -178,18 +184,7 @@ export class MessageWriter {
         reject,
       });
       this.#queuedBytes += queued.bytes.byteLength + LINE_OVERHEAD_BYTES;
-      if (this.#fault !== null || this.#draining) {
-        // The retry timer, or the drain in progress once its batch is back, commits it.
-      } else if (
-        this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes
-      ) {
-        this.#schedule();
-      } else if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.#drain();
-        }, this.#window());
-      }
+      this.#arm();
       return promise;
     } catch (err) {
       return Promise.reject(err);
@@ -270,6 +265,20 @@ export class MessageWriter {
     return Math.min(this.#maxDelayMs, Math.max(this.#idleDelayMs, adaptive));
   }
 
+  /** Arranges for the queue to be committed: at once when a batch is full, else after the window. */
+  #arm(): void {
+    // The retry timer, or the drain in progress (when its batch is back), commits the queue.
+    if (this.#fault !== null || this.#draining) return;
+    if (this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes) {
+      this.#schedule();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#drain();
+      }, this.#window());
+    }
+  }
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -309,9 +318,9 @@ export class MessageWriter {
       console.error(`Cannot store lines: ${messageOf(err)}`);
     }).finally(() => {
       this.#draining = false;
-      // A line appended after the loop's last look at the queue but before this point.
-      if (this.#queue.length > 0 && this.#fault === null) this.#drain();
-      else this.#notify();
+      // Lines appended after the loop's last look at the queue.
+      if (this.#queue.length > 0) this.#arm();
+      this.#notify();
     });
   }
 
@@ -363,12 +372,12 @@ export class MessageWriter {
 
   /** Commits `batch`; returns the storage fault that kept it (rolled back, nothing settled), or null. */
   async #commit(batch: Queued[]): Promise<StorageFault | null> {
-    const lines = batch.map((item) => item.line);
+    const request = commitRequestOf(batch);
     this.#onBatch?.("begin");
     try {
       const outcome: BatchOutcome = this.#thread === null
-        ? commitBatch(this.#conn, lines, this.#beforeCommit)
-        : await this.#thread.commit(lines);
+        ? commitBatch(this.#conn, request, this.#beforeCommit)
+        : await this.#thread.commit(request);
       return this.#settle(batch, outcome);
     } finally {
       this.#onBatch?.("end");
@@ -413,7 +422,7 @@ export class MessageWriter {
       try {
         this.#onCommit({
           lines,
-          agents: outcome.agents,
+          agents: outcome.rows.map(toAgent),
           agentEventIds: new Map(outcome.agentEventIds),
         });
       } catch (err) {
@@ -428,4 +437,26 @@ export class MessageWriter {
     }
     return null;
   }
+}
+
+/** The transaction's view of `batch`: its lines, and per agent the merged patch as assignments. */
+function commitRequestOf(batch: readonly Queued[]): CommitRequest {
+  const merged = new Map<string, AgentPatch>();
+  for (const { line } of batch) {
+    if (line.agentPatch) {
+      merged.set(line.agentId, mergePatch(merged.get(line.agentId), line.agentPatch));
+    }
+  }
+  return {
+    lines: batch.map((item) => item.line),
+    patches: [...merged].map(([agentId, patch]) => [agentId, patchAssignments(patch)]),
+    selectList: AGENT_SELECT_LIST,
+  };
+}
+
+/** `patch` over `into`, field by field (later lines win). */
+function mergePatch(into: AgentPatch | undefined, patch: AgentPatch): AgentPatch {
+  const merged: Record<string, unknown> = { ...into };
+  for (const [key, value] of Object.entries(patch)) if (value !== undefined) merged[key] = value;
+  return merged as AgentPatch;
 }

@@ -3,9 +3,12 @@
  * (an fsync, or a wait for a lock another process holds) blocks that thread, never the event loop.
  * A batch's outcome comes back only after its COMMIT returned in the worker (the ack rule).
  */
-import type { AgentPatch } from "./agents.ts";
-import type { BatchOutcome } from "./writer_commit.ts";
-import type { PendingLine } from "./writer_types.ts";
+import type {
+  BatchOutcome,
+  CommitRequest,
+  LineToStore,
+  PatchAssignments,
+} from "./writer_commit.ts";
 
 /** A line without its bytes; the bytes of a batch travel packed in one transferred buffer. */
 export interface LineMeta {
@@ -16,13 +19,19 @@ export interface LineMeta {
   subtype: string | null;
   parseError: boolean;
   eofNoNewline: boolean;
-  agentPatch?: AgentPatch;
 }
 
 /** Event loop → worker. */
 export type WorkerRequest =
   | { kind: "open"; path: string; busyTimeoutMs: number }
-  | { kind: "commit"; id: number; lines: LineMeta[]; bytes: Uint8Array }
+  | {
+    kind: "commit";
+    id: number;
+    lines: LineMeta[];
+    bytes: Uint8Array;
+    patches: Array<[string, PatchAssignments]>;
+    selectList: string;
+  }
   | { kind: "close" };
 
 /** Worker → event loop. */
@@ -40,7 +49,7 @@ export interface WriterThreadOptions {
 
 /** Packs `lines` for the worker: metadata plus one buffer holding every line's bytes in order. */
 export function packLines(
-  lines: readonly PendingLine[],
+  lines: readonly LineToStore[],
 ): { lines: LineMeta[]; bytes: Uint8Array<ArrayBuffer> } {
   let total = 0;
   for (const line of lines) total += line.bytes.byteLength;
@@ -51,7 +60,7 @@ export function packLines(
   for (const line of lines) {
     bytes.set(line.bytes, offset);
     offset += line.bytes.byteLength;
-    const meta: LineMeta = {
+    metas.push({
       agentId: line.agentId,
       length: line.bytes.byteLength,
       ts: line.ts,
@@ -59,16 +68,14 @@ export function packLines(
       subtype: line.subtype,
       parseError: line.parseError,
       eofNoNewline: line.eofNoNewline,
-    };
-    if (line.agentPatch) meta.agentPatch = line.agentPatch;
-    metas.push(meta);
+    });
   }
   return { lines: metas, bytes };
 }
 
 /** The inverse of {@linkcode packLines} (in the worker): lines whose bytes are views of `bytes`. */
-export function unpackLines(metas: readonly LineMeta[], bytes: Uint8Array): PendingLine[] {
-  const lines: PendingLine[] = [];
+export function unpackLines(metas: readonly LineMeta[], bytes: Uint8Array): LineToStore[] {
+  const lines: LineToStore[] = [];
   let offset = 0;
   for (const { length, ...meta } of metas) {
     lines.push({ ...meta, bytes: bytes.subarray(offset, offset + length) });
@@ -96,14 +103,20 @@ export class WriterThread {
   }
 
   /** Commits `lines` in the worker; never rejects (a failure is an outcome). */
-  commit(lines: readonly PendingLine[]): Promise<BatchOutcome> {
+  commit(batch: CommitRequest): Promise<BatchOutcome> {
     if (this.#dead !== null) return Promise.resolve(failed(this.#dead));
     const worker = this.#start();
     const id = this.#nextId++;
-    const packed = packLines(lines);
+    const packed = packLines(batch.lines);
     const { promise, resolve } = Promise.withResolvers<BatchOutcome>();
     this.#pending.set(id, resolve);
-    const request: WorkerRequest = { kind: "commit", id, ...packed };
+    const request: WorkerRequest = {
+      kind: "commit",
+      id,
+      ...packed,
+      patches: batch.patches,
+      selectList: batch.selectList,
+    };
     worker.postMessage(request, [packed.bytes.buffer]);
     return promise;
   }

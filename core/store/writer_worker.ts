@@ -32,7 +32,11 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     case "commit": {
       const outcome = conn === undefined
         ? { ok: false as const, fault: null, message: openError ?? "no database" }
-        : commitBatch(conn, unpackLines(request.lines, request.bytes));
+        : commitBatch(conn, {
+          lines: unpackLines(request.lines, request.bytes),
+          patches: request.patches,
+          selectList: request.selectList,
+        });
       reply({ kind: "done", id: request.id, outcome });
       return;
     }
