@@ -142,6 +142,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         sequencer.batch(batch);
       },
     });
+    // The worker thread and its connection before any line can arrive.
+    await writer.ready();
     const credentials = new CredentialSource(options.env, { apiKeyFile: paths.apiKeyFile });
     const supervisor = new Supervisor({
       store,

@@ -36,7 +36,8 @@ Deno.test("CommitSequencer: with the writer committing in its thread and the sto
     }
     await Promise.all(appends);
     await writer.close();
-    const stored = store.readEvents(0, 10_000).map((e) => e.id);
+    const stored = store.readEvents(0, 1000).map((e) => e.id);
+    stored.push(...store.readEvents(stored.at(-1)!, 1000).map((e) => e.id));
     assert.equal(stored.length, 4 + 800 + 200);
     assert.deepEqual(seen, stored, "every committed event published once, in id order");
   } finally {

@@ -158,6 +158,16 @@ export class MessageWriter {
     return this.#monitor;
   }
 
+  /**
+   * Resolves once the writer can commit: its worker thread runs and has the database open (at
+   * once for an inline writer). Optional (the first batch starts the worker), but a daemon awaits
+   * it at start so the first line does not wait for the thread, and a database the worker cannot
+   * open fails the start.
+   */
+  ready(): Promise<void> {
+    return this.#thread?.ready() ?? Promise.resolve();
+  }
+
   /** Storage state and what is held back. */
   status(): WriterStatus {
     return {

@@ -36,6 +36,7 @@ export type WorkerRequest =
 
 /** Worker → event loop. */
 export type WorkerReply =
+  | { kind: "opened"; error: string | null }
   | { kind: "done"; id: number; outcome: BatchOutcome }
   | { kind: "closed" };
 
@@ -95,6 +96,7 @@ export class WriterThread {
   #nextId = 1;
   #pending = new Map<number, (outcome: BatchOutcome) => void>();
   #closed: PromiseWithResolvers<void> | undefined;
+  #opened = Promise.withResolvers<void>();
   /** Why the worker is gone (it crashed); every later batch fails with it. */
   #dead: string | null = null;
 
@@ -102,7 +104,19 @@ export class WriterThread {
     this.#options = options;
   }
 
-  /** Commits `lines` in the worker; never rejects (a failure is an outcome). */
+  /**
+   * Starts the worker (if it is not running yet) and resolves once its connection is open;
+   * rejects when the database cannot be opened there.
+   */
+  ready(): Promise<void> {
+    if (this.#dead !== null) {
+      return Promise.reject(new Error(`Cannot open the writer: ${this.#dead}`));
+    }
+    this.#start();
+    return this.#opened.promise;
+  }
+
+  /** Commits `batch` in the worker; never rejects (a failure is an outcome). */
   commit(batch: CommitRequest): Promise<BatchOutcome> {
     if (this.#dead !== null) return Promise.resolve(failed(this.#dead));
     const worker = this.#start();
@@ -137,6 +151,13 @@ export class WriterThread {
     const worker = new Worker(new URL("./writer_worker.ts", import.meta.url), { type: "module" });
     worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
+      if (reply.kind === "opened") {
+        if (reply.error === null) return this.#opened.resolve();
+        // Every batch would fail the same way: end the thread, fail what is waiting.
+        this.#fail(reply.error);
+        worker.terminate();
+        return;
+      }
       if (reply.kind === "closed") {
         this.#dead = "the writer is closed";
         worker.terminate();
@@ -162,12 +183,15 @@ export class WriterThread {
       busyTimeoutMs: this.#options.busyTimeoutMs,
     };
     worker.postMessage(open);
+    // Nobody may be waiting for it (the first commit started the worker).
+    this.#opened.promise.catch(() => {});
     this.#worker = worker;
     return worker;
   }
 
   #fail(message: string): void {
     this.#dead = message;
+    this.#opened.reject(new Error(`Cannot open the writer: ${message}`));
     for (const resolve of this.#pending.values()) resolve(failed(message));
     this.#pending.clear();
     this.#closed?.resolve();

@@ -28,6 +28,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       } catch (err) {
         openError = messageOf(err);
       }
+      reply({ kind: "opened", error: openError });
       return;
     case "commit": {
       const outcome = conn === undefined
