@@ -32,8 +32,9 @@ interface Queued {
 }
 
 /**
- * The busy window is this many times the last commit's cost: the event loop then spends at most
- * 1 / (1 + factor) of its time committing lines, and a line waits about two commits.
+ * The busy window is this many times the last commit's cost: an inline writer's event loop then
+ * spends at most 1 / (1 + factor) of its time committing lines, and a line waits about two
+ * commits. (With the worker, lines arriving while a batch commits go next without a window.)
  */
 export const COMMIT_COST_FACTOR = 2;
 
