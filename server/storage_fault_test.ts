@@ -213,10 +213,13 @@ Deno.test("daemon: a write lock held by another process past busy_timeout shows 
     // Another process takes the write lock for 12 s: more than two busy timeouts (5 s).
     holder = await holdLock(paths.dbPath, 12_000);
     await Deno.writeTextFile(`${t.work}/locked`, "");
-    const busy = await waitFor("storage_busy in system.health", async () => {
-      const health = await client.system.health();
-      return health.checks.storage.state === "storage_busy" ? health : undefined;
+    const { value: busy, ms } = await waitFor("storage_busy in system.health", async () => {
+      const answer = await timed(() => client.system.health());
+      return answer.value?.checks.storage.state === "storage_busy" ? answer : undefined;
     }, 30_000);
+    // Answered while the writer waits for the lock, not after it gave up (5 s busy_timeout).
+    assert.ok(ms < 2_000, `system.health took ${ms} ms`);
+    assert.ok(busy);
     assert.equal(busy.status, "degraded");
     assert.match(busy.checks.storage.last_error ?? "", /database is locked/);
     assert.equal((await client.agent.get({ id: agent.id })).status, "running");
