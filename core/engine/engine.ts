@@ -95,6 +95,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     });
   }
   let store: Store | undefined;
+  let openedWriter: MessageWriter | undefined;
   let proxy: ProxyServer | null = null;
   try {
     const bus = new EventBus();
@@ -128,7 +129,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       thinking: settings.store.searchThinking,
       onError: (err) => log("warn", "search indexing failed", { error: String(err) }),
     });
-    const writer = new MessageWriter(store, {
+    const writer = openedWriter = new MessageWriter(store, {
       monitor,
       busyTimeoutMs: settings.store.busyTimeoutMs,
       onBatch: sequencer.onBatch,
@@ -277,6 +278,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     };
   } catch (err) {
     await proxy?.close();
+    // Its worker thread would keep the process alive.
+    await openedWriter?.close().catch(() => {});
     store?.close();
     lock.release();
     throw err;
