@@ -6,6 +6,9 @@
  * Baseline, same run and same daemon: the 300 agents already started but held at a `flock`
  * barrier (silent), RPC latency and RSS measured for a few seconds; then the barrier opens and
  * the measured window starts.
+ *
+ * One agent in five ignores SIGTERM, so the graceful stop spends the whole cancel grace and its
+ * figure is the stop's cost over that grace (T3: ≤ grace + 3 s whatever N is).
  * @module
  */
 import {
@@ -34,6 +37,9 @@ function config(mode: BenchContext["mode"]): Config {
   if (mode === "quick") return { agents: 100, windowS: 15, baselineS: 3, linesPerS: 5 };
   return { agents: 300, windowS: 60, baselineS: 5, linesPerS: 5 };
 }
+
+/** The daemon's cancel grace (its production default): the stop waits this long for stubborn agents. */
+const GRACE_MS = 5_000;
 
 /** RSS samples during the first seconds of the window (≤ 10 s) are warm-up, not slope. */
 function slopeSkipS(c: Config): number {
@@ -96,10 +102,16 @@ export const scenario: Scenario = {
     for (let i = 0; i < lines; i++) steps.push({ lines: 1, bytes: 700 }, { sleep: interval });
     const scenarioPath = `${ctx.tmp}/slow.json`;
     await Deno.writeTextFile(scenarioPath, JSON.stringify({ auto: true, steps }));
+    const stubbornPath = `${ctx.tmp}/slow_ignoring_sigterm.json`;
+    await Deno.writeTextFile(
+      stubbornPath,
+      JSON.stringify({ auto: true, steps: [{ ignoreSigterm: true }, ...steps] }),
+    );
     const dir = `${ctx.tmp}/daemon`;
     await Deno.mkdir(dir, { recursive: true });
     const d = await startDaemon(dir, {
       HERO_ORCHESTRATOR_MAX_CONCURRENT: String(c.agents),
+      HERO_ORCHESTRATOR_CANCEL_GRACE_MS: String(GRACE_MS),
     });
     try {
       const idle = sampleProc(d.pid)!;
@@ -110,7 +122,11 @@ export const scenario: Scenario = {
         const batch = await Promise.all(
           Array.from(
             { length: Math.min(25, c.agents - i) },
-            () => d.client.agent.create({ prompt: `FAKE_FILE:${scenarioPath}`, cwd: d.work }),
+            (_, j) =>
+              d.client.agent.create({
+                prompt: `FAKE_FILE:${(i + j) % 5 === 4 ? stubbornPath : scenarioPath}`,
+                cwd: d.work,
+              }),
           ),
         );
         ids.push(...batch.map((a) => a.id));
@@ -197,13 +213,15 @@ export const scenario: Scenario = {
           }),
           figure({
             id: "concurrency.stop",
-            label: `graceful stop (SIGTERM → exit) with ${c.agents} agents running${stopNote}`,
+            label:
+              `graceful stop (SIGTERM → exit), ${c.agents} agents running, 1 in 5 ignoring SIGTERM${stopNote}`,
             unit: "s",
             value: stopS,
-            baseline: null,
-            target: "≤ 15 s and exit 0 (T3, < TimeoutStopSec)",
-            check: (v) => v <= 15 && stopNote === "",
-            detail: { exit_ok: stopNote === "", stop_s: stopS },
+            baseline: { label: "the cancel grace", value: GRACE_MS / 1000 },
+            ratioKind: "diff",
+            target: "≤ grace + 3 s and exit 0 (T3, < TimeoutStopSec)",
+            check: (_v, diff) => diff !== null && diff <= 3 && stopNote === "",
+            detail: { exit_ok: stopNote === "", stop_s: stopS, grace_s: GRACE_MS / 1000 },
           }),
         ],
         notes: [

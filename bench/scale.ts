@@ -206,6 +206,11 @@ export const scenario: Scenario = {
     const dir = `${ctx.tmp}/daemon`;
     await Deno.mkdir(dir, { recursive: true });
     await using d = await startDaemon(dir, { PATH_VAR: cache.varRoot });
+    // A search backfill would run during the timed reads (scaleDb marks the lines indexed).
+    const search = await d.client.search.status({});
+    if (!search.ready) {
+      throw new Error(`Cannot time reads: ${search.pending} lines wait for the search index`);
+    }
     const call = rpcCaller(d.fetch);
     // The baseline: the same reads through a Store in this process, on the same file.
     const store = openStore(cache.dbPath);

@@ -527,3 +527,28 @@ Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; t
   assert.deepEqual(new Uint8Array(out.stdout), expected);
   assert.deepEqual(relayed, expected);
 });
+
+Deno.test("cli e2e: interrupt ends a running turn; send continues the live session", async () => {
+  await using t = await tempEnv({ HERO_ORCHESTRATOR_SESSION_IDLE_MS: "60000" });
+  await using _server = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const hang = fakePrompt({ auto: true, steps: [{ text: "so far" }, { hang: true }] });
+  const id = (await cli(env, ["run", "--cwd", t.work, hang])).stdout.trim();
+  // Interrupt needs the turn to be running: retry until the process took it.
+  let interrupted: Run | undefined;
+  for (let i = 0; i < 100; i++) {
+    interrupted = await cli(env, ["interrupt", id]);
+    if (interrupted.code === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(interrupted!.code, 0, interrupted!.stderr);
+  assert.equal(interrupted!.stdout, `${id} awaiting_review\n`);
+  const sent = await cli(env, ["send", id, "-"], "next words\n");
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(sent.stdout, new RegExp(`^${id} started \\(running\\)\\n$`));
+  const again = await cli(env, ["send", id, "more", "--json"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(["started", "queued"].includes(JSON.parse(again.stdout).delivery));
+  const usage = await cli(env, ["send", id]);
+  assert.equal(usage.code, 2);
+});

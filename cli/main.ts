@@ -21,6 +21,7 @@ import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
+import { interrupt, send } from "./commands/send.ts";
 import { show } from "./commands/show.ts";
 
 /** Every command, in help order. */
@@ -35,6 +36,8 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   cancel,
   run,
+  send,
+  interrupt,
   search,
   backup,
 ];

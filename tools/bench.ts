@@ -25,6 +25,7 @@ import { scenario as concurrency } from "../bench/concurrency.ts";
 import { scenario as realCli } from "../bench/real_cli.ts";
 import { scenario as proxy } from "../bench/proxy.ts";
 import { scenario as search } from "../bench/search.ts";
+import { scenario as stall } from "../bench/stall.ts";
 
 /** Every scenario, in the order. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -36,6 +37,7 @@ export const SCENARIOS: readonly Scenario[] = [
   realCli,
   proxy,
   search,
+  stall,
 ];
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname;

@@ -58,7 +58,7 @@ export async function printTranscript(
   const client = ctx.client();
   const from = options.follow ? (await client.system.health()).checks.events.last_event_id : 0;
   let lastSeq = await drain(ctx, id, 0, options.format);
-  let agent = await client.agent.get({ id });
+  let agent: Agent = await client.agent.get({ id });
   if (!options.follow || SETTLED.has(agent.status)) {
     if (agent.last_seq > lastSeq) lastSeq = await drain(ctx, id, lastSeq, options.format);
     return agent;

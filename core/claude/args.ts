@@ -2,6 +2,17 @@ import type { Effort } from "../models/mod.ts";
 
 export type PermissionMode = "bypassPermissions" | "plan" | "default";
 
+/** The permission modes the CLI's `set_permission_mode` control request accepts (2.1.328). */
+export const CLI_PERMISSION_MODES = [
+  "default",
+  "acceptEdits",
+  "bypassPermissions",
+  "plan",
+  "dontAsk",
+  "auto",
+] as const;
+export type CliPermissionMode = typeof CLI_PERMISSION_MODES[number];
+
 export interface ClaudeArgsOptions {
   model: string;
   effort: Effort;
@@ -60,17 +71,59 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
   return args;
 }
 
-/** One stream-json user message (an object; the run writes it as one line). */
-export function userMessage(text: string): Record<string, unknown> {
+/**
+ * One stream-json user message (an object; the run writes it as one line). A `uuid` makes the CLI
+ * report the message's `command_lifecycle` (`queued` → `started` → `completed`/`cancelled`).
+ */
+export function userMessage(text: string, uuid?: string): Record<string, unknown> {
   return {
     type: "user",
     session_id: "",
     message: { role: "user", content: [{ type: "text", text }] },
     parent_tool_use_id: null,
+    ...(uuid ? { uuid } : {}),
   };
 }
 
 /** One stream-json user message, exactly one line, as the CLI expects on stdin. */
 export function userMessageLine(text: string): string {
-  return JSON.stringify(userMessage(text)) + "\n";
+  return stdinLine(userMessage(text));
+}
+
+/**
+ * The one way to turn a message into a stdin line: a plain JSON object, serialised, plus exactly
+ * one "\n". Anything else is refused, because one malformed line kills the CLI (exit 1).
+ */
+export function stdinLine(message: unknown): string {
+  if (
+    message === null || typeof message !== "object" || Array.isArray(message) ||
+    Object.getPrototypeOf(message) !== Object.prototype
+  ) {
+    throw new TypeError("Cannot write to claude: only a plain JSON object may go to its stdin");
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(message);
+  } catch (err) {
+    throw new TypeError(`Cannot write to claude: the message is not JSON (${String(err)})`);
+  }
+  // JSON.stringify escapes every newline, so this is exactly one line.
+  return json + "\n";
+}
+
+/** Refuses (throws) a stdin line that is not exactly one JSON object followed by one "\n". */
+export function assertStdinLine(line: string): void {
+  const body = line.endsWith("\n") ? line.slice(0, -1) : null;
+  if (body === null || body.includes("\n") || body.includes("\r")) {
+    throw new TypeError('Cannot write to claude: a stdin line must be one line ending in "\\n"');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new TypeError("Cannot write to claude: a stdin line must be JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError("Cannot write to claude: a stdin line must be one JSON object");
+  }
 }

@@ -1,5 +1,8 @@
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { buildClaudeArgs, userMessageLine } from "./args.ts";
+import { deepStrictEqual as assertEquals, ok as assert, rejects, throws } from "node:assert/strict";
+import { assertStdinLine, buildClaudeArgs, stdinLine, userMessageLine } from "./args.ts";
+import { spawnClaude } from "./driver.ts";
+
+const refused = (what: RegExp) => (e: unknown) => e instanceof TypeError && what.test(e.message);
 import { buildChildEnv } from "./child_env.ts";
 
 const settings = { maxRetries: 2, apiTimeoutMs: 1000, streamIdleTimeoutMs: 20000, extraEnv: [] };
@@ -126,6 +129,41 @@ Deno.test("buildClaudeArgs() bare: no tools, no MCP servers from settings, no se
   assert(args.includes("--replay-user-messages"));
   assert(args.includes("--tools") && args[args.indexOf("--tools") + 1] === "");
   assertEquals(args[args.indexOf("--permission-mode") + 1], "default");
+});
+
+Deno.test("stdinLine() serialises only a plain object, as exactly one line", () => {
+  assertEquals(stdinLine({ type: "user", text: "a\nb" }), '{"type":"user","text":"a\\nb"}\n');
+  for (const bad of [null, "hi", 1, [1], new Date(0), new Map()]) {
+    throws(() => stdinLine(bad), refused(/Cannot write to claude/));
+  }
+  throws(() => stdinLine({ n: 1n }), refused(/not JSON/));
+});
+
+Deno.test("assertStdinLine() refuses anything but one JSON object plus one newline", () => {
+  assertStdinLine('{"type":"user"}\n');
+  for (const bad of ["hello\n", "{}", "{}\n{}\n", "[1]\n", "null\n", '"x"\n', "{}\r\n", "\n"]) {
+    throws(() => assertStdinLine(bad), refused(/Cannot write to claude/));
+  }
+});
+
+Deno.test("ClaudeProcess.sendLine() writes nothing for a refused line", async () => {
+  // `cat` echoes stdin: what it prints is exactly what reached the child.
+  const proc = spawnClaude({
+    bin: "cat",
+    args: [],
+    cwd: Deno.cwd(),
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    maxLineBytes: 1024,
+    stderrTailBytes: 1024,
+  });
+  await rejects(proc.sendLine("not json\n"), refused(/must be JSON/));
+  await rejects(proc.sendLine('{"a":1}\n{"b":2}\n'), refused(/one line/));
+  await proc.sendLine('{"ok":true}\n');
+  await proc.closeStdin();
+  const lines: string[] = [];
+  for await (const line of proc.lines) lines.push(new TextDecoder().decode(line.bytes));
+  await proc.status;
+  assertEquals(lines, ['{"ok":true}']);
 });
 
 Deno.test("buildClaudeArgs() fork: --fork-session after --resume, --resume-session-at only with a point", () => {

@@ -1,6 +1,6 @@
 import { ByteLineStream, type Line } from "./line_stream.ts";
 import { StderrTail } from "./stderr_tail.ts";
-import { userMessageLine } from "./args.ts";
+import { assertStdinLine, userMessageLine } from "./args.ts";
 import { bwrapArgs, gitMetadataDirs, type SandboxPolicy } from "./sandbox.ts";
 
 export interface SpawnClaudeOptions {
@@ -81,8 +81,12 @@ export class ClaudeProcess {
     return this.#stdinClosed;
   }
 
-  /** Writes one stream-json line. Fails when stdin is closed or the process is gone. */
+  /**
+   * Writes one stream-json line. Fails when stdin is closed or the process is gone, and refuses
+   * (TypeError, nothing written) anything but one JSON object plus "\n": one bad line kills the CLI.
+   */
   async sendLine(line: string): Promise<void> {
+    assertStdinLine(line);
     if (this.#stdinClosed) throw new Error("Cannot write to claude: stdin is closed");
     await this.#stdin.write(this.#encoder.encode(line));
   }

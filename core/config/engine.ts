@@ -35,8 +35,13 @@ export interface SupervisorSettings {
   cancelGraceMs: number;
   idleTimeoutMs: number;
   maxRuntimeMs: number;
-  /** How long a process may live after printing its final result before it is terminated. */
+  /** How long a process may live after its stdin closed past its last result before it is terminated. */
   resultExitGraceMs: number;
+  /**
+   * A live session (stdin kept open after a result) is closed after this long without a prompt;
+   * 0 = no live sessions: stdin closes after every result.
+   */
+  sessionIdleMs: number;
   /** How long a process may live after closing stdout (no result yet) before it is stopped. */
   stdoutEofGraceMs: number;
 }
@@ -238,6 +243,8 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       idleTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_IDLE_TIMEOUT_MS", 30 * 60_000, 1),
       maxRuntimeMs,
       resultExitGraceMs: intSetting(env, "HERO_ORCHESTRATOR_RESULT_EXIT_GRACE_MS", 30_000),
+      // 0: no live sessions (stdin closes after each result, as before).
+      sessionIdleMs: intSetting(env, "HERO_ORCHESTRATOR_SESSION_IDLE_MS", 10 * 60_000),
       stdoutEofGraceMs: intSetting(env, "HERO_ORCHESTRATOR_STDOUT_EOF_GRACE_MS", 5_000),
     },
     store: {

@@ -25,6 +25,8 @@ export function testEnv(dir: string, extra: Record<string, string> = {}): Record
     // Deterministic agent lists and no network: shadow tests turn shadows on themselves.
     HERO_ORCHESTRATOR_SHADOWS: "none",
     HERO_ORCHESTRATOR_USAGE_POLL_MS: "0",
+    // One prompt per process unless a test is about live sessions (they set their own period).
+    HERO_ORCHESTRATOR_SESSION_IDLE_MS: "0",
     ...extra,
   };
 }

@@ -371,48 +371,29 @@ Deno.test("proxy: SSE is streamed, not buffered, and its usage is tallied per ag
   );
 });
 
-Deno.test("proxy: time-to-first-byte overhead over direct is <= 20 ms at p99", async () => {
+// The TTFB overhead figure (T37: ≤ 20 ms p99 over direct) is bench/proxy.ts's proxy.ttfb.p99, a
+// same-run difference; here only the behaviour: every proxied reply arrives whole and in time.
+Deno.test("proxy: back-to-back streamed replies each arrive whole, identical to direct", async () => {
   await using t = await setup();
   const a = t.fx.agent();
-  const rounds = 200;
-  async function ttfb(fetchIt: () => Promise<Response>): Promise<number> {
-    const started = performance.now();
-    const res = await fetchIt();
-    const reader = res.body!.getReader();
-    await reader.read();
-    const at = performance.now() - started;
-    await reader.cancel();
-    return at;
+  // The mock names each message afresh; everything else must be the same bytes.
+  const read = async (res: Response) => (await res.text()).replace(/msg_mock_[\w-]+/g, "msg_");
+  const direct = await read(await fetch(`${t.mock.url}/v1/messages?beta=true`, post(a.token)));
+  assert.ok(direct.length > 0);
+  // Generous: a proxied reply that waited on something other than upstream would take seconds.
+  const deadline = Date.now() + 60_000;
+  for (let i = 0; i < 50; i++) {
+    const res = await t.fx.fetch(`/a/${a.id}/v1/messages?beta=true`, post(a.token));
+    assert.equal(res.status, 200);
+    assert.equal(await read(res), direct, `reply ${i} differs from the direct one`);
+    assert.ok(Date.now() < deadline, `only ${i + 1} replies within 60 s`);
   }
-  const init = () => post(a.token);
-  const direct: number[] = [];
-  const proxied: number[] = [];
-  // Interleaved, after a warm-up of both paths.
-  for (let i = 0; i < rounds + 20; i++) {
-    const d = await ttfb(() => fetch(`${t.mock.url}/v1/messages?beta=true`, init()));
-    const p = await ttfb(() => t.fx.fetch(`/a/${a.id}/v1/messages?beta=true`, init()));
-    if (i >= 20) {
-      direct.push(d);
-      proxied.push(p);
-    }
+  let tally = t.fx.store.proxyTally(a.id);
+  for (let i = 0; i < 1000 && (tally?.requests ?? 0) < 50; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    tally = t.fx.store.proxyTally(a.id);
   }
-  const pct = (xs: number[], q: number) =>
-    [...xs].sort((x, y) => x - y)[Math.ceil(q * xs.length) - 1]!;
-  const overhead = proxied.map((p, i) => p - direct[i]!);
-  const report = {
-    direct_p50: pct(direct, 0.5),
-    direct_p99: pct(direct, 0.99),
-    proxied_p50: pct(proxied, 0.5),
-    proxied_p99: pct(proxied, 0.99),
-    overhead_p50: pct(overhead, 0.5),
-    overhead_p99: pct(overhead, 0.99),
-  };
-  console.log(
-    `TTFB ms ${
-      JSON.stringify(Object.fromEntries(Object.entries(report).map(([k, v]) => [k, +v.toFixed(2)])))
-    }`,
-  );
-  assert.ok(report.proxied_p99 - report.direct_p99 <= 20, JSON.stringify(report));
+  assert.equal(tally?.requests, 50, "every proxied reply was tallied");
 });
 
 Deno.test("proxy: a paused client throttles the upstream read (no buffering in the proxy)", async () => {

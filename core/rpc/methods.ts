@@ -5,47 +5,18 @@
  */
 import { z } from "zod";
 import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../models/mod.ts";
-import type { DomainErrorReason } from "./errors.ts";
-import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE, MAX_PROMPT_CHARS } from "./limits.ts";
+import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE } from "./limits.ts";
 import { CommitInfo, CompletedAgent } from "./commit.ts";
 // The schema file, not usage/mod.ts: the contract must not load the store or the poller.
 import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
 import { BackupResult, OpenrpcDocument, SystemHealth, SystemInfo } from "./system.ts";
 import { SearchPage, SearchStatus } from "./search.ts";
+import { AgentId, defineMethod, Prompt } from "./method_spec.ts";
+import { LIVE_METHODS, LiveAgent } from "./live.ts";
 
-/** One method of the contract. */
-export interface MethodSpec<
-  N extends string = string,
-  P extends z.ZodObject = z.ZodObject,
-  R extends z.ZodType = z.ZodType,
-> {
-  name: N;
-  summary: string;
-  description?: string;
-  /** By-name params; strict (unknown keys are invalid params). */
-  params: P;
-  result: R;
-  /** Domain errors this method can answer with (protocol errors apply to every method). */
-  errors: readonly DomainErrorReason[];
-  /**
-   * Params whose validation failure is answered with a domain error instead of -32602, so a bad
-   * value has the same code whether the schema or the engine rejects it.
-   */
-  fieldErrors?: Readonly<Record<string, DomainErrorReason>>;
-}
-
-/** Identity function that keeps a method's literal types. */
-export function defineMethod<N extends string, P extends z.ZodObject, R extends z.ZodType>(
-  spec: MethodSpec<N, P, R>,
-): MethodSpec<N, P, R> {
-  return spec;
-}
-
-const AgentId = z.string().min(1).max(64).describe("agent id");
-const Prompt = z.string().min(1).max(MAX_PROMPT_CHARS).describe(
-  `prompt text, 1..${MAX_PROMPT_CHARS} characters`,
-);
+export { defineMethod, type MethodSpec } from "./method_spec.ts";
+export * from "./live.ts";
 
 /** The agent kinds a caller may create (`shadow` agents are created by the daemon only). */
 export const CreatableKind = z.enum(["standard", "planner"]).meta({ id: "CreatableKind" });
@@ -178,7 +149,7 @@ export const METHODS = {
     name: "agent.get",
     summary: "Get one agent",
     params: idParams,
-    result: Agent,
+    result: LiveAgent,
     errors: ["not_found"],
   }),
   "agent.list": defineMethod({
@@ -260,7 +231,7 @@ export const METHODS = {
     name: "agent.follow_up",
     summary: "Continue an agent's claude session with a new prompt",
     description:
-      "Allowed from awaiting_review and failed. The stored session is resumed (`--resume`) in a new turn; messages continue the same seq. For a planner, `execute: true` leaves plan mode to carry the plan out.",
+      "An alias of agent.send that answers the agent. Allowed from awaiting_review and failed (and while a turn runs in a live process: then the prompt is queued). A live process takes the prompt at once; otherwise the stored session is resumed (`--resume`) in a new process; messages continue the same seq. For a planner, `execute: true` leaves plan mode to carry the plan out.",
     params: z.strictObject({
       id: AgentId,
       prompt: Prompt,
@@ -273,6 +244,7 @@ export const METHODS = {
     errors: ["not_found", "invalid_state", "invalid_prompt", "busy"],
     fieldErrors: { prompt: "invalid_prompt" },
   }),
+  ...LIVE_METHODS,
   "agent.fork": defineMethod({
     name: "agent.fork",
     summary: "A new agent continuing another's claude session from one of its messages",
@@ -359,7 +331,7 @@ export const METHODS = {
     name: "session.import",
     summary: "Adopt Claude Code sessions started elsewhere: import their session files",
     description:
-      "Reads `<claude config dir>/projects/<sanitized cwd>/<session>.jsonl` files (the daemon's `CLAUDE_CONFIG_DIR`, else `~/.claude`) into the ledger as agents of kind `imported`: status `completed` (a finished transcript, never in a review lane), with their cwd, model, times and cost where the file has them. Idempotent: each file's byte watermark is kept, so calling again imports only lines appended since (call it repeatedly to follow live sessions). Malformed lines are counted and skipped; a last line without its newline waits for the next import. Imported lines are searchable; `agent.follow_up` on an imported agent continues its session under supervision as a new agent.",
+      "Reads `<claude config dir>/projects/<sanitized cwd>/<session>.jsonl` files (the daemon's `CLAUDE_CONFIG_DIR`, else `~/.claude`) into the ledger as agents of kind `imported`: status `completed` (a finished transcript, never in a review lane), with their cwd, model, times and cost where the file has them. Idempotent: each file's byte watermark is kept, so calling again imports only lines appended since (call it repeatedly to follow live sessions). Malformed lines are counted and skipped; a last line without its newline waits for the next import. Imported lines are searchable. `agent.send` (or `agent.follow_up`) on an imported agent resumes that session id under supervision: the first starts a new supervised agent that owns the session from then on (a later import leaves the file alone), and later ones go to that agent.",
     params: z.strictObject({
       path: z.string().min(1).max(4096).optional().describe(
         "a session file or folder inside the projects directory; default: all of it",

@@ -28,7 +28,9 @@ export async function deleteAgent(id: string, options: DeleteOptions): Promise<v
       `Cannot delete agent "${id}": it is ${agent.status} (needs completed, failed or cancelled)`,
     );
   }
-  // A completed agent's process may still be exiting (and its last lines being stored).
+  // A completed agent's process may still be exiting (and its last lines being stored); a live
+  // session of a failed agent is ended first.
+  options.runOf(id)?.session.endSession();
   await options.runOf(id)?.done;
   await writer.flush();
   // Its finished shadows go with it; a shadow still running is left to finish on its own.

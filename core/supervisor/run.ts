@@ -3,7 +3,9 @@
  * channel (one JSON object per line), the read loop (line → classify → usage → `MessageWriter`),
  * its stop (close stdin → SIGTERM → grace → tree kill) and its finish (the terminal row).
  * `ClaudeProcess` is the transport underneath; what happens after a result (close stdin so the
- * CLI exits, or keep it open for the next turn) is the caller's policy, not the run's.
+ * CLI exits, or keep it open for the next turn: a live session) is the caller's policy, not the
+ * run's. A live run's further prompts and control requests go through its `session`
+ * (`session.ts`).
  * @module
  */
 import { type Agent, ValidationError } from "../models/mod.ts";
@@ -18,6 +20,7 @@ import {
   readInit,
   readRateLimit,
   readResult,
+  stdinLine,
   type TurnResult,
   type UsageTotals,
   UsageTracker,
@@ -26,6 +29,8 @@ import {
 import { type ProcessControl, terminateTree } from "./process_control.ts";
 import type { StopReason, SupervisorLog, Turn } from "./types.ts";
 import { retryWrite } from "./storage_retry.ts";
+import { LiveSession, randomHex } from "./session.ts";
+import { finishRow } from "./finish.ts";
 
 /** How long a run waits for `beforeSpawn` at most. */
 const BEFORE_SPAWN_LIMIT_MS = 10_000;
@@ -54,14 +59,6 @@ export interface AgentRunOptions {
   shuttingDown?: () => boolean;
 }
 
-function randomHex(bytes: number): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(bytes)),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
-}
-
 /** One claude process of one agent: spawn, stdin, read loop, stop, finish. */
 export class AgentRun {
   readonly agentId: string;
@@ -75,6 +72,8 @@ export class AgentRun {
   #resolveDone!: () => void;
   #proc: ClaudeProcess | null = null;
   #resultAt: number | null = null;
+  /** Turns, prompts and control requests of the process while it is live. */
+  readonly session: LiveSession;
   #stop: StopReason | null = null;
   #stopping: Promise<void> | null = null;
   /** A process that printed its result but did not exit is terminated; the status stays. */
@@ -88,6 +87,15 @@ export class AgentRun {
     this.shadow = options.agent.kind === "shadow";
     this.marker = `${options.agent.id}.${randomHex(16)}`;
     this.done = new Promise((r) => (this.#resolveDone = r));
+    this.session = new LiveSession({
+      agentId: this.agentId,
+      store: options.store,
+      closeAfterResult: options.closeAfterResult,
+      proc: () => this.#proc,
+      stopping: () => this.#stopping !== null || this.#lingerKill !== null,
+      send: (message) => this.send(message),
+      turnStarted: () => (this.#resultAt = null),
+    });
   }
 
   /** The process, once spawned. */
@@ -123,14 +131,19 @@ export class AgentRun {
 
   /**
    * Writes one JSON object as one line on the process's stdin (the only way anything reaches it).
-   * Fails when stdin is closed or the process is gone.
+   * Fails when stdin is closed or the process is gone; refuses anything but a plain object.
    */
   send(message: Record<string, unknown>): Promise<void> {
+    let line: string;
+    try {
+      line = stdinLine(message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (!this.#proc) {
       return Promise.reject(new Error("Cannot write to claude: the process is not started"));
     }
-    // JSON.stringify escapes every newline, so this is exactly one line.
-    return this.#proc.sendLine(JSON.stringify(message) + "\n");
+    return this.#proc.sendLine(line);
   }
 
   /** Sets the stop reason unless one is set; the caller stops the process itself. */
@@ -253,6 +266,7 @@ export class AgentRun {
       // The process died before reading its prompt; its exit status tells the story.
     });
     const { lastAck, ackError } = await this.#read(proc, running);
+    this.session.abandon();
     if (!this.#stop && this.#resultAt === null) await this.#stopIfStdoutClosed(proc);
 
     const status = await proc.status;
@@ -278,7 +292,10 @@ export class AgentRun {
     }
     await this.#durably(
       "record the end of the run",
-      () => this.#o.commitFinish(() => this.#finishRow(status, storageError)),
+      () =>
+        this.#o.commitFinish(() =>
+          finishRow(this.#o.store, this.agentId, this.#proc!, this.#stop, status, storageError)
+        ),
     );
   }
 
@@ -339,6 +356,7 @@ export class AgentRun {
         let result: TurnResult | null = null;
         let rateLimited: { resetsAt: number | null } | null = null;
         const value = classified.value;
+        if (value?.type === "control_response") this.session.onControlResponse(value);
         if (value) {
           const init = readInit(value);
           if (init?.sessionId) patch.session_id = init.sessionId;
@@ -346,7 +364,8 @@ export class AgentRun {
           if (totals) Object.assign(patch, totals);
           result = readResult(value);
           if (result) {
-            patch.result = result.result;
+            // An interrupted turn has no result text: the last answer stays the agent's result.
+            if (result.result !== null || !this.session.interrupting) patch.result = result.result;
             if (result.sessionId) patch.session_id = result.sessionId;
           }
           const rl = readRateLimit(value);
@@ -425,14 +444,19 @@ export class AgentRun {
   }
 
   async #onResult(result: TurnResult): Promise<void> {
-    this.#resultAt = Date.now();
-    // The supervisor's policy: one prompt per process, so closing stdin lets the CLI exit.
-    if (this.#o.closeAfterResult) this.#proc?.closeStdin();
+    const now = Date.now();
+    this.#resultAt = now;
+    const { continues, interrupted } = this.session.onResult(now);
+    if (continues) return;
     if (this.#stop) return;
     const store = this.#o.store;
     await this.#durably("record the result", () => {
       const agent = store.getAgent(this.agentId);
       if (agent?.status !== "running" || this.#stop) return null;
+      if (interrupted && result.isError && result.apiErrorStatus == null) {
+        // Interrupt is not failure: the turn's output is stored, the session goes on.
+        return store.transition(this.agentId, "awaiting_review", {});
+      }
       if (result.isError) {
         return store.transition(this.agentId, "failed", {
           error_code: result.apiErrorStatus != null || result.terminalReason === "api_error"
@@ -444,50 +468,6 @@ export class AgentRun {
         });
       }
       return store.transition(this.agentId, "awaiting_review", {});
-    });
-  }
-
-  /** Writes the run's final row (exit status; terminal status if still running); null if deleted. */
-  #finishRow(status: Deno.CommandStatus, storageError: unknown): Agent | null {
-    const store = this.#o.store;
-    const agent = store.getAgent(this.agentId);
-    if (!agent) return null; // deleted meanwhile
-    const proc = this.#proc!;
-    const base: AgentPatch = {
-      exit_code: status.signal ? null : status.code,
-      exit_signal: status.signal ?? null,
-      stderr_tail: proc.stderr.totalBytes > 0 ? proc.stderr.text() : null,
-      stderr_truncated: proc.stderr.truncated,
-    };
-    if (agent.status !== "running") return store.updateAgent(this.agentId, base);
-    const finished_at = Date.now();
-    const stop = this.#stop;
-    if (stop) {
-      return store.transition(this.agentId, stop.status, {
-        ...base,
-        error_code: stop.code,
-        error_message: stop.message,
-        finished_at,
-        ...(stop.resetsAt !== undefined ? { rate_limit_resets_at: stop.resetsAt } : {}),
-      });
-    }
-    if (storageError) {
-      return store.transition(this.agentId, "failed", {
-        ...base,
-        error_code: "storage_error",
-        error_message: storageError instanceof Error ? storageError.message : String(storageError),
-        finished_at,
-      });
-    }
-    const tail = proc.stderr.text().trim().split("\n").at(-1) ?? "";
-    const how = status.signal
-      ? `was killed by ${status.signal}`
-      : `exited with code ${status.code}`;
-    return store.transition(this.agentId, "failed", {
-      ...base,
-      error_code: status.success ? "exit_without_result" : "exit_nonzero",
-      error_message: `claude ${how} before printing a result${tail ? `: ${tail}` : ""}`,
-      finished_at,
     });
   }
 }

@@ -14,8 +14,12 @@ import { openStore, type Store } from "../store/mod.ts";
 
 const AGENTS = 100;
 const GRACE_MS = 2_000;
-/** The T3 bound for this test: one grace period plus a small constant, whatever N is. */
-const BOUND_MS = GRACE_MS + 3_000;
+/**
+ * A deadline, not the T3 figure (grace + 3 s: bench/concurrency.ts's concurrency.stop, against the
+ * same run's grace). What keeps shutdown at one grace period whatever N is are the per-round counts
+ * asserted below; this only catches a shutdown that waits N of something at load.
+ */
+const BOUND_MS = GRACE_MS + 30_000;
 const POLL_MS = 50;
 
 /**
@@ -105,7 +109,7 @@ function scenarios(dir: string): string[] {
 
 Deno.test({
   name:
-    `shutdown: ${AGENTS} agents (ignoring SIGTERM, background children, stopped) end within grace + 3 s, ` +
+    `shutdown: ${AGENTS} agents (ignoring SIGTERM, background children, stopped) end after one grace period, ` +
     "with one ps per round, rows terminal only once their trees are empty",
 }, async () => {
   const dir = await Deno.makeTempDir({ prefix: "hero_shutdown_" });

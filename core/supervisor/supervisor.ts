@@ -1,27 +1,24 @@
 /**
  * `Supervisor`: the façade of the agent lifecycle. It validates and stores requests, keeps the
  * queue, and starts each queued agent as an {@linkcode AgentRun} within the caps; the rooms behind
- * it are `run.ts` (one process), `queue.ts`, `launch.ts`, `recovery.ts`, `shutdown.ts` and
- * `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
+ * it are `run.ts` (one process), `live.ts` (send, interrupt, complete, cancel), `queue.ts`,
+ * `launch.ts`, `recovery.ts`, `shutdown.ts` and `watchdog.ts`. Every store write publishes through the store's outbox after COMMIT.
  * @module
  */
-import { type Agent, BusyError, fallbackTitle, InvalidStateError, newId } from "../models/mod.ts";
+import { type Agent, BusyError, fallbackTitle, newId } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import { AgentNotFoundError, type Store } from "../store/mod.ts";
+import type { CliPermissionMode } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
-import {
-  checkCreateInput,
-  checkFollowUpAgent,
-  checkFollowUpPrompt,
-  type CreateAgentInput,
-} from "./create_input.ts";
+import { checkCreateInput, type CreateAgentInput } from "./create_input.ts";
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
 import { adoptImported, forkAgent, type ForkContext } from "./fork.ts";
-import { insertShadow, requeueFollowUp, requeueShadow } from "./requeue.ts";
+import { insertShadow, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
 import { AgentRun } from "./run.ts";
+import * as live from "./live.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
 import {
   callHook,
@@ -36,6 +33,8 @@ import { startWatchdog } from "./watchdog.ts";
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
+export { ControlError, type Delivery } from "./session.ts";
+export type { SendDelivery, SendOptions } from "./live.ts";
 export type {
   CreateShadowInput,
   SupervisorHooks,
@@ -186,27 +185,50 @@ export class Supervisor {
     return this.#enqueue(requeueShadow(this.#store, this.#mustGet(id), this.#runs.has(id)));
   }
 
+  /** Whether the agent has a live process that takes prompts and control requests on stdin. */
+  isLive(id: string): boolean {
+    return this.#runs.get(id)?.session.live === true;
+  }
+
   /**
-   * Continues an agent's claude session (`--resume`) with a new prompt. Allowed from
-   * awaiting_review and failed; a planner's follow-up with `execute` leaves plan mode. The prompt
-   * and mode wait on the agent's row (the queue's one truth) until it starts.
+   * Delivers a prompt to an agent now (`live.ts`): a live idle process starts the next turn at
+   * once, a running turn gets it queued by the CLI, with no process the session is resumed.
    */
-  async followUp(
-    id: string,
-    prompt: string,
-    options: { execute?: boolean; voice?: boolean } = {},
-  ): Promise<Agent> {
-    if (this.#shuttingDown) throw new BusyError("Cannot follow up: the daemon is shutting down");
-    checkFollowUpPrompt(prompt);
-    const found = this.#mustGet(id);
-    if (found.kind === "imported") {
-      return await adoptImported(this.#forkContext(), found, prompt, options.voice === true);
-    }
-    const agent = checkFollowUpAgent(found);
-    // A process that printed its result may still be exiting: never run two on one session.
-    await this.#runs.get(id)?.done;
-    const queued = requeueFollowUp(this.#store, agent, prompt, options.execute === true);
-    return this.#enqueue(queued, options.voice === true);
+  send(id: string, prompt: string, options: live.SendOptions = {}) {
+    if (this.#shuttingDown) throw new BusyError("Cannot send: the daemon is shutting down");
+    return live.sendPrompt(this.#live(), id, prompt, options);
+  }
+
+  /** {@linkcode send} answering the agent (agent.follow_up is its alias). */
+  async followUp(id: string, prompt: string, options: live.SendOptions = {}): Promise<Agent> {
+    return (await this.send(id, prompt, options)).agent;
+  }
+
+  /** Interrupts the running turn of a live process; the process and the session stay. */
+  interrupt(id: string): Promise<Agent> {
+    return live.interruptTurn(this.#live(), id);
+  }
+
+  /** Switches the model of a live process (`set_model`); the model must be a configured one. */
+  setModel(id: string, model: string): Promise<Agent> {
+    return live.setLiveModel(this.#live(), id, model);
+  }
+
+  /** Switches the permission mode of a live process (`set_permission_mode`). */
+  setPermissionMode(id: string, mode: CliPermissionMode): Promise<Agent> {
+    return live.setLivePermissionMode(this.#live(), id, mode);
+  }
+
+  #live(): live.LiveContext {
+    return {
+      store: this.#store,
+      settings: this.#settings,
+      runOf: (id) => this.#runs.get(id),
+      mustGet: (id) => this.#mustGet(id),
+      enqueue: (agent, voice) => this.#enqueue(agent, voice),
+      dequeue: (id) => this.#queue.remove(id),
+      adopt: (agent, prompt, voice) => adoptImported(this.#forkContext(), agent, prompt, voice),
+    };
   }
 
   /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
@@ -227,40 +249,14 @@ export class Supervisor {
     };
   }
 
-  /** awaiting_review → completed. */
+  /** awaiting_review → completed; a live session ends with the review. */
   complete(id: string): Agent {
-    const agent = this.#mustGet(id);
-    if (agent.status !== "awaiting_review") {
-      throw new InvalidStateError(
-        `Cannot complete agent "${id}": it is ${agent.status} (needs awaiting_review)`,
-      );
-    }
-    return this.#store.transition(id, "completed", { finished_at: Date.now() });
+    return live.completeAgent(this.#live(), id);
   }
 
-  /**
-   * Stops an agent and everything it started. Resolves once the agent is `cancelled`, which
-   * happens only when none of its processes is left.
-   */
-  async cancel(id: string): Promise<Agent> {
-    const agent = this.#mustGet(id);
-    if (agent.status === "queued" && !this.#runs.has(id)) {
-      this.#queue.remove(id);
-      return this.#store.transition(id, "cancelled", {
-        cancel_requested_at: Date.now(),
-        finished_at: Date.now(),
-        error_code: "cancelled",
-        error_message: "Cancelled before it started",
-      });
-    }
-    const run = this.#runs.get(id);
-    if (agent.status !== "running" && agent.status !== "queued" || !run) {
-      throw new InvalidStateError(`Cannot cancel agent "${id}": it is ${agent.status}`);
-    }
-    this.#store.updateAgent(id, { cancel_requested_at: Date.now() });
-    run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
-    await run.done;
-    return this.#mustGet(id);
+  /** Stops an agent and everything it started; resolves once it is `cancelled`. */
+  cancel(id: string): Promise<Agent> {
+    return live.cancelAgent(this.#live(), id);
   }
 
   /** Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`). */
@@ -355,8 +351,9 @@ export class Supervisor {
       beforeSpawn: firstStart
         ? () => this.#hook("beforeFirstStart", agent) ?? Promise.resolve()
         : null,
-      // One prompt per process: after its result, closing stdin lets the CLI exit.
-      closeAfterResult: true,
+      // A live session keeps stdin open after a result; shadows (and sessionIdleMs 0) run one
+      // prompt per process: after its result, closing stdin lets the CLI exit.
+      closeAfterResult: agent.kind === "shadow" || this.#settings.supervisor.sessionIdleMs === 0,
       commitFinish: (write) => {
         if (this.#shuttingDown) return this.#finishes.add(agent.id, write);
         write();

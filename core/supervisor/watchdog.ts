@@ -1,6 +1,8 @@
 /**
  * The watchdog: every 250 ms each live run is checked against the idle timeout, the maximum
- * runtime and the result-exit grace (a process that printed its result must exit soon after).
+ * runtime (per turn), the session idle period (a live process waiting for a prompt has its stdin
+ * closed after it) and the result-exit grace (a process whose stdin was closed after its last
+ * result must exit soon after). A live session waiting for a prompt is never "lingering".
  * @module
  */
 import type { EngineSettings } from "../config/mod.ts";
@@ -12,7 +14,7 @@ const CHECK_EVERY_MS = 250;
 
 export type WatchdogLimits = Pick<
   EngineSettings["supervisor"],
-  "idleTimeoutMs" | "maxRuntimeMs" | "resultExitGraceMs"
+  "idleTimeoutMs" | "maxRuntimeMs" | "resultExitGraceMs" | "sessionIdleMs"
 >;
 
 /** Checks each run once: stops the idle and the overdue, terminates one lingering after its result. */
@@ -22,12 +24,13 @@ export function checkRuns(
   log: SupervisorLog,
   now: number = Date.now(),
 ): void {
-  const { idleTimeoutMs, maxRuntimeMs, resultExitGraceMs } = limits;
+  const { idleTimeoutMs, maxRuntimeMs, resultExitGraceMs, sessionIdleMs } = limits;
   for (const run of runs) {
     const proc = run.proc;
     if (!proc || run.stopping) continue;
-    if (run.resultAt !== null) {
-      if (!run.lingering && now - run.resultAt >= resultExitGraceMs) {
+    const exitDue = run.session.exitDueSince;
+    if (exitDue !== null) {
+      if (!run.lingering && now - exitDue >= resultExitGraceMs) {
         log("warn", "claude did not exit after its result; terminating it", {
           agent: run.agentId,
         });
@@ -35,13 +38,21 @@ export function checkRuns(
       }
       continue;
     }
-    if (now - run.startedAt >= maxRuntimeMs) {
+    const idleSince = run.session.idleSince;
+    if (idleSince !== null) {
+      if (now - idleSince >= sessionIdleMs) {
+        log("info", "live session idle; closing it", { agent: run.agentId });
+        run.session.endSession();
+      }
+      continue;
+    }
+    if (now - run.session.turnStartedAt >= maxRuntimeMs) {
       run.requestStop({
         code: "max_runtime",
         message: `Stopped after the maximum runtime of ${maxRuntimeMs} ms`,
         status: "failed",
       });
-    } else if (now - proc.lastOutputAt >= idleTimeoutMs) {
+    } else if (now - Math.max(proc.lastOutputAt, run.session.turnStartedAt) >= idleTimeoutMs) {
       run.requestStop({
         code: "idle_timeout",
         message: `Stopped after ${idleTimeoutMs} ms without output`,

@@ -16,9 +16,13 @@ import type {
   AgentFollowUpParams,
   AgentForkParams,
   AgentGetParams,
+  AgentInterruptParams,
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  AgentSendParams,
+  AgentSetModelParams,
+  AgentSetPermissionModeParams,
   BackupResult,
   CommitInfo,
   CompletedAgent,
@@ -28,6 +32,7 @@ import type {
   DeleteResult,
   ImportReport,
   KnownCwds,
+  LiveAgent,
   MessagePage,
   OpenrpcDocument,
   RpcDiscoverParams,
@@ -36,6 +41,7 @@ import type {
   SearchRebuildParams,
   SearchStatus,
   SearchStatusParams,
+  SendResult,
   SessionImportParams,
   SystemBackupParams,
   SystemHealth,
@@ -49,7 +55,7 @@ import type {
 /** Every method: its params and result types. */
 export interface RpcMethods {
   "agent.create": { params: AgentCreateParams; result: Agent };
-  "agent.get": { params: AgentGetParams; result: Agent };
+  "agent.get": { params: AgentGetParams; result: LiveAgent };
   "agent.list": { params: AgentListParams; result: AgentPage };
   "agent.messages": { params: AgentMessagesParams; result: MessagePage };
   "agent.cwds": { params: AgentCwdsParams; result: KnownCwds };
@@ -57,6 +63,10 @@ export interface RpcMethods {
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
+  "agent.send": { params: AgentSendParams; result: SendResult };
+  "agent.interrupt": { params: AgentInterruptParams; result: LiveAgent };
+  "agent.set_model": { params: AgentSetModelParams; result: LiveAgent };
+  "agent.set_permission_mode": { params: AgentSetPermissionModeParams; result: LiveAgent };
   "agent.fork": { params: AgentForkParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "agent.export": { params: AgentExportParams; result: AgentExport };
@@ -87,6 +97,10 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.complete",
   "agent.commit_info",
   "agent.follow_up",
+  "agent.send",
+  "agent.interrupt",
+  "agent.set_model",
+  "agent.set_permission_mode",
   "agent.fork",
   "agent.delete",
   "agent.export",
@@ -136,7 +150,7 @@ export interface AgentNamespace {
   /** Create an agent: run claude on a prompt in a working directory */
   create(params: AgentCreateParams): Promise<Agent>;
   /** Get one agent */
-  get(params: AgentGetParams): Promise<Agent>;
+  get(params: AgentGetParams): Promise<LiveAgent>;
   /** List agents, newest first, with keyset pagination */
   list(params?: AgentListParams): Promise<AgentPage>;
   /** Read an agent's stored output lines in seq order */
@@ -151,6 +165,14 @@ export interface AgentNamespace {
   commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
   followUp(params: AgentFollowUpParams): Promise<Agent>;
+  /** Deliver a message to an agent now */
+  send(params: AgentSendParams): Promise<SendResult>;
+  /** Interrupt the running turn; the process and the session stay */
+  interrupt(params: AgentInterruptParams): Promise<LiveAgent>;
+  /** Switch the model of an agent's live process */
+  setModel(params: AgentSetModelParams): Promise<LiveAgent>;
+  /** Switch the permission mode of an agent's live process */
+  setPermissionMode(params: AgentSetPermissionModeParams): Promise<LiveAgent>;
   /** A new agent continuing another's claude session from one of its messages */
   fork(params: AgentForkParams): Promise<Agent>;
   /** Delete a terminal agent and its messages */
@@ -229,6 +251,10 @@ export function bindMethods(call: Call): BoundMethods {
       complete: (params) => call("agent.complete", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
+      send: (params) => call("agent.send", params ?? {}),
+      interrupt: (params) => call("agent.interrupt", params ?? {}),
+      setModel: (params) => call("agent.set_model", params ?? {}),
+      setPermissionMode: (params) => call("agent.set_permission_mode", params ?? {}),
       fork: (params) => call("agent.fork", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
       export: (params) => call("agent.export", params ?? {}),

@@ -205,6 +205,24 @@ export type ClaudeReadiness = {
   };
 };
 
+export type CliPermissionMode =
+  | "default"
+  | "acceptEdits"
+  | "bypassPermissions"
+  | "plan"
+  | "dontAsk"
+  | "auto";
+
+/** Every `CliPermissionMode` value, in contract order. */
+export const CLI_PERMISSION_MODES: readonly CliPermissionMode[] = [
+  "default",
+  "acceptEdits",
+  "bypassPermissions",
+  "plan",
+  "dontAsk",
+  "auto",
+];
+
 export type CommitInfo = {
   id: string;
   /** the git state recorded at the agent's first start; null: not in git */
@@ -364,6 +382,55 @@ export type KnownCwd = {
 export type KnownCwds = {
   /** most recently used first (then by path), at most 500 */
   cwds: KnownCwd[];
+};
+
+export type LiveAgent = {
+  id: string;
+  name: string | null;
+  prompt: string;
+  cwd: string;
+  model: string;
+  effort: Effort;
+  kind: AgentKind;
+  status: AgentStatus;
+  parent_id: string | null;
+  /** claude session id from system/init */
+  session_id: string | null;
+  pid: number | null;
+  pgid: number | null;
+  /** Unix epoch milliseconds */
+  created_at: number;
+  /** Unix epoch milliseconds */
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  cancel_requested_at: number | null;
+  exit_code: number | null;
+  exit_signal: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** text of the last result line */
+  result: string | null;
+  /** result lines received */
+  turn_count: number;
+  /** API round trips, summed over turns */
+  num_turns: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_creation_tokens: number;
+  total_cost_usd: number;
+  /** seq of the newest stored line (0 = none) */
+  last_seq: number;
+  rate_limit_resets_at: number | null;
+  stderr_tail: string | null;
+  stderr_truncated: boolean;
+  /** the Hero service whose hero_router MCP gateway the agent gets (widget agents); null: none */
+  home_mcp: HomeMcp | null;
+  /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
+  hero_context: string | null;
+  /** a claude process is attached and takes prompts on its stdin (a live session: agent.send starts the next turn in it at once); derived when answered, not stored */
+  live: boolean;
 };
 
 export type Message = {
@@ -559,6 +626,12 @@ export type SearchStatus = {
   thinking: boolean;
   /** FTS5 integrity-check: "ok" or the problem; null unless `check` was asked for */
   integrity: string | null;
+};
+
+export type SendResult = {
+  agent: LiveAgent;
+  /** started: a turn began at once in the live process; queued: the CLI runs it after the current turn; resumed: a new process continues the session */
+  delivery: "started" | "queued" | "resumed";
 };
 
 /** a piece of a search snippet; `match` marks matching words */
@@ -872,6 +945,39 @@ export interface AgentFollowUpParams {
   execute?: boolean;
   /** a spoken turn: the reply is asked to read well aloud */
   voice?: boolean;
+}
+
+/** Params of `agent.send`. */
+export interface AgentSendParams {
+  /** agent id */
+  id: string;
+  /** prompt text, 1..200000 characters */
+  prompt: string;
+  /** planner: run the plan in the normal mode */
+  execute?: boolean;
+  /** a spoken turn: the reply is asked to read well aloud (always a new process) */
+  voice?: boolean;
+}
+
+/** Params of `agent.interrupt`. */
+export interface AgentInterruptParams {
+  /** agent id */
+  id: string;
+}
+
+/** Params of `agent.set_model`. */
+export interface AgentSetModelParams {
+  /** agent id */
+  id: string;
+  /** a configured model id */
+  model: string;
+}
+
+/** Params of `agent.set_permission_mode`. */
+export interface AgentSetPermissionModeParams {
+  /** agent id */
+  id: string;
+  mode: CliPermissionMode;
 }
 
 /** Params of `agent.fork`. */

@@ -44,6 +44,8 @@ export async function tempEnv(extra: Record<string, string> = {}): Promise<TempE
     // Deterministic agent lists and no network: no shadow runs, no usage poll.
     HERO_ORCHESTRATOR_SHADOWS: "none",
     HERO_ORCHESTRATOR_USAGE_POLL_MS: "0",
+    // One prompt per process unless a test is about live sessions (they set their own period).
+    HERO_ORCHESTRATOR_SESSION_IDLE_MS: "0",
     // The readiness check does not reach the internet (a loopback mock is still checked).
     HERO_ORCHESTRATOR_CHECK_UPSTREAM: "0",
     ...extra,

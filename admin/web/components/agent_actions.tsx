@@ -1,8 +1,9 @@
 /**
  * The agent page's actions: cancel (queued/running), complete and "complete & commit" (awaiting
  * review; the latter when the agent changed files in a git work tree), delete (terminal, with a
- * confirmation step), transcript downloads (Markdown, JSONL) and the follow-up composer
- * (awaiting review / failed).
+ * confirmation step), transcript downloads (Markdown, JSONL), interrupt (a running turn: the
+ * session stays) and the message composer (running, awaiting review, failed: `agent.send` starts
+ * a turn in the live process, queues it after the running turn, or resumes the session).
  * @module
  */
 import { useState } from "preact/hooks";
@@ -49,6 +50,24 @@ export function AgentActions({ agent }: { agent: Agent }) {
 
   const actions = (
     <div class="actions">
+      {agent.status === "running"
+        ? (
+          <button
+            type="button"
+            class="button"
+            data-action="interrupt"
+            disabled={busy !== null}
+            title="End the running turn; what it produced is kept and the next message continues the session"
+            onClick={() =>
+              act(
+                "interrupt",
+                async () => upsertAgent(await call("agent.interrupt", { id: agent.id })),
+              )}
+          >
+            {busy === "interrupt" ? "Interrupting…" : "Interrupt"}
+          </button>
+        )
+        : null}
       {live
         ? (
           <button
@@ -195,12 +214,18 @@ export function AgentActions({ agent }: { agent: Agent }) {
   );
 }
 
-/** The follow-up composer. */
+const DELIVERED: Record<string, string> = {
+  started: "Sent.",
+  queued: "Queued: it runs after the current turn.",
+  resumed: "Sent: the session resumes.",
+};
+
+/** The message composer (`agent.send`): works in review, after a failure and while running. */
 export function FollowUp({ agent }: { agent: Agent }) {
   const [prompt, setPrompt] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [sent, setSent] = useState(false);
+  const [sent, setSent] = useState<string | null>(null);
   // An imported session continues as a new, supervised agent.
   const [continued, setContinued] = useState<Agent | null>(null);
 
@@ -210,11 +235,11 @@ export function FollowUp({ agent }: { agent: Agent }) {
     setBusy(true);
     setError(null);
     try {
-      const next = await call("agent.follow_up", { id: agent.id, prompt });
-      upsertAgent(next);
-      if (next.id !== agent.id) setContinued(next);
+      const result = await call("agent.send", { id: agent.id, prompt });
+      upsertAgent(result.agent);
+      if (result.agent.id !== agent.id) setContinued(result.agent);
       setPrompt("");
-      setSent(true);
+      setSent(DELIVERED[result.delivery] ?? "Sent.");
     } catch (err) {
       setError(messageOf(err));
     } finally {
@@ -225,7 +250,7 @@ export function FollowUp({ agent }: { agent: Agent }) {
   return (
     <form class="follow-up" onSubmit={send} noValidate>
       <label for="fu-prompt">
-        {agent.kind === "imported" ? "Continue this session under supervision" : "Follow-up"}
+        {agent.kind === "imported" ? "Continue this session under supervision" : "Message"}
       </label>
       <textarea
         id="fu-prompt"
@@ -233,10 +258,12 @@ export function FollowUp({ agent }: { agent: Agent }) {
         value={prompt}
         placeholder={agent.status === "failed"
           ? "Try again, or tell it what to change…"
+          : agent.status === "running"
+          ? "Steer it: this runs as the next turn…"
           : "Ask for changes or the next step…"}
         onInput={(e) => {
           setPrompt(e.currentTarget.value);
-          setSent(false);
+          setSent(null);
         }}
         onKeyDown={(e) => {
           if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void send();
@@ -246,7 +273,7 @@ export function FollowUp({ agent }: { agent: Agent }) {
       />
       <div class="form-actions">
         <button type="submit" class="button button-primary" disabled={busy}>
-          {busy ? "Sending…" : "Send follow-up"}
+          {busy ? "Sending…" : "Send"}
         </button>
         <span class="hint" id="fu-hint">
           <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
@@ -254,7 +281,7 @@ export function FollowUp({ agent }: { agent: Agent }) {
         {error ? <p class="form-error" id="fu-error" role="alert">{error}</p> : null}
         {sent && !error
           ? (
-            <p class="form-ok" role="status" data-testid="follow-up-sent">
+            <p class="form-ok" role="status" data-testid="sent">
               {continued
                 ? (
                   <>
@@ -264,7 +291,7 @@ export function FollowUp({ agent }: { agent: Agent }) {
                     </a>
                   </>
                 )
-                : "Sent."}
+                : sent}
             </p>
           )
           : null}

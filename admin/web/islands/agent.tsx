@@ -172,6 +172,7 @@ function Header({ agent }: { agent: Agent }) {
         : null}
       <AgentExtras agent={agent} />
       {agent.status === "awaiting_review" || agent.status === "failed" ||
+          agent.status === "running" ||
           (agent.kind === "imported" && agent.session_id)
         ? <FollowUp agent={agent} />
         : null}

@@ -1,6 +1,17 @@
 /** `agent.*`: thin adapters from the contract to the supervisor and the store. */
-import { type AgentStatus, MAX_HERO_CONTEXT_CHARS, ValidationError } from "@hero/core/models";
-import { BUCKET_STATUSES, MAX_KNOWN_CWDS, MAX_MESSAGES_PAGE_BYTES, RpcFault } from "@hero/core/rpc";
+import {
+  type Agent,
+  type AgentStatus,
+  MAX_HERO_CONTEXT_CHARS,
+  ValidationError,
+} from "@hero/core/models";
+import {
+  BUCKET_STATUSES,
+  type LiveAgent,
+  MAX_KNOWN_CWDS,
+  MAX_MESSAGES_PAGE_BYTES,
+  RpcFault,
+} from "@hero/core/rpc";
 import type { RpcDeps } from "../deps.ts";
 import { handlers } from "./define.ts";
 
@@ -8,6 +19,11 @@ function mustGet(deps: RpcDeps, id: string) {
   const agent = deps.engine.store.getAgent(id);
   if (!agent) throw new RpcFault("not_found", `Cannot find agent "${id}": no such agent`);
   return agent;
+}
+
+/** The row as answered: with `live` (a process takes prompts on its stdin) filled in. */
+function withLive(deps: RpcDeps, agent: Agent): LiveAgent {
+  return { ...agent, live: deps.engine.supervisor.isLive(agent.id) };
 }
 
 function listStatuses(
@@ -43,7 +59,7 @@ export const agentHandlers = handlers({
   },
 
   "agent.get"(params, deps) {
-    return mustGet(deps, params.id);
+    return withLive(deps, mustGet(deps, params.id));
   },
 
   "agent.list"(params, deps) {
@@ -141,6 +157,30 @@ export const agentHandlers = handlers({
       execute: params.execute,
       voice: params.voice,
     });
+  },
+
+  async "agent.send"(params, deps) {
+    mustGet(deps, params.id);
+    const sent = await deps.engine.supervisor.send(params.id, params.prompt, {
+      execute: params.execute,
+      voice: params.voice,
+    });
+    return { agent: withLive(deps, sent.agent), delivery: sent.delivery };
+  },
+
+  async "agent.interrupt"(params, deps) {
+    mustGet(deps, params.id);
+    return withLive(deps, await deps.engine.supervisor.interrupt(params.id));
+  },
+
+  async "agent.set_model"(params, deps) {
+    mustGet(deps, params.id);
+    return withLive(deps, await deps.engine.supervisor.setModel(params.id, params.model));
+  },
+
+  async "agent.set_permission_mode"(params, deps) {
+    mustGet(deps, params.id);
+    return withLive(deps, await deps.engine.supervisor.setPermissionMode(params.id, params.mode));
   },
 
   async "agent.fork"(params, deps) {

@@ -1,0 +1,55 @@
+/**
+ * The final row of a run: its exit status, and the terminal status of an agent still `running`
+ * when its process ended (the stop reason, a storage fault, or an exit without a result).
+ * @module
+ */
+import type { Agent } from "../models/mod.ts";
+import type { AgentPatch, Store } from "../store/mod.ts";
+import type { ClaudeProcess } from "../claude/mod.ts";
+import type { StopReason } from "./types.ts";
+
+/** Writes the run's final row (exit status; terminal status if still running); null if deleted. */
+export function finishRow(
+  store: Store,
+  agentId: string,
+  proc: ClaudeProcess,
+  stop: StopReason | null,
+  status: Deno.CommandStatus,
+  storageError: unknown,
+): Agent | null {
+  const agent = store.getAgent(agentId);
+  if (!agent) return null; // deleted meanwhile
+  const base: AgentPatch = {
+    exit_code: status.signal ? null : status.code,
+    exit_signal: status.signal ?? null,
+    stderr_tail: proc.stderr.totalBytes > 0 ? proc.stderr.text() : null,
+    stderr_truncated: proc.stderr.truncated,
+  };
+  if (agent.status !== "running") return store.updateAgent(agentId, base);
+  const finished_at = Date.now();
+  if (stop) {
+    return store.transition(agentId, stop.status, {
+      ...base,
+      error_code: stop.code,
+      error_message: stop.message,
+      finished_at,
+      ...(stop.resetsAt !== undefined ? { rate_limit_resets_at: stop.resetsAt } : {}),
+    });
+  }
+  if (storageError) {
+    return store.transition(agentId, "failed", {
+      ...base,
+      error_code: "storage_error",
+      error_message: storageError instanceof Error ? storageError.message : String(storageError),
+      finished_at,
+    });
+  }
+  const tail = proc.stderr.text().trim().split("\n").at(-1) ?? "";
+  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+  return store.transition(agentId, "failed", {
+    ...base,
+    error_code: status.success ? "exit_without_result" : "exit_nonzero",
+    error_message: `claude ${how} before printing a result${tail ? `: ${tail}` : ""}`,
+    finished_at,
+  });
+}
