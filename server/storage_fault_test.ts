@@ -138,10 +138,11 @@ Deno.test({
     const later = await client.system.health();
     assert.equal(later.checks.storage.state, "storage_full");
     assert.ok(later.checks.storage.retries > full.checks.storage.retries);
-    // Back-pressure: the pipes are not read while storage fails, so what is held stays put (about
-    // one batch), not the agent's whole output.
+    // Back-pressure: the pipes are not read while storage fails, so what is held stays put (the
+    // batch that failed in the writer's thread and at most about one batch read behind it), not
+    // the agent's whole output.
     assert.ok(later.checks.storage.held_lines > 0);
-    assert.ok(later.checks.storage.held_lines <= 2_000, `${later.checks.storage.held_lines} held`);
+    assert.ok(later.checks.storage.held_lines <= 3_000, `${later.checks.storage.held_lines} held`);
     // (A reader waiting for its next line when the fault began appends that one line, then waits.)
     assert.ok(later.checks.storage.held_lines <= full.checks.storage.held_lines + 1);
     assert.equal((await client.agent.get({ id: agent.id })).status, "running");

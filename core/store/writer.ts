@@ -109,8 +109,10 @@ export class MessageWriter {
   #monitor: StorageMonitor;
   #retryMinMs: number;
   #retryMaxMs: number;
-  /** The fault the last attempt hit; null while commits succeed. */
+  /** The fault the last attempt hit; null while commits succeed (and while a retry is out). */
   #fault: StorageFault | null = null;
+  /** From a fault until a batch settles again: producers stay held during the retries too. */
+  #retrying = false;
   #retryDelayMs = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** After `giveUp()`: faults reject lines instead of holding them. */
@@ -203,9 +205,10 @@ export class MessageWriter {
   }
 
   /**
-   * Back-pressure: undefined while the queue holds less than `maxQueuedBytes` and storage takes
-   * writes, else a promise that resolves once commits brought it below and no fault is pending.
-   * Readers await it before reading more.
+   * Back-pressure: undefined while the queue holds less than `maxQueuedBytes` (and, while a batch
+   * commits, less than a full batch waits behind it) and storage takes writes, else a promise
+   * that resolves once commits brought it below and no fault is pending. Readers await it before
+   * reading more.
    */
   capacity(): Promise<void> | undefined {
     if (this.#hasRoom()) return undefined;
@@ -300,7 +303,12 @@ export class MessageWriter {
   }
 
   #hasRoom(): boolean {
-    return this.#closed || (this.#fault === null && this.#queuedBytes < this.#maxQueuedBytes);
+    if (this.#closed) return true;
+    // While a batch is out, one full batch waiting behind it keeps the worker busy; more would
+    // only pile up (and be held at once if that batch hits a fault).
+    const behind = this.#draining && this.#queue.length >= this.#maxRows;
+    return this.#fault === null && !this.#retrying && !behind &&
+      this.#queuedBytes < this.#maxQueuedBytes;
   }
 
   #idle(): boolean {
@@ -343,6 +351,7 @@ export class MessageWriter {
     drain: while (this.#queue.length > 0) {
       const pending = this.#queue;
       this.#queue = [];
+      this.#notify(); // producers held behind the last batch may read again
       for (let i = 0; i < pending.length; i += this.#maxRows) {
         const batch = pending.slice(i, i + this.#maxRows);
         this.#inFlight = pending.length - i;
@@ -362,6 +371,7 @@ export class MessageWriter {
 
   #onFault(fault: StorageFault): void {
     this.#fault = fault;
+    this.#retrying = true;
     this.#retryDelayMs = this.#retryDelayMs === 0
       ? this.#retryMinMs
       : Math.min(this.#retryMaxMs, this.#retryDelayMs * 2);
@@ -403,12 +413,14 @@ export class MessageWriter {
       const { fault } = outcome;
       if (fault !== null) this.#monitor.fault(fault, new Error(outcome.message));
       if (fault !== null && !this.#givenUp) return fault;
+      this.#retrying = false;
       this.#queuedBytes -= batchBytes;
       const err = new StorageError(`Cannot store lines: ${outcome.message}`);
       for (const item of batch) item.reject(err);
       return null;
     }
     this.#queuedBytes -= batchBytes;
+    this.#retrying = false;
     this.#retryDelayMs = 0;
     this.#monitor.ok();
     const lines: CommittedLine[] = [];
