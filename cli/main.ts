@@ -23,6 +23,7 @@ import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
 import { interrupt, send } from "./commands/send.ts";
 import { show } from "./commands/show.ts";
+import { diff, discard, merge } from "./commands/review.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
@@ -40,6 +41,9 @@ export const COMMANDS: readonly Command[] = [
   interrupt,
   search,
   backup,
+  diff,
+  merge,
+  discard,
 ];
 
 /** The top-level help. */

@@ -20,6 +20,7 @@ import {
   type BinaryName,
   permissionFlags,
   REPO_ROOT,
+  v8Flags,
   WRITER_WORKER,
 } from "./permissions.ts";
 
@@ -33,6 +34,7 @@ export function compileArgs(binary: BinaryName, env: Env, outDir: string): strin
     "-q",
     `--config=${REPO_ROOT}/deno.json`,
     `-P=${binary}`,
+    ...v8Flags(binary),
     ...permissionFlags(binary, env, { compiled: true }),
   ];
   if (binary === "admin") {

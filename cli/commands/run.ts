@@ -19,6 +19,12 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
   --effort E     none, low, medium, high, xhigh or max
   --name N       display name
   --planner      run as a planner (plan first; execute with a follow-up)
+  --isolation worktree|none
+                 worktree: a git worktree and branch of its own; none: DIR itself (default:
+                 the server's, worktree when DIR is in a git work tree)
+  --base REF     with a worktree: the branch (or commit) to start from (default HEAD)
+  --branch NAME  with a worktree: the branch's name (default hero/<name>-<id>)
+  --fetch        with a worktree: fetch the base branch's upstream first, start from its tip
   --wait         stream the transcript and wait until the agent settles; exit 1 unless it
                  reaches awaiting_review or completed
   --json         print the agent row as JSON (with --wait: the final row, no transcript)
@@ -47,6 +53,10 @@ export const run: Command = {
       effort: { type: "string" },
       name: { type: "string" },
       planner: { type: "boolean" },
+      isolation: { type: "string" },
+      base: { type: "string" },
+      branch: { type: "string" },
+      fetch: { type: "boolean" },
       wait: { type: "boolean" },
       json: { type: "boolean" },
     }, { min: 1, max: 1, names: "the prompt" });
@@ -64,6 +74,16 @@ export const run: Command = {
     if (effort) params.effort = effort;
     if (values.name) params.name = values.name;
     if (values.planner) params.kind = "planner";
+    const isolation = values.isolation;
+    if (isolation !== undefined) {
+      if (isolation !== "worktree" && isolation !== "none") {
+        throw new UsageError(`--isolation must be worktree or none, not "${isolation}"`, "run");
+      }
+      params.isolation = isolation;
+    }
+    if (values.base !== undefined) params.base_ref = values.base;
+    if (values.branch !== undefined) params.branch = values.branch;
+    if (values.fetch) params.fetch = true;
     const client = ctx.client();
     let agent = await client.agent.create(params);
     if (!values.wait) {

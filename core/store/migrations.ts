@@ -278,6 +278,24 @@ CREATE INDEX session_imports_by_agent ON session_imports (agent_key);
 CREATE INDEX agents_by_session ON agents (session_id);
 `;
 
+// Worktree isolation (issue 16): an agent may run in a git worktree of its own, on a branch of its
+// own, under the daemon's state dir. Its snapshot row (the commit shadow's) then describes that
+// worktree (toplevel = the worktree, head = the base sha, no dirty entries), and these columns say
+// where it came from. `isolation` is `none` for agents that run in the user's tree.
+const M009_WORKTREE_ISOLATION = `
+ALTER TABLE agent_worktrees ADD COLUMN isolation TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE agent_worktrees ADD COLUMN repo_root TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN base_ref TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN base_sha TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN branch TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN worktree_path TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN merged_sha TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN merged_at INTEGER;
+ALTER TABLE agent_worktrees ADD COLUMN removed_at INTEGER;
+CREATE INDEX agent_worktrees_by_path ON agent_worktrees (worktree_path)
+  WHERE worktree_path IS NOT NULL;
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial_agents_messages", sql: M001_INITIAL },
@@ -288,6 +306,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "tombstones_cwds", sql: M006_TOMBSTONES_CWDS },
   { version: 7, name: "search", sql: M007_SEARCH },
   { version: 8, name: "session_ledger", sql: M008_SESSION_LEDGER },
+  { version: 9, name: "worktree_isolation", sql: M009_WORKTREE_ISOLATION },
 ];
 
 /** The schema version this build writes and understands. */
