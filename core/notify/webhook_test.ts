@@ -72,6 +72,13 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     stderr_truncated: false,
     home_mcp: null,
     hero_context: null,
+    pause_reason: null,
+    pause_window: null,
+    paused_at: null,
+    resume_at: null,
+    max_cost_usd: null,
+    max_turns: null,
+    priority: "normal",
     ...extra,
   };
 }

@@ -70,6 +70,13 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     stderr_truncated: false,
     home_mcp: "hero_books",
     hero_context: null,
+    pause_reason: null,
+    pause_window: null,
+    paused_at: null,
+    resume_at: null,
+    max_cost_usd: null,
+    max_turns: null,
+    priority: "normal",
   };
   return row;
 }
