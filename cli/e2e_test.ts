@@ -201,6 +201,41 @@ Deno.test("cli e2e: run --wait streams the transcript; agents, show and logs agr
   assert.equal(JSON.parse(stdinPrompt.stdout).prompt, "from stdin");
 });
 
+Deno.test("cli e2e: a failure's code and fix in run and show; agents: costs as the admin shows them, no shadows", async () => {
+  // No credential for the server, and naming shadows on (the fake answers them).
+  await using t = await tempEnv({ HERO_ORCHESTRATOR_SHADOWS: "naming" });
+  await using _server = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const refused = fakePrompt([{ init: true }, { apiError: 401 }]);
+  const run = await cli(env, ["run", "--cwd", t.work, "--wait", refused]);
+  assert.equal(run.code, 1, run.stderr);
+  const id = /agent (\S+) failed: not_logged_in No credential/.exec(run.stderr)?.[1];
+  assert.ok(id, run.stderr);
+  assert.match(
+    run.stderr,
+    /\nfix: Give the server a credential: .*`npx -y deno@2\.9\.6 task cli login`/,
+  );
+  const shown = await cli(env, ["show", id]);
+  assert.match(shown.stdout, /^error +not_logged_in: No credential/m);
+  assert.match(shown.stdout, /^fix +Give the server a credential/m);
+
+  const cheap = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--wait",
+    fakePrompt([{ init: true }, { result: { result: "ok", total_cost_usd: 0.0044 } }]),
+  ]);
+  assert.equal(cheap.code, 0, cheap.stderr);
+  const cheapId = /agent (\S+) awaiting_review/.exec(cheap.stderr)?.[1];
+  const shadows = JSON.parse((await cli(env, ["agents", "--json", "--kind", "shadow"])).stdout);
+  assert.ok(shadows.agents.length >= 1, "the naming shadows exist");
+  const table = (await cli(env, ["agents"])).stdout;
+  assert.match(table, new RegExp(`^${cheapId} .* \\$0\\.0044 `, "m"));
+  const ids = table.trim().split("\n").slice(1).map((l) => l.split(" ")[0]);
+  assert.deepEqual(ids.sort(), [id, cheapId].sort(), "shadow rows are left out");
+});
+
 Deno.test("cli e2e: logs --follow streams a running agent live; cancel stops another", async () => {
   await using t = await tempEnv();
   await using _server = await spawnDaemon(t.env);
@@ -526,6 +561,61 @@ Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; t
   assert.ok(rows.some((r) => r.raw.includes(0xff)), "the invalid UTF-8 line is stored");
   assert.deepEqual(new Uint8Array(out.stdout), expected);
   assert.deepEqual(relayed, expected);
+});
+
+Deno.test("cli e2e: pause keeps the session, budget shows and sets caps, resume continues, bad calls fail", async () => {
+  await using t = await tempEnv();
+  await using _server = await spawnDaemon({
+    ...t.env,
+    HERO_ORCHESTRATOR_QUOTA_CONTINUE_PROMPT: "carry on",
+  });
+  const env = operatorEnv(t.env);
+  const hang = fakePrompt([{ init: true }, { text: "waiting" }, { sleep: 60_000 }, { result: {} }]);
+  const id = (await cli(env, ["run", "--cwd", t.work, hang])).stdout.trim();
+  const paused = await cli(env, ["pause", id]);
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.equal(paused.stdout, `${id} paused (manual)\n`);
+
+  const bad = await cli(env, ["budget", id, "--cost", "-1"]);
+  assert.equal(bad.code, 2, bad.stderr);
+  const set = await cli(env, ["budget", id, "--cost", "2.5", "--turns", "40"]);
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(set.stdout, /paused \(manual\): cost \$0\.0000 of \$2\.5, 0 of 40 turns\n$/);
+  const shown = JSON.parse((await cli(env, ["budget", id, "--json"])).stdout);
+  assert.deepEqual([shown.max_cost_usd, shown.max_turns], [2.5, 40]);
+
+  const resumed = await cli(env, ["resume", id]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, new RegExp(`^${id} (queued|running)\\n$`));
+  const again = await cli(env, ["resume", id]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^error: InvalidStateError: Cannot resume agent/);
+  // The continuation resumed the session: its prompt is in the transcript.
+  const logs = await cli(env, ["logs", id, "--follow"]);
+  assert.match(logs.stdout, /> carry on/);
+
+  // run takes a priority and budgets; a bad priority is a usage error and stores nothing.
+  const urgent = await cli(env, ["run", "--cwd", t.work, "--priority", "urgent", "hi"]);
+  assert.equal(urgent.code, 2, urgent.stderr);
+  assert.match(urgent.stderr, /--priority "urgent" is not one of high, normal, low/);
+  const capped = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--priority",
+    "high",
+    "--max-cost",
+    "0.5",
+    "--max-turns",
+    "3",
+    "--json",
+    "hi",
+  ]);
+  assert.equal(capped.code, 0, capped.stderr);
+  const row = JSON.parse(capped.stdout);
+  assert.deepEqual([row.priority, row.max_cost_usd, row.max_turns], ["high", 0.5, 3]);
+  const listed = JSON.parse((await cli(env, ["agents", "--json"])).stdout);
+  assert.equal(listed.agents.length, 2, "the refused run stored nothing");
 });
 
 Deno.test("cli e2e: interrupt ends a running turn; send continues the live session", async () => {

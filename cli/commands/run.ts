@@ -4,11 +4,11 @@
  * cancelled).
  * @module
  */
-import { type AgentCreateParams, EFFORTS } from "@hero/sdk";
+import { type AgentCreateParams, EFFORTS, PRIORITIES } from "@hero/sdk";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";
 import type { Command } from "./command.ts";
-import { isOneOf, parseCommandArgs } from "./_parse.ts";
+import { intOption, isOneOf, parseCommandArgs } from "./_parse.ts";
 import { printTranscript } from "./_transcript.ts";
 
 const USAGE = `Usage: hero_orchestrator run --cwd DIR [options] <prompt | ->
@@ -19,6 +19,9 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
   --effort E     none, low, medium, high, xhigh or max
   --name N       display name
   --planner      run as a planner (plan first; execute with a follow-up)
+  --priority P   high, normal or low: the queue order when slots or quota headroom free up
+  --max-cost USD pause the agent (never kill it) once its cost reaches USD
+  --max-turns N  pause the agent once its API round trips reach N
   --isolation worktree|none
                  worktree: a git worktree and branch of its own; none: DIR itself (default:
                  the server's, worktree when DIR is in a git work tree)
@@ -53,6 +56,9 @@ export const run: Command = {
       effort: { type: "string" },
       name: { type: "string" },
       planner: { type: "boolean" },
+      priority: { type: "string" },
+      "max-cost": { type: "string" },
+      "max-turns": { type: "string" },
       isolation: { type: "string" },
       base: { type: "string" },
       branch: { type: "string" },
@@ -74,6 +80,27 @@ export const run: Command = {
     if (effort) params.effort = effort;
     if (values.name) params.name = values.name;
     if (values.planner) params.kind = "planner";
+    if (values.priority !== undefined) {
+      if (!isOneOf(PRIORITIES, values.priority)) {
+        throw new UsageError(
+          `--priority "${values.priority}" is not one of ${PRIORITIES.join(", ")}`,
+          "run",
+        );
+      }
+      params.priority = values.priority;
+    }
+    if (values["max-cost"] !== undefined) {
+      const cost = Number(values["max-cost"]);
+      if (!Number.isFinite(cost) || cost <= 0) {
+        throw new UsageError(
+          `--max-cost must be a number above 0, got "${values["max-cost"]}"`,
+          "run",
+        );
+      }
+      params.max_cost_usd = cost;
+    }
+    const turns = intOption("run", "max-turns", values["max-turns"]);
+    if (turns !== undefined) params.max_turns = turns;
     const isolation = values.isolation;
     if (isolation !== undefined) {
       if (isolation !== "worktree" && isolation !== "none") {
@@ -100,6 +127,7 @@ export const run: Command = {
     else {
       const detail = agent.error_code ? `: ${agent.error_code} ${agent.error_message ?? ""}` : "";
       ctx.stderr.write(`agent ${agent.id} ${agent.status}${detail}\n`);
+      if (agent.error_fix) ctx.stderr.write(`fix: ${agent.error_fix}\n`);
     }
     return agent.status === "awaiting_review" || agent.status === "completed" ? 0 : 1;
   },

@@ -20,11 +20,16 @@ export interface SpawnClaudeOptions {
   sandbox?: SandboxPolicy | null;
 }
 
+/** claude could not be started; `code` says why (`claude_not_found`, `invalid_cwd`, …). */
 export class SpawnError extends Error {
   override name = "SpawnError";
-  readonly code = "spawn_failed";
-  constructor(message: string, options?: ErrorOptions) {
+  readonly code: "spawn_failed" | "claude_not_found" | "invalid_cwd";
+  constructor(
+    message: string,
+    options?: ErrorOptions & { code?: "spawn_failed" | "claude_not_found" | "invalid_cwd" },
+  ) {
     super(message, options);
+    this.code = options?.code ?? "spawn_failed";
   }
 }
 
@@ -60,21 +65,12 @@ export class ClaudeProcess {
     this.pid = child.pid;
     this.sandboxed = options.sandboxed ?? false;
     this.#stdin = child.stdin.getWriter();
-    this.lines = child.stdout
-      .pipeThrough(this.#tap())
+    const touch = () => (this.lastOutputAt = Date.now());
+    this.lines = pipeChunks(child.stdout, touch)
       .pipeThrough(new ByteLineStream({ maxLineBytes: options.maxLineBytes }));
     this.stderr = new StderrTail(options.stderrTailBytes);
-    this.stderrDone = this.stderr.drain(child.stderr.pipeThrough(this.#tap())).catch(() => {});
+    this.stderrDone = this.stderr.drain(pipeChunks(child.stderr, touch)).catch(() => {});
     this.status = child.status;
-  }
-
-  #tap(): TransformStream<Uint8Array, Uint8Array> {
-    return new TransformStream({
-      transform: (chunk, controller) => {
-        this.lastOutputAt = Date.now();
-        controller.enqueue(chunk);
-      },
-    });
   }
 
   get stdinClosed(): boolean {
@@ -117,13 +113,54 @@ export class ClaudeProcess {
   }
 }
 
+/** A pipe read while the child is quiet; a read that fills it doubles it, up to {@linkcode MAX_READ}. */
+const MIN_READ = 4 * 1024;
+const MAX_READ = 64 * 1024;
+
+/**
+ * A child's pipe as chunks of exactly the bytes read. The pipe's own stream reads into a fresh
+ * 64 KiB buffer per read, held while the child is silent, and a line cut from a chunk (a
+ * `subarray`) keeps that whole buffer alive until it is collected: ~128 KiB per idle agent, and
+ * 64 KiB per stored line while the writer holds it. Here one buffer per pipe is read into (BYOB),
+ * sized to the traffic, and each read is copied out at its length.
+ */
+export function pipeChunks(
+  pipe: ReadableStream<Uint8Array>,
+  onBytes: () => void = () => {},
+): ReadableStream<Uint8Array> {
+  const reader = pipe.getReader({ mode: "byob" });
+  let size = MIN_READ;
+  let buffer = new ArrayBuffer(size);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read(new Uint8Array(buffer, 0, size));
+      if (done || !value) {
+        controller.close();
+        return;
+      }
+      buffer = value.buffer as ArrayBuffer;
+      onBytes();
+      controller.enqueue(value.slice());
+      if (value.length === size && size < MAX_READ) size *= 2;
+      else if (value.length < size / 8 && size > MIN_READ) size /= 2;
+      else return;
+      buffer = new ArrayBuffer(size);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
 /** Starts claude. Throws SpawnError when the binary or cwd is unusable. */
 export function spawnClaude(options: SpawnClaudeOptions): ClaudeProcess {
   let child: Deno.ChildProcess;
   const sandbox = options.sandbox ?? null;
   // Inside bwrap a missing claude would only show as bwrap's exit 1: fail the spawn itself.
   if (sandbox && !findExecutable(options.bin, options.env.PATH)) {
-    throw new SpawnError(`Cannot start claude: "${options.bin}" does not exist`);
+    throw new SpawnError(`Cannot start claude: the claude CLI "${options.bin}" was not found`, {
+      code: "claude_not_found",
+    });
   }
   try {
     child = new Deno.Command(sandbox ? sandbox.bin : options.bin, {
@@ -139,16 +176,34 @@ export function spawnClaude(options: SpawnClaudeOptions): ClaudeProcess {
       detached: true,
     }).spawn();
   } catch (err) {
-    const reason = err instanceof Deno.errors.NotFound
-      ? `"${
-        sandbox ? sandbox.bin : options.bin
-      }" or the working directory "${options.cwd}" does not exist`
-      : err instanceof Error
-      ? err.message
-      : String(err);
-    throw new SpawnError(`Cannot start claude: ${reason}`, { cause: err });
+    if (!(err instanceof Deno.errors.NotFound)) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new SpawnError(`Cannot start claude: ${reason}`, { cause: err });
+    }
+    // ENOENT names neither the program nor the cwd: say which one is missing.
+    const cwdMissing = !isDirectory(options.cwd);
+    const program = sandbox ? sandbox.bin : options.bin;
+    throw new SpawnError(
+      cwdMissing
+        ? `Cannot start claude: the working directory "${options.cwd}" does not exist`
+        : `Cannot start claude: ${sandbox ? "the sandbox program" : "the claude CLI"} ` +
+          `"${program}" was not found`,
+      {
+        cause: err,
+        code: cwdMissing ? "invalid_cwd" : sandbox ? "spawn_failed" : "claude_not_found",
+      },
+    );
   }
   return new ClaudeProcess(child, { ...options, sandboxed: sandbox !== null });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (err) {
+    // Not readable under narrow permissions: it may well exist.
+    return !(err instanceof Deno.errors.NotFound);
+  }
 }
 
 /** Whether `bin` may name an existing file (a path, or a name found on `path`). */

@@ -8,7 +8,7 @@ import {
   sandboxHiddenPaths,
 } from "../config/mod.ts";
 import { probeSandbox, type SandboxStatus } from "../claude/mod.ts";
-import { EventBus, publishBatches, publishChanges } from "../events/mod.ts";
+import { CommitSequencer, EventBus } from "../events/mod.ts";
 import {
   MessageWriter,
   openStore,
@@ -20,6 +20,7 @@ import {
   acquireDaemonLock,
   type DaemonLock,
   type ProcessControl,
+  type QuotaClock,
   type RecoveryReport,
   Supervisor,
 } from "../supervisor/mod.ts";
@@ -40,6 +41,8 @@ export interface EngineOptions {
   log?: Log;
   /** git for worktrees and the commit shadow (tests may inject one). */
   git?: GitRunner;
+  /** The clock of pauses and resumes (tests run hours of pause in milliseconds). */
+  clock?: QuotaClock;
 }
 
 /** Everything the daemon owns, built in dependency order. */
@@ -95,39 +98,46 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     });
   }
   let store: Store | undefined;
+  let openedWriter: MessageWriter | undefined;
   let proxy: ProxyServer | null = null;
   try {
     const bus = new EventBus();
+    // The line writer commits in its own thread: the sequencer keeps events in id order.
+    const sequencer = new CommitSequencer(bus);
     // Every committed change is published from here, after its COMMIT (the ack rule).
     store = openStore(paths.dbPath, {
       busyTimeoutMs: settings.store.busyTimeoutMs,
-      onCommit: publishChanges(bus),
+      writeWaitMs: settings.store.writeWaitMs,
+      onCommit: sequencer.changes,
     });
     // No child of an earlier daemon may keep a working token (they are all stopped below).
     store.revokeAllProxyTokens();
     const proxyScope = settings.proxy.scope;
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
+    let supervisorRef: Supervisor | null = null;
     const monitor = new StorageMonitor({
       boundMs: settings.store.faultBoundMs,
       onChange(status) {
         if (status.state === "ok") {
           log("info", "storage takes writes again", { last_error: status.last_error });
         } else if (status.over_bound) {
-          // Pausing agents at the bound needs the `paused` status (the quota issue).
-          log("error", "storage has been failing past its bound", { ...status });
+          log("error", "storage has been failing past its bound; pausing agents", { ...status });
         } else {
           log("warn", "storage is failing; holding lines and retrying", { ...status });
         }
+        // Past the bound the agents pause (reason storage); recovery continues them.
+        supervisorRef?.quota.storageChanged(status);
       },
     });
     const search = new SearchIndexer(store, {
       thinking: settings.store.searchThinking,
       onError: (err) => log("warn", "search indexing failed", { error: String(err) }),
     });
-    const publish = publishBatches(bus);
-    const writer = new MessageWriter(store, {
+    const writer = openedWriter = new MessageWriter(store, {
       monitor,
+      busyTimeoutMs: settings.store.busyTimeoutMs,
+      onBatch: sequencer.onBatch,
       retryMinMs: settings.store.retryMinMs,
       retryMaxMs: settings.store.retryMaxMs,
       maxDelayMs: settings.store.batchMaxDelayMs,
@@ -135,9 +145,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       maxRows: settings.store.batchMaxRows,
       onCommit(batch) {
         search.notify();
-        publish(batch);
+        sequencer.batch(batch);
       },
     });
+    // The worker thread and its connection before any line can arrive.
+    await writer.ready();
     const credentials = new CredentialSource(options.env, { apiKeyFile: paths.apiKeyFile });
     const git = options.git ?? createGitRunner(options.env);
     const supervisor = new Supervisor({
@@ -159,6 +171,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       allowedRoots: options.allowedRoots ?? null,
       ...(options.control ? { control: options.control } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       // A child that talks to the upstream itself uses a stored API key only when it is the
       // credential in force (the proxy injects it for proxied children, who never see it).
       directCredentialEnv(): Record<string, string> {
@@ -167,6 +180,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           ? { ANTHROPIC_API_KEY: credential.value }
           : {};
       },
+      credentialKind: () => credentials.get()?.kind ?? null,
       proxy: proxyScope === "off" ? null : {
         socketPath: paths.proxySocket,
         scope: proxyScope,
@@ -175,6 +189,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         mintToken: mintProxyToken,
       },
     });
+    supervisorRef = supervisor;
     const shadows = new ShadowManager({
       store,
       supervisor,
@@ -196,6 +211,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         logErrors: settings.proxy.logErrors,
         maxRequestBytes: settings.proxy.maxRequestBytes,
         headersTimeoutMs: settings.claude.apiTimeoutMs + 60_000,
+        onRateLimitRejected: (agentId, info) => supervisor.quota.pauseForRateLimit(agentId, info),
+        onBudgetReached: (agentId, reason) => supervisor.quota.pauseForBudget(agentId, reason),
       });
     }
     const poller = new UsagePoller({
@@ -214,6 +231,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       upstream: settings.proxy.upstreamUrl,
       credential: () => credentials.info(),
       proxyStats: () => openedProxy?.stats() ?? null,
+      admission: () => supervisor.quota.admission,
+      dailyBudgetUsd: settings.quota.dailyBudgetUsd,
+      cwdDailyBudgetsUsd: settings.quota.cwdDailyBudgetsUsd,
     });
     const notifyUrl = settings.notify.url;
     const notifier = notifyUrl === null
@@ -274,6 +294,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     };
   } catch (err) {
     await proxy?.close();
+    // Its worker thread would keep the process alive.
+    await openedWriter?.close().catch(() => {});
     store?.close();
     lock.release();
     throw err;

@@ -3,6 +3,7 @@ import { z } from "zod";
 export const AGENT_STATUSES = [
   "queued",
   "running",
+  "paused",
   "awaiting_review",
   "completed",
   "failed",
@@ -14,6 +15,16 @@ export type AgentStatus = z.infer<typeof AgentStatus>;
 export const TERMINAL_STATUSES: readonly AgentStatus[] = ["completed", "failed", "cancelled"];
 /** Statuses whose agent owns (or is about to own) a live claude process. */
 export const ACTIVE_STATUSES: readonly AgentStatus[] = ["queued", "running"];
+
+/** Why an agent is `paused`. */
+export const PauseReason = z.enum(["rate_limit", "budget", "manual", "storage"]).meta({
+  id: "PauseReason",
+});
+export type PauseReason = z.infer<typeof PauseReason>;
+
+/** Who starts first when slots or quota headroom come free (FIFO within one priority). */
+export const Priority = z.enum(["high", "normal", "low"]).meta({ id: "Priority" });
+export type Priority = z.infer<typeof Priority>;
 
 export const AgentKind = z.enum(["standard", "planner", "shadow", "imported"]).meta({
   id: "AgentKind",
@@ -41,6 +52,12 @@ export const AgentErrorCode = z.enum([
   "daemon_shutdown",
   "cancelled",
   "storage_error",
+  "invalid_cwd",
+  "not_logged_in",
+  "invalid_api_key",
+  "claude_not_found",
+  "root_without_sandbox",
+  "upstream_unreachable",
 ]).meta({ id: "AgentErrorCode" });
 export type AgentErrorCode = z.infer<typeof AgentErrorCode>;
 
@@ -79,6 +96,9 @@ export const Agent = z.object({
   exit_signal: z.string().nullable(),
   error_code: z.string().nullable(),
   error_message: z.string().nullable(),
+  error_fix: z.string().nullable().describe(
+    "what a person can do about error_code, one line (derived from the code; null: nothing)",
+  ),
   result: z.string().nullable().describe("text of the last result line"),
   turn_count: z.number().int().describe("result lines received"),
   num_turns: z.number().int().describe("API round trips, summed over turns"),
@@ -97,5 +117,18 @@ export const Agent = z.object({
   hero_context: z.string().nullable().describe(
     "the creator's X-Hero-Context header, passed on to the home MCP server; null when absent",
   ),
+  pause_reason: PauseReason.nullable().describe(
+    "why the agent is paused (set while paused, and while a pause is stopping its run); else null",
+  ),
+  pause_window: z.string().nullable().describe(
+    "the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null",
+  ),
+  paused_at: millis.nullable(),
+  resume_at: millis.nullable().describe(
+    "when a rate_limit pause ends (the window's reset); the agent continues a skew margin later. Null: no timed resume",
+  ),
+  max_cost_usd: z.number().nullable().describe("budget: pause once total_cost_usd reaches this"),
+  max_turns: z.number().int().nullable().describe("budget: pause once num_turns reaches this"),
+  priority: Priority.describe("queue order: high before normal before low, FIFO within one"),
 }).meta({ id: "Agent" });
 export type Agent = z.infer<typeof Agent>;

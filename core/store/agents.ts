@@ -1,6 +1,13 @@
 /** SQL for the `agents` table: rows ↔ `Agent`, patches, listing. Transactions are the caller's. */
 import type { SQLInputValue } from "node:sqlite";
-import { Agent, type AgentKind, type AgentStatus, type Effort } from "../models/mod.ts";
+import {
+  Agent,
+  type AgentKind,
+  type AgentStatus,
+  type Effort,
+  errorFix,
+  type Priority,
+} from "../models/mod.ts";
 import type { Connection } from "./_connection.ts";
 
 /** Fields of a new agent; everything else starts at its default (status `queued`, counters 0). */
@@ -17,6 +24,12 @@ export interface NewAgent {
   home_mcp?: string | null;
   /** The creator's `X-Hero-Context` header; null or missing: none. */
   hero_context?: string | null;
+  /** Budget: pause once the agent's cost reaches this (USD); null or missing: none. */
+  max_cost_usd?: number | null;
+  /** Budget: pause once the agent's API round trips reach this; null or missing: none. */
+  max_turns?: number | null;
+  /** Queue order; missing: normal. */
+  priority?: Priority;
   /** Epoch ms; defaults to now. */
   created_at?: number;
 }
@@ -71,8 +84,12 @@ export interface ProcessRecord {
   fork_at: string | null;
 }
 
-/** `Agent` field names in schema order; every one is a column of the same name. */
-export const AGENT_COLUMNS: readonly string[] = Object.keys(Agent.shape);
+/** `Agent` fields computed on read from other columns, never stored. */
+const DERIVED_FIELDS: ReadonlySet<string> = new Set(["error_fix"]);
+const AGENT_FIELDS: readonly string[] = Object.keys(Agent.shape);
+
+/** Stored `Agent` field names in schema order; every one is a column of the same name. */
+export const AGENT_COLUMNS: readonly string[] = AGENT_FIELDS.filter((f) => !DERIVED_FIELDS.has(f));
 
 const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set(
   AGENT_COLUMNS.filter((c) =>
@@ -96,14 +113,18 @@ const PATCH_COLUMN_SET: ReadonlySet<string> = new Set(PATCH_COLUMNS);
 
 const SELECT_LIST = AGENT_COLUMNS.join(", ");
 
+/** The `Agent` columns, comma-separated, for a SELECT or RETURNING list. */
+export const AGENT_SELECT_LIST = SELECT_LIST;
+
 /** A row as read with `SELECT agent_key, <AGENT_COLUMNS>`. */
 export type AgentRow = Record<string, unknown> & { agent_key: number; id: string; status: string };
 
 /** Maps a row to a plain `Agent` object (booleans from 0/1; no internal columns). */
 export function toAgent(row: Record<string, unknown>): Agent {
   const agent: Record<string, unknown> = {};
-  for (const column of AGENT_COLUMNS) {
-    agent[column] = BOOLEAN_COLUMNS.has(column) ? row[column] === 1 : row[column];
+  for (const field of AGENT_FIELDS) {
+    if (field === "error_fix") agent[field] = errorFix(row.error_code as string | null);
+    else agent[field] = BOOLEAN_COLUMNS.has(field) ? row[field] === 1 : row[field];
   }
   return agent as Agent;
 }
@@ -175,6 +196,9 @@ const NEW_AGENT_FIELDS = [
   "parent_id",
   "home_mcp",
   "hero_context",
+  "max_cost_usd",
+  "max_turns",
+  "priority",
   "created_at",
 ] as const;
 const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
@@ -182,6 +206,9 @@ const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
   "parent_id",
   "home_mcp",
   "hero_context",
+  "max_cost_usd",
+  "max_turns",
+  "priority",
   "created_at",
 ]);
 
@@ -204,7 +231,8 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
   const createdAt = a.created_at ?? now;
   return conn.prepare(
     `INSERT INTO agents (id, name, prompt, cwd, model, effort, kind, status, parent_id, home_mcp,
-       hero_context, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+       hero_context, max_cost_usd, max_turns, priority, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)
      RETURNING agent_key, ${SELECT_LIST}`,
   ).get(
     a.id,
@@ -217,6 +245,9 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
     a.parent_id ?? null,
     a.home_mcp ?? null,
     a.hero_context ?? null,
+    a.max_cost_usd ?? null,
+    a.max_turns ?? null,
+    a.priority ?? "normal",
     createdAt,
     createdAt,
   ) as AgentRow;

@@ -96,6 +96,9 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
       "INSERT INTO agent_worktrees (agent_key, toplevel, head, entries, taken_at) VALUES (?, '/w', NULL, '{}', 1000)",
     ).run(key);
   },
+  9: (db, agentId) => {
+    SEEDS[8]!(db, agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -125,6 +128,12 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         // Agents from before version 5 have no home MCP.
         assert.equal(agent.home_mcp, k >= 5 ? "hero_books" : null);
         assert.equal(agent.hero_context, null);
+        // Agents from before version 10 have no pause and no budgets, and normal priority.
+        assert.deepEqual(
+          [agent.pause_reason, agent.resume_at, agent.max_cost_usd, agent.max_turns],
+          [null, null, null, null],
+        );
+        assert.equal(agent.priority, "normal");
         // The migrated database takes new writes, including the version 4 tables.
         const hash = "ab".repeat(32);
         store.insertProxyToken(agentId, hash, Date.now() + 60_000);

@@ -74,7 +74,7 @@ export {
 } from "./search.ts";
 export { parseSearchQuery, SearchSyntaxError, type SnippetPart } from "./search_query.ts";
 export { type SearchField, searchTextOf } from "./search_text.ts";
-export { AgentNotFoundError, StorageError } from "./errors.ts";
+export { AgentNotFoundError, StorageError, StoreBusyError } from "./errors.ts";
 export {
   commitImportBatch,
   commitImportBatches,

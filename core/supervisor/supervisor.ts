@@ -23,6 +23,7 @@ import { settle } from "./settle.ts";
 import { AgentRun } from "./run.ts";
 import * as live from "./live.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
+import { QuotaGovernor, type QuotaHost } from "./pause.ts";
 import {
   callHook,
   type CreateShadowInput,
@@ -65,6 +66,8 @@ export class Supervisor {
   #stopWatchdog: (() => void) | undefined;
   /** Terminal rows of runs ending during shutdown share transactions. */
   #finishes: FinishBatch;
+  /** Pauses, resumes and admission against the quota and budgets (`pause.ts`). */
+  readonly quota: QuotaGovernor;
   /** Worktree isolation and review: create in a worktree, diff, discard (`worktrees.ts`). */
   readonly worktrees: Worktrees;
 
@@ -86,6 +89,7 @@ export class Supervisor {
       log: this.#log,
       live: () => this.#runs.size,
     });
+    this.quota = new QuotaGovernor(() => this.#context());
     this.worktrees = new Worktrees(() => this.#context(), options);
   }
 
@@ -146,7 +150,7 @@ export class Supervisor {
       this.#settings.supervisor,
       this.#log,
     );
-    this.#pump();
+    this.quota.tick();
   }
 
   /**
@@ -169,6 +173,7 @@ export class Supervisor {
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
+      ...checked.quota,
     }, isolated?.isolation);
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
@@ -202,7 +207,7 @@ export class Supervisor {
    */
   send(id: string, prompt: string, options: live.SendOptions = {}) {
     if (this.#shuttingDown) throw new BusyError("Cannot send: the daemon is shutting down");
-    return live.sendPrompt(this.#live(), id, prompt, options);
+    return live.sendPrompt(this.#context(), id, prompt, options);
   }
 
   /** {@linkcode send} answering the agent (agent.follow_up is its alias). */
@@ -212,29 +217,17 @@ export class Supervisor {
 
   /** Interrupts the running turn of a live process; the process and the session stay. */
   interrupt(id: string): Promise<Agent> {
-    return live.interruptTurn(this.#live(), id);
+    return live.interruptTurn(this.#context(), id);
   }
 
   /** Switches the model of a live process (`set_model`); the model must be a configured one. */
   setModel(id: string, model: string): Promise<Agent> {
-    return live.setLiveModel(this.#live(), id, model);
+    return live.setLiveModel(this.#context(), id, model);
   }
 
   /** Switches the permission mode of a live process (`set_permission_mode`). */
   setPermissionMode(id: string, mode: CliPermissionMode): Promise<Agent> {
-    return live.setLivePermissionMode(this.#live(), id, mode);
-  }
-
-  #live(): live.LiveContext {
-    return {
-      store: this.#store,
-      settings: this.#settings,
-      runOf: (id) => this.#runs.get(id),
-      mustGet: (id) => this.#mustGet(id),
-      enqueue: (agent, voice) => this.#enqueue(agent, voice),
-      dequeue: (id) => this.#queue.remove(id),
-      adopt: (agent, prompt, voice) => adoptImported(this.#context(), agent, prompt, voice),
-    };
+    return live.setLivePermissionMode(this.#context(), id, mode);
   }
 
   /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
@@ -244,7 +237,7 @@ export class Supervisor {
   }
 
   /** What the rooms behind the façade (forks, worktrees) need of it. */
-  #context(): ForkContext & WorktreeContext {
+  #context(): ForkContext & WorktreeContext & live.LiveContext & QuotaHost {
     const o = this.#o;
     return {
       ...o,
@@ -260,17 +253,24 @@ export class Supervisor {
       followUp: (id, prompt) => this.followUp(id, prompt),
       runOf: (id) => this.#runs.get(id),
       shuttingDown: () => this.#shuttingDown,
+      mustGet: (id) => this.#mustGet(id),
+      dequeue: (id) => this.#queue.remove(id),
+      adopt: (agent, prompt, voice) => adoptImported(this.#context(), agent, prompt, voice),
+      pauseEnded: () => this.quota.tick(),
+      runs: this.#runs,
+      queue: this.#queue,
+      pump: () => this.#pump(),
     };
   }
 
   /** awaiting_review → completed; a live session ends with the review. */
   complete(id: string): Agent {
-    return live.completeAgent(this.#live(), id);
+    return live.completeAgent(this.#context(), id);
   }
 
-  /** Stops an agent and everything it started; resolves once it is `cancelled`. */
+  /** Stops an agent, everything it started and its shadows; resolves once it is `cancelled`. */
   cancel(id: string): Promise<Agent> {
-    return live.cancelAgent(this.#live(), id);
+    return live.cancelAgent(this.#context(), id);
   }
 
   /**
@@ -282,6 +282,7 @@ export class Supervisor {
       store: this.#store,
       writer: this.#o.writer,
       runOf: (agentId) => this.#runs.get(agentId),
+      dequeue: (agentId) => this.#queue.remove(agentId),
       agentStateDir: this.#o.agentStateDir ?? null,
       log: this.#log,
       removeWorktree: (agentId) => this.worktrees.removeForDelete(agentId, options.force === true),
@@ -308,6 +309,7 @@ export class Supervisor {
     this.#shuttingDown = true;
     this.#accepting = false;
     this.#stopWatchdog?.();
+    this.quota.stop();
     await stopForShutdown([...this.#runs.values()], {
       control: this.#control,
       graceMs: this.#settings.supervisor.cancelGraceMs,
@@ -330,7 +332,7 @@ export class Supervisor {
   }
 
   #pump(): void {
-    if (!this.#accepting) return;
+    if (!this.#accepting || !this.quota.admits()) return;
     let shadow = 0;
     for (const run of this.#runs.values()) if (run.shadow) shadow++;
     this.#queue.dispatch(
@@ -346,7 +348,7 @@ export class Supervisor {
   /** Starts the queued agent of `entry` (false when it is no longer queued). */
   #startRun(entry: QueueEntry): boolean {
     const agent = this.#store.getAgent(entry.id);
-    if (!agent || agent.status !== "queued") return false;
+    if (!agent || agent.status !== "queued" || !this.quota.mayStart(agent)) return false;
     const firstStart = agent.started_at === null && agent.kind !== "shadow" &&
       this.#hooks.beforeFirstStart !== undefined;
     const run: AgentRun = new AgentRun({
@@ -358,6 +360,7 @@ export class Supervisor {
       settings: this.#settings,
       log: this.#log,
       launch: this.#launch,
+      credentialKind: this.#o.credentialKind,
       beforeSpawn: firstStart
         ? () => this.#hook("beforeFirstStart", agent) ?? Promise.resolve()
         : null,
@@ -369,6 +372,7 @@ export class Supervisor {
         write();
       },
       onEnded: () => this.#runEnded(run),
+      onRateLimited: (info) => this.quota.pauseForRateLimit(agent.id, info),
       shuttingDown: () => this.#shuttingDown,
     });
     this.#runs.set(agent.id, run);
@@ -389,6 +393,6 @@ export class Supervisor {
         err: `${err}`,
       });
     }
-    this.#pump();
+    this.quota.tick();
   }
 }

@@ -379,24 +379,39 @@ Deno.test("errors: no result, non-zero exit, API error result and spawn failure 
     const apiFailed = await waitForStatus(h, api.id, "failed");
     assertEquals(apiFailed.error_code, "api_error");
   });
-  await withEngine({ env: { HERO_ORCHESTRATOR_CLAUDE_BIN: "/nonexistent/claude" } }, async (h) => {
-    const a = h.engine.supervisor.create({ prompt: "x", cwd: h.cwd });
-    const failed = await waitForStatus(h, a.id, "failed");
-    assertEquals(failed.error_code, "spawn_failed");
-    assert(failed.error_message!.startsWith("Cannot start claude"));
-  });
+  // A missing claude says so (claude_not_found and its fix), sandboxed or not.
+  for (const sandbox of ["bwrap", "off"]) {
+    await withEngine({
+      env: {
+        HERO_ORCHESTRATOR_CLAUDE_BIN: "/nonexistent/claude",
+        HERO_ORCHESTRATOR_SANDBOX: sandbox,
+      },
+    }, async (h) => {
+      const a = h.engine.supervisor.create({ prompt: "x", cwd: h.cwd });
+      const failed = await waitForStatus(h, a.id, "failed");
+      assertEquals(failed.error_code, "claude_not_found", sandbox);
+      assertEquals(
+        failed.error_message,
+        'Cannot start claude: the claude CLI "/nonexistent/claude" was not found',
+      );
+      assert(failed.error_fix!.includes("HERO_ORCHESTRATOR_CLAUDE_BIN"), sandbox);
+    });
+  }
 });
 
-Deno.test("a rejected rate_limit_event fails the agent with rate_limited and the reset time", async () => {
+Deno.test("a rejected rate_limit_event pauses the agent until the reset, process gone", async () => {
   await withEngine({ tune: (s) => (s.supervisor.cancelGraceMs = 300) }, async (h) => {
     const resetsAt = Math.floor(Date.now() / 1000) + 3600;
     const a = h.engine.supervisor.create({
       prompt: fakePrompt([{ init: true }, { rateLimitRejected: { resetsAt } }]),
       cwd: h.cwd,
     });
-    const agent = await waitForStatus(h, a.id, "failed");
-    assertEquals(agent.error_code, "rate_limited");
+    const agent = await waitForStatus(h, a.id, "paused");
+    assertEquals(agent.pause_reason, "rate_limit");
+    assertEquals(agent.pause_window, "five_hour");
+    assertEquals(agent.resume_at, resetsAt * 1000);
     assertEquals(agent.rate_limit_resets_at, resetsAt * 1000);
+    assertEquals(agent.error_code, null);
     assertEquals(await markedProcesses([a.id]), []);
   });
 });

@@ -1,12 +1,12 @@
 /** One agent on the dashboard: name, cwd, model/effort, status, live elapsed, tokens, cost, last line. */
 import type { Signal } from "@preact/signals";
 import type { Agent } from "@hero/sdk";
-import { elapsedMs, formatCost, formatDuration, formatTokens } from "../lib/format.ts";
+import { elapsedMs, formatCost, formatDuration, formatTokens, pauseText } from "../lib/format.ts";
 import { oneLine, previewLine } from "../lib/sanitize.ts";
 import { agentHref } from "../state/base.ts";
 import { lastLineSignal } from "../state/agents.ts";
 import { now } from "../state/clock.ts";
-import { diffStatOf } from "../state/diff_stats.ts";
+import { diffStatOf, overlapOf } from "../state/diff_stats.ts";
 import { StatusBadge } from "./status_badge.tsx";
 
 /** A display name: the agent's name, else the first line of its prompt. */
@@ -29,6 +29,16 @@ function CardError({ message }: { message: string }) {
   );
 }
 
+/** What a person can do about a failure (`error_fix`), under the error. */
+export function ErrorFix({ fix, class: cls }: { fix: string | null; class: string }) {
+  if (!fix) return null;
+  return (
+    <p class={cls} data-testid="error-fix">
+      <strong>Fix:</strong> {fix}
+    </p>
+  );
+}
+
 /** The dashboard card of `agent`. */
 export function AgentCard({ agent }: { agent: Signal<Agent> }) {
   const a = agent.value;
@@ -37,6 +47,7 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
   const live = a.status === "running" || a.status === "queued";
   const elapsed = elapsedMs(a, live ? now.value : a.updated_at);
   const diff = diffStatOf(a)?.value ?? null;
+  const overlap = diff ? overlapOf(a.id).value : null;
   return (
     <li class={`card card-${a.status}`} data-agent-id={a.id}>
       <a class="card-name" href={agentHref(a.id)}>{displayName(a)}</a>
@@ -77,9 +88,32 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
             </div>
           )
           : null}
+        {overlap && overlap.files.length > 0
+          ? (
+            <div data-testid="card-overlap" class="card-overlap">
+              <dt>Overlap</dt>
+              <dd title={`Also changed by ${overlap.agents.join(", ")}`}>
+                {overlap.agents.length === 1 ? "another agent" : `${overlap.agents.length} agents`}
+                {" "}
+                changed {overlap.files.join(", ")} too
+              </dd>
+            </div>
+          )
+          : null}
       </dl>
-      {a.status === "failed" && a.error_message
-        ? <CardError message={a.error_message} />
+      {a.status === "paused"
+        ? (
+          <p class="card-pause" data-testid="card-pause" title={a.error_message ?? undefined}>
+            {pauseText(a, now.value)}
+          </p>
+        )
+        : a.status === "failed" && a.error_message
+        ? (
+          <>
+            <CardError message={a.error_message} />
+            <ErrorFix fix={a.error_fix} class="card-fix" />
+          </>
+        )
         : last
         ? <p class="card-last" data-testid="last-line">{last}</p>
         : <p class="card-last card-last-empty">{live ? "Waiting for output…" : "No output"}</p>}

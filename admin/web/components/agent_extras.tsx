@@ -172,6 +172,22 @@ function utilization(s: RateLimitSnapshot, window: string): string {
   return Number.isFinite(n) ? `${formatPercent(n)} used` : "—";
 }
 
+/** The agent's budgets: what is used of each and what is left. */
+function budgetText(b: AgentUsageView["budget"]): string {
+  const parts: string[] = [];
+  if (b.max_cost_usd !== null) {
+    parts.push(
+      `${formatCost(b.cost_usd)} of ${formatCost(b.max_cost_usd)} (${
+        formatCost(b.remaining_cost_usd ?? 0)
+      } left)`,
+    );
+  }
+  if (b.max_turns !== null) {
+    parts.push(`${b.turns} of ${b.max_turns} turns (${b.remaining_turns ?? 0} left)`);
+  }
+  return parts.length > 0 ? parts.join(" · ") : "none";
+}
+
 function UsagePanel({ view }: { view: AgentUsageView }) {
   const u = view.usage;
   const px = view.proxy;
@@ -193,7 +209,11 @@ function UsagePanel({ view }: { view: AgentUsageView }) {
       <>
         <span class="panel-label">Proxy</span>{" "}
         <span class="meta" data-testid="proxy-summary">
-          not used{scope ? ` (scope ${scope})` : ""}
+          {scope === "shadows_only"
+            ? "not used: this agent talks to the API directly"
+            : scope === "off"
+            ? "off"
+            : "no requests yet"}
         </span>
       </>
     );
@@ -212,6 +232,7 @@ function UsagePanel({ view }: { view: AgentUsageView }) {
               } written`}
             />
             <Figure label="Cost" value={formatCost(u.cost_usd)} title={`$${u.cost_usd}`} />
+            <Figure label="Budget" value={budgetText(view.budget)} />
           </dl>
         </section>
         <section>
@@ -297,8 +318,9 @@ function ShadowsPanel({ list }: { list: Agent[] }) {
       name="shadows"
       summary={
         <>
-          <span class="panel-label">Shadows</span>{" "}
+          <span class="panel-label">Helper runs</span>{" "}
           <span class="tabular" data-testid="shadow-count">{list.length}</span>
+          <span class="meta">(title and commit message, run by the service)</span>
           {active > 0 ? <span class="meta">· {active} running</span> : null}
         </>
       }

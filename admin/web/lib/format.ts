@@ -9,14 +9,8 @@ export function formatTokens(n: number): string {
   return `${(n / 1_000_000).toFixed(2).replace(/\.?0+$/, "")}M`;
 }
 
-/** `$0`, `$0.0042`, `$1.25`. */
-export function formatCost(usd: number): string {
-  if (!Number.isFinite(usd) || usd <= 0) return "$0";
-  if (usd < 0.0001) return "<$0.0001";
-  if (usd < 0.01) return `$${usd.toFixed(4)}`;
-  if (usd < 100) return `$${usd.toFixed(2)}`;
-  return `$${Math.round(usd)}`;
-}
+// One cost format for the admin, the widget and the CLI.
+export { formatCost } from "@hero/sdk";
 
 /** `42s`, `3m 05s`, `2h 04m`, `3d 2h`. */
 export function formatDuration(ms: number): string {
@@ -49,15 +43,35 @@ export function formatDateTime(ts: number): string {
 export const STATUS_LABEL: Readonly<Record<AgentStatus, string>> = {
   queued: "Queued",
   running: "Running",
+  paused: "Paused",
   awaiting_review: "Awaiting review",
   completed: "Completed",
   failed: "Failed",
   cancelled: "Cancelled",
 };
 
+/** Why a paused agent waits, for people: the reason and, for a timed pause, the countdown. */
+export function pauseText(
+  agent: { pause_reason: string | null; pause_window: string | null; resume_at: number | null },
+  now: number,
+): string {
+  const why = agent.pause_reason === "rate_limit"
+    ? `Usage limit${agent.pause_window ? ` (${agent.pause_window.replace("_", "-")} window)` : ""}`
+    : agent.pause_reason === "budget"
+    ? "Budget reached"
+    : agent.pause_reason === "manual"
+    ? "Paused by hand"
+    : agent.pause_reason === "storage"
+    ? "Storage trouble"
+    : "Paused";
+  if (agent.resume_at === null) return `${why} · waits for you`;
+  const left = agent.resume_at - now;
+  return left > 0 ? `${why} · resumes in ${formatDuration(left)}` : `${why} · resuming shortly`;
+}
+
 /** Dashboard bucket of a status. */
 export function bucketOf(status: AgentStatus): "running" | "awaiting_review" | "completed" {
-  if (status === "queued" || status === "running") return "running";
+  if (status === "queued" || status === "running" || status === "paused") return "running";
   if (status === "awaiting_review") return "awaiting_review";
   return "completed";
 }

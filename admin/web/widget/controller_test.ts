@@ -55,6 +55,7 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     exit_signal: null,
     error_code: null,
     error_message: null,
+    error_fix: null,
     result: null,
     turn_count: 1,
     num_turns: 0,
@@ -69,6 +70,13 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     stderr_truncated: false,
     home_mcp: "hero_books",
     hero_context: null,
+    pause_reason: null,
+    pause_window: null,
+    paused_at: null,
+    resume_at: null,
+    max_cost_usd: null,
+    max_turns: null,
+    priority: "normal",
   };
   return row;
 }

@@ -14,6 +14,7 @@ import type { VoiceState } from "./voice_loop.ts";
 const STATUS_LABEL: Record<string, string> = {
   queued: "Queued",
   running: "Working",
+  paused: "Paused",
   awaiting_review: "Done",
   completed: "Completed",
   failed: "Failed",
@@ -104,6 +105,8 @@ export interface Elements {
   summary: HTMLElement;
   summaryStatus: HTMLSpanElement;
   summaryMeta: HTMLSpanElement;
+  /** What a person can do about a failure (`error_fix`). */
+  fix: HTMLParagraphElement;
   followPrompt: HTMLTextAreaElement;
   send: HTMLButtonElement;
   voices: HTMLButtonElement[];
@@ -133,6 +136,7 @@ export function buildPanel(homeMcp: string): Elements {
   const transcript = h("div", { class: "transcript", role: "log", "aria-live": "polite" });
   const error = h("p", { class: "error-line", role: "alert", hidden: true });
   const voiceLine = h("p", { class: "voice-line", hidden: true });
+  const fix = h("p", { class: "fix-line", hidden: true });
 
   const prompt = h("textarea", {
     name: "prompt",
@@ -193,6 +197,7 @@ export function buildPanel(homeMcp: string): Elements {
     working,
     transcript,
     summary,
+    fix,
     error,
     voiceLine,
     composer,
@@ -221,6 +226,7 @@ export function buildPanel(homeMcp: string): Elements {
     summary,
     summaryStatus,
     summaryMeta,
+    fix,
     followPrompt,
     send,
     voices: [composerVoice, workingVoice, followVoice],
@@ -305,6 +311,9 @@ export function renderChrome(host: HTMLElement, els: Elements, c: WidgetControll
       formatCost(agent.total_cost_usd)
     }${status === "failed" && agent.error_message ? ` · ${agent.error_message}` : ""}`;
   }
+  const fix = agent?.status === "failed" && mode !== "working" ? agent.error_fix : null;
+  els.fix.textContent = fix ? `Fix: ${fix}` : "";
+  els.fix.hidden = !fix;
 }
 
 /** Fills in the model choices (once `system.info` is known) and preselects model and effort. */
