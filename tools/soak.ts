@@ -48,7 +48,7 @@ export const SOAK: readonly SoakEntry[] = [
   {
     targets: ["T4", "T8"],
     file: "server/restart_storm_test.ts",
-    figure: "20 kill -9 of the production daemon with agents crashing at spawn",
+    figure: "20 kill -9 of the production daemon; agents crash at spawn or stream",
   },
   {
     targets: ["T10"],
