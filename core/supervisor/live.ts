@@ -13,6 +13,7 @@ import { checkFollowUpAgent, checkFollowUpPrompt } from "./create_input.ts";
 import { requeueFollowUp } from "./requeue.ts";
 import type { AgentRun } from "./run.ts";
 import type { Delivery } from "./session.ts";
+import { stopShadows } from "./shadow_stop.ts";
 
 /** What `send` did: wrote to the live process (`started`/`queued`) or resumed the session. */
 export type SendDelivery = Delivery | "resumed";
@@ -178,6 +179,7 @@ export async function cancelAgent(ctx: LiveContext, id: string): Promise<Agent> 
       error_message: paused ? "Cancelled while paused" : "Cancelled before it started",
       ...(paused ? { resume_at: null } : {}),
     });
+    await stopShadows(id, "Its agent was cancelled", ctx);
     if (paused) ctx.pauseEnded?.();
     return cancelled;
   }
@@ -186,10 +188,9 @@ export async function cancelAgent(ctx: LiveContext, id: string): Promise<Agent> 
     throw new InvalidStateError(`Cannot cancel agent "${id}": it is ${agent.status}`);
   }
   ctx.store.updateAgent(id, { cancel_requested_at: Date.now() });
-  if (run) {
-    run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
-    await run.done;
-  }
+  run?.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
+  // Its shadows stop with it, in the same grace, before the cancel is reported done.
+  await Promise.all([run?.done, stopShadows(id, "Its agent was cancelled", ctx)]);
   const now = ctx.mustGet(id);
   // A pause that was already stopping the run won the stop; the cancel still ends the agent.
   if (now.status === "paused") return await cancelAgent(ctx, id);
