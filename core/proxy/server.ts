@@ -22,7 +22,7 @@ import type { ProxyTokenRecord, Store } from "../store/mod.ts";
 import type { CredentialSource } from "./credential.ts";
 import { escapeControl, type Log } from "@hero/service/log";
 import { ProxyRecorder } from "./recorder.ts";
-import { type TapSummary, usageTap } from "./tap.ts";
+import { tapBody, type TapSummary } from "./tap.ts";
 import { verifyProxyToken } from "./token.ts";
 import { readBodyLimited } from "@hero/service/body";
 import {
@@ -307,11 +307,11 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         headers: responseHeaders(upstream.headers),
       });
     }
-    const tapped = upstream.body.pipeThrough(usageTap({
+    const tapped = tapBody(upstream.body, {
       sse: contentType.includes("text/event-stream"),
       headBytes: !ok && options.logErrors ? 512 : 0,
       onEnd,
-    }));
+    });
     return new Response(tapped, {
       status,
       statusText: upstream.statusText,

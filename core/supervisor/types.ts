@@ -120,10 +120,10 @@ export interface SupervisorOptions {
    * e.g. `ANTHROPIC_API_KEY` from the stored key file. Read at every spawn.
    */
   directCredentialEnv?: () => Record<string, string>;
-  /** The clock of pauses and resumes (default: the system clock). */
-  clock?: QuotaClock;
   /** The kind of credential the server sends upstream (null: none): tells a 401's cause. */
   credentialKind?: () => "api_key" | "bearer" | "oauth" | null;
+  /** The clock of pauses and resumes (default: the system clock). */
+  clock?: QuotaClock;
   /** `<state dir>/worktrees`: isolated agents' worktrees; without it, every agent runs in its cwd. */
   worktreeDir?: string | null;
   /** git (a clean environment); the default spawns `git` with the daemon's PATH and HOME. */
