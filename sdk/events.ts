@@ -4,7 +4,12 @@
  * @module
  */
 import type { FetchLike, TransportOptions } from "./client.ts";
-import type { Agent, AgentDeletedEventData, MessageEventData } from "./gen/types.gen.ts";
+import type {
+  Agent,
+  AgentDeletedEventData,
+  DeltaEventData,
+  MessageEventData,
+} from "./gen/types.gen.ts";
 
 /** One raw SSE message. */
 export interface SseMessage {
@@ -88,6 +93,11 @@ export interface SubscribeOptions extends TransportOptions {
   reconnect?: boolean;
   /** Delay before reconnecting, ms; default 1000. */
   retryMs?: number;
+  /**
+   * Live text of running agents (`delta` events: no id, never replayed, dropped first when the
+   * reader is slow). Called as they arrive; the iteration itself yields only durable events.
+   */
+  onDelta?: (delta: DeltaEventData) => void;
 }
 
 /** A typed, resumable event subscription. */
@@ -143,6 +153,10 @@ export function subscribeEvents(options: SubscribeOptions = {}): EventSubscripti
         if (response.ok && response.body) {
           try {
             for await (const message of parseSse(response.body)) {
+              if (message.event === "delta") {
+                options.onDelta?.(JSON.parse(message.data));
+                continue;
+              }
               const known = message.event === "agent" || message.event === "message" ||
                 message.event === "agent_deleted";
               if (!known) continue;

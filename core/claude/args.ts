@@ -68,6 +68,8 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
   if (options.mcpConfigPath) args.push("--mcp-config", options.mcpConfigPath);
   if (options.appendSystemPrompt) args.push("--append-system-prompt", options.appendSystemPrompt);
   if (options.bare) args.push("--tools", "", "--strict-mcp-config", "--setting-sources", "");
+  // Live text: the deltas are shown as the model writes them, never stored (shadows need none).
+  else args.push("--include-partial-messages");
   return args;
 }
 

@@ -13,3 +13,4 @@ export * from "./stderr_tail.ts";
 export * from "./turn_result.ts";
 export * from "./sandbox.ts";
 export * from "./liveness.ts";
+export * from "./delta.ts";

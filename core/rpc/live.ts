@@ -36,6 +36,21 @@ export const SendResult = z.object({
 }).meta({ id: "SendResult" });
 export type SendResult = z.infer<typeof SendResult>;
 
+/**
+ * `data` of an SSE `delta` event: text or thinking a running agent's model just wrote
+ * (`--include-partial-messages`). Ephemeral: no event id, never stored or replayed, dropped first
+ * for a slow reader; the assembled `assistant` line (a `message` event) follows and replaces it.
+ */
+export const DeltaEventData = z.object({
+  agent_id: z.string(),
+  message_id: z.string().nullable().describe("the API message the text belongs to"),
+  index: z.number().int().describe("content block index within the message"),
+  kind: z.enum(["text", "thinking"]),
+  text: z.string().describe("the new piece, to append to the block's text so far"),
+  parent_tool_use_id: z.string().nullable().describe("set for a subagent's text"),
+}).meta({ id: "DeltaEventData" });
+export type DeltaEventData = z.infer<typeof DeltaEventData>;
+
 export const LIVE_METHODS = {
   "agent.send": defineMethod({
     name: "agent.send",

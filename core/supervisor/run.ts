@@ -17,10 +17,12 @@ import {
   type ClaudeProcess,
   LineTooLongError,
   outlivesStdout,
+  readDelta,
   readInit,
   readRateLimit,
   readResult,
   stdinLine,
+  type TextDelta,
   type TurnResult,
   type UsageTotals,
   UsageTracker,
@@ -57,6 +59,8 @@ export interface AgentRunOptions {
   onEnded(): void;
   /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
   shuttingDown?: () => boolean;
+  /** Live text as the model writes it (`stream_event` lines are shown, never stored). */
+  onDelta?: ((agentId: string, delta: TextDelta) => void) | null;
 }
 
 /** One claude process of one agent: spawn, stdin, read loop, stop, finish. */
@@ -356,6 +360,12 @@ export class AgentRun {
         let result: TurnResult | null = null;
         let rateLimited: { resetsAt: number | null } | null = null;
         const value = classified.value;
+        if (classified.type === "stream_event") {
+          // Partial-message frames are live only: the assembled `assistant` line is stored.
+          const delta = value ? readDelta(value) : null;
+          if (delta) this.#o.onDelta?.(this.agentId, delta);
+          continue;
+        }
         if (value?.type === "control_response") this.session.onControlResponse(value);
         if (value) {
           const init = readInit(value);

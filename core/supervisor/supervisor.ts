@@ -360,6 +360,7 @@ export class Supervisor {
       },
       onEnded: () => this.#runEnded(run),
       shuttingDown: () => this.#shuttingDown,
+      onDelta: this.#o.onDelta,
     });
     this.#runs.set(agent.id, run);
     run.start();

@@ -336,6 +336,19 @@ export type DeleteResult = {
   deleted: true;
 };
 
+export type DeltaEventData = {
+  agent_id: string;
+  /** the API message the text belongs to */
+  message_id: string | null;
+  /** content block index within the message */
+  index: number;
+  kind: "text" | "thinking";
+  /** the new piece, to append to the block's text so far */
+  text: string;
+  /** set for a subagent's text */
+  parent_tool_use_id: string | null;
+};
+
 export type Effort = "none" | "low" | "medium" | "high" | "xhigh" | "max";
 
 /** Every `Effort` value, in contract order. */
