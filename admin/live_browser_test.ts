@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { fakePrompt } from "@hero/core/testing";
+import { fakePrompt, type FakeStep } from "@hero/core/testing";
 import { startAdmin } from "./main.ts";
 import { noLog } from "@hero/service/log";
 import {
@@ -87,6 +87,103 @@ Deno.test({
         20_000,
       );
       assert.equal((await client.agent.get({ id: a.id })).pid, reviewed.pid, "same process");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await admin.shutdown();
+    }
+  },
+});
+
+function textDelta(text: string): FakeStep {
+  return {
+    line: {
+      type: "stream_event",
+      event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } },
+      session_id: "{{session_id}}",
+      parent_tool_use_id: null,
+      api_message_id: "msg_browser_1",
+    },
+  };
+}
+
+/** A step that waits until the test creates `path` (the page is open by then). */
+function gate(path: string): FakeStep {
+  return { spawnWait: `while [ ! -e '${path}' ]; do sleep 0.05; done` };
+}
+
+Deno.test({
+  name: "admin in Chromium: text shows as the model writes it; a cancelled turn keeps it",
+  ignore: !chromiumAvailable(),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using env = await tempEnv({ HERO_ORCHESTRATOR_SESSION_IDLE_MS: "120000" });
+    await using server = await startInProcess(env.env);
+    const client = server.client;
+    const admin = await startAdmin({
+      env: env.env,
+      log: noLog,
+      listen: { hostname: "127.0.0.1", port: 0 },
+      distDir: await tempDist(),
+    });
+    const browser: Browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      const open = `${env.work}/open-1`;
+      const more = `${env.work}/more-1`;
+      const a = await client.agent.create({
+        prompt: fakePrompt({
+          auto: true,
+          steps: [
+            gate(open),
+            textDelta("Hello"),
+            textDelta(", wor"),
+            gate(more),
+            textDelta("ld"),
+            { text: "Hello, world" },
+          ],
+        }),
+        cwd: env.work,
+      });
+      await page.goto(admin.openUrl!);
+      await page.waitForSelector(".dashboard[data-state=ready]");
+      await page.goto(`${admin.address}/agents/${a.id}`);
+      await page.waitForSelector("html[data-ready=agent]");
+      await waitStatus(page, "running");
+      await Deno.writeTextFile(open, "");
+      // The text is there while the model is still writing: nothing of it is stored yet.
+      await page.locator("[data-testid=live-text-body]").getByText("Hello, wor").waitFor();
+      const stored = await client.agent.messages({ id: a.id });
+      assert.ok(!stored.messages.some((m) => m.type === "assistant"));
+      await Deno.writeTextFile(more, "");
+      // The stored assistant line takes its place.
+      await waitStatus(page, "awaiting_review");
+      await page.locator(".vlist").getByText("Hello, world").first().waitFor();
+      await page.locator("[data-testid=live-text]").waitFor({ state: "detached" });
+
+      // A cancelled turn never stores its line: what was written stays on screen.
+      const open2 = `${env.work}/open-2`;
+      const b = await client.agent.create({
+        prompt: fakePrompt({
+          auto: true,
+          steps: [gate(open2), textDelta("half a thou"), { hang: true }],
+        }),
+        cwd: env.work,
+      });
+      await page.goto(`${admin.address}/agents/${b.id}`);
+      await page.waitForSelector("html[data-ready=agent]");
+      await waitStatus(page, "running");
+      await Deno.writeTextFile(open2, "");
+      await page.locator("[data-testid=live-text-body]").getByText("half a thou").waitFor();
+      await client.agent.cancel({ id: b.id });
+      await waitStatus(page, "cancelled");
+      assert.equal(
+        await page.locator("[data-testid=live-text-body]").innerText(),
+        "half a thou",
+      );
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

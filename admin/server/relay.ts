@@ -2,7 +2,7 @@
  * `GET /events`: relays the server's event stream (SSE) to one browser page.
  *
  * - `?agent=<id>`: that agent's `agent`, `message` and `agent_deleted` events, as the server
- *   sends them.
+ *   sends them, and its live text (`delta`, no id) when the page keeps up.
  * - no agent: the dashboard view, `agent` and `agent_deleted` events plus the `message` events of
  *   assistant lines (what a card needs for its last line); lines above 64 KiB are sent without
  *   `raw`.
@@ -247,6 +247,13 @@ function relayStream(
     try {
       for await (const message of parseSse(body)) {
         if (done) return;
+        if (message.event === "delta") {
+          // Live text: sent only when the page has room now, never waited for (nor replayed).
+          if (!options.summary && (controller.desiredSize ?? 0) > 0) {
+            send(formatSse(null, "delta", message.data));
+          }
+          continue;
+        }
         const data = options.summary
           ? summarize(message, options.maxSummaryRawBytes)
           : message.event === "agent" || message.event === "message" ||

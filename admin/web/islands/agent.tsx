@@ -31,6 +31,7 @@ import { now, startClock } from "../state/clock.ts";
 import { openEventStream } from "../state/events.ts";
 import { batch, call, messageOf, RpcError } from "../state/rpc.ts";
 import { applyLive, lines, loadLatest } from "../state/transcript.ts";
+import { applyDeltas, storedLines } from "../state/live_text.ts";
 import { startUsage } from "../state/usage.ts";
 
 const pageState = signal<"loading" | "ready" | "gone" | "deleted" | "error">("loading");
@@ -81,8 +82,12 @@ async function start(id: string): Promise<void> {
             }
           } else messages.push(e.data);
         }
-        if (messages.length > 0) applyLive(messages);
+        if (messages.length > 0) {
+          applyLive(messages);
+          storedLines(messages.map((m) => m.type));
+        }
       },
+      onDeltas: applyDeltas,
       onFatal(status) {
         if (status === "404" && pageState.peek() !== "deleted") pageState.value = "gone";
       },
