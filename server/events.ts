@@ -5,6 +5,7 @@
  *   `message` (data: {@linkcode MessageEventData}) or `agent_deleted` (data:
  *   {@linkcode AgentDeletedEventData}; the agent's earlier events are gone with it, this tombstone
  *   stays, so a client resuming with `Last-Event-ID` learns of the delete too).
+ * - `approval` (data: the approval row): a permission prompt was stored or answered; durable.
  * - `Last-Event-ID` (header) or `?last_event_id=` replays from the database, then goes live with
  *   0 gaps and 0 duplicates: the client subscribes first, buffers live events while it replays,
  *   and on catching up sends only buffered events newer than the last replayed id. If the buffer
@@ -33,7 +34,7 @@ export interface EventHubOptions {
     subscribe(listener: (event: EngineEvent) => void): () => void;
     subscribeDeltas?(listener: (delta: DeltaEvent) => void): () => void;
   };
-  store: Pick<Store, "readEvents" | "readMessages" | "getAgent">;
+  store: Pick<Store, "readEvents" | "readMessages" | "getAgent" | "getApprovalByKey">;
   log?: Log;
   /** Open streams allowed at once; more get 503. */
   maxClients?: number;
@@ -280,6 +281,11 @@ class Client {
       const agent = store.getAgent(row.agent_id);
       return agent ? sse(row.id, "agent", agent) : null;
     }
+    if (row.kind === "approval") {
+      // The row as it is now: a replayed "created" event already shows the answer, if any.
+      const approval = row.seq === null ? undefined : store.getApprovalByKey(row.seq);
+      return approval ? sse(row.id, "approval", approval) : null;
+    }
     if (row.seq === null) return null;
     let message;
     try {
@@ -381,6 +387,7 @@ export class EventHub implements EventStats {
     if (event.kind === "agent_deleted") {
       return sse(event.id, "agent_deleted", deletedData(event.agent_id, event.ts));
     }
+    if (event.kind === "approval") return sse(event.id, "approval", event.approval);
     const inline = event.bytes.byteLength <= this.maxInlineRawBytes;
     const data: MessageEventData = {
       agent_id: event.agent_id,

@@ -1,4 +1,4 @@
-import type { Agent } from "../models/mod.ts";
+import type { Agent, Approval } from "../models/mod.ts";
 
 /** A committed change. `id` is the durable event id (events table rowid), strictly increasing. */
 export type EngineEvent =
@@ -14,6 +14,13 @@ export type EngineEvent =
     parse_error: boolean;
     /** The stored bytes, verbatim. */
     bytes: Uint8Array;
+  }
+  | {
+    /** A permission prompt was stored, or answered (stored and replayed like the rest). */
+    kind: "approval";
+    id: number;
+    agent_id: string;
+    approval: Approval;
   }
   | {
     /** The agent and its lines were deleted (a tombstone: stored, and replayed, like the rest). */

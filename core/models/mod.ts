@@ -8,3 +8,4 @@ export * from "./transitions.ts";
 export * from "./id.ts";
 export * from "./errors.ts";
 export * from "./title.ts";
+export * from "./approval.ts";

@@ -1,6 +1,12 @@
 /** SQL for the `agents` table: rows ↔ `Agent`, patches, listing. Transactions are the caller's. */
 import type { SQLInputValue } from "node:sqlite";
-import { Agent, type AgentKind, type AgentStatus, type Effort } from "../models/mod.ts";
+import {
+  Agent,
+  type AgentKind,
+  type AgentPermissionMode,
+  type AgentStatus,
+  type Effort,
+} from "../models/mod.ts";
 import type { Connection } from "./_connection.ts";
 
 /** Fields of a new agent; everything else starts at its default (status `queued`, counters 0). */
@@ -19,6 +25,8 @@ export interface NewAgent {
   hero_context?: string | null;
   /** Epoch ms; defaults to now. */
   created_at?: number;
+  /** The mode claude runs in; default bypassPermissions (nothing asks). */
+  permission_mode?: AgentPermissionMode;
 }
 
 /** Internal per-agent process columns: stored on the row, never part of `Agent`. */
@@ -176,6 +184,7 @@ const NEW_AGENT_FIELDS = [
   "home_mcp",
   "hero_context",
   "created_at",
+  "permission_mode",
 ] as const;
 const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
   "name",
@@ -183,6 +192,7 @@ const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
   "home_mcp",
   "hero_context",
   "created_at",
+  "permission_mode",
 ]);
 
 /** Throws a TypeError naming the first field of `a` that the `Agent` schema refuses. */
@@ -204,7 +214,8 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
   const createdAt = a.created_at ?? now;
   return conn.prepare(
     `INSERT INTO agents (id, name, prompt, cwd, model, effort, kind, status, parent_id, home_mcp,
-       hero_context, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+       hero_context, created_at, updated_at, permission_mode)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
      RETURNING agent_key, ${SELECT_LIST}`,
   ).get(
     a.id,
@@ -219,6 +230,7 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
     a.hero_context ?? null,
     createdAt,
     createdAt,
+    a.permission_mode ?? "bypassPermissions",
   ) as AgentRow;
 }
 

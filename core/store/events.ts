@@ -3,7 +3,7 @@ import type { Connection } from "./_connection.ts";
 import { clampLimit } from "./agents.ts";
 
 /** What an event reports: an agent row changed, a line was stored, or an agent was deleted. */
-export type EventKind = "agent" | "message" | "agent_deleted";
+export type EventKind = "agent" | "message" | "agent_deleted" | "approval";
 
 /** One change-log entry. `id` only grows (AUTOINCREMENT: never reused, even after deletes). */
 export interface StoredEvent {
@@ -12,7 +12,7 @@ export interface StoredEvent {
   ts: number;
   kind: EventKind;
   agent_id: string;
-  /** The line's seq for `message` events; null for the others. */
+  /** The line's seq for `message` events, the approval's key for `approval` events; else null. */
   seq: number | null;
 }
 

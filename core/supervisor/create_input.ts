@@ -6,6 +6,7 @@
 import {
   type Agent,
   type AgentKind,
+  type AgentPermissionMode,
   Effort,
   InvalidStateError,
   MAX_HERO_CONTEXT_CHARS,
@@ -29,6 +30,8 @@ export interface CreateAgentInput {
   name?: string | null | undefined;
   kind?: AgentKind | undefined;
   parent_id?: string | null | undefined;
+  /** The mode claude runs in; anything but bypassPermissions asks (approvals). */
+  permission_mode?: AgentPermissionMode | undefined;
 }
 
 /** A create request that passed every check, with the defaults filled in. */

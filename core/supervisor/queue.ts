@@ -109,7 +109,7 @@ export function turnOf(
       resume: record.fork_session_id,
       fork: true,
       forkAt: record.fork_at,
-      permissionMode: agent.kind === "planner" ? "plan" : "bypassPermissions",
+      permissionMode: agent.kind === "planner" ? "plan" : agent.permission_mode,
       voice,
     };
   }
@@ -118,7 +118,7 @@ export function turnOf(
       prompt: record.pending_prompt,
       resume: agent.session_id,
       permissionMode: (record.pending_permission_mode as PermissionMode | null) ??
-        "bypassPermissions",
+        agent.permission_mode,
       voice,
     };
   }
@@ -129,7 +129,7 @@ export function turnOf(
       ? "plan"
       : agent.kind === "shadow"
       ? "default"
-      : "bypassPermissions",
+      : agent.permission_mode,
     voice,
   };
 }

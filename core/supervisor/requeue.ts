@@ -47,7 +47,7 @@ export function requeueFollowUp(
 ): Agent {
   const permissionMode: PermissionMode = agent.kind === "planner" && !execute
     ? "plan"
-    : "bypassPermissions";
+    : agent.permission_mode;
   return store.transition(agent.id, "queued", {
     pending_prompt: prompt,
     pending_permission_mode: permissionMode,

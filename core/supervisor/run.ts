@@ -59,6 +59,10 @@ export interface AgentRunOptions {
   onEnded(): void;
   /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
   shuttingDown?: () => boolean;
+  /** A control request claude sent (a permission prompt): called before its line is stored. */
+  onControlRequest?: ((run: AgentRun, line: Record<string, unknown>) => void) | null;
+  /** claude withdrew one of its control requests. */
+  onControlCancel?: ((run: AgentRun, line: Record<string, unknown>) => void) | null;
   /** Live text as the model writes it (`stream_event` lines are shown, never stored). */
   onDelta?: ((agentId: string, delta: TextDelta) => void) | null;
 }
@@ -78,6 +82,8 @@ export class AgentRun {
   #resultAt: number | null = null;
   /** Turns, prompts and control requests of the process while it is live. */
   readonly session: LiveSession;
+  /** Permission prompts of this process waiting for a person: claude's request id → approval id. */
+  readonly approvals = new Map<string, string>();
   #stop: StopReason | null = null;
   #stopping: Promise<void> | null = null;
   /** A process that printed its result but did not exit is terminated; the status stays. */
@@ -367,6 +373,8 @@ export class AgentRun {
           continue;
         }
         if (value?.type === "control_response") this.session.onControlResponse(value);
+        else if (value?.type === "control_request") this.#o.onControlRequest?.(this, value);
+        else if (value?.type === "control_cancel_request") this.#o.onControlCancel?.(this, value);
         if (value) {
           const init = readInit(value);
           if (init?.sessionId) patch.session_id = init.sessionId;

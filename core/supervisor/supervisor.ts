@@ -29,6 +29,7 @@ import {
   type SupervisorOptions,
 } from "./types.ts";
 import { startWatchdog } from "./watchdog.ts";
+import { type ApprovalDecision, ApprovalDesk } from "./approvals.ts";
 
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
@@ -62,6 +63,7 @@ export class Supervisor {
   #stopWatchdog: (() => void) | undefined;
   /** Terminal rows of runs ending during shutdown share transactions. */
   #finishes: FinishBatch;
+  #desk: ApprovalDesk;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -75,6 +77,11 @@ export class Supervisor {
       ...options,
       proxy: options.proxy ?? null,
       agentStateDir: options.agentStateDir ?? null,
+    });
+    this.#desk = new ApprovalDesk({
+      ...options,
+      log: this.#log,
+      runOf: (id) => this.#runs.get(id),
     });
     this.#finishes = new FinishBatch({
       store: options.store,
@@ -128,6 +135,7 @@ export class Supervisor {
       log: this.#log,
     });
     const requeued = this.#queue.rebuild(this.#store).length;
+    this.#desk.recover(); // the processes that asked are gone: their prompts expire
     return { reconciled, requeued, swept };
   }
 
@@ -163,6 +171,7 @@ export class Supervisor {
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
+      permission_mode: input.permission_mode,
     });
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
@@ -185,15 +194,17 @@ export class Supervisor {
     return this.#enqueue(requeueShadow(this.#store, this.#mustGet(id), this.#runs.has(id)));
   }
 
+  /** Answers a permission prompt exactly once (`approvals.ts`); fails closed. */
+  respondApproval(id: string, decision: ApprovalDecision) {
+    return this.#desk.respond(id, decision);
+  }
+
   /** Whether the agent has a live process that takes prompts and control requests on stdin. */
   isLive(id: string): boolean {
     return this.#runs.get(id)?.session.live === true;
   }
 
-  /**
-   * Delivers a prompt to an agent now (`live.ts`): a live idle process starts the next turn at
-   * once, a running turn gets it queued by the CLI, with no process the session is resumed.
-   */
+  /** Delivers a prompt now: to the live process, queued behind its turn, or resumed (`live.ts`). */
   send(id: string, prompt: string, options: live.SendOptions = {}) {
     if (this.#shuttingDown) throw new BusyError("Cannot send: the daemon is shutting down");
     return live.sendPrompt(this.#live(), id, prompt, options);
@@ -361,6 +372,8 @@ export class Supervisor {
       onEnded: () => this.#runEnded(run),
       shuttingDown: () => this.#shuttingDown,
       onDelta: this.#o.onDelta,
+      onControlRequest: (r, line) => this.#desk.onRequest(r, line),
+      onControlCancel: (r, line) => this.#desk.onCancel(r, line),
     });
     this.#runs.set(agent.id, run);
     run.start();
@@ -368,6 +381,7 @@ export class Supervisor {
   }
 
   #runEnded(run: AgentRun): void {
+    this.#desk.runEnded(run);
     this.#runs.delete(run.agentId);
     try {
       const agent = this.#store.getAgent(run.agentId);
