@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { Agent } from "../models/mod.ts";
+import { Agent, Approval } from "../models/mod.ts";
 import { AgentId, defineMethod, Prompt } from "./method_spec.ts";
 
 const idParams = z.strictObject({ id: AgentId });
@@ -23,6 +23,9 @@ export const CliPermissionMode = z.enum([
 export const LiveAgent = Agent.extend({
   live: z.boolean().describe(
     "a claude process is attached and takes prompts on its stdin (a live session: agent.send starts the next turn in it at once); derived when answered, not stored",
+  ),
+  pending_approvals: z.array(Approval).describe(
+    "permission prompts waiting for a person (approval.respond), oldest first",
   ),
 }).meta({ id: "LiveAgent" });
 export type LiveAgent = z.infer<typeof LiveAgent>;

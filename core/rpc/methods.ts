@@ -4,7 +4,15 @@
  * @module
  */
 import { z } from "zod";
-import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../models/mod.ts";
+import {
+  Agent,
+  AgentKind,
+  AgentPermissionMode,
+  AgentStatus,
+  Effort,
+  HomeMcp,
+  Message,
+} from "../models/mod.ts";
 import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE } from "./limits.ts";
 import { CommitInfo, CompletedAgent } from "./commit.ts";
 // The schema file, not usage/mod.ts: the contract must not load the store or the poller.
@@ -14,9 +22,11 @@ import { BackupResult, OpenrpcDocument, SystemHealth, SystemInfo } from "./syste
 import { SearchPage, SearchStatus } from "./search.ts";
 import { AgentId, defineMethod, Prompt } from "./method_spec.ts";
 import { LIVE_METHODS, LiveAgent } from "./live.ts";
+import { APPROVAL_METHODS } from "./approval.ts";
 
 export { defineMethod, type MethodSpec } from "./method_spec.ts";
 export * from "./live.ts";
+export * from "./approval.ts";
 
 /** The agent kinds a caller may create (`shadow` agents are created by the daemon only). */
 export const CreatableKind = z.enum(["standard", "planner"]).meta({ id: "CreatableKind" });
@@ -126,6 +136,9 @@ export const METHODS = {
       ),
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud",
+      ),
+      permission_mode: AgentPermissionMode.optional().describe(
+        "default bypassPermissions; any other mode asks before tools run (approval.list)",
       ),
     }),
     result: Agent,
@@ -287,6 +300,7 @@ export const METHODS = {
     }).meta({ id: "AgentExport" }),
     errors: ["not_found"],
   }),
+  ...APPROVAL_METHODS,
   "search.query": defineMethod({
     name: "search.query",
     summary: "Full-text search over prompts, answers, tool calls and agent names",

@@ -5,7 +5,12 @@
  * `set_permission_mode`; completing and cancelling, which end a live session with the agent.
  * @module
  */
-import { type Agent, InvalidStateError, ValidationError } from "../models/mod.ts";
+import {
+  type Agent,
+  AgentPermissionMode,
+  InvalidStateError,
+  ValidationError,
+} from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import type { Store } from "../store/mod.ts";
 import { CLI_PERMISSION_MODES, type CliPermissionMode } from "../claude/mod.ts";
@@ -138,7 +143,9 @@ export async function setLivePermissionMode(
   }
   const run = liveRun(ctx, id, "set the permission mode of");
   await run.session.control({ subtype: "set_permission_mode", mode });
-  return ctx.mustGet(id);
+  // The agent's own mode (later processes, approval answers) follows when it is one of its four.
+  const own = AgentPermissionMode.safeParse(mode);
+  return own.success ? ctx.store.updateAgent(id, { permission_mode: own.data }) : ctx.mustGet(id);
 }
 
 /** awaiting_review → completed; a live session ends with the review (the CLI exits). */

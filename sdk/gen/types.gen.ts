@@ -49,6 +49,8 @@ export type Agent = {
   home_mcp: HomeMcp | null;
   /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
   hero_context: string | null;
+  /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
+  permission_mode: AgentPermissionMode;
 };
 
 export type AgentBucket = "running" | "awaiting_review" | "completed";
@@ -118,6 +120,16 @@ export type AgentPage = {
   next_cursor: string | null;
 };
 
+export type AgentPermissionMode = "bypassPermissions" | "acceptEdits" | "default" | "plan";
+
+/** Every `AgentPermissionMode` value, in contract order. */
+export const AGENT_PERMISSION_MODES: readonly AgentPermissionMode[] = [
+  "bypassPermissions",
+  "acceptEdits",
+  "default",
+  "plan",
+];
+
 export type AgentStatus =
   | "queued"
   | "running"
@@ -152,6 +164,47 @@ export type AgentUsage = {
   model: string | null;
   parent_id: string | null;
 };
+
+export type Approval = {
+  id: string;
+  agent_id: string;
+  /** the tool claude asks to run (Write, Edit, Bash, …) */
+  tool_name: string;
+  /** the tool input, verbatim */
+  input: {
+    [key: string]: unknown;
+  };
+  /** claude's short description of the call */
+  description: string | null;
+  /** permission rules claude suggests (remember: session adds them for the rest of the run) */
+  permission_suggestions: unknown[];
+  tool_use_id: string | null;
+  created_at: number;
+  state: ApprovalState;
+  /** who or what closed it: the answering surface (admin, cli, rpc), timeout, claude (withdrawn), daemon (process gone) */
+  answered_by: string | null;
+  /** the deny message, or why it was closed */
+  message: string | null;
+  /** an allow that added the suggested rules */
+  remember: "session" | null;
+  answered_at: number | null;
+};
+
+export type ApprovalList = {
+  /** newest first */
+  approvals: Approval[];
+};
+
+export type ApprovalState = "pending" | "allowed" | "denied" | "expired" | "cancelled";
+
+/** Every `ApprovalState` value, in contract order. */
+export const APPROVAL_STATES: readonly ApprovalState[] = [
+  "pending",
+  "allowed",
+  "denied",
+  "expired",
+  "cancelled",
+];
 
 export type BackupResult = {
   /** the backup file (mode 0600) */
@@ -303,6 +356,8 @@ export type CompletedAgent = {
   home_mcp: HomeMcp | null;
   /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
   hero_context: string | null;
+  /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
+  permission_mode: AgentPermissionMode;
   /** the commit made with `commit: true`, else null */
   commit: CommitMade | null;
 };
@@ -442,8 +497,12 @@ export type LiveAgent = {
   home_mcp: HomeMcp | null;
   /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
   hero_context: string | null;
+  /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
+  permission_mode: AgentPermissionMode;
   /** a claude process is attached and takes prompts on its stdin (a live session: agent.send starts the next turn in it at once); derived when answered, not stored */
   live: boolean;
+  /** permission prompts waiting for a person (approval.respond), oldest first */
+  pending_approvals: Approval[];
 };
 
 export type Message = {
@@ -890,6 +949,8 @@ export interface AgentCreateParams {
   home_mcp?: HomeMcp;
   /** a spoken turn: the reply is asked to read well aloud */
   voice?: boolean;
+  /** default bypassPermissions; any other mode asks before tools run (approval.list) */
+  permission_mode?: AgentPermissionMode;
 }
 
 /** Params of `agent.get`. */
@@ -1018,6 +1079,32 @@ export interface AgentExportParams {
   /** agent id */
   id: string;
   format?: "jsonl" | "markdown";
+}
+
+/** Params of `approval.list`. */
+export interface ApprovalListParams {
+  /** only this agent's */
+  agent_id?: string;
+  /** only in this state */
+  state?: ApprovalState;
+  limit?: number;
+}
+
+/** Params of `approval.respond`. */
+export interface ApprovalRespondParams {
+  /** approval id */
+  id: string;
+  decision: "allow" | "deny";
+  /** deny: what the model is told */
+  message?: string;
+  /** allow: the tool input to run instead of the one asked for */
+  updated_input?: {
+    [key: string]: unknown;
+  };
+  /** allow: add the suggested permission rules for the rest of the run */
+  remember?: "session";
+  /** the answering surface, recorded (admin, cli, …) */
+  answered_by?: string;
 }
 
 /** Params of `search.query`. */
