@@ -22,6 +22,7 @@ import { logs } from "./commands/logs.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
 import { interrupt, send } from "./commands/send.ts";
+import { approvals, approve, deny } from "./commands/approvals.ts";
 import { show } from "./commands/show.ts";
 
 /** Every command, in help order. */
@@ -38,6 +39,9 @@ export const COMMANDS: readonly Command[] = [
   run,
   send,
   interrupt,
+  approvals,
+  approve,
+  deny,
   search,
   backup,
 ];

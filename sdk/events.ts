@@ -7,6 +7,7 @@ import type { FetchLike, TransportOptions } from "./client.ts";
 import type {
   Agent,
   AgentDeletedEventData,
+  Approval,
   DeltaEventData,
   MessageEventData,
 } from "./gen/types.gen.ts";
@@ -25,7 +26,8 @@ export interface SseMessage {
 export type ServiceEvent =
   | { id: number; event: "agent"; data: Agent }
   | { id: number; event: "message"; data: MessageEventData }
-  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData };
+  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData }
+  | { id: number; event: "approval"; data: Approval };
 
 /**
  * Parses an SSE byte stream (WHATWG rules: `\n`, `\r\n` or `\r` line ends, `:` comments, multi-line
@@ -158,7 +160,7 @@ export function subscribeEvents(options: SubscribeOptions = {}): EventSubscripti
                 continue;
               }
               const known = message.event === "agent" || message.event === "message" ||
-                message.event === "agent_deleted";
+                message.event === "agent_deleted" || message.event === "approval";
               if (!known) continue;
               const id = Number(message.id);
               if (!Number.isSafeInteger(id)) continue;

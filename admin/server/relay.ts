@@ -3,6 +3,7 @@
  *
  * - `?agent=<id>`: that agent's `agent`, `message` and `agent_deleted` events, as the server
  *   sends them, and its live text (`delta`, no id) when the page keeps up.
+ * - `approval` events (permission prompts and their answers) go to both views.
  * - no agent: the dashboard view, `agent` and `agent_deleted` events plus the `message` events of
  *   assistant lines (what a card needs for its last line); lines above 64 KiB are sent without
  *   `raw`.
@@ -52,7 +53,9 @@ export function formatSse(id: string | null, event: string, data: string): strin
  * returns the data to send or null to skip.
  */
 export function summarize(message: SseMessage, maxRawBytes: number): string | null {
-  if (message.event === "agent" || message.event === "agent_deleted") return message.data;
+  if (
+    message.event === "agent" || message.event === "agent_deleted" || message.event === "approval"
+  ) return message.data;
   if (message.event !== "message") return null;
   let data: { type?: unknown; raw?: unknown; truncated?: unknown };
   try {
@@ -257,7 +260,7 @@ function relayStream(
         const data = options.summary
           ? summarize(message, options.maxSummaryRawBytes)
           : message.event === "agent" || message.event === "message" ||
-              message.event === "agent_deleted"
+              message.event === "agent_deleted" || message.event === "approval"
           ? message.data
           : null;
         if (data === null) continue;

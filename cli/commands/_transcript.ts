@@ -70,6 +70,7 @@ export async function printTranscript(
     for await (
       const event of client.events({ agent: id, lastEventId: from, signal: stop.signal })
     ) {
+      if (event.event === "approval") continue; // `approvals` lists them
       if (event.event === "agent_deleted") {
         // Deleted while followed (e.g. from the admin): nothing more will come.
         if (event.data.id === id) throw new Error(`Cannot follow agent ${id}: it was deleted`);

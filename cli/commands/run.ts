@@ -19,6 +19,9 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
   --effort E     none, low, medium, high, xhigh or max
   --name N       display name
   --planner      run as a planner (plan first; execute with a follow-up)
+  --permission-mode M
+                 bypassPermissions (default), acceptEdits, default or plan; any but the
+                 first asks before tools run (\`hero_orchestrator approvals\`)
   --wait         stream the transcript and wait until the agent settles; exit 1 unless it
                  reaches awaiting_review or completed
   --json         print the agent row as JSON (with --wait: the final row, no transcript)
@@ -27,6 +30,8 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
 async function readStdin(): Promise<string> {
   return (await new Response(Deno.stdin.readable).text()).trim();
 }
+
+const PERMISSION_MODES = ["bypassPermissions", "acceptEdits", "default", "plan"] as const;
 
 function defaultCwd(): string {
   try {
@@ -47,6 +52,7 @@ export const run: Command = {
       effort: { type: "string" },
       name: { type: "string" },
       planner: { type: "boolean" },
+      "permission-mode": { type: "string" },
       wait: { type: "boolean" },
       json: { type: "boolean" },
     }, { min: 1, max: 1, names: "the prompt" });
@@ -64,6 +70,16 @@ export const run: Command = {
     if (effort) params.effort = effort;
     if (values.name) params.name = values.name;
     if (values.planner) params.kind = "planner";
+    const mode = values["permission-mode"];
+    if (mode !== undefined) {
+      if (!isOneOf(PERMISSION_MODES, mode)) {
+        throw new UsageError(
+          `--permission-mode "${mode}" is not one of ${PERMISSION_MODES.join(", ")}`,
+          "run",
+        );
+      }
+      params.permission_mode = mode;
+    }
     const client = ctx.client();
     let agent = await client.agent.create(params);
     if (!values.wait) {

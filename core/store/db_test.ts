@@ -87,6 +87,9 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
   7: (db, agentId) => {
     SEEDS[6]!(db, agentId);
   },
+  8: (db, agentId) => {
+    SEEDS[7]!(db, agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -116,6 +119,9 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         // Agents from before version 5 have no home MCP.
         assert.equal(agent.home_mcp, k >= 5 ? "hero_books" : null);
         assert.equal(agent.hero_context, null);
+        // The approvals step: every existing agent keeps running without being asked.
+        assert.equal(agent.permission_mode, "bypassPermissions");
+        assert.deepEqual(store.listApprovals({ agentId }), []);
         // The migrated database takes new writes, including the version 4 tables.
         const hash = "ab".repeat(32);
         store.insertProxyToken(agentId, hash, Date.now() + 60_000);
