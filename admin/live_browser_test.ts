@@ -191,3 +191,81 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "admin in Chromium: a permission prompt needs you on the dashboard and the agent page",
+  ignore: !chromiumAvailable(),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using env = await tempEnv();
+    await using server = await startInProcess(env.env);
+    const client = server.client;
+    const admin = await startAdmin({
+      env: env.env,
+      log: noLog,
+      listen: { hostname: "127.0.0.1", port: 0 },
+      distDir: await tempDist(),
+    });
+    const browser: Browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(admin.openUrl!);
+      await page.waitForSelector(".dashboard[data-state=ready]");
+      const ask = (file: string, content: string) =>
+        fakePrompt({
+          auto: true,
+          steps: [{ ask: { tool: "Write", input: { file_path: `${env.work}/${file}`, content } } }],
+        });
+      const a = await client.agent.create({
+        prompt: ask("allowed.txt", "line from the agent"),
+        cwd: env.work,
+        permission_mode: "default",
+        name: "asks to write",
+      });
+      // The dashboard shows it live (an `approval` event), rendered like the transcript: a diff.
+      const card = page.locator(`[data-testid=needs-you] [data-testid=approval]`);
+      await card.waitFor();
+      assert.ok((await card.innerText()).includes("line from the agent"));
+      assert.ok((await card.innerText()).includes("asks to write"));
+      await page.goto(`${admin.address}/agents/${a.id}`);
+      await page.waitForSelector("html[data-ready=agent]");
+      const here = page.locator("[data-testid=approval]");
+      await here.waitFor();
+      assert.ok((await here.innerText()).includes(`${env.work}/allowed.txt`));
+      await here.getByRole("button", { name: "Allow", exact: true }).click();
+      await here.waitFor({ state: "detached" });
+      await waitStatus(page, "awaiting_review");
+      assert.equal(await Deno.readTextFile(`${env.work}/allowed.txt`), "line from the agent");
+      const answered = (await client.approval.list({ agent_id: a.id })).approvals[0]!;
+      assert.deepEqual([answered.state, answered.answered_by], ["allowed", "admin"]);
+
+      // Deny from the dashboard, with a reason the model is told.
+      const b = await client.agent.create({
+        prompt: ask("denied.txt", "nope"),
+        cwd: env.work,
+        permission_mode: "default",
+      });
+      await page.goto(admin.openUrl!);
+      await page.waitForSelector(".dashboard[data-state=ready]");
+      const denyCard = page.locator(`[data-testid=approval]`);
+      await denyCard.waitFor();
+      await denyCard.getByLabel("Why (told to the model when you deny)").fill("not today");
+      await denyCard.getByRole("button", { name: "Deny" }).click();
+      await denyCard.waitFor({ state: "detached" });
+      const denied = (await client.approval.list({ agent_id: b.id })).approvals[0]!;
+      assert.deepEqual([denied.state, denied.message], ["denied", "not today"]);
+      await waitFor(
+        "the denied agent in review",
+        async () => (await client.agent.get({ id: b.id })).status === "awaiting_review",
+      );
+      await assert.rejects(Deno.stat(`${env.work}/denied.txt`));
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await admin.shutdown();
+    }
+  },
+});

@@ -12,6 +12,8 @@ import type { Agent, SystemHealth } from "@hero/sdk";
 import { AgentActions, FollowUp } from "../components/agent_actions.tsx";
 import { displayName } from "../components/agent_card.tsx";
 import { AgentExtras } from "../components/agent_extras.tsx";
+import { ApprovalList } from "../components/approval_card.tsx";
+import { applyApprovals, loadPendingApprovals, pendingApprovals } from "../state/approvals.ts";
 import { LongText } from "../components/long_text.tsx";
 import { StatusBadge } from "../components/status_badge.tsx";
 import { type SearchTarget, searchTargetFromUrl } from "../components/search_target.ts";
@@ -63,6 +65,7 @@ async function start(id: string): Promise<void> {
       // Secondary reads wait for the first screen.
       startExtras(agent);
       startUsage();
+      void loadPendingApprovals(id).catch(() => {});
     });
     const closeStream = openEventStream({
       agent: id,
@@ -80,7 +83,8 @@ async function start(id: string): Promise<void> {
               pageState.value = "deleted";
               return;
             }
-          } else messages.push(e.data);
+          } else if (e.event === "approval") applyApprovals([e.data]);
+          else messages.push(e.data);
         }
         if (messages.length > 0) {
           applyLive(messages);
@@ -175,6 +179,7 @@ function Header({ agent }: { agent: Agent }) {
           </div>
         )
         : null}
+      <ApprovalList approvals={pendingApprovals.value.filter((a) => a.agent_id === agent.id)} />
       <AgentExtras agent={agent} />
       {agent.status === "awaiting_review" || agent.status === "failed" ||
           agent.status === "running" ||

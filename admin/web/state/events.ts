@@ -6,14 +6,21 @@
  * @module
  */
 import { batch, signal } from "@preact/signals";
-import type { Agent, AgentDeletedEventData, DeltaEventData, MessageEventData } from "@hero/sdk";
+import type {
+  Agent,
+  AgentDeletedEventData,
+  Approval,
+  DeltaEventData,
+  MessageEventData,
+} from "@hero/sdk";
 import { base } from "./base.ts";
 
 /** A typed event of the stream (`agent_deleted`: the agent and its lines are gone). */
 export type StreamEvent =
   | { id: number; event: "agent"; data: Agent }
   | { id: number; event: "message"; data: MessageEventData }
-  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData };
+  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData }
+  | { id: number; event: "approval"; data: Approval };
 
 /** Connection state, for the header indicator. */
 export const connection = signal<"idle" | "connecting" | "open" | "reconnecting">("idle");
@@ -116,6 +123,7 @@ export function openEventStream(options: StreamOptions): () => void {
     es.addEventListener("agent", (e) => push("agent", e as MessageEvent<string>));
     es.addEventListener("message", (e) => push("message", e as MessageEvent<string>));
     es.addEventListener("agent_deleted", (e) => push("agent_deleted", e as MessageEvent<string>));
+    es.addEventListener("approval", (e) => push("approval", e as MessageEvent<string>));
     if (options.onDeltas) {
       es.addEventListener("delta", (e) => {
         try {
