@@ -200,8 +200,9 @@ async function importFile(
   if (size === offset) return;
   const agent = state?.agent_id ? options.store.getAgent(state.agent_id) : undefined;
   const sessionId = state?.session_id ?? path.slice(path.lastIndexOf("/") + 1, -".jsonl".length);
-  // The supervisor's own agents write session files too: their lines are stored already.
-  if (!state && isSupervisedSession(options.store, sessionId)) {
+  // The supervisor's own agents write session files too: their lines are stored already. That
+  // includes an imported session once adopted: its file now grows with the supervised turns.
+  if (isSupervisedSession(options.store, sessionId)) {
     report.supervised++;
     return;
   }

@@ -80,6 +80,7 @@ export {
   importedFileOfAgent,
   type ImportedLine,
   isSupervisedSession,
+  supervisedAgentOfSession,
 } from "./session_imports.ts";
 export { checkSqliteVersion } from "./sqlite_version.ts";
 export { type Migration, MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";

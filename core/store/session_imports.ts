@@ -170,6 +170,18 @@ export function isSupervisedSession(store: Store, sessionId: string): boolean {
   ).get(sessionId) !== undefined;
 }
 
+/**
+ * The newest supervised (not imported) agent that owns claude session `sessionId`: an imported
+ * session's continuation once one was started. Undefined when none does.
+ */
+export function supervisedAgentOfSession(store: Store, sessionId: string): string | undefined {
+  const row = connectionOf(store).prepare(
+    `SELECT id FROM agents WHERE session_id = ? AND kind != 'imported'
+     ORDER BY created_at DESC, agent_key DESC LIMIT 1`,
+  ).get(sessionId) as { id: string } | undefined;
+  return row?.id;
+}
+
 /** In the caller's transaction: forgets agent `agentKey` in the import table (it is being deleted). */
 export function detachImportRows(conn: Connection, agentKey: number): void {
   conn.prepare("UPDATE session_imports SET agent_key = NULL WHERE agent_key = ?").run(agentKey);

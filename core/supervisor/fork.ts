@@ -118,11 +118,12 @@ export async function forkAgent(
 }
 
 /**
- * Continues an imported session under supervision: a new agent whose first process resumes the
- * imported session under a new session id (`--resume --fork-session`), in its cwd. The imported
- * transcript stays as it was, and its file is never written by us, so a later import of that file
- * adds only what its own owner appends. A proxied child has its own config dir: the session file
- * is copied there first (`provideSessionFile`).
+ * Adopts an imported session: a new, supervised agent whose first process resumes that very
+ * session id (`--resume`, no fork), in its cwd, so the conversation goes on where its owner left
+ * it. From then on the supervisor owns the session: the imported agent keeps the transcript up to
+ * the adoption (an import of the file leaves it alone once a supervised agent owns its session),
+ * and later prompts to it go to this agent. A proxied child has its own config dir: the session
+ * file is copied there first (`provideSessionFile`).
  */
 export async function adoptImported(
   ctx: ForkContext,
@@ -149,9 +150,12 @@ export async function adoptImported(
     effort: checked.effort,
     kind: "standard",
   });
+  // A follow-up of the imported session: its prompt and mode wait on the row (the queue's one
+  // truth) and its first process resumes `session_id`.
   const agent = ctx.store.updateAgent(inserted.id, {
-    fork_session_id: imported.session_id,
-    fork_at: null,
+    session_id: imported.session_id,
+    pending_prompt: prompt,
+    pending_permission_mode: "bypassPermissions",
   });
   return ctx.enqueue(agent, voice);
 }

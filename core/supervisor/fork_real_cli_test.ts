@@ -1,6 +1,7 @@
 /**
  * `Supervisor.fork()` with the real (pinned) claude CLI against the mock Anthropic API: the fork's
- * first request carries exactly the turns up to the chosen message, under a new session id.
+ * first request carries exactly the turns up to the chosen message, under a new session id; an
+ * imported session is adopted (resumed under its own id) by a supervised agent.
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import {
@@ -128,7 +129,7 @@ Deno.test("real CLI: a fork refuses a line that is not a message of the session"
   });
 });
 
-Deno.test("real CLI: follow_up on an imported session continues it under supervision, as a new agent", async () => {
+Deno.test("real CLI: a prompt to an imported session resumes that session id under supervision, from then on", async () => {
   await using mock = await startMockAnthropic();
   // A session started outside the supervisor, in its own config dir.
   await using outside = await runRealClaudeTurn({ mockUrl: mock.url, prompt: "outside kiwi" });
@@ -143,18 +144,40 @@ Deno.test("real CLI: follow_up on an imported session continues it under supervi
     assert.notEqual(next.id, imported.id);
     assert.equal(next.kind, "standard");
     const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
-    assert(done.session_id && done.session_id !== imported.session_id, "a new session id");
-    const first = streamedRequests(mock, done.session_id!)[0]!;
+    assert.equal(done.session_id, imported.session_id, "the same session, resumed (not forked)");
+    const first = streamedRequests(mock, imported.session_id!)
+      .find((r) => turnsOf(r).some((t) => t.text === "inside lime"))!;
     assertEquals(turnsOf(first), [
       { role: "user", text: "outside kiwi" },
       { role: "assistant", text: "Hello from mock" },
       { role: "user", text: "inside lime" },
     ]);
-    // The imported transcript is unchanged, and the continuation is not imported a second time.
+    // The session file (same config dir: a direct child) grew with the supervised turn, which the
+    // ledger has from the agent's own output: an import leaves it alone from now on.
     assertEquals(h.engine.store.getAgent(imported.id)!.last_seq, imported.last_seq);
     const again = await h.engine.ledger.import();
-    // Its own session file (same config dir: a direct child) belongs to the supervised agent.
     assertEquals([again.created, again.lines, again.supervised], [0, 0, 1]);
+    assertEquals(h.engine.store.getAgent(imported.id)!.last_seq, imported.last_seq);
+
+    // A later prompt to the imported agent goes to the session's supervised owner: no second
+    // adoption, the conversation carries on in one place.
+    const later = await h.engine.supervisor.followUp(imported.id, "inside mango");
+    assert.equal(later.id, next.id);
+    await waitFor(
+      "the second turn",
+      () => h.engine.store.getAgent(next.id)!.turn_count === 2,
+      90_000,
+    );
+    const owned = await waitForStatus(h, next.id, "awaiting_review", 90_000);
+    assert.equal(owned.session_id, imported.session_id);
+    const last = streamedRequests(mock, imported.session_id!).at(-1)!;
+    assertEquals(turnsOf(last).filter((t) => t.role === "user").map((t) => t.text), [
+      "outside kiwi",
+      "inside lime",
+      "inside mango",
+    ]);
+    const standard = h.engine.store.listAgents({ kinds: ["standard"], limit: 10 }).agents;
+    assertEquals(standard.map((a) => a.id), [next.id]);
   }, { mock, configDir: outside.configDir });
 });
 
@@ -177,7 +200,9 @@ Deno.test("real CLI: proxied fork and continuation of an imported session use a 
     // ...and a continuation, which finds the copy in place.
     const next = await h.engine.supervisor.followUp(imported.id, "inside pear");
     const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
-    const first = streamedRequests(mock, done.session_id!)[0]!;
+    assert.equal(done.session_id, imported.session_id);
+    const first = streamedRequests(mock, done.session_id!)
+      .find((r) => turnsOf(r).some((t) => t.text === "inside pear"))!;
     assertEquals(turnsOf(first).map((t) => t.text), [
       "outside plum",
       "Hello from mock",

@@ -12,7 +12,7 @@ import {
   ValidationError,
 } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
-import type { Store } from "../store/mod.ts";
+import { type Store, supervisedAgentOfSession } from "../store/mod.ts";
 import { CLI_PERMISSION_MODES, type CliPermissionMode } from "../claude/mod.ts";
 import { checkFollowUpAgent, checkFollowUpPrompt } from "./create_input.ts";
 import { requeueFollowUp } from "./requeue.ts";
@@ -40,7 +40,7 @@ export interface LiveContext {
   enqueue(agent: Agent, voice: boolean): Agent;
   /** Takes a queued agent out of the queue. */
   dequeue(id: string): void;
-  /** An imported session continues as a new, supervised agent. */
+  /** An imported session continues as a new, supervised agent resuming that session. */
   adopt(agent: Agent, prompt: string, voice: boolean): Promise<Agent>;
 }
 
@@ -57,6 +57,11 @@ export async function sendPrompt(
   checkFollowUpPrompt(prompt);
   const agent = ctx.mustGet(id);
   if (agent.kind === "imported") {
+    // Adopted once: the session has one supervised owner, which takes every later prompt.
+    const owner = agent.session_id
+      ? supervisedAgentOfSession(ctx.store, agent.session_id)
+      : undefined;
+    if (owner) return await sendPrompt(ctx, owner, prompt, options);
     return { agent: await ctx.adopt(agent, prompt, options.voice === true), delivery: "resumed" };
   }
   const run = ctx.runOf(id);

@@ -16,7 +16,7 @@ export interface Turn {
   prompt: string;
   /** The claude session to continue (`--resume`), or null for a new one. */
   resume: string | null;
-  /** Continue `resume` under a new session id (`--fork-session`): a fork's or adoption's first turn. */
+  /** Continue `resume` under a new session id (`--fork-session`): a fork's first turn. */
   fork?: boolean;
   /** With `fork`: the chain entry of `resume` kept (`--resume-session-at`); null keeps it all. */
   forkAt?: string | null;
