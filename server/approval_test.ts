@@ -6,8 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { fakePrompt, type FakeStep } from "@hero/core/testing";
-import { type Approval, parseSse } from "@hero/sdk";
-import { type InProcess, startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
+import { type Approval, createClient, parseSse } from "@hero/sdk";
+import { type InProcess, spawnDaemon, startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
+import { unixFetch } from "./testing/unix_fetch.ts";
 
 async function rpc(
   d: InProcess,
@@ -212,3 +213,68 @@ Deno.test("approvals: bad input — unknown id, bypass agent, interrupt withdraw
   const expired = (await d.client.approval.list({ agent_id: b.id })).approvals[0]!;
   assert.deepEqual([expired.state, expired.answered_by], ["expired", "daemon"]);
 });
+
+Deno.test("approvals: kill -9 of the daemon with a pending prompt → expired after restart, the tool never ran", async () => {
+  await using t = await tempEnv();
+  const file = `${t.work}/after-crash.txt`;
+  let agentId: string;
+  let approvalId: string;
+  {
+    const first = await spawnDaemon(t.env);
+    const transport = unixFetch(t.socketPath);
+    try {
+      const client = createClient({ fetch: transport.fetch });
+      const a = await client.agent.create({
+        prompt: asking(file),
+        cwd: t.work,
+        permission_mode: "default",
+      });
+      agentId = a.id;
+      approvalId = await waitFor("a pending approval", async () => {
+        const list = await client.approval.list({ state: "pending" });
+        return list.approvals[0]?.id;
+      }, 30_000);
+    } finally {
+      transport.close();
+    }
+    // No shutdown: the daemon dies with the prompt pending and claude still waiting.
+    await first.stop("SIGKILL");
+  }
+  await using second = await spawnDaemon(t.env);
+  const transport = unixFetch(t.socketPath);
+  try {
+    const client = createClient({ fetch: transport.fetch });
+    const approval = (await client.approval.list({ agent_id: agentId })).approvals[0]!;
+    assert.deepEqual([approval.id, approval.state, approval.answered_by], [
+      approvalId,
+      "expired",
+      "daemon",
+    ]);
+    const agent = await client.agent.get({ id: agentId });
+    assert.deepEqual([agent.status, agent.error_code], ["failed", "daemon_restart"]);
+    assert.deepEqual(agent.pending_approvals, []);
+    const late = await rpcOver(transport.fetch, "approval.respond", {
+      id: approvalId,
+      decision: "allow",
+    });
+    assert.equal(late.error?.data.code, "invalid_state", "nothing runs on a stale approval");
+    // The orphaned claude was stopped by recovery and never wrote the file.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await exists(file), false);
+  } finally {
+    transport.close();
+  }
+});
+
+async function rpcOver(
+  fetchFn: typeof fetch,
+  method: string,
+  params: Record<string, unknown>,
+): Promise<{ result?: unknown; error?: { code: number; data: { code: string } } }> {
+  const r = await fetchFn("http://localhost/rpc", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  return await r.json();
+}
