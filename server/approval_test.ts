@@ -240,7 +240,7 @@ Deno.test("approvals: kill -9 of the daemon with a pending prompt → expired af
     // No shutdown: the daemon dies with the prompt pending and claude still waiting.
     await first.stop("SIGKILL");
   }
-  await using second = await spawnDaemon(t.env);
+  await using _second = await spawnDaemon(t.env);
   const transport = unixFetch(t.socketPath);
   try {
     const client = createClient({ fetch: transport.fetch });
