@@ -24,6 +24,7 @@ import { search } from "./commands/search.ts";
 import { interrupt, send } from "./commands/send.ts";
 import { approvals, approve, deny } from "./commands/approvals.ts";
 import { show } from "./commands/show.ts";
+import { diff, discard, merge } from "./commands/review.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly Command[] = [
@@ -44,6 +45,9 @@ export const COMMANDS: readonly Command[] = [
   deny,
   search,
   backup,
+  diff,
+  merge,
+  discard,
 ];
 
 /** The top-level help. */

@@ -22,6 +22,12 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
   --permission-mode M
                  bypassPermissions (default), acceptEdits, default or plan; any but the
                  first asks before tools run (\`hero_orchestrator approvals\`)
+  --isolation worktree|none
+                 worktree: a git worktree and branch of its own; none: DIR itself (default:
+                 the server's, worktree when DIR is in a git work tree)
+  --base REF     with a worktree: the branch (or commit) to start from (default HEAD)
+  --branch NAME  with a worktree: the branch's name (default hero/<name>-<id>)
+  --fetch        with a worktree: fetch the base branch's upstream first, start from its tip
   --wait         stream the transcript and wait until the agent settles; exit 1 unless it
                  reaches awaiting_review or completed
   --json         print the agent row as JSON (with --wait: the final row, no transcript)
@@ -53,6 +59,10 @@ export const run: Command = {
       name: { type: "string" },
       planner: { type: "boolean" },
       "permission-mode": { type: "string" },
+      isolation: { type: "string" },
+      base: { type: "string" },
+      branch: { type: "string" },
+      fetch: { type: "boolean" },
       wait: { type: "boolean" },
       json: { type: "boolean" },
     }, { min: 1, max: 1, names: "the prompt" });
@@ -80,6 +90,16 @@ export const run: Command = {
       }
       params.permission_mode = mode;
     }
+    const isolation = values.isolation;
+    if (isolation !== undefined) {
+      if (isolation !== "worktree" && isolation !== "none") {
+        throw new UsageError(`--isolation must be worktree or none, not "${isolation}"`, "run");
+      }
+      params.isolation = isolation;
+    }
+    if (values.base !== undefined) params.base_ref = values.base;
+    if (values.branch !== undefined) params.branch = values.branch;
+    if (values.fetch) params.fetch = true;
     const client = ctx.client();
     let agent = await client.agent.create(params);
     if (!values.wait) {

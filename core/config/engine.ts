@@ -129,6 +129,21 @@ export interface EngineSettings {
   notify: NotifySettings;
   /** How claude children are isolated (`HERO_ORCHESTRATOR_SANDBOX`). */
   sandbox: SandboxSettings;
+  /**
+   * Where agents run by default (`HERO_ORCHESTRATOR_ISOLATION`): `worktree` (a git worktree and
+   * branch of their own, when the cwd is inside a git work tree), `none` (the cwd itself), or
+   * `auto` (unset: `worktree` when the cwd is inside a non-bare git work tree, else `none`).
+   */
+  isolation: "auto" | "worktree" | "none";
+}
+
+function isolation(env: Env): EngineSettings["isolation"] {
+  const raw = env.HERO_ORCHESTRATOR_ISOLATION;
+  if (!raw || raw === "auto") return "auto";
+  if (raw === "worktree" || raw === "none") return raw;
+  throw new RangeError(
+    `Cannot read HERO_ORCHESTRATOR_ISOLATION: expected worktree, none or auto, got "${raw}"`,
+  );
 }
 
 function list(env: Env, name: string): string[] | undefined {
@@ -275,6 +290,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
     },
     homeMcp: resolveHomeMcpSettings(env),
     notify: resolveNotifySettings(env),
+    isolation: isolation(env),
     sandbox: resolveSandboxSettings(env),
   };
 }

@@ -38,7 +38,7 @@ export interface EngineOptions {
   control?: ProcessControl;
   allowedRoots?: string[] | null;
   log?: Log;
-  /** git for the commit shadow (tests may inject one). */
+  /** git for worktrees and the commit shadow (tests may inject one). */
   git?: GitRunner;
 }
 
@@ -139,9 +139,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       },
     });
     const credentials = new CredentialSource(options.env, { apiKeyFile: paths.apiKeyFile });
+    const git = options.git ?? createGitRunner(options.env);
     const supervisor = new Supervisor({
       store,
       writer,
+      git,
+      worktreeDir: `${paths.stateDir}/worktrees`,
       settings,
       onDelta: (agentId, d) =>
         bus.publishDelta({
@@ -185,7 +188,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       store,
       supervisor,
       settings: settings.shadows,
-      git: options.git ?? createGitRunner(options.env),
+      git,
       log,
       tmpDir: `${paths.stateDir}/tmp`,
     });

@@ -18,7 +18,8 @@ export class ValidationError extends EngineError {
       | "invalid_cwd"
       | "invalid_prompt"
       | "invalid_params"
-      | "invalid_home_mcp",
+      | "invalid_home_mcp"
+      | "invalid_isolation",
     message: string,
     readonly field?: string,
   ) {

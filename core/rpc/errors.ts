@@ -54,6 +54,30 @@ export const RPC_ERRORS = {
     "The agent's changes cannot be committed as they are",
   ),
   backup_failed: spec(-32009, "backup_failed", "BackupError", "The database backup failed"),
+  merge_conflict: spec(
+    -32010,
+    "merge_conflict",
+    "IsolationError",
+    "The agent's branch conflicts with its base branch (data.files)",
+  ),
+  merge_refused: spec(
+    -32011,
+    "merge_refused",
+    "IsolationError",
+    "The agent's branch cannot be merged now; nothing changed",
+  ),
+  unmerged_work: spec(
+    -32012,
+    "unmerged_work",
+    "IsolationError",
+    "The agent's worktree or branch holds work that is not merged (pass force)",
+  ),
+  invalid_isolation: spec(
+    -32013,
+    "invalid_isolation",
+    "ValidationError",
+    "The agent cannot be isolated as asked",
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Machine code of an error (`error.data.code`). */
@@ -141,7 +165,11 @@ export function toRpcError(err: unknown): RpcErrorObject {
     const code = (err as { code?: unknown }).code;
     if (isDomainReason(code)) {
       const field = (err as { field?: unknown }).field;
-      return rpcError(code, err.message, typeof field === "string" ? { field } : {});
+      const files = (err as { files?: unknown }).files;
+      return rpcError(code, err.message, {
+        ...(typeof field === "string" ? { field } : {}),
+        ...(Array.isArray(files) && files.length > 0 ? { files: files.slice(0, 1000) } : {}),
+      });
     }
   }
   return rpcError("internal_error");

@@ -14,7 +14,13 @@ import {
   Message,
 } from "../models/mod.ts";
 import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE } from "./limits.ts";
-import { CommitInfo, CompletedAgent } from "./commit.ts";
+import { CommitInfo, CompletedAgent, Isolation, MergeStrategy } from "./commit.ts";
+import {
+  CREATE_ISOLATION_PARAMS,
+  DIFF_SPEC,
+  DISCARD_SPEC,
+  RESOLVE_CONFLICTS_SPEC,
+} from "./review.ts";
 // The schema file, not usage/mod.ts: the contract must not load the store or the poller.
 import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
@@ -140,9 +146,11 @@ export const METHODS = {
       permission_mode: AgentPermissionMode.optional().describe(
         "default bypassPermissions; any other mode asks before tools run (approval.list)",
       ),
+      ...CREATE_ISOLATION_PARAMS,
     }),
     result: Agent,
     errors: [
+      "invalid_isolation",
       "invalid_cwd",
       "invalid_model",
       "invalid_effort",
@@ -225,14 +233,24 @@ export const METHODS = {
     name: "agent.complete",
     summary: "Accept an agent's work: awaiting_review → completed",
     description:
-      "With `commit: true`, first commits the files the agent changed since its first start (in the git work tree it started in) with the commit shadow's conventional commit message (or a fixed one), and records the sha. Other uncommitted changes stay as they were. Refused with commit_refused, changing nothing, when the tree has conflicts, HEAD moved, a changed file already had uncommitted changes at the start, another agent worked in the same tree meanwhile, or nothing changed.",
+      "With `commit: true`, first commits the files the agent changed since its first start (in the git work tree it started in) with the commit shadow's conventional commit message (or a fixed one), and records the sha. Other uncommitted changes stay as they were. Refused with commit_refused, changing nothing, when the tree has conflicts, HEAD moved, a changed file already had uncommitted changes at the start, another agent worked in the same tree meanwhile, or nothing changed. With `merge: true` (isolated agents), commits what is uncommitted in the agent's worktree, then brings its branch into the base branch: fast-forward when possible, else `strategy`; the base ref moves only when the merge succeeded (compare-and-swap), a checkout of the base branch follows it, and the worktree and branch are removed. Conflicts: merge_conflict with `data.files`, the base branch unchanged. Local changes in a checkout of the base branch that the merge would touch: merge_refused. Nothing is ever pushed.",
     params: z.strictObject({
       id: AgentId,
       commit: z.boolean().default(false).describe("commit the agent's changes first"),
+      merge: z.boolean().default(false).describe(
+        "isolated agents: merge the agent's branch into its base branch",
+      ),
+      strategy: MergeStrategy.optional(),
     }),
     result: CompletedAgent,
-    errors: ["not_found", "invalid_state", "commit_refused"],
+    errors: ["not_found", "invalid_state", "commit_refused", "merge_conflict", "merge_refused"],
   }),
+  "agent.diff": defineMethod({ name: "agent.diff", ...DIFF_SPEC }),
+  "agent.resolve_conflicts": defineMethod({
+    name: "agent.resolve_conflicts",
+    ...RESOLVE_CONFLICTS_SPEC,
+  }),
+  "agent.discard": defineMethod({ name: "agent.discard", ...DISCARD_SPEC }),
   "agent.commit_info": defineMethod({
     name: "agent.commit_info",
     summary: "The recorded git state and the proposed commit message of an agent",
@@ -262,26 +280,41 @@ export const METHODS = {
     name: "agent.fork",
     summary: "A new agent continuing another's claude session from one of its messages",
     description:
-      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It runs in the original's working directory with its model, effort and kind, and starts with `prompt`. `isolation` is reserved: only `none` is accepted yet.",
+      "The new agent's session is the original's up to and including the stored line `seq` (a user or assistant message), under a new session id (`--resume --fork-session --resume-session-at`): the original session is never changed. It has the original's cwd, model, effort and kind, and starts with `prompt`. With `isolation: worktree` (the default for a fork of an isolated agent; otherwise HERO_ORCHESTRATOR_ISOLATION decides, as for agent.create) it gets a git worktree and branch of its own from HEAD or `base_ref`.",
     params: z.strictObject({
       id: AgentId,
       seq: z.number().int().min(1).describe("the stored line to fork after (included)"),
       prompt: Prompt,
       name: z.string().max(200).nullable().optional().describe("default: Fork of <name> at #seq"),
-      isolation: z.enum(["none"]).default("none").describe(
-        "where the fork works: `none` = the original's working directory",
+      isolation: Isolation.optional().describe(
+        "where the fork works; default: worktree for a fork of an isolated agent, else as agent.create",
+      ),
+      base_ref: z.string().min(1).max(1000).optional().describe(
+        "isolation worktree: the branch (or commit) the fork's branch starts from; default HEAD",
       ),
     }),
     result: Agent,
-    errors: ["not_found", "invalid_state", "invalid_prompt", "invalid_cwd", "busy"],
+    errors: [
+      "not_found",
+      "invalid_state",
+      "invalid_prompt",
+      "invalid_cwd",
+      "invalid_isolation",
+      "busy",
+    ],
     fieldErrors: { prompt: "invalid_prompt" },
   }),
   "agent.delete": defineMethod({
     name: "agent.delete",
     summary: "Delete a terminal agent and its messages",
-    params: idParams,
+    description:
+      "An isolated agent's worktree and branch go with it; refused with unmerged_work when they hold work not in the base branch, unless `force`.",
+    params: z.strictObject({
+      id: AgentId,
+      force: z.boolean().default(false).describe("also throw unmerged work away"),
+    }),
     result: DeleteResult,
-    errors: ["not_found", "invalid_state"],
+    errors: ["not_found", "invalid_state", "unmerged_work"],
   }),
   "agent.export": defineMethod({
     name: "agent.export",

@@ -17,8 +17,9 @@
 import type { Log } from "@hero/service/log";
 import type { ShadowSettings } from "../config/mod.ts";
 import { type Agent, InvalidStateError } from "../models/mod.ts";
-import type { Store } from "../store/mod.ts";
+import type { CommitRecord, Store } from "../store/mod.ts";
 import { readResult, type TurnResult } from "../claude/mod.ts";
+import { mergeAgent, type MergeMade } from "./merge.ts";
 import {
   assertCommittable,
   changesSince,
@@ -26,6 +27,7 @@ import {
   CommitRefusedError,
   describeChanges,
   type GitRunner,
+  type MergeStrategy,
   takeSnapshot,
   type WorktreeChanges,
 } from "../git/mod.ts";
@@ -338,11 +340,23 @@ export class ShadowManager {
    */
   async complete(
     id: string,
-    options: { commit?: boolean } = {},
-  ): Promise<{ agent: Agent; commit: CommitMade | null }> {
-    const { store, supervisor, git } = this.#o;
+    options: { commit?: boolean; merge?: boolean; strategy?: MergeStrategy } = {},
+  ): Promise<{ agent: Agent; commit: CommitMade | null; merge: MergeMade | null }> {
+    const { store, supervisor } = this.#o;
     const agent = store.getAgent(id);
-    if (!options.commit || !agent) return { agent: supervisor.complete(id), commit: null };
+    if (options.merge && agent) {
+      const message = () => this.#messageFor(agent, null);
+      return await mergeAgent(this.#o, agent, options.strategy ?? "merge", message);
+    }
+    if (!options.commit || !agent) {
+      return { agent: supervisor.complete(id), commit: null, merge: null };
+    }
+    return { ...(await this.#commit(agent)), merge: null };
+  }
+
+  async #commit(agent: Agent): Promise<{ agent: Agent; commit: CommitMade | null }> {
+    const { store, supervisor, git } = this.#o;
+    const id = agent.id;
     if (agent.status !== "awaiting_review") {
       throw new InvalidStateError(
         `Cannot complete agent "${id}": it is ${agent.status} (needs awaiting_review)`,
@@ -392,6 +406,35 @@ export class ShadowManager {
     return {
       agent: done,
       commit: { sha, message, source, files: changes.files, toplevel: changes.toplevel },
+    };
+  }
+
+  /** The commit message for an agent's changes: the commit shadow's, waited for a while. */
+  async #messageFor(agent: Agent, files: string[] | null): Promise<CommitRecord> {
+    const pending = this.#commitTasks.get(agent.id);
+    if (pending) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        pending,
+        new Promise((r) => (timer = setTimeout(r, this.#o.settings.commitWaitMs))),
+      ]).finally(() => clearTimeout(timer));
+    }
+    const proposal = this.#o.store.commitRecord(agent.id);
+    if (
+      proposal && proposal.source === "shadow" &&
+      (files === null || sameFiles(proposal.files, files))
+    ) {
+      return proposal;
+    }
+    const changed = files ?? proposal?.files ?? [];
+    return {
+      message: fallbackCommitMessage(agent.name, changed),
+      source: "fallback",
+      shadow_id: null,
+      files: changed,
+      prepared_at: Date.now(),
+      sha: null,
+      committed_at: null,
     };
   }
 

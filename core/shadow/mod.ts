@@ -4,3 +4,4 @@
  */
 export * from "./text.ts";
 export * from "./manager.ts";
+export type { MergeMade } from "./merge.ts";

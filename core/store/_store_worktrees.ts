@@ -6,12 +6,18 @@ import { UsageRecords } from "./_store_usage.ts";
 import { selectAgentHead } from "./agents.ts";
 import type { OnStoreCommit } from "./outbox.ts";
 import {
+  type AgentIsolation,
   type CommitRecord,
+  insertIsolationRow,
   insertWorktreeRow,
+  type IsolationEntry,
   selectCommitRow,
+  selectIsolationRow,
+  selectLiveIsolationRows,
   selectWorktreeNeighbours,
   selectWorktreeRow,
   updateCommitMade,
+  updateIsolationRow,
   upsertCommitProposal,
   type WorktreeNeighbour,
   type WorktreeSnapshot,
@@ -69,5 +75,45 @@ export class WorktreeRecords extends UsageRecords {
     this.#conn.immediate(() =>
       updateCommitMade(this.#conn, agentKeyOf(this.#conn, agentId), made, Date.now())
     );
+  }
+
+  // --- Worktree isolation ----------------------------------------------------------------------
+
+  /** The worktree of isolated agent `agentId`, or undefined (it runs in the user's tree). */
+  isolation(agentId: string): AgentIsolation | undefined {
+    const head = selectAgentHead(this.#conn, agentId);
+    return head ? selectIsolationRow(this.#conn, head.agent_key) : undefined;
+  }
+
+  /** Isolated agents whose worktree was not removed (for recovery and pruning). */
+  liveIsolations(): IsolationEntry[] {
+    return selectLiveIsolationRows(this.#conn);
+  }
+
+  /** Records that agent `agentId`'s branch was merged as `sha`. */
+  recordMerge(agentId: string, sha: string): void {
+    this.#conn.immediate(() =>
+      updateIsolationRow(this.#conn, agentKeyOf(this.#conn, agentId), {
+        merged_sha: sha,
+        merged_at: Date.now(),
+      })
+    );
+  }
+
+  /** Records that agent `agentId`'s worktree and branch were removed. */
+  recordWorktreeRemoved(agentId: string): void {
+    this.#conn.immediate(() =>
+      updateIsolationRow(this.#conn, agentKeyOf(this.#conn, agentId), { removed_at: Date.now() })
+    );
+  }
+
+  /** @internal The store's insertAgent stores the row in the agent's own transaction. */
+  protected insertIsolation(
+    agentKey: number,
+    iso: Pick<AgentIsolation, "repo_root" | "base_ref" | "base_sha" | "branch" | "worktree_path">,
+    toplevel: string,
+    now: number,
+  ): void {
+    insertIsolationRow(this.#conn, agentKey, iso, toplevel, now);
   }
 }

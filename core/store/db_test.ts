@@ -89,6 +89,15 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
   },
   8: (db, agentId) => {
     SEEDS[7]!(db, agentId);
+    const key = (db.prepare("SELECT agent_key FROM agents WHERE id = ?").get(agentId) as {
+      agent_key: number;
+    }).agent_key;
+    db.prepare(
+      "INSERT INTO agent_worktrees (agent_key, toplevel, head, entries, taken_at) VALUES (?, '/w', NULL, '{}', 1000)",
+    ).run(key);
+  },
+  9: (db, agentId) => {
+    SEEDS[8]!(db, agentId);
   },
 };
 
@@ -139,6 +148,11 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
           );
         }
         assert.equal(searchStatus(store).pending, 2);
+        // Version 9: a snapshot row from before is an agent that ran in its cwd (isolation none).
+        if (k >= 8) {
+          assert.equal(store.worktreeSnapshot(agentId)?.toplevel, "/w");
+          assert.equal(store.isolation(agentId), undefined);
+        }
         const gone = store.deleteAgent(agentId);
         assert.deepEqual(store.readEvents(gone.event_id - 1, 10).map((e) => e.agent_id), [agentId]);
       }

@@ -278,6 +278,24 @@ CREATE INDEX session_imports_by_agent ON session_imports (agent_key);
 CREATE INDEX agents_by_session ON agents (session_id);
 `;
 
+// Worktree isolation (issue 16): an agent may run in a git worktree of its own, on a branch of its
+// own, under the daemon's state dir. Its snapshot row (the commit shadow's) then describes that
+// worktree (toplevel = the worktree, head = the base sha, no dirty entries), and these columns say
+// where it came from. `isolation` is `none` for agents that run in the user's tree.
+const M009_WORKTREE_ISOLATION = `
+ALTER TABLE agent_worktrees ADD COLUMN isolation TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE agent_worktrees ADD COLUMN repo_root TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN base_ref TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN base_sha TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN branch TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN worktree_path TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN merged_sha TEXT;
+ALTER TABLE agent_worktrees ADD COLUMN merged_at INTEGER;
+ALTER TABLE agent_worktrees ADD COLUMN removed_at INTEGER;
+CREATE INDEX agent_worktrees_by_path ON agent_worktrees (worktree_path)
+  WHERE worktree_path IS NOT NULL;
+`;
+
 // The approval inbox (issue 14).
 // - agents.permission_mode: the mode claude runs in; anything but bypassPermissions asks through
 //   --permission-prompt-tool stdio, and each ask becomes an approvals row.
@@ -320,8 +338,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "tombstones_cwds", sql: M006_TOMBSTONES_CWDS },
   { version: 7, name: "search", sql: M007_SEARCH },
   { version: 8, name: "session_ledger", sql: M008_SESSION_LEDGER },
-  // Numbered 11 (9 and 10 belong to branches landing first); dense here until they land.
-  { version: 9, name: "approvals", sql: M011_APPROVALS },
+  { version: 9, name: "worktree_isolation", sql: M009_WORKTREE_ISOLATION },
+  // Numbered 11 (10 belongs to a branch landing first); dense here until they land.
+  { version: 10, name: "approvals", sql: M011_APPROVALS },
 ];
 
 /** The schema version this build writes and understands. */

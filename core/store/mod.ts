@@ -50,7 +50,13 @@ export type {
   UsageSums,
 } from "./proxy.ts";
 export { ZERO_USAGE_SUMS } from "./proxy.ts";
-export type { CommitRecord, WorktreeNeighbour, WorktreeSnapshot } from "./worktrees.ts";
+export type {
+  AgentIsolation,
+  CommitRecord,
+  IsolationEntry,
+  WorktreeNeighbour,
+  WorktreeSnapshot,
+} from "./worktrees.ts";
 export type { RawLine, ReadMessagesOptions } from "./messages.ts";
 export {
   checkSearchIndex,

@@ -53,7 +53,7 @@ import {
   type StoredEvent,
 } from "./events.ts";
 import { deleteProxyRows, revokeProxyTokenRows } from "./proxy.ts";
-import { deleteWorktreeRows } from "./worktrees.ts";
+import { type AgentIsolation, deleteWorktreeRows } from "./worktrees.ts";
 import { agentKeyOf, connectionOf } from "./_store_core.ts";
 import { ApprovalRecords } from "./_store_approvals.ts";
 import { deleteApprovalRows } from "./approvals.ts";
@@ -122,12 +122,19 @@ export class Store extends ApprovalRecords {
     return agent;
   }
 
-  /** Inserts a new agent in status `queued` and records an `agent` event. */
-  insertAgent(a: NewAgent): Agent {
+  /**
+   * Inserts a new agent in status `queued` and records an `agent` event; with `isolation`, its
+   * worktree row in the same transaction (`toplevel`: the worktree's top, where it runs).
+   */
+  insertAgent(
+    a: NewAgent,
+    isolation?: Omit<AgentIsolation, "created_at" | "merged_sha" | "merged_at" | "removed_at">,
+  ): Agent {
     checkNewAgent(a);
     return this.#conn.immediate(() => {
       const now = Date.now();
       const row = insertAgentRow(this.#conn, a, now);
+      if (isolation) this.insertIsolation(row.agent_key, isolation, isolation.worktree_path, now);
       return this.#changed(row, insertEvent(this.#conn, now, "agent", row.agent_key, null));
     });
   }

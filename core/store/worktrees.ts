@@ -149,3 +149,109 @@ export function deleteWorktreeRows(conn: Connection, agentKey: number): void {
   conn.prepare("DELETE FROM agent_worktrees WHERE agent_key = ?").run(agentKey);
   conn.prepare("DELETE FROM agent_commits WHERE agent_key = ?").run(agentKey);
 }
+
+/** Where a worktree agent runs: its own git worktree and branch, made from a base commit. */
+export interface AgentIsolation {
+  /** The main work tree of the repository (`git rev-parse --show-toplevel` of the user's cwd). */
+  repo_root: string;
+  /** The full ref the branch was made from and merges into (`refs/heads/main`); null: detached. */
+  base_ref: string | null;
+  base_sha: string;
+  /** The agent's branch, short name (`hero/fix-login-0a1b2c3d`). */
+  branch: string;
+  /** The worktree, under the daemon's state dir. */
+  worktree_path: string;
+  created_at: number;
+  merged_sha: string | null;
+  merged_at: number | null;
+  /** When the worktree (and the branch) were removed. */
+  removed_at: number | null;
+}
+
+/** An isolation row with its agent, for recovery. */
+export interface IsolationEntry extends AgentIsolation {
+  agent_id: string;
+  status: AgentStatus;
+}
+
+/**
+ * Stores an isolated agent's worktree row: the snapshot part describes the fresh worktree (the base
+ * commit, nothing dirty), so the commit shadow reads the agent's changes there.
+ */
+export function insertIsolationRow(
+  conn: Connection,
+  agentKey: number,
+  iso: Pick<AgentIsolation, "repo_root" | "base_ref" | "base_sha" | "branch" | "worktree_path">,
+  toplevel: string,
+  now: number,
+): void {
+  conn.prepare(
+    `INSERT INTO agent_worktrees (agent_key, toplevel, head, entries, taken_at, isolation,
+       repo_root, base_ref, base_sha, branch, worktree_path)
+     VALUES (?, ?, ?, '{}', ?, 'worktree', ?, ?, ?, ?, ?)`,
+  ).run(
+    agentKey,
+    toplevel,
+    iso.base_sha,
+    now,
+    iso.repo_root,
+    iso.base_ref,
+    iso.base_sha,
+    iso.branch,
+    iso.worktree_path,
+  );
+}
+
+const ISOLATION_COLUMNS = `w.repo_root, w.base_ref, w.base_sha, w.branch, w.worktree_path,
+  w.taken_at AS created_at, w.merged_sha, w.merged_at, w.removed_at`;
+
+function toIsolation(row: Record<string, unknown>): AgentIsolation {
+  return {
+    repo_root: row.repo_root as string,
+    base_ref: row.base_ref as string | null,
+    base_sha: row.base_sha as string,
+    branch: row.branch as string,
+    worktree_path: row.worktree_path as string,
+    created_at: row.created_at as number,
+    merged_sha: row.merged_sha as string | null,
+    merged_at: row.merged_at as number | null,
+    removed_at: row.removed_at as number | null,
+  };
+}
+
+export function selectIsolationRow(
+  conn: Connection,
+  agentKey: number,
+): AgentIsolation | undefined {
+  const row = conn.prepare(
+    `SELECT ${ISOLATION_COLUMNS} FROM agent_worktrees w
+     WHERE w.agent_key = ? AND w.isolation = 'worktree'`,
+  ).get(agentKey);
+  return row ? toIsolation(row) : undefined;
+}
+
+/** Every isolated agent whose worktree was not removed. */
+export function selectLiveIsolationRows(conn: Connection): IsolationEntry[] {
+  return conn.prepare(
+    `SELECT a.id AS agent_id, a.status, ${ISOLATION_COLUMNS} FROM agent_worktrees w
+     JOIN agents a ON a.agent_key = w.agent_key
+     WHERE w.isolation = 'worktree' AND w.removed_at IS NULL`,
+  ).all().map((r) =>
+    ({ ...toIsolation(r), agent_id: r.agent_id as string, status: r.status }) as IsolationEntry
+  );
+}
+
+/** Records a merge of the agent's branch, or the removal of its worktree. */
+export function updateIsolationRow(
+  conn: Connection,
+  agentKey: number,
+  change: { merged_sha: string; merged_at: number } | { removed_at: number },
+): void {
+  if ("merged_sha" in change) {
+    conn.prepare("UPDATE agent_worktrees SET merged_sha = ?, merged_at = ? WHERE agent_key = ?")
+      .run(change.merged_sha, change.merged_at, agentKey);
+  } else {
+    conn.prepare("UPDATE agent_worktrees SET removed_at = ? WHERE agent_key = ?")
+      .run(change.removed_at, agentKey);
+  }
+}

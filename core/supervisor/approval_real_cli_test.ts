@@ -66,12 +66,12 @@ Deno.test({
       assert(write.tool_use_id?.startsWith("toolu_"));
       assertEquals(h.engine.store.getAgent(a.id)!.status, "running");
       assert(!(await exists(`${h.cwd}/hello.txt`)), "nothing is written before the answer");
-      h.engine.supervisor.respondApproval(write.id, { decision: "allow", answered_by: "test" });
+      h.engine.supervisor.approvals.respond(write.id, { decision: "allow", answered_by: "test" });
 
       const bash = await pending(h, a.id, "Bash");
       assert(String(bash.input.command).includes("tee bash_out.txt"));
       assertEquals(await Deno.readTextFile(`${h.cwd}/hello.txt`), "hello from mock tool_use\n");
-      h.engine.supervisor.respondApproval(bash.id, {
+      h.engine.supervisor.approvals.respond(bash.id, {
         decision: "deny",
         message: "no bash today",
       });

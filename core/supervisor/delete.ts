@@ -16,6 +16,8 @@ export interface DeleteOptions {
   runOf(id: string): AgentRun | undefined;
   agentStateDir: string | null;
   log: SupervisorLog;
+  /** Removes the agent's worktree and branch, if it has them; throws to refuse the delete. */
+  removeWorktree?: (id: string) => Promise<void>;
 }
 
 /** Deletes terminal agent `id` with its lines, finished shadows and state directory. */
@@ -32,6 +34,8 @@ export async function deleteAgent(id: string, options: DeleteOptions): Promise<v
   // session of a failed agent is ended first.
   options.runOf(id)?.session.endSession();
   await options.runOf(id)?.done;
+  // Before any row goes: a refusal (unmerged work) leaves the agent as it was.
+  await options.removeWorktree?.(id);
   await writer.flush();
   // Its finished shadows go with it; a shadow still running is left to finish on its own.
   const shadows = agent.kind === "shadow"

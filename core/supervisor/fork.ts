@@ -9,6 +9,8 @@ import { type Agent, InvalidStateError, newId, ValidationError } from "../models
 import type { EngineSettings, Env } from "../config/mod.ts";
 import { AgentNotFoundError, importedFileOfAgent, type Store } from "../store/mod.ts";
 import { checkCreateInput, checkFollowUpPrompt } from "./create_input.ts";
+import type { IsolationMode } from "./isolation.ts";
+import type { Worktrees } from "./worktrees.ts";
 
 /** What forks need of the supervisor. */
 export interface ForkContext {
@@ -21,6 +23,20 @@ export interface ForkContext {
   proxyConfigDir(kind: "standard" | "planner"): string | null;
   /** Queues the stored agent and starts what fits. */
   enqueue(agent: Agent, voice: boolean): Agent;
+  /** Makes (and on failure removes) the worktree of a fork that is isolated. */
+  worktrees: Pick<Worktrees, "prepare" | "insertPrepared">;
+}
+
+/** How a fork is made (`agent.fork`'s options). */
+export interface ForkOptions {
+  name?: string | null;
+  /**
+   * `worktree`: a git worktree and branch of its own (from HEAD or `base_ref`); `none`: where the
+   * original's cwd is. Default: a fork of an isolated agent is isolated too; otherwise the
+   * configured default, as for a new agent.
+   */
+  isolation?: IsolationMode;
+  base_ref?: string;
 }
 
 function mustGet(store: Store, id: string): Agent {
@@ -61,15 +77,15 @@ function forkPointOf(store: Store, id: string, seq: number): string {
  * A new agent whose claude session is `id`'s up to and including the stored line `seq` (a user or
  * assistant line), continued with `prompt`. Its first process resumes the original session under
  * a new session id (`--resume --fork-session --resume-session-at <that line's uuid>`), so the
- * original session file is never appended to. The fork runs where the original ran, with its
- * model, effort and kind.
+ * original session file is never appended to. The fork has the original's cwd, model, effort and
+ * kind; it runs in a worktree of its own when isolated (`ForkOptions.isolation`).
  */
 export async function forkAgent(
   ctx: ForkContext,
   id: string,
   seq: number,
   prompt: string,
-  options: { name?: string | null } = {},
+  options: ForkOptions = {},
 ): Promise<Agent> {
   checkFollowUpPrompt(prompt);
   const source = mustGet(ctx.store, id);
@@ -94,27 +110,37 @@ export async function forkAgent(
     protectedDirs: ctx.protectedDirs,
     allowedRoots: ctx.allowedRoots,
   });
-  if (source.kind === "imported") {
-    await provideSessionFile(ctx, source, checked.kind === "planner" ? "planner" : "standard");
-  }
-  const inserted = ctx.store.insertAgent({
-    id: newId(),
-    name: checked.name ?? `Fork of ${source.name ?? source.id} at #${seq}`,
-    prompt,
+  const kind = checked.kind === "planner" ? "planner" : "standard";
+  const name = checked.name ?? `Fork of ${source.name ?? source.id} at #${seq}`;
+  const sourceIso = ctx.store.isolation(id) ?? null;
+  const prepared = await ctx.worktrees.prepare({
+    name,
     cwd: checked.cwd,
-    model: checked.model,
-    effort: checked.effort,
-    kind: checked.kind,
-    home_mcp: checked.homeMcp,
-    hero_context: checked.heroContext,
-    // A fork asks before tools run exactly when its source did.
-    permission_mode: source.permission_mode,
+    isolation: options.isolation ?? (sourceIso ? "worktree" : undefined),
+    base_ref: options.base_ref,
   });
-  const agent = ctx.store.updateAgent(inserted.id, {
-    fork_session_id: source.session_id,
-    fork_at: at,
+  return await ctx.worktrees.insertPrepared(prepared, async () => {
+    // The CLI finds the session in its config dir whatever the cwd, so a worktree needs no copy.
+    if (source.kind === "imported") await provideSessionFile(ctx, source, kind);
+    const inserted = ctx.store.insertAgent({
+      id: prepared?.id ?? newId(),
+      name,
+      prompt,
+      cwd: checked.cwd,
+      model: checked.model,
+      effort: checked.effort,
+      kind: checked.kind,
+      home_mcp: checked.homeMcp,
+      hero_context: checked.heroContext,
+      // A fork asks before tools run exactly when its source did.
+      permission_mode: source.permission_mode,
+    }, prepared?.isolation);
+    const agent = ctx.store.updateAgent(inserted.id, {
+      fork_session_id: source.session_id,
+      fork_at: at,
+    });
+    return ctx.enqueue(agent, false);
   });
-  return ctx.enqueue(agent, false);
 }
 
 /**

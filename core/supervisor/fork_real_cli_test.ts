@@ -221,3 +221,51 @@ Deno.test("real CLI: proxied fork and continuation of an imported session use a 
     env: { HERO_ORCHESTRATOR_PROXY_SCOPE: "all", HERO_ORCHESTRATOR_UPSTREAM_URL: mock.url },
   });
 });
+
+Deno.test("real CLI: a fork of an isolated agent gets its own worktree and the turns up to k; a fork with isolation none runs in the repository", async () => {
+  await withRealEngine(async (h, mock) => {
+    const repo = `${h.dir}/repo`;
+    await Deno.mkdir(repo);
+    const git = (...args: string[]) =>
+      new Deno.Command("git", { args, cwd: repo, stdout: "null", stderr: "null" }).output();
+    await git("init", "-q", "-b", "main");
+    await Deno.writeTextFile(`${repo}/README.md`, "hello\n");
+    await git("add", ".");
+    await git("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init");
+    const a = await h.engine.supervisor.worktrees.create({
+      prompt: "first alpha",
+      cwd: repo,
+      model: "claude-haiku-4-5",
+      isolation: "worktree",
+    });
+    const source = await waitForStatus(h, a.id, "awaiting_review", 90_000);
+    const isoA = h.engine.store.isolation(a.id)!;
+    const k = h.engine.store.readMessages(a.id, 0, 1000).find((m) => m.type === "assistant")!.seq;
+
+    // Default: a fork of an isolated agent is isolated, in a worktree and branch of its own.
+    const fork = await h.engine.supervisor.fork(a.id, k, "fork delta");
+    const isoF = h.engine.store.isolation(fork.id);
+    assert(isoF, "the fork has a worktree");
+    assert.notEqual(isoF.worktree_path, isoA.worktree_path);
+    assert.notEqual(isoF.branch, isoA.branch);
+    assert.equal(isoF.repo_root, isoA.repo_root);
+    assert.equal(h.engine.store.getAgent(fork.id)!.cwd, source.cwd);
+    const done = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
+    assert(done.session_id && done.session_id !== source.session_id, "a new session id");
+    assertEquals(turnsOf(streamedRequests(mock, done.session_id!)[0]!).map((t) => t.text), [
+      "first alpha",
+      "Hello from mock",
+      "fork delta",
+    ]);
+
+    // Asked for none: no worktree; the session still resumes from the original's.
+    const plain = await h.engine.supervisor.fork(a.id, k, "fork eta", { isolation: "none" });
+    assert.equal(h.engine.store.isolation(plain.id), undefined);
+    const ended = await waitForStatus(h, plain.id, "awaiting_review", 90_000);
+    assertEquals(turnsOf(streamedRequests(mock, ended.session_id!)[0]!).map((t) => t.text), [
+      "first alpha",
+      "Hello from mock",
+      "fork eta",
+    ]);
+  });
+});

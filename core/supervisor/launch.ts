@@ -4,6 +4,7 @@
  * own (only its hash is stored).
  * @module
  */
+import { isolatedCwd } from "./isolation.ts";
 import type { Agent } from "../models/mod.ts";
 import type { EngineSettings, Env, ProxyScope } from "../config/mod.ts";
 import type { Store } from "../store/mod.ts";
@@ -95,7 +96,7 @@ export function createLauncher(
         mcpConfigPath: homeMcpConfigPath(options, agent),
         appendSystemPrompt: turn.voice ? VOICE_SYSTEM_PROMPT : null,
       }),
-      cwd,
+      cwd: runCwd(store, agent, cwd),
       env: {
         ...buildChildEnv({
           daemonEnv: options.daemonEnv,
@@ -111,6 +112,25 @@ export function createLauncher(
       sandbox: options.sandbox ?? null,
     });
   };
+}
+
+/**
+ * Where claude runs: the agent's cwd, or for an isolated agent the same place in its worktree.
+ * @throws when the worktree is gone (the run fails with that message).
+ */
+export function runCwd(store: Store, agent: Agent, checkedCwd: string): string {
+  const iso = store.isolation(agent.id);
+  if (!iso) return checkedCwd;
+  try {
+    Deno.statSync(iso.worktree_path);
+  } catch {
+    throw new Error(
+      `Cannot run agent "${agent.id}" in its worktree: ${iso.worktree_path} is ${
+        iso.removed_at !== null ? "removed (merged or discarded)" : "missing"
+      }`,
+    );
+  }
+  return isolatedCwd(iso, checkedCwd);
 }
 
 /** Writes an agent's home MCP config (before every spawn); null without a home MCP. */

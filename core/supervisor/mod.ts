@@ -3,6 +3,8 @@
  * @module
  */
 export * from "./supervisor.ts";
+export type { AgentDiff, IsolationMode } from "./isolation.ts";
+export type { IsolatedCreateInput, Worktrees } from "./worktrees.ts";
 export * from "./daemon_lock.ts";
 export * from "./process_control.ts";
 export * from "./process_table.ts";

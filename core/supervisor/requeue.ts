@@ -8,6 +8,7 @@ import { type Agent, InvalidStateError, newId } from "../models/mod.ts";
 import type { Store } from "../store/mod.ts";
 import type { PermissionMode } from "../claude/mod.ts";
 import type { CreateShadowInput } from "./types.ts";
+import { assertWorktreePresent } from "./isolation.ts";
 
 /** Stores a shadow of `input.parent`: a tool-less run in the parent's cwd, in its own slots. */
 export function insertShadow(store: Store, input: CreateShadowInput): Agent {
@@ -38,13 +39,17 @@ export function requeueShadow(store: Store, agent: Agent, live: boolean): Agent 
   });
 }
 
-/** An agent queued with a follow-up prompt; a planner leaves plan mode only with `execute`. */
+/**
+ * An agent queued with a follow-up prompt; a planner leaves plan mode only with `execute`. An
+ * isolated agent whose worktree is gone (merged, discarded, removed by hand) is refused.
+ */
 export function requeueFollowUp(
   store: Store,
   agent: Agent,
   prompt: string,
   execute: boolean,
 ): Agent {
+  assertWorktreePresent(store, agent);
   const permissionMode: PermissionMode = agent.kind === "planner" && !execute
     ? "plan"
     : agent.permission_mode;

@@ -59,10 +59,14 @@ export interface AgentRunOptions {
   onEnded(): void;
   /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
   shuttingDown?: () => boolean;
-  /** A control request claude sent (a permission prompt): called before its line is stored. */
-  onControlRequest?: ((run: AgentRun, line: Record<string, unknown>) => void) | null;
-  /** claude withdrew one of its control requests. */
-  onControlCancel?: ((run: AgentRun, line: Record<string, unknown>) => void) | null;
+  /**
+   * Control requests claude sends (permission prompts: `onRequest`, called before the line is
+   * stored) and withdraws (`onCancel`).
+   */
+  approvals?: {
+    onRequest(run: AgentRun, line: Record<string, unknown>): void;
+    onCancel(run: AgentRun, line: Record<string, unknown>): void;
+  } | null;
   /** Live text as the model writes it (`stream_event` lines are shown, never stored). */
   onDelta?: ((agentId: string, delta: TextDelta) => void) | null;
 }
@@ -373,8 +377,8 @@ export class AgentRun {
           continue;
         }
         if (value?.type === "control_response") this.session.onControlResponse(value);
-        else if (value?.type === "control_request") this.#o.onControlRequest?.(this, value);
-        else if (value?.type === "control_cancel_request") this.#o.onControlCancel?.(this, value);
+        else if (value?.type === "control_request") this.#o.approvals?.onRequest(this, value);
+        else if (value?.type === "control_cancel_request") this.#o.approvals?.onCancel(this, value);
         if (value) {
           const init = readInit(value);
           if (init?.sessionId) patch.session_id = init.sessionId;

@@ -11,12 +11,15 @@ import { AgentNotFoundError, type Store } from "../store/mod.ts";
 import type { CliPermissionMode } from "../claude/mod.ts";
 import { createProcessControl, type ProcessControl } from "./process_control.ts";
 import { deleteAgent } from "./delete.ts";
+import type { PreparedWorktree } from "./isolation.ts";
+import { type WorktreeContext, Worktrees } from "./worktrees.ts";
 import { checkCreateInput, type CreateAgentInput } from "./create_input.ts";
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
 import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
-import { adoptImported, forkAgent, type ForkContext } from "./fork.ts";
+import { adoptImported, forkAgent, type ForkContext, type ForkOptions } from "./fork.ts";
 import { insertShadow, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
+import { settle } from "./settle.ts";
 import { AgentRun } from "./run.ts";
 import * as live from "./live.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
@@ -29,19 +32,15 @@ import {
   type SupervisorOptions,
 } from "./types.ts";
 import { startWatchdog } from "./watchdog.ts";
-import { type ApprovalDecision, ApprovalDesk } from "./approvals.ts";
+import { ApprovalDesk } from "./approvals.ts";
 
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
 export { ControlError, type Delivery } from "./session.ts";
 export type { SendDelivery, SendOptions } from "./live.ts";
-export type {
-  CreateShadowInput,
-  SupervisorHooks,
-  SupervisorLog,
-  SupervisorOptions,
-} from "./types.ts";
+export type { CreateShadowInput, SupervisorHooks } from "./types.ts";
+export type { SupervisorLog, SupervisorOptions } from "./types.ts";
 
 /**
  * Owns every claude process: starts queued agents within the concurrency caps, moves them
@@ -63,7 +62,10 @@ export class Supervisor {
   #stopWatchdog: (() => void) | undefined;
   /** Terminal rows of runs ending during shutdown share transactions. */
   #finishes: FinishBatch;
-  #desk: ApprovalDesk;
+  /** Permission prompts, answered exactly once; fail closed (`approvals.ts`). */
+  readonly approvals: ApprovalDesk;
+  /** Worktree isolation and review: create in a worktree, diff, discard (`worktrees.ts`). */
+  readonly worktrees: Worktrees;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -78,16 +80,14 @@ export class Supervisor {
       proxy: options.proxy ?? null,
       agentStateDir: options.agentStateDir ?? null,
     });
-    this.#desk = new ApprovalDesk({
-      ...options,
-      log: this.#log,
-      runOf: (id) => this.#runs.get(id),
-    });
+    const runOf = (id: string) => this.#runs.get(id);
+    this.approvals = new ApprovalDesk({ ...options, log: this.#log, runOf });
     this.#finishes = new FinishBatch({
       store: options.store,
       log: this.#log,
       live: () => this.#runs.size,
     });
+    this.worktrees = new Worktrees(() => this.#context(), options);
   }
 
   /** Agents with a live (or starting) process. */
@@ -134,8 +134,9 @@ export class Supervisor {
       graceMs: this.#settings.supervisor.cancelGraceMs,
       log: this.#log,
     });
+    await this.worktrees.reconcile();
     const requeued = this.#queue.rebuild(this.#store).length;
-    this.#desk.recover(); // the processes that asked are gone: their prompts expire
+    this.approvals.recover(); // the processes that asked are gone: their prompts expire
     return { reconciled, requeued, swept };
   }
 
@@ -150,18 +151,17 @@ export class Supervisor {
     this.#pump();
   }
 
-  /** Validates and stores a new agent (`queued`), then starts it when a slot is free. */
-  create(input: CreateAgentInput): Agent {
+  /**
+   * Validates and stores a new agent (`queued`), then starts it when a slot is free; `isolated`:
+   * it runs in that worktree (`worktrees.create()` makes one).
+   */
+  create(input: CreateAgentInput, isolated: PreparedWorktree | null = null): Agent {
     if (this.#shuttingDown) throw new BusyError("Cannot create agent: the daemon is shutting down");
-    const checked = checkCreateInput(input, {
-      settings: this.#settings,
-      protectedDirs: this.#o.protectedDirs ?? [],
-      allowedRoots: this.#o.allowedRoots ?? null,
-    });
+    const checked = checkCreateInput(input, this.#context());
     // Unnamed agents get their prompt's first words at once (a naming shadow may improve on it).
     const autoNamed = checked.name === null && checked.kind !== "shadow";
     const agent = this.#store.insertAgent({
-      id: newId(),
+      id: isolated?.id ?? newId(),
       name: autoNamed ? this.#titleFor(input.prompt) : checked.name,
       prompt: input.prompt,
       cwd: checked.cwd,
@@ -172,7 +172,7 @@ export class Supervisor {
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
       permission_mode: input.permission_mode,
-    });
+    }, isolated?.isolation);
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
   }
@@ -192,11 +192,6 @@ export class Supervisor {
   retryShadow(id: string): Agent {
     if (this.#shuttingDown) throw new BusyError("Cannot retry shadow: the daemon is shutting down");
     return this.#enqueue(requeueShadow(this.#store, this.#mustGet(id), this.#runs.has(id)));
-  }
-
-  /** Answers a permission prompt exactly once (`approvals.ts`); fails closed. */
-  respondApproval(id: string, decision: ApprovalDecision) {
-    return this.#desk.respond(id, decision);
   }
 
   /** Whether the agent has a live process that takes prompts and control requests on stdin. */
@@ -238,25 +233,33 @@ export class Supervisor {
       mustGet: (id) => this.#mustGet(id),
       enqueue: (agent, voice) => this.#enqueue(agent, voice),
       dequeue: (id) => this.#queue.remove(id),
-      adopt: (agent, prompt, voice) => adoptImported(this.#forkContext(), agent, prompt, voice),
+      adopt: (agent, prompt, voice) => adoptImported(this.#context(), agent, prompt, voice),
     };
   }
 
   /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
-  fork(id: string, seq: number, prompt: string, options: { name?: string | null } = {}) {
+  fork(id: string, seq: number, prompt: string, options: ForkOptions = {}) {
     if (this.#shuttingDown) throw new BusyError("Cannot fork: the daemon is shutting down");
-    return forkAgent(this.#forkContext(), id, seq, prompt, options);
+    return forkAgent(this.#context(), id, seq, prompt, options);
   }
 
-  #forkContext(): ForkContext {
+  /** What the rooms behind the façade (forks, worktrees) need of it. */
+  #context(): ForkContext & WorktreeContext {
+    const o = this.#o;
     return {
-      store: this.#store,
-      settings: this.#settings,
-      protectedDirs: this.#o.protectedDirs ?? [],
-      allowedRoots: this.#o.allowedRoots ?? null,
-      daemonEnv: this.#o.daemonEnv,
+      ...o,
+      protectedDirs: o.protectedDirs ?? [],
+      allowedRoots: o.allowedRoots ?? null,
+      worktreeDir: o.worktreeDir ?? null,
+      log: this.#log,
+      titleFor: this.#titleFor,
+      worktrees: this.worktrees,
       proxyConfigDir: (kind) => this.usesProxy({ kind }) ? this.proxy!.configDir : null,
       enqueue: (agent, voice) => this.#enqueue(agent, voice),
+      insert: (input, prepared) => this.create(input, prepared),
+      followUp: (id, prompt) => this.followUp(id, prompt),
+      runOf: (id) => this.#runs.get(id),
+      shuttingDown: () => this.#shuttingDown,
     };
   }
 
@@ -270,33 +273,29 @@ export class Supervisor {
     return live.cancelAgent(this.#live(), id);
   }
 
-  /** Deletes a terminal agent, its stored lines and its finished shadows (`delete.ts`). */
-  delete(id: string): Promise<void> {
+  /**
+   * Deletes a terminal agent, its stored lines, its finished shadows (`delete.ts`) and its
+   * worktree and branch (refused when they hold unmerged work, unless `force`).
+   */
+  delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     return deleteAgent(id, {
       store: this.#store,
       writer: this.#o.writer,
       runOf: (agentId) => this.#runs.get(agentId),
       agentStateDir: this.#o.agentStateDir ?? null,
       log: this.#log,
+      removeWorktree: (agentId) => this.worktrees.removeForDelete(agentId, options.force === true),
     });
   }
 
   /** Resolves when the agent has no live run (its process and descendants are gone). */
-  async settled(id: string): Promise<Agent> {
-    for (;;) {
-      const run = this.#runs.get(id);
-      if (run) {
-        await run.done;
-        continue;
-      }
-      if (this.#queue.has(id)) {
-        // After shutdown a queued agent stays queued for the next daemon: nothing to wait for.
-        if (this.#shuttingDown) return this.#mustGet(id);
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      return this.#mustGet(id);
-    }
+  settled(id: string): Promise<Agent> {
+    return settle(id, {
+      run: (agentId) => this.#runs.get(agentId),
+      queued: (agentId) => this.#queue.has(agentId),
+      shuttingDown: () => this.#shuttingDown,
+      get: (agentId) => this.#mustGet(agentId),
+    });
   }
 
   /**
@@ -372,8 +371,7 @@ export class Supervisor {
       onEnded: () => this.#runEnded(run),
       shuttingDown: () => this.#shuttingDown,
       onDelta: this.#o.onDelta,
-      onControlRequest: (r, line) => this.#desk.onRequest(r, line),
-      onControlCancel: (r, line) => this.#desk.onCancel(r, line),
+      approvals: this.approvals,
     });
     this.#runs.set(agent.id, run);
     run.start();
@@ -381,7 +379,7 @@ export class Supervisor {
   }
 
   #runEnded(run: AgentRun): void {
-    this.#desk.runEnded(run);
+    this.approvals.runEnded(run);
     this.#runs.delete(run.agentId);
     try {
       const agent = this.#store.getAgent(run.agentId);

@@ -1,4 +1,5 @@
 /** Types and small helpers the supervisor's rooms share (options, hooks, turns, stop reasons). */
+import type { GitRunner } from "../git/mod.ts";
 import type { SandboxPolicy } from "../claude/mod.ts";
 import type { Log, LogLevel } from "@hero/service/log";
 import type { Agent } from "../models/mod.ts";
@@ -86,6 +87,10 @@ export interface SupervisorOptions {
    * e.g. `ANTHROPIC_API_KEY` from the stored key file. Read at every spawn.
    */
   directCredentialEnv?: () => Record<string, string>;
+  /** `<state dir>/worktrees`: isolated agents' worktrees; without it, every agent runs in its cwd. */
+  worktreeDir?: string | null;
+  /** git (a clean environment); the default spawns `git` with the daemon's PATH and HOME. */
+  git?: GitRunner;
   /** Run every claude child in this bubblewrap sandbox; null or absent: unsandboxed. */
   sandbox?: SandboxPolicy | null;
   /** The name an agent created without one gets at once (default: the prompt's first words). */

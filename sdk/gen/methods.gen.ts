@@ -11,6 +11,9 @@ import type {
   AgentCreateParams,
   AgentCwdsParams,
   AgentDeleteParams,
+  AgentDiff,
+  AgentDiffParams,
+  AgentDiscardParams,
   AgentExport,
   AgentExportParams,
   AgentFollowUpParams,
@@ -20,6 +23,7 @@ import type {
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  AgentResolveConflictsParams,
   AgentSendParams,
   AgentSetModelParams,
   AgentSetPermissionModeParams,
@@ -39,6 +43,7 @@ import type {
   LiveAgent,
   MessagePage,
   OpenrpcDocument,
+  ResolveConflictsResult,
   RpcDiscoverParams,
   SearchPage,
   SearchQueryParams,
@@ -65,6 +70,12 @@ export interface RpcMethods {
   "agent.cwds": { params: AgentCwdsParams; result: KnownCwds };
   "agent.cancel": { params: AgentCancelParams; result: Agent };
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
+  "agent.diff": { params: AgentDiffParams; result: AgentDiff };
+  "agent.resolve_conflicts": {
+    params: AgentResolveConflictsParams;
+    result: ResolveConflictsResult;
+  };
+  "agent.discard": { params: AgentDiscardParams; result: Agent };
   "agent.commit_info": { params: AgentCommitInfoParams; result: CommitInfo };
   "agent.follow_up": { params: AgentFollowUpParams; result: Agent };
   "agent.send": { params: AgentSendParams; result: SendResult };
@@ -101,6 +112,9 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.cwds",
   "agent.cancel",
   "agent.complete",
+  "agent.diff",
+  "agent.resolve_conflicts",
+  "agent.discard",
   "agent.commit_info",
   "agent.follow_up",
   "agent.send",
@@ -142,6 +156,10 @@ export const ERROR_CODES = {
   invalid_home_mcp: -32007,
   commit_refused: -32008,
   backup_failed: -32009,
+  merge_conflict: -32010,
+  merge_refused: -32011,
+  unmerged_work: -32012,
+  invalid_isolation: -32013,
 } as const;
 
 /** A machine error code (`error.data.code`). */
@@ -169,6 +187,12 @@ export interface AgentNamespace {
   cancel(params: AgentCancelParams): Promise<Agent>;
   /** Accept an agent's work: awaiting_review → completed */
   complete(params: AgentCompleteParams): Promise<CompletedAgent>;
+  /** An agent's changes against its base: file list and unified diffs */
+  diff(params: AgentDiffParams): Promise<AgentDiff>;
+  /** Ask an isolated agent to resolve its conflicts with its base branch */
+  resolveConflicts(params: AgentResolveConflictsParams): Promise<ResolveConflictsResult>;
+  /** Throw an isolated agent's work away: remove its worktree and branch */
+  discard(params: AgentDiscardParams): Promise<Agent>;
   /** The recorded git state and the proposed commit message of an agent */
   commitInfo(params: AgentCommitInfoParams): Promise<CommitInfo>;
   /** Continue an agent's claude session with a new prompt */
@@ -266,6 +290,9 @@ export function bindMethods(call: Call): BoundMethods {
       cwds: (params) => call("agent.cwds", params ?? {}),
       cancel: (params) => call("agent.cancel", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
+      diff: (params) => call("agent.diff", params ?? {}),
+      resolveConflicts: (params) => call("agent.resolve_conflicts", params ?? {}),
+      discard: (params) => call("agent.discard", params ?? {}),
       commitInfo: (params) => call("agent.commit_info", params ?? {}),
       followUp: (params) => call("agent.follow_up", params ?? {}),
       send: (params) => call("agent.send", params ?? {}),

@@ -65,6 +65,20 @@ export type AgentDeletedEventData = {
   deleted_at: number;
 };
 
+export type AgentDiff = {
+  id: string;
+  /** `worktree`: a git worktree and branch of its own under the daemon's state dir; `none`: the cwd itself */
+  isolation: "worktree" | "none";
+  /** what the changes are measured against */
+  base_sha: string | null;
+  branch: string | null;
+  files: DiffFile[];
+  additions: number;
+  deletions: number;
+  /** isolation none: files the agent changed that were already dirty at its start (not shown) */
+  entangled: string[];
+};
+
 export type AgentErrorCode =
   | "spawn_failed"
   | "exit_nonzero"
@@ -106,6 +120,19 @@ export type AgentExport = {
   content_type: string;
   /** the export holds the stored lines up to this seq */
   last_seq: number;
+};
+
+export type AgentIsolationInfo = {
+  repo_root: string;
+  /** the branch it merges into; null: a detached base */
+  base_ref: string | null;
+  base_sha: string;
+  branch: string;
+  worktree_path: string;
+  merged_sha: string | null;
+  merged_at: number | null;
+  /** when the worktree and branch were removed */
+  removed_at: number | null;
 };
 
 export type AgentKind = "standard" | "planner" | "shadow" | "imported";
@@ -299,6 +326,8 @@ export type CommitInfo = {
   } | null;
   /** a commit shadow is still writing the message */
   shadow_pending: boolean;
+  /** the agent's own worktree and branch; null: it runs in its cwd */
+  isolation: AgentIsolationInfo | null;
 };
 
 export type CommitMade = {
@@ -360,6 +389,8 @@ export type CompletedAgent = {
   permission_mode: AgentPermissionMode;
   /** the commit made with `commit: true`, else null */
   commit: CommitMade | null;
+  /** the merge made with `merge: true`, else null */
+  merge: MergeMade | null;
 };
 
 export type CreatableKind = "standard" | "planner";
@@ -402,6 +433,26 @@ export type DeltaEventData = {
   text: string;
   /** set for a subagent's text */
   parent_tool_use_id: string | null;
+};
+
+export type DiffFile = {
+  path: string;
+  /** the path before a rename or copy */
+  old_path: string | null;
+  status: "added" | "modified" | "deleted" | "renamed" | "copied" | "type_changed";
+  /** null for a binary file */
+  additions: number | null;
+  /** null for a binary file */
+  deletions: number | null;
+  binary: boolean;
+  /** the unified diff, when asked for (`path` or `patches`) */
+  patch: {
+    path: string;
+    /** unified diff (git format) */
+    text: string;
+    /** the diff was cut at the size bound */
+    truncated: boolean;
+  } | null;
 };
 
 export type Effort = "none" | "low" | "medium" | "high" | "xhigh" | "max";
@@ -503,6 +554,22 @@ export type LiveAgent = {
   live: boolean;
   /** permission prompts waiting for a person (approval.respond), oldest first */
   pending_approvals: Approval[];
+};
+
+export type MergeMade = {
+  /** the base branch's new tip */
+  sha: string;
+  /** the base branch's tip before */
+  previous: string;
+  kind: "fast_forward" | "merge" | "squash" | "rebase" | "up_to_date";
+  /** the branch merged into, e.g. refs/heads/main */
+  base_ref: string;
+  /** the agent's branch (removed after the merge) */
+  branch: string;
+  /** the commit made of the worktree's uncommitted changes first, or null */
+  committed: string | null;
+  /** work trees with the base branch checked out that were brought along */
+  updated_worktrees: string[];
 };
 
 export type Message = {
@@ -640,6 +707,12 @@ export type ReadinessStatus = "ok" | "warn" | "fail" | "unchecked";
 
 /** Every `ReadinessStatus` value, in contract order. */
 export const READINESS_STATUSES: readonly ReadinessStatus[] = ["ok", "warn", "fail", "unchecked"];
+
+export type ResolveConflictsResult = {
+  agent: Agent;
+  /** the files left conflicted in the worktree */
+  conflicts: string[];
+};
 
 export type RpcErrorData = {
   /** error class name, e.g. AgentNotFoundError */
@@ -951,6 +1024,14 @@ export interface AgentCreateParams {
   voice?: boolean;
   /** default bypassPermissions; any other mode asks before tools run (approval.list) */
   permission_mode?: AgentPermissionMode;
+  /** default: HERO_ORCHESTRATOR_ISOLATION, else worktree when cwd is inside a non-bare git work tree, none otherwise */
+  isolation?: "worktree" | "none";
+  /** isolation worktree: the branch (or commit) the agent's branch starts from; default HEAD */
+  base_ref?: string;
+  /** isolation worktree: the new branch's name; default hero/<slug of name>-<short id> */
+  branch?: string;
+  /** isolation worktree: fetch the base branch's upstream first and start from its tip (never pushes) */
+  fetch?: boolean;
 }
 
 /** Params of `agent.get`. */
@@ -1001,6 +1082,36 @@ export interface AgentCompleteParams {
   id: string;
   /** commit the agent's changes first */
   commit?: boolean;
+  /** isolated agents: merge the agent's branch into its base branch */
+  merge?: boolean;
+  /** how a branch that cannot fast-forward is brought in (default merge) */
+  strategy?: "merge" | "squash" | "rebase";
+}
+
+/** Params of `agent.diff`. */
+export interface AgentDiffParams {
+  /** agent id */
+  id: string;
+  /** the file whose diff to include */
+  path?: string;
+  /** lines of context (default 3) */
+  context?: number;
+  /** include every file's diff */
+  patches?: boolean;
+}
+
+/** Params of `agent.resolve_conflicts`. */
+export interface AgentResolveConflictsParams {
+  /** agent id */
+  id: string;
+}
+
+/** Params of `agent.discard`. */
+export interface AgentDiscardParams {
+  /** agent id */
+  id: string;
+  /** throw unmerged work away */
+  force?: boolean;
 }
 
 /** Params of `agent.commit_info`. */
@@ -1064,14 +1175,18 @@ export interface AgentForkParams {
   prompt: string;
   /** default: Fork of <name> at #seq */
   name?: string | null;
-  /** where the fork works: `none` = the original's working directory */
-  isolation?: "none";
+  /** where the fork works; default: worktree for a fork of an isolated agent, else as agent.create */
+  isolation?: "worktree" | "none";
+  /** isolation worktree: the branch (or commit) the fork's branch starts from; default HEAD */
+  base_ref?: string;
 }
 
 /** Params of `agent.delete`. */
 export interface AgentDeleteParams {
   /** agent id */
   id: string;
+  /** also throw unmerged work away */
+  force?: boolean;
 }
 
 /** Params of `agent.export`. */

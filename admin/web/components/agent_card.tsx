@@ -6,6 +6,7 @@ import { oneLine, previewLine } from "../lib/sanitize.ts";
 import { agentHref } from "../state/base.ts";
 import { lastLineSignal } from "../state/agents.ts";
 import { now } from "../state/clock.ts";
+import { diffStatOf } from "../state/diff_stats.ts";
 import { StatusBadge } from "./status_badge.tsx";
 
 /** A display name: the agent's name, else the first line of its prompt. */
@@ -35,6 +36,7 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
   const tokens = a.input_tokens + a.output_tokens + a.cache_read_tokens + a.cache_creation_tokens;
   const live = a.status === "running" || a.status === "queued";
   const elapsed = elapsedMs(a, live ? now.value : a.updated_at);
+  const diff = diffStatOf(a)?.value ?? null;
   return (
     <li class={`card card-${a.status}`} data-agent-id={a.id}>
       <a class="card-name" href={agentHref(a.id)}>{displayName(a)}</a>
@@ -63,6 +65,18 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
           <dt>Cost</dt>
           <dd class="tabular">{formatCost(a.total_cost_usd)}</dd>
         </div>
+        {diff
+          ? (
+            <div data-testid="card-diff">
+              <dt>Changes</dt>
+              <dd class="tabular">
+                {diff.files} {diff.files === 1 ? "file" : "files"}{" "}
+                <span class="diff-stat-add">+{diff.additions}</span>{" "}
+                <span class="diff-stat-del">−{diff.deletions}</span>
+              </dd>
+            </div>
+          )
+          : null}
       </dl>
       {a.status === "failed" && a.error_message
         ? <CardError message={a.error_message} />

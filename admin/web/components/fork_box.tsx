@@ -12,6 +12,8 @@ import { call, messageOf } from "../state/rpc.ts";
 export function ForkBox({ agentId, seq }: { agentId: string; seq: number }) {
   const [open, setOpen] = useState(false);
   const [prompt, setPrompt] = useState("");
+  // "": the daemon decides (a fork of an isolated agent gets a worktree of its own).
+  const [isolation, setIsolation] = useState<"" | "worktree" | "none">("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [forked, setForked] = useState<Agent | null>(null);
@@ -22,7 +24,12 @@ export function ForkBox({ agentId, seq }: { agentId: string; seq: number }) {
     setBusy(true);
     setError(null);
     try {
-      const agent = await call("agent.fork", { id: agentId, seq, prompt });
+      const agent = await call("agent.fork", {
+        id: agentId,
+        seq,
+        prompt,
+        ...(isolation ? { isolation } : {}),
+      });
       upsertAgent(agent);
       setForked(agent);
       setPrompt("");
@@ -63,6 +70,18 @@ export function ForkBox({ agentId, seq }: { agentId: string; seq: number }) {
         }}
         aria-invalid={error ? true : undefined}
       />
+      <label class="fork-isolation">
+        Works in{" "}
+        <select
+          data-testid="fork-isolation"
+          value={isolation}
+          onChange={(e) => setIsolation(e.currentTarget.value as typeof isolation)}
+        >
+          <option value="">the default place</option>
+          <option value="worktree">a git worktree of its own</option>
+          <option value="none">the original's directory</option>
+        </select>
+      </label>
       <div class="form-actions">
         <button type="submit" class="button button-primary" disabled={busy || prompt === ""}>
           {busy ? "Forking…" : "Fork"}

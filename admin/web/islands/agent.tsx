@@ -15,6 +15,7 @@ import { AgentExtras } from "../components/agent_extras.tsx";
 import { ApprovalList } from "../components/approval_card.tsx";
 import { applyApprovals, loadPendingApprovals, pendingApprovals } from "../state/approvals.ts";
 import { LongText } from "../components/long_text.tsx";
+import { Review } from "../components/review.tsx";
 import { StatusBadge } from "../components/status_badge.tsx";
 import { type SearchTarget, searchTargetFromUrl } from "../components/search_target.ts";
 import { Transcript } from "../components/transcript.tsx";
@@ -26,7 +27,7 @@ import {
   formatTokens,
 } from "../lib/format.ts";
 import { oneLine } from "../lib/sanitize.ts";
-import { agentChanged, startExtras } from "../state/agent_extras.ts";
+import { agentChanged, commitInfo, startExtras } from "../state/agent_extras.ts";
 import { agentSignal, upsertAgent } from "../state/agents.ts";
 import { agentHref, href } from "../state/base.ts";
 import { now, startClock } from "../state/clock.ts";
@@ -38,6 +39,8 @@ import { startUsage } from "../state/usage.ts";
 
 const pageState = signal<"loading" | "ready" | "gone" | "deleted" | "error">("loading");
 const pageError = signal<string | null>(null);
+/** The tab below the header: the transcript, or the review of the agent's changes. */
+const tab = signal<"transcript" | "review">("transcript");
 /** A search hit to open (`?seq=N&q=…`), read when the island mounts. */
 let searchTarget: SearchTarget | undefined;
 
@@ -224,16 +227,42 @@ function AgentPage({ id }: { id: string }) {
   if (!agent) return <p class="placeholder">Loading agent…</p>;
   void lines.value;
   const live = agent.status === "running" || agent.status === "queued";
+  // The Review tab only for agents with changes to review: their own worktree, or a git snapshot.
+  const info = commitInfo.value;
+  const reviewable = info !== null && (info.isolation !== null || info.worktree !== null);
   return (
     <div class="agent-page" data-state={state}>
       <Header agent={agent} />
-      {state === "loading" ? <p class="placeholder">Loading transcript…</p> : (
-        <Transcript
-          live={live}
-          target={searchTarget}
-          forkFrom={agent.session_id && agent.kind !== "shadow" ? agent.id : null}
-        />
-      )}
+      {reviewable
+        ? (
+          <div class="tabs" role="tablist">
+            {(["transcript", "review"] as const).map((t) => (
+              <button
+                key={t}
+                type="button"
+                role="tab"
+                class="tab"
+                data-tab={t}
+                aria-selected={tab.value === t}
+                onClick={() => (tab.value = t)}
+              >
+                {t === "transcript" ? "Transcript" : "Review"}
+              </button>
+            ))}
+          </div>
+        )
+        : null}
+      {reviewable && tab.value === "review"
+        ? <Review agent={agent} />
+        : state === "loading"
+        ? <p class="placeholder">Loading transcript…</p>
+        : (
+          <Transcript
+            live={live}
+            target={searchTarget}
+            forkFrom={agent.session_id && agent.kind !== "shadow" ? agent.id : null}
+          />
+        )}
     </div>
   );
 }

@@ -50,7 +50,7 @@ export const agentHandlers = handlers({
         { field: "X-Hero-Context" },
       );
     }
-    return deps.engine.supervisor.create({
+    return deps.engine.supervisor.worktrees.create({
       prompt: params.prompt,
       cwd: params.cwd,
       model: params.model,
@@ -61,6 +61,10 @@ export const agentHandlers = handlers({
       hero_context: heroContext,
       voice: params.voice,
       permission_mode: params.permission_mode,
+      ...(params.isolation ? { isolation: params.isolation } : {}),
+      ...(params.base_ref !== undefined ? { base_ref: params.base_ref } : {}),
+      ...(params.branch !== undefined ? { branch: params.branch } : {}),
+      ...(params.fetch ? { fetch: true } : {}),
     });
   },
 
@@ -137,10 +141,31 @@ export const agentHandlers = handlers({
   },
 
   async "agent.complete"(params, deps) {
-    const { agent, commit } = await deps.engine.shadows.complete(params.id, {
+    const { agent, commit, merge } = await deps.engine.shadows.complete(params.id, {
       commit: params.commit,
+      merge: params.merge,
+      ...(params.strategy ? { strategy: params.strategy } : {}),
     });
-    return { ...agent, commit };
+    return { ...agent, commit, merge };
+  },
+
+  "agent.diff"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.worktrees.diff(params.id, {
+      ...(params.path !== undefined ? { path: params.path } : {}),
+      ...(params.context !== undefined ? { context: params.context } : {}),
+      patches: params.patches,
+    });
+  },
+
+  "agent.resolve_conflicts"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.worktrees.resolveConflicts(params.id);
+  },
+
+  "agent.discard"(params, deps) {
+    mustGet(deps, params.id);
+    return deps.engine.supervisor.worktrees.discard(params.id, { force: params.force });
   },
 
   "agent.commit_info"(params, deps) {
@@ -155,6 +180,7 @@ export const agentHandlers = handlers({
         : null,
       proposal: proposal ?? null,
       shadow_pending: deps.engine.shadows.commitPending(params.id),
+      isolation: store.isolation(params.id) ?? null,
     };
   },
 
@@ -194,6 +220,8 @@ export const agentHandlers = handlers({
     try {
       return await deps.engine.supervisor.fork(params.id, params.seq, params.prompt, {
         name: params.name ?? null,
+        ...(params.isolation ? { isolation: params.isolation } : {}),
+        ...(params.base_ref !== undefined ? { base_ref: params.base_ref } : {}),
       });
     } catch (err) {
       // A seq that names no message of the session is a bad parameter, not a domain state.
@@ -207,7 +235,7 @@ export const agentHandlers = handlers({
   async "agent.delete"(params, deps) {
     mustGet(deps, params.id);
     // The supervisor lets a just-finished agent's process wind down before deleting.
-    await deps.engine.supervisor.delete(params.id);
+    await deps.engine.supervisor.delete(params.id, { force: params.force });
     return { id: params.id, deleted: true as const };
   },
 });

@@ -22,7 +22,7 @@ export const approvalHandlers = handlers({
   },
 
   "approval.respond"(params, deps) {
-    return deps.engine.supervisor.respondApproval(params.id, {
+    return deps.engine.supervisor.approvals.respond(params.id, {
       decision: params.decision,
       message: params.message,
       updated_input: params.updated_input,

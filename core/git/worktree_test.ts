@@ -1,0 +1,273 @@
+/** Worktrees, diffs and merges against real repositories. */
+import assert from "node:assert/strict";
+import {
+  addWorktree,
+  commitWorktree,
+  createGitRunner,
+  diffFiles,
+  filePatch,
+  type GitRunner,
+  IsolationError,
+  mergeBranch,
+  pruneOrphanWorktree,
+  removeWorktree,
+  resolveBase,
+  slugOf,
+  treeOfWorkTree,
+  workTreeOf,
+} from "./mod.ts";
+
+const git = createGitRunner({
+  PATH: Deno.env.get("PATH"),
+  HOME: Deno.env.get("HOME"),
+  GIT_AUTHOR_NAME: "T",
+  GIT_AUTHOR_EMAIL: "t@example.com",
+  GIT_COMMITTER_NAME: "T",
+  GIT_COMMITTER_EMAIL: "t@example.com",
+});
+
+async function sh(cwd: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+async function setup(name = "repo") {
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "hero_wt_" }));
+  const repo = `${root}/${name}`;
+  await Deno.mkdir(repo);
+  await sh(repo, "init", "-q", "-b", "main");
+  await sh(repo, "config", "user.email", "t@example.com");
+  await sh(repo, "config", "user.name", "T");
+  await Deno.writeTextFile(`${repo}/README.md`, "hello\n");
+  await sh(repo, "add", ".");
+  await sh(repo, "commit", "-q", "-m", "init");
+  const state = `${root}/state/worktrees`;
+  return {
+    root,
+    repo,
+    state,
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
+}
+
+async function agentTree(repo: string, state: string, id: string) {
+  const base = await resolveBase(git, repo);
+  const path = `${state}/${id}`;
+  const branch = `hero/${slugOf(`agent ${id}`)}-${id}`;
+  await addWorktree(git, repo, { branch, path, sha: base.sha });
+  return { path, branch, base };
+}
+
+Deno.test("worktree: two agents write the same file apart; diff, fast-forward, then merge_conflict changing nothing", async () => {
+  await using t = await setup("my repo ü");
+  const statusBefore = await sh(t.repo, "status", "--porcelain");
+  const a = await agentTree(t.repo, t.state, "aaaa1111");
+  const b = await agentTree(t.repo, t.state, "bbbb2222");
+  assert.equal(a.base.ref, "refs/heads/main");
+  await Deno.writeTextFile(`${a.path}/same.txt`, "from a\n");
+  await Deno.writeTextFile(`${b.path}/same.txt`, "from b\n");
+  await Deno.writeTextFile(`${b.path}/README.md`, "hello\nb was here\n");
+  // The user's tree is untouched.
+  assert.equal(await sh(t.repo, "status", "--porcelain"), statusBefore);
+  await assert.rejects(Deno.stat(`${t.repo}/same.txt`));
+
+  const treeA = await treeOfWorkTree(git, a.path, { head: null });
+  const filesA = await diffFiles(git, a.path, a.base.sha, treeA);
+  assert.deepEqual(filesA, [{
+    path: "same.txt",
+    old_path: null,
+    status: "added",
+    additions: 1,
+    deletions: 0,
+    binary: false,
+  }]);
+  const patch = await filePatch(git, a.path, a.base.sha, treeA, filesA[0]!);
+  assert.match(patch.text, /\+from a/);
+  const treeB = await treeOfWorkTree(git, b.path, { head: null });
+  const filesB = await diffFiles(git, b.path, b.base.sha, treeB);
+  assert.deepEqual(filesB.map((f) => [f.path, f.status, f.additions, f.deletions]), [
+    ["README.md", "modified", 1, 0],
+    ["same.txt", "added", 1, 0],
+  ]);
+
+  assert.ok(await commitWorktree(git, a.path, "feat: a"));
+  assert.equal(await commitWorktree(git, a.path, "nothing"), null);
+  const first = await mergeBranch(git, {
+    repoRoot: t.repo,
+    baseRef: "refs/heads/main",
+    branch: a.branch,
+    strategy: "merge",
+    message: "a",
+    tmpRoot: `${t.root}/tmp`,
+  });
+  assert.equal(first.kind, "fast_forward");
+  assert.equal(await sh(t.repo, "rev-parse", "main"), await sh(a.path, "rev-parse", "HEAD"));
+  // The user's checkout of main came along, clean.
+  assert.equal(await Deno.readTextFile(`${t.repo}/same.txt`), "from a\n");
+  assert.equal(await sh(t.repo, "status", "--porcelain"), "");
+
+  await commitWorktree(git, b.path, "feat: b");
+  const mainBefore = await sh(t.repo, "rev-parse", "main");
+  for (const strategy of ["squash", "rebase", "merge"] as const) {
+    const err = await mergeBranch(git, {
+      repoRoot: t.repo,
+      baseRef: "refs/heads/main",
+      branch: b.branch,
+      strategy,
+      message: "b",
+      tmpRoot: `${t.root}/tmp`,
+    }).then(() => null, (e) => e);
+    assert.ok(err instanceof IsolationError, `${strategy}: ${err}`);
+    assert.equal(err.code, "merge_conflict");
+    assert.deepEqual(err.files, ["same.txt"]);
+  }
+  assert.equal(await sh(t.repo, "rev-parse", "main"), mainBefore);
+  assert.equal(await sh(t.repo, "status", "--porcelain"), "");
+  assert.equal(await Deno.readTextFile(`${t.repo}/same.txt`), "from a\n");
+  await sh(t.repo, "fsck", "--no-progress");
+});
+
+Deno.test("worktree: rebase and squash strategies bring a diverged branch in", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "cccc3333");
+  await Deno.writeTextFile(`${a.path}/a.txt`, "a\n");
+  await commitWorktree(git, a.path, "feat: a");
+  await Deno.writeTextFile(`${a.path}/a2.txt`, "a2\n");
+  await commitWorktree(git, a.path, "feat: a2");
+  await Deno.writeTextFile(`${t.repo}/user.txt`, "user\n");
+  await sh(t.repo, "add", "user.txt");
+  await sh(t.repo, "commit", "-q", "-m", "user");
+  const r = await mergeBranch(git, {
+    repoRoot: t.repo,
+    baseRef: "refs/heads/main",
+    branch: a.branch,
+    strategy: "rebase",
+    message: "a",
+    tmpRoot: `${t.root}/tmp`,
+  });
+  assert.equal(r.kind, "rebase");
+  assert.equal(await sh(t.repo, "log", "--format=%s", "-3", "main"), "feat: a2\nfeat: a\nuser");
+  assert.equal(await sh(t.repo, "status", "--porcelain"), "");
+  assert.equal(
+    await sh(t.repo, "worktree", "list", "--porcelain").then((s) =>
+      s.split("worktree ").length - 1
+    ),
+    2,
+  );
+
+  const b = await agentTree(t.repo, t.state, "dddd4444");
+  await Deno.writeTextFile(`${b.path}/b.txt`, "b\n");
+  await commitWorktree(git, b.path, "feat: b");
+  await Deno.writeTextFile(`${b.path}/b2.txt`, "b2\n");
+  await commitWorktree(git, b.path, "feat: b2");
+  const s = await mergeBranch(git, {
+    repoRoot: t.repo,
+    baseRef: "refs/heads/main",
+    branch: b.branch,
+    strategy: "squash",
+    message: "feat: b squashed",
+    tmpRoot: `${t.root}/tmp`,
+  });
+  assert.equal(s.kind, "squash");
+  assert.equal(await sh(t.repo, "log", "--format=%s", "-1", "main"), "feat: b squashed");
+  assert.equal(await sh(t.repo, "rev-parse", "main^"), r.sha);
+  assert.equal(await Deno.readTextFile(`${t.repo}/b2.txt`), "b2\n");
+});
+
+Deno.test("worktree: a failed compare-and-swap (a crash before the ref update) leaves main unchanged and fsck clean", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "eeee5555");
+  await Deno.writeTextFile(`${a.path}/x.txt`, "x\n");
+  await commitWorktree(git, a.path, "feat: x");
+  await Deno.writeTextFile(`${t.repo}/y.txt`, "y\n");
+  await sh(t.repo, "add", "y.txt");
+  await sh(t.repo, "commit", "-q", "-m", "y");
+  const before = await sh(t.repo, "rev-parse", "main");
+  // The process dies after writing the merge commit and before moving the ref.
+  const dying: GitRunner = (cwd, args, options) =>
+    args[0] === "update-ref" && args.includes("refs/heads/main")
+      ? Promise.resolve({ code: 137, stdout: new Uint8Array(), stderr: "killed" })
+      : git(cwd, args, options);
+  const err = await mergeBranch(dying, {
+    repoRoot: t.repo,
+    baseRef: "refs/heads/main",
+    branch: a.branch,
+    strategy: "merge",
+    message: "x",
+    tmpRoot: `${t.root}/tmp`,
+  }).then(() => null, (e) => e);
+  assert.ok(err instanceof IsolationError && err.code === "merge_refused");
+  assert.equal(await sh(t.repo, "rev-parse", "main"), before);
+  assert.equal(await sh(t.repo, "status", "--porcelain"), "");
+  await sh(t.repo, "fsck", "--no-progress");
+  // Done again without the crash, it merges fully.
+  const ok = await mergeBranch(git, {
+    repoRoot: t.repo,
+    baseRef: "refs/heads/main",
+    branch: a.branch,
+    strategy: "merge",
+    message: "x",
+    tmpRoot: `${t.root}/tmp`,
+  });
+  assert.equal(ok.kind, "merge");
+  assert.equal(await sh(t.repo, "rev-parse", "main^1"), before);
+  assert.equal(await Deno.readTextFile(`${t.repo}/x.txt`), "x\n");
+  await sh(t.repo, "fsck", "--no-progress");
+});
+
+Deno.test("worktree: a checkout of main with local changes in a touched file refuses the merge", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "ffff6666");
+  await Deno.writeTextFile(`${a.path}/README.md`, "agent\n");
+  await commitWorktree(git, a.path, "feat: readme");
+  await Deno.writeTextFile(`${t.repo}/README.md`, "user's edit\n");
+  const before = await sh(t.repo, "rev-parse", "main");
+  const err = await mergeBranch(git, {
+    repoRoot: t.repo,
+    baseRef: "refs/heads/main",
+    branch: a.branch,
+    strategy: "merge",
+    message: "x",
+    tmpRoot: `${t.root}/tmp`,
+  }).then(() => null, (e) => e);
+  assert.ok(err instanceof IsolationError && err.code === "merge_refused", String(err));
+  assert.deepEqual(err.files, ["README.md"]);
+  assert.equal(await sh(t.repo, "rev-parse", "main"), before);
+  assert.equal(await Deno.readTextFile(`${t.repo}/README.md`), "user's edit\n");
+});
+
+Deno.test("worktree: removal refuses unmerged work unless forced; orphans are pruned; bare and plain dirs are no work tree", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "abab7777");
+  await Deno.writeTextFile(`${a.path}/w.txt`, "w\n");
+  const opts = { repoRoot: t.repo, path: a.path, branch: a.branch, base: "refs/heads/main" };
+  const err = await removeWorktree(git, { ...opts, force: false }).then(() => null, (e) => e);
+  assert.ok(err instanceof IsolationError && err.code === "unmerged_work");
+  await commitWorktree(git, a.path, "feat: w");
+  await assert.rejects(removeWorktree(git, { ...opts, force: false }), IsolationError);
+  await removeWorktree(git, { ...opts, force: true });
+  await assert.rejects(Deno.stat(a.path));
+  assert.equal(await sh(t.repo, "branch", "--list", a.branch), "");
+  assert.doesNotMatch(await sh(t.repo, "worktree", "list"), /abab7777/);
+
+  const orphan = await agentTree(t.repo, t.state, "cdcd8888");
+  await pruneOrphanWorktree(git, orphan.path);
+  await assert.rejects(Deno.stat(orphan.path));
+  assert.doesNotMatch(await sh(t.repo, "worktree", "list"), /cdcd8888/);
+  assert.equal(await sh(t.repo, "branch", "--list", orphan.branch), "");
+
+  assert.deepEqual(await workTreeOf(git, t.repo), { toplevel: t.repo, subdir: "" });
+  await Deno.mkdir(`${t.repo}/sub dir`);
+  assert.deepEqual(await workTreeOf(git, `${t.repo}/sub dir`), {
+    toplevel: t.repo,
+    subdir: "sub dir",
+  });
+  await sh(t.root, "init", "-q", "--bare", "bare.git");
+  assert.equal(await workTreeOf(git, `${t.root}/bare.git`), null);
+  await Deno.mkdir(`${t.root}/plain`);
+  assert.equal(await workTreeOf(git, `${t.root}/plain`), null);
+  assert.equal(slugOf("Fix the Login — café!"), "fix-the-login-cafe");
+  assert.equal(slugOf("日本"), "agent");
+});
