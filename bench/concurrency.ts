@@ -30,21 +30,26 @@ interface Config {
   windowS: number;
   baselineS: number;
   linesPerS: number;
+  /** The RSS slope is fitted to the samples from this many seconds into the window. */
+  slopeFromS: number;
 }
 
-function config(mode: BenchContext["mode"]): Config {
-  if (mode === "smoke") return { agents: 5, windowS: 3, baselineS: 1, linesPerS: 5 };
-  if (mode === "quick") return { agents: 100, windowS: 15, baselineS: 3, linesPerS: 5 };
-  return { agents: 300, windowS: 60, baselineS: 5, linesPerS: 5 };
+/** The `--soak` window: long enough that V8's heap sizing is over and a leak shows. */
+const SOAK_S = 600;
+
+function config(mode: BenchContext["mode"], soak = false): Config {
+  const c = mode === "smoke"
+    ? { agents: 5, windowS: 3, baselineS: 1, linesPerS: 5 }
+    : mode === "quick"
+    ? { agents: 100, windowS: 15, baselineS: 3, linesPerS: 5 }
+    : { agents: 300, windowS: 60, baselineS: 5, linesPerS: 5 };
+  // Soak: the slope of the last half (5 minutes); otherwise after ≤ 10 s of warm-up.
+  if (soak && mode !== "smoke") return { ...c, windowS: SOAK_S, slopeFromS: SOAK_S / 2 };
+  return { ...c, slopeFromS: Math.min(10, c.windowS / 3) };
 }
 
 /** The daemon's cancel grace (its production default): the stop waits this long for stubborn agents. */
 const GRACE_MS = 5_000;
-
-/** RSS samples during the first seconds of the window (≤ 10 s) are warm-up, not slope. */
-function slopeSkipS(c: Config): number {
-  return Math.min(10, c.windowS / 3);
-}
 
 /** Times one round of probes: `system.health`, `agent.get`, `agent.list` (running, 50). */
 async function probe(
@@ -93,7 +98,7 @@ export const scenario: Scenario = {
   name: "concurrency",
   title: "Concurrency: many long-lived slow agents; daemon CPU, RSS and RPC latency",
   async run(ctx) {
-    const c = config(ctx.mode);
+    const c = config(ctx.mode, ctx.soak);
     const barrier = await Barrier.hold(`${ctx.tmp}/barrier.lock`);
     const interval = 1000 / c.linesPerS;
     // Enough lines to outlast spawning, the baseline and the window; the daemon stops the rest.
@@ -155,7 +160,7 @@ export const scenario: Scenario = {
       const first = win.samples[0]!;
       const lastSample = win.samples[win.samples.length - 1]!;
       const rssMb = win.samples.map((s) => s.rssKb / 1024);
-      const steady = win.samples.filter((s) => s.at - first.at >= slopeSkipS(c) * 1000);
+      const steady = win.samples.filter((s) => s.at - first.at >= c.slopeFromS * 1000);
       const slopeMbPerMin = steady.length >= 3
         ? slope(steady.map((s) => (s.at - first.at) / 60_000), steady.map((s) => s.rssKb / 1024))
         : NaN;
@@ -188,8 +193,20 @@ export const scenario: Scenario = {
             detail: { rss_mb: rssMb, idle_before_agents_mb: idle.rssKb / 1024 },
           }),
           figure({
+            id: "concurrency.rss_per_agent",
+            label:
+              `daemon RSS per running agent (${c.agents} started and silent, minus the idle daemon)`,
+            unit: "KiB",
+            value: ((baseRssMb - idle.rssKb / 1024) * 1024) / c.agents,
+            baseline: null,
+          }),
+          figure({
             id: "concurrency.rss_slope",
-            label: `daemon RSS slope after ${slopeSkipS(c)} s of warm-up`,
+            label: c.windowS >= SOAK_S
+              ? `daemon RSS slope over the last ${(c.windowS - c.slopeFromS) / 60} min of ${
+                c.windowS / 60
+              } (soak)`
+              : `daemon RSS slope after ${c.slopeFromS} s of warm-up`,
             unit: "MB/min",
             value: slopeMbPerMin,
             baseline: null,

@@ -3,15 +3,14 @@
  * `agent.create` to the first line committed and to `awaiting_review`, against running the same
  * `claude` command (same argv, same environment, prompt on stdin) directly to its first stdout
  * line and to its `result` line. Runs alternate; the first of each is a warm-up.
+ *
+ * The CLI is the one the tests use: `$HERO_ORCHESTRATOR_REAL_CLAUDE`, else `claude` on PATH when it
+ * is the tested version, else the pinned copy `deno task test` installs in `.ci/out/claude`.
  * @module
  */
 import { buildClaudeArgs } from "@hero/core/claude";
-import {
-  REAL_CLAUDE_BIN,
-  realClaudeAvailable,
-  realClaudeEnv,
-  startMockAnthropic,
-} from "@hero/core/testing";
+import { TESTED_CLAUDE_VERSION } from "@hero/core/config";
+import { realClaudeEnv, startMockAnthropic } from "@hero/core/testing";
 import { spawnWithPrompt, startDaemon, withTimeout } from "./harness.ts";
 import { summarize } from "./stats.ts";
 import { type BenchContext, figure, NotRunError, type Scenario } from "./types.ts";
@@ -23,13 +22,50 @@ function runs(mode: BenchContext["mode"]): number {
   return mode === "smoke" ? 1 : mode === "quick" ? 3 : 7;
 }
 
-async function resolveBin(): Promise<string> {
-  if (REAL_CLAUDE_BIN.includes("/")) return REAL_CLAUDE_BIN;
+/** The pinned CLI `deno task test` installs when the one on PATH is missing or another version. */
+const PINNED_CLAUDE = new URL("../.ci/out/claude/node_modules/.bin/claude", import.meta.url)
+  .pathname;
+
+/** `bin --version`, or null when it does not run as the claude CLI. */
+async function versionOf(bin: string): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(bin, {
+      args: ["--version"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      env: { PATH: Deno.env.get("PATH") ?? "", DISABLE_AUTOUPDATER: "1" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    return out.success && text.includes("(Claude Code)") ? text.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The CLI to time (an absolute path) and its version; null when none runs. */
+async function findClaude(): Promise<{ bin: string; version: string } | null> {
+  const fromEnv = Deno.env.get("HERO_ORCHESTRATOR_REAL_CLAUDE");
+  const candidates = fromEnv ? [fromEnv] : ["claude", PINNED_CLAUDE];
+  for (const candidate of candidates) {
+    const version = await versionOf(candidate);
+    if (!version) continue;
+    // Not the tested version on PATH: the pinned copy, if there is one, is what the tests ran.
+    if (!fromEnv && candidate === "claude" && !version.includes(TESTED_CLAUDE_VERSION)) {
+      if (await versionOf(PINNED_CLAUDE)) continue;
+    }
+    return { bin: await absolute(candidate), version };
+  }
+  return null;
+}
+
+async function absolute(bin: string): Promise<string> {
+  if (bin.includes("/")) return bin;
   const out = await new Deno.Command("sh", {
-    args: ["-c", `command -v ${REAL_CLAUDE_BIN}`],
+    args: ["-c", 'command -v "$1"', "sh", bin],
     stdout: "piped",
   }).output();
-  return new TextDecoder().decode(out.stdout).trim() || REAL_CLAUDE_BIN;
+  return new TextDecoder().decode(out.stdout).trim() || bin;
 }
 
 /** Direct run: spawn → first stdout line, → result line (ms). */
@@ -79,10 +115,13 @@ export const scenario: Scenario = {
   name: "real-cli",
   title: "Real CLI: agent.create → first line / awaiting_review vs the same claude command",
   async run(ctx) {
-    if (!(await realClaudeAvailable())) {
-      throw new NotRunError(`the real claude CLI (${REAL_CLAUDE_BIN}) is not available`);
+    const found = await findClaude();
+    if (!found) {
+      throw new NotRunError(
+        `no claude CLI: set HERO_ORCHESTRATOR_REAL_CLAUDE, put claude on PATH, or run \`deno task test\` once (it installs ${TESTED_CLAUDE_VERSION} into .ci/out/claude)`,
+      );
     }
-    const bin = await resolveBin();
+    const bin = found.bin;
     const n = runs(ctx.mode);
     await using mock = await startMockAnthropic();
     const home = `${ctx.tmp}/home`;
@@ -192,7 +231,7 @@ export const scenario: Scenario = {
         }),
       ],
       notes: [
-        `real claude ${bin} against the mock API on ${mock.url}; ${mock.requests.length} mock requests`,
+        `real claude ${found.version} (${bin}) against the mock API on ${mock.url}; ${mock.requests.length} mock requests`,
       ],
       data: { daemon_first: o1, daemon_review: o2, direct_first: d1, direct_result: d2 },
     };

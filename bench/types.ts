@@ -58,6 +58,8 @@ export interface BenchContext {
   cacheDir: string;
   /** Progress output (stderr). */
   log(message: string): void;
+  /** `--soak`: long-running scenarios run their soak window (concurrency: 10 minutes). */
+  soak?: boolean;
 }
 
 /** A benchmark scenario: `bench/<name>.ts` exports one. */

@@ -6,6 +6,7 @@
  * deno task bench                 # full run, < 10 min on 2 cores
  * deno task bench --quick         # < 2 min
  * deno task bench --only spawn,scale --quick
+ * deno task bench --only concurrency --soak      # 10-minute window, slope of its last 5 minutes
  * deno task bench --smoke --only ingest --out /tmp/r.json   # seconds; used by the tests
  * ```
  *
@@ -51,6 +52,7 @@ const USAGE =
   --only LIST  comma-separated scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}
   --out FILE   results file (default bench/out/results-<timestamp>.json)
   --cache DIR  generated fixtures kept between runs (default bench/out/cache)
+  --soak       concurrency: a 10-minute window; the RSS slope is fitted to its last 5 minutes
   --keep       keep the scratch directories
   -h, --help   this help`;
 
@@ -86,13 +88,14 @@ async function runScenario(
   root: string,
   cacheDir: string,
   keep: boolean,
+  soak: boolean,
 ): Promise<ScenarioResult> {
   const tmp = `${root}/${s.name}`;
   await Deno.mkdir(tmp, { recursive: true });
   const started = performance.now();
   log(`${s.name}: ${s.title}`);
   try {
-    const outcome = await s.run({ mode, tmp, cacheDir, log });
+    const outcome = await s.run({ mode, tmp, cacheDir, log, soak });
     return {
       name: s.name,
       title: s.title,
@@ -130,6 +133,7 @@ async function main(args: string[]): Promise<number> {
         out: { type: "string" },
         cache: { type: "string" },
         keep: { type: "boolean" },
+        soak: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -170,7 +174,9 @@ async function main(args: string[]): Promise<number> {
   try {
     const cacheDir = values.cache ?? `${OUT_DIR}/cache`;
     for (const s of selected) {
-      results.push(await runScenario(s, mode, root, cacheDir, values.keep ?? false));
+      results.push(
+        await runScenario(s, mode, root, cacheDir, values.keep ?? false, values.soak ?? false),
+      );
     }
   } finally {
     if (!values.keep) await Deno.remove(root, { recursive: true }).catch(() => {});
@@ -182,6 +188,7 @@ async function main(args: string[]): Promise<number> {
     started_at: startedAt.toISOString(),
     duration_s: Math.round(durationS * 10) / 10,
     mode,
+    ...(values.soak ? { soak: true } : {}),
     git: await gitRevision(),
     machine: { ...machine, loadavg_end: Deno.loadavg() },
     scenarios: results,

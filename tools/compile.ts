@@ -15,7 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Env } from "@hero/core/config";
-import { BINARIES, type BinaryName, permissionFlags, REPO_ROOT } from "./permissions.ts";
+import { BINARIES, type BinaryName, permissionFlags, REPO_ROOT, v8Flags } from "./permissions.ts";
 
 /** Where `deno task compile` writes by default. */
 export const DEFAULT_OUT_DIR = `${REPO_ROOT}/dist/bin`;
@@ -27,6 +27,7 @@ export function compileArgs(binary: BinaryName, env: Env, outDir: string): strin
     "-q",
     `--config=${REPO_ROOT}/deno.json`,
     `-P=${binary}`,
+    ...v8Flags(binary),
     ...permissionFlags(binary, env, { compiled: true }),
   ];
   if (binary === "admin") {

@@ -240,8 +240,19 @@ export function runFlags(binary: BinaryName, env: Env, options: FlagOptions = {}
     "-q",
     `--config=${REPO_ROOT}/deno.json`,
     `-P=${binary}`,
+    ...v8Flags(binary),
     ...permissionFlags(binary, env, options),
   ];
+}
+
+/**
+ * V8 settings of a binary, for `deno run` and baked in by `deno compile`. The daemon caps V8's
+ * young generation at 8 MiB per semi-space: with a hundred agents streaming, V8 otherwise grows it
+ * to 16 MiB (its default cap) and keeps ~25 MB more heap committed for a live heap of ~20 MB
+ * (bench concurrency: RSS peak 196–218 MB → 150–160 MB, same CPU share).
+ */
+export function v8Flags(binary: BinaryName): string[] {
+  return binary === "server" ? ["--v8-flags=--max-semi-space-size=8"] : [];
 }
 
 /** The complete `deno run` arguments of a binary (before its own arguments). */
@@ -300,10 +311,13 @@ if (import.meta.main) {
     let flags: string[];
     if (name === "start" || name === "compile") flags = launcherFlags(name, env);
     else if (name === "server" || name === "admin" || name === "cli") {
-      flags = permissionFlags(name, env, {
-        ...(values.listen ? { listen: values.listen } : {}),
-        compiled: values.compiled ?? false,
-      });
+      flags = [
+        ...v8Flags(name),
+        ...permissionFlags(name, env, {
+          ...(values.listen ? { listen: values.listen } : {}),
+          compiled: values.compiled ?? false,
+        }),
+      ];
     } else {
       console.error(USAGE);
       Deno.exit(2);

@@ -60,21 +60,12 @@ export class ClaudeProcess {
     this.pid = child.pid;
     this.sandboxed = options.sandboxed ?? false;
     this.#stdin = child.stdin.getWriter();
-    this.lines = child.stdout
-      .pipeThrough(this.#tap())
+    const touch = () => (this.lastOutputAt = Date.now());
+    this.lines = pipeChunks(child.stdout, touch)
       .pipeThrough(new ByteLineStream({ maxLineBytes: options.maxLineBytes }));
     this.stderr = new StderrTail(options.stderrTailBytes);
-    this.stderrDone = this.stderr.drain(child.stderr.pipeThrough(this.#tap())).catch(() => {});
+    this.stderrDone = this.stderr.drain(pipeChunks(child.stderr, touch)).catch(() => {});
     this.status = child.status;
-  }
-
-  #tap(): TransformStream<Uint8Array, Uint8Array> {
-    return new TransformStream({
-      transform: (chunk, controller) => {
-        this.lastOutputAt = Date.now();
-        controller.enqueue(chunk);
-      },
-    });
   }
 
   get stdinClosed(): boolean {
@@ -115,6 +106,45 @@ export class ClaudeProcess {
       return false;
     }
   }
+}
+
+/** A pipe read while the child is quiet; a read that fills it doubles it, up to {@linkcode MAX_READ}. */
+const MIN_READ = 4 * 1024;
+const MAX_READ = 64 * 1024;
+
+/**
+ * A child's pipe as chunks of exactly the bytes read. The pipe's own stream reads into a fresh
+ * 64 KiB buffer per read, held while the child is silent, and a line cut from a chunk (a
+ * `subarray`) keeps that whole buffer alive until it is collected: ~128 KiB per idle agent, and
+ * 64 KiB per stored line while the writer holds it. Here one buffer per pipe is read into (BYOB),
+ * sized to the traffic, and each read is copied out at its length.
+ */
+export function pipeChunks(
+  pipe: ReadableStream<Uint8Array>,
+  onBytes: () => void = () => {},
+): ReadableStream<Uint8Array> {
+  const reader = pipe.getReader({ mode: "byob" });
+  let size = MIN_READ;
+  let buffer = new ArrayBuffer(size);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read(new Uint8Array(buffer, 0, size));
+      if (done || !value) {
+        controller.close();
+        return;
+      }
+      buffer = value.buffer as ArrayBuffer;
+      onBytes();
+      controller.enqueue(value.slice());
+      if (value.length === size && size < MAX_READ) size *= 2;
+      else if (value.length < size / 8 && size > MIN_READ) size /= 2;
+      else return;
+      buffer = new ArrayBuffer(size);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 /** Starts claude. Throws SpawnError when the binary or cwd is unusable. */

@@ -2,7 +2,8 @@
  * A pass-through tap on an upstream response body: every chunk is forwarded first, unchanged and
  * at once; only then are the bytes looked at, to count token usage (`message_start` /
  * `message_delta` SSE events, or a JSON message's `usage`) and to keep the first bytes of an error
- * body for the log. Nothing is buffered beyond one bounded SSE line.
+ * body for the log. Nothing is buffered beyond one bounded SSE line, and only the lines that carry
+ * usage are decoded: the rest of a stream is skipped on each line's first bytes.
  * @module
  */
 
@@ -38,6 +39,30 @@ export interface TapOptions {
 }
 
 const NEWLINE = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const EVENT = new TextEncoder().encode("event:");
+const DATA = new TextEncoder().encode("data:");
+/** The events whose `data:` carries usage; any other name is "other". */
+const USAGE_EVENTS = ["message_start", "message_delta"].map((name) => ({
+  name,
+  bytes: new TextEncoder().encode(name),
+}));
+
+/** `message_start`, `message_delta` or `other`, from an `event:` line's bytes. */
+function eventNameOf(line: Uint8Array): string {
+  let start = EVENT.length;
+  let end = line.length;
+  while (start < end && line[start] === SPACE) start++;
+  while (end > start && (line[end - 1] === SPACE || line[end - 1] === CR)) end--;
+  for (const { name, bytes } of USAGE_EVENTS) {
+    if (end - start !== bytes.length) continue;
+    let i = 0;
+    while (i < bytes.length && line[start + i] === bytes[i]) i++;
+    if (i === bytes.length) return name;
+  }
+  return end > start ? "other" : "";
+}
 const decoder = new TextDecoder();
 
 function num(value: unknown): number | undefined {
@@ -178,19 +203,17 @@ export function usageTap(options: TapOptions): TransformStream<Uint8Array, Uint8
     }
   };
 
+  /**
+   * An `event:` line names the event (compared as bytes: one is sent per delta); a `data:` line of
+   * an event that carries usage is decoded and parsed.
+   */
   const line = (bytesOfLine: Uint8Array) => {
+    if (bytesOfLine[0] === EVENT[0]) {
+      eventName = eventNameOf(bytesOfLine);
+      return;
+    }
     let text = decoder.decode(bytesOfLine);
     if (text.endsWith("\r")) text = text.slice(0, -1);
-    if (text === "") {
-      eventName = "";
-      return;
-    }
-    if (text.startsWith("event:")) {
-      eventName = text.slice(6).trim();
-      return;
-    }
-    if (!text.startsWith("data:")) return;
-    if (eventName !== "" && eventName !== "message_start" && eventName !== "message_delta") return;
     try {
       const data = record(JSON.parse(text.slice(5)));
       if (data) counter.event(data);
@@ -199,40 +222,83 @@ export function usageTap(options: TapOptions): TransformStream<Uint8Array, Uint8
     }
   };
 
+  /**
+   * Whether a line starting with `start` must be read: `event:` lines and the `data:` of
+   * `message_start` / `message_delta` (or of an unnamed event). Every other line — the text and
+   * tool deltas that are nearly all of a stream — is skipped on its first bytes, never decoded or
+   * copied. null: too few bytes to tell yet.
+   */
+  const wanted = (start: Uint8Array): boolean | null => {
+    const prefix = start[0] === EVENT[0] ? EVENT : start[0] === DATA[0] ? DATA : null;
+    if (!prefix) {
+      return start.length === 0 || (start.length === 1 && start[0] === CR) ? null : false;
+    }
+    const n = Math.min(start.length, prefix.length);
+    for (let i = 1; i < n; i++) if (start[i] !== prefix[i]) return false;
+    if (n < prefix.length) return null;
+    return prefix === EVENT || eventName === "" || eventName === "message_start" ||
+      eventName === "message_delta";
+  };
+
+  /** The first bytes of the line being carried over, followed by `rest`. */
+  const lineStart = (rest: Uint8Array): Uint8Array => {
+    if (partialLength === 0) return rest;
+    const out = new Uint8Array(partialLength + Math.min(rest.length, EVENT.length));
+    let at = 0;
+    for (const part of partial) {
+      out.set(part, at);
+      at += part.length;
+    }
+    out.set(rest.subarray(0, EVENT.length), at);
+    return out;
+  };
+
   const sse = (chunk: Uint8Array) => {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl < 0) {
         const rest = chunk.subarray(start);
+        if (rest.length === 0) return;
+        if (!skipping && partialLength < EVENT.length && wanted(lineStart(rest)) === false) {
+          skipping = true;
+        }
         if (skipping || partialLength + rest.length > maxLine) {
           skipping = true;
           partial = [];
           partialLength = 0;
-        } else if (rest.length > 0) {
+        } else {
           partial.push(rest.slice());
           partialLength += rest.length;
         }
         return;
       }
       const piece = chunk.subarray(start, nl);
+      start = nl + 1;
       if (skipping) {
         skipping = false;
-      } else if (partialLength === 0) {
-        line(piece);
-      } else if (partialLength + piece.length <= maxLine) {
-        const whole = new Uint8Array(partialLength + piece.length);
+        continue;
+      }
+      let whole = piece;
+      if (partialLength > 0) {
+        if (partialLength + piece.length > maxLine) {
+          partial = [];
+          partialLength = 0;
+          continue;
+        }
+        whole = new Uint8Array(partialLength + piece.length);
         let at = 0;
         for (const part of partial) {
           whole.set(part, at);
           at += part.length;
         }
         whole.set(piece, at);
-        line(whole);
+        partial = [];
+        partialLength = 0;
       }
-      partial = [];
-      partialLength = 0;
-      start = nl + 1;
+      // An empty line ends the event.
+      if (whole.length === 0 || (whole.length === 1 && whole[0] === CR)) eventName = "";
+      else if (wanted(whole) === true) line(whole);
     }
   };
 

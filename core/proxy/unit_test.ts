@@ -100,8 +100,11 @@ Deno.test("usageTap(): bytes pass unchanged; usage from message_start/message_de
     `event: message_stop\ndata: {"type":"message_stop"}\n\n`,
   ];
   const whole = events.join("");
-  for (const cut of [1, 7, 50, 97, 211, whole.length - 3]) {
-    const { out, summary } = await run([whole.slice(0, cut), whole.slice(cut)], true);
+  // Every cut (lines are told apart by their first bytes, which a cut can split), and bytes one by one.
+  const cuts = [...Array.from({ length: whole.length - 1 }, (_, i) => [i + 1]), [-1]];
+  for (const [cut] of cuts) {
+    const chunks = cut! < 0 ? [...whole] : [whole.slice(0, cut), whole.slice(cut)];
+    const { out, summary } = await run(chunks, true);
     assert.equal(out, whole);
     assert.deepEqual(
       [
@@ -115,6 +118,10 @@ Deno.test("usageTap(): bytes pass unchanged; usage from message_start/message_de
       `cut at ${cut}`,
     );
   }
+  // Events without `event:` lines are told apart by their data.
+  const unnamed = events.map((e) => e.replace(/^event: [a-z_]+\r?\n/, "")).join("");
+  const bare = await run([unnamed.slice(0, 100), unnamed.slice(100)], true);
+  assert.deepEqual([bare.summary.input_tokens, bare.summary.output_tokens], [10, 30]);
   // A JSON message (max_tokens:1 check) is counted too; an error body's head is kept.
   const json = await run(
     [`{"type":"message","usage":{"input_tokens":3,"output_tokens":1}}`],
