@@ -71,6 +71,7 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     stderr_truncated: false,
     home_mcp: null,
     hero_context: null,
+    permission_mode: "bypassPermissions",
     ...extra,
   };
 }

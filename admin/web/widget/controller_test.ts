@@ -69,6 +69,7 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     stderr_truncated: false,
     home_mcp: "hero_books",
     hero_context: null,
+    permission_mode: "bypassPermissions",
   };
   return row;
 }
