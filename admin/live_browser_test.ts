@@ -132,6 +132,22 @@ Deno.test({
       const page = await (await browser.newContext()).newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
+      // The dashboard card shows what an agent is writing, as it writes it.
+      const openCard = `${env.work}/open-card`;
+      const c = await client.agent.create({
+        prompt: fakePrompt({
+          auto: true,
+          steps: [gate(openCard), textDelta("Typing on "), textDelta("the card"), { hang: true }],
+        }),
+        cwd: env.work,
+      });
+      await page.goto(admin.openUrl!);
+      await page.waitForSelector(".dashboard[data-state=ready]");
+      await page.locator(`[data-agent-id="${c.id}"] .badge[data-status=running]`).waitFor();
+      await Deno.writeTextFile(openCard, "");
+      await page.locator(`[data-agent-id="${c.id}"]`).getByText("Typing on the card").waitFor();
+      await client.agent.cancel({ id: c.id });
+
       const open = `${env.work}/open-1`;
       const more = `${env.work}/more-1`;
       const a = await client.agent.create({

@@ -2,7 +2,8 @@
  * `GET /events`: relays the server's event stream (SSE) to one browser page.
  *
  * - `?agent=<id>`: that agent's `agent`, `message` and `agent_deleted` events, as the server
- *   sends them, and its live text (`delta`, no id) when the page keeps up.
+ *   sends them.
+ * - Live text (`delta`, no id) goes to both views while the page keeps up; never waited for.
  * - `approval` events (permission prompts and their answers) go to both views.
  * - no agent: the dashboard view, `agent` and `agent_deleted` events plus the `message` events of
  *   assistant lines (what a card needs for its last line); lines above 64 KiB are sent without
@@ -252,7 +253,7 @@ function relayStream(
         if (done) return;
         if (message.event === "delta") {
           // Live text: sent only when the page has room now, never waited for (nor replayed).
-          if (!options.summary && (controller.desiredSize ?? 0) > 0) {
+          if ((controller.desiredSize ?? 0) > 0) {
             send(formatSse(null, "delta", message.data));
           }
           continue;

@@ -123,8 +123,19 @@ async function start(): Promise<void> {
     loadState.value = "ready";
     // The header's usage reading waits for the first screen.
     requestAnimationFrame(() => startUsage());
+    // The text each card's agent is writing now (deltas), per agent: its message and text so far.
+    const writing = new Map<string, { message: string | null; text: string }>();
     openEventStream({
       after,
+      onDeltas(deltas) {
+        for (const d of deltas) {
+          if (d.kind !== "text" || d.parent_tool_use_id !== null) continue;
+          const now = writing.get(d.agent_id);
+          const text = now && now.message === d.message_id ? now.text + d.text : d.text;
+          writing.set(d.agent_id, { message: d.message_id, text });
+          setLastText(d.agent_id, text);
+        }
+      },
       onEvents(events) {
         for (const e of events) {
           if (e.event === "agent") {
@@ -138,7 +149,10 @@ async function start(): Promise<void> {
             applyApprovals([e.data]);
           } else {
             const text = assistantText(e.data.raw);
-            if (text) setLastText(e.data.agent_id, text);
+            if (text) {
+              writing.delete(e.data.agent_id);
+              setLastText(e.data.agent_id, text);
+            }
           }
         }
       },
