@@ -15,7 +15,7 @@ import type { EngineSettings } from "../config/mod.ts";
 import { type Store, supervisedAgentOfSession } from "../store/mod.ts";
 import { CLI_PERMISSION_MODES, type CliPermissionMode } from "../claude/mod.ts";
 import { checkFollowUpAgent, checkFollowUpPrompt } from "./create_input.ts";
-import { requeueFollowUp } from "./requeue.ts";
+import { requeueFollowUp, workingMode } from "./requeue.ts";
 import type { AgentRun } from "./run.ts";
 import type { Delivery } from "./session.ts";
 
@@ -72,7 +72,7 @@ export async function sendPrompt(
       agent.status === "failed")
   ) {
     if (agent.kind === "planner" && options.execute) {
-      await run.session.control({ subtype: "set_permission_mode", mode: "bypassPermissions" });
+      await run.session.control({ subtype: "set_permission_mode", mode: workingMode(agent) });
     }
     const delivery = await run.session.deliver(prompt);
     return { agent: ctx.mustGet(id), delivery };
