@@ -235,12 +235,17 @@ Deno.test({
           auto: true,
           steps: [{ ask: { tool: "Write", input: { file_path: `${env.work}/${file}`, content } } }],
         });
-      const a = await client.agent.create({
-        prompt: ask("allowed.txt", "line from the agent"),
-        cwd: env.work,
-        permission_mode: "default",
-        name: "asks to write",
-      });
+      // Created from the form, in a mode that asks before tools run.
+      await page.keyboard.press("n");
+      await page.fill("#na-prompt", ask("allowed.txt", "line from the agent"));
+      await page.fill("#na-cwd", env.work);
+      await page.fill("#na-name", "asks to write");
+      await page.selectOption("#na-mode", "default");
+      await page.press("#na-prompt", "Control+Enter");
+      const link = page.locator(".form-ok a");
+      await link.waitFor();
+      const a = { id: (await link.getAttribute("href"))!.split("/").pop()! };
+      assert.equal((await client.agent.get({ id: a.id })).permission_mode, "default");
       // The dashboard shows it live (an `approval` event), rendered like the transcript: a diff.
       const card = page.locator(`[data-testid=needs-you] [data-testid=approval]`);
       await card.waitFor();
