@@ -201,6 +201,41 @@ Deno.test("cli e2e: run --wait streams the transcript; agents, show and logs agr
   assert.equal(JSON.parse(stdinPrompt.stdout).prompt, "from stdin");
 });
 
+Deno.test("cli e2e: a failure's code and fix in run and show; agents: costs as the admin shows them, no shadows", async () => {
+  // No credential for the server, and naming shadows on (the fake answers them).
+  await using t = await tempEnv({ HERO_ORCHESTRATOR_SHADOWS: "naming" });
+  await using _server = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const refused = fakePrompt([{ init: true }, { apiError: 401 }]);
+  const run = await cli(env, ["run", "--cwd", t.work, "--wait", refused]);
+  assert.equal(run.code, 1, run.stderr);
+  const id = /agent (\S+) failed: not_logged_in No credential/.exec(run.stderr)?.[1];
+  assert.ok(id, run.stderr);
+  assert.match(
+    run.stderr,
+    /\nfix: Give the server a credential: .*`npx -y deno@2\.9\.6 task cli login`/,
+  );
+  const shown = await cli(env, ["show", id]);
+  assert.match(shown.stdout, /^error +not_logged_in: No credential/m);
+  assert.match(shown.stdout, /^fix +Give the server a credential/m);
+
+  const cheap = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--wait",
+    fakePrompt([{ init: true }, { result: { result: "ok", total_cost_usd: 0.0044 } }]),
+  ]);
+  assert.equal(cheap.code, 0, cheap.stderr);
+  const cheapId = /agent (\S+) awaiting_review/.exec(cheap.stderr)?.[1];
+  const shadows = JSON.parse((await cli(env, ["agents", "--json", "--kind", "shadow"])).stdout);
+  assert.ok(shadows.agents.length >= 1, "the naming shadows exist");
+  const table = (await cli(env, ["agents"])).stdout;
+  assert.match(table, new RegExp(`^${cheapId} .* \\$0\\.0044 `, "m"));
+  const ids = table.trim().split("\n").slice(1).map((l) => l.split(" ")[0]);
+  assert.deepEqual(ids.sort(), [id, cheapId].sort(), "shadow rows are left out");
+});
+
 Deno.test("cli e2e: logs --follow streams a running agent live; cancel stops another", async () => {
   await using t = await tempEnv();
   await using _server = await spawnDaemon(t.env);

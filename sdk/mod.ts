@@ -19,6 +19,7 @@ import { type EventSubscription, subscribeEvents, type SubscribeOptions } from "
 export * from "./client.ts";
 export * from "./events.ts";
 export * from "./transcript.ts";
+export * from "./format.ts";
 export * from "./gen/types.gen.ts";
 export * from "./gen/methods.gen.ts";
 

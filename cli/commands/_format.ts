@@ -5,6 +5,7 @@
  */
 import {
   type Agent,
+  formatCost,
   parseTranscriptLine,
   type TranscriptBlock,
   type TranscriptEntry,
@@ -43,7 +44,7 @@ export function agentTable(agents: Agent[], c: Colors, now = Date.now()): string
     a.model,
     a.effort,
     age(a.created_at, now),
-    `$${a.total_cost_usd.toFixed(2)}`,
+    formatCost(a.total_cost_usd),
     oneLine(a.name ?? a.prompt, 60),
   ]);
   const head = ["ID", "STATUS", "MODEL", "EFFORT", "AGE", "COST", "NAME / PROMPT"];
@@ -77,13 +78,14 @@ export function agentDetails(a: Agent, c: Colors): string {
     ["pid", a.pid === null ? "-" : String(a.pid)],
     ["turns", `${a.turn_count} (${a.num_turns} API round trips)`],
     ["tokens", `${a.input_tokens} in, ${a.output_tokens} out, ${a.cache_read_tokens} cache read`],
-    ["cost", `$${a.total_cost_usd.toFixed(4)}`],
+    ["cost", formatCost(a.total_cost_usd)],
     ["messages", String(a.last_seq)],
   ];
   if (a.exit_code !== null || a.exit_signal) {
     rows.push(["exit", a.exit_signal ? `signal ${a.exit_signal}` : `code ${a.exit_code}`]);
   }
   if (a.error_code) rows.push(["error", c.red(`${a.error_code}: ${a.error_message ?? ""}`)]);
+  if (a.error_fix) rows.push(["fix", a.error_fix]);
   rows.push(["prompt", oneLine(a.prompt, 200)]);
   if (a.result !== null) rows.push(["result", a.result]);
   if (a.stderr_tail) rows.push(["stderr", oneLine(a.stderr_tail.slice(-400), 400)]);

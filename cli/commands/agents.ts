@@ -21,7 +21,8 @@ Lists agents, newest first (the filters of agent.list).
   --status S     only these statuses (repeat or comma separate): queued, running,
                  awaiting_review, completed, failed, cancelled
   --bucket B     running, awaiting_review or completed
-  --kind K       only these kinds (repeat or comma separate): standard, planner, shadow
+  --kind K       only these kinds (repeat or comma separate): standard, planner, imported,
+                 shadow (default: all but shadow, the service's own naming and commit runs)
   --cwd DIR      only agents working in DIR
   --limit N      page size (default: the server's)
   --cursor C     continue after a previous page (its next_cursor)
@@ -70,7 +71,8 @@ export const agents: Command = {
     const kind = listOf(values.kind, AGENT_KINDS, "kind");
     const limit = intOption("agents", "limit", values.limit);
     if (status) params.status = status;
-    if (kind) params.kind = kind;
+    // Shadows (naming, commit messages) are the service's own runs: listed only when asked for.
+    params.kind = kind ?? AGENT_KINDS.filter((k) => k !== "shadow");
     if (values.bucket) params.bucket = values.bucket as AgentBucket;
     if (values.cwd) params.cwd = values.cwd;
     if (limit) params.limit = limit;

@@ -116,6 +116,7 @@ export const run: Command = {
     else {
       const detail = agent.error_code ? `: ${agent.error_code} ${agent.error_message ?? ""}` : "";
       ctx.stderr.write(`agent ${agent.id} ${agent.status}${detail}\n`);
+      if (agent.error_fix) ctx.stderr.write(`fix: ${agent.error_fix}\n`);
     }
     return agent.status === "awaiting_review" || agent.status === "completed" ? 0 : 1;
   },

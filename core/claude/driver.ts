@@ -20,11 +20,16 @@ export interface SpawnClaudeOptions {
   sandbox?: SandboxPolicy | null;
 }
 
+/** claude could not be started; `code` says why (`claude_not_found`, `invalid_cwd`, …). */
 export class SpawnError extends Error {
   override name = "SpawnError";
-  readonly code = "spawn_failed";
-  constructor(message: string, options?: ErrorOptions) {
+  readonly code: "spawn_failed" | "claude_not_found" | "invalid_cwd";
+  constructor(
+    message: string,
+    options?: ErrorOptions & { code?: "spawn_failed" | "claude_not_found" | "invalid_cwd" },
+  ) {
     super(message, options);
+    this.code = options?.code ?? "spawn_failed";
   }
 }
 
@@ -153,7 +158,9 @@ export function spawnClaude(options: SpawnClaudeOptions): ClaudeProcess {
   const sandbox = options.sandbox ?? null;
   // Inside bwrap a missing claude would only show as bwrap's exit 1: fail the spawn itself.
   if (sandbox && !findExecutable(options.bin, options.env.PATH)) {
-    throw new SpawnError(`Cannot start claude: "${options.bin}" does not exist`);
+    throw new SpawnError(`Cannot start claude: the claude CLI "${options.bin}" was not found`, {
+      code: "claude_not_found",
+    });
   }
   try {
     child = new Deno.Command(sandbox ? sandbox.bin : options.bin, {
@@ -169,16 +176,34 @@ export function spawnClaude(options: SpawnClaudeOptions): ClaudeProcess {
       detached: true,
     }).spawn();
   } catch (err) {
-    const reason = err instanceof Deno.errors.NotFound
-      ? `"${
-        sandbox ? sandbox.bin : options.bin
-      }" or the working directory "${options.cwd}" does not exist`
-      : err instanceof Error
-      ? err.message
-      : String(err);
-    throw new SpawnError(`Cannot start claude: ${reason}`, { cause: err });
+    if (!(err instanceof Deno.errors.NotFound)) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new SpawnError(`Cannot start claude: ${reason}`, { cause: err });
+    }
+    // ENOENT names neither the program nor the cwd: say which one is missing.
+    const cwdMissing = !isDirectory(options.cwd);
+    const program = sandbox ? sandbox.bin : options.bin;
+    throw new SpawnError(
+      cwdMissing
+        ? `Cannot start claude: the working directory "${options.cwd}" does not exist`
+        : `Cannot start claude: ${sandbox ? "the sandbox program" : "the claude CLI"} ` +
+          `"${program}" was not found`,
+      {
+        cause: err,
+        code: cwdMissing ? "invalid_cwd" : sandbox ? "spawn_failed" : "claude_not_found",
+      },
+    );
   }
   return new ClaudeProcess(child, { ...options, sandboxed: sandbox !== null });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (err) {
+    // Not readable under narrow permissions: it may well exist.
+    return !(err instanceof Deno.errors.NotFound);
+  }
 }
 
 /** Whether `bin` may name an existing file (a path, or a name found on `path`). */

@@ -14,3 +14,4 @@ export * from "./turn_result.ts";
 export * from "./sandbox.ts";
 export * from "./liveness.ts";
 export * from "./delta.ts";
+export * from "./failure.ts";

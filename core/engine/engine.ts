@@ -176,6 +176,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           ? { ANTHROPIC_API_KEY: credential.value }
           : {};
       },
+      credentialKind: () => credentials.get()?.kind ?? null,
       proxy: proxyScope === "off" ? null : {
         socketPath: paths.proxySocket,
         scope: proxyScope,

@@ -42,6 +42,12 @@ export const AgentErrorCode = z.enum([
   "daemon_shutdown",
   "cancelled",
   "storage_error",
+  "invalid_cwd",
+  "not_logged_in",
+  "invalid_api_key",
+  "claude_not_found",
+  "root_without_sandbox",
+  "upstream_unreachable",
 ]).meta({ id: "AgentErrorCode" });
 export type AgentErrorCode = z.infer<typeof AgentErrorCode>;
 
@@ -80,6 +86,9 @@ export const Agent = z.object({
   exit_signal: z.string().nullable(),
   error_code: z.string().nullable(),
   error_message: z.string().nullable(),
+  error_fix: z.string().nullable().describe(
+    "what a person can do about error_code, one line (derived from the code; null: nothing)",
+  ),
   result: z.string().nullable().describe("text of the last result line"),
   turn_count: z.number().int().describe("result lines received"),
   num_turns: z.number().int().describe("API round trips, summed over turns"),

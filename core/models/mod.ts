@@ -9,3 +9,4 @@ export * from "./id.ts";
 export * from "./errors.ts";
 export * from "./title.ts";
 export * from "./approval.ts";
+export * from "./failure.ts";

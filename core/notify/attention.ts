@@ -30,6 +30,7 @@ export interface Attention {
     | "kind"
     | "error_code"
     | "error_message"
+    | "error_fix"
     | "total_cost_usd"
     | "turn_count"
   >;
@@ -72,6 +73,7 @@ export function attentionFor(
       kind: agent.kind,
       error_code: agent.error_code,
       error_message: agent.error_message,
+      error_fix: agent.error_fix,
       total_cost_usd: agent.total_cost_usd,
       turn_count: agent.turn_count,
     },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EventBus } from "../events/mod.ts";
 import { resolveNotifySettings } from "../config/mod.ts";
-import type { Agent } from "../models/mod.ts";
+import { type Agent, errorFix } from "../models/mod.ts";
 import { fakePrompt } from "../testing/mod.ts";
 import { waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 import type { Attention } from "./attention.ts";
@@ -57,6 +57,7 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     exit_signal: null,
     error_code: status === "failed" ? "exit_nonzero" : null,
     error_message: status === "failed" ? "claude exited with code 3" : null,
+    error_fix: null,
     result: status === "awaiting_review" ? "Done: wrote the file" : null,
     turn_count: 0,
     num_turns: 0,
@@ -164,6 +165,8 @@ Deno.test("webhook in the engine: real agents notify once each; a webhook that n
     assert.equal(byAgent.get(ok.id)?.message, "all done");
     assert.equal(byAgent.get(bad.id)?.type, "agent.failed");
     assert.equal(byAgent.get(bad.id)?.agent.error_code, "exit_nonzero");
+    // The receiver can tell a person what to do about it, as the admin does.
+    assert.equal(byAgent.get(bad.id)?.agent.error_fix, errorFix("exit_nonzero"));
   });
 
   // A receiver that accepts and never answers: agents still finish and the engine closes.

@@ -227,10 +227,12 @@ Deno.test("engine proxy: after runs covering 401, 429 and 500 the real key is in
       const ids = prompts.map((prompt) =>
         h.engine.supervisor.create({ prompt, cwd: h.cwd, model: "claude-haiku-4-5" }).id
       );
+      // The server's credential is an API key: a 401 is that key refused.
+      const codes = ["invalid_api_key", "rate_limited", "api_error"];
       for (const [i, id] of ids.entries()) {
         const status = i < 3 ? "failed" : "awaiting_review";
         const agent = await waitForStatus(h, id, status, 60_000);
-        if (i < 3) assert.equal(agent.error_code, "api_error", prompts[i]);
+        if (i < 3) assert.equal(agent.error_code, codes[i], prompts[i]);
       }
       await h.engine.shadows.close();
       sampling = false;

@@ -86,7 +86,17 @@ export interface CommitMade {
 const PERMANENT_STATUSES = new Set([400, 401, 404, 413]);
 
 /** Agent error codes that end a shadow without a retry. */
-const FINAL_ERROR_CODES = new Set(["spawn_failed", "daemon_shutdown", "cancelled"]);
+const FINAL_ERROR_CODES = new Set([
+  "spawn_failed",
+  "daemon_shutdown",
+  "cancelled",
+  // A person has to act first: retrying cannot help.
+  "not_logged_in",
+  "invalid_api_key",
+  "claude_not_found",
+  "root_without_sandbox",
+  "invalid_cwd",
+]);
 
 export class ShadowManager {
   #o: ShadowManagerOptions;

@@ -6,6 +6,7 @@ import {
   type AgentPermissionMode,
   type AgentStatus,
   type Effort,
+  errorFix,
 } from "../models/mod.ts";
 import type { Connection } from "./_connection.ts";
 
@@ -79,8 +80,12 @@ export interface ProcessRecord {
   fork_at: string | null;
 }
 
-/** `Agent` field names in schema order; every one is a column of the same name. */
-export const AGENT_COLUMNS: readonly string[] = Object.keys(Agent.shape);
+/** `Agent` fields computed on read from other columns, never stored. */
+const DERIVED_FIELDS: ReadonlySet<string> = new Set(["error_fix"]);
+const AGENT_FIELDS: readonly string[] = Object.keys(Agent.shape);
+
+/** Stored `Agent` field names in schema order; every one is a column of the same name. */
+export const AGENT_COLUMNS: readonly string[] = AGENT_FIELDS.filter((f) => !DERIVED_FIELDS.has(f));
 
 const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set(
   AGENT_COLUMNS.filter((c) =>
@@ -110,8 +115,9 @@ export type AgentRow = Record<string, unknown> & { agent_key: number; id: string
 /** Maps a row to a plain `Agent` object (booleans from 0/1; no internal columns). */
 export function toAgent(row: Record<string, unknown>): Agent {
   const agent: Record<string, unknown> = {};
-  for (const column of AGENT_COLUMNS) {
-    agent[column] = BOOLEAN_COLUMNS.has(column) ? row[column] === 1 : row[column];
+  for (const field of AGENT_FIELDS) {
+    if (field === "error_fix") agent[field] = errorFix(row.error_code as string | null);
+    else agent[field] = BOOLEAN_COLUMNS.has(field) ? row[field] === 1 : row[field];
   }
   return agent as Agent;
 }

@@ -157,7 +157,7 @@ Deno.test("cancel without the sandbox: the marker cannot follow a process that c
     assert.equal(h.engine.sandbox.mode, "off");
     const { escaped, alive } = await cancelEscapedAgent(h);
     await createProcessControl().signal("KILL", { pids: [escaped] });
-    // Documented in the README: only the PID namespace of the sandbox catches this one.
+    // Documented in docs/operations.md: only the PID namespace of the sandbox catches this one.
     assert.equal(alive, true, "off mode unexpectedly killed the escaped process");
   });
 });

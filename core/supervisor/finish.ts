@@ -5,7 +5,7 @@
  */
 import type { Agent } from "../models/mod.ts";
 import type { AgentPatch, Store } from "../store/mod.ts";
-import type { ClaudeProcess } from "../claude/mod.ts";
+import { type ClaudeProcess, exitFailure } from "../claude/mod.ts";
 import type { StopReason } from "./types.ts";
 
 /** Writes the run's final row (exit status; terminal status if still running); null if deleted. */
@@ -44,12 +44,9 @@ export function finishRow(
       finished_at,
     });
   }
-  const tail = proc.stderr.text().trim().split("\n").at(-1) ?? "";
-  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
   return store.transition(agentId, "failed", {
     ...base,
-    error_code: status.success ? "exit_without_result" : "exit_nonzero",
-    error_message: `claude ${how} before printing a result${tail ? `: ${tail}` : ""}`,
+    ...exitFailure(status, proc.stderr.text()), // root_without_sandbox, exit_nonzero, …
     finished_at,
   });
 }

@@ -18,6 +18,7 @@ import { checkFollowUpAgent, checkFollowUpPrompt } from "./create_input.ts";
 import { requeueFollowUp, workingMode } from "./requeue.ts";
 import type { AgentRun } from "./run.ts";
 import type { Delivery } from "./session.ts";
+import { stopShadows } from "./shadow_stop.ts";
 
 /** What `send` did: wrote to the live process (`started`/`queued`) or resumed the session. */
 export type SendDelivery = Delivery | "resumed";
@@ -175,22 +176,23 @@ export async function cancelAgent(ctx: LiveContext, id: string): Promise<Agent> 
   const run = ctx.runOf(id);
   if (agent.status === "queued" && !run) {
     ctx.dequeue(id);
-    return ctx.store.transition(id, "cancelled", {
+    const cancelled = ctx.store.transition(id, "cancelled", {
       cancel_requested_at: Date.now(),
       finished_at: Date.now(),
       error_code: "cancelled",
       error_message: "Cancelled before it started",
     });
+    await stopShadows(id, "Its agent was cancelled", ctx);
+    return cancelled;
   }
   const inReview = agent.status === "awaiting_review";
   if (!inReview && (agent.status !== "running" && agent.status !== "queued" || !run)) {
     throw new InvalidStateError(`Cannot cancel agent "${id}": it is ${agent.status}`);
   }
   ctx.store.updateAgent(id, { cancel_requested_at: Date.now() });
-  if (run) {
-    run.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
-    await run.done;
-  }
+  run?.requestStop({ code: "cancelled", message: "Cancelled by request", status: "cancelled" });
+  // Its shadows stop with it, in the same grace, before the cancel is reported done.
+  await Promise.all([run?.done, stopShadows(id, "Its agent was cancelled", ctx)]);
   const now = ctx.mustGet(id);
   // In review the run leaves the status alone: the cancel is written here.
   if (!inReview || now.status !== "awaiting_review") return now;

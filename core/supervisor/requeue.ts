@@ -10,8 +10,22 @@ import type { PermissionMode } from "../claude/mod.ts";
 import type { CreateShadowInput } from "./types.ts";
 import { assertWorktreePresent } from "./isolation.ts";
 
+/**
+ * A shadow works for its agent: once the agent is cancelled or deleted, none starts (again), so a
+ * retry waiting out its back-off cannot outlive the cancel that stopped its shadows.
+ */
+function checkShadowParent(store: Store, parentId: string | null, action: string): void {
+  const parent = parentId === null ? null : store.getAgent(parentId);
+  if (parent?.status === "cancelled" || (parentId !== null && parent === null)) {
+    throw new InvalidStateError(
+      `Cannot ${action}: its agent "${parentId}" is ${parent ? "cancelled" : "deleted"}`,
+    );
+  }
+}
+
 /** Stores a shadow of `input.parent`: a tool-less run in the parent's cwd, in its own slots. */
 export function insertShadow(store: Store, input: CreateShadowInput): Agent {
+  checkShadowParent(store, input.parent.id, "create shadow");
   return store.insertAgent({
     id: newId(),
     name: input.name,
@@ -31,6 +45,7 @@ export function requeueShadow(store: Store, agent: Agent, live: boolean): Agent 
       `Cannot retry agent "${agent.id}": only a failed shadow without a live process can be retried`,
     );
   }
+  checkShadowParent(store, agent.parent_id, `retry shadow "${agent.id}"`);
   return store.transition(agent.id, "queued", {
     error_code: null,
     error_message: null,

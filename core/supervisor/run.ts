@@ -8,19 +8,23 @@
  * (`session.ts`).
  * @module
  */
-import { type Agent, ValidationError } from "../models/mod.ts";
+import type { Agent } from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import type { AgentPatch, MessageWriter, Store } from "../store/mod.ts";
 import {
   AGENT_MARKER_VAR,
   classifyLine,
   type ClaudeProcess,
+  exitFailure,
   LineTooLongError,
   outlivesStdout,
+  readAssistantError,
   readDelta,
   readInit,
   readRateLimit,
   readResult,
+  resultFailure,
+  spawnFailure,
   stdinLine,
   type TextDelta,
   type TurnResult,
@@ -55,6 +59,8 @@ export interface AgentRunOptions {
   closeAfterResult: boolean;
   /** Commits the final row: `write` at once, or (at shutdown) in a transaction shared with others. */
   commitFinish(write: () => Agent | null): Promise<void> | void;
+  /** The kind of credential the server sends upstream (null: none), to classify a 401. */
+  credentialKind?: () => "api_key" | "bearer" | "oauth" | null;
   /** Called once the run is over: process and descendants gone, final row written. */
   onEnded(): void;
   /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
@@ -243,9 +249,7 @@ export class AgentRun {
     } catch (err) {
       await this.#durably("record the failed spawn", () =>
         store.transition(agent.id, "failed", {
-          // A cwd that failed its re-check at spawn says so (invalid_cwd), not "spawn failed".
-          error_code: err instanceof ValidationError ? err.code : "spawn_failed",
-          error_message: err instanceof Error ? err.message : String(err),
+          ...spawnFailure(err), // invalid_cwd, claude_not_found, … rather than "spawn failed"
           finished_at: Date.now(),
           pending_prompt: null,
         }));
@@ -360,6 +364,7 @@ export class AgentRun {
     // A line the writer could not store (not a storage fault: those are retried); every ack is
     // observed so none becomes an unhandled rejection.
     let ackError: unknown = null;
+    let assistantError: string | null = null; // claude's synthetic line before a failed result
     const reader = proc.lines.getReader();
     try {
       for (;;) {
@@ -384,6 +389,7 @@ export class AgentRun {
           if (init?.sessionId) patch.session_id = init.sessionId;
           const totals = tracker.observe(value);
           if (totals) Object.assign(patch, totals);
+          assistantError = readAssistantError(value) ?? assistantError;
           result = readResult(value);
           if (result) {
             // An interrupted turn has no result text: the last answer stays the agent's result.
@@ -412,7 +418,7 @@ export class AgentRun {
           // Status changes only after the result line itself is durable.
           await ack;
           ledgerBase = this.#recordTurnUsage(ledgerBase, tracker.totals());
-          await this.#onResult(result);
+          await this.#onResult(result, assistantError);
         }
         if (rateLimited) {
           await ack;
@@ -465,7 +471,7 @@ export class AgentRun {
     return now;
   }
 
-  async #onResult(result: TurnResult): Promise<void> {
+  async #onResult(result: TurnResult, assistantError: string | null): Promise<void> {
     const now = Date.now();
     this.#resultAt = now;
     const { continues, interrupted } = this.session.onResult(now);
@@ -480,12 +486,9 @@ export class AgentRun {
         return store.transition(this.agentId, "awaiting_review", {});
       }
       if (result.isError) {
+        const credential = this.#o.credentialKind?.();
         return store.transition(this.agentId, "failed", {
-          error_code: result.apiErrorStatus != null || result.terminalReason === "api_error"
-            ? "api_error"
-            : "turn_error",
-          error_message: result.result ??
-            (result.errors.join("; ") || `claude ended the turn with ${result.subtype}`),
+          ...resultFailure(result, { assistantError, credential }),
           finished_at: Date.now(),
         });
       }

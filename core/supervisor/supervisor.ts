@@ -268,7 +268,7 @@ export class Supervisor {
     return live.completeAgent(this.#live(), id);
   }
 
-  /** Stops an agent and everything it started; resolves once it is `cancelled`. */
+  /** Stops an agent, everything it started and its shadows; resolves once it is `cancelled`. */
   cancel(id: string): Promise<Agent> {
     return live.cancelAgent(this.#live(), id);
   }
@@ -282,6 +282,7 @@ export class Supervisor {
       store: this.#store,
       writer: this.#o.writer,
       runOf: (agentId) => this.#runs.get(agentId),
+      dequeue: (agentId) => this.#queue.remove(agentId),
       agentStateDir: this.#o.agentStateDir ?? null,
       log: this.#log,
       removeWorktree: (agentId) => this.worktrees.removeForDelete(agentId, options.force === true),
@@ -358,6 +359,7 @@ export class Supervisor {
       settings: this.#settings,
       log: this.#log,
       launch: this.#launch,
+      credentialKind: this.#o.credentialKind,
       beforeSpawn: firstStart
         ? () => this.#hook("beforeFirstStart", agent) ?? Promise.resolve()
         : null,

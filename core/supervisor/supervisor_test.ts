@@ -358,12 +358,24 @@ Deno.test("errors: no result, non-zero exit, API error result and spawn failure 
     const apiFailed = await waitForStatus(h, api.id, "failed");
     assertEquals(apiFailed.error_code, "api_error");
   });
-  await withEngine({ env: { HERO_ORCHESTRATOR_CLAUDE_BIN: "/nonexistent/claude" } }, async (h) => {
-    const a = h.engine.supervisor.create({ prompt: "x", cwd: h.cwd });
-    const failed = await waitForStatus(h, a.id, "failed");
-    assertEquals(failed.error_code, "spawn_failed");
-    assert(failed.error_message!.startsWith("Cannot start claude"));
-  });
+  // A missing claude says so (claude_not_found and its fix), sandboxed or not.
+  for (const sandbox of ["bwrap", "off"]) {
+    await withEngine({
+      env: {
+        HERO_ORCHESTRATOR_CLAUDE_BIN: "/nonexistent/claude",
+        HERO_ORCHESTRATOR_SANDBOX: sandbox,
+      },
+    }, async (h) => {
+      const a = h.engine.supervisor.create({ prompt: "x", cwd: h.cwd });
+      const failed = await waitForStatus(h, a.id, "failed");
+      assertEquals(failed.error_code, "claude_not_found", sandbox);
+      assertEquals(
+        failed.error_message,
+        'Cannot start claude: the claude CLI "/nonexistent/claude" was not found',
+      );
+      assert(failed.error_fix!.includes("HERO_ORCHESTRATOR_CLAUDE_BIN"), sandbox);
+    });
+  }
 });
 
 Deno.test("a rejected rate_limit_event fails the agent with rate_limited and the reset time", async () => {

@@ -87,6 +87,8 @@ export interface SupervisorOptions {
    * e.g. `ANTHROPIC_API_KEY` from the stored key file. Read at every spawn.
    */
   directCredentialEnv?: () => Record<string, string>;
+  /** The kind of credential the server sends upstream (null: none): tells a 401's cause. */
+  credentialKind?: () => "api_key" | "bearer" | "oauth" | null;
   /** `<state dir>/worktrees`: isolated agents' worktrees; without it, every agent runs in its cwd. */
   worktreeDir?: string | null;
   /** git (a clean environment); the default spawns `git` with the daemon's PATH and HOME. */

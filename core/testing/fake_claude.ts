@@ -54,7 +54,10 @@
  * Nothing is added implicitly: without `"auto": true` a scenario emits no `system/init` and no `result`
  * unless its steps do (to simulate crashes). With `"auto": true`, `system/init` is emitted first and, if no
  * step emitted a result, a default `result` (text = last `text` step) is emitted at the end. Invalid
- * scenario JSON → stderr message + an `is_error:true` result. Steps, in order:
+ * scenario JSON → stderr message + an `is_error:true` result. A prompt that does not start with `FAKE:` but
+ * contains `FAKE_STUCK_UPSTREAM` anywhere (say, a shadow's prompt quoting its agent's task) runs the
+ * built-in {@linkcode STUCK_UPSTREAM} scenario: a CLI retrying an upstream that never answers, which
+ * ignores SIGTERM and has a detached `sleep` in its tree. Steps, in order:
  * | step | effect |
  * |---|---|
  * | `{"init": true}` | emit `system/init` |
@@ -1093,9 +1096,33 @@ function promptText(content: unknown): string | undefined {
   return texts.length ? texts.join("\n") : undefined;
 }
 
+/** A CLI stuck retrying an upstream that never answers; only a tree kill ends it and its child. */
+export const STUCK_UPSTREAM: FakeScenario = {
+  steps: [
+    { init: true },
+    { ignoreSigterm: true },
+    { spawn: "exec sleep 600", newSession: true },
+    {
+      line: {
+        type: "system",
+        subtype: "api_retry",
+        attempt: 1,
+        max_retries: 10,
+        retry_delay_ms: 500,
+        error_status: null,
+        error: "unknown",
+        session_id: "{{session_id}}",
+      },
+    },
+    { hang: true },
+  ],
+};
+
 function loadScenario(text: string): FakeScenario | undefined {
   const trimmed = text.trimStart();
   let json: string;
+  const scripted = trimmed.startsWith("FAKE:") || trimmed.startsWith("FAKE_FILE:");
+  if (!scripted && text.includes("FAKE_STUCK_UPSTREAM")) return STUCK_UPSTREAM;
   if (trimmed.startsWith("FAKE_FILE:")) {
     const path = trimmed.slice("FAKE_FILE:".length).trim();
     try {

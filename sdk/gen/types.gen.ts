@@ -29,6 +29,8 @@ export type Agent = {
   exit_signal: string | null;
   error_code: string | null;
   error_message: string | null;
+  /** what a person can do about error_code, one line (derived from the code; null: nothing) */
+  error_fix: string | null;
   /** text of the last result line */
   result: string | null;
   /** result lines received */
@@ -93,7 +95,13 @@ export type AgentErrorCode =
   | "daemon_restart"
   | "daemon_shutdown"
   | "cancelled"
-  | "storage_error";
+  | "storage_error"
+  | "invalid_cwd"
+  | "not_logged_in"
+  | "invalid_api_key"
+  | "claude_not_found"
+  | "root_without_sandbox"
+  | "upstream_unreachable";
 
 /** Every `AgentErrorCode` value, in contract order. */
 export const AGENT_ERROR_CODES: readonly AgentErrorCode[] = [
@@ -111,6 +119,12 @@ export const AGENT_ERROR_CODES: readonly AgentErrorCode[] = [
   "daemon_shutdown",
   "cancelled",
   "storage_error",
+  "invalid_cwd",
+  "not_logged_in",
+  "invalid_api_key",
+  "claude_not_found",
+  "root_without_sandbox",
+  "upstream_unreachable",
 ];
 
 export type AgentExport = {
@@ -365,6 +379,8 @@ export type CompletedAgent = {
   exit_signal: string | null;
   error_code: string | null;
   error_message: string | null;
+  /** what a person can do about error_code, one line (derived from the code; null: nothing) */
+  error_fix: string | null;
   /** text of the last result line */
   result: string | null;
   /** result lines received */
@@ -528,6 +544,8 @@ export type LiveAgent = {
   exit_signal: string | null;
   error_code: string | null;
   error_message: string | null;
+  /** what a person can do about error_code, one line (derived from the code; null: nothing) */
+  error_fix: string | null;
   /** text of the last result line */
   result: string | null;
   /** result lines received */

@@ -29,6 +29,16 @@ function CardError({ message }: { message: string }) {
   );
 }
 
+/** What a person can do about a failure (`error_fix`), under the error. */
+export function ErrorFix({ fix, class: cls }: { fix: string | null; class: string }) {
+  if (!fix) return null;
+  return (
+    <p class={cls} data-testid="error-fix">
+      <strong>Fix:</strong> {fix}
+    </p>
+  );
+}
+
 /** The dashboard card of `agent`. */
 export function AgentCard({ agent }: { agent: Signal<Agent> }) {
   const a = agent.value;
@@ -79,7 +89,12 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
           : null}
       </dl>
       {a.status === "failed" && a.error_message
-        ? <CardError message={a.error_message} />
+        ? (
+          <>
+            <CardError message={a.error_message} />
+            <ErrorFix fix={a.error_fix} class="card-fix" />
+          </>
+        )
         : last
         ? <p class="card-last" data-testid="last-line">{last}</p>
         : <p class="card-last card-last-empty">{live ? "Waiting for output…" : "No output"}</p>}

@@ -193,7 +193,11 @@ function UsagePanel({ view }: { view: AgentUsageView }) {
       <>
         <span class="panel-label">Proxy</span>{" "}
         <span class="meta" data-testid="proxy-summary">
-          not used{scope ? ` (scope ${scope})` : ""}
+          {scope === "shadows_only"
+            ? "not used: this agent talks to the API directly"
+            : scope === "off"
+            ? "off"
+            : "no requests yet"}
         </span>
       </>
     );
@@ -297,8 +301,9 @@ function ShadowsPanel({ list }: { list: Agent[] }) {
       name="shadows"
       summary={
         <>
-          <span class="panel-label">Shadows</span>{" "}
+          <span class="panel-label">Helper runs</span>{" "}
           <span class="tabular" data-testid="shadow-count">{list.length}</span>
+          <span class="meta">(title and commit message, run by the service)</span>
           {active > 0 ? <span class="meta">· {active} running</span> : null}
         </>
       }

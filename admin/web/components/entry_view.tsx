@@ -101,9 +101,7 @@ function Content(
       return (
         <div class={entry.isError ? "turn-end turn-end-error" : "turn-end"}>
           <span class="turn-end-title">
-            {entry.isError
-              ? `Turn failed (${oneLine(entry.subtype ?? "error", 60)})`
-              : "Turn finished"}
+            {entry.isError ? failedTurnTitle(entry.subtype) : "Turn finished"}
           </span>
           <span class="meta">
             {entry.numTurns !== null
@@ -156,6 +154,18 @@ function Content(
 }
 
 /** True when the entry should stand out as an error. */
+/**
+ * A failed turn in words: an API error is reported with subtype `success` (and `is_error`), so
+ * the subtype alone would read "Turn failed (success)".
+ */
+export function failedTurnTitle(subtype: string | null): string {
+  if (subtype === null || subtype === "success") return "Turn failed: the API request failed";
+  if (subtype === "error_max_turns") return "Turn stopped: it reached its maximum number of turns";
+  if (subtype === "error_during_execution") return "Turn interrupted";
+  if (subtype === "error_max_budget_usd") return "Turn stopped: it reached its budget";
+  return `Turn failed (${oneLine(subtype, 60)})`;
+}
+
 export function isErrorEntry(entry: Entry): boolean {
   return (entry.kind === "assistant" && entry.apiError !== null) ||
     (entry.kind === "result" && entry.isError) || entry.kind === "invalid" ||

@@ -24,13 +24,28 @@ import { Bar, Sparkline } from "./sparkline.tsx";
 
 const KEYS = ["5h", "7d"] as const;
 
-function headroomText(h: Headroom): string {
+/** Why a window has no reading: only a claude subscription login has 5-hour and weekly windows. */
+export function noReadingWhy(report: UsageReport): string {
+  const kind = report.proxy.credential.kind;
+  if (kind === null) return "no credential yet: the windows come with a claude subscription login";
+  if (kind !== "oauth") {
+    return "the server uses an API key: API keys have no 5-hour or weekly window " +
+      "(those belong to a claude subscription login)";
+  }
+  return "no rate-limit reading yet: it comes with the first reply through the proxy or the " +
+    "OAuth usage poll";
+}
+
+function headroomText(h: Headroom, report: UsageReport): string {
   if (h.stale) return "reset";
+  if (h.left === null && h.source === null && report.proxy.credential.kind !== "oauth") {
+    return "n/a";
+  }
   return h.left === null ? "—" : formatPercent(h.left);
 }
 
-function headroomTitle(h: Headroom, at: number): string {
-  if (h.source === null) return `${h.label} window: no rate-limit reading yet`;
+function headroomTitle(h: Headroom, at: number, report: UsageReport): string {
+  if (h.source === null) return `${h.label} window: ${noReadingWhy(report)}`;
   const parts = [`${h.label} window`];
   if (h.stale) parts.push(`reset at ${formatReset(h.resetsAt!, at)}; no reading since`);
   else if (h.left !== null) {
@@ -76,18 +91,18 @@ function burnLabel(report: UsageReport): string {
 }
 
 /** One window in the header: label, bar, percent left, reset time. */
-function WindowChip({ h, at }: { h: Headroom; at: number }) {
+function WindowChip({ h, at, report }: { h: Headroom; at: number; report: UsageReport }) {
   const level = headroomLevel(h);
   return (
     <span
       class={`usage-win usage-${level}`}
       data-window={h.key}
       data-left={h.left === null || h.stale ? "" : h.left.toFixed(4)}
-      title={headroomTitle(h, at)}
+      title={headroomTitle(h, at, report)}
     >
       <span class="usage-win-label">{h.key}</span>
       <Bar fraction={h.stale ? null : h.left} level={level} />
-      <strong class="tabular usage-left">{headroomText(h)}</strong>
+      <strong class="tabular usage-left">{headroomText(h, report)}</strong>
       {h.resetsAt !== null && !h.stale
         ? (
           <span class="usage-reset tabular">
@@ -128,7 +143,7 @@ function Details({ report }: { report: UsageReport }) {
             return (
               <Row key={key} label={h.label}>
                 <span class={`usage-${level} usage-line`} data-detail-window={key}>
-                  <strong class="tabular usage-left">{headroomText(h)}</strong>
+                  <strong class="tabular usage-left">{headroomText(h, report)}</strong>
                   {h.left !== null && !h.stale ? " left" : ""}
                   {h.resetsAt !== null
                     ? (
@@ -143,7 +158,7 @@ function Details({ report }: { report: UsageReport }) {
                 <Bar fraction={h.stale ? null : h.left} level={level} width={240} height={6} />
                 <span class="meta usage-source">
                   {h.source === null
-                    ? "No reading yet"
+                    ? noReadingWhy(report)
                     : `${h.source === "proxy" ? "Quota proxy" : "OAuth usage poll"} · ${
                       formatFromNow(h.readAt!, at)
                     }${h.status ? ` · ${h.status}` : ""}`}
@@ -293,7 +308,7 @@ export function UsageMeter() {
         class="usage-summary"
         title={error ? `Cannot refresh usage: ${error}` : "Usage: rate-limit headroom and cost"}
       >
-        {heads.map((h) => <WindowChip key={h.key} h={h} at={at} />)}
+        {heads.map((h) => <WindowChip key={h.key} h={h} at={at} report={report} />)}
         <Sparkline values={costValues(report)} label={burnLabel(report)} />
         <span class="usage-cost">
           <span class="usage-word">Today</span>{" "}

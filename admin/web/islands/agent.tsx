@@ -10,7 +10,7 @@ import { signal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { Agent, SystemHealth } from "@hero/sdk";
 import { AgentActions, FollowUp } from "../components/agent_actions.tsx";
-import { displayName } from "../components/agent_card.tsx";
+import { displayName, ErrorFix } from "../components/agent_card.tsx";
 import { AgentExtras } from "../components/agent_extras.tsx";
 import { ApprovalList } from "../components/approval_card.tsx";
 import { applyApprovals, loadPendingApprovals, pendingApprovals } from "../state/approvals.ts";
@@ -176,9 +176,20 @@ function Header({ agent }: { agent: Agent }) {
       </dl>
       {agent.error_message
         ? (
-          <div class="alert alert-error" role="status">
-            <strong>{agent.error_code ?? "error"}</strong>:{" "}
-            <LongText text={agent.error_message} limit={2000} />
+          // A cancel is what the person asked for: said plainly, not as a red error.
+          <div
+            class={agent.status === "cancelled" ? "alert alert-note" : "alert alert-error"}
+            role="status"
+            data-testid="agent-error"
+          >
+            <strong>
+              {agent.status === "cancelled" ? "Cancelled" : agent.error_code ?? "error"}
+            </strong>
+            : <LongText text={agent.error_message} limit={2000} />
+            <ErrorFix
+              fix={agent.status === "cancelled" ? null : agent.error_fix}
+              class="alert-fix"
+            />
           </div>
         )
         : null}

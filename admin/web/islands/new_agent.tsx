@@ -24,10 +24,37 @@ import { loadSystemInfo, systemInfo } from "../state/system.ts";
 
 type Errors = Partial<Record<"prompt" | "cwd" | "model" | "effort" | "name" | "form", string>>;
 
+/** The working directory this browser last started an agent in. */
+const LAST_CWD_KEY = "hero_orchestrator:last-cwd";
+
+function lastCwd(): string | null {
+  try {
+    return localStorage.getItem(LAST_CWD_KEY);
+  } catch {
+    return null; // storage disabled: no memory, no harm
+  }
+}
+
+function rememberCwd(cwd: string): void {
+  try {
+    localStorage.setItem(LAST_CWD_KEY, cwd);
+  } catch {
+    // storage disabled
+  }
+}
+
+/** `…/parent/name` of a long path, for a chip. */
+function shortPath(path: string): string {
+  const parts = path.split("/").filter(Boolean);
+  return parts.length > 2 ? `…/${parts.slice(-2).join("/")}` : path;
+}
+
 function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
   const info = systemInfo.value;
   const [prompt, setPrompt] = useState("");
-  const [cwd, setCwd] = useState(initialCwd ?? "");
+  // The dashboard's filter, else where this browser last started one; else the most recent one
+  // the server knows, once its list arrives.
+  const [cwd, setCwd] = useState(initialCwd ?? lastCwd() ?? "");
   const [model, setModel] = useState("");
   const [effort, setEffort] = useState("");
   const [mode, setMode] = useState("");
@@ -40,15 +67,29 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
   useEffect(() => {
     void loadSystemInfo();
     // The suggestions are every working directory the server knows (shared with the filter).
-    void ensureKnownCwds();
+    void ensureKnownCwds().then(() => setCwd((c) => c || knownCwds.peek()[0] || ""));
   }, []);
 
-  // Follow the dashboard's cwd filter while the field is untouched.
+  /** A field's message goes as soon as the field is edited: it described the old value. */
+  function edited(key: keyof Errors): void {
+    setErrors((e) => {
+      if (!e[key] && !e.form) return e;
+      const { [key]: _gone, form: _form, ...rest } = e;
+      return rest;
+    });
+  }
+
+  // Follow the dashboard's cwd filter while the person has not chosen a directory (a default is
+  // not a choice).
   const filter = cwdFilter.value;
   const lastFilter = useRef(filter);
+  const cwdChosen = useRef(false);
   useEffect(() => {
-    if (filter !== lastFilter.current && (cwd === "" || cwd === lastFilter.current)) {
-      setCwd(filter ?? "");
+    if (
+      filter !== lastFilter.current &&
+      (!cwdChosen.current || cwd === "" || cwd === lastFilter.current)
+    ) {
+      setCwd(filter ?? lastCwd() ?? "");
     }
     lastFilter.current = filter;
   }, [filter]);
@@ -81,6 +122,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
         ...(name.trim() ? { name: name.trim() } : {}),
       });
       upsertAgent(agent);
+      rememberCwd(agent.cwd);
       refreshKnownCwds();
       setCreated(agent);
       setPrompt("");
@@ -99,8 +141,21 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
   }
 
   const models = info?.claude.models ?? [];
+  const recent = knownCwds.value.filter((c) => c !== cwd.trim()).slice(0, 3);
   return (
-    <form class="new-agent" onSubmit={submit} noValidate aria-labelledby="na-title">
+    <form
+      class="new-agent"
+      onSubmit={submit}
+      noValidate
+      aria-labelledby="na-title"
+      // Ctrl+Enter starts the agent from any field, not only the prompt.
+      onKeyDown={(e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          void submit();
+        }
+      }}
+    >
       <div class="panel-head">
         <h2 id="na-title">New agent</h2>
         <span class="hint">
@@ -115,9 +170,9 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
           rows={3}
           value={prompt}
           placeholder="What should the agent do?"
-          onInput={(e) => setPrompt(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void submit();
+          onInput={(e) => {
+            setPrompt(e.currentTarget.value);
+            edited("prompt");
           }}
           {...describedBy("na-prompt", errors.prompt)}
         />
@@ -127,7 +182,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
           id="na-cwd"
           label="Working directory"
           error={errors.cwd}
-          hint="Absolute path"
+          hint="A folder on the server, inside the allowed roots"
           class="field-cwd"
         >
           <input
@@ -139,19 +194,48 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
             spellcheck={false}
             value={cwd}
             placeholder="/home/me/project"
-            onInput={(e) => setCwd(e.currentTarget.value)}
+            onInput={(e) => {
+              setCwd(e.currentTarget.value);
+              cwdChosen.current = true;
+              edited("cwd");
+            }}
             {...describedBy("na-cwd", errors.cwd, true)}
           />
           <datalist id="na-cwd-list">
             {knownCwds.value.map((c) => <option key={c} value={c} />)}
           </datalist>
+          {recent.length > 0
+            ? (
+              <div class="cwd-recent" data-testid="cwd-recent">
+                <span class="hint">Recent:</span>
+                {recent.map((c) => (
+                  <button
+                    key={c}
+                    type="button"
+                    class="chip"
+                    title={c}
+                    onClick={() => {
+                      setCwd(c);
+                      cwdChosen.current = true;
+                      edited("cwd");
+                    }}
+                  >
+                    {shortPath(c)}
+                  </button>
+                ))}
+              </div>
+            )
+            : null}
         </Field>
         <Field id="na-model" label="Model" error={errors.model} class="field-model">
           <select
             id="na-model"
             name="model"
             value={model}
-            onChange={(e) => setModel(e.currentTarget.value)}
+            onChange={(e) => {
+              setModel(e.currentTarget.value);
+              edited("model");
+            }}
             {...describedBy("na-model", errors.model)}
           >
             <option value="">
@@ -165,7 +249,10 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
             id="na-effort"
             name="effort"
             value={effort}
-            onChange={(e) => setEffort(e.currentTarget.value)}
+            onChange={(e) => {
+              setEffort(e.currentTarget.value);
+              edited("effort");
+            }}
             {...describedBy("na-effort", errors.effort)}
           >
             <option value="">
@@ -195,7 +282,10 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
             autocomplete="off"
             value={name}
             maxLength={200}
-            onInput={(e) => setName(e.currentTarget.value)}
+            onInput={(e) => {
+              setName(e.currentTarget.value);
+              edited("name");
+            }}
             {...describedBy("na-name", errors.name)}
           />
         </Field>
@@ -225,6 +315,9 @@ function Outcome({ created }: { created: Agent }) {
         <span title={agent.error_message ?? undefined}>
           {oneLine(agent.error_message || agent.error_code || "no reason given", 400)}
         </span>
+        {agent.error_fix
+          ? <span class="form-fix" data-testid="error-fix">Fix: {agent.error_fix}</span>
+          : null}
       </p>
     );
   }

@@ -9,14 +9,8 @@ export function formatTokens(n: number): string {
   return `${(n / 1_000_000).toFixed(2).replace(/\.?0+$/, "")}M`;
 }
 
-/** `$0`, `$0.0042`, `$1.25`. */
-export function formatCost(usd: number): string {
-  if (!Number.isFinite(usd) || usd <= 0) return "$0";
-  if (usd < 0.0001) return "<$0.0001";
-  if (usd < 0.01) return `$${usd.toFixed(4)}`;
-  if (usd < 100) return `$${usd.toFixed(2)}`;
-  return `$${Math.round(usd)}`;
-}
+// One cost format for the admin, the widget and the CLI.
+export { formatCost } from "@hero/sdk";
 
 /** `42s`, `3m 05s`, `2h 04m`, `3d 2h`. */
 export function formatDuration(ms: number): string {

@@ -55,6 +55,7 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     exit_signal: null,
     error_code: null,
     error_message: null,
+    error_fix: null,
     result: null,
     turn_count: 1,
     num_turns: 0,

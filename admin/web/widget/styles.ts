@@ -132,6 +132,7 @@ button.danger { color: var(--danger); }
 .item.tool .label { color: var(--fg); font-weight: 600; }
 .item.tool_result.error, .item.error { color: var(--danger); }
 .error-line { margin: 0; color: var(--danger); font-size: 13px; }
+.fix-line { margin: 0; color: var(--text); font-size: 12.5px; }
 .voice-line { margin: 0; color: var(--muted); font-size: 12px; font-style: italic; }
 form { display: flex; flex-direction: column; gap: 6px; margin: 0; }
 textarea {

@@ -104,6 +104,8 @@ export interface Elements {
   summary: HTMLElement;
   summaryStatus: HTMLSpanElement;
   summaryMeta: HTMLSpanElement;
+  /** What a person can do about a failure (`error_fix`). */
+  fix: HTMLParagraphElement;
   followPrompt: HTMLTextAreaElement;
   send: HTMLButtonElement;
   voices: HTMLButtonElement[];
@@ -133,6 +135,7 @@ export function buildPanel(homeMcp: string): Elements {
   const transcript = h("div", { class: "transcript", role: "log", "aria-live": "polite" });
   const error = h("p", { class: "error-line", role: "alert", hidden: true });
   const voiceLine = h("p", { class: "voice-line", hidden: true });
+  const fix = h("p", { class: "fix-line", hidden: true });
 
   const prompt = h("textarea", {
     name: "prompt",
@@ -193,6 +196,7 @@ export function buildPanel(homeMcp: string): Elements {
     working,
     transcript,
     summary,
+    fix,
     error,
     voiceLine,
     composer,
@@ -221,6 +225,7 @@ export function buildPanel(homeMcp: string): Elements {
     summary,
     summaryStatus,
     summaryMeta,
+    fix,
     followPrompt,
     send,
     voices: [composerVoice, workingVoice, followVoice],
@@ -305,6 +310,9 @@ export function renderChrome(host: HTMLElement, els: Elements, c: WidgetControll
       formatCost(agent.total_cost_usd)
     }${status === "failed" && agent.error_message ? ` · ${agent.error_message}` : ""}`;
   }
+  const fix = agent?.status === "failed" && mode !== "working" ? agent.error_fix : null;
+  els.fix.textContent = fix ? `Fix: ${fix}` : "";
+  els.fix.hidden = !fix;
 }
 
 /** Fills in the model choices (once `system.info` is known) and preselects model and effort. */
