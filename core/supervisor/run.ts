@@ -15,7 +15,6 @@ import {
   AGENT_MARKER_VAR,
   classifyLine,
   type ClaudeProcess,
-  exitFailure,
   LineTooLongError,
   outlivesStdout,
   readAssistantError,
