@@ -101,8 +101,10 @@ export const scenario: Scenario = {
             unit: "MB/s",
             value: stalled.mbS,
             baseline: { label: "same workload, no stalled reader", value: controls[1]!.mbS },
-            target: "~10 MB/s (the workload's rate)",
-            check: (v) => v >= 8,
+            // The workload writes ~10 MB/s when the machine keeps up; a stalled reader must not
+            // slow the others, so the rate is held to the same run's control.
+            target: "≥ 0.8× the control (~10 MB/s on a quiet machine)",
+            check: (_v, ratio) => ratio !== null && ratio >= 0.8,
           }),
         ],
         notes: [

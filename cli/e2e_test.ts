@@ -563,6 +563,61 @@ Deno.test("cli e2e: export writes the stored lines byte for byte, or Markdown; t
   assert.deepEqual(relayed, expected);
 });
 
+Deno.test("cli e2e: pause keeps the session, budget shows and sets caps, resume continues, bad calls fail", async () => {
+  await using t = await tempEnv();
+  await using _server = await spawnDaemon({
+    ...t.env,
+    HERO_ORCHESTRATOR_QUOTA_CONTINUE_PROMPT: "carry on",
+  });
+  const env = operatorEnv(t.env);
+  const hang = fakePrompt([{ init: true }, { text: "waiting" }, { sleep: 60_000 }, { result: {} }]);
+  const id = (await cli(env, ["run", "--cwd", t.work, hang])).stdout.trim();
+  const paused = await cli(env, ["pause", id]);
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.equal(paused.stdout, `${id} paused (manual)\n`);
+
+  const bad = await cli(env, ["budget", id, "--cost", "-1"]);
+  assert.equal(bad.code, 2, bad.stderr);
+  const set = await cli(env, ["budget", id, "--cost", "2.5", "--turns", "40"]);
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(set.stdout, /paused \(manual\): cost \$0\.0000 of \$2\.5, 0 of 40 turns\n$/);
+  const shown = JSON.parse((await cli(env, ["budget", id, "--json"])).stdout);
+  assert.deepEqual([shown.max_cost_usd, shown.max_turns], [2.5, 40]);
+
+  const resumed = await cli(env, ["resume", id]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, new RegExp(`^${id} (queued|running)\\n$`));
+  const again = await cli(env, ["resume", id]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^error: InvalidStateError: Cannot resume agent/);
+  // The continuation resumed the session: its prompt is in the transcript.
+  const logs = await cli(env, ["logs", id, "--follow"]);
+  assert.match(logs.stdout, /> carry on/);
+
+  // run takes a priority and budgets; a bad priority is a usage error and stores nothing.
+  const urgent = await cli(env, ["run", "--cwd", t.work, "--priority", "urgent", "hi"]);
+  assert.equal(urgent.code, 2, urgent.stderr);
+  assert.match(urgent.stderr, /--priority "urgent" is not one of high, normal, low/);
+  const capped = await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    "--priority",
+    "high",
+    "--max-cost",
+    "0.5",
+    "--max-turns",
+    "3",
+    "--json",
+    "hi",
+  ]);
+  assert.equal(capped.code, 0, capped.stderr);
+  const row = JSON.parse(capped.stdout);
+  assert.deepEqual([row.priority, row.max_cost_usd, row.max_turns], ["high", 0.5, 3]);
+  const listed = JSON.parse((await cli(env, ["agents", "--json"])).stdout);
+  assert.equal(listed.agents.length, 2, "the refused run stored nothing");
+});
+
 Deno.test("cli e2e: interrupt ends a running turn; send continues the live session", async () => {
   await using t = await tempEnv({ HERO_ORCHESTRATOR_SESSION_IDLE_MS: "60000" });
   await using _server = await spawnDaemon(t.env);

@@ -19,6 +19,7 @@ import { fork } from "./commands/fork.ts";
 import { importCommand } from "./commands/import.ts";
 import { login } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
+import { budget, pause, resume } from "./commands/pause.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
 import { interrupt, send } from "./commands/send.ts";
@@ -37,6 +38,9 @@ export const COMMANDS: readonly Command[] = [
   fork,
   importCommand,
   cancel,
+  pause,
+  resume,
+  budget,
   run,
   send,
   interrupt,

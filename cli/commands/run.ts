@@ -4,11 +4,11 @@
  * cancelled).
  * @module
  */
-import { type AgentCreateParams, EFFORTS } from "@hero/sdk";
+import { type AgentCreateParams, EFFORTS, PRIORITIES } from "@hero/sdk";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../fail.ts";
 import type { Command } from "./command.ts";
-import { isOneOf, parseCommandArgs } from "./_parse.ts";
+import { intOption, isOneOf, parseCommandArgs } from "./_parse.ts";
 import { printTranscript } from "./_transcript.ts";
 
 const USAGE = `Usage: hero_orchestrator run --cwd DIR [options] <prompt | ->
@@ -22,6 +22,9 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
   --permission-mode M
                  bypassPermissions (default), acceptEdits, default or plan; any but the
                  first asks before tools run (\`hero_orchestrator approvals\`)
+  --priority P   high, normal or low: the queue order when slots or quota headroom free up
+  --max-cost USD pause the agent (never kill it) once its cost reaches USD
+  --max-turns N  pause the agent once its API round trips reach N
   --isolation worktree|none
                  worktree: a git worktree and branch of its own; none: DIR itself (default:
                  the server's, worktree when DIR is in a git work tree)
@@ -59,6 +62,9 @@ export const run: Command = {
       name: { type: "string" },
       planner: { type: "boolean" },
       "permission-mode": { type: "string" },
+      priority: { type: "string" },
+      "max-cost": { type: "string" },
+      "max-turns": { type: "string" },
       isolation: { type: "string" },
       base: { type: "string" },
       branch: { type: "string" },
@@ -90,6 +96,27 @@ export const run: Command = {
       }
       params.permission_mode = mode;
     }
+    if (values.priority !== undefined) {
+      if (!isOneOf(PRIORITIES, values.priority)) {
+        throw new UsageError(
+          `--priority "${values.priority}" is not one of ${PRIORITIES.join(", ")}`,
+          "run",
+        );
+      }
+      params.priority = values.priority;
+    }
+    if (values["max-cost"] !== undefined) {
+      const cost = Number(values["max-cost"]);
+      if (!Number.isFinite(cost) || cost <= 0) {
+        throw new UsageError(
+          `--max-cost must be a number above 0, got "${values["max-cost"]}"`,
+          "run",
+        );
+      }
+      params.max_cost_usd = cost;
+    }
+    const turns = intOption("run", "max-turns", values["max-turns"]);
+    if (turns !== undefined) params.max_turns = turns;
     const isolation = values.isolation;
     if (isolation !== undefined) {
       if (isolation !== "worktree" && isolation !== "none") {

@@ -3,6 +3,7 @@ import type { Env } from "./paths.ts";
 import { intSetting } from "./setting.ts";
 import { type HomeMcpSettings, resolveHomeMcpSettings } from "./home_mcp.ts";
 import { type NotifySettings, resolveNotifySettings } from "./notify.ts";
+import { type QuotaSettings, resolveQuotaSettings } from "./quota.ts";
 import { resolveSandboxSettings, type SandboxSettings } from "./sandbox.ts";
 
 export const DEFAULT_MODELS = ["claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"] as const;
@@ -127,6 +128,8 @@ export interface EngineSettings {
   homeMcp: HomeMcpSettings;
   /** Who is told when an agent needs a person (webhook). */
   notify: NotifySettings;
+  /** Pauses at the rate limit and at budgets, and their resume. */
+  quota: QuotaSettings;
   /** How claude children are isolated (`HERO_ORCHESTRATOR_SANDBOX`). */
   sandbox: SandboxSettings;
   /**
@@ -290,6 +293,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
     },
     homeMcp: resolveHomeMcpSettings(env),
     notify: resolveNotifySettings(env),
+    quota: resolveQuotaSettings(env),
     isolation: isolation(env),
     sandbox: resolveSandboxSettings(env),
   };

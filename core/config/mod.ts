@@ -8,5 +8,6 @@ export * from "./engine.ts";
 export * from "./home_mcp.ts";
 export * from "./notify.ts";
 export * from "./claude_version.ts";
+export * from "./quota.ts";
 export * from "./sandbox.ts";
 export * from "./setting.ts";

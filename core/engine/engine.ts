@@ -20,6 +20,7 @@ import {
   acquireDaemonLock,
   type DaemonLock,
   type ProcessControl,
+  type QuotaClock,
   type RecoveryReport,
   Supervisor,
 } from "../supervisor/mod.ts";
@@ -40,6 +41,8 @@ export interface EngineOptions {
   log?: Log;
   /** git for worktrees and the commit shadow (tests may inject one). */
   git?: GitRunner;
+  /** The clock of pauses and resumes (tests run hours of pause in milliseconds). */
+  clock?: QuotaClock;
 }
 
 /** Everything the daemon owns, built in dependency order. */
@@ -108,17 +111,19 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const proxyScope = settings.proxy.scope;
     const proxyConfigDir = `${paths.stateDir}/claude-proxied`;
     if (proxyScope !== "off") Deno.mkdirSync(proxyConfigDir, { recursive: true, mode: 0o700 });
+    let supervisorRef: Supervisor | null = null;
     const monitor = new StorageMonitor({
       boundMs: settings.store.faultBoundMs,
       onChange(status) {
         if (status.state === "ok") {
           log("info", "storage takes writes again", { last_error: status.last_error });
         } else if (status.over_bound) {
-          // Pausing agents at the bound needs the `paused` status (the quota issue).
-          log("error", "storage has been failing past its bound", { ...status });
+          log("error", "storage has been failing past its bound; pausing agents", { ...status });
         } else {
           log("warn", "storage is failing; holding lines and retrying", { ...status });
         }
+        // Past the bound the agents pause (reason storage); recovery continues them.
+        supervisorRef?.quota.storageChanged(status);
       },
     });
     const search = new SearchIndexer(store, {
@@ -168,6 +173,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       allowedRoots: options.allowedRoots ?? null,
       ...(options.control ? { control: options.control } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       // A child that talks to the upstream itself uses a stored API key only when it is the
       // credential in force (the proxy injects it for proxied children, who never see it).
       directCredentialEnv(): Record<string, string> {
@@ -185,6 +191,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         mintToken: mintProxyToken,
       },
     });
+    supervisorRef = supervisor;
     const shadows = new ShadowManager({
       store,
       supervisor,
@@ -206,6 +213,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         logErrors: settings.proxy.logErrors,
         maxRequestBytes: settings.proxy.maxRequestBytes,
         headersTimeoutMs: settings.claude.apiTimeoutMs + 60_000,
+        onRateLimitRejected: (agentId, info) => supervisor.quota.pauseForRateLimit(agentId, info),
+        onBudgetReached: (agentId, reason) => supervisor.quota.pauseForBudget(agentId, reason),
       });
     }
     const poller = new UsagePoller({
@@ -224,6 +233,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       upstream: settings.proxy.upstreamUrl,
       credential: () => credentials.info(),
       proxyStats: () => openedProxy?.stats() ?? null,
+      admission: () => supervisor.quota.admission,
+      dailyBudgetUsd: settings.quota.dailyBudgetUsd,
+      cwdDailyBudgetsUsd: settings.quota.cwdDailyBudgetsUsd,
     });
     const notifyUrl = settings.notify.url;
     const notifier = notifyUrl === null

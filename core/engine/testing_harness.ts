@@ -36,6 +36,7 @@ export async function withEngine(
     tune?: (s: EngineSettings) => void;
     env?: Record<string, string>;
     log?: EngineOptions["log"];
+    clock?: EngineOptions["clock"];
   },
   fn: (h: Harness) => Promise<void>,
 ): Promise<void> {
@@ -50,6 +51,7 @@ export async function withEngine(
       options.tune?.(s);
     },
     log: options.log ?? (() => {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   try {
     await fn({ engine, dir, cwd, env });
@@ -117,4 +119,53 @@ export function countingControl() {
     stats,
     reset: () => Object.assign(stats, { snapshots: 0, maxConcurrent: 0, killRuns: 0 }),
   };
+}
+
+/**
+ * A clock tests move by hand: `now()` starts at the real time and only `advance` moves it;
+ * timers fire (in due order) when `advance` passes them. Pauses of hours take milliseconds.
+ */
+export class ManualClock {
+  #t: number;
+  #next = 1;
+  #timers = new Map<number, { at: number; fn: () => void }>();
+
+  constructor(start = Date.now()) {
+    this.#t = start;
+  }
+
+  now(): number {
+    return this.#t;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.#t + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+
+  /** Timers set and not yet fired. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /** Moves time forward by `ms`, firing every timer due on the way. */
+  advance(ms: number): void {
+    const end = this.#t + ms;
+    for (;;) {
+      let first: [number, { at: number; fn: () => void }] | null = null;
+      for (const entry of this.#timers) {
+        if (entry[1].at <= end && (!first || entry[1].at < first[1].at)) first = entry;
+      }
+      if (!first) break;
+      this.#timers.delete(first[0]);
+      this.#t = Math.max(this.#t, first[1].at);
+      first[1].fn();
+    }
+    this.#t = end;
+  }
 }

@@ -4,6 +4,7 @@ import { AgentPermissionMode } from "./approval.ts";
 export const AGENT_STATUSES = [
   "queued",
   "running",
+  "paused",
   "awaiting_review",
   "completed",
   "failed",
@@ -15,6 +16,16 @@ export type AgentStatus = z.infer<typeof AgentStatus>;
 export const TERMINAL_STATUSES: readonly AgentStatus[] = ["completed", "failed", "cancelled"];
 /** Statuses whose agent owns (or is about to own) a live claude process. */
 export const ACTIVE_STATUSES: readonly AgentStatus[] = ["queued", "running"];
+
+/** Why an agent is `paused`. */
+export const PauseReason = z.enum(["rate_limit", "budget", "manual", "storage"]).meta({
+  id: "PauseReason",
+});
+export type PauseReason = z.infer<typeof PauseReason>;
+
+/** Who starts first when slots or quota headroom come free (FIFO within one priority). */
+export const Priority = z.enum(["high", "normal", "low"]).meta({ id: "Priority" });
+export type Priority = z.infer<typeof Priority>;
 
 export const AgentKind = z.enum(["standard", "planner", "shadow", "imported"]).meta({
   id: "AgentKind",
@@ -110,5 +121,18 @@ export const Agent = z.object({
   permission_mode: AgentPermissionMode.describe(
     "the mode claude runs in; anything but bypassPermissions asks before tools run (approvals)",
   ),
+  pause_reason: PauseReason.nullable().describe(
+    "why the agent is paused (set while paused, and while a pause is stopping its run); else null",
+  ),
+  pause_window: z.string().nullable().describe(
+    "the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null",
+  ),
+  paused_at: millis.nullable(),
+  resume_at: millis.nullable().describe(
+    "when a rate_limit pause ends (the window's reset); the agent continues a skew margin later. Null: no timed resume",
+  ),
+  max_cost_usd: z.number().nullable().describe("budget: pause once total_cost_usd reaches this"),
+  max_turns: z.number().int().nullable().describe("budget: pause once num_turns reaches this"),
+  priority: Priority.describe("queue order: high before normal before low, FIFO within one"),
 }).meta({ id: "Agent" });
 export type Agent = z.infer<typeof Agent>;

@@ -2,8 +2,10 @@ import type { AgentStatus } from "./agent.ts";
 
 /** The one table of legal status changes. */
 const ALLOWED: Readonly<Record<AgentStatus, readonly AgentStatus[]>> = {
-  queued: ["running", "failed", "cancelled"],
-  running: ["awaiting_review", "failed", "cancelled"],
+  queued: ["running", "paused", "failed", "cancelled"],
+  running: ["awaiting_review", "paused", "failed", "cancelled"],
+  // A paused agent keeps its session: it continues through the queue, or is cancelled.
+  paused: ["queued", "cancelled", "failed"],
   awaiting_review: ["completed", "queued", "running", "cancelled"],
   failed: ["queued", "running"],
   completed: [],

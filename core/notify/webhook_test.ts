@@ -73,6 +73,13 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     home_mcp: null,
     hero_context: null,
     permission_mode: "bypassPermissions",
+    pause_reason: null,
+    pause_window: null,
+    paused_at: null,
+    resume_at: null,
+    max_cost_usd: null,
+    max_turns: null,
+    priority: "normal",
     ...extra,
   };
 }

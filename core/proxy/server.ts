@@ -22,7 +22,7 @@ import type { ProxyTokenRecord, Store } from "../store/mod.ts";
 import type { CredentialSource } from "./credential.ts";
 import { escapeControl, type Log } from "@hero/service/log";
 import { ProxyRecorder } from "./recorder.ts";
-import { type TapSummary, usageTap } from "./tap.ts";
+import { tapBody, type TapSummary } from "./tap.ts";
 import { verifyProxyToken } from "./token.ts";
 import { readBodyLimited } from "@hero/service/body";
 import {
@@ -36,6 +36,7 @@ import {
   upstreamHeaders,
 } from "./headers.ts";
 import { type ConnectionLimits, serveUnix } from "@hero/service/http_server";
+import { heldReason, rejectedWindow } from "./hold.ts";
 
 /** Connection limits of proxy.sock unless given: the daemon's defaults for its listeners. */
 export const PROXY_CONNECTION_DEFAULTS: ConnectionLimits = {
@@ -59,6 +60,16 @@ export interface ProxyOptions {
   headersTimeoutMs?: number;
   /** Snapshot/tally batching. Default 100 ms. */
   flushMs?: number;
+  /**
+   * The upstream answered an agent's request 429 with unified status `rejected`: the window is
+   * used up (the supervisor pauses the agent until `resetAt`, epoch ms).
+   */
+  onRateLimitRejected?: (
+    agentId: string,
+    info: { resetAt: number | null; window: string | null },
+  ) => void;
+  /** A running agent's request was held back for its budget (the supervisor pauses it). */
+  onBudgetReached?: (agentId: string, reason: string) => void;
   /** Connection cap and timeouts of proxy.sock. Default {@linkcode PROXY_CONNECTION_DEFAULTS}. */
   connections?: Partial<ConnectionLimits>;
 }
@@ -229,6 +240,16 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         headers: limits,
       });
     }
+    if (
+      agent && status === 429 &&
+      upstream.headers.get("anthropic-ratelimit-unified-status") === "rejected"
+    ) {
+      try {
+        options.onRateLimitRejected?.(agent.agent_id, rejectedWindow(upstream.headers));
+      } catch (err) {
+        log("error", "Cannot pause for the rate limit", { ...base, error: String(err) });
+      }
+    }
     const ok = status >= 200 && status < 300;
     const errorFields = {
       ...base,
@@ -286,11 +307,11 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         headers: responseHeaders(upstream.headers),
       });
     }
-    const tapped = upstream.body.pipeThrough(usageTap({
+    const tapped = tapBody(upstream.body, {
       sse: contentType.includes("text/event-stream"),
       headBytes: !ok && options.logErrors ? 512 : 0,
       onEnd,
-    }));
+    });
     return new Response(tapped, {
       status,
       statusText: upstream.statusText,
@@ -358,6 +379,24 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         token_agent: check.agentId,
       });
       return unknownToken();
+    }
+    const held = heldReason(check.record);
+    if (held) {
+      // Not forwarded: the agent is paused (or being paused), or over its budget.
+      await req.body?.cancel().catch(() => {});
+      if (held.includes("budget") && check.record.agent_status === "running") {
+        try {
+          options.onBudgetReached?.(check.record.agent_id, held);
+        } catch (err) {
+          log("error", "Cannot pause for the budget", { ...base, error: String(err) });
+        }
+      }
+      return refuse(apiError(429, "rate_limit_error", `hero_orchestrator proxy: ${held}`), {
+        method,
+        path: escapeControl(path),
+        agent: check.record.agent_id,
+        held,
+      });
     }
     return await forward(req, method, path, url.search, check.record);
   }

@@ -149,11 +149,71 @@ class UsageCounter {
   }
 }
 
+/** What a tap does with a body's chunks, whatever stream carries them. */
+interface Tap {
+  /** Looks at a chunk that was already passed on; never throws. */
+  look(chunk: Uint8Array): void;
+  /** The body ended (or was cancelled, or failed): reports once. */
+  end(cancelled: boolean): void;
+}
+
 /**
  * The tap as a TransformStream. Chunks are enqueued before they are inspected, and inspection
  * never throws into the stream.
  */
 export function usageTap(options: TapOptions): TransformStream<Uint8Array, Uint8Array> {
+  const tap = createTap(options);
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      tap.look(chunk);
+    },
+    flush() {
+      tap.end(false);
+    },
+    cancel() {
+      tap.end(true);
+    },
+  });
+}
+
+/**
+ * The tap around a body, as the body the client reads: each chunk is read from `body` only when
+ * the client asks for one (a paused client pauses the upstream read), passed on, then looked at.
+ * One stream hop per chunk instead of a TransformStream's pipe (writable, transform, readable):
+ * with one chunk per SSE event that machinery cost more than the inspection.
+ */
+export function tapBody(
+  body: ReadableStream<Uint8Array>,
+  options: TapOptions,
+): ReadableStream<Uint8Array> {
+  const tap = createTap(options);
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (err) {
+        tap.end(true);
+        throw err;
+      }
+      if (result.done) {
+        tap.end(false);
+        controller.close();
+        return;
+      }
+      controller.enqueue(result.value);
+      tap.look(result.value);
+    },
+    cancel(reason) {
+      tap.end(true);
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+function createTap(options: TapOptions): Tap {
   const maxLine = options.maxLineBytes ?? 1024 * 1024;
   const maxJson = options.maxJsonBytes ?? 1024 * 1024;
   const counter = new UsageCounter();
@@ -302,9 +362,8 @@ export function usageTap(options: TapOptions): TransformStream<Uint8Array, Uint8
     }
   };
 
-  return new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      controller.enqueue(chunk);
+  return {
+    look(chunk) {
       try {
         bytes += chunk.length;
         if (headLength < options.headBytes) {
@@ -321,11 +380,6 @@ export function usageTap(options: TapOptions): TransformStream<Uint8Array, Uint8
         // inspection never breaks the stream
       }
     },
-    flush() {
-      end(false);
-    },
-    cancel() {
-      end(true);
-    },
-  });
+    end,
+  };
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { proxyFixture } from "./_testing.ts";
 import { CredentialSource } from "./credential.ts";
-import { type TapSummary, usageTap } from "./tap.ts";
+import { tapBody, type TapSummary, usageTap } from "./tap.ts";
 import { hashProxyToken, mintProxyToken, TOKEN_PATTERN, verifyProxyToken } from "./token.ts";
 
 Deno.test("tokens: 256 random bits, hop_ prefix, only the SHA-256 is kept", () => {
@@ -73,23 +73,32 @@ Deno.test("CredentialSource: the CLI's precedence; the file is re-read when it c
   }
 });
 
+/** The body through both forms of the tap (TransformStream and body wrapper); they must agree. */
 async function run(
   chunks: string[],
   sse: boolean,
   headBytes = 0,
 ): Promise<{ out: string; summary: TapSummary }> {
-  let summary: TapSummary | undefined;
   const encoder = new TextEncoder();
-  const source = new ReadableStream<Uint8Array>({
-    start(c) {
-      for (const chunk of chunks) c.enqueue(encoder.encode(chunk));
-      c.close();
-    },
-  });
-  const out = await new Response(
-    source.pipeThrough(usageTap({ sse, headBytes, onEnd: (s) => (summary = s) })),
-  ).text();
-  return { out, summary: summary! };
+  const source = () =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const chunk of chunks) c.enqueue(encoder.encode(chunk));
+        c.close();
+      },
+    });
+  const results = [];
+  for (const form of ["usageTap", "tapBody"] as const) {
+    let summary: TapSummary | undefined;
+    const options = { sse, headBytes, onEnd: (s: TapSummary) => (summary = s) };
+    const body = form === "usageTap"
+      ? source().pipeThrough(usageTap(options))
+      : tapBody(source(), options);
+    const out = await new Response(body).text();
+    results.push({ out, summary: summary! });
+  }
+  assert.deepEqual(results[1], results[0], "tapBody and usageTap agree");
+  return results[0]!;
 }
 
 Deno.test("usageTap(): bytes pass unchanged; usage from message_start/message_delta across chunk cuts", async () => {

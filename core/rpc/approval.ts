@@ -5,8 +5,15 @@
  * @module
  */
 import { z } from "zod";
-import { Approval, ApprovalState } from "../models/mod.ts";
+import { AgentPermissionMode, Approval, ApprovalState } from "../models/mod.ts";
 import { AgentId, defineMethod } from "./method_spec.ts";
+
+/** `agent.create`'s permission mode (spread into its params). */
+export const CREATE_PERMISSION_PARAMS = {
+  permission_mode: AgentPermissionMode.optional().describe(
+    "default bypassPermissions; any other mode asks before tools run (approval.list)",
+  ),
+};
 
 export const ApprovalList = z.object({
   approvals: z.array(Approval).describe("newest first"),

@@ -163,7 +163,8 @@ export function toRpcError(err: unknown): RpcErrorObject {
   }
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    if (isDomainReason(code)) {
+    // The engine's own parameter checks (e.g. a budget) answer like the contract's.
+    if (isDomainReason(code) || code === "invalid_params") {
       const field = (err as { field?: unknown }).field;
       const files = (err as { files?: unknown }).files;
       return rpcError(code, err.message, {

@@ -4,15 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import {
-  Agent,
-  AgentKind,
-  AgentPermissionMode,
-  AgentStatus,
-  Effort,
-  HomeMcp,
-  Message,
-} from "../models/mod.ts";
+import { Agent, AgentKind, AgentStatus, Effort, HomeMcp, Message } from "../models/mod.ts";
 import { MAX_KNOWN_CWDS, MAX_LIST_PAGE, MAX_MESSAGES_PAGE } from "./limits.ts";
 import { CommitInfo, CompletedAgent, Isolation, MergeStrategy } from "./commit.ts";
 import {
@@ -26,10 +18,10 @@ import { UsagePeriod, UsageReport } from "../usage/schema.ts";
 import { CredentialStatus, MAX_API_KEY_CHARS } from "./credential.ts";
 import { BackupResult, OpenrpcDocument, SystemHealth, SystemInfo } from "./system.ts";
 import { SearchPage, SearchStatus } from "./search.ts";
+import * as quota from "./quota.ts";
 import { AgentId, defineMethod, Prompt } from "./method_spec.ts";
 import { LIVE_METHODS, LiveAgent } from "./live.ts";
-import { APPROVAL_METHODS } from "./approval.ts";
-
+import { APPROVAL_METHODS, CREATE_PERMISSION_PARAMS } from "./approval.ts";
 export { defineMethod, type MethodSpec } from "./method_spec.ts";
 export * from "./live.ts";
 export * from "./approval.ts";
@@ -37,7 +29,7 @@ export * from "./approval.ts";
 /** The agent kinds a caller may create (`shadow` agents are created by the daemon only). */
 export const CreatableKind = z.enum(["standard", "planner"]).meta({ id: "CreatableKind" });
 
-/** `agent.list` buckets: running = queued + running; completed = completed + failed + cancelled. */
+/** `agent.list` buckets: running = queued, running, paused; completed = completed, failed, cancelled. */
 export const AgentBucket = z.enum(["running", "awaiting_review", "completed"]).meta({
   id: "AgentBucket",
 });
@@ -45,7 +37,7 @@ export type AgentBucket = z.infer<typeof AgentBucket>;
 
 /** Statuses each bucket stands for. */
 export const BUCKET_STATUSES: Readonly<Record<AgentBucket, readonly AgentStatus[]>> = {
-  running: ["queued", "running"],
+  running: ["queued", "running", "paused"],
   awaiting_review: ["awaiting_review"],
   completed: ["completed", "failed", "cancelled"],
 };
@@ -143,9 +135,8 @@ export const METHODS = {
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud",
       ),
-      permission_mode: AgentPermissionMode.optional().describe(
-        "default bypassPermissions; any other mode asks before tools run (approval.list)",
-      ),
+      ...CREATE_PERMISSION_PARAMS,
+      ...quota.CREATE_QUOTA_PARAMS,
       ...CREATE_ISOLATION_PARAMS,
     }),
     result: Agent,
@@ -228,6 +219,27 @@ export const METHODS = {
     params: idParams,
     result: Agent,
     errors: ["not_found", "invalid_state"],
+  }),
+  "agent.pause": defineMethod({
+    name: "agent.pause",
+    ...quota.QUOTA_DOCS.pause,
+    params: idParams,
+    result: Agent,
+    errors: ["not_found", "invalid_state"],
+  }),
+  "agent.resume": defineMethod({
+    name: "agent.resume",
+    ...quota.QUOTA_DOCS.resume,
+    params: idParams.extend(quota.RESUME_EXTRA_PARAMS),
+    result: Agent,
+    errors: ["not_found", "invalid_state", "busy"],
+  }),
+  "agent.set_budget": defineMethod({
+    name: "agent.set_budget",
+    ...quota.QUOTA_DOCS.set_budget,
+    params: idParams.extend(quota.SET_BUDGET_PARAMS),
+    result: Agent,
+    errors: ["not_found"],
   }),
   "agent.complete": defineMethod({
     name: "agent.complete",

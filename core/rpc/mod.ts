@@ -10,3 +10,4 @@ export * from "../usage/schema.ts";
 export * from "./credential.ts";
 export * from "./system.ts";
 export * from "./search.ts";
+export * from "./quota.ts";

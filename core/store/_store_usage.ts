@@ -26,6 +26,7 @@ import {
   selectProxyToken,
   selectSnapshots,
   selectUsageByAgent,
+  selectUsageCostUnder,
   selectUsageSeries,
   selectUsageSums,
   type TurnUsage,
@@ -116,6 +117,11 @@ export class UsageRecords extends StoreCore {
   /** Usage summed over `[since, until)`. */
   usageSums(since: number, until: number): UsageSums {
     return selectUsageSums(this.#conn, since, until);
+  }
+
+  /** The cost over `[since, until)` of agents whose cwd is `dir` or below it (a cwd budget). */
+  usageCostUnder(dir: string, since: number, until: number): number {
+    return selectUsageCostUnder(this.#conn, dir, since, until);
   }
 
   /** Usage per agent over `[since, until)`, most expensive first (only `agentId` when given). */

@@ -7,6 +7,7 @@ import {
   type AgentStatus,
   type Effort,
   errorFix,
+  type Priority,
 } from "../models/mod.ts";
 import type { Connection } from "./_connection.ts";
 
@@ -24,6 +25,12 @@ export interface NewAgent {
   home_mcp?: string | null;
   /** The creator's `X-Hero-Context` header; null or missing: none. */
   hero_context?: string | null;
+  /** Budget: pause once the agent's cost reaches this (USD); null or missing: none. */
+  max_cost_usd?: number | null;
+  /** Budget: pause once the agent's API round trips reach this; null or missing: none. */
+  max_turns?: number | null;
+  /** Queue order; missing: normal. */
+  priority?: Priority;
   /** Epoch ms; defaults to now. */
   created_at?: number;
   /** The mode claude runs in; default bypassPermissions (nothing asks). */
@@ -189,6 +196,9 @@ const NEW_AGENT_FIELDS = [
   "parent_id",
   "home_mcp",
   "hero_context",
+  "max_cost_usd",
+  "max_turns",
+  "priority",
   "created_at",
   "permission_mode",
 ] as const;
@@ -197,6 +207,9 @@ const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
   "parent_id",
   "home_mcp",
   "hero_context",
+  "max_cost_usd",
+  "max_turns",
+  "priority",
   "created_at",
   "permission_mode",
 ]);
@@ -220,8 +233,8 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
   const createdAt = a.created_at ?? now;
   return conn.prepare(
     `INSERT INTO agents (id, name, prompt, cwd, model, effort, kind, status, parent_id, home_mcp,
-       hero_context, created_at, updated_at, permission_mode)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
+       hero_context, max_cost_usd, max_turns, priority, created_at, updated_at, permission_mode)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
      RETURNING agent_key, ${SELECT_LIST}`,
   ).get(
     a.id,
@@ -234,6 +247,9 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
     a.parent_id ?? null,
     a.home_mcp ?? null,
     a.hero_context ?? null,
+    a.max_cost_usd ?? null,
+    a.max_turns ?? null,
+    a.priority ?? "normal",
     createdAt,
     createdAt,
     a.permission_mode ?? "bypassPermissions",

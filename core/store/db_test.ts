@@ -99,6 +99,9 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
   9: (db, agentId) => {
     SEEDS[8]!(db, agentId);
   },
+  10: (db, agentId) => {
+    SEEDS[9]!(db, agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -128,6 +131,12 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         // Agents from before version 5 have no home MCP.
         assert.equal(agent.home_mcp, k >= 5 ? "hero_books" : null);
         assert.equal(agent.hero_context, null);
+        // Agents from before version 10 have no pause and no budgets, and normal priority.
+        assert.deepEqual(
+          [agent.pause_reason, agent.resume_at, agent.max_cost_usd, agent.max_turns],
+          [null, null, null, null],
+        );
+        assert.equal(agent.priority, "normal");
         // The approvals step: every existing agent keeps running without being asked.
         assert.equal(agent.permission_mode, "bypassPermissions");
         assert.deepEqual(store.listApprovals({ agentId }), []);

@@ -296,6 +296,18 @@ CREATE INDEX agent_worktrees_by_path ON agent_worktrees (worktree_path)
   WHERE worktree_path IS NOT NULL;
 `;
 
+// Quota governor and budgets (issue 15): a paused agent's reason, window and resume time live on
+// its row so a restart keeps the pause and re-arms its timer; budgets are per agent.
+const M010_PAUSE_BUDGETS = `
+ALTER TABLE agents ADD COLUMN pause_reason TEXT;
+ALTER TABLE agents ADD COLUMN pause_window TEXT;
+ALTER TABLE agents ADD COLUMN paused_at INTEGER;
+ALTER TABLE agents ADD COLUMN resume_at INTEGER;
+ALTER TABLE agents ADD COLUMN max_cost_usd REAL;
+ALTER TABLE agents ADD COLUMN max_turns INTEGER;
+ALTER TABLE agents ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
+`;
+
 // The approval inbox (issue 14).
 // - agents.permission_mode: the mode claude runs in; anything but bypassPermissions asks through
 //   --permission-prompt-tool stdio, and each ask becomes an approvals row.
@@ -339,8 +351,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: "search", sql: M007_SEARCH },
   { version: 8, name: "session_ledger", sql: M008_SESSION_LEDGER },
   { version: 9, name: "worktree_isolation", sql: M009_WORKTREE_ISOLATION },
-  // Numbered 11 (10 belongs to a branch landing first); dense here until they land.
-  { version: 10, name: "approvals", sql: M011_APPROVALS },
+  { version: 10, name: "pause_budgets", sql: M010_PAUSE_BUDGETS },
+  { version: 11, name: "approvals", sql: M011_APPROVALS },
 ];
 
 /** The schema version this build writes and understands. */

@@ -14,6 +14,12 @@ export interface ProxyTokenRecord {
   agent_id: string;
   agent_kind: AgentKind;
   agent_status: AgentStatus;
+  /** The agent's pause (set as soon as a pause begins, before its process is gone). */
+  pause_reason: string | null;
+  max_cost_usd: number | null;
+  total_cost_usd: number;
+  max_turns: number | null;
+  num_turns: number;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -151,7 +157,7 @@ export function selectProxyToken(
 ): ProxyTokenRecord | undefined {
   const row = conn.prepare(
     `SELECT t.token_hash, a.id AS agent_id, a.kind AS agent_kind, a.status AS agent_status,
-       t.created_at, t.expires_at, t.revoked_at
+       a.pause_reason, a.max_cost_usd, a.total_cost_usd, a.max_turns, a.num_turns, t.created_at, t.expires_at, t.revoked_at
      FROM proxy_tokens t JOIN agents a ON a.agent_key = t.agent_key WHERE t.token_hash = ?`,
   ).get(tokenHash);
   return row ? { ...row } as unknown as ProxyTokenRecord : undefined;
@@ -326,6 +332,23 @@ export function selectUsageSums(conn: Connection, since: number, until: number):
       until,
     )!,
   );
+}
+
+/** The ledger's cost over `[since, until)` of agents working in `dir` or below it. */
+export function selectUsageCostUnder(
+  conn: Connection,
+  dir: string,
+  since: number,
+  until: number,
+): number {
+  const exact = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+  const prefix = exact.endsWith("/") ? exact : `${exact}/`;
+  const row = conn.prepare(
+    `SELECT COALESCE(SUM(l.cost_usd), 0) AS cost FROM usage_ledger l
+     JOIN agents a ON a.agent_key = l.agent_key
+     WHERE l.ts >= ? AND l.ts < ? AND (a.cwd = ? OR substr(a.cwd, 1, ?) = ?)`,
+  ).get(since, until, exact, prefix.length, prefix) as { cost: number };
+  return row.cost;
 }
 
 /** Ledger sums per agent over `[since, until)`, most expensive first, at most `limit`. */

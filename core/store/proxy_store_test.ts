@@ -136,3 +136,26 @@ Deno.test("work tree snapshots keep the first; commit records", async () => {
   );
   assert.equal(store.commitRecord(a.id)!.sha, "f00");
 });
+
+Deno.test("usage ledger: the cost under a directory counts its agents and those below it, not a sibling prefix", async () => {
+  await using store = await tempStore();
+  const turn = (cost: number) => ({
+    input_tokens: 1,
+    output_tokens: 1,
+    cache_read_tokens: 0,
+    cache_creation_tokens: 0,
+    cost_usd: cost,
+  });
+  const at = (cwd: string, cost: number, ts: number) => {
+    const a = store.insertAgent(sampleAgent({ cwd }));
+    store.recordTurnUsage(a.id, ts, turn(cost));
+  };
+  at("/work/repo", 1, 100);
+  at("/work/repo/sub", 0.5, 200);
+  at("/work/repository", 4, 300);
+  at("/work/repo", 8, 5_000);
+  assert.equal(store.usageCostUnder("/work/repo", 0, 1_000), 1.5);
+  assert.equal(store.usageCostUnder("/work/repo/", 0, 1_000), 1.5);
+  assert.equal(store.usageCostUnder("/work", 0, 1_000), 5.5);
+  assert.equal(store.usageCostUnder("/elsewhere", 0, 1_000), 0);
+});

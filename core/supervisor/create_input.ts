@@ -10,6 +10,7 @@ import {
   Effort,
   InvalidStateError,
   MAX_HERO_CONTEXT_CHARS,
+  Priority,
   ValidationError,
 } from "../models/mod.ts";
 import { type EngineSettings, homeCwd, isHomeMcp } from "../config/mod.ts";
@@ -32,6 +33,48 @@ export interface CreateAgentInput {
   parent_id?: string | null | undefined;
   /** The mode claude runs in; anything but bypassPermissions asks (approvals). */
   permission_mode?: AgentPermissionMode | undefined;
+  /** Budget: pause once the agent's cost reaches this many USD. */
+  max_cost_usd?: number | null | undefined;
+  /** Budget: pause once the agent's API round trips reach this. */
+  max_turns?: number | null | undefined;
+  /** Queue order (default normal). */
+  priority?: Priority | undefined;
+}
+
+/** Largest budget accepted (anything above is a typo, not a budget). */
+export const MAX_BUDGET_USD = 100_000;
+export const MAX_BUDGET_TURNS = 1_000_000;
+
+/**
+ * Checks budget figures: a cost in (0, 100 000] USD, a whole number of turns in [1, 1 000 000];
+ * null clears a budget, undefined leaves it.
+ * @throws {ValidationError} `invalid_params` naming the field.
+ */
+export function checkBudget(
+  input: { max_cost_usd?: number | null | undefined; max_turns?: number | null | undefined },
+): void {
+  const cost = input.max_cost_usd;
+  if (
+    cost !== undefined && cost !== null &&
+    (typeof cost !== "number" || !Number.isFinite(cost) || cost <= 0 || cost > MAX_BUDGET_USD)
+  ) {
+    throw new ValidationError(
+      "invalid_params",
+      `Cannot set budget: max_cost_usd must be a number above 0 and at most ${MAX_BUDGET_USD}`,
+      "max_cost_usd",
+    );
+  }
+  const turns = input.max_turns;
+  if (
+    turns !== undefined && turns !== null &&
+    (!Number.isSafeInteger(turns) || turns < 1 || turns > MAX_BUDGET_TURNS)
+  ) {
+    throw new ValidationError(
+      "invalid_params",
+      `Cannot set budget: max_turns must be a whole number from 1 to ${MAX_BUDGET_TURNS}`,
+      "max_turns",
+    );
+  }
 }
 
 /** A create request that passed every check, with the defaults filled in. */
@@ -45,6 +88,8 @@ export interface CheckedCreateInput {
   kind: AgentKind;
   /** The name given, or null when none (blank counts as none). */
   name: string | null;
+  /** The budgets given (checked, null where none) and the queue priority. */
+  quota: { max_cost_usd: number | null; max_turns: number | null; priority: Priority };
 }
 
 /**
@@ -116,7 +161,21 @@ export function checkCreateInput(
     allowedRoots: options.allowedRoots,
   });
   const name = typeof input.name === "string" && input.name.trim() !== "" ? input.name : null;
-  return { model, effort, homeMcp, heroContext, cwd, kind: input.kind ?? "standard", name };
+  checkBudget(input);
+  const priority = input.priority ?? "normal";
+  if (!Priority.safeParse(priority).success) {
+    throw new ValidationError(
+      "invalid_params",
+      `Cannot create agent: priority "${priority}" is not one of ${Priority.options.join(", ")}`,
+      "priority",
+    );
+  }
+  const quota = {
+    max_cost_usd: input.max_cost_usd ?? null,
+    max_turns: input.max_turns ?? null,
+    priority,
+  };
+  return { model, effort, homeMcp, heroContext, cwd, kind: input.kind ?? "standard", name, quota };
 }
 
 /** A follow-up's prompt must not be empty. @throws {ValidationError} */

@@ -43,6 +43,8 @@ export interface LiveContext {
   dequeue(id: string): void;
   /** An imported session continues as a new, supervised agent resuming that session. */
   adopt(agent: Agent, prompt: string, voice: boolean): Promise<Agent>;
+  /** A paused agent was cancelled (its pause may have been what held the queue). */
+  pauseEnded?(): void;
 }
 
 /** How long `interrupt` waits for the interrupted turn's result. */
@@ -174,15 +176,18 @@ export function completeAgent(ctx: LiveContext, id: string): Agent {
 export async function cancelAgent(ctx: LiveContext, id: string): Promise<Agent> {
   const agent = ctx.mustGet(id);
   const run = ctx.runOf(id);
-  if (agent.status === "queued" && !run) {
+  if ((agent.status === "queued" || agent.status === "paused") && !run) {
     ctx.dequeue(id);
+    const paused = agent.status === "paused";
     const cancelled = ctx.store.transition(id, "cancelled", {
       cancel_requested_at: Date.now(),
       finished_at: Date.now(),
       error_code: "cancelled",
-      error_message: "Cancelled before it started",
+      error_message: paused ? "Cancelled while paused" : "Cancelled before it started",
+      ...(paused ? { resume_at: null } : {}),
     });
     await stopShadows(id, "Its agent was cancelled", ctx);
+    if (paused) ctx.pauseEnded?.();
     return cancelled;
   }
   const inReview = agent.status === "awaiting_review";
@@ -194,6 +199,8 @@ export async function cancelAgent(ctx: LiveContext, id: string): Promise<Agent> 
   // Its shadows stop with it, in the same grace, before the cancel is reported done.
   await Promise.all([run?.done, stopShadows(id, "Its agent was cancelled", ctx)]);
   const now = ctx.mustGet(id);
+  // A pause that was already stopping the run won the stop; the cancel still ends the agent.
+  if (now.status === "paused") return await cancelAgent(ctx, id);
   // In review the run leaves the status alone: the cancel is written here.
   if (!inReview || now.status !== "awaiting_review") return now;
   return ctx.store.transition(id, "cancelled", {

@@ -5,7 +5,7 @@
  * truth and the queue is rebuilt from the database at start.
  * @module
  */
-import type { Agent } from "../models/mod.ts";
+import type { Agent, Priority } from "../models/mod.ts";
 import type { PermissionMode } from "../claude/mod.ts";
 import type { Store } from "../store/mod.ts";
 import type { Turn } from "./types.ts";
@@ -21,7 +21,11 @@ export interface QueueEntry {
   id: string;
   /** A spoken turn: kept in memory only (not across a daemon restart). */
   voice: boolean;
+  /** 0 high, 1 normal, 2 low: a lane is ordered by it, FIFO within one. */
+  rank: number;
 }
+
+const RANK: Readonly<Record<Priority, number>> = { high: 0, normal: 1, low: 2 };
 
 /**
  * Two FIFO lanes of agent ids.
@@ -44,12 +48,22 @@ export class AgentQueue {
     return this.#standard.length + this.#shadow.length;
   }
 
-  /** Appends `agent` to its lane (shadows to the shadow lane); an id already queued stays put. */
-  push(agent: Pick<Agent, "id" | "kind">, options: { voice?: boolean } = {}): void {
+  /**
+   * Adds `agent` to its lane (shadows to the shadow lane) after every agent of its priority or a
+   * higher one; an id already queued stays put.
+   */
+  push(
+    agent: Pick<Agent, "id" | "kind"> & { priority?: Priority },
+    options: { voice?: boolean } = {},
+  ): void {
     if (this.#ids.has(agent.id)) return;
     this.#ids.add(agent.id);
     const lane = agent.kind === "shadow" ? this.#shadow : this.#standard;
-    lane.push({ id: agent.id, voice: options.voice === true });
+    const rank = RANK[agent.priority ?? "normal"];
+    const before = lane.findIndex((e) => e.rank > rank);
+    const entry = { id: agent.id, voice: options.voice === true, rank };
+    if (before < 0) lane.push(entry);
+    else lane.splice(before, 0, entry);
   }
 
   has(id: string): boolean {

@@ -83,7 +83,11 @@ Deno.test("queue: the voice flag travels with its entry only", () => {
   queue.push({ id: "typed", kind: "standard" });
   const entries: QueueEntry[] = [];
   queue.dispatch({ standard: 0, shadow: 0 }, CAPS, (e) => entries.push(e) > 0);
-  assertEquals(entries, [{ id: "spoken", voice: true }, { id: "typed", voice: false }]);
+  assertEquals(entries, [{ id: "spoken", voice: true, rank: 1 }, {
+    id: "typed",
+    voice: false,
+    rank: 1,
+  }]);
 });
 
 Deno.test("queue: rebuild() queues the database's queued agents oldest first, in their lanes", async () => {
@@ -139,4 +143,18 @@ Deno.test("turnOf(): a queued agent's turn is read from its row", async () => {
     });
     assertEquals(turnOf(store, started).prompt, fresh.prompt);
   });
+});
+
+Deno.test("queue: priority orders a lane (high, normal, low), FIFO within one priority", () => {
+  const queue = new AgentQueue();
+  queue.push({ id: "n1", kind: "standard" });
+  queue.push({ id: "l1", kind: "standard", priority: "low" });
+  queue.push({ id: "h1", kind: "standard", priority: "high" });
+  queue.push({ id: "n2", kind: "standard", priority: "normal" });
+  queue.push({ id: "h2", kind: "standard", priority: "high" });
+  queue.push({ id: "s", kind: "shadow", priority: "high" });
+  const offered: string[] = [];
+  const caps = { standard: 10, shadow: 10 };
+  queue.dispatch({ standard: 0, shadow: 0 }, caps, (e) => offered.push(e.id) > 0);
+  assertEquals(offered, ["h1", "h2", "n1", "n2", "l1", "s"]);
 });

@@ -33,7 +33,16 @@ export async function recoverRuns(
   options: { store: Store; control: ProcessControl; graceMs: number; log: SupervisorLog },
 ): Promise<Omit<RecoveryReport, "requeued">> {
   const { store, control } = options;
-  const running = store.listAgentsByStatus(["running"]);
+  const all = store.listAgentsByStatus(["running"]);
+  // A run that was being paused when the daemon died is paused: its pause is on the row, its
+  // session is kept, and the resume timer picks it up like any other pause.
+  const pausing = all.filter((a) => a.pause_reason !== null);
+  const running = all.filter((a) => a.pause_reason === null);
+  const paused = store.transitionMany(
+    pausing.map((a) => a.id),
+    "paused",
+    { finished_at: Date.now() },
+  );
   const reconciled = store.transitionMany(
     running.map((a) => a.id),
     "failed",
@@ -76,5 +85,5 @@ export async function recoverRuns(
   if (owned.length > 0) {
     options.log("warn", "terminated orphaned agent processes", { count: owned.length });
   }
-  return { reconciled: reconciled.length, swept: owned.length };
+  return { reconciled: reconciled.length + paused.length, swept: owned.length };
 }

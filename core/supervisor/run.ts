@@ -62,6 +62,8 @@ export interface AgentRunOptions {
   credentialKind?: () => "api_key" | "bearer" | "oauth" | null;
   /** Called once the run is over: process and descendants gone, final row written. */
   onEnded(): void;
+  /** The CLI reported a rejected `rate_limit_event` (its line is stored): pause the run. */
+  onRateLimited?: (info: { resetAt: number | null; window: string | null }) => void;
   /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
   shuttingDown?: () => boolean;
   /**
@@ -163,6 +165,11 @@ export class AgentRun {
       return Promise.reject(new Error("Cannot write to claude: the process is not started"));
     }
     return this.#proc.sendLine(line);
+  }
+
+  /** Why the run is being stopped (cancel, pause, limit, …), or null. */
+  get stopReason(): StopReason | null {
+    return this.#stop;
   }
 
   /** Sets the stop reason unless one is set; the caller stops the process itself. */
@@ -311,7 +318,9 @@ export class AgentRun {
       "record the end of the run",
       () =>
         this.#o.commitFinish(() =>
-          finishRow(this.#o.store, this.agentId, this.#proc!, this.#stop, status, storageError)
+          finishRow(this.#o.store, this.agentId, this.#proc!, this.#stop, status, storageError, {
+            permissionMode: this.#o.turn.permissionMode,
+          })
         ),
     );
   }
@@ -372,7 +381,7 @@ export class AgentRun {
         const classified = classifyLine(line.bytes);
         const patch: AgentPatch = {};
         let result: TurnResult | null = null;
-        let rateLimited: { resetsAt: number | null } | null = null;
+        let rateLimited: { resetAt: number | null; window: string | null } | null = null;
         const value = classified.value;
         if (classified.type === "stream_event") {
           // Partial-message frames are live only: the assembled `assistant` line is stored.
@@ -397,7 +406,7 @@ export class AgentRun {
           }
           const rl = readRateLimit(value);
           if (rl?.rejected) {
-            rateLimited = { resetsAt: rl.resetsAtMs };
+            rateLimited = { resetAt: rl.resetsAtMs, window: rl.rateLimitType };
             patch.rate_limit_resets_at = rl.resetsAtMs;
           }
         }
@@ -421,16 +430,9 @@ export class AgentRun {
         }
         if (rateLimited) {
           await ack;
-          this.requestStop({
-            code: "rate_limited",
-            message: `The API rate limit was reached${
-              rateLimited.resetsAt
-                ? `; it resets at ${new Date(rateLimited.resetsAt).toISOString()}`
-                : ""
-            }`,
-            status: "failed",
-            resetsAt: rateLimited.resetsAt,
-          });
+          // The CLI would wait silently for the reset and never print a result: the supervisor
+          // stops it, keeps the session and continues it after the reset.
+          this.#o.onRateLimited?.(rateLimited);
         }
         const full = writer.capacity();
         if (full) await full;

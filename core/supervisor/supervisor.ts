@@ -23,6 +23,7 @@ import { settle } from "./settle.ts";
 import { AgentRun } from "./run.ts";
 import * as live from "./live.ts";
 import { FinishBatch, stopForShutdown } from "./shutdown.ts";
+import { QuotaGovernor, type QuotaHost } from "./pause.ts";
 import {
   callHook,
   type CreateShadowInput,
@@ -64,6 +65,8 @@ export class Supervisor {
   #finishes: FinishBatch;
   /** Permission prompts, answered exactly once; fail closed (`approvals.ts`). */
   readonly approvals: ApprovalDesk;
+  /** Pauses, resumes and admission against the quota and budgets (`pause.ts`). */
+  readonly quota: QuotaGovernor;
   /** Worktree isolation and review: create in a worktree, diff, discard (`worktrees.ts`). */
   readonly worktrees: Worktrees;
 
@@ -80,13 +83,9 @@ export class Supervisor {
       proxy: options.proxy ?? null,
       agentStateDir: options.agentStateDir ?? null,
     });
-    const runOf = (id: string) => this.#runs.get(id);
-    this.approvals = new ApprovalDesk({ ...options, log: this.#log, runOf });
-    this.#finishes = new FinishBatch({
-      store: options.store,
-      log: this.#log,
-      live: () => this.#runs.size,
-    });
+    this.approvals = new ApprovalDesk(this.#context());
+    this.#finishes = new FinishBatch({ ...options, log: this.#log, live: () => this.#runs.size });
+    this.quota = new QuotaGovernor(() => this.#context());
     this.worktrees = new Worktrees(() => this.#context(), options);
   }
 
@@ -148,7 +147,7 @@ export class Supervisor {
       this.#settings.supervisor,
       this.#log,
     );
-    this.#pump();
+    this.quota.tick();
   }
 
   /**
@@ -172,6 +171,7 @@ export class Supervisor {
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
       permission_mode: input.permission_mode,
+      ...checked.quota,
     }, isolated?.isolation);
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
     return this.#enqueue(agent, input.voice === true);
@@ -202,7 +202,7 @@ export class Supervisor {
   /** Delivers a prompt now: to the live process, queued behind its turn, or resumed (`live.ts`). */
   send(id: string, prompt: string, options: live.SendOptions = {}) {
     if (this.#shuttingDown) throw new BusyError("Cannot send: the daemon is shutting down");
-    return live.sendPrompt(this.#live(), id, prompt, options);
+    return live.sendPrompt(this.#context(), id, prompt, options);
   }
 
   /** {@linkcode send} answering the agent (agent.follow_up is its alias). */
@@ -212,29 +212,17 @@ export class Supervisor {
 
   /** Interrupts the running turn of a live process; the process and the session stay. */
   interrupt(id: string): Promise<Agent> {
-    return live.interruptTurn(this.#live(), id);
+    return live.interruptTurn(this.#context(), id);
   }
 
   /** Switches the model of a live process (`set_model`); the model must be a configured one. */
   setModel(id: string, model: string): Promise<Agent> {
-    return live.setLiveModel(this.#live(), id, model);
+    return live.setLiveModel(this.#context(), id, model);
   }
 
   /** Switches the permission mode of a live process (`set_permission_mode`). */
   setPermissionMode(id: string, mode: CliPermissionMode): Promise<Agent> {
-    return live.setLivePermissionMode(this.#live(), id, mode);
-  }
-
-  #live(): live.LiveContext {
-    return {
-      store: this.#store,
-      settings: this.#settings,
-      runOf: (id) => this.#runs.get(id),
-      mustGet: (id) => this.#mustGet(id),
-      enqueue: (agent, voice) => this.#enqueue(agent, voice),
-      dequeue: (id) => this.#queue.remove(id),
-      adopt: (agent, prompt, voice) => adoptImported(this.#context(), agent, prompt, voice),
-    };
+    return live.setLivePermissionMode(this.#context(), id, mode);
   }
 
   /** A new agent continuing `id`'s session from its stored line `seq` (`fork.ts`). */
@@ -244,7 +232,7 @@ export class Supervisor {
   }
 
   /** What the rooms behind the façade (forks, worktrees) need of it. */
-  #context(): ForkContext & WorktreeContext {
+  #context(): ForkContext & WorktreeContext & live.LiveContext & QuotaHost {
     const o = this.#o;
     return {
       ...o,
@@ -260,17 +248,24 @@ export class Supervisor {
       followUp: (id, prompt) => this.followUp(id, prompt),
       runOf: (id) => this.#runs.get(id),
       shuttingDown: () => this.#shuttingDown,
+      mustGet: (id) => this.#mustGet(id),
+      dequeue: (id) => this.#queue.remove(id),
+      adopt: (agent, prompt, voice) => adoptImported(this.#context(), agent, prompt, voice),
+      pauseEnded: () => this.quota.tick(),
+      runs: this.#runs,
+      queue: this.#queue,
+      pump: () => this.#pump(),
     };
   }
 
   /** awaiting_review → completed; a live session ends with the review. */
   complete(id: string): Agent {
-    return live.completeAgent(this.#live(), id);
+    return live.completeAgent(this.#context(), id);
   }
 
   /** Stops an agent, everything it started and its shadows; resolves once it is `cancelled`. */
   cancel(id: string): Promise<Agent> {
-    return live.cancelAgent(this.#live(), id);
+    return live.cancelAgent(this.#context(), id);
   }
 
   /**
@@ -309,6 +304,7 @@ export class Supervisor {
     this.#shuttingDown = true;
     this.#accepting = false;
     this.#stopWatchdog?.();
+    this.quota.stop();
     await stopForShutdown([...this.#runs.values()], {
       control: this.#control,
       graceMs: this.#settings.supervisor.cancelGraceMs,
@@ -331,7 +327,7 @@ export class Supervisor {
   }
 
   #pump(): void {
-    if (!this.#accepting) return;
+    if (!this.#accepting || !this.quota.admits()) return;
     let shadow = 0;
     for (const run of this.#runs.values()) if (run.shadow) shadow++;
     this.#queue.dispatch(
@@ -347,7 +343,7 @@ export class Supervisor {
   /** Starts the queued agent of `entry` (false when it is no longer queued). */
   #startRun(entry: QueueEntry): boolean {
     const agent = this.#store.getAgent(entry.id);
-    if (!agent || agent.status !== "queued") return false;
+    if (!agent || agent.status !== "queued" || !this.quota.mayStart(agent)) return false;
     const firstStart = agent.started_at === null && agent.kind !== "shadow" &&
       this.#hooks.beforeFirstStart !== undefined;
     const run: AgentRun = new AgentRun({
@@ -371,6 +367,7 @@ export class Supervisor {
         write();
       },
       onEnded: () => this.#runEnded(run),
+      onRateLimited: (info) => this.quota.pauseForRateLimit(agent.id, info),
       shuttingDown: () => this.#shuttingDown,
       onDelta: this.#o.onDelta,
       approvals: this.approvals,
@@ -394,6 +391,6 @@ export class Supervisor {
         err: `${err}`,
       });
     }
-    this.#pump();
+    this.quota.tick();
   }
 }

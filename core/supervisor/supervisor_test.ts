@@ -378,16 +378,19 @@ Deno.test("errors: no result, non-zero exit, API error result and spawn failure 
   }
 });
 
-Deno.test("a rejected rate_limit_event fails the agent with rate_limited and the reset time", async () => {
+Deno.test("a rejected rate_limit_event pauses the agent until the reset, process gone", async () => {
   await withEngine({ tune: (s) => (s.supervisor.cancelGraceMs = 300) }, async (h) => {
     const resetsAt = Math.floor(Date.now() / 1000) + 3600;
     const a = h.engine.supervisor.create({
       prompt: fakePrompt([{ init: true }, { rateLimitRejected: { resetsAt } }]),
       cwd: h.cwd,
     });
-    const agent = await waitForStatus(h, a.id, "failed");
-    assertEquals(agent.error_code, "rate_limited");
+    const agent = await waitForStatus(h, a.id, "paused");
+    assertEquals(agent.pause_reason, "rate_limit");
+    assertEquals(agent.pause_window, "five_hour");
+    assertEquals(agent.resume_at, resetsAt * 1000);
     assertEquals(agent.rate_limit_resets_at, resetsAt * 1000);
+    assertEquals(agent.error_code, null);
     assertEquals(await markedProcesses([a.id]), []);
   });
 });

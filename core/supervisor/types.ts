@@ -2,7 +2,7 @@
 import type { GitRunner } from "../git/mod.ts";
 import type { SandboxPolicy } from "../claude/mod.ts";
 import type { Log, LogLevel } from "@hero/service/log";
-import type { Agent } from "../models/mod.ts";
+import type { Agent, PauseReason } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
 import type { PermissionMode, TextDelta } from "../claude/mod.ts";
@@ -34,14 +34,49 @@ export type StopCode =
   | "line_too_long"
   | "rate_limited"
   | "daemon_shutdown"
-  | "stdout_closed";
+  | "stdout_closed"
+  | "paused";
 
 export interface StopReason {
   code: StopCode;
   message: string;
-  status: "cancelled" | "failed";
+  status: "cancelled" | "failed" | "paused";
   resetsAt?: number | null;
+  /** A pause's fields, written with the `paused` row (again: storing them early may have failed). */
+  pause?: PauseFields;
 }
+
+/** What a pause stores on the agent's row. */
+export interface PauseFields {
+  pause_reason: PauseReason;
+  pause_window: string | null;
+  resume_at: number | null;
+  paused_at: number;
+}
+
+/** Why and until when a run is being paused (stored on the row before the process is stopped). */
+export interface PauseRequest {
+  reason: PauseReason;
+  message: string;
+  /** The rate-limit window that rejected (five_hour, seven_day, …), or null. */
+  window?: string | null;
+  /** When the pause ends by itself (a rate-limit reset), or null: only a person resumes it. */
+  resumeAt?: number | null;
+}
+
+/** Time for pauses and their resume: injectable so hours of pause are tested in milliseconds. */
+export interface QuotaClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock. */
+export const SYSTEM_CLOCK: QuotaClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as number),
+};
 
 /** Lifecycle hooks (the shadows use them). A throwing hook never disturbs the agent. */
 export interface SupervisorHooks {
@@ -89,6 +124,8 @@ export interface SupervisorOptions {
   directCredentialEnv?: () => Record<string, string>;
   /** The kind of credential the server sends upstream (null: none): tells a 401's cause. */
   credentialKind?: () => "api_key" | "bearer" | "oauth" | null;
+  /** The clock of pauses and resumes (default: the system clock). */
+  clock?: QuotaClock;
   /** `<state dir>/worktrees`: isolated agents' worktrees; without it, every agent runs in its cwd. */
   worktreeDir?: string | null;
   /** git (a clean environment); the default spawns `git` with the daemon's PATH and HOME. */

@@ -66,9 +66,11 @@ export interface UsageReport {
     credential: CredentialInfo;
     stats: ProxyStats | null;
   };
+  quota: QuotaState;
   /** Present when asked for one agent. */
   agent: {
     agent_id: string;
+    budget: AgentBudget;
     usage: UsageSums;
     proxy: ProxyTally | null;
     /** Its newest rate-limit snapshots (at most 20). */
@@ -176,11 +178,50 @@ function periodStart(period: UsagePeriod, now: number): number {
   }
 }
 
+/** The quota governor's state, as `usage.get` shows it. */
+export interface QuotaState {
+  admission: { window: string | null; until: number; reason: string } | null;
+  paused: Array<{
+    agent_id: string;
+    name: string | null;
+    reason: string | null;
+    window: string | null;
+    resume_at: number | null;
+    message: string | null;
+  }>;
+  daily_budget_usd: number | null;
+  daily_remaining_usd: number | null;
+  cwd_budgets: Array<{ cwd: string; budget_usd: number; used_usd: number; remaining_usd: number }>;
+}
+
+/** One agent's budgets and what is left of them. */
+export interface AgentBudget {
+  max_cost_usd: number | null;
+  max_turns: number | null;
+  cost_usd: number;
+  turns: number;
+  remaining_cost_usd: number | null;
+  remaining_turns: number | null;
+}
+
 export interface UsageServiceOptions {
   store: Pick<
     Store,
-    "rateLimitSnapshots" | "usageSums" | "usageByAgent" | "usageSeries" | "proxyTally"
+    | "rateLimitSnapshots"
+    | "usageSums"
+    | "usageByAgent"
+    | "usageSeries"
+    | "proxyTally"
+    | "getAgent"
+    | "listAgentsByStatus"
+    | "usageCostUnder"
   >;
+  /** Why new starts wait (the supervisor's admission), or null. */
+  admission?: () => QuotaState["admission"];
+  /** The daily cost cap, or null. */
+  dailyBudgetUsd?: number | null;
+  /** Daily caps per working directory (absolute path → USD). */
+  cwdDailyBudgetsUsd?: Readonly<Record<string, number>>;
   poller: Pick<UsagePoller, "status">;
   scope: ProxyScope;
   upstream: string;
@@ -196,6 +237,52 @@ export class UsageService {
     this.#o = options;
   }
 
+  #quota(costToday: number, dayStart: number, until: number): QuotaState {
+    const cap = this.#o.dailyBudgetUsd ?? null;
+    const paused = this.#o.store.listAgentsByStatus(["paused"])
+      .sort((a, b) => (a.resume_at ?? Infinity) - (b.resume_at ?? Infinity))
+      .slice(0, 200)
+      .map((a) => ({
+        agent_id: a.id,
+        name: a.name,
+        reason: a.pause_reason,
+        window: a.pause_window,
+        resume_at: a.resume_at,
+        message: a.error_message,
+      }));
+    return {
+      admission: this.#o.admission?.() ?? null,
+      paused,
+      daily_budget_usd: cap,
+      daily_remaining_usd: cap === null ? null : Math.max(0, cap - costToday),
+      cwd_budgets: Object.entries(this.#o.cwdDailyBudgetsUsd ?? {}).map(([cwd, budget]) => {
+        const used = this.#o.store.usageCostUnder(cwd, dayStart, until);
+        return {
+          cwd,
+          budget_usd: budget,
+          used_usd: used,
+          remaining_usd: Math.max(0, budget - used),
+        };
+      }),
+    };
+  }
+
+  #budget(agentId: string): AgentBudget {
+    const a = this.#o.store.getAgent(agentId);
+    const cost = a?.total_cost_usd ?? 0;
+    const turns = a?.num_turns ?? 0;
+    const maxCost = a?.max_cost_usd ?? null;
+    const maxTurns = a?.max_turns ?? null;
+    return {
+      max_cost_usd: maxCost,
+      max_turns: maxTurns,
+      cost_usd: cost,
+      turns,
+      remaining_cost_usd: maxCost === null ? null : Math.max(0, maxCost - cost),
+      remaining_turns: maxTurns === null ? null : Math.max(0, maxTurns - turns),
+    };
+  }
+
   report(
     options: { period?: UsagePeriod; agentId?: string | null; now?: number } = {},
   ): UsageReport {
@@ -208,6 +295,7 @@ export class UsageService {
     const seriesSince = Math.floor((now - 23 * HOUR) / HOUR) * HOUR;
     const agentId = options.agentId ?? null;
     const agentUsage = agentId ? store.usageByAgent(since, until, 1, agentId)[0] : undefined;
+    const costToday = store.usageSums(periodStart("today", now), until).cost_usd;
     return {
       now,
       period: { name, since, until },
@@ -218,7 +306,8 @@ export class UsageService {
         bucket_ms: HOUR,
         buckets: store.usageSeries(seriesSince, seriesSince + 24 * HOUR, HOUR),
       },
-      cost_today_usd: store.usageSums(periodStart("today", now), until).cost_usd,
+      cost_today_usd: costToday,
+      quota: this.#quota(costToday, periodStart("today", now), until),
       oauth_poll: this.#o.poller.status(),
       proxy: {
         scope: this.#o.scope,
@@ -229,6 +318,7 @@ export class UsageService {
       agent: agentId
         ? {
           agent_id: agentId,
+          budget: this.#budget(agentId),
           usage: agentUsage ?? { ...ZERO_USAGE_SUMS },
           proxy: store.proxyTally(agentId) ?? null,
           snapshots: store.rateLimitSnapshots(20, agentId),

@@ -23,8 +23,11 @@ import type {
   AgentListParams,
   AgentMessagesParams,
   AgentPage,
+  AgentPauseParams,
   AgentResolveConflictsParams,
+  AgentResumeParams,
   AgentSendParams,
+  AgentSetBudgetParams,
   AgentSetModelParams,
   AgentSetPermissionModeParams,
   Approval,
@@ -69,6 +72,9 @@ export interface RpcMethods {
   "agent.messages": { params: AgentMessagesParams; result: MessagePage };
   "agent.cwds": { params: AgentCwdsParams; result: KnownCwds };
   "agent.cancel": { params: AgentCancelParams; result: Agent };
+  "agent.pause": { params: AgentPauseParams; result: Agent };
+  "agent.resume": { params: AgentResumeParams; result: Agent };
+  "agent.set_budget": { params: AgentSetBudgetParams; result: Agent };
   "agent.complete": { params: AgentCompleteParams; result: CompletedAgent };
   "agent.diff": { params: AgentDiffParams; result: AgentDiff };
   "agent.resolve_conflicts": {
@@ -111,6 +117,9 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.messages",
   "agent.cwds",
   "agent.cancel",
+  "agent.pause",
+  "agent.resume",
+  "agent.set_budget",
   "agent.complete",
   "agent.diff",
   "agent.resolve_conflicts",
@@ -185,6 +194,12 @@ export interface AgentNamespace {
   cwds(params?: AgentCwdsParams): Promise<KnownCwds>;
   /** Cancel a queued or running agent; answers once it and its processes are gone */
   cancel(params: AgentCancelParams): Promise<Agent>;
+  /** Pause a queued or running agent; its session is kept */
+  pause(params: AgentPauseParams): Promise<Agent>;
+  /** Continue a paused agent now, through the queue */
+  resume(params: AgentResumeParams): Promise<Agent>;
+  /** Set or clear an agent's cost and turn budgets */
+  setBudget(params: AgentSetBudgetParams): Promise<Agent>;
   /** Accept an agent's work: awaiting_review → completed */
   complete(params: AgentCompleteParams): Promise<CompletedAgent>;
   /** An agent's changes against its base: file list and unified diffs */
@@ -289,6 +304,9 @@ export function bindMethods(call: Call): BoundMethods {
       messages: (params) => call("agent.messages", params ?? {}),
       cwds: (params) => call("agent.cwds", params ?? {}),
       cancel: (params) => call("agent.cancel", params ?? {}),
+      pause: (params) => call("agent.pause", params ?? {}),
+      resume: (params) => call("agent.resume", params ?? {}),
+      setBudget: (params) => call("agent.set_budget", params ?? {}),
       complete: (params) => call("agent.complete", params ?? {}),
       diff: (params) => call("agent.diff", params ?? {}),
       resolveConflicts: (params) => call("agent.resolve_conflicts", params ?? {}),

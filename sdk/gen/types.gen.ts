@@ -53,6 +53,19 @@ export type Agent = {
   hero_context: string | null;
   /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
   permission_mode: AgentPermissionMode;
+  /** why the agent is paused (set while paused, and while a pause is stopping its run); else null */
+  pause_reason: PauseReason | null;
+  /** the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null */
+  pause_window: string | null;
+  paused_at: number | null;
+  /** when a rate_limit pause ends (the window's reset); the agent continues a skew margin later. Null: no timed resume */
+  resume_at: number | null;
+  /** budget: pause once total_cost_usd reaches this */
+  max_cost_usd: number | null;
+  /** budget: pause once num_turns reaches this */
+  max_turns: number | null;
+  /** queue order: high before normal before low, FIFO within one */
+  priority: Priority;
 };
 
 export type AgentBucket = "running" | "awaiting_review" | "completed";
@@ -174,6 +187,7 @@ export const AGENT_PERMISSION_MODES: readonly AgentPermissionMode[] = [
 export type AgentStatus =
   | "queued"
   | "running"
+  | "paused"
   | "awaiting_review"
   | "completed"
   | "failed"
@@ -183,6 +197,7 @@ export type AgentStatus =
 export const AGENT_STATUSES: readonly AgentStatus[] = [
   "queued",
   "running",
+  "paused",
   "awaiting_review",
   "completed",
   "failed",
@@ -403,6 +418,19 @@ export type CompletedAgent = {
   hero_context: string | null;
   /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
   permission_mode: AgentPermissionMode;
+  /** why the agent is paused (set while paused, and while a pause is stopping its run); else null */
+  pause_reason: PauseReason | null;
+  /** the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null */
+  pause_window: string | null;
+  paused_at: number | null;
+  /** when a rate_limit pause ends (the window's reset); the agent continues a skew margin later. Null: no timed resume */
+  resume_at: number | null;
+  /** budget: pause once total_cost_usd reaches this */
+  max_cost_usd: number | null;
+  /** budget: pause once num_turns reaches this */
+  max_turns: number | null;
+  /** queue order: high before normal before low, FIFO within one */
+  priority: Priority;
   /** the commit made with `commit: true`, else null */
   commit: CommitMade | null;
   /** the merge made with `merge: true`, else null */
@@ -568,6 +596,19 @@ export type LiveAgent = {
   hero_context: string | null;
   /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
   permission_mode: AgentPermissionMode;
+  /** why the agent is paused (set while paused, and while a pause is stopping its run); else null */
+  pause_reason: PauseReason | null;
+  /** the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null */
+  pause_window: string | null;
+  paused_at: number | null;
+  /** when a rate_limit pause ends (the window's reset); the agent continues a skew margin later. Null: no timed resume */
+  resume_at: number | null;
+  /** budget: pause once total_cost_usd reaches this */
+  max_cost_usd: number | null;
+  /** budget: pause once num_turns reaches this */
+  max_turns: number | null;
+  /** queue order: high before normal before low, FIFO within one */
+  priority: Priority;
   /** a claude process is attached and takes prompts on its stdin (a live session: agent.send starts the next turn in it at once); derived when answered, not stored */
   live: boolean;
   /** permission prompts waiting for a person (approval.respond), oldest first */
@@ -644,6 +685,16 @@ export type OpenrpcDocument = {
   }>;
   [key: string]: unknown;
 };
+
+export type PauseReason = "rate_limit" | "budget" | "manual" | "storage";
+
+/** Every `PauseReason` value, in contract order. */
+export const PAUSE_REASONS: readonly PauseReason[] = ["rate_limit", "budget", "manual", "storage"];
+
+export type Priority = "high" | "normal" | "low";
+
+/** Every `Priority` value, in contract order. */
+export const PRIORITIES: readonly Priority[] = ["high", "normal", "low"];
 
 export type ProxyStats = {
   socket: string;
@@ -991,9 +1042,49 @@ export type UsageReport = {
     };
     stats: ProxyStats | null;
   };
+  /** the quota governor: pauses, admission and the daily budget */
+  quota: {
+    /** why queued agents wait although slots are free (a rejected window) */
+    admission: {
+      window: string | null;
+      /** Unix epoch milliseconds */
+      until: number;
+      reason: string;
+    } | null;
+    /** paused agents, the soonest resume first (≤ 200) */
+    paused: Array<{
+      agent_id: string;
+      name: string | null;
+      reason: string | null;
+      window: string | null;
+      resume_at: number | null;
+      message: string | null;
+    }>;
+    /** HERO_ORCHESTRATOR_DAILY_BUDGET_USD */
+    daily_budget_usd: number | null;
+    daily_remaining_usd: number | null;
+    /** HERO_ORCHESTRATOR_CWD_DAILY_BUDGETS_USD, with today's use */
+    cwd_budgets: Array<{
+      cwd: string;
+      budget_usd: number;
+      /** today's cost (UTC day) of agents in cwd or below it */
+      used_usd: number;
+      remaining_usd: number;
+    }>;
+  };
   /** present when `agent_id` was given */
   agent: {
     agent_id: string;
+    budget: {
+      max_cost_usd: number | null;
+      max_turns: number | null;
+      /** the agent's total cost (the CLI's figures) */
+      cost_usd: number;
+      /** the agent's API round trips */
+      turns: number;
+      remaining_cost_usd: number | null;
+      remaining_turns: number | null;
+    };
     usage: UsageSums;
     /** what the proxy saw on the wire for this agent */
     proxy: ProxyTally | null;
@@ -1042,6 +1133,12 @@ export interface AgentCreateParams {
   voice?: boolean;
   /** default bypassPermissions; any other mode asks before tools run (approval.list) */
   permission_mode?: AgentPermissionMode;
+  /** budget in USD (0 < x <= 100000): the agent pauses once its total_cost_usd reaches it */
+  max_cost_usd?: number;
+  /** budget in API round trips (1..1000000): the agent pauses once num_turns reaches it */
+  max_turns?: number;
+  /** queue order when slots or headroom free up */
+  priority?: Priority;
   /** default: HERO_ORCHESTRATOR_ISOLATION, else worktree when cwd is inside a non-bare git work tree, none otherwise */
   isolation?: "worktree" | "none";
   /** isolation worktree: the branch (or commit) the agent's branch starts from; default HEAD */
@@ -1092,6 +1189,28 @@ export type AgentCwdsParams = Record<string, never>;
 export interface AgentCancelParams {
   /** agent id */
   id: string;
+}
+
+/** Params of `agent.pause`. */
+export interface AgentPauseParams {
+  /** agent id */
+  id: string;
+}
+
+/** Params of `agent.resume`. */
+export interface AgentResumeParams {
+  /** agent id */
+  id: string;
+  /** an agent paused for its own budget continues anyway: the budgets it reached are cleared */
+  override_budget?: boolean;
+}
+
+/** Params of `agent.set_budget`. */
+export interface AgentSetBudgetParams {
+  /** agent id */
+  id: string;
+  max_cost_usd?: number | null;
+  max_turns?: number | null;
 }
 
 /** Params of `agent.complete`. */

@@ -72,6 +72,35 @@ export function AgentActions({ agent }: { agent: Agent }) {
         ? (
           <button
             type="button"
+            class="button"
+            data-action="pause"
+            disabled={busy !== null}
+            title="Stop the run cleanly and keep the session; resume it later"
+            onClick={() =>
+              act("pause", async () => upsertAgent(await call("agent.pause", { id: agent.id })))}
+          >
+            {busy === "pause" ? "Pausing…" : "Pause"}
+          </button>
+        )
+        : null}
+      {agent.status === "paused"
+        ? (
+          <button
+            type="button"
+            class="button button-primary"
+            data-action="resume"
+            disabled={busy !== null}
+            onClick={() =>
+              act("resume", async () => upsertAgent(await call("agent.resume", { id: agent.id })))}
+          >
+            {busy === "resume" ? "Resuming…" : "Resume"}
+          </button>
+        )
+        : null}
+      {live || agent.status === "paused"
+        ? (
+          <button
+            type="button"
             class="button button-danger"
             disabled={busy !== null}
             onClick={() =>

@@ -1,7 +1,7 @@
 /** One agent on the dashboard: name, cwd, model/effort, status, live elapsed, tokens, cost, last line. */
 import type { Signal } from "@preact/signals";
 import type { Agent } from "@hero/sdk";
-import { elapsedMs, formatCost, formatDuration, formatTokens } from "../lib/format.ts";
+import { elapsedMs, formatCost, formatDuration, formatTokens, pauseText } from "../lib/format.ts";
 import { oneLine, previewLine } from "../lib/sanitize.ts";
 import { agentHref } from "../state/base.ts";
 import { lastLineSignal } from "../state/agents.ts";
@@ -88,7 +88,13 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
           )
           : null}
       </dl>
-      {a.status === "failed" && a.error_message
+      {a.status === "paused"
+        ? (
+          <p class="card-pause" data-testid="card-pause" title={a.error_message ?? undefined}>
+            {pauseText(a, now.value)}
+          </p>
+        )
+        : a.status === "failed" && a.error_message
         ? (
           <>
             <CardError message={a.error_message} />

@@ -172,6 +172,22 @@ function utilization(s: RateLimitSnapshot, window: string): string {
   return Number.isFinite(n) ? `${formatPercent(n)} used` : "—";
 }
 
+/** The agent's budgets: what is used of each and what is left. */
+function budgetText(b: AgentUsageView["budget"]): string {
+  const parts: string[] = [];
+  if (b.max_cost_usd !== null) {
+    parts.push(
+      `${formatCost(b.cost_usd)} of ${formatCost(b.max_cost_usd)} (${
+        formatCost(b.remaining_cost_usd ?? 0)
+      } left)`,
+    );
+  }
+  if (b.max_turns !== null) {
+    parts.push(`${b.turns} of ${b.max_turns} turns (${b.remaining_turns ?? 0} left)`);
+  }
+  return parts.length > 0 ? parts.join(" · ") : "none";
+}
+
 function UsagePanel({ view }: { view: AgentUsageView }) {
   const u = view.usage;
   const px = view.proxy;
@@ -216,6 +232,7 @@ function UsagePanel({ view }: { view: AgentUsageView }) {
               } written`}
             />
             <Figure label="Cost" value={formatCost(u.cost_usd)} title={`$${u.cost_usd}`} />
+            <Figure label="Budget" value={budgetText(view.budget)} />
           </dl>
         </section>
         <section>

@@ -227,6 +227,7 @@ function Details({ report }: { report: UsageReport }) {
           </Row>
         </dl>
       </section>
+      <Budgets report={report} />
       <section>
         <h2>Sources</h2>
         <dl class="usage-grid">
@@ -262,6 +263,41 @@ function Details({ report }: { report: UsageReport }) {
         </dl>
       </section>
     </div>
+  );
+}
+
+/** The daily and per-directory budgets (what is used and left) and why starts wait, if they do. */
+function Budgets({ report }: { report: UsageReport }) {
+  const q = report.quota;
+  const used = (spent: number, cap: number, left: number) =>
+    `${formatCost(spent)} of ${formatCost(cap)} · ${formatCost(left)} left`;
+  return (
+    <section>
+      <h2>Budgets</h2>
+      <dl class="usage-grid" data-testid="usage-budgets">
+        <Row label="Today, all">
+          <span class="tabular" data-testid="budget-daily">
+            {q.daily_budget_usd === null
+              ? "no daily budget"
+              : used(report.cost_today_usd, q.daily_budget_usd, q.daily_remaining_usd ?? 0)}
+          </span>
+        </Row>
+        {q.cwd_budgets.map((b) => (
+          <Row key={b.cwd} label={oneLine(b.cwd, 40)}>
+            <span class="tabular" data-testid="budget-cwd" title={b.cwd}>
+              {used(b.used_usd, b.budget_usd, b.remaining_usd)}
+            </span>
+          </Row>
+        ))}
+        {q.admission
+          ? (
+            <Row label="New starts">
+              <span class="meta" data-testid="budget-admission">{q.admission.reason}</span>
+            </Row>
+          )
+          : null}
+      </dl>
+    </section>
   );
 }
 

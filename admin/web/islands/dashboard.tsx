@@ -40,6 +40,8 @@ const loadingMore = signal(false);
 const BUCKETS = [
   // Failures first and full width, so they are not lost among the finished ones.
   { key: "failed", title: "Failed", empty: "" },
+  // Paused agents (usage limit, budget, by hand) next, with why and when they resume.
+  { key: "paused", title: "Paused", empty: "" },
   { key: "running", title: "Running", empty: "Nothing running." },
   { key: "awaiting_review", title: "Awaiting review", empty: "Nothing to review." },
   { key: "completed", title: "Completed", empty: "Nothing completed yet." },
@@ -211,7 +213,7 @@ function Filter() {
 
 function Bucket({ bucket }: { bucket: typeof BUCKETS[number] }) {
   const ids = buckets.value[bucket.key];
-  if (bucket.key === "failed" && ids.length === 0) return null;
+  if ((bucket.key === "failed" || bucket.key === "paused") && ids.length === 0) return null;
   const headingId = `bucket-${bucket.key}`;
   return (
     <section

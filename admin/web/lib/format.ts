@@ -43,15 +43,35 @@ export function formatDateTime(ts: number): string {
 export const STATUS_LABEL: Readonly<Record<AgentStatus, string>> = {
   queued: "Queued",
   running: "Running",
+  paused: "Paused",
   awaiting_review: "Awaiting review",
   completed: "Completed",
   failed: "Failed",
   cancelled: "Cancelled",
 };
 
+/** Why a paused agent waits, for people: the reason and, for a timed pause, the countdown. */
+export function pauseText(
+  agent: { pause_reason: string | null; pause_window: string | null; resume_at: number | null },
+  now: number,
+): string {
+  const why = agent.pause_reason === "rate_limit"
+    ? `Usage limit${agent.pause_window ? ` (${agent.pause_window.replace("_", "-")} window)` : ""}`
+    : agent.pause_reason === "budget"
+    ? "Budget reached"
+    : agent.pause_reason === "manual"
+    ? "Paused by hand"
+    : agent.pause_reason === "storage"
+    ? "Storage trouble"
+    : "Paused";
+  if (agent.resume_at === null) return `${why} · waits for you`;
+  const left = agent.resume_at - now;
+  return left > 0 ? `${why} · resumes in ${formatDuration(left)}` : `${why} · resuming shortly`;
+}
+
 /** Dashboard bucket of a status. */
 export function bucketOf(status: AgentStatus): "running" | "awaiting_review" | "completed" {
-  if (status === "queued" || status === "running") return "running";
+  if (status === "queued" || status === "running" || status === "paused") return "running";
   if (status === "awaiting_review") return "awaiting_review";
   return "completed";
 }

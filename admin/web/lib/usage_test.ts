@@ -46,6 +46,13 @@ function report(over: {
       credential: { kind: null, source: null, expires_at: null, detail: null },
       stats: null,
     },
+    quota: {
+      admission: null,
+      paused: [],
+      daily_budget_usd: null,
+      daily_remaining_usd: null,
+      cwd_budgets: [],
+    },
     agent: null,
   };
 }

@@ -156,17 +156,18 @@ export const knownCwds: ReadonlySignal<string[]> = computed(() => {
 });
 
 /**
- * Agent ids per bucket, after the cwd filter. Failed agents have their own bucket (the server
+ * Agent ids per bucket, after the cwd filter. Failed and paused agents have their own bucket (the server
  * lists them under "completed"), so a failure is not filed among the successes. Shadow agents
  * (naming, commit) are left out: they are listed on their parent's page. (The stream carries
  * their events too.)
  */
 export const buckets: ReadonlySignal<
-  Record<"running" | "awaiting_review" | "failed" | "completed", string[]>
+  Record<"running" | "paused" | "awaiting_review" | "failed" | "completed", string[]>
 > = computed(() => {
   const cwd = cwdFilter.value;
   const out = {
     running: [] as string[],
+    paused: [] as string[],
     awaiting_review: [] as string[],
     failed: [] as string[],
     completed: [] as string[],
@@ -174,7 +175,8 @@ export const buckets: ReadonlySignal<
   for (const a of allAgents.value) {
     if (a.kind === "shadow") continue;
     if (cwd !== null && a.cwd !== cwd) continue;
-    out[a.status === "failed" ? "failed" : bucketOf(a.status)].push(a.id);
+    // Paused agents have their own place too (the server lists them with the running ones).
+    out[a.status === "failed" || a.status === "paused" ? a.status : bucketOf(a.status)].push(a.id);
   }
   return out;
 });

@@ -71,6 +71,13 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     home_mcp: "hero_books",
     hero_context: null,
     permission_mode: "bypassPermissions",
+    pause_reason: null,
+    pause_window: null,
+    paused_at: null,
+    resume_at: null,
+    max_cost_usd: null,
+    max_turns: null,
+    priority: "normal",
   };
   return row;
 }

@@ -14,6 +14,7 @@ import type { VoiceState } from "./voice_loop.ts";
 const STATUS_LABEL: Record<string, string> = {
   queued: "Queued",
   running: "Working",
+  paused: "Paused",
   awaiting_review: "Done",
   completed: "Completed",
   failed: "Failed",

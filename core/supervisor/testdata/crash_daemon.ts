@@ -17,6 +17,8 @@ const encoder = new TextEncoder();
 engine.bus.subscribe((event) => {
   if (event.kind === "message") {
     out.writeSync(encoder.encode(`ACK ${event.agent_id} ${event.seq}\n`));
+  } else if (event.kind === "agent") {
+    out.writeSync(encoder.encode(`STATUS ${event.agent.id} ${event.agent.status}\n`));
   }
 });
 out.writeSync(encoder.encode(`READY ${JSON.stringify(engine.recovery)}\n`));

@@ -61,6 +61,9 @@ export const agentHandlers = handlers({
       hero_context: heroContext,
       voice: params.voice,
       permission_mode: params.permission_mode,
+      max_cost_usd: params.max_cost_usd ?? null,
+      max_turns: params.max_turns ?? null,
+      priority: params.priority ?? "normal",
       ...(params.isolation ? { isolation: params.isolation } : {}),
       ...(params.base_ref !== undefined ? { base_ref: params.base_ref } : {}),
       ...(params.branch !== undefined ? { branch: params.branch } : {}),
@@ -138,6 +141,23 @@ export const agentHandlers = handlers({
 
   "agent.cancel"(params, deps) {
     return deps.engine.supervisor.cancel(params.id);
+  },
+
+  "agent.pause"(params, deps) {
+    return deps.engine.supervisor.quota.pause(params.id);
+  },
+
+  "agent.resume"(params, deps) {
+    return deps.engine.supervisor.quota.resume(params.id, {
+      overrideBudget: params.override_budget === true,
+    });
+  },
+
+  "agent.set_budget"(params, deps) {
+    return deps.engine.supervisor.quota.setBudget(params.id, {
+      ...(params.max_cost_usd !== undefined ? { max_cost_usd: params.max_cost_usd } : {}),
+      ...(params.max_turns !== undefined ? { max_turns: params.max_turns } : {}),
+    });
   },
 
   async "agent.complete"(params, deps) {
