@@ -80,6 +80,13 @@ Deno.test({
       assert.notEqual(fork.id, source.id);
       assert.equal(fork.prompt, "take the other road");
       assert.equal(fork.name, `Fork of Source at #${answer.seq}`);
+      // "Works in" a worktree of its own is passed on: refused here (not a git work tree).
+      await row.locator("[data-testid=fork-isolation]").selectOption("worktree");
+      await row.locator("[data-testid=fork-box] textarea").fill("in a worktree");
+      await row.locator("[data-testid=fork-box] button[type=submit]").click();
+      const refused = row.locator("[data-testid=fork-box] .form-error");
+      await refused.waitFor({ timeout: 30_000 });
+      assert.match(await refused.textContent() ?? "", /not inside a git work tree/);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

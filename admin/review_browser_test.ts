@@ -85,6 +85,14 @@ Deno.test({
         "2 files +3 −0",
       );
       await page.waitForSelector(`[data-agent-id="${b.id}"] [data-testid="card-diff"]`);
+      // Both changed same.txt: each card warns of the overlap (a.txt is A's alone).
+      for (const id of [a.id, b.id]) {
+        await page.waitForSelector(`[data-agent-id="${id}"] [data-testid="card-overlap"]`);
+        assert.equal(
+          await page.textContent(`[data-agent-id="${id}"] [data-testid="card-overlap"] dd`),
+          "another agent changed same.txt too",
+        );
+      }
       await page.goto(`${admin.address}/agents/${a.id}`);
       await page.click('[data-tab="review"]');
       await page.waitForSelector('[data-testid="review-summary"]');
@@ -107,8 +115,41 @@ Deno.test({
       await page.keyboard.press("k");
       await page.waitForSelector('.review-file[aria-selected="true"][data-path="a.txt"]');
 
-      await page.click('[data-action="merge"]');
+      // Comments on lines become one follow-up: file:line, the quoted line, the comment.
+      await page.waitForSelector('[data-testid="review-patch"] .diff-add[data-line="2"]');
+      await page.click('[data-testid="review-patch"] .diff-add[data-line="2"]');
+      await page.fill('[data-testid="comment-form"] textarea', "say why a2 exists");
+      await page.click('[data-action="save-comment"]');
+      await page.waitForSelector('[data-testid="review-comment"]');
+      await page.click('.review-file[data-path="same.txt"]');
+      await page.waitForFunction(() =>
+        document.querySelector('[data-testid="review-patch"]')?.textContent?.includes("+from a")
+      );
+      await page.click('[data-testid="review-patch"] .diff-add[data-line="1"]');
+      await page.fill('[data-testid="comment-form"] textarea', "lower case please");
+      await page.click('[data-action="save-comment"]');
+      await page.click('[data-action="request-changes"]');
       await page.waitForSelector('[data-testid="review-outcome"]');
+      assert.match(
+        await page.textContent('[data-testid="review-outcome"]') ?? "",
+        /Sent 2 comments to the agent as one follow-up/,
+      );
+      const asked = await waitFor("a back in review after the comments", async () => {
+        const got = await client.agent.get({ id: a.id });
+        return got.status === "awaiting_review" && got.turn_count === 2 ? got : undefined;
+      }, 30_000);
+      assert.equal(asked.turn_count, 2);
+      // The fake claude echoes its prompt: the stored turn carries the comments' text.
+      const said = (await client.agent.messages({ id: a.id, limit: 1000 })).messages
+        .map((m) => m.raw).join("\n");
+      assert.match(said, /a\.txt:2\\n> \+a2\\nsay why a2 exists/);
+      assert.match(said, /same\.txt:1\\n> \+from a\\nlower case please/);
+      await page.waitForSelector('[data-action="merge"]:not([disabled])');
+
+      await page.click('[data-action="merge"]');
+      await page.waitForFunction(() =>
+        document.querySelector('[data-testid="review-outcome"]')?.textContent?.startsWith("Merged")
+      );
       assert.match(
         await page.textContent('[data-testid="review-outcome"]') ?? "",
         /Merged into main \(fast-forward\)/,

@@ -129,6 +129,7 @@ Deno.test("cli diff: colour only when asked for (a terminal); plain otherwise", 
   const diff = {
     id: "x",
     isolation: "worktree" as const,
+    repo_root: "/r",
     base_sha: "abc",
     branch: "hero/x",
     files: [{

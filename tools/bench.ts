@@ -27,6 +27,7 @@ import { scenario as realCli } from "../bench/real_cli.ts";
 import { scenario as proxy } from "../bench/proxy.ts";
 import { scenario as search } from "../bench/search.ts";
 import { scenario as stall } from "../bench/stall.ts";
+import { scenario as diff } from "../bench/diff.ts";
 
 /** Every scenario, in the order. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -39,6 +40,7 @@ export const SCENARIOS: readonly Scenario[] = [
   proxy,
   search,
   stall,
+  diff,
 ];
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname;

@@ -170,10 +170,11 @@ export async function filePatch(
     "--",
     ...(file.old_path ? [file.old_path] : []),
     file.path,
-  ]);
-  if (r.code !== 0) throw new Error(`Cannot diff ${file.path}: ${r.stderr}`);
-  const truncated = r.stdout.length > maxBytes;
-  const bytes = truncated ? r.stdout.subarray(0, maxBytes) : r.stdout;
+  ], { maxStdout: maxBytes });
+  // Cut at the bound: git was stopped there, so its exit code says nothing.
+  const truncated = r.truncated === true;
+  if (!truncated && r.code !== 0) throw new Error(`Cannot diff ${file.path}: ${r.stderr}`);
+  const bytes = r.stdout;
   let text = decoder.decode(bytes);
   if (truncated) {
     text = `${text.slice(0, text.lastIndexOf("\n") + 1)}… (diff cut at ${maxBytes} bytes)\n`;

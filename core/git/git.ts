@@ -23,13 +23,20 @@ export interface GitResult {
   code: number;
   stdout: Uint8Array;
   stderr: string;
+  /** Stdout went past `maxStdout`: only that much was read, and git was stopped. */
+  truncated?: boolean;
 }
 
 /** Runs git in `cwd`. Injected in tests; the default spawns `git`. */
 export type GitRunner = (
   cwd: string,
   args: string[],
-  options?: { stdin?: string; env?: Record<string, string> },
+  options?: {
+    stdin?: string;
+    env?: Record<string, string>;
+    /** Read at most this many bytes of stdout, then stop git (a huge diff is never held whole). */
+    maxStdout?: number;
+  },
 ) => Promise<GitResult>;
 
 const decoder = new TextDecoder();
@@ -77,9 +84,64 @@ export function createGitRunner(daemonEnv: Env, bin = "git"): GitRunner {
       await writer.write(new TextEncoder().encode(options.stdin)).catch(() => {});
       await writer.close().catch(() => {});
     }
-    const out = await child.output();
-    return { code: out.code, stdout: out.stdout, stderr: decoder.decode(out.stderr).trim() };
+    if (options.maxStdout === undefined) {
+      const out = await child.output();
+      return { code: out.code, stdout: out.stdout, stderr: decoder.decode(out.stderr).trim() };
+    }
+    const stderr = new Response(child.stderr).arrayBuffer();
+    const { bytes, truncated } = await readAtMost(child.stdout, options.maxStdout);
+    if (truncated) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    const status = await child.status;
+    return {
+      code: status.code,
+      stdout: bytes,
+      stderr: decoder.decode(await stderr).trim(),
+      ...(truncated ? { truncated } : {}),
+    };
   };
+}
+
+/** The first `max` bytes of `stream`, and whether there was more (the rest is not read). */
+async function readAtMost(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (size + value.length > max) {
+        chunks.push(value.subarray(0, max - size));
+        size = max;
+        await reader.cancel();
+        return { bytes: concat(chunks, size), truncated: true };
+      }
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return { bytes: concat(chunks, size), truncated: false };
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 async function text(git: GitRunner, cwd: string, args: string[]): Promise<string | null> {

@@ -271,3 +271,71 @@ Deno.test("worktree: removal refuses unmerged work unless forced; orphans are pr
   assert.equal(slugOf("Fix the Login — café!"), "fix-the-login-cafe");
   assert.equal(slugOf("日本"), "agent");
 });
+
+Deno.test("worktree: a huge file's diff is cut at the bound and git's output is not read past it", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "eeee9999");
+  const line = `${"y".repeat(99)}\n`;
+  await Deno.writeTextFile(`${a.path}/big.txt`, line.repeat(30_000)); // 3 MB
+  const tree = await treeOfWorkTree(git, a.path, { head: null });
+  const [file] = await diffFiles(git, a.path, a.base.sha, tree);
+  assert.equal(file?.path, "big.txt");
+  assert.equal(file?.additions, 30_000);
+  const patch = await filePatch(git, a.path, a.base.sha, tree, file!, { maxBytes: 64 * 1024 });
+  assert.equal(patch.truncated, true);
+  assert.ok(patch.text.length <= 64 * 1024 + 100, `${patch.text.length} characters`);
+  assert.match(patch.text, /^\+{3} b\/big\.txt$/m);
+  assert.match(patch.text, /… \(diff cut at 65536 bytes\)\n$/);
+  // The runner stops reading (and stops git) at the bound.
+  const read = await git(a.path, ["cat-file", "-p", `${tree}:big.txt`], { maxStdout: 1000 });
+  assert.equal(read.truncated, true);
+  assert.equal(read.stdout.length, 1000);
+  const whole = await git(a.path, ["cat-file", "-p", `${tree}:big.txt`], { maxStdout: 4_000_000 });
+  assert.equal(whole.truncated, undefined);
+  assert.equal(whole.code, 0);
+  assert.equal(whole.stdout.length, 3_000_000);
+});
+
+Deno.test("worktree: kill -9 between the merge commit and the ref update leaves main unchanged, after it fully merged; fsck clean", async () => {
+  for (const when of ["before", "after"] as const) {
+    await using t = await setup();
+    const a = await agentTree(t.repo, t.state, `ab${when === "before" ? "01" : "02"}cdef`);
+    await Deno.writeTextFile(`${a.path}/agent.txt`, "agent\n");
+    await commitWorktree(git, a.path, "feat: agent");
+    // main moves on meanwhile: the merge needs a merge commit, not a fast-forward.
+    await Deno.writeTextFile(`${t.repo}/user.txt`, "user\n");
+    await sh(t.repo, "add", ".");
+    await sh(t.repo, "commit", "-q", "-m", "user work");
+    const before = await sh(t.repo, "rev-parse", "main");
+    const tip = await sh(t.repo, "rev-parse", a.branch);
+    const helper = new URL("./testdata/merge_killed.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", helper, t.repo, a.branch, `${t.root}/tmp`, when],
+      env: { GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@e", GIT_COMMITTER_NAME: "T" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.signal, "SIGKILL", new TextDecoder().decode(out.stderr));
+    const after = await sh(t.repo, "rev-parse", "main");
+    if (when === "before") assert.equal(after, before, "main unchanged");
+    else {
+      // Fully merged: a merge commit whose parents are the old main and the agent's tip.
+      assert.equal(await sh(t.repo, "rev-parse", `${after}^1`), before);
+      assert.equal(await sh(t.repo, "rev-parse", `${after}^2`), tip);
+    }
+    assert.equal(await sh(t.repo, "fsck", "--no-progress", "--no-dangling"), "");
+    if (when === "before") {
+      // A merge after the restart goes through.
+      const done = await mergeBranch(git, {
+        repoRoot: t.repo,
+        baseRef: "refs/heads/main",
+        branch: a.branch,
+        strategy: "merge",
+        message: "feat: agent",
+        tmpRoot: `${t.root}/tmp`,
+      });
+      assert.equal(done.kind, "merge");
+      assert.equal(await sh(t.repo, "show", "main:agent.txt"), "agent");
+    }
+  }
+});

@@ -47,6 +47,9 @@ export const DiffFile = z.object({
 export const AgentDiff = z.object({
   id: z.string(),
   isolation: Isolation,
+  repo_root: z.string().describe(
+    "the repository's main work tree: agents with the same one work in one repository",
+  ),
   base_sha: z.string().nullable().describe("what the changes are measured against"),
   branch: z.string().nullable(),
   files: z.array(DiffFile),

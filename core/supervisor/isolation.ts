@@ -294,6 +294,8 @@ export async function reconcileWorktrees(
 export interface AgentDiff {
   id: string;
   isolation: IsolationMode;
+  /** The repository's main work tree (agents of one repository share it). */
+  repo_root: string;
   /** What the changes are measured against. */
   base_sha: string | null;
   branch: string | null;
@@ -352,6 +354,7 @@ export async function agentDiff(
       return {
         id: agentId,
         isolation: "none",
+        repo_root: top,
         base_sha: snapshot.head,
         branch: null,
         files: [],
@@ -385,6 +388,7 @@ export async function agentDiff(
   return {
     id: agentId,
     isolation: iso ? "worktree" : "none",
+    repo_root: iso ? iso.repo_root : top,
     base_sha: iso ? iso.base_sha : (from === EMPTY_TREE ? null : from),
     branch: iso?.branch ?? null,
     files: out,

@@ -84,6 +84,8 @@ export type AgentDiff = {
   id: string;
   /** `worktree`: a git worktree and branch of its own under the daemon's state dir; `none`: the cwd itself */
   isolation: "worktree" | "none";
+  /** the repository's main work tree: agents with the same one work in one repository */
+  repo_root: string;
   /** what the changes are measured against */
   base_sha: string | null;
   branch: string | null;

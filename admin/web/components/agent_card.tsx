@@ -6,7 +6,7 @@ import { oneLine, previewLine } from "../lib/sanitize.ts";
 import { agentHref } from "../state/base.ts";
 import { lastLineSignal } from "../state/agents.ts";
 import { now } from "../state/clock.ts";
-import { diffStatOf } from "../state/diff_stats.ts";
+import { diffStatOf, overlapOf } from "../state/diff_stats.ts";
 import { StatusBadge } from "./status_badge.tsx";
 
 /** A display name: the agent's name, else the first line of its prompt. */
@@ -47,6 +47,7 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
   const live = a.status === "running" || a.status === "queued";
   const elapsed = elapsedMs(a, live ? now.value : a.updated_at);
   const diff = diffStatOf(a)?.value ?? null;
+  const overlap = diff ? overlapOf(a.id).value : null;
   return (
     <li class={`card card-${a.status}`} data-agent-id={a.id}>
       <a class="card-name" href={agentHref(a.id)}>{displayName(a)}</a>
@@ -83,6 +84,18 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
                 {diff.files} {diff.files === 1 ? "file" : "files"}{" "}
                 <span class="diff-stat-add">+{diff.additions}</span>{" "}
                 <span class="diff-stat-del">−{diff.deletions}</span>
+              </dd>
+            </div>
+          )
+          : null}
+        {overlap && overlap.files.length > 0
+          ? (
+            <div data-testid="card-overlap" class="card-overlap">
+              <dt>Overlap</dt>
+              <dd title={`Also changed by ${overlap.agents.join(", ")}`}>
+                {overlap.agents.length === 1 ? "another agent" : `${overlap.agents.length} agents`}
+                {" "}
+                changed {overlap.files.join(", ")} too
               </dd>
             </div>
           )

@@ -4,15 +4,23 @@
  * between files), and, for an isolated agent in review, "Approve & merge" (`agent.complete
  * {merge: true}`) and "Discard" (`agent.discard`, asking again before throwing unmerged work
  * away). A conflict lists its files (nothing changed then) and offers "Ask the agent to resolve"
- * (`agent.resolve_conflicts`).
+ * (`agent.resolve_conflicts`). A click on a diff line comments on it; "Request changes" sends all
+ * comments as one follow-up (file:line, the quoted line, the comment).
  * @module
  */
+import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { Agent, AgentDiff, DiffFile } from "@hero/sdk";
 import { agentChanged } from "../state/agent_extras.ts";
 import { upsertAgent } from "../state/agents.ts";
 import { call, messageOf, RpcError } from "../state/rpc.ts";
 import { cleanText } from "../lib/sanitize.ts";
+import {
+  changesPrompt,
+  type DiffLine,
+  numberDiffLines,
+  type ReviewComment,
+} from "../state/review_comments.ts";
 
 /** Lines of one file's diff shown before "show all" (a huge diff never renders whole at once). */
 const SHOWN_LINES = 2_000;
@@ -36,29 +44,111 @@ function Counts({ file }: { file: Pick<DiffFile, "binary" | "additions" | "delet
   );
 }
 
-/** A unified diff, one element per line, classed by kind. */
-function Patch({ text, truncated }: { text: string; truncated: boolean }) {
+const KIND_CLASS: Record<DiffLine["kind"], string> = {
+  add: "diff-add",
+  del: "diff-del",
+  ctx: "diff-ctx",
+  hunk: "diff-hunk",
+  meta: "diff-meta",
+};
+
+/** The comment box under a diff line. */
+function CommentBox(
+  { onSave, onCancel }: { onSave: (text: string) => void; onCancel: () => void },
+) {
+  const [text, setText] = useState("");
+  return (
+    <form
+      class="diff-comment-form"
+      data-testid="comment-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (text.trim()) onSave(text);
+      }}
+    >
+      <textarea
+        rows={2}
+        aria-label="Comment on this line"
+        value={text}
+        ref={(el) => el?.focus()}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") onCancel();
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && text.trim()) onSave(text);
+          e.stopPropagation();
+        }}
+      />
+      <button type="submit" class="button" data-action="save-comment" disabled={!text.trim()}>
+        Comment
+      </button>
+      <button type="button" class="button" onClick={onCancel}>Cancel</button>
+    </form>
+  );
+}
+
+/**
+ * A unified diff, one element per line, classed by kind. A click on a changed or context line
+ * opens a comment box under it; saved comments show under their lines.
+ */
+function Patch({ path, text, truncated, comments, onComment, onRemove }: {
+  path: string;
+  text: string;
+  truncated: boolean;
+  comments: ReviewComment[];
+  onComment: (comment: ReviewComment) => void;
+  onRemove: (comment: ReviewComment) => void;
+}) {
   const [all, setAll] = useState(false);
-  const lines = cleanText(text).split("\n");
-  if (lines.at(-1) === "") lines.pop();
+  const [draft, setDraft] = useState<number | null>(null);
+  const raw = cleanText(text).split("\n");
+  if (raw.at(-1) === "") raw.pop();
+  const lines = numberDiffLines(raw);
   const shown = all ? lines : lines.slice(0, SHOWN_LINES);
   return (
     <div class="diff" data-testid="review-patch">
       <pre class="diff-lines">
-        {shown.map((line, i) => {
-          const kind = line.startsWith("@@")
-            ? "diff-hunk"
-            : line.startsWith("+++") || line.startsWith("---") || line.startsWith("diff ") ||
-                line.startsWith("index ") || line.startsWith("new file") ||
-                line.startsWith("deleted file") || line.startsWith("rename ") ||
-                line.startsWith("similarity ")
-            ? "diff-meta"
-            : line.startsWith("+")
-            ? "diff-add"
-            : line.startsWith("-")
-            ? "diff-del"
-            : "diff-ctx";
-          return <div key={i} class={kind}>{line || " "}</div>;
+        {shown.map((l, i) => {
+          const commentable = l.line !== null;
+          const here = comments.filter((c) =>
+            c.line === l.line && c.removed === (l.kind === "del") && commentable
+          );
+          return (
+            <Fragment key={i}>
+              <div
+                class={commentable ? `${KIND_CLASS[l.kind]} diff-commentable` : KIND_CLASS[l.kind]}
+                data-line={l.line ?? undefined}
+                title={commentable ? "Click to comment on this line" : undefined}
+                onClick={commentable ? () => setDraft(i) : undefined}
+              >
+                {l.text || " "}
+              </div>
+              {here.map((c, j) => (
+                <div key={`c${j}`} class="diff-comment" data-testid="review-comment">
+                  <span>{c.text}</span>{" "}
+                  <button type="button" class="link-button" onClick={() => onRemove(c)}>
+                    remove
+                  </button>
+                </div>
+              ))}
+              {draft === i && l.line !== null
+                ? (
+                  <CommentBox
+                    onCancel={() => setDraft(null)}
+                    onSave={(t) => {
+                      onComment({
+                        path,
+                        line: l.line!,
+                        removed: l.kind === "del",
+                        quote: l.text,
+                        text: t,
+                      });
+                      setDraft(null);
+                    }}
+                  />
+                )
+                : null}
+            </Fragment>
+          );
         })}
       </pre>
       {lines.length > shown.length
@@ -87,6 +177,7 @@ export function Review({ agent }: { agent: Agent }) {
   const [conflict, setConflict] = useState<string[] | null>(null);
   const [confirmForce, setConfirmForce] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
+  const [comments, setComments] = useState<ReviewComment[]>([]);
 
   useEffect(() => {
     let cancelled = false;
@@ -128,6 +219,7 @@ export function Review({ agent }: { agent: Agent }) {
     setBusy(what);
     setError(null);
     setConflict(null);
+    setOutcome(null);
     try {
       await run();
     } catch (err) {
@@ -143,6 +235,7 @@ export function Review({ agent }: { agent: Agent }) {
   }
 
   const inReview = agent.status === "awaiting_review" && diff?.isolation === "worktree";
+  const canAsk = agent.status === "awaiting_review" || agent.status === "failed";
   return (
     <section class="review" data-testid="review" onKeyDown={onKey}>
       {diff
@@ -208,6 +301,35 @@ export function Review({ agent }: { agent: Agent }) {
           </div>
         )
         : null}
+      {comments.length > 0 && canAsk
+        ? (
+          <div class="actions">
+            <button
+              type="button"
+              class="button"
+              data-action="request-changes"
+              disabled={busy !== null}
+              onClick={() =>
+                act("request", async () => {
+                  const next = await call("agent.follow_up", {
+                    id: agent.id,
+                    prompt: changesPrompt(comments),
+                  });
+                  upsertAgent(next);
+                  agentChanged(next);
+                  setOutcome(
+                    `Sent ${comments.length} ${
+                      comments.length === 1 ? "comment" : "comments"
+                    } to the agent as one follow-up`,
+                  );
+                  setComments([]);
+                })}
+            >
+              {busy === "request" ? "Sending…" : `Request changes (${comments.length})`}
+            </button>
+          </div>
+        )
+        : null}
       {confirmForce
         ? (
           <p class="alert alert-warn" role="alert" data-testid="review-confirm">
@@ -267,7 +389,17 @@ export function Review({ agent }: { agent: Agent }) {
               ))}
             </ul>
             {patch && patch.path === file?.path
-              ? <Patch key={patch.path} text={patch.text} truncated={patch.truncated} />
+              ? (
+                <Patch
+                  key={patch.path}
+                  path={patch.path}
+                  text={patch.text}
+                  truncated={patch.truncated}
+                  comments={comments.filter((c) => c.path === patch.path)}
+                  onComment={(c) => setComments((cs) => [...cs, c])}
+                  onRemove={(c) => setComments((cs) => cs.filter((x) => x !== c))}
+                />
+              )
               : <p class="placeholder">Loading the diff…</p>}
           </div>
         )
