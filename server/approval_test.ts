@@ -278,3 +278,32 @@ async function rpcOver(
   });
   return await r.json();
 }
+
+Deno.test("approvals: allow with updated_input runs the edited call; remember: session passes claude's suggestions", async () => {
+  await using t = await tempEnv();
+  await using d = await startInProcess(t.env);
+  const path = `${t.work}/edited.txt`;
+  const record = `${t.work}/stdin-edited.json`;
+  const a = await d.client.agent.create({
+    prompt: asking(path, [{ record }]),
+    cwd: t.work,
+    permission_mode: "default",
+  });
+  const p = await pendingOf(d, a.id);
+  assert.deepEqual(p.permission_suggestions, [
+    { type: "setMode", mode: "acceptEdits", destination: "session" },
+  ]);
+  const allowed = await d.client.approval.respond({
+    id: p.id,
+    decision: "allow",
+    updated_input: { file_path: path, content: "edited by a person" },
+    remember: "session",
+  });
+  assert.deepEqual([allowed.state, allowed.remember], ["allowed", "session"]);
+  await settled(d, a.id);
+  assert.equal(await Deno.readTextFile(path), "edited by a person");
+  const stdin = JSON.parse(await Deno.readTextFile(record)).stdinLines as string[];
+  const [response] = stdin.map((l) => JSON.parse(l)).filter((v) => v.type === "control_response");
+  assert.deepEqual(response.response.response.updatedPermissions, p.permission_suggestions);
+  assert.equal(response.response.response.toolUseID, p.tool_use_id);
+});
