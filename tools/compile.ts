@@ -15,7 +15,14 @@
  */
 import { parseArgs } from "node:util";
 import type { Env } from "@hero/core/config";
-import { BINARIES, type BinaryName, permissionFlags, REPO_ROOT, v8Flags } from "./permissions.ts";
+import {
+  BINARIES,
+  type BinaryName,
+  permissionFlags,
+  REPO_ROOT,
+  v8Flags,
+  WRITER_WORKER,
+} from "./permissions.ts";
 
 /** Where `deno task compile` writes by default. */
 export const DEFAULT_OUT_DIR = `${REPO_ROOT}/dist/bin`;
@@ -34,6 +41,8 @@ export function compileArgs(binary: BinaryName, env: Env, outDir: string): strin
     // The assets are read from admin/dist next to main.ts; embed them in the binary's file system.
     args.push(`--include=${REPO_ROOT}/admin/dist`);
   }
+  // A worker's module is not in the static import graph: embed it.
+  if (binary === "server") args.push(`--include=${WRITER_WORKER}`);
   args.push(
     `--output=${outDir}/${BINARIES[binary].name}`,
     `${REPO_ROOT}/${BINARIES[binary].entry}`,

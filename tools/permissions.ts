@@ -41,6 +41,15 @@ export type BinaryName = keyof typeof BINARIES;
 export const REPO_ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname)
   .replace(/\/$/, "");
 
+/**
+ * The line writer's worker module. A worker's modules must be readable (its whole import graph,
+ * which stays inside `core/store`), or, compiled, embedded with `--include`.
+ */
+export const WRITER_WORKER = `${REPO_ROOT}/core/store/writer_worker.ts`;
+
+/** What the server reads of the repository when run from it: the writer worker's modules. */
+const WRITER_WORKER_DIR = `${REPO_ROOT}/core/store`;
+
 /** Options of {@linkcode permissionFlags}. */
 export interface FlagOptions {
   /** admin: the `--listen HOST:PORT` address (adds a TCP grant for exactly that address). */
@@ -148,6 +157,7 @@ export function permissionFlags(
         ...agentRoots(env),
         // A sandboxed spawn checks that claude exists first (bwrap would only exit 1).
         ...pathCandidates(settings.claude.bin, env),
+        options.compiled ? null : WRITER_WORKER_DIR,
       ]),
       ...flag("deny-read", secretHomePaths(env)),
       ...flag("allow-write", [

@@ -56,7 +56,14 @@ export interface StoreSettings {
   batchIdleDelayMs: number;
   /** ... or this many rows, whichever comes first. */
   batchMaxRows: number;
+  /** `busy_timeout` of the line writer's connection (its worker thread waits, not the event loop). */
   busyTimeoutMs: number;
+  /**
+   * How long a write on the event loop (an RPC write, the supervisor's own rows) waits for a lock
+   * another connection holds before it fails with a typed `busy` error: the wait blocks the event
+   * loop, so it is short.
+   */
+  writeWaitMs: number;
   /** Index thinking blocks for search (`HERO_ORCHESTRATOR_SEARCH_THINKING=1`). */
   searchThinking: boolean;
   /** First retry after a storage fault (disk full, lock held, I/O error); doubles per failure. */
@@ -266,6 +273,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       batchIdleDelayMs: intSetting(env, "HERO_ORCHESTRATOR_BATCH_IDLE_DELAY_MS", 2),
       batchMaxRows: intSetting(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
       busyTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
+      writeWaitMs: intSetting(env, "HERO_ORCHESTRATOR_WRITE_WAIT_MS", 250, 0),
       searchThinking: env.HERO_ORCHESTRATOR_SEARCH_THINKING === "1",
       retryMinMs: intSetting(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MIN_MS", 100, 1),
       retryMaxMs: intSetting(env, "HERO_ORCHESTRATOR_STORAGE_RETRY_MAX_MS", 5_000, 1),

@@ -8,7 +8,7 @@ import {
   sandboxHiddenPaths,
 } from "../config/mod.ts";
 import { probeSandbox, type SandboxStatus } from "../claude/mod.ts";
-import { EventBus, publishBatches, publishChanges } from "../events/mod.ts";
+import { CommitSequencer, EventBus } from "../events/mod.ts";
 import {
   MessageWriter,
   openStore,
@@ -98,13 +98,17 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     });
   }
   let store: Store | undefined;
+  let openedWriter: MessageWriter | undefined;
   let proxy: ProxyServer | null = null;
   try {
     const bus = new EventBus();
+    // The line writer commits in its own thread: the sequencer keeps events in id order.
+    const sequencer = new CommitSequencer(bus);
     // Every committed change is published from here, after its COMMIT (the ack rule).
     store = openStore(paths.dbPath, {
       busyTimeoutMs: settings.store.busyTimeoutMs,
-      onCommit: publishChanges(bus),
+      writeWaitMs: settings.store.writeWaitMs,
+      onCommit: sequencer.changes,
     });
     // No child of an earlier daemon may keep a working token (they are all stopped below).
     store.revokeAllProxyTokens();
@@ -130,9 +134,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       thinking: settings.store.searchThinking,
       onError: (err) => log("warn", "search indexing failed", { error: String(err) }),
     });
-    const publish = publishBatches(bus);
-    const writer = new MessageWriter(store, {
+    const writer = openedWriter = new MessageWriter(store, {
       monitor,
+      busyTimeoutMs: settings.store.busyTimeoutMs,
+      onBatch: sequencer.onBatch,
       retryMinMs: settings.store.retryMinMs,
       retryMaxMs: settings.store.retryMaxMs,
       maxDelayMs: settings.store.batchMaxDelayMs,
@@ -140,9 +145,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       maxRows: settings.store.batchMaxRows,
       onCommit(batch) {
         search.notify();
-        publish(batch);
+        sequencer.batch(batch);
       },
     });
+    // The worker thread and its connection before any line can arrive.
+    await writer.ready();
     const credentials = new CredentialSource(options.env, { apiKeyFile: paths.apiKeyFile });
     const git = options.git ?? createGitRunner(options.env);
     const supervisor = new Supervisor({
@@ -296,6 +303,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     };
   } catch (err) {
     await proxy?.close();
+    // Its worker thread would keep the process alive.
+    await openedWriter?.close().catch(() => {});
     store?.close();
     lock.release();
     throw err;

@@ -56,3 +56,50 @@ export function publishChanges(bus: EventBus): (changes: readonly StoreChange[])
     for (const change of changes) bus.publish(eventOfChange(change));
   };
 }
+
+/**
+ * Publishes the store's changes and the `MessageWriter`'s batches on `bus` in event id order.
+ * The writer commits in a worker thread on a connection of its own, so a store transaction on the
+ * event loop can commit (and take later ids) while a batch is out, or take earlier ids and be
+ * delivered before the batch comes back. While a batch is out, the store's changes are held; when
+ * it is back, they go out together with its events, sorted by id. Ids only grow on the bus, which
+ * SSE resume (`Last-Event-ID`) relies on. Nothing is published before its COMMIT returned.
+ */
+export class CommitSequencer {
+  #bus: EventBus;
+  #out = false;
+  #held: EngineEvent[] = [];
+
+  constructor(bus: EventBus) {
+    this.#bus = bus;
+  }
+
+  /** The store's `onCommit`. */
+  readonly changes = (changes: readonly StoreChange[]): void => {
+    const events = changes.map(eventOfChange);
+    if (this.#out) this.#held.push(...events);
+    else this.#publish(events);
+  };
+
+  /** The writer's `onCommit`. */
+  readonly batch = (batch: CommittedBatch): void => {
+    const events = eventsOfBatch(batch);
+    if (this.#held.length === 0) return this.#publish(events);
+    const merged = this.#held.concat(events).sort((a, b) => a.id - b.id);
+    this.#held = [];
+    this.#publish(merged);
+  };
+
+  /** The writer's `onBatch`: a batch went out (`begin`) or came back (`end`). */
+  readonly onBatch = (phase: "begin" | "end"): void => {
+    this.#out = phase === "begin";
+    if (this.#out || this.#held.length === 0) return;
+    const held = this.#held;
+    this.#held = [];
+    this.#publish(held);
+  };
+
+  #publish(events: readonly EngineEvent[]): void {
+    for (const event of events) this.#bus.publish(event);
+  }
+}

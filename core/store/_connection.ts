@@ -1,5 +1,7 @@
 /** Internal: a database handle with a statement cache and the write-transaction helper. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { storageFaultOf } from "./db.ts";
+import { messageOf, StoreBusyError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 
 /** One open database plus its prepared statements; shared by `Store` and `MessageWriter`. */
@@ -29,12 +31,21 @@ export class Connection {
    * transaction `fn` joins it, so store methods compose inside `Store.write()`. The outbox is
    * delivered after the outermost COMMIT returned and emptied on ROLLBACK.
    * IMMEDIATE takes the write lock up front: a deferred read-then-write transaction can fail with
-   * SQLITE_BUSY regardless of busy_timeout.
+   * SQLITE_BUSY regardless of busy_timeout. A lock another connection holds past busy_timeout
+   * throws a {@linkcode StoreBusyError} (code `busy`; the SQLite error is its cause).
    */
   immediate<T>(fn: () => T): T {
     const db = this.db;
     if (db.isTransaction) return fn();
-    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec("BEGIN IMMEDIATE");
+    } catch (err) {
+      if (storageFaultOf(err) !== "busy") throw err;
+      throw new StoreBusyError(
+        `Cannot write to the database: another connection holds its lock (${messageOf(err)})`,
+        { cause: err },
+      );
+    }
     let result: T;
     try {
       result = fn();

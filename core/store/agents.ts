@@ -116,6 +116,9 @@ const PATCH_COLUMN_SET: ReadonlySet<string> = new Set(PATCH_COLUMNS);
 
 const SELECT_LIST = AGENT_COLUMNS.join(", ");
 
+/** The `Agent` columns, comma-separated, for a SELECT or RETURNING list. */
+export const AGENT_SELECT_LIST = SELECT_LIST;
+
 /** A row as read with `SELECT agent_key, <AGENT_COLUMNS>`. */
 export type AgentRow = Record<string, unknown> & { agent_key: number; id: string; status: string };
 

@@ -118,11 +118,16 @@ function checkExistingFile(path: string): boolean {
     );
   }
   // The in-header page count is valid when the change counter matches version-valid-for. A file
-  // shorter than that count was cut short (pages beyond it may only live in the WAL).
+  // shorter than that count was cut short, unless a WAL with frames is beside it: a checkpoint
+  // writes page 1 (this header) before the pages that grow the file, so a process killed in a
+  // checkpoint leaves exactly this, and the WAL still holds every page (SQLite redoes it).
   const view = new DataView(head.buffer);
   const pageSize = view.getUint16(16) === 1 ? 65536 : view.getUint16(16);
   const pages = view.getUint32(28);
-  if (pages > 0 && view.getUint32(24) === view.getUint32(92) && size < pages * pageSize) {
+  if (
+    pages > 0 && view.getUint32(24) === view.getUint32(92) && size < pages * pageSize &&
+    !walHasFrames(path)
+  ) {
     throw new DatabaseFileError(
       `Cannot open database ${path}: the file is truncated (${size} bytes, its header says ${
         pages * pageSize
@@ -130,6 +135,15 @@ function checkExistingFile(path: string): boolean {
     );
   }
   return true;
+}
+
+/** Whether `path`-wal exists with at least one frame (more than its 32-byte header). */
+function walHasFrames(path: string): boolean {
+  try {
+    return statSync(`${path}-wal`).size > 32;
+  } catch {
+    return false;
+  }
 }
 
 /**

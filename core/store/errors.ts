@@ -21,6 +21,19 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * A write could not start: another connection (usually another process) holds the database's
+ * write lock past this connection's busy timeout. `code` is the RPC error `busy`; the SQLite
+ * error is the `cause`, so `storageFaultOf()` still reads it as a `busy` fault.
+ */
+export class StoreBusyError extends Error {
+  override name = "BusyError";
+  readonly code = "busy";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** The message of any thrown value, for wrapping it into another error's message. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

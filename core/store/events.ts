@@ -1,6 +1,7 @@
 /** SQL for the `events` table: the durable, ordered change log behind SSE ids. */
 import type { Connection } from "./_connection.ts";
 import { clampLimit } from "./agents.ts";
+import { INSERT_EVENT } from "./line_sql.ts";
 
 /** What an event reports: an agent row changed, a line was stored, or an agent was deleted. */
 export type EventKind = "agent" | "message" | "agent_deleted" | "approval";
@@ -22,8 +23,7 @@ export interface StoredEvent {
  */
 const TOMBSTONE_KEY = 0;
 
-/** Insert one event; parameters: ts, kind, agent_key, seq. */
-export const INSERT_EVENT = "INSERT INTO events (ts, kind, agent_key, seq) VALUES (?, ?, ?, ?)";
+export { INSERT_EVENT } from "./line_sql.ts";
 
 /** Appends an event in the caller's transaction; returns its id. */
 export function insertEvent(

@@ -3,10 +3,7 @@ import type { Message } from "../models/mod.ts";
 import { clampLimit } from "./agents.ts";
 import type { Connection } from "./_connection.ts";
 
-/** Insert one line; parameters: agent_key, seq, ts, type, subtype, byte_length, parse_error, eof_no_newline, raw. */
-export const INSERT_MESSAGE = `INSERT INTO messages
-  (agent_key, seq, ts, type, subtype, byte_length, parse_error, eof_no_newline, raw)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+export { INSERT_MESSAGE } from "./line_sql.ts";
 
 /** Default byte budget of one `readMessages` page: bounds memory when lines are huge. */
 export const DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024;

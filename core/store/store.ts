@@ -75,6 +75,12 @@ export interface OpenStoreOptions extends OpenDatabaseOptions {
    * returned and never for a rolled-back one: publish events from here, never by hand.
    */
   onCommit?: OnStoreCommit;
+  /**
+   * After migrating, writes on this connection wait at most this long for another connection's
+   * lock, then fail with `BusyError`. For a store used on the event loop, whose waits block it
+   * (the line writer's worker keeps `busyTimeoutMs`). Default: `busyTimeoutMs`.
+   */
+  writeWaitMs?: number;
 }
 
 /**
@@ -92,6 +98,15 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
   const db = openDatabase(path, options);
   try {
     migrate(db, path);
+    const wait = options.writeWaitMs;
+    if (wait !== undefined) {
+      if (!Number.isSafeInteger(wait) || wait < 0) {
+        throw new RangeError(
+          `Cannot open database ${path}: writeWaitMs must be an integer >= 0, got ${wait}`,
+        );
+      }
+      db.exec(`PRAGMA busy_timeout = ${wait}`);
+    }
   } catch (err) {
     db.close();
     throw err;

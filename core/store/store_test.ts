@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { Agent, type AgentStatus, InvalidTransitionError, newId } from "../models/mod.ts";
-import { AgentNotFoundError, MessageWriter } from "./mod.ts";
+import {
+  AgentNotFoundError,
+  MessageWriter,
+  openStore,
+  storageFaultOf,
+  StoreBusyError,
+} from "./mod.ts";
 import { connectionOf } from "./_connection.ts";
 import { SELECT_SIZES_BEFORE } from "./messages.ts";
-import { sampleAgent, tempStore } from "./_testing.ts";
+import { sampleAgent, tempDbPath, tempStore } from "./_testing.ts";
 
 Deno.test("insertAgent() stores a queued agent that passes Agent.parse and records an agent event", async () => {
   await using store = await tempStore();
@@ -445,5 +451,41 @@ Deno.test("a queued follow-up's prompt and mode are kept on the row", async () =
     const record = store.getProcessRecord(id)!;
     assert.equal(record.pending_prompt, "next");
     assert.equal(record.pending_permission_mode, "plan");
+  }
+});
+
+Deno.test("with writeWaitMs, a write meets another process's lock for that long, then throws StoreBusyError (code busy) and leaves the store usable", async () => {
+  const { path, cleanup } = await tempDbPath();
+  const store = openStore(path, { writeWaitMs: 100 });
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./testdata/hold_lock.ts", import.meta.url).pathname, path, "4000"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("LOCKED")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`lock holder exited early: ${out}`);
+      out += value;
+    }
+    const started = performance.now();
+    assert.throws(
+      () => store.insertAgent(sampleAgent()),
+      (err) =>
+        err instanceof StoreBusyError && err.code === "busy" &&
+        storageFaultOf(err) === "busy" && /database is locked/.test(err.message),
+    );
+    const waited = performance.now() - started;
+    // Not the 5 s busy_timeout the event loop used to wait (the bound is 100 ms; load is slack).
+    assert.ok(waited < 2_000, `the write waited ${waited} ms`);
+    assert.equal(store.listAgents({ limit: 10 }).agents.length, 0, "nothing was written");
+    for (;;) if ((await reader.read()).done) break;
+    assert.equal((await holder.status).code, 0);
+    assert.ok(store.insertAgent(sampleAgent()).id, "writes go through once the lock is gone");
+  } finally {
+    store.close();
+    await cleanup();
   }
 });

@@ -1,13 +1,18 @@
 /** `MessageWriter`: the single writer of stdout lines, with group commit. */
-import type { Agent } from "../models/mod.ts";
-import { type Connection, connectionOf, rollback } from "./_connection.ts";
-import { type StorageFault, storageFaultOf } from "./db.ts";
-import { type AgentPatch, checkPatch, toAgent, updateAgentRow } from "./agents.ts";
+import { type Connection, connectionOf } from "./_connection.ts";
+import { MIN_BUSY_TIMEOUT_MS, type StorageFault } from "./db.ts";
+import {
+  AGENT_SELECT_LIST,
+  type AgentPatch,
+  checkPatch,
+  patchAssignments,
+  toAgent,
+} from "./agents.ts";
 import { AgentNotFoundError, messageOf, StorageError } from "./errors.ts";
-import { INSERT_EVENT, insertEvent } from "./events.ts";
-import { INSERT_MESSAGE } from "./messages.ts";
 import type { Store } from "./store.ts";
 import { StorageMonitor } from "./storage_state.ts";
+import { type BatchOutcome, commitBatch, type CommitRequest } from "./writer_commit.ts";
+import { WriterThread } from "./writer_thread.ts";
 
 export type * from "./writer_types.ts";
 import type {
@@ -26,15 +31,10 @@ interface Queued {
   reject: (err: Error) => void;
 }
 
-interface Touched {
-  key: number;
-  seq: number;
-  patch: AgentPatch | undefined;
-}
-
 /**
- * The busy window is this many times the last commit's cost: the event loop then spends at most
- * 1 / (1 + factor) of its time committing lines, and a line waits about two commits.
+ * The busy window is this many times the last commit's cost: an inline writer's event loop then
+ * spends at most 1 / (1 + factor) of its time committing lines, and a line waits about two
+ * commits. (With the worker, lines arriving while a batch commits go next without a window.)
  */
 export const COMMIT_COST_FACTOR = 2;
 
@@ -57,6 +57,10 @@ function intAtLeast(value: number, min: number, name: string): number {
  * batch touched gets its `last_seq` (and any `agentPatch`, later lines winning per field). An
  * append's promise resolves only after its transaction committed and `onCommit` ran (the ack rule).
  *
+ * The transactions run in a worker thread on a connection of its own (unless `inline`), so a slow
+ * commit or a lock held by another process never blocks the event loop; lines appended while a
+ * batch commits form the next batch. One batch is in flight at a time.
+ *
  * Seqs are assigned inside the transaction from `agents.last_seq`, so a failed batch (rolled back)
  * leaves no gap: the next lines of those agents take the same seqs.
  *
@@ -77,6 +81,8 @@ function intAtLeast(value: number, min: number, name: string): number {
  */
 export class MessageWriter {
   #conn: Connection;
+  /** The worker that commits; null for an inline writer (commits on `#conn`). */
+  #thread: WriterThread | null;
   #maxDelayMs: number;
   #idleDelayMs: number;
   /** When the last batch committed (performance.now()); -Infinity before the first. */
@@ -86,9 +92,12 @@ export class MessageWriter {
   #maxRows: number;
   #maxQueuedBytes: number;
   #onCommit: ((batch: CommittedBatch) => void) | undefined;
+  #onBatch: ((phase: "begin" | "end") => void) | undefined;
   #beforeCommit: (() => void) | undefined;
   #queue: Queued[] = [];
   #queuedBytes = 0;
+  /** Lines of the batch being committed. */
+  #inFlight = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #scheduled = false;
   #draining = false;
@@ -100,8 +109,10 @@ export class MessageWriter {
   #monitor: StorageMonitor;
   #retryMinMs: number;
   #retryMaxMs: number;
-  /** The fault the last attempt hit; null while commits succeed. */
+  /** The fault the last attempt hit; null while commits succeed (and while a retry is out). */
   #fault: StorageFault | null = null;
+  /** From a fault until a batch settles again: producers stay held during the retries too. */
+  #retrying = false;
   #retryDelayMs = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** After `giveUp()`: faults reject lines instead of holding them. */
@@ -110,6 +121,20 @@ export class MessageWriter {
   /** A writer for `store`'s database; use one per store (it is the only writer of lines). */
   constructor(store: Store, options: MessageWriterOptions = {}) {
     this.#conn = connectionOf(store);
+    this.#beforeCommit = options.beforeCommit;
+    const inline = options.inline ??
+      (store.path === ":memory:" || this.#beforeCommit !== undefined);
+    if (!inline && this.#beforeCommit !== undefined) {
+      throw new TypeError("Cannot create message writer: beforeCommit needs inline: true");
+    }
+    this.#thread = inline ? null : new WriterThread({
+      path: store.path,
+      busyTimeoutMs: intAtLeast(
+        options.busyTimeoutMs ?? MIN_BUSY_TIMEOUT_MS,
+        MIN_BUSY_TIMEOUT_MS,
+        "busyTimeoutMs",
+      ),
+    });
     this.#maxDelayMs = intAtLeast(options.maxDelayMs ?? 50, 0, "maxDelayMs");
     this.#idleDelayMs = Math.min(
       this.#maxDelayMs,
@@ -122,7 +147,7 @@ export class MessageWriter {
       "maxQueuedBytes",
     );
     this.#onCommit = options.onCommit;
-    this.#beforeCommit = options.beforeCommit;
+    this.#onBatch = options.onBatch;
     this.#monitor = options.monitor ?? new StorageMonitor();
     this.#retryMinMs = intAtLeast(options.retryMinMs ?? 100, 1, "retryMinMs");
     this.#retryMaxMs = Math.max(
@@ -136,11 +161,21 @@ export class MessageWriter {
     return this.#monitor;
   }
 
+  /**
+   * Resolves once the writer can commit: its worker thread runs and has the database open (at
+   * once for an inline writer). Optional (the first batch starts the worker), but a daemon awaits
+   * it at start so the first line does not wait for the thread, and a database the worker cannot
+   * open fails the start.
+   */
+  ready(): Promise<void> {
+    return this.#thread?.ready() ?? Promise.resolve();
+  }
+
   /** Storage state and what is held back. */
   status(): WriterStatus {
     return {
       ...this.#monitor.status(),
-      held_lines: this.#queue.length,
+      held_lines: this.#queue.length + this.#inFlight,
       held_bytes: this.#queuedBytes,
     };
   }
@@ -162,18 +197,7 @@ export class MessageWriter {
         reject,
       });
       this.#queuedBytes += queued.bytes.byteLength + LINE_OVERHEAD_BYTES;
-      if (this.#fault !== null) {
-        // The retry timer commits it with everything held before it.
-      } else if (
-        this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes
-      ) {
-        this.#schedule();
-      } else if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.#drain();
-        }, this.#window());
-      }
+      this.#arm();
       return promise;
     } catch (err) {
       return Promise.reject(err);
@@ -181,9 +205,10 @@ export class MessageWriter {
   }
 
   /**
-   * Back-pressure: undefined while the queue holds less than `maxQueuedBytes` and storage takes
-   * writes, else a promise that resolves once commits brought it below and no fault is pending.
-   * Readers await it before reading more.
+   * Back-pressure: undefined while the queue holds less than `maxQueuedBytes` (and, while a batch
+   * commits, less than a full batch waits behind it) and storage takes writes, else a promise
+   * that resolves once commits brought it below and no fault is pending. Readers await it before
+   * reading more.
    */
   capacity(): Promise<void> | undefined {
     if (this.#hasRoom()) return undefined;
@@ -196,16 +221,17 @@ export class MessageWriter {
    */
   flush(): Promise<void> {
     if (this.#fault === null) this.#drain();
-    if (this.#queue.length === 0) return Promise.resolve();
+    if (this.#idle()) return Promise.resolve();
     return new Promise((resolve) => this.#flushWaiters.push(resolve));
   }
 
-  /** Flushes and stops; later appends reject. */
+  /** Flushes and stops (ending the worker thread); later appends reject. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    await this.#thread?.close();
     this.#notify();
   }
 
@@ -253,6 +279,20 @@ export class MessageWriter {
     return Math.min(this.#maxDelayMs, Math.max(this.#idleDelayMs, adaptive));
   }
 
+  /** Arranges for the queue to be committed: at once when a batch is full, else after the window. */
+  #arm(): void {
+    // The retry timer, or the drain in progress (when its batch is back), commits the queue.
+    if (this.#fault !== null || this.#draining) return;
+    if (this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes) {
+      this.#schedule();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#drain();
+      }, this.#window());
+    }
+  }
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -263,7 +303,16 @@ export class MessageWriter {
   }
 
   #hasRoom(): boolean {
-    return this.#closed || (this.#fault === null && this.#queuedBytes < this.#maxQueuedBytes);
+    if (this.#closed) return true;
+    // While a batch is out, one full batch waiting behind it keeps the worker busy; more would
+    // only pile up (and be held at once if that batch hits a fault).
+    const behind = this.#draining && this.#queue.length >= this.#maxRows;
+    return this.#fault === null && !this.#retrying && !behind &&
+      this.#queuedBytes < this.#maxQueuedBytes;
+  }
+
+  #idle(): boolean {
+    return this.#queue.length === 0 && !this.#draining;
   }
 
   #drain(): void {
@@ -274,7 +323,7 @@ export class MessageWriter {
       this.#timer = undefined;
     }
     if (this.#queue.length === 0) return this.#notify();
-    if (this.#conn.db.isOpen && this.#conn.db.isTransaction) {
+    if (this.#thread === null && this.#conn.db.isOpen && this.#conn.db.isTransaction) {
       // A Store.write() is open on this connection (we were called from inside it): retry after it.
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -283,32 +332,46 @@ export class MessageWriter {
       return;
     }
     this.#draining = true;
-    try {
-      // Lines appended meanwhile (e.g. from onCommit) land in the fresh queue and go next.
-      const started = performance.now();
-      drain: while (this.#queue.length > 0) {
-        const pending = this.#queue;
-        this.#queue = [];
-        for (let i = 0; i < pending.length; i += this.#maxRows) {
-          const fault = this.#commit(pending.slice(i, i + this.#maxRows));
-          if (fault !== null) {
-            // Held lines go first, before anything appended meanwhile (e.g. from onCommit).
-            this.#queue = pending.slice(i).concat(this.#queue);
-            this.#onFault(fault);
-            break drain;
-          }
-        }
-        this.#lastCommitAt = performance.now();
-      }
-      this.#lastCommitCostMs = this.#lastCommitAt - started;
-    } finally {
+    this.#drainAll().catch((err) => {
+      // #commit settles every line itself; this is a bug, and must not leave the writer stuck.
+      console.error(`Cannot store lines: ${messageOf(err)}`);
+    }).finally(() => {
       this.#draining = false;
+      // Lines appended after the loop's last look at the queue.
+      if (this.#queue.length > 0) this.#arm();
+      this.#notify();
+    });
+  }
+
+  /** Commits batches until the queue is empty or storage fails. */
+  async #drainAll(): Promise<void> {
+    // Lines appended meanwhile (while a batch commits, or from onCommit) land in the fresh queue
+    // and go next, as one batch.
+    const started = performance.now();
+    drain: while (this.#queue.length > 0) {
+      const pending = this.#queue;
+      this.#queue = [];
+      this.#notify(); // producers held behind the last batch may read again
+      for (let i = 0; i < pending.length; i += this.#maxRows) {
+        const batch = pending.slice(i, i + this.#maxRows);
+        this.#inFlight = pending.length - i;
+        const fault = await this.#commit(batch);
+        this.#inFlight = 0;
+        if (fault !== null) {
+          // Held lines go first, before anything appended meanwhile (e.g. from onCommit).
+          this.#queue = pending.slice(i).concat(this.#queue);
+          this.#onFault(fault);
+          break drain;
+        }
+      }
+      this.#lastCommitAt = performance.now();
     }
-    this.#notify();
+    this.#lastCommitCostMs = Math.max(0, this.#lastCommitAt - started);
   }
 
   #onFault(fault: StorageFault): void {
     this.#fault = fault;
+    this.#retrying = true;
     this.#retryDelayMs = this.#retryDelayMs === 0
       ? this.#retryMinMs
       : Math.min(this.#retryMaxMs, this.#retryDelayMs * 2);
@@ -323,118 +386,98 @@ export class MessageWriter {
     if (this.#hasRoom()) {
       for (const resolve of this.#capacityWaiters.splice(0)) resolve();
     }
-    if (this.#queue.length === 0) {
+    if (this.#idle()) {
       for (const resolve of this.#flushWaiters.splice(0)) resolve();
     }
   }
 
   /** Commits `batch`; returns the storage fault that kept it (rolled back, nothing settled), or null. */
-  #commit(batch: Queued[]): StorageFault | null {
-    const conn = this.#conn;
-    const outcomes: Array<AppendResult | Error> = [];
-    const lines: CommittedLine[] = [];
-    const agents: Agent[] = [];
-    const agentEventIds = new Map<string, number>();
+  async #commit(batch: Queued[]): Promise<StorageFault | null> {
+    const request = commitRequestOf(batch);
+    this.#onBatch?.("begin");
+    try {
+      const outcome: BatchOutcome = this.#thread === null
+        ? commitBatch(this.#conn, request, this.#beforeCommit)
+        : await this.#thread.commit(request);
+      return this.#settle(batch, outcome);
+    } finally {
+      this.#onBatch?.("end");
+    }
+  }
+
+  /** Settles `batch` by its outcome: acks (after onCommit), rejections, or the fault to hold it for. */
+  #settle(batch: Queued[], outcome: BatchOutcome): StorageFault | null {
     let batchBytes = 0;
     for (const item of batch) batchBytes += item.size;
-    try {
-      conn.db.exec("BEGIN IMMEDIATE");
-      const insertMessage = conn.prepare(INSERT_MESSAGE);
-      const insertMessageEvent = conn.prepare(INSERT_EVENT);
-      const selectHead = conn.prepare("SELECT agent_key, last_seq FROM agents WHERE id = ?");
-      const now = Date.now();
-      const touched = new Map<string, Touched | null>();
-      for (const { line } of batch) {
-        let agent = touched.get(line.agentId);
-        if (agent === undefined) {
-          const head = selectHead.get(line.agentId) as
-            | { agent_key: number; last_seq: number }
-            | undefined;
-          agent = head ? { key: head.agent_key, seq: head.last_seq, patch: undefined } : null;
-          touched.set(line.agentId, agent);
-        }
-        if (agent === null) {
-          // Deleted after it was appended to: fail its lines only, not the batch.
-          outcomes.push(new AgentNotFoundError(line.agentId));
-          continue;
-        }
-        const seq = ++agent.seq;
-        const { bytes } = line;
-        insertMessage.run(
-          agent.key,
-          seq,
-          line.ts,
-          line.type,
-          line.subtype,
-          bytes.byteLength,
-          line.parseError ? 1 : 0,
-          line.eofNoNewline ? 1 : 0,
-          bytes,
-        );
-        const eventId = Number(
-          insertMessageEvent.run(now, "message", agent.key, seq).lastInsertRowid,
-        );
-        if (line.agentPatch) agent.patch = mergePatch(agent.patch, line.agentPatch);
-        outcomes.push({ seq, eventId });
-        lines.push({
-          agent_id: line.agentId,
-          seq,
-          event_id: eventId,
-          ts: line.ts,
-          type: line.type,
-          subtype: line.subtype,
-          byte_length: bytes.byteLength,
-          parse_error: line.parseError,
-          eof_no_newline: line.eofNoNewline,
-          bytes,
-        });
-      }
-      for (const [agentId, agent] of touched) {
-        if (agent === null) continue;
-        const row = updateAgentRow(
-          conn,
-          agent.key,
-          { sets: ["last_seq = ?"], values: [agent.seq] },
-          agent.patch,
-          agent.patch ? now : undefined,
-        );
-        if (agent.patch) {
-          agentEventIds.set(agentId, insertEvent(conn, now, "agent", agent.key, null));
-        }
-        agents.push(toAgent(row));
-      }
-      this.#beforeCommit?.();
-      conn.db.exec("COMMIT");
-    } catch (cause) {
-      rollback(conn.db);
-      const fault = storageFaultOf(cause);
-      if (fault !== null) this.#monitor.fault(fault, cause);
+    if (!outcome.ok) {
+      const { fault } = outcome;
+      if (fault !== null) this.#monitor.fault(fault, new Error(outcome.message));
       if (fault !== null && !this.#givenUp) return fault;
+      this.#retrying = false;
       this.#queuedBytes -= batchBytes;
-      const err = new StorageError(`Cannot store lines: ${messageOf(cause)}`, { cause });
+      const err = new StorageError(`Cannot store lines: ${outcome.message}`);
       for (const item of batch) item.reject(err);
       return null;
     }
     this.#queuedBytes -= batchBytes;
+    this.#retrying = false;
     this.#retryDelayMs = 0;
     this.#monitor.ok();
+    const lines: CommittedLine[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const result = outcome.results[i];
+      if (!result) continue;
+      const line = batch[i]!.line;
+      lines.push({
+        agent_id: line.agentId,
+        seq: result.seq,
+        event_id: result.eventId,
+        ts: line.ts,
+        type: line.type,
+        subtype: line.subtype,
+        byte_length: line.bytes.byteLength,
+        parse_error: line.parseError,
+        eof_no_newline: line.eofNoNewline,
+        bytes: line.bytes,
+      });
+    }
     if (this.#onCommit) {
       try {
-        this.#onCommit({ lines, agents, agentEventIds });
+        this.#onCommit({
+          lines,
+          agents: outcome.rows.map(toAgent),
+          agentEventIds: new Map(outcome.agentEventIds),
+        });
       } catch (err) {
         // The lines are durable; a failing subscriber must not turn them into errors.
         console.error(`Cannot run onCommit: ${messageOf(err)}`);
       }
     }
     for (let i = 0; i < batch.length; i++) {
-      const outcome = outcomes[i]!;
-      if (outcome instanceof Error) batch[i]!.reject(outcome);
-      else batch[i]!.resolve(outcome);
+      const result = outcome.results[i];
+      if (result) batch[i]!.resolve(result);
+      else batch[i]!.reject(new AgentNotFoundError(batch[i]!.line.agentId));
     }
     return null;
   }
 }
 
+/** The transaction's view of `batch`: its lines, and per agent the merged patch as assignments. */
+function commitRequestOf(batch: readonly Queued[]): CommitRequest {
+  const merged = new Map<string, AgentPatch>();
+  for (const { line } of batch) {
+    if (line.agentPatch) {
+      merged.set(line.agentId, mergePatch(merged.get(line.agentId), line.agentPatch));
+    }
+  }
+  return {
+    lines: batch.map((item) => item.line),
+    patches: [...merged].map(([agentId, patch]) => [agentId, patchAssignments(patch)]),
+    selectList: AGENT_SELECT_LIST,
+  };
+}
+
+/** `patch` over `into`, field by field (later lines win). */
 function mergePatch(into: AgentPatch | undefined, patch: AgentPatch): AgentPatch {
   const merged: Record<string, unknown> = { ...into };
   for (const [key, value] of Object.entries(patch)) if (value !== undefined) merged[key] = value;

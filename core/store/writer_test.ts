@@ -448,7 +448,9 @@ Deno.test("a full disk fails no line: the writer holds them, blocks capacity(), 
   const states: string[] = [];
   const monitor = new StorageMonitor({ onChange: (s) => states.push(s.state) });
   const committed: string[] = [];
+  // Inline: fillDisk() limits the store's own connection.
   const writer = new MessageWriter(store, {
+    inline: true,
     maxDelayMs: 2,
     maxRows: 50,
     retryMinMs: 10,
@@ -522,8 +524,18 @@ Deno.test("a write lock held by another process past busy_timeout reports storag
     if (done) throw new Error(`lock holder exited early: ${out}`);
     out += value;
   }
+  // The writer waits for the lock in its thread: the event loop keeps ticking meanwhile (it
+  // used to stall for the whole 5 s busy_timeout per attempt).
+  let last = performance.now();
+  let longestGap = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+  }, 20);
   const acks = [1, 2, 3].map((n) => writer.append(line(id, jsonLine({ n }))));
-  const results = await Promise.all(acks);
+  const results = await Promise.all(acks).finally(() => clearInterval(ticker));
+  assert.ok(longestGap < 2_000, `the event loop stalled for ${longestGap} ms`);
   for (;;) if ((await reader.read()).done) break;
   assert.equal((await child.status).code, 0);
   assert.deepEqual(results.map((r) => r.seq), [1, 2, 3]);
@@ -536,7 +548,8 @@ Deno.test("a write lock held by another process past busy_timeout reports storag
 Deno.test("giveUp() rejects held lines with StorageError once storage still fails", async () => {
   await using store = await tempStore();
   const { id } = store.insertAgent(sampleAgent());
-  const writer = new MessageWriter(store, { maxDelayMs: 1, retryMinMs: 10 });
+  // Inline: fillDisk() limits the store's own connection.
+  const writer = new MessageWriter(store, { inline: true, maxDelayMs: 1, retryMinMs: 10 });
   const freeSpace = fillDisk(store);
   const ack = writer.append(line(id, jsonLine({ n: 1, padding: "x".repeat(5000) })));
   await waitUntil(() => writer.status().state === "storage_full");

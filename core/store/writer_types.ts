@@ -64,7 +64,24 @@ export interface MessageWriterOptions {
   maxQueuedBytes?: number;
   /** Called synchronously after each COMMIT, before the lines' promises resolve. */
   onCommit?: (batch: CommittedBatch) => void;
-  /** Test hook: runs inside each transaction just before COMMIT; a throw fails the batch. */
+  /**
+   * Called with `"begin"` when a batch is handed to its transaction and `"end"` when its outcome
+   * is back (after `onCommit` when it committed). The store's own commits may land in between
+   * (the worker commits on a connection of its own): a publisher holds them meanwhile so events
+   * leave in id order (see `core/events` `CommitSequencer`).
+   */
+  onBatch?: (phase: "begin" | "end") => void;
+  /**
+   * Commit on the store's own connection, on the event loop, instead of in a worker thread.
+   * Default: true for `:memory:` stores and when `beforeCommit` is given, else false.
+   */
+  inline?: boolean;
+  /** `busy_timeout` of the worker thread's connection, ms. Default and minimum 5000 (T22). */
+  busyTimeoutMs?: number;
+  /**
+   * Test hook: runs inside each transaction just before COMMIT; a throw fails the batch. Only for
+   * an inline writer (it runs on the event loop).
+   */
   beforeCommit?: () => void;
   /**
    * Where storage faults are reported (shared with the engine's other writers). Default: a

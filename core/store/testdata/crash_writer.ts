@@ -40,5 +40,6 @@ async function produce(agentId: string): Promise<never> {
   }
 }
 
+await writer.ready();
 print("READY\n");
 await Promise.all(ids.map(produce));
