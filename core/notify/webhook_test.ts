@@ -72,6 +72,7 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     stderr_truncated: false,
     home_mcp: null,
     hero_context: null,
+    permission_mode: "bypassPermissions",
     pause_reason: null,
     pause_window: null,
     paused_at: null,
