@@ -642,3 +642,137 @@ Deno.test("cli e2e: interrupt ends a running turn; send continues the live sessi
   const usage = await cli(env, ["send", id]);
   assert.equal(usage.code, 2);
 });
+
+Deno.test("cli e2e: approvals lists a permission prompt; deny answers it once; approve allows", async () => {
+  await using t = await tempEnv();
+  await using _server = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const ask = (file: string) =>
+    fakePrompt({
+      auto: true,
+      steps: [{ ask: { tool: "Write", input: { file_path: `${t.work}/${file}`, content: "x" } } }],
+    });
+  const id = (await cli(env, ["run", "--cwd", t.work, "--permission-mode", "default", ask("a")]))
+    .stdout.trim();
+  let listed: Run | undefined;
+  for (let i = 0; i < 150; i++) {
+    listed = await cli(env, ["approvals"]);
+    if (listed.stdout.trim() !== "") break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const [approvalId, agentId, tool, what] = listed!.stdout.trim().split(" ");
+  assert.deepEqual([agentId, tool, what], [id, "Write", `${t.work}/a`]);
+  const denied = await cli(env, ["deny", approvalId!, "--message", "no thanks"]);
+  assert.equal(denied.code, 0, denied.stderr);
+  assert.equal(denied.stdout, `${approvalId} denied\n`);
+  // Exactly once: a second answer is refused.
+  const again = await cli(env, ["approve", approvalId!]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already denied/);
+  const all = JSON.parse((await cli(env, ["approvals", "--all", "--json"])).stdout);
+  assert.deepEqual([all[0].state, all[0].answered_by, all[0].message], [
+    "denied",
+    "cli",
+    "no thanks",
+  ]);
+
+  const b = (await cli(env, ["run", "--cwd", t.work, "--permission-mode", "acceptEdits", ask("b")]))
+    .stdout.trim();
+  let second: Run | undefined;
+  for (let i = 0; i < 150; i++) {
+    second = await cli(env, ["approvals", "--agent", b, "--json"]);
+    if (JSON.parse(second.stdout).length > 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const approved = await cli(env, ["approve", JSON.parse(second!.stdout)[0].id, "--session"]);
+  assert.equal(approved.code, 0, approved.stderr);
+  for (let i = 0; i < 150; i++) {
+    try {
+      await Deno.stat(`${t.work}/b`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  assert.equal(await Deno.readTextFile(`${t.work}/b`), "x");
+  const bad = await cli(env, ["run", "--cwd", t.work, "--permission-mode", "yolo", "hi"]);
+  assert.equal(bad.code, 2);
+});
+
+Deno.test("cli e2e: logs --follow prints text as the model writes it, once", async () => {
+  await using t = await tempEnv();
+  await using _server = await spawnDaemon(t.env);
+  const env = operatorEnv(t.env);
+  const gate = (path: string) => ({
+    spawnWait: `while [ ! -e '${path}' ]; do sleep 0.05; done`,
+  });
+  const delta = (text: string) => ({
+    line: {
+      type: "stream_event",
+      event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } },
+      session_id: "{{session_id}}",
+      parent_tool_use_id: null,
+      api_message_id: "msg_cli_1",
+    },
+  });
+  const assistant = {
+    line: {
+      type: "assistant",
+      message: {
+        id: "msg_cli_1",
+        type: "message",
+        role: "assistant",
+        model: "m",
+        content: [{ type: "text", text: "Hello, world" }],
+      },
+      session_id: "{{session_id}}",
+      parent_tool_use_id: null,
+    },
+  };
+  const open = `${t.work}/open`;
+  const more = `${t.work}/more`;
+  const id = (await cli(env, [
+    "run",
+    "--cwd",
+    t.work,
+    fakePrompt({
+      auto: true,
+      steps: [gate(open), delta("Hello"), delta(", wor"), gate(more), delta("ld"), assistant],
+      // The prompt is printed too: it must not spell the answer out.
+    }).replace("Hello, world", "Hello, w\\u006frld"),
+  ])).stdout.trim();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...runArgs("cli", env), "logs", "--follow", id],
+    env,
+    clearEnv: true,
+    cwd: REPO_ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const until = async (text: string) => {
+    while (!out.includes(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stdout ended before "${text}": ${out}`);
+      out += value;
+    }
+  };
+  // Following (the init line is printed), then the model starts writing.
+  await until("init");
+  await new Promise((r) => setTimeout(r, 500));
+  await Deno.writeTextFile(open, "");
+  await until("Hello, wor");
+  assert.ok(!out.includes("Hello, world"), "shown before the line is stored");
+  await Deno.writeTextFile(more, "");
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  const status = await child.status;
+  assert.equal(status.code, 0, await new Response(child.stderr).text());
+  assert.equal(out.split("Hello, world").length - 1, 1, `the text once: ${out}`);
+});

@@ -23,6 +23,7 @@ import { budget, pause, resume } from "./commands/pause.ts";
 import { run } from "./commands/run.ts";
 import { search } from "./commands/search.ts";
 import { interrupt, send } from "./commands/send.ts";
+import { approvals, approve, deny } from "./commands/approvals.ts";
 import { show } from "./commands/show.ts";
 import { diff, discard, merge } from "./commands/review.ts";
 
@@ -43,6 +44,9 @@ export const COMMANDS: readonly Command[] = [
   run,
   send,
   interrupt,
+  approvals,
+  approve,
+  deny,
   search,
   backup,
   diff,

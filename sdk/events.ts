@@ -4,7 +4,13 @@
  * @module
  */
 import type { FetchLike, TransportOptions } from "./client.ts";
-import type { Agent, AgentDeletedEventData, MessageEventData } from "./gen/types.gen.ts";
+import type {
+  Agent,
+  AgentDeletedEventData,
+  Approval,
+  DeltaEventData,
+  MessageEventData,
+} from "./gen/types.gen.ts";
 
 /** One raw SSE message. */
 export interface SseMessage {
@@ -20,7 +26,8 @@ export interface SseMessage {
 export type ServiceEvent =
   | { id: number; event: "agent"; data: Agent }
   | { id: number; event: "message"; data: MessageEventData }
-  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData };
+  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData }
+  | { id: number; event: "approval"; data: Approval };
 
 /**
  * Parses an SSE byte stream (WHATWG rules: `\n`, `\r\n` or `\r` line ends, `:` comments, multi-line
@@ -88,6 +95,11 @@ export interface SubscribeOptions extends TransportOptions {
   reconnect?: boolean;
   /** Delay before reconnecting, ms; default 1000. */
   retryMs?: number;
+  /**
+   * Live text of running agents (`delta` events: no id, never replayed, dropped first when the
+   * reader is slow). Called as they arrive; the iteration itself yields only durable events.
+   */
+  onDelta?: (delta: DeltaEventData) => void;
 }
 
 /** A typed, resumable event subscription. */
@@ -143,8 +155,12 @@ export function subscribeEvents(options: SubscribeOptions = {}): EventSubscripti
         if (response.ok && response.body) {
           try {
             for await (const message of parseSse(response.body)) {
+              if (message.event === "delta") {
+                options.onDelta?.(JSON.parse(message.data));
+                continue;
+              }
               const known = message.event === "agent" || message.event === "message" ||
-                message.event === "agent_deleted";
+                message.event === "agent_deleted" || message.event === "approval";
               if (!known) continue;
               const id = Number(message.id);
               if (!Number.isSafeInteger(id)) continue;

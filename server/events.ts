@@ -5,12 +5,16 @@
  *   `message` (data: {@linkcode MessageEventData}) or `agent_deleted` (data:
  *   {@linkcode AgentDeletedEventData}; the agent's earlier events are gone with it, this tombstone
  *   stays, so a client resuming with `Last-Event-ID` learns of the delete too).
+ * - `approval` (data: the approval row): a permission prompt was stored or answered; durable.
  * - `Last-Event-ID` (header) or `?last_event_id=` replays from the database, then goes live with
  *   0 gaps and 0 duplicates: the client subscribes first, buffers live events while it replays,
  *   and on catching up sends only buffered events newer than the last replayed id. If the buffer
  *   overflows it is dropped and the replay simply continues from the database (every published
  *   event is committed there first).
  * - `?agent=<id>` keeps one agent's events. A `: hb` comment goes out every 15 s.
+ * - `delta` (data: {@linkcode DeltaEventData}): live text of a running agent, without an `id:`.
+ *   Ephemeral: never stored, never replayed (a client catching up gets none), and dropped first
+ *   when a client's queue holds more than {@linkcode DELTA_BACKLOG_BYTES}.
  * - Back-pressure: the stream is pulled only as fast as the socket takes data. Each client queues
  *   at most `maxBacklogBytes` of live events; beyond that the queue is discarded and the client
  *   catches up from the database at its own pace. A client that takes nothing for `maxBacklogMs`
@@ -18,16 +22,19 @@
  *   the daemon's memory. It can reconnect and resume from its last id.
  * @module
  */
-import type { EngineEvent } from "@hero/core/events";
+import type { DeltaEvent, EngineEvent } from "@hero/core/events";
 import type { Store, StoredEvent } from "@hero/core/store";
 import type { Agent } from "@hero/core/models";
-import type { AgentDeletedEventData, MessageEventData } from "@hero/core/rpc";
+import type { AgentDeletedEventData, DeltaEventData, MessageEventData } from "@hero/core/rpc";
 import type { Log } from "@hero/service/log";
 import type { EventStats } from "./rpc/deps.ts";
 
 export interface EventHubOptions {
-  bus: { subscribe(listener: (event: EngineEvent) => void): () => void };
-  store: Pick<Store, "readEvents" | "readMessages" | "getAgent">;
+  bus: {
+    subscribe(listener: (event: EngineEvent) => void): () => void;
+    subscribeDeltas?(listener: (delta: DeltaEvent) => void): () => void;
+  };
+  store: Pick<Store, "readEvents" | "readMessages" | "getAgent" | "getApprovalByKey">;
   log?: Log;
   /** Open streams allowed at once; more get 503. */
   maxClients?: number;
@@ -47,6 +54,8 @@ const CHUNK_BYTES = 64 * 1024;
 /** Replay stops filling the queue past this; it resumes when the client drained it. */
 const REPLAY_FILL_BYTES = 256 * 1024;
 const REPLAY_BATCH = 200;
+/** A client with more queued than this gets no live text until it has drained its queue. */
+export const DELTA_BACKLOG_BYTES = 64 * 1024;
 
 function sse(id: number, event: string, data: unknown): string {
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -93,6 +102,7 @@ class Client {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
   #unsubscribe: () => void;
+  #unsubscribeDeltas: () => void;
 
   constructor(hub: EventHub, agent: string | null, lastEventId: number | null) {
     this.#hub = hub;
@@ -102,6 +112,8 @@ class Client {
     this.#sentId = this.#after;
     // Subscribe before the first database read: nothing committed in between can be missed.
     this.#unsubscribe = hub.bus.subscribe((event) => this.#onEvent(event));
+    this.#unsubscribeDeltas = hub.bus.subscribeDeltas?.((delta) => this.#onDelta(delta)) ??
+      (() => {});
     this.#push(null, `retry: 2000\n: connected\n\n`);
     this.stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -139,6 +151,7 @@ class Client {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    this.#unsubscribeDeltas();
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#pending = [];
@@ -181,6 +194,18 @@ class Client {
       this.#replaying = true;
       this.#hub.noteCatchUp();
     }
+  }
+
+  /** Live text: only to a client that is live and keeping up (it is never sent again). */
+  #onDelta(delta: DeltaEvent): void {
+    if (this.#closed || this.#replaying) return;
+    if (this.#agent !== null && delta.agent_id !== this.#agent) return;
+    if (this.#queuedBytes > DELTA_BACKLOG_BYTES) {
+      this.#hub.noteDeltaDropped();
+      return;
+    }
+    const data: DeltaEventData = delta;
+    this.#push(null, `event: delta\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   #push(id: number | null, text: string): void {
@@ -256,6 +281,11 @@ class Client {
       const agent = store.getAgent(row.agent_id);
       return agent ? sse(row.id, "agent", agent) : null;
     }
+    if (row.kind === "approval") {
+      // The row as it is now: a replayed "created" event already shows the answer, if any.
+      const approval = row.seq === null ? undefined : store.getApprovalByKey(row.seq);
+      return approval ? sse(row.id, "approval", approval) : null;
+    }
     if (row.seq === null) return null;
     let message;
     try {
@@ -311,6 +341,7 @@ export class EventHub implements EventStats {
   #clients = new Set<Client>();
   #dropped = 0;
   #catchUps = 0;
+  #deltasDropped = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #lastEvent: EngineEvent | null = null;
@@ -356,6 +387,7 @@ export class EventHub implements EventStats {
     if (event.kind === "agent_deleted") {
       return sse(event.id, "agent_deleted", deletedData(event.agent_id, event.ts));
     }
+    if (event.kind === "approval") return sse(event.id, "approval", event.approval);
     const inline = event.bytes.byteLength <= this.maxInlineRawBytes;
     const data: MessageEventData = {
       agent_id: event.agent_id,
@@ -418,6 +450,16 @@ export class EventHub implements EventStats {
   noteDropped(reason: string): void {
     this.#dropped++;
     this.#log("warn", "event stream client dropped", { reason });
+  }
+
+  /** Live text deltas left out for clients that were behind. */
+  get deltasDroppedTotal(): number {
+    return this.#deltasDropped;
+  }
+
+  /** @internal */
+  noteDeltaDropped(): void {
+    this.#deltasDropped++;
   }
 
   /** @internal */

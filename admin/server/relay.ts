@@ -3,6 +3,8 @@
  *
  * - `?agent=<id>`: that agent's `agent`, `message` and `agent_deleted` events, as the server
  *   sends them.
+ * - Live text (`delta`, no id) goes to both views while the page keeps up; never waited for.
+ * - `approval` events (permission prompts and their answers) go to both views.
  * - no agent: the dashboard view, `agent` and `agent_deleted` events plus the `message` events of
  *   assistant lines (what a card needs for its last line); lines above 64 KiB are sent without
  *   `raw`.
@@ -52,7 +54,9 @@ export function formatSse(id: string | null, event: string, data: string): strin
  * returns the data to send or null to skip.
  */
 export function summarize(message: SseMessage, maxRawBytes: number): string | null {
-  if (message.event === "agent" || message.event === "agent_deleted") return message.data;
+  if (
+    message.event === "agent" || message.event === "agent_deleted" || message.event === "approval"
+  ) return message.data;
   if (message.event !== "message") return null;
   let data: { type?: unknown; raw?: unknown; truncated?: unknown };
   try {
@@ -247,10 +251,17 @@ function relayStream(
     try {
       for await (const message of parseSse(body)) {
         if (done) return;
+        if (message.event === "delta") {
+          // Live text: sent only when the page has room now, never waited for (nor replayed).
+          if ((controller.desiredSize ?? 0) > 0) {
+            send(formatSse(null, "delta", message.data));
+          }
+          continue;
+        }
         const data = options.summary
           ? summarize(message, options.maxSummaryRawBytes)
           : message.event === "agent" || message.event === "message" ||
-              message.event === "agent_deleted"
+              message.event === "agent_deleted" || message.event === "approval"
           ? message.data
           : null;
         if (data === null) continue;

@@ -19,6 +19,9 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
   --effort E     none, low, medium, high, xhigh or max
   --name N       display name
   --planner      run as a planner (plan first; execute with a follow-up)
+  --permission-mode M
+                 bypassPermissions (default), acceptEdits, default or plan; any but the
+                 first asks before tools run (\`hero_orchestrator approvals\`)
   --priority P   high, normal or low: the queue order when slots or quota headroom free up
   --max-cost USD pause the agent (never kill it) once its cost reaches USD
   --max-turns N  pause the agent once its API round trips reach N
@@ -36,6 +39,8 @@ Creates an agent running claude on the prompt ("-" reads it from stdin) in DIR.
 async function readStdin(): Promise<string> {
   return (await new Response(Deno.stdin.readable).text()).trim();
 }
+
+const PERMISSION_MODES = ["bypassPermissions", "acceptEdits", "default", "plan"] as const;
 
 function defaultCwd(): string {
   try {
@@ -56,6 +61,7 @@ export const run: Command = {
       effort: { type: "string" },
       name: { type: "string" },
       planner: { type: "boolean" },
+      "permission-mode": { type: "string" },
       priority: { type: "string" },
       "max-cost": { type: "string" },
       "max-turns": { type: "string" },
@@ -80,6 +86,16 @@ export const run: Command = {
     if (effort) params.effort = effort;
     if (values.name) params.name = values.name;
     if (values.planner) params.kind = "planner";
+    const mode = values["permission-mode"];
+    if (mode !== undefined) {
+      if (!isOneOf(PERMISSION_MODES, mode)) {
+        throw new UsageError(
+          `--permission-mode "${mode}" is not one of ${PERMISSION_MODES.join(", ")}`,
+          "run",
+        );
+      }
+      params.permission_mode = mode;
+    }
     if (values.priority !== undefined) {
       if (!isOneOf(PRIORITIES, values.priority)) {
         throw new UsageError(

@@ -1,6 +1,6 @@
 import type { Effort } from "../models/mod.ts";
 
-export type PermissionMode = "bypassPermissions" | "plan" | "default";
+export type PermissionMode = "bypassPermissions" | "plan" | "default" | "acceptEdits";
 
 /** The permission modes the CLI's `set_permission_mode` control request accepts (2.1.328). */
 export const CLI_PERMISSION_MODES = [
@@ -36,6 +36,11 @@ export interface ClaudeArgsOptions {
    * project settings, so no hooks a repository could plant).
    */
   bare?: boolean;
+  /**
+   * Permission prompts come to the supervisor as `can_use_tool` control requests
+   * (`--permission-prompt-tool stdio`) instead of being denied: an agent not in bypass mode.
+   */
+  permissionPrompts?: boolean;
 }
 
 /**
@@ -60,6 +65,7 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
   ];
   // `--effort none` does not exist in the CLI: "none" is expressed through the environment.
   if (options.effort !== "none") args.push("--effort", options.effort);
+  if (options.permissionPrompts) args.push("--permission-prompt-tool", "stdio");
   if (options.resume) args.push("--resume", options.resume);
   if (options.resume && options.fork) {
     args.push("--fork-session");
@@ -68,6 +74,8 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
   if (options.mcpConfigPath) args.push("--mcp-config", options.mcpConfigPath);
   if (options.appendSystemPrompt) args.push("--append-system-prompt", options.appendSystemPrompt);
   if (options.bare) args.push("--tools", "", "--strict-mcp-config", "--setting-sources", "");
+  // Live text: the deltas are shown as the model writes them, never stored (shadows need none).
+  else args.push("--include-partial-messages");
   return args;
 }
 

@@ -27,6 +27,7 @@ Deno.test("buildClaudeArgs() uses stream-json both ways and never contains the p
       "bypassPermissions",
       "--effort",
       "high",
+      "--include-partial-messages",
     ],
   );
   const none = buildClaudeArgs({
@@ -175,10 +176,20 @@ Deno.test("buildClaudeArgs() fork: --fork-session after --resume, --resume-sessi
     "--fork-session",
     "--resume-session-at",
     "uuid-7",
+    "--include-partial-messages",
   ]);
   const whole = buildClaudeArgs({ ...base, resume: "s-1", fork: true, forkAt: null });
   assert(whole.includes("--fork-session") && !whole.includes("--resume-session-at"));
   // Without a session to resume there is nothing to fork.
   const fresh = buildClaudeArgs({ ...base, resume: null, fork: true, forkAt: "uuid-7" });
   assert(!fresh.includes("--fork-session") && !fresh.includes("--resume-session-at"));
+});
+
+Deno.test("buildClaudeArgs() asks through stdio only when permission prompts are wanted", () => {
+  const base = { model: "m", effort: "low" as const, permissionMode: "default" as const };
+  const asking = buildClaudeArgs({ ...base, permissionPrompts: true });
+  assertEquals(asking[asking.indexOf("--permission-prompt-tool") + 1], "stdio");
+  assert(!buildClaudeArgs(base).includes("--permission-prompt-tool"));
+  // Shadows (bare) never stream partial messages: nobody watches them type.
+  assert(!buildClaudeArgs({ ...base, bare: true }).includes("--include-partial-messages"));
 });

@@ -13,4 +13,5 @@ export * from "./stderr_tail.ts";
 export * from "./turn_result.ts";
 export * from "./sandbox.ts";
 export * from "./liveness.ts";
+export * from "./delta.ts";
 export * from "./failure.ts";

@@ -43,6 +43,8 @@ export interface SupervisorSettings {
    * 0 = no live sessions: stdin closes after every result.
    */
   sessionIdleMs: number;
+  /** A permission prompt nobody answered within this is denied (never allowed). */
+  approvalTimeoutMs: number;
   /** How long a process may live after closing stdout (no result yet) before it is stopped. */
   stdoutEofGraceMs: number;
 }
@@ -263,6 +265,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       resultExitGraceMs: intSetting(env, "HERO_ORCHESTRATOR_RESULT_EXIT_GRACE_MS", 30_000),
       // 0: no live sessions (stdin closes after each result, as before).
       sessionIdleMs: intSetting(env, "HERO_ORCHESTRATOR_SESSION_IDLE_MS", 10 * 60_000),
+      approvalTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_APPROVAL_TIMEOUT_MS", 30 * 60_000, 1),
       stdoutEofGraceMs: intSetting(env, "HERO_ORCHESTRATOR_STDOUT_EOF_GRACE_MS", 5_000),
     },
     store: {

@@ -158,6 +158,15 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       git,
       worktreeDir: `${paths.stateDir}/worktrees`,
       settings,
+      onDelta: (agentId, d) =>
+        bus.publishDelta({
+          agent_id: agentId,
+          message_id: d.messageId,
+          index: d.index,
+          kind: d.kind,
+          text: d.text,
+          parent_tool_use_id: d.parentToolUseId,
+        }),
       daemonEnv: options.env,
       protectedDirs: [paths.stateDir, paths.socketDir],
       agentStateDir: `${paths.stateDir}/agents`,

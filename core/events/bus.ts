@@ -1,4 +1,4 @@
-import type { Agent } from "../models/mod.ts";
+import type { Agent, Approval } from "../models/mod.ts";
 
 /** A committed change. `id` is the durable event id (events table rowid), strictly increasing. */
 export type EngineEvent =
@@ -16,6 +16,13 @@ export type EngineEvent =
     bytes: Uint8Array;
   }
   | {
+    /** A permission prompt was stored, or answered (stored and replayed like the rest). */
+    kind: "approval";
+    id: number;
+    agent_id: string;
+    approval: Approval;
+  }
+  | {
     /** The agent and its lines were deleted (a tombstone: stored, and replayed, like the rest). */
     kind: "agent_deleted";
     id: number;
@@ -27,11 +34,29 @@ export type EngineEvent =
 export type EventListener = (event: EngineEvent) => void;
 
 /**
+ * Live text of a running agent (`--include-partial-messages`): ephemeral, so it has no event id,
+ * is never stored or replayed, and is the first thing dropped for a slow reader.
+ */
+export interface DeltaEvent {
+  agent_id: string;
+  /** The API message the text belongs to, or null. */
+  message_id: string | null;
+  /** Content block index within the message. */
+  index: number;
+  kind: "text" | "thinking";
+  text: string;
+  parent_tool_use_id: string | null;
+}
+
+export type DeltaListener = (delta: DeltaEvent) => void;
+
+/**
  * In-process fan-out of committed events. Publishers call it only after the SQLite commit that
  * made the change durable returned; a throwing listener never disturbs the others.
  */
 export class EventBus {
   #listeners = new Set<EventListener>();
+  #deltaListeners = new Set<DeltaListener>();
 
   subscribe(listener: EventListener): () => void {
     this.#listeners.add(listener);
@@ -44,6 +69,22 @@ export class EventBus {
         listener(event);
       } catch (err) {
         console.error(`Cannot deliver event ${event.id}: listener threw`, err);
+      }
+    }
+  }
+
+  /** Live text deltas (not committed anywhere: see {@linkcode DeltaEvent}). */
+  subscribeDeltas(listener: DeltaListener): () => void {
+    this.#deltaListeners.add(listener);
+    return () => this.#deltaListeners.delete(listener);
+  }
+
+  publishDelta(delta: DeltaEvent): void {
+    for (const listener of this.#deltaListeners) {
+      try {
+        listener(delta);
+      } catch (err) {
+        console.error("Cannot deliver a delta: listener threw", err);
       }
     }
   }

@@ -31,9 +31,16 @@ export function eventsOfBatch(batch: CommittedBatch): EngineEvent[] {
 
 /** The event of one committed store change (an agent row or a tombstone). */
 export function eventOfChange(change: StoreChange): EngineEvent {
-  return change.kind === "agent"
-    ? { kind: "agent", id: change.id, agent: change.agent }
-    : { kind: "agent_deleted", id: change.id, agent_id: change.agent_id, ts: change.ts };
+  if (change.kind === "agent") return { kind: "agent", id: change.id, agent: change.agent };
+  if (change.kind === "approval") {
+    return {
+      kind: "approval",
+      id: change.id,
+      agent_id: change.approval.agent_id,
+      approval: change.approval,
+    };
+  }
+  return { kind: "agent_deleted", id: change.id, agent_id: change.agent_id, ts: change.ts };
 }
 
 /** The `MessageWriter`'s `onCommit`: publishes each committed batch on `bus`. */

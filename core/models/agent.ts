@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AgentPermissionMode } from "./approval.ts";
 
 export const AGENT_STATUSES = [
   "queued",
@@ -116,6 +117,9 @@ export const Agent = z.object({
   ),
   hero_context: z.string().nullable().describe(
     "the creator's X-Hero-Context header, passed on to the home MCP server; null when absent",
+  ),
+  permission_mode: AgentPermissionMode.describe(
+    "the mode claude runs in; anything but bypassPermissions asks before tools run (approvals)",
   ),
   pause_reason: PauseReason.nullable().describe(
     "why the agent is paused (set while paused, and while a pause is stopping its run); else null",

@@ -8,4 +8,5 @@ export * from "./transitions.ts";
 export * from "./id.ts";
 export * from "./errors.ts";
 export * from "./title.ts";
+export * from "./approval.ts";
 export * from "./failure.ts";

@@ -8,9 +8,19 @@ import type { Agent, AgentStatus } from "../models/mod.ts";
 /** Statuses in which an agent waits on a person. */
 export const NEEDS_PERSON: readonly AgentStatus[] = ["awaiting_review", "failed"];
 
+/**
+ * Whether `agent` waits on a person: in review, failed, or paused at a budget (only a person
+ * raises it; rate-limit and storage pauses continue by themselves, a manual one was a person's).
+ */
+export function needsPerson(agent: Pick<Agent, "status" | "kind" | "pause_reason">): boolean {
+  if (agent.kind === "shadow") return false;
+  return NEEDS_PERSON.includes(agent.status) ||
+    (agent.status === "paused" && agent.pause_reason === "budget");
+}
+
 /** A notification, as the webhook receives it (JSON). */
 export interface Attention {
-  /** `agent.awaiting_review`, `agent.failed`. */
+  /** `agent.awaiting_review`, `agent.failed`, `agent.paused` (at a budget). */
   type: string;
   /** The durable event id of the change: a receiver can drop a duplicate by it. */
   event_id: number;
@@ -52,16 +62,23 @@ export function attentionFor(
   eventId: number,
   options: { linkBase: string | null },
 ): Attention | null {
-  if (agent.kind === "shadow" || !NEEDS_PERSON.includes(agent.status)) return null;
+  if (!needsPerson(agent)) return null;
   const name = label(agent);
   const failed = agent.status === "failed";
+  const paused = agent.status === "paused";
   return {
     type: `agent.${agent.status}`,
     event_id: eventId,
     ts: agent.updated_at,
-    title: failed ? `Agent "${name}" failed` : `Agent "${name}" is waiting for review`,
+    title: failed
+      ? `Agent "${name}" failed`
+      : paused
+      ? `Agent "${name}" is paused at its budget`
+      : `Agent "${name}" is waiting for review`,
     message: failed
       ? oneLine(`${agent.error_code ?? "failed"}: ${agent.error_message ?? ""}`, 300)
+      : paused
+      ? oneLine(`${agent.error_message ?? "Paused at its budget"}; raise it to continue`, 300)
       : oneLine(agent.result ?? "The turn finished.", 300),
     link: options.linkBase ? `${options.linkBase}/agents/${encodeURIComponent(agent.id)}` : null,
     agent: {
@@ -102,8 +119,7 @@ export class AttentionTracker {
       const oldest = this.#last.keys().next().value;
       if (oldest !== undefined) this.#last.delete(oldest);
     }
-    return previous !== agent.status && NEEDS_PERSON.includes(agent.status) &&
-      agent.kind !== "shadow";
+    return previous !== agent.status && needsPerson(agent);
   }
 
   forget(agentId: string): void {

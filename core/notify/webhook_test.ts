@@ -72,6 +72,7 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     stderr_truncated: false,
     home_mcp: null,
     hero_context: null,
+    permission_mode: "bypassPermissions",
     pause_reason: null,
     pause_window: null,
     paused_at: null,
@@ -108,19 +109,26 @@ Deno.test("webhook: one POST per entry into a status that needs a person, in ord
   publish(agentRow("b", "failed"));
   publish(agentRow("a", "running")); // a follow-up ...
   publish(agentRow("a", "awaiting_review")); // ... and its review: new again
-  await waitFor("three deliveries", () => hook.got.length === 3);
+  // Pauses that end by themselves (or were a person's) page nobody; a budget pause asks.
+  publish(agentRow("c", "paused", { pause_reason: "rate_limit" }));
+  publish(agentRow("c", "paused", { pause_reason: "manual" }));
+  publish(agentRow("d", "paused", { pause_reason: "budget", error_message: "Paused: its cost" }));
+  await waitFor("four deliveries", () => hook.got.length === 4);
   await notifier.close();
   assert.deepEqual(hook.got.map((g) => [g.body.type, g.body.agent.id, g.body.event_id]), [
     ["agent.awaiting_review", "a", 2],
     ["agent.failed", "b", 5],
     ["agent.awaiting_review", "a", 7],
+    ["agent.paused", "d", 10],
   ]);
+  assert.equal(hook.got[3]!.body.title, 'Agent "agent d" is paused at its budget');
+  assert.equal(hook.got[3]!.body.message, "Paused: its cost; raise it to continue");
   assert.equal(hook.got[0]!.key, "hero-orchestrator-2");
   assert.equal(hook.got[0]!.body.link, "https://h.example/adm/agents/a");
   assert.equal(hook.got[0]!.body.message, "Done: wrote the file");
   assert.equal(hook.got[1]!.body.title, 'Agent "agent b" failed');
   assert.match(hook.got[1]!.body.message, /exit_nonzero: claude exited with code 3/);
-  assert.equal(notifier.stats().delivered, 3);
+  assert.equal(notifier.stats().delivered, 4);
 });
 
 Deno.test("webhook: failures are retried with back-off and order is kept; exhausted retries are counted", async () => {

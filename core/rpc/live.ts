@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { Agent } from "../models/mod.ts";
+import { Agent, Approval } from "../models/mod.ts";
 import { AgentId, defineMethod, Prompt } from "./method_spec.ts";
 
 const idParams = z.strictObject({ id: AgentId });
@@ -24,6 +24,9 @@ export const LiveAgent = Agent.extend({
   live: z.boolean().describe(
     "a claude process is attached and takes prompts on its stdin (a live session: agent.send starts the next turn in it at once); derived when answered, not stored",
   ),
+  pending_approvals: z.array(Approval).describe(
+    "permission prompts waiting for a person (approval.respond), oldest first",
+  ),
 }).meta({ id: "LiveAgent" });
 export type LiveAgent = z.infer<typeof LiveAgent>;
 
@@ -35,6 +38,21 @@ export const SendResult = z.object({
   ),
 }).meta({ id: "SendResult" });
 export type SendResult = z.infer<typeof SendResult>;
+
+/**
+ * `data` of an SSE `delta` event: text or thinking a running agent's model just wrote
+ * (`--include-partial-messages`). Ephemeral: no event id, never stored or replayed, dropped first
+ * for a slow reader; the assembled `assistant` line (a `message` event) follows and replaces it.
+ */
+export const DeltaEventData = z.object({
+  agent_id: z.string(),
+  message_id: z.string().nullable().describe("the API message the text belongs to"),
+  index: z.number().int().describe("content block index within the message"),
+  kind: z.enum(["text", "thinking"]),
+  text: z.string().describe("the new piece, to append to the block's text so far"),
+  parent_tool_use_id: z.string().nullable().describe("set for a subagent's text"),
+}).meta({ id: "DeltaEventData" });
+export type DeltaEventData = z.infer<typeof DeltaEventData>;
 
 export const LIVE_METHODS = {
   "agent.send": defineMethod({

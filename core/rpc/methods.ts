@@ -21,9 +21,10 @@ import { SearchPage, SearchStatus } from "./search.ts";
 import * as quota from "./quota.ts";
 import { AgentId, defineMethod, Prompt } from "./method_spec.ts";
 import { LIVE_METHODS, LiveAgent } from "./live.ts";
-
+import { APPROVAL_METHODS, CREATE_PERMISSION_PARAMS } from "./approval.ts";
 export { defineMethod, type MethodSpec } from "./method_spec.ts";
 export * from "./live.ts";
+export * from "./approval.ts";
 
 /** The agent kinds a caller may create (`shadow` agents are created by the daemon only). */
 export const CreatableKind = z.enum(["standard", "planner"]).meta({ id: "CreatableKind" });
@@ -134,6 +135,7 @@ export const METHODS = {
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud",
       ),
+      ...CREATE_PERMISSION_PARAMS,
       ...quota.CREATE_QUOTA_PARAMS,
       ...CREATE_ISOLATION_PARAMS,
     }),
@@ -343,6 +345,7 @@ export const METHODS = {
     }).meta({ id: "AgentExport" }),
     errors: ["not_found"],
   }),
+  ...APPROVAL_METHODS,
   "search.query": defineMethod({
     name: "search.query",
     summary: "Full-text search over prompts, answers, tool calls and agent names",

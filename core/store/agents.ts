@@ -3,6 +3,7 @@ import type { SQLInputValue } from "node:sqlite";
 import {
   Agent,
   type AgentKind,
+  type AgentPermissionMode,
   type AgentStatus,
   type Effort,
   errorFix,
@@ -32,6 +33,8 @@ export interface NewAgent {
   priority?: Priority;
   /** Epoch ms; defaults to now. */
   created_at?: number;
+  /** The mode claude runs in; default bypassPermissions (nothing asks). */
+  permission_mode?: AgentPermissionMode;
 }
 
 /** Internal per-agent process columns: stored on the row, never part of `Agent`. */
@@ -200,6 +203,7 @@ const NEW_AGENT_FIELDS = [
   "max_turns",
   "priority",
   "created_at",
+  "permission_mode",
 ] as const;
 const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
   "name",
@@ -210,6 +214,7 @@ const OPTIONAL_NEW_AGENT_FIELDS: ReadonlySet<string> = new Set([
   "max_turns",
   "priority",
   "created_at",
+  "permission_mode",
 ]);
 
 /** Throws a TypeError naming the first field of `a` that the `Agent` schema refuses. */
@@ -231,8 +236,8 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
   const createdAt = a.created_at ?? now;
   return conn.prepare(
     `INSERT INTO agents (id, name, prompt, cwd, model, effort, kind, status, parent_id, home_mcp,
-       hero_context, max_cost_usd, max_turns, priority, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)
+       hero_context, max_cost_usd, max_turns, priority, created_at, updated_at, permission_mode)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
      RETURNING agent_key, ${SELECT_LIST}`,
   ).get(
     a.id,
@@ -250,6 +255,7 @@ export function insertAgentRow(conn: Connection, a: NewAgent, now: number): Agen
     a.priority ?? "normal",
     createdAt,
     createdAt,
+    a.permission_mode ?? "bypassPermissions",
   ) as AgentRow;
 }
 

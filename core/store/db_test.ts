@@ -99,6 +99,9 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
   9: (db, agentId) => {
     SEEDS[8]!(db, agentId);
   },
+  10: (db, agentId) => {
+    SEEDS[9]!(db, agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -134,6 +137,9 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
           [null, null, null, null],
         );
         assert.equal(agent.priority, "normal");
+        // The approvals step: every existing agent keeps running without being asked.
+        assert.equal(agent.permission_mode, "bypassPermissions");
+        assert.deepEqual(store.listApprovals({ agentId }), []);
         // The migrated database takes new writes, including the version 4 tables.
         const hash = "ab".repeat(32);
         store.insertProxyToken(agentId, hash, Date.now() + 60_000);

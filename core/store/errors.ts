@@ -38,3 +38,12 @@ export class StoreBusyError extends Error {
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** An operation named an approval id that is not in the database. */
+export class ApprovalNotFoundError extends Error {
+  override name = "ApprovalNotFoundError";
+  readonly code = "not_found";
+  constructor(readonly approvalId: string, options?: ErrorOptions) {
+    super(`Cannot find approval "${approvalId}": no such approval`, options);
+  }
+}

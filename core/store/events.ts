@@ -4,7 +4,7 @@ import { clampLimit } from "./agents.ts";
 import { INSERT_EVENT } from "./line_sql.ts";
 
 /** What an event reports: an agent row changed, a line was stored, or an agent was deleted. */
-export type EventKind = "agent" | "message" | "agent_deleted";
+export type EventKind = "agent" | "message" | "agent_deleted" | "approval";
 
 /** One change-log entry. `id` only grows (AUTOINCREMENT: never reused, even after deletes). */
 export interface StoredEvent {
@@ -13,7 +13,7 @@ export interface StoredEvent {
   ts: number;
   kind: EventKind;
   agent_id: string;
-  /** The line's seq for `message` events; null for the others. */
+  /** The line's seq for `message` events, the approval's key for `approval` events; else null. */
   seq: number | null;
 }
 

@@ -308,6 +308,38 @@ ALTER TABLE agents ADD COLUMN max_turns INTEGER;
 ALTER TABLE agents ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
 `;
 
+// The approval inbox (issue 14).
+// - agents.permission_mode: the mode claude runs in; anything but bypassPermissions asks through
+//   --permission-prompt-tool stdio, and each ask becomes an approvals row.
+// - approvals: one row per can_use_tool request, stored before it is shown anywhere. request_id
+//   is claude's control request id (the answer names it); proc_marker the process it belongs
+//   to, so a daemon that restarts expires every pending row (that process is gone). input and
+//   suggestions are the JSON claude sent, verbatim. state moves once, from pending.
+// - events.seq of an `approval` event is the approval's key (its row is read on replay).
+const M011_APPROVALS = `
+ALTER TABLE agents ADD COLUMN permission_mode TEXT NOT NULL DEFAULT 'bypassPermissions';
+CREATE TABLE approvals (
+  approval_key INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  agent_key INTEGER NOT NULL REFERENCES agents (agent_key),
+  request_id TEXT NOT NULL,
+  proc_marker TEXT,
+  tool_name TEXT NOT NULL,
+  input TEXT NOT NULL,
+  description TEXT,
+  suggestions TEXT NOT NULL,
+  tool_use_id TEXT,
+  created_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'allowed', 'denied', 'expired', 'cancelled')),
+  answered_by TEXT,
+  message TEXT,
+  remember TEXT,
+  answered_at INTEGER
+) STRICT;
+CREATE INDEX approvals_by_agent ON approvals (agent_key, approval_key);
+CREATE INDEX approvals_pending ON approvals (state, approval_key) WHERE state = 'pending';
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial_agents_messages", sql: M001_INITIAL },
@@ -320,6 +352,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: "session_ledger", sql: M008_SESSION_LEDGER },
   { version: 9, name: "worktree_isolation", sql: M009_WORKTREE_ISOLATION },
   { version: 10, name: "pause_budgets", sql: M010_PAUSE_BUDGETS },
+  { version: 11, name: "approvals", sql: M011_APPROVALS },
 ];
 
 /** The schema version this build writes and understands. */

@@ -74,7 +74,13 @@ export {
 } from "./search.ts";
 export { parseSearchQuery, SearchSyntaxError, type SnippetPart } from "./search_query.ts";
 export { type SearchField, searchTextOf } from "./search_text.ts";
-export { AgentNotFoundError, StorageError, StoreBusyError } from "./errors.ts";
+export {
+  AgentNotFoundError,
+  ApprovalNotFoundError,
+  StorageError,
+  StoreBusyError,
+} from "./errors.ts";
+export type { ApprovalAnswer, ApprovalRoute, NewApproval } from "./approvals.ts";
 export {
   commitImportBatch,
   commitImportBatches,

@@ -2,7 +2,7 @@
  * The store's outbox: what a write transaction changed, handed on only after its COMMIT returned
  * (the ack rule made structural: no caller publishes by hand).
  */
-import type { Agent } from "../models/mod.ts";
+import type { Agent, Approval } from "../models/mod.ts";
 
 /**
  * One committed change to an agent. `id` is the durable event id (events table rowid) the change
@@ -10,6 +10,7 @@ import type { Agent } from "../models/mod.ts";
  */
 export type StoreChange =
   | { kind: "agent"; id: number; agent: Agent }
+  | { kind: "approval"; id: number; approval: Approval }
   | {
     /** The agent and its lines were deleted; this tombstone is the one event left of it. */
     kind: "agent_deleted";

@@ -18,6 +18,8 @@ async function recordingStore() {
         inTransaction: inTransaction(store),
         durable: last.kind === "agent"
           ? reader.getAgent(last.agent.id)?.updated_at === last.agent.updated_at
+          : last.kind === "approval"
+          ? reader.getApproval(last.approval.id)?.state === last.approval.state
           : reader.getAgent(last.agent_id) === undefined,
       });
     },

@@ -55,7 +55,8 @@ import {
 import { deleteProxyRows, revokeProxyTokenRows } from "./proxy.ts";
 import { type AgentIsolation, deleteWorktreeRows } from "./worktrees.ts";
 import { agentKeyOf, connectionOf } from "./_store_core.ts";
-import { WorktreeRecords } from "./_store_worktrees.ts";
+import { ApprovalRecords } from "./_store_approvals.ts";
+import { deleteApprovalRows } from "./approvals.ts";
 import type { OnStoreCommit } from "./outbox.ts";
 
 /** What {@linkcode Store.deleteAgent} recorded. */
@@ -120,7 +121,7 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
  * Not constructible directly: use {@linkcode openStore}. Its proxy, usage and work tree records
  * live in the layers it extends (`_store_usage.ts`, `_store_worktrees.ts`).
  */
-export class Store extends WorktreeRecords {
+export class Store extends ApprovalRecords {
   #conn: Connection;
 
   /** @internal Use {@linkcode openStore}. */
@@ -273,6 +274,7 @@ export class Store extends WorktreeRecords {
       deleteEventRows(this.#conn, head.agent_key);
       deleteProxyRows(this.#conn, head.agent_key);
       deleteWorktreeRows(this.#conn, head.agent_key);
+      deleteApprovalRows(this.#conn, head.agent_key);
       detachImportRows(this.#conn, head.agent_key);
       this.#conn.prepare("DELETE FROM agents WHERE agent_key = ?").run(head.agent_key);
       const now = Date.now();

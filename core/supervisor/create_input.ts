@@ -6,6 +6,7 @@
 import {
   type Agent,
   type AgentKind,
+  type AgentPermissionMode,
   Effort,
   InvalidStateError,
   MAX_HERO_CONTEXT_CHARS,
@@ -30,6 +31,8 @@ export interface CreateAgentInput {
   name?: string | null | undefined;
   kind?: AgentKind | undefined;
   parent_id?: string | null | undefined;
+  /** The mode claude runs in; anything but bypassPermissions asks (approvals). */
+  permission_mode?: AgentPermissionMode | undefined;
   /** Budget: pause once the agent's cost reaches this many USD. */
   max_cost_usd?: number | null | undefined;
   /** Budget: pause once the agent's API round trips reach this. */

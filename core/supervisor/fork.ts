@@ -132,6 +132,8 @@ export async function forkAgent(
       kind: checked.kind,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
+      // A fork asks before tools run exactly when its source did.
+      permission_mode: source.permission_mode,
     }, prepared?.isolation);
     const agent = ctx.store.updateAgent(inserted.id, {
       fork_session_id: source.session_id,

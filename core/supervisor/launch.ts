@@ -92,6 +92,7 @@ export function createLauncher(
         fork: turn.fork === true,
         forkAt: turn.forkAt ?? null,
         bare: agent.kind === "shadow",
+        permissionPrompts: agent.kind !== "shadow" && agent.permission_mode !== "bypassPermissions",
         mcpConfigPath: homeMcpConfigPath(options, agent),
         appendSystemPrompt: turn.voice ? VOICE_SYSTEM_PROMPT : null,
       }),

@@ -5,12 +5,17 @@
  * `set_permission_mode`; completing and cancelling, which end a live session with the agent.
  * @module
  */
-import { type Agent, InvalidStateError, ValidationError } from "../models/mod.ts";
+import {
+  type Agent,
+  AgentPermissionMode,
+  InvalidStateError,
+  ValidationError,
+} from "../models/mod.ts";
 import type { EngineSettings } from "../config/mod.ts";
 import { type Store, supervisedAgentOfSession } from "../store/mod.ts";
 import { CLI_PERMISSION_MODES, type CliPermissionMode } from "../claude/mod.ts";
 import { checkFollowUpAgent, checkFollowUpPrompt } from "./create_input.ts";
-import { requeueFollowUp } from "./requeue.ts";
+import { requeueFollowUp, workingMode } from "./requeue.ts";
 import type { AgentRun } from "./run.ts";
 import type { Delivery } from "./session.ts";
 import { stopShadows } from "./shadow_stop.ts";
@@ -70,7 +75,7 @@ export async function sendPrompt(
       agent.status === "failed")
   ) {
     if (agent.kind === "planner" && options.execute) {
-      await run.session.control({ subtype: "set_permission_mode", mode: "bypassPermissions" });
+      await run.session.control({ subtype: "set_permission_mode", mode: workingMode(agent) });
     }
     const delivery = await run.session.deliver(prompt);
     return { agent: ctx.mustGet(id), delivery };
@@ -146,7 +151,9 @@ export async function setLivePermissionMode(
   }
   const run = liveRun(ctx, id, "set the permission mode of");
   await run.session.control({ subtype: "set_permission_mode", mode });
-  return ctx.mustGet(id);
+  // The agent's own mode (later processes, approval answers) follows when it is one of its four.
+  const own = AgentPermissionMode.safeParse(mode);
+  return own.success ? ctx.store.updateAgent(id, { permission_mode: own.data }) : ctx.mustGet(id);
 }
 
 /** awaiting_review → completed; a live session ends with the review (the CLI exits). */

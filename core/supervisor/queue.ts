@@ -123,7 +123,7 @@ export function turnOf(
       resume: record.fork_session_id,
       fork: true,
       forkAt: record.fork_at,
-      permissionMode: agent.kind === "planner" ? "plan" : "bypassPermissions",
+      permissionMode: agent.kind === "planner" ? "plan" : agent.permission_mode,
       voice,
     };
   }
@@ -132,7 +132,7 @@ export function turnOf(
       prompt: record.pending_prompt,
       resume: agent.session_id,
       permissionMode: (record.pending_permission_mode as PermissionMode | null) ??
-        "bypassPermissions",
+        agent.permission_mode,
       voice,
     };
   }
@@ -143,7 +143,7 @@ export function turnOf(
       ? "plan"
       : agent.kind === "shadow"
       ? "default"
-      : "bypassPermissions",
+      : agent.permission_mode,
     voice,
   };
 }

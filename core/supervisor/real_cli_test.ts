@@ -275,9 +275,11 @@ Deno.test("real CLI: the first prompt and the follow-up are stored as replayed u
     const results = lines.filter((l) => l.type === "result");
     const assistants = lines.filter((l) => l.type === "assistant");
     assertEquals([inits.length, results.length], [2, 2]);
-    // Each process: init, then its prompt, then the answer.
-    assertEquals(first!.seq, inits[0]!.seq + 1);
-    assertEquals(second!.seq, inits[1]!.seq + 1);
+    // Each process: init, then its prompt (after `system/status` frames, which partial messages
+    // bring), then the answer.
+    const nextAfter = (seq: number) => lines.find((l) => l.seq > seq && l.subtype !== "status");
+    assertEquals(nextAfter(inits[0]!.seq)?.seq, first!.seq);
+    assertEquals(nextAfter(inits[1]!.seq)?.seq, second!.seq);
     assert(assistants.filter((l) => l.seq < results[0]!.seq).every((l) => l.seq > first!.seq));
     assert(results[0]!.seq < second!.seq, "the follow-up comes after the first turn's result");
     const secondTurn = assistants.filter((l) => l.seq > results[0]!.seq);

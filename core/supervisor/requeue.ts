@@ -54,6 +54,11 @@ export function requeueShadow(store: Store, agent: Agent, live: boolean): Agent 
   });
 }
 
+/** The mode a planner carries its plan out in: its own, never plan. */
+export function workingMode(agent: Agent): PermissionMode {
+  return agent.permission_mode === "plan" ? "bypassPermissions" : agent.permission_mode;
+}
+
 /**
  * An agent queued with a follow-up prompt; a planner leaves plan mode only with `execute`. An
  * isolated agent whose worktree is gone (merged, discarded, removed by hand) is refused.
@@ -65,9 +70,11 @@ export function requeueFollowUp(
   execute: boolean,
 ): Agent {
   assertWorktreePresent(store, agent);
-  const permissionMode: PermissionMode = agent.kind === "planner" && !execute
-    ? "plan"
-    : "bypassPermissions";
+  const permissionMode: PermissionMode = agent.kind !== "planner"
+    ? agent.permission_mode
+    : execute
+    ? workingMode(agent)
+    : "plan";
   return store.transition(agent.id, "queued", {
     pending_prompt: prompt,
     pending_permission_mode: permissionMode,

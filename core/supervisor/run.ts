@@ -15,16 +15,17 @@ import {
   AGENT_MARKER_VAR,
   classifyLine,
   type ClaudeProcess,
-  exitFailure,
   LineTooLongError,
   outlivesStdout,
   readAssistantError,
+  readDelta,
   readInit,
   readRateLimit,
   readResult,
   resultFailure,
   spawnFailure,
   stdinLine,
+  type TextDelta,
   type TurnResult,
   type UsageTotals,
   UsageTracker,
@@ -65,6 +66,16 @@ export interface AgentRunOptions {
   onRateLimited?: (info: { resetAt: number | null; window: string | null }) => void;
   /** The daemon is stopping: a storage fault then ends a write's retries instead of waiting. */
   shuttingDown?: () => boolean;
+  /**
+   * Control requests claude sends (permission prompts: `onRequest`, called before the line is
+   * stored) and withdraws (`onCancel`).
+   */
+  approvals?: {
+    onRequest(run: AgentRun, line: Record<string, unknown>): void;
+    onCancel(run: AgentRun, line: Record<string, unknown>): void;
+  } | null;
+  /** Live text as the model writes it (`stream_event` lines are shown, never stored). */
+  onDelta?: ((agentId: string, delta: TextDelta) => void) | null;
 }
 
 /** One claude process of one agent: spawn, stdin, read loop, stop, finish. */
@@ -82,6 +93,8 @@ export class AgentRun {
   #resultAt: number | null = null;
   /** Turns, prompts and control requests of the process while it is live. */
   readonly session: LiveSession;
+  /** Permission prompts of this process waiting for a person: claude's request id → approval id. */
+  readonly approvals = new Map<string, string>();
   #stop: StopReason | null = null;
   #stopping: Promise<void> | null = null;
   /** A process that printed its result but did not exit is terminated; the status stays. */
@@ -370,7 +383,15 @@ export class AgentRun {
         let result: TurnResult | null = null;
         let rateLimited: { resetAt: number | null; window: string | null } | null = null;
         const value = classified.value;
+        if (classified.type === "stream_event") {
+          // Partial-message frames are live only: the assembled `assistant` line is stored.
+          const delta = value ? readDelta(value) : null;
+          if (delta) this.#o.onDelta?.(this.agentId, delta);
+          continue;
+        }
         if (value?.type === "control_response") this.session.onControlResponse(value);
+        else if (value?.type === "control_request") this.#o.approvals?.onRequest(this, value);
+        else if (value?.type === "control_cancel_request") this.#o.approvals?.onCancel(this, value);
         if (value) {
           const init = readInit(value);
           if (init?.sessionId) patch.session_id = init.sessionId;

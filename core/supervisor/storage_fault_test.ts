@@ -11,7 +11,7 @@ Deno.test("a result whose status write hits a held lock is retried: the agent st
     // Another connection (as another process would) takes the write lock the moment the result
     // line is committed, before the supervisor records the status; it lets go on the next turn of
     // the event loop, after the first attempt waited out busy_timeout and failed.
-    const other = new DatabaseSync(h.engine.paths.dbPath);
+    const other = new DatabaseSync(h.engine.paths.dbPath, { timeout: 30_000 });
     let locked = false;
     const unsubscribe = h.engine.bus.subscribe((e) => {
       if (e.kind !== "message" || e.type !== "result" || locked) return;

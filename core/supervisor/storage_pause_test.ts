@@ -42,7 +42,8 @@ Deno.test("storage failing past its bound pauses the running agents (reason stor
       60_000,
     );
     // Another connection (as another process would) holds the write lock: every write fails busy.
-    const other = new DatabaseSync(h.engine.paths.dbPath);
+    // The writer's worker commits all the time on its own thread, so this waits for its turn.
+    const other = new DatabaseSync(h.engine.paths.dbPath, { timeout: 30_000 });
     other.exec("BEGIN IMMEDIATE");
     let released = false;
     try {

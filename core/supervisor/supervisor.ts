@@ -33,18 +33,15 @@ import {
   type SupervisorOptions,
 } from "./types.ts";
 import { startWatchdog } from "./watchdog.ts";
+import { ApprovalDesk } from "./approvals.ts";
 
 export type { CreateAgentInput } from "./create_input.ts";
 export type { SupervisorProxy } from "./launch.ts";
 export type { RecoveryReport } from "./recovery.ts";
 export { ControlError, type Delivery } from "./session.ts";
 export type { SendDelivery, SendOptions } from "./live.ts";
-export type {
-  CreateShadowInput,
-  SupervisorHooks,
-  SupervisorLog,
-  SupervisorOptions,
-} from "./types.ts";
+export type { CreateShadowInput, SupervisorHooks } from "./types.ts";
+export type { SupervisorLog, SupervisorOptions } from "./types.ts";
 
 /**
  * Owns every claude process: starts queued agents within the concurrency caps, moves them
@@ -66,6 +63,8 @@ export class Supervisor {
   #stopWatchdog: (() => void) | undefined;
   /** Terminal rows of runs ending during shutdown share transactions. */
   #finishes: FinishBatch;
+  /** Permission prompts, answered exactly once; fail closed (`approvals.ts`). */
+  readonly approvals: ApprovalDesk;
   /** Pauses, resumes and admission against the quota and budgets (`pause.ts`). */
   readonly quota: QuotaGovernor;
   /** Worktree isolation and review: create in a worktree, diff, discard (`worktrees.ts`). */
@@ -84,11 +83,8 @@ export class Supervisor {
       proxy: options.proxy ?? null,
       agentStateDir: options.agentStateDir ?? null,
     });
-    this.#finishes = new FinishBatch({
-      store: options.store,
-      log: this.#log,
-      live: () => this.#runs.size,
-    });
+    this.approvals = new ApprovalDesk(this.#context());
+    this.#finishes = new FinishBatch({ ...options, log: this.#log, live: () => this.#runs.size });
     this.quota = new QuotaGovernor(() => this.#context());
     this.worktrees = new Worktrees(() => this.#context(), options);
   }
@@ -139,6 +135,7 @@ export class Supervisor {
     });
     await this.worktrees.reconcile();
     const requeued = this.#queue.rebuild(this.#store).length;
+    this.approvals.recover(); // the processes that asked are gone: their prompts expire
     return { reconciled, requeued, swept };
   }
 
@@ -173,6 +170,7 @@ export class Supervisor {
       parent_id: input.parent_id ?? null,
       home_mcp: checked.homeMcp,
       hero_context: checked.heroContext,
+      permission_mode: input.permission_mode,
       ...checked.quota,
     }, isolated?.isolation);
     if (checked.kind !== "shadow") this.#hook("created", agent, { autoNamed });
@@ -201,10 +199,7 @@ export class Supervisor {
     return this.#runs.get(id)?.session.live === true;
   }
 
-  /**
-   * Delivers a prompt to an agent now (`live.ts`): a live idle process starts the next turn at
-   * once, a running turn gets it queued by the CLI, with no process the session is resumed.
-   */
+  /** Delivers a prompt now: to the live process, queued behind its turn, or resumed (`live.ts`). */
   send(id: string, prompt: string, options: live.SendOptions = {}) {
     if (this.#shuttingDown) throw new BusyError("Cannot send: the daemon is shutting down");
     return live.sendPrompt(this.#context(), id, prompt, options);
@@ -374,6 +369,8 @@ export class Supervisor {
       onEnded: () => this.#runEnded(run),
       onRateLimited: (info) => this.quota.pauseForRateLimit(agent.id, info),
       shuttingDown: () => this.#shuttingDown,
+      onDelta: this.#o.onDelta,
+      approvals: this.approvals,
     });
     this.#runs.set(agent.id, run);
     run.start();
@@ -381,6 +378,7 @@ export class Supervisor {
   }
 
   #runEnded(run: AgentRun): void {
+    this.approvals.runEnded(run);
     this.#runs.delete(run.agentId);
     try {
       const agent = this.#store.getAgent(run.agentId);

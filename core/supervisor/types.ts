@@ -5,7 +5,7 @@ import type { Log, LogLevel } from "@hero/service/log";
 import type { Agent, PauseReason } from "../models/mod.ts";
 import type { EngineSettings, Env } from "../config/mod.ts";
 import type { MessageWriter, Store } from "../store/mod.ts";
-import type { PermissionMode } from "../claude/mod.ts";
+import type { PermissionMode, TextDelta } from "../claude/mod.ts";
 import type { ProcessControl } from "./process_control.ts";
 import type { SupervisorProxy } from "./launch.ts";
 
@@ -97,6 +97,8 @@ export interface CreateShadowInput {
 }
 
 export interface SupervisorOptions {
+  /** Live text of running agents (never stored); see `AgentRunOptions.onDelta`. */
+  onDelta?: ((agentId: string, delta: TextDelta) => void) | null;
   /** The store; its `onCommit` publishes every change (the supervisor never publishes itself). */
   store: Store;
   writer: MessageWriter;

@@ -46,6 +46,8 @@ export function checkRuns(
       }
       continue;
     }
+    // A turn waiting for a person's answer is not idle (the approval has its own timeout).
+    if (run.approvals.size > 0 && now - run.session.turnStartedAt < maxRuntimeMs) continue;
     if (now - run.session.turnStartedAt >= maxRuntimeMs) {
       run.requestStop({
         code: "max_runtime",

@@ -64,6 +64,7 @@
  * | `{"text": "…"}` | `assistant` line with one text block |
  * | `{"toolUse": {"name", "input"?, "id"?}}` | `assistant` line with one tool_use block |
  * | `{"toolResult": "…", "toolUseId"?, "isError"?}` | `user` line with one tool_result block |
+ * | `{"ask": {"tool"?, "input"?, "id"?, "description"?, "suggestions"?}}` | a tool_use line, then a `can_use_tool` control request (as with `--permission-prompt-tool stdio`); waits for its `control_response`. allow → a `Write` writes `updatedInput.file_path` (else the input's) and the tool_result says so; deny → an `is_error` tool_result with the message. Interrupted while waiting → `control_cancel_request`, then the interrupted result |
  * | `{"result": {…overrides}}` | `result` line; defaults as above; overrides: `is_error`, `subtype`, `result`, `api_error_status`, `num_turns`, `usage`, `total_cost_usd` (sets the cumulative total), `cost` (adds to it; default 0.000042), `terminal_reason`, `stop_reason`, `errors`, any other key (added). `is_error:true` defaults `terminal_reason` to `api_error` |
  * | `{"apiError": status \| {"status", "message"?}}` | synthetic `assistant` error line (`model:"<synthetic>"`, `error`, `is_api_error_message`) + its `result` (`success`, `is_error:true`, `api_error_status`) |
  * | `{"line": obj \| "str"}` | one line (object → JSON.stringify; string as-is). `{{session_id}}` is substituted |
@@ -99,6 +100,15 @@ export type FakeStep =
   | { text: string }
   | { toolUse: { name: string; input?: Record<string, unknown>; id?: string } }
   | { toolResult: string; toolUseId?: string; isError?: boolean }
+  | {
+    ask: {
+      tool?: string;
+      input?: Record<string, unknown>;
+      id?: string;
+      description?: string;
+      suggestions?: unknown[];
+    };
+  }
   | { result: FakeResultOverrides | true }
   | { apiError: number | { status: number; message?: string } }
   | { line: unknown }
@@ -312,6 +322,8 @@ class FakeClaude {
   /** `--replay-user-messages`: echo each turn's stdin message after its `system/init`. */
   readonly replay: boolean;
   #messageCounter = 0;
+  /** Permission requests waiting for their control_response, by request id. */
+  #asks = new Map<string, (response: Record<string, unknown>) => void>();
 
   constructor(args: Args) {
     this.args = args;
@@ -558,6 +570,12 @@ class FakeClaude {
     }
     if (!isRecord(message)) return;
     if (message.type === "control_request") return void this.onControl(message);
+    if (message.type === "control_response") {
+      const response = isRecord(message.response) ? message.response : {};
+      const ask = this.#asks.get(String(response.request_id));
+      this.#asks.delete(String(response.request_id));
+      return void ask?.(response);
+    }
     if (message.type !== "user" || message.shouldQuery === false) return;
     const inner = isRecord(message.message) ? message.message : {};
     const text = promptText(inner.content);
@@ -750,6 +768,62 @@ class FakeClaude {
     }
   }
 
+  /** A tool call that needs permission: asks on stdout, runs or refuses on the answer. */
+  async ask(spec: Record<string, unknown>, signal: AbortSignal): Promise<void> {
+    const tool = typeof spec.tool === "string" ? spec.tool : "Write";
+    const input = isRecord(spec.input) ? spec.input : {};
+    const toolUseId = typeof spec.id === "string" ? spec.id : `toolu_fake_${crypto.randomUUID()}`;
+    await this.emit(this.assistant([{ type: "tool_use", id: toolUseId, name: tool, input }]));
+    const requestId = crypto.randomUUID();
+    const answered = new Promise<Record<string, unknown>>((r) => this.#asks.set(requestId, r));
+    await this.emit({
+      type: "control_request",
+      request_id: requestId,
+      request: {
+        subtype: "can_use_tool",
+        tool_name: tool,
+        display_name: tool,
+        input,
+        description: typeof spec.description === "string" ? spec.description : tool,
+        permission_suggestions: Array.isArray(spec.suggestions)
+          ? spec.suggestions
+          : [{ type: "setMode", mode: "acceptEdits", destination: "session" }],
+        tool_use_id: toolUseId,
+      },
+    });
+    let response: Record<string, unknown>;
+    try {
+      response = await abortable(answered, signal);
+    } catch (err) {
+      this.#asks.delete(requestId);
+      await this.emit({ type: "control_cancel_request", request_id: requestId });
+      throw err;
+    }
+    const body = isRecord(response.response) ? response.response : {};
+    let content = String(body.message ?? "Denied");
+    let isError = true;
+    if (response.subtype === "success" && body.behavior === "allow") {
+      const used = isRecord(body.updatedInput) ? body.updatedInput : input;
+      content = "ok";
+      if (tool === "Write" && typeof used.file_path === "string") {
+        await Deno.writeTextFile(used.file_path, String(used.content ?? ""));
+        content = `File created successfully at: ${used.file_path}`;
+      }
+      isError = false;
+    }
+    await this.emit({
+      type: "user",
+      message: {
+        role: "user",
+        content: [{ tool_use_id: toolUseId, type: "tool_result", content, is_error: isError }],
+      },
+      parent_tool_use_id: null,
+      session_id: this.sessionId,
+      uuid: crypto.randomUUID(),
+      timestamp: new Date().toISOString(),
+    });
+  }
+
   async runStep(turn: Turn, step: FakeStep, signal: AbortSignal): Promise<void> {
     const s = step as Record<string, unknown>;
     if ("repeat" in s) return await this.repeatLine(s.line, num(s.repeat, "repeat"), signal);
@@ -768,6 +842,7 @@ class FakeClaude {
         input: isRecord(t.input) ? t.input : {},
       }]));
     }
+    if ("ask" in s) return await this.ask(isRecord(s.ask) ? s.ask : {}, signal);
     if ("toolResult" in s) {
       return void await this.emit({
         type: "user",

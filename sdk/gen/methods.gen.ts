@@ -30,6 +30,10 @@ import type {
   AgentSetBudgetParams,
   AgentSetModelParams,
   AgentSetPermissionModeParams,
+  Approval,
+  ApprovalList,
+  ApprovalListParams,
+  ApprovalRespondParams,
   BackupResult,
   CommitInfo,
   CompletedAgent,
@@ -87,6 +91,8 @@ export interface RpcMethods {
   "agent.fork": { params: AgentForkParams; result: Agent };
   "agent.delete": { params: AgentDeleteParams; result: DeleteResult };
   "agent.export": { params: AgentExportParams; result: AgentExport };
+  "approval.list": { params: ApprovalListParams; result: ApprovalList };
+  "approval.respond": { params: ApprovalRespondParams; result: Approval };
   "search.query": { params: SearchQueryParams; result: SearchPage };
   "search.status": { params: SearchStatusParams; result: SearchStatus };
   "search.rebuild": { params: SearchRebuildParams; result: SearchStatus };
@@ -127,6 +133,8 @@ export const METHOD_NAMES: readonly MethodName[] = [
   "agent.fork",
   "agent.delete",
   "agent.export",
+  "approval.list",
+  "approval.respond",
   "search.query",
   "search.status",
   "search.rebuild",
@@ -220,6 +228,14 @@ export interface AgentNamespace {
   export(params: AgentExportParams): Promise<AgentExport>;
 }
 
+/** `approval.*` methods. */
+export interface ApprovalNamespace {
+  /** Permission prompts, across agents or of one */
+  list(params?: ApprovalListParams): Promise<ApprovalList>;
+  /** Answer a permission prompt (exactly once) */
+  respond(params: ApprovalRespondParams): Promise<Approval>;
+}
+
 /** `search.*` methods. */
 export interface SearchNamespace {
   /** Full-text search over prompts, answers, tool calls and agent names */
@@ -269,6 +285,7 @@ export interface RpcNamespace {
 /** Every namespace, bound to a transport. */
 export interface BoundMethods {
   agent: AgentNamespace;
+  approval: ApprovalNamespace;
   search: SearchNamespace;
   session: SessionNamespace;
   usage: UsageNamespace;
@@ -303,6 +320,10 @@ export function bindMethods(call: Call): BoundMethods {
       fork: (params) => call("agent.fork", params ?? {}),
       delete: (params) => call("agent.delete", params ?? {}),
       export: (params) => call("agent.export", params ?? {}),
+    },
+    approval: {
+      list: (params) => call("approval.list", params ?? {}),
+      respond: (params) => call("approval.respond", params ?? {}),
     },
     search: {
       query: (params) => call("search.query", params ?? {}),

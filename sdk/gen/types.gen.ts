@@ -51,6 +51,8 @@ export type Agent = {
   home_mcp: HomeMcp | null;
   /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
   hero_context: string | null;
+  /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
+  permission_mode: AgentPermissionMode;
   /** why the agent is paused (set while paused, and while a pause is stopping its run); else null */
   pause_reason: PauseReason | null;
   /** the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null */
@@ -174,6 +176,16 @@ export type AgentPage = {
   next_cursor: string | null;
 };
 
+export type AgentPermissionMode = "bypassPermissions" | "acceptEdits" | "default" | "plan";
+
+/** Every `AgentPermissionMode` value, in contract order. */
+export const AGENT_PERMISSION_MODES: readonly AgentPermissionMode[] = [
+  "bypassPermissions",
+  "acceptEdits",
+  "default",
+  "plan",
+];
+
 export type AgentStatus =
   | "queued"
   | "running"
@@ -210,6 +222,47 @@ export type AgentUsage = {
   model: string | null;
   parent_id: string | null;
 };
+
+export type Approval = {
+  id: string;
+  agent_id: string;
+  /** the tool claude asks to run (Write, Edit, Bash, …) */
+  tool_name: string;
+  /** the tool input, verbatim */
+  input: {
+    [key: string]: unknown;
+  };
+  /** claude's short description of the call */
+  description: string | null;
+  /** permission rules claude suggests (remember: session adds them for the rest of the run) */
+  permission_suggestions: unknown[];
+  tool_use_id: string | null;
+  created_at: number;
+  state: ApprovalState;
+  /** who or what closed it: the answering surface (admin, cli, rpc), timeout, claude (withdrawn), daemon (process gone) */
+  answered_by: string | null;
+  /** the deny message, or why it was closed */
+  message: string | null;
+  /** an allow that added the suggested rules */
+  remember: "session" | null;
+  answered_at: number | null;
+};
+
+export type ApprovalList = {
+  /** newest first */
+  approvals: Approval[];
+};
+
+export type ApprovalState = "pending" | "allowed" | "denied" | "expired" | "cancelled";
+
+/** Every `ApprovalState` value, in contract order. */
+export const APPROVAL_STATES: readonly ApprovalState[] = [
+  "pending",
+  "allowed",
+  "denied",
+  "expired",
+  "cancelled",
+];
 
 export type BackupResult = {
   /** the backup file (mode 0600) */
@@ -365,6 +418,8 @@ export type CompletedAgent = {
   home_mcp: HomeMcp | null;
   /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
   hero_context: string | null;
+  /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
+  permission_mode: AgentPermissionMode;
   /** why the agent is paused (set while paused, and while a pause is stopping its run); else null */
   pause_reason: PauseReason | null;
   /** the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null */
@@ -411,6 +466,19 @@ export type CredentialStatus = {
 export type DeleteResult = {
   id: string;
   deleted: true;
+};
+
+export type DeltaEventData = {
+  agent_id: string;
+  /** the API message the text belongs to */
+  message_id: string | null;
+  /** content block index within the message */
+  index: number;
+  kind: "text" | "thinking";
+  /** the new piece, to append to the block's text so far */
+  text: string;
+  /** set for a subagent's text */
+  parent_tool_use_id: string | null;
 };
 
 export type DiffFile = {
@@ -528,6 +596,8 @@ export type LiveAgent = {
   home_mcp: HomeMcp | null;
   /** the creator's X-Hero-Context header, passed on to the home MCP server; null when absent */
   hero_context: string | null;
+  /** the mode claude runs in; anything but bypassPermissions asks before tools run (approvals) */
+  permission_mode: AgentPermissionMode;
   /** why the agent is paused (set while paused, and while a pause is stopping its run); else null */
   pause_reason: PauseReason | null;
   /** the rate-limit window that rejected (five_hour, seven_day, …) for a rate_limit pause; else null */
@@ -543,6 +613,8 @@ export type LiveAgent = {
   priority: Priority;
   /** a claude process is attached and takes prompts on its stdin (a live session: agent.send starts the next turn in it at once); derived when answered, not stored */
   live: boolean;
+  /** permission prompts waiting for a person (approval.respond), oldest first */
+  pending_approvals: Approval[];
 };
 
 export type MergeMade = {
@@ -1061,6 +1133,8 @@ export interface AgentCreateParams {
   home_mcp?: HomeMcp;
   /** a spoken turn: the reply is asked to read well aloud */
   voice?: boolean;
+  /** default bypassPermissions; any other mode asks before tools run (approval.list) */
+  permission_mode?: AgentPermissionMode;
   /** budget in USD (0 < x <= 100000): the agent pauses once its total_cost_usd reaches it */
   max_cost_usd?: number;
   /** budget in API round trips (1..1000000): the agent pauses once num_turns reaches it */
@@ -1259,6 +1333,32 @@ export interface AgentExportParams {
   /** agent id */
   id: string;
   format?: "jsonl" | "markdown";
+}
+
+/** Params of `approval.list`. */
+export interface ApprovalListParams {
+  /** only this agent's */
+  agent_id?: string;
+  /** only in this state */
+  state?: ApprovalState;
+  limit?: number;
+}
+
+/** Params of `approval.respond`. */
+export interface ApprovalRespondParams {
+  /** approval id */
+  id: string;
+  decision: "allow" | "deny";
+  /** deny: what the model is told */
+  message?: string;
+  /** allow: the tool input to run instead of the one asked for */
+  updated_input?: {
+    [key: string]: unknown;
+  };
+  /** allow: add the suggested permission rules for the rest of the run */
+  remember?: "session";
+  /** the answering surface, recorded (admin, cli, …) */
+  answered_by?: string;
 }
 
 /** Params of `search.query`. */

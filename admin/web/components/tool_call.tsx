@@ -50,7 +50,8 @@ export function toolSummary(name: string, input: Input): string {
   }
 }
 
-function InputView({ name, input }: { name: string; input: Input }): ComponentChild {
+/** A tool's input as the transcript shows it: Write/Edit as a diff, Bash as the command. */
+export function InputView({ name, input }: { name: string; input: Input }): ComponentChild {
   switch (name) {
     case "Bash":
       return (

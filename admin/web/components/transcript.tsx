@@ -16,6 +16,7 @@ import {
   transcriptError,
 } from "../state/transcript.ts";
 import { EntryView } from "./entry_view.tsx";
+import { liveBlocks } from "../state/live_text.ts";
 import type { ToolResult } from "./tool_call.tsx";
 import { VirtualList } from "./virtual_list.tsx";
 
@@ -85,7 +86,8 @@ export function Transcript(
         header={state === "loading" ? <span class="pill">Loading older lines…</span> : null}
         footer={
           <div class="transcript-foot">
-            {rows.length === 0
+            <LiveText />
+            {rows.length === 0 && liveBlocks.value.length === 0
               ? <p class="meta">{live ? "Waiting for output…" : "No output."}</p>
               : live
               ? <p class="meta live-dot">Live</p>
@@ -110,5 +112,25 @@ export function Transcript(
           : ""}
       </p>
     </section>
+  );
+}
+
+/** What the model is writing now (deltas, not yet stored): thinking folded, text as it comes. */
+function LiveText() {
+  const blocks = liveBlocks.value;
+  if (blocks.length === 0) return null;
+  return (
+    <div class="live-text" data-testid="live-text" aria-live="polite">
+      {blocks.map((b) =>
+        b.kind === "thinking"
+          ? (
+            <details key={b.index} class="thinking">
+              <summary>Thinking…</summary>
+              <pre class="live-text-body">{b.text}</pre>
+            </details>
+          )
+          : <p key={b.index} class="live-text-body" data-testid="live-text-body">{b.text}</p>
+      )}
+    </div>
   );
 }

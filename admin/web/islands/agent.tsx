@@ -12,6 +12,8 @@ import type { Agent, SystemHealth } from "@hero/sdk";
 import { AgentActions, FollowUp } from "../components/agent_actions.tsx";
 import { displayName, ErrorFix } from "../components/agent_card.tsx";
 import { AgentExtras } from "../components/agent_extras.tsx";
+import { ApprovalList } from "../components/approval_card.tsx";
+import { applyApprovals, loadPendingApprovals, pendingApprovals } from "../state/approvals.ts";
 import { LongText } from "../components/long_text.tsx";
 import { Review } from "../components/review.tsx";
 import { StatusBadge } from "../components/status_badge.tsx";
@@ -32,6 +34,7 @@ import { now, startClock } from "../state/clock.ts";
 import { openEventStream } from "../state/events.ts";
 import { batch, call, messageOf, RpcError } from "../state/rpc.ts";
 import { applyLive, lines, loadLatest } from "../state/transcript.ts";
+import { applyDeltas, storedLines } from "../state/live_text.ts";
 import { startUsage } from "../state/usage.ts";
 
 const pageState = signal<"loading" | "ready" | "gone" | "deleted" | "error">("loading");
@@ -65,6 +68,7 @@ async function start(id: string): Promise<void> {
       // Secondary reads wait for the first screen.
       startExtras(agent);
       startUsage();
+      void loadPendingApprovals(id).catch(() => {});
     });
     const closeStream = openEventStream({
       agent: id,
@@ -82,10 +86,15 @@ async function start(id: string): Promise<void> {
               pageState.value = "deleted";
               return;
             }
-          } else messages.push(e.data);
+          } else if (e.event === "approval") applyApprovals([e.data]);
+          else messages.push(e.data);
         }
-        if (messages.length > 0) applyLive(messages);
+        if (messages.length > 0) {
+          applyLive(messages);
+          storedLines(messages.map((m) => m.type));
+        }
       },
+      onDeltas: applyDeltas,
       onFatal(status) {
         if (status === "404" && pageState.peek() !== "deleted") pageState.value = "gone";
       },
@@ -184,6 +193,7 @@ function Header({ agent }: { agent: Agent }) {
           </div>
         )
         : null}
+      <ApprovalList approvals={pendingApprovals.value.filter((a) => a.agent_id === agent.id)} />
       <AgentExtras agent={agent} />
       {agent.status === "awaiting_review" || agent.status === "failed" ||
           agent.status === "running" ||

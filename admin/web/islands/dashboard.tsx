@@ -9,7 +9,9 @@ import { render } from "preact";
 import { signal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { AgentPage, SystemHealth } from "@hero/sdk";
-import { AgentCard } from "../components/agent_card.tsx";
+import { AgentCard, displayName } from "../components/agent_card.tsx";
+import { ApprovalList } from "../components/approval_card.tsx";
+import { applyApprovals, loadPendingApprovals, pendingApprovals } from "../state/approvals.ts";
 import { readiness, ReadinessBanner } from "../components/readiness_banner.tsx";
 import { assistantText } from "../lib/line.ts";
 import {
@@ -123,8 +125,19 @@ async function start(): Promise<void> {
     loadState.value = "ready";
     // The header's usage reading waits for the first screen.
     requestAnimationFrame(() => startUsage());
+    // The text each card's agent is writing now (deltas), per agent: its message and text so far.
+    const writing = new Map<string, { message: string | null; text: string }>();
     openEventStream({
       after,
+      onDeltas(deltas) {
+        for (const d of deltas) {
+          if (d.kind !== "text" || d.parent_tool_use_id !== null) continue;
+          const now = writing.get(d.agent_id);
+          const text = now && now.message === d.message_id ? now.text + d.text : d.text;
+          writing.set(d.agent_id, { message: d.message_id, text });
+          setLastText(d.agent_id, text);
+        }
+      },
       onEvents(events) {
         for (const e of events) {
           if (e.event === "agent") {
@@ -134,15 +147,22 @@ async function start(): Promise<void> {
           } else if (e.event === "agent_deleted") {
             removeAgent(e.data.id);
             refreshKnownCwds();
+          } else if (e.event === "approval") {
+            applyApprovals([e.data]);
           } else {
             const text = assistantText(e.data.raw);
-            if (text) setLastText(e.data.agent_id, text);
+            if (text) {
+              writing.delete(e.data.agent_id);
+              setLastText(e.data.agent_id, text);
+            }
           }
         }
       },
     });
     // Every working directory, not only those of the agents on these pages.
     void ensureKnownCwds();
+    // Permission prompts of every agent (events after `after` keep the list current).
+    void loadPendingApprovals().catch((err) => (loadError.value = messageOf(err)));
     await loadLastLines(running!.agents.map((a) => a.id));
     // Anything that changed before the resume point is in this newer read.
     applyLists(await batch(liveLists(cwdFilter.peek()).slice(0, 2)));
@@ -249,6 +269,13 @@ function Dashboard() {
         <Filter />
       </div>
       <ReadinessBanner />
+      <ApprovalList
+        approvals={pendingApprovals.value}
+        nameOf={(id) => {
+          const agent = agentSignal(id)?.peek();
+          return agent ? displayName(agent) : null;
+        }}
+      />
       {loadError.value ? <p class="alert alert-error" role="alert">{loadError.value}</p> : null}
       {state === "loading" ? <p class="placeholder">Loading agents…</p> : (
         <div class="buckets">

@@ -5,7 +5,7 @@
  */
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Agent, type Effort, EFFORTS } from "@hero/sdk";
+import { type Agent, type AgentPermissionMode, type Effort, EFFORTS } from "@hero/sdk";
 import { displayName } from "../components/agent_card.tsx";
 import { fieldOf } from "../components/errors.ts";
 import { describedBy, Field } from "../components/field.tsx";
@@ -57,6 +57,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
   const [cwd, setCwd] = useState(initialCwd ?? lastCwd() ?? "");
   const [model, setModel] = useState("");
   const [effort, setEffort] = useState("");
+  const [mode, setMode] = useState("");
   const [name, setName] = useState("");
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
@@ -117,6 +118,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
         cwd: cwd.trim(),
         ...(model ? { model } : {}),
         ...(effort ? { effort: effort as Effort } : {}),
+        ...(mode ? { permission_mode: mode as AgentPermissionMode } : {}),
         ...(name.trim() ? { name: name.trim() } : {}),
       });
       upsertAgent(agent);
@@ -257,6 +259,19 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
               Default{info ? ` (${info.claude.default_effort})` : ""}
             </option>
             {EFFORTS.map((x) => <option key={x} value={x}>{x}</option>)}
+          </select>
+        </Field>
+        <Field id="na-mode" label="Permissions">
+          <select
+            id="na-mode"
+            name="permission_mode"
+            value={mode}
+            onChange={(e) => setMode(e.currentTarget.value)}
+          >
+            <option value="">Run tools without asking (bypassPermissions)</option>
+            <option value="acceptEdits">Ask before commands, accept edits (acceptEdits)</option>
+            <option value="default">Ask before edits and commands (default)</option>
+            <option value="plan">Plan only (plan)</option>
           </select>
         </Field>
         <Field id="na-name" label="Name (optional)" error={errors.name}>

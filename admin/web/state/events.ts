@@ -6,14 +6,21 @@
  * @module
  */
 import { batch, signal } from "@preact/signals";
-import type { Agent, AgentDeletedEventData, MessageEventData } from "@hero/sdk";
+import type {
+  Agent,
+  AgentDeletedEventData,
+  Approval,
+  DeltaEventData,
+  MessageEventData,
+} from "@hero/sdk";
 import { base } from "./base.ts";
 
 /** A typed event of the stream (`agent_deleted`: the agent and its lines are gone). */
 export type StreamEvent =
   | { id: number; event: "agent"; data: Agent }
   | { id: number; event: "message"; data: MessageEventData }
-  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData };
+  | { id: number; event: "agent_deleted"; data: AgentDeletedEventData }
+  | { id: number; event: "approval"; data: Approval };
 
 /** Connection state, for the header indicator. */
 export const connection = signal<"idle" | "connecting" | "open" | "reconnecting">("idle");
@@ -25,6 +32,8 @@ export interface StreamOptions {
   /** Resume after this event id. */
   after: number;
   onEvents(events: StreamEvent[]): void;
+  /** Live text (`delta` events: no id, not replayed); called in the same 50 ms batches. */
+  onDeltas?(deltas: DeltaEventData[]): void;
   /** The stream answered with an HTTP error that retrying will not fix (e.g. 404). */
   onFatal?(status: string): void;
 }
@@ -51,6 +60,8 @@ export function openEventStream(options: StreamOptions): () => void {
   let source: EventSource | null = null;
   let lastId = options.after;
   let queue: StreamEvent[] = [];
+  /** Deltas, each with the length `queue` had when it arrived (to keep the arrival order). */
+  let deltas: Array<{ at: number; delta: DeltaEventData }> = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let retry: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
@@ -59,8 +70,25 @@ export function openEventStream(options: StreamOptions): () => void {
     timer = null;
     const events = queue;
     queue = [];
+    const live = deltas;
+    deltas = [];
+    if (live.length > 0) {
+      // In arrival order: a stored assistant line replaces the deltas before it, not after it.
+      batch(() => {
+        let done = 0;
+        let i = 0;
+        while (i < live.length) {
+          const at = live[i]!.at;
+          if (at > done) options.onEvents(events.slice(done, at));
+          done = at;
+          const run: DeltaEventData[] = [];
+          while (i < live.length && live[i]!.at === at) run.push(live[i++]!.delta);
+          options.onDeltas?.(run);
+        }
+        if (done < events.length) options.onEvents(events.slice(done));
+      });
+    } else if (events.length > 0) batch(() => options.onEvents(events));
     if (events.length === 0) return;
-    batch(() => options.onEvents(events));
     for (const listener of listeners) {
       try {
         listener(events);
@@ -95,6 +123,17 @@ export function openEventStream(options: StreamOptions): () => void {
     es.addEventListener("agent", (e) => push("agent", e as MessageEvent<string>));
     es.addEventListener("message", (e) => push("message", e as MessageEvent<string>));
     es.addEventListener("agent_deleted", (e) => push("agent_deleted", e as MessageEvent<string>));
+    es.addEventListener("approval", (e) => push("approval", e as MessageEvent<string>));
+    if (options.onDeltas) {
+      es.addEventListener("delta", (e) => {
+        try {
+          deltas.push({ at: queue.length, delta: JSON.parse((e as MessageEvent<string>).data) });
+        } catch {
+          return;
+        }
+        timer ??= setTimeout(flush, 50);
+      });
+    }
     es.addEventListener("error", () => {
       if (es.readyState === EventSource.CLOSED) {
         // An HTTP error: EventSource gives up; check why and try again later from lastId.

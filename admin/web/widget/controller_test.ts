@@ -70,6 +70,7 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     stderr_truncated: false,
     home_mcp: "hero_books",
     hero_context: null,
+    permission_mode: "bypassPermissions",
     pause_reason: null,
     pause_window: null,
     paused_at: null,

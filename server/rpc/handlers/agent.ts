@@ -23,7 +23,12 @@ function mustGet(deps: RpcDeps, id: string) {
 
 /** The row as answered: with `live` (a process takes prompts on its stdin) filled in. */
 function withLive(deps: RpcDeps, agent: Agent): LiveAgent {
-  return { ...agent, live: deps.engine.supervisor.isLive(agent.id) };
+  const pending = deps.engine.store.listApprovals({ agentId: agent.id, state: "pending" });
+  return {
+    ...agent,
+    live: deps.engine.supervisor.isLive(agent.id),
+    pending_approvals: pending.reverse(),
+  };
 }
 
 function listStatuses(
@@ -55,6 +60,7 @@ export const agentHandlers = handlers({
       home_mcp: params.home_mcp ?? null,
       hero_context: heroContext,
       voice: params.voice,
+      permission_mode: params.permission_mode,
       max_cost_usd: params.max_cost_usd ?? null,
       max_turns: params.max_turns ?? null,
       priority: params.priority ?? "normal",

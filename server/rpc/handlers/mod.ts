@@ -8,6 +8,7 @@ import { credentialHandlers } from "./credential.ts";
 import { exportHandlers } from "./export.ts";
 import { searchHandlers } from "./search.ts";
 import { sessionHandlers } from "./session.ts";
+import { approvalHandlers } from "./approval.ts";
 
 export type { Handler, HandlerTable } from "./define.ts";
 export { healthReport } from "./system.ts";
@@ -20,6 +21,7 @@ export const HANDLERS: HandlerTable = {
   ...exportHandlers,
   ...searchHandlers,
   ...sessionHandlers,
+  ...approvalHandlers,
   ...systemHandlers,
   ...rpcHandlers,
 };
