@@ -288,7 +288,9 @@ Deno.test("dispatch: batches, notifications and 204", async () => {
 
 Deno.test("dispatch: bodies over 1 MiB get 413 before parsing; nesting over 32 gets -32600", async () => {
   await using t = await tempEnv();
-  await using d = await startProduction(t.env);
+  // In this process: against the child daemon the client sometimes gets EPIPE instead of the 413
+  // (the server answers and closes while the body is still being sent; docs/reliability.md, T38).
+  await using d = await startInProcess(t.env);
   const f = d.fetch;
 
   // Exactly 1 MiB of valid JSON is accepted.
