@@ -144,12 +144,12 @@ Deno.test("cli e2e: doctor reports the running server's view, not this shell's; 
   assert.equal(text.code, 1, text.stdout + text.stderr);
   assert.match(
     text.stdout,
-    /^✗ auth +server: no claude login.* → fix: As the server's user, in a terminal: `deno task cli login`/m,
+    /^✗ auth +server: no claude login.* → fix: As the server's user, in a terminal: `npx -y deno@2\.9\.6 task cli login`/m,
   );
   assert.match(text.stdout, /^✓ claude +server: claude 2\.1\.328/m);
   assert.match(
     text.stdout,
-    /^✓ admin_socket .*is absent: no admin on its socket \(`deno task start` serves it on 127\.0\.0\.1/m,
+    /^✓ admin_socket .*is absent: no admin on its socket \(`npx -y deno@2\.9\.6 task start` serves it on 127\.0\.0\.1/m,
   );
   assert.doesNotMatch(text.stdout, /^! admin_socket/m);
 });
