@@ -30,6 +30,7 @@ import {
   selectAgentsByStatus,
   selectKnownCwds,
   selectProcessRecord,
+  statusSets,
   toAgent,
   updateAgentRow,
 } from "./agents.ts";
@@ -181,7 +182,7 @@ export class Store extends ApprovalRecords {
       const row = updateAgentRow(
         this.#conn,
         head.agent_key,
-        { sets: ["status = ?"], values: [to] },
+        statusSets(head.status, to, now),
         patch,
         now,
       );
@@ -208,7 +209,7 @@ export class Store extends ApprovalRecords {
         const row = updateAgentRow(
           this.#conn,
           head.agent_key,
-          { sets: ["status = ?"], values: [to] },
+          statusSets(head.status, to, now),
           patch,
           now,
         );
