@@ -5,6 +5,7 @@
  * claude plays the agents.
  */
 import assert from "node:assert/strict";
+import { formatDuration } from "@hero/sdk";
 import { fakePrompt, startMockAnthropic } from "@hero/core/testing";
 import { DENO_DIR, spawnDaemon, tempEnv } from "@hero/server/testing/daemon";
 import { REPO_ROOT, runArgs } from "@hero/tools/permissions";
@@ -189,6 +190,11 @@ Deno.test("cli e2e: run --wait streams the transcript; agents, show and logs agr
   const shown = JSON.parse((await cli(env, ["show", id, "--json"])).stdout);
   assert.equal(shown.result, "all done");
   assert.equal(shown.name, "e2e");
+  // Active time: the running turn's, not the wall time; shown as a duration, not ticking.
+  assert.equal(shown.active_since, null);
+  assert.ok(shown.active_ms > 0 && shown.active_ms <= shown.updated_at - shown.created_at);
+  const details = await cli(env, ["show", id]);
+  assert.match(details.stdout, new RegExp(`^active +${formatDuration(shown.active_ms)}\n`, "m"));
   const raw = await cli(env, ["logs", id, "--raw"]);
   const lines = raw.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.length, shown.last_seq);
