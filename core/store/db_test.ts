@@ -444,3 +444,46 @@ Deno.test("transition() accumulates active time only while running, durably", as
     await cleanup();
   }
 });
+
+Deno.test("transitionMany(…, 'last_line') ends a stretch found after a daemon stop at its newest line", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const store = openStore(path);
+    const hour = 3_600_000;
+    const ids = [0, 1, 2].map(() => store.insertAgent(sampleAgent()).id);
+    for (const id of ids) store.transition(id, "running");
+    const db = connectionOf(store).db;
+    // As if the daemon died 5 h ago: each stretch began then.
+    const since = Date.now() - 5 * hour;
+    db.prepare("UPDATE agents SET active_since = ?").run(since);
+    const key = (id: string) =>
+      (db.prepare("SELECT agent_key FROM agents WHERE id = ?").get(id) as { agent_key: number })
+        .agent_key;
+    const line = db.prepare(
+      `INSERT INTO messages (agent_key, seq, ts, type, byte_length, parse_error, eof_no_newline,
+         raw) VALUES (?, ?, ?, 'assistant', 2, 0, 0, X'7b7d')`,
+    );
+    line.run(key(ids[0]!), 1, since + 1_000);
+    line.run(key(ids[0]!), 2, since + 4_000); // its last sign of life
+    line.run(key(ids[1]!), 1, since - 9_000); // a line from an older stretch only
+    const moved = store.transitionMany(
+      ids,
+      "failed",
+      { error_code: "daemon_restart" },
+      "last_line",
+    );
+    assert.deepEqual(moved.map((a) => [a.active_ms, a.active_since]), [
+      [4_000, null],
+      [0, null],
+      [0, null], // no line at all: nothing is known to have run
+    ]);
+    // A plain transition ends the stretch now (the 5 h would count).
+    const other = store.insertAgent(sampleAgent()).id;
+    store.transition(other, "running");
+    db.prepare("UPDATE agents SET active_since = ? WHERE id = ?").run(since, other);
+    assert.ok(store.transition(other, "cancelled").active_ms >= 5 * hour);
+    store.close();
+  } finally {
+    await cleanup();
+  }
+});
