@@ -20,7 +20,10 @@ Deno.test("readiness: no credential is reported with its fix; the fake binary is
   assert.equal(r.binary.version, TESTED_CLAUDE_VERSION);
   assert.equal(r.credential.status, "fail");
   assert.equal(r.credential.kind, "none");
-  assert.match(r.credential.fix!, /deno task cli login/);
+  assert.match(
+    r.credential.fix!,
+    /`npx -y deno@2\.9\.6 task cli login` \(a subscription\), or `npx -y deno@2\.9\.6 task cli login --api-key`/,
+  );
   assert.equal(r.root.status, "ok", r.root.detail);
   assert.equal(r.upstream.status, "unchecked", "the default upstream is not contacted in tests");
   assert.equal(r.upstream.url, "https://api.anthropic.com");
