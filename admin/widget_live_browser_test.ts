@@ -113,6 +113,7 @@ Deno.test({
       /Allow Write\?[\s\S]*allowed\.txt/,
     );
     assert.equal(await page.locator(W(".approval button")).count(), 3, "Allow, session, Deny");
+    assert.equal(await page.locator(W(".working .status")).innerText(), "Needs you");
     await page.click(W(`button[data-approval="${first}"][data-decision=allow]`));
     await waitFor("the allowed file", async () => {
       try {
@@ -122,6 +123,7 @@ Deno.test({
       }
     }, 20_000);
     await page.locator(W(`.approval[data-approval="${first}"]`)).waitFor({ state: "detached" });
+    await page.locator(W(".working .status")).getByText("Working").waitFor();
     const [allowed] = (await client.approval.list({ agent_id: agentId })).approvals
       .filter((a) => a.id === first);
     assert.equal(allowed?.state, "allowed");

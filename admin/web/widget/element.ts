@@ -130,7 +130,10 @@ export class HeroAgentWidget extends HTMLElement {
         reply: (text) => this.#voice?.replyText(text),
         replyDone: () => this.#voice?.replyDone(),
         liveText: (text) => showLiveText(els, text),
-        approvalsChanged: () => renderApprovals(els, controller),
+        approvalsChanged: () => {
+          renderApprovals(els, controller);
+          renderChrome(this, els, controller);
+        },
       },
     });
     this.#controller = controller;

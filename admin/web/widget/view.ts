@@ -368,7 +368,10 @@ export function renderChrome(host: HTMLElement, els: Elements, c: WidgetControll
   els.error.hidden = c.error === null;
   if (agent) {
     const label = STATUS_LABEL[status] ?? status;
-    els.workingStatus.textContent = label;
+    // A permission prompt holds the turn: say so where the person looks first.
+    els.workingStatus.textContent = mode === "working" && c.approvals.length > 0
+      ? "Needs you"
+      : label;
     els.summaryStatus.textContent = label;
     els.summaryMeta.textContent = `${agent.turn_count} turn${agent.turn_count === 1 ? "" : "s"} · ${
       formatCost(agent.total_cost_usd)
