@@ -12,6 +12,7 @@ import type { Agent, SystemHealth } from "@hero/sdk";
 import { AgentActions, FollowUp } from "../components/agent_actions.tsx";
 import { displayName, ErrorFix } from "../components/agent_card.tsx";
 import { AgentExtras } from "../components/agent_extras.tsx";
+import { BudgetForm } from "../components/budget_form.tsx";
 import { ApprovalList } from "../components/approval_card.tsx";
 import { applyApprovals, loadPendingApprovals, pendingApprovals } from "../state/approvals.ts";
 import { LongText } from "../components/long_text.tsx";
@@ -206,6 +207,7 @@ function Header({ agent }: { agent: Agent }) {
         : null}
       <ApprovalList approvals={pendingApprovals.value.filter((a) => a.agent_id === agent.id)} />
       <AgentExtras agent={agent} />
+      <BudgetForm agent={agent} />
       {agent.status === "awaiting_review" || agent.status === "failed" ||
           agent.status === "running" ||
           (agent.kind === "imported" && agent.session_id)
