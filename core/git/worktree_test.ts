@@ -339,3 +339,72 @@ Deno.test("worktree: kill -9 between the merge commit and the ref update leaves 
     }
   }
 });
+
+Deno.test("worktree: each diff sees the work tree as it is now (no stale list or tree between calls)", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "cccc3333");
+  const list = async () => {
+    const tree = await treeOfWorkTree(git, a.path, { head: null });
+    const files = await diffFiles(git, a.path, a.base.sha, tree);
+    return { tree, files: files.map((f) => [f.path, f.status, f.additions, f.deletions]) };
+  };
+  await Deno.writeTextFile(`${a.path}/notes.txt`, "one\n");
+  assert.deepEqual((await list()).files, [["notes.txt", "added", 1, 0]]);
+
+  // Edited right after a diff, same size, within the same second: the next diff shows the edit.
+  await Deno.writeTextFile(`${a.path}/notes.txt`, "two\n");
+  const edited = await list();
+  assert.deepEqual(edited.files, [["notes.txt", "added", 1, 0]]);
+  const [file] = await diffFiles(git, a.path, a.base.sha, edited.tree);
+  const patch = await filePatch(git, a.path, a.base.sha, edited.tree, file!);
+  assert.match(patch.text, /^\+two$/m);
+  assert.doesNotMatch(patch.text, /one/);
+
+  // More lines, a tracked file changed, then both gone again.
+  await Deno.writeTextFile(`${a.path}/notes.txt`, "two\nthree\n");
+  await Deno.writeTextFile(`${a.path}/README.md`, "hello\nagain\n");
+  assert.deepEqual((await list()).files, [
+    ["README.md", "modified", 1, 0],
+    ["notes.txt", "added", 2, 0],
+  ]);
+  await Deno.remove(`${a.path}/notes.txt`);
+  await Deno.writeTextFile(`${a.path}/README.md`, "hello\n");
+  assert.deepEqual((await list()).files, []);
+
+  // A file an earlier diff took in leaves the list once a .gitignore covers it.
+  await Deno.writeTextFile(`${a.path}/build.log`, "log\n");
+  assert.deepEqual((await list()).files, [["build.log", "added", 1, 0]]);
+  await Deno.writeTextFile(`${a.path}/.gitignore`, "*.log\n");
+  assert.deepEqual((await list()).files, [[".gitignore", "added", 1, 0]]);
+
+  // An ignored file the agent stages on purpose counts, as the real index says.
+  await sh(a.path, "add", "-f", "build.log");
+  assert.deepEqual((await list()).files, [
+    [".gitignore", "added", 1, 0],
+    ["build.log", "added", 1, 0],
+  ]);
+
+  // Committed in between (the real index changes): the list is still against the base.
+  assert.ok(await commitWorktree(git, a.path, "wip"));
+  await Deno.writeTextFile(`${a.path}/README.md`, "hello\ncommitted then edited\n");
+  assert.deepEqual((await list()).files, [
+    [".gitignore", "added", 1, 0],
+    ["README.md", "modified", 1, 0],
+    ["build.log", "added", 1, 0],
+  ]);
+  // The answer equals a fresh read of the same work tree through a throwaway index.
+  const head = await sh(a.path, "rev-parse", "HEAD");
+  const fresh = await treeOfWorkTree(git, a.path, { head, files: ["."] });
+  assert.equal((await list()).tree, fresh);
+});
+
+Deno.test("worktree: diffs of one work tree at the same time all answer", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "dddd4444");
+  for (let i = 0; i < 20; i++) await Deno.writeTextFile(`${a.path}/f${i}.txt`, `${i}\n`);
+  const trees = await Promise.all(
+    Array.from({ length: 6 }, () => treeOfWorkTree(git, a.path, { head: null })),
+  );
+  assert.equal(new Set(trees).size, 1);
+  assert.equal((await diffFiles(git, a.path, a.base.sha, trees[0]!)).length, 20);
+});
