@@ -94,14 +94,25 @@ export async function treeOfWorkTree(
 }
 
 /** File lists already computed, per runner: between two object ids a list never changes. */
-const lists = new WeakMap<GitRunner, Map<string, DiffFile[]>>();
+const lists = new WeakMap<GitRunner, Map<string, KnownList>>();
 const LISTS_KEPT = 16;
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** Beyond this many paths to look at again, the whole list is computed afresh. */
+const UPDATE_MAX_PATHS = 2_000;
+
+interface KnownList {
+  cwd: string;
+  from: string;
+  to: string;
+  whole: boolean;
+  files: DiffFile[];
+}
 
 /**
  * The changed files between two trees-ish, with status, counts, binary flag and renames. Between
  * two object ids the answer is remembered (it cannot change), so a file's patch right after the
- * list does not compute the list again.
+ * list does not compute the list again; and a list against the same base after a few files
+ * changed is the previous one with only those files (and the rename candidates) looked at again.
  */
 export async function diffFiles(
   git: GitRunner,
@@ -111,18 +122,57 @@ export async function diffFiles(
   paths: string[] = [],
 ): Promise<DiffFile[]> {
   const fixed = OBJECT_ID.test(from) && OBJECT_ID.test(to);
+  if (!fixed) return await listChanges(git, cwd, from, to, paths);
   const key = JSON.stringify([cwd, from, to, paths]);
   let memo = lists.get(git);
-  const known = fixed ? memo?.get(key) : undefined;
-  if (known) return known.map((f) => ({ ...f }));
-  const files = await listChanges(git, cwd, from, to, paths);
-  if (fixed) {
-    if (!memo) lists.set(git, memo = new Map());
-    memo.delete(key);
-    memo.set(key, files.map((f) => ({ ...f })));
-    while (memo.size > LISTS_KEPT) memo.delete(memo.keys().next().value!);
+  const known = memo?.get(key);
+  if (known) return known.files.map((f) => ({ ...f }));
+  const whole = paths.length === 0;
+  let previous: KnownList | undefined;
+  if (whole && memo) {
+    for (const k of memo.values()) if (k.whole && k.cwd === cwd && k.from === from) previous = k;
   }
+  const files = (previous && await updatedList(git, previous, to)) ??
+    await listChanges(git, cwd, from, to, paths);
+  if (!memo) lists.set(git, memo = new Map());
+  memo.delete(key);
+  memo.set(key, { cwd, from, to, whole, files: files.map((f) => ({ ...f })) });
+  while (memo.size > LISTS_KEPT) memo.delete(memo.keys().next().value!);
   return files;
+}
+
+/**
+ * The list against `known.from` for tree `to`, from the list for `known.to`: the paths that differ
+ * between the two trees, and every path that could pair in a rename (added, deleted or renamed
+ * against the base, in either list), are diffed again; every other entry is unchanged on both
+ * sides. null when too many paths moved (the caller lists afresh).
+ */
+async function updatedList(
+  git: GitRunner,
+  known: KnownList,
+  to: string,
+): Promise<DiffFile[] | null> {
+  const moved = await git(known.cwd, ["diff-tree", "-r", "-z", "--name-only", known.to, to]);
+  if (moved.code !== 0) return null;
+  const again = new Set(decoder.decode(moved.stdout).split("\0").filter((p) => p !== ""));
+  for (const f of known.files) {
+    if (f.status !== "modified") {
+      again.add(f.path);
+      if (f.old_path !== null) again.add(f.old_path);
+    }
+  }
+  if (again.size > UPDATE_MAX_PATHS) return null;
+  const fresh = again.size === 0
+    ? []
+    : await listChanges(git, known.cwd, known.from, to, [...again], true);
+  const kept = known.files.filter((f) =>
+    !again.has(f.path) && (f.old_path === null || !again.has(f.old_path))
+  );
+  return [...kept.map((f) => ({ ...f })), ...fresh].sort(byPath);
+}
+
+function byPath(a: DiffFile, b: DiffFile): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
 /** One `diff-tree` for both the statuses (`--raw`) and the counts (`--numstat`). */
@@ -132,8 +182,11 @@ async function listChanges(
   from: string,
   to: string,
   paths: string[],
+  literal = false,
 ): Promise<DiffFile[]> {
   const r = await git(cwd, [
+    // Paths taken from git's own output are names, never patterns.
+    ...(literal ? ["--literal-pathspecs"] : []),
     "diff-tree",
     "-r",
     "-z",
@@ -185,7 +238,7 @@ async function listChanges(
       binary: additions === null,
     };
   });
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files.sort(byPath);
 }
 
 /** One file's unified diff between two tree-ishes, at most `maxBytes` of it. */

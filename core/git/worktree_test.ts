@@ -408,3 +408,47 @@ Deno.test("worktree: diffs of one work tree at the same time all answer", async 
   assert.equal(new Set(trees).size, 1);
   assert.equal((await diffFiles(git, a.path, a.base.sha, trees[0]!)).length, 20);
 });
+
+Deno.test("worktree: a list updated from the previous one equals a list computed afresh (renames, deletes, binaries)", async () => {
+  await using t = await setup();
+  const line = (i: number) => `line ${i} of a file long enough to be paired in a rename\n`;
+  const text = Array.from({ length: 40 }, (_, i) => line(i)).join("");
+  for (const name of ["a.txt", "b.txt", "c.txt"]) {
+    await Deno.writeTextFile(`${t.repo}/${name}`, text);
+  }
+  await sh(t.repo, "add", ".");
+  await sh(t.repo, "commit", "-q", "-m", "files");
+  const a = await agentTree(t.repo, t.state, "eeee5555");
+  const steps: Array<[string, () => Promise<void>]> = [
+    ["edit a", () => Deno.writeTextFile(`${a.path}/a.txt`, `${text}more\n`)],
+    ["move b away", () => Deno.rename(`${a.path}/b.txt`, `${a.path}/moved.txt`)],
+    ["edit the moved file", () => Deno.writeTextFile(`${a.path}/moved.txt`, `top\n${text}`)],
+    ["delete c", () => Deno.remove(`${a.path}/c.txt`)],
+    ["c comes back as d", () => Deno.writeTextFile(`${a.path}/d.txt`, text)],
+    ["a binary file", () => Deno.writeFile(`${a.path}/blob.bin`, new Uint8Array([0, 1, 2, 0]))],
+    ["b comes back", () => Deno.writeTextFile(`${a.path}/b.txt`, text)],
+    ["a back as it was", () => Deno.writeTextFile(`${a.path}/a.txt`, text)],
+    ["moved gone", () => Deno.remove(`${a.path}/moved.txt`)],
+  ];
+  let last = "";
+  for (const [what, step] of steps) {
+    await step();
+    const tree = await treeOfWorkTree(git, a.path, { head: null });
+    const updated = await diffFiles(git, a.path, a.base.sha, tree);
+    const afresh = await diffFiles(
+      createGitRunner({ PATH: Deno.env.get("PATH") }),
+      a.path,
+      a.base.sha,
+      tree,
+    );
+    assert.deepEqual(updated, afresh, what);
+    last = JSON.stringify(updated.map((f) => [f.path, f.status, f.old_path]));
+  }
+  assert.equal(
+    last,
+    JSON.stringify([
+      ["blob.bin", "added", null],
+      ["d.txt", "renamed", "c.txt"],
+    ]),
+  );
+});
