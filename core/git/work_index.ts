@@ -40,7 +40,10 @@ export async function treeThroughKeptIndex(
   if (!gitDir || !real) return null;
   const kept = `${gitDir}/${KEPT}`;
   const previous = queues.get(kept) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(() => readTree(git, top, { kept, real, head }));
+  // Anything unexpected (a git dir that cannot be written, say) gives way to a temporary index.
+  const run = previous.catch(() => {}).then(() =>
+    readTree(git, top, { kept, real, head }).catch(() => null)
+  );
   queues.set(kept, run);
   try {
     return await run;

@@ -452,3 +452,24 @@ Deno.test("worktree: a list updated from the previous one equals a list computed
     ]),
   );
 });
+
+Deno.test("worktree: a kept index that cannot be used (a lock left behind, a directory in its way) still gives the right list", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "ffff6666");
+  const gitDir = await sh(a.path, "rev-parse", "--path-format=absolute", "--git-dir");
+  const kept = `${gitDir}/hero_orchestrator_tree_index`;
+  const list = async () => {
+    const tree = await treeOfWorkTree(git, a.path, { head: null });
+    return (await diffFiles(git, a.path, a.base.sha, tree)).map((f) => [f.path, f.additions]);
+  };
+  await Deno.writeTextFile(`${a.path}/x.txt`, "1\n");
+  assert.deepEqual(await list(), [["x.txt", 1]]);
+  await Deno.writeTextFile(`${kept}.lock`, "");
+  await Deno.writeTextFile(`${a.path}/x.txt`, "1\n2\n");
+  assert.deepEqual(await list(), [["x.txt", 2]]);
+  await Deno.remove(`${kept}.lock`);
+  await Deno.remove(kept).catch(() => {});
+  await Deno.mkdir(`${kept}/in_the_way`, { recursive: true });
+  await Deno.writeTextFile(`${a.path}/x.txt`, "1\n2\n3\n");
+  assert.deepEqual(await list(), [["x.txt", 3]]);
+});
