@@ -44,7 +44,7 @@ function isClosed(conn: Deno.Conn): Promise<boolean> {
   })();
 }
 
-Deno.test("connections: ulimit -n 64, 7 running agents and a 400-connection flood; the daemon stays up, agents finish", async () => {
+Deno.test("connections: ulimit -n 64, 7 agents (those that do not fit wait for descriptors) and a 400-connection flood; the daemon stays up, all finish", async () => {
   await using t = await tempEnv({ HERO_ORCHESTRATOR_HEADER_TIMEOUT_MS: "2000" });
   const socket = resolvePaths(t.env).rpcSocket;
   await using daemon = await spawnDaemon(t.env, { nofile: 64 });
@@ -65,8 +65,10 @@ Deno.test("connections: ulimit -n 64, 7 running agents and a 400-connection floo
       for (const id of ids) list.push(await client.agent.get({ id }));
       return list;
     };
-    await waitFor("7 running", async () => {
-      return (await statuses()).every((a) => a.status === "running");
+    // At 64 descriptors not all 7 fit at once (each holds its pipes): those that do not wait for
+    // descriptors, queued, and start as the others end; none fails for lack of them.
+    await waitFor("agents running", async () => {
+      return (await statuses()).filter((a) => a.status === "running").length >= 3;
     }, 60_000);
 
     // Idle connections and partial heads, far beyond what 64 descriptors can hold.

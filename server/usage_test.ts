@@ -92,6 +92,8 @@ Deno.test("agent.complete {commit: true}: commits the agent's files, or refuses 
   await using t = await tempEnv({ HERO_ORCHESTRATOR_SHADOWS: "naming,commit" });
   await using d = await startInProcess(t.env);
   await gitRepo(t.work);
+  // The commit of an agent that works in the repository itself; an isolated agent's work is
+  // merged from its own branch instead (agent.complete {merge}, core/engine/isolation_test.ts).
   const writeFile = (file: string, text: string) =>
     fakePrompt({
       auto: true,
@@ -100,7 +102,11 @@ Deno.test("agent.complete {commit: true}: commits the agent's files, or refuses 
 
   // 1. Clean start: the agent adds new.txt; the (fake) commit shadow's echo is no conventional
   //    message, so the fixed one is used.
-  const a = await d.client.agent.create({ prompt: writeFile("new.txt", "new\\n"), cwd: t.work });
+  const a = await d.client.agent.create({
+    prompt: writeFile("new.txt", "new\\n"),
+    cwd: t.work,
+    isolation: "none",
+  });
   assert.ok(a.name, "a fallback name at once");
   await waitFor(
     "review",
@@ -124,7 +130,11 @@ Deno.test("agent.complete {commit: true}: commits the agent's files, or refuses 
 
   // 2. A file that already had uncommitted changes is changed again: refused, nothing changes.
   await Deno.writeTextFile(`${t.work}/a.txt`, "a\nmine\n");
-  const b = await d.client.agent.create({ prompt: writeFile("a.txt", "agent\\n"), cwd: t.work });
+  const b = await d.client.agent.create({
+    prompt: writeFile("a.txt", "agent\\n"),
+    cwd: t.work,
+    isolation: "none",
+  });
   await waitFor(
     "review",
     async () => (await d.client.agent.get({ id: b.id })).status === "awaiting_review",

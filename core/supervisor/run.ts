@@ -36,6 +36,8 @@ import type { StopReason, SupervisorLog, Turn } from "./types.ts";
 import { retryWrite } from "./storage_retry.ts";
 import { LiveSession, randomHex } from "./session.ts";
 import { finishRow } from "./finish.ts";
+import { spawnWhenDescriptorsFree } from "./spawn_wait.ts";
+import { recordTurnUsage } from "./turn_usage.ts";
 
 /** How long a run waits for `beforeSpawn` at most. */
 const BEFORE_SPAWN_LIMIT_MS = 10_000;
@@ -251,14 +253,23 @@ export class AgentRun {
     );
     let proc: ClaudeProcess;
     try {
-      proc = await this.#durably("spawn claude", () => this.#o.launch(agent, turn, this.marker));
+      proc = await spawnWhenDescriptorsFree(
+        () => this.#durably("spawn claude", () => this.#o.launch(agent, turn, this.marker)),
+        { stopped: () => this.#stop !== null, log: this.#o.log, agentId: agent.id },
+      );
     } catch (err) {
-      await this.#durably("record the failed spawn", () =>
-        store.transition(agent.id, "failed", {
-          ...spawnFailure(err), // invalid_cwd, claude_not_found, … rather than "spawn failed"
-          finished_at: Date.now(),
-          pending_prompt: null,
-        }));
+      // A cancel that stopped the wait for descriptors ends the agent cancelled, not failed.
+      const stop = this.#stop?.status === "cancelled" ? this.#stop : null;
+      const why = stop ? { error_code: stop.code, error_message: stop.message } : spawnFailure(err);
+      await this.#durably(
+        "record the failed spawn",
+        () =>
+          store.transition(agent.id, stop ? "cancelled" : "failed", {
+            ...why, // invalid_cwd, claude_not_found, … rather than "spawn failed"
+            finished_at: Date.now(),
+            pending_prompt: null,
+          }),
+      );
       return;
     }
     this.#proc = proc;
@@ -425,7 +436,13 @@ export class AgentRun {
         if (result) {
           // Status changes only after the result line itself is durable.
           await ack;
-          ledgerBase = this.#recordTurnUsage(ledgerBase, tracker.totals());
+          ledgerBase = recordTurnUsage(
+            this.#o.store,
+            this.agentId,
+            ledgerBase,
+            tracker.totals(),
+            this.#o.log,
+          );
           await this.#onResult(result, assistantError);
         }
         if (rateLimited) {
@@ -454,22 +471,6 @@ export class AgentRun {
       reader.cancel().catch(() => {});
     }
     return { lastAck, ackError: () => ackError };
-  }
-
-  /** Appends the turn's deltas to the usage ledger; returns the new base. */
-  #recordTurnUsage(base: UsageTotals, now: UsageTotals): UsageTotals {
-    try {
-      this.#o.store.recordTurnUsage(this.agentId, Date.now(), {
-        input_tokens: Math.max(0, now.input_tokens - base.input_tokens),
-        output_tokens: Math.max(0, now.output_tokens - base.output_tokens),
-        cache_read_tokens: Math.max(0, now.cache_read_tokens - base.cache_read_tokens),
-        cache_creation_tokens: Math.max(0, now.cache_creation_tokens - base.cache_creation_tokens),
-        cost_usd: Math.max(0, now.total_cost_usd - base.total_cost_usd),
-      });
-    } catch (err) {
-      this.#o.log("error", "Cannot record turn usage", { agent: this.agentId, error: String(err) });
-    }
-    return now;
   }
 
   async #onResult(result: TurnResult, assistantError: string | null): Promise<void> {
