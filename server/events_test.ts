@@ -181,22 +181,29 @@ Deno.test("events: a reader that stops is dropped; a slower one catches up from 
     "stalled client dropped",
     () => d.daemon.events.droppedTotal === 1 && d.daemon.events.clients === 1,
   );
+  // The end is taken from the daemon, not from the stream: an `agent` event replayed during a
+  // catch-up carries the row as it is now, so the healthy reader can see `awaiting_review` before
+  // the last lines of its replay arrive.
+  const done = await waitFor("agent finished", async () => {
+    const row = await d.client.agent.get({ id: agent.id });
+    return row.status === "awaiting_review" ? row : undefined;
+  }, 30_000);
+  const messages = () =>
+    healthy.filter((e) => e.event === "message" && e.data.agent_id === agent.id)
+      .map((e) => e.event === "message" ? e.data.seq : 0);
   await waitFor(
-    "healthy client saw everything",
-    () =>
-      healthy.some((e) =>
-        e.event === "agent" && e.data.id === agent.id && e.data.status === "awaiting_review"
-      ),
+    "healthy client saw every line",
+    () => messages().length >= done.last_seq,
     30_000,
   );
-  const seqs = healthy.filter((e) => e.event === "message" && e.data.agent_id === agent.id)
-    .map((e) => e.event === "message" ? e.data.seq : 0);
+  const seqs = messages();
   assert.deepEqual(
     seqs,
     Array.from({ length: seqs.length }, (_, i) => i + 1),
     "every line, in order",
   );
   assert.ok(seqs.length >= 300, `healthy client got ${seqs.length} lines`);
+  assert.equal(seqs.length, done.last_seq, "every stored line and no more");
   const ids = healthy.map((e) => e.id);
   assert.equal(new Set(ids).size, ids.length, "no duplicates");
   abort.abort();
