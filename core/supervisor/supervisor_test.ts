@@ -245,7 +245,23 @@ Deno.test("50 agents × 20k lines: contiguous seq, no gaps, no duplicates", asyn
         h.engine.supervisor.create({ prompt: auto([{ lines: 20_000, bytes: 300 }]), cwd: h.cwd })
           .id,
     );
-    for (const id of ids) await waitForStatus(h, id, "awaiting_review", 120_000);
+    // 300 MB of lines: how long that takes is the machine's load (bench/ingest.ts has the
+    // figure). What the test bounds is a stall: the stored lines stop growing before every agent
+    // is done (a lost line or a wedged writer never finishes).
+    let stored = -1;
+    let movedAt = Date.now();
+    await waitFor("50 agents to be awaiting_review", () => {
+      const agents = ids.map((id) => h.engine.store.getAgent(id)!);
+      const ended = agents.find((a) => ["completed", "failed", "cancelled"].includes(a.status));
+      if (ended) throw new Error(`agent ${ended.id} ended ${ended.status}: ${ended.error_message}`);
+      if (agents.every((a) => a.status === "awaiting_review")) return true;
+      const now = agents.reduce((sum, a) => sum + a.last_seq, 0);
+      if (now !== stored) [stored, movedAt] = [now, Date.now()];
+      if (Date.now() - movedAt > 60_000) {
+        throw new Error(`ingest stalled at ${stored} of ${50 * 20_003} lines for 60 s`);
+      }
+      return false;
+    }, Number.MAX_SAFE_INTEGER);
     for (const id of ids) {
       const agent = h.engine.store.getAgent(id)!;
       // init, prompt echo, the numbered lines, result
