@@ -271,6 +271,9 @@ Deno.test({
             steps: [{ spawnWait: "printf 'hello\\n' > hello.txt" }, { text: "wrote hello.txt" }],
           }),
           cwd: repo,
+          // The commit lands in the user's checkout: the agent works in it. An agent in a
+          // worktree of its own is reviewed and merged instead (admin/review_browser_test.ts).
+          isolation: "none",
         });
         committer = agent.id;
         await reviewed(agent.id);
@@ -353,6 +356,7 @@ Deno.test({
             ],
           }),
           cwd: dirty,
+          isolation: "none", // it edits the user's dirty checkout itself
           name: "Edits a dirty file",
         });
         await reviewed(agent.id);

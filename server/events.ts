@@ -91,6 +91,12 @@ class Client {
   #after: number;
   /** Newest event id handed to the HTTP layer. */
   #sentId: number;
+  /**
+   * Newest event id a replay read. Lines commit on the writer's thread and are published when
+   * its reply reaches the event loop, so a replay can read a committed event before the bus
+   * delivers it: a live event at or below this id was already sent from the database.
+   */
+  #replayedTo = 0;
   #pending: EngineEvent[] = [];
   #pendingBytes = 0;
   #overflowed = false;
@@ -185,6 +191,7 @@ class Client {
       }
       return;
     }
+    if (event.id <= this.#replayedTo) return;
     this.#push(event.id, this.#format(event));
     if (this.#queuedBytes > this.#hub.maxBacklogBytes) {
       // Too far behind for memory: forget the queue and catch up from the database.
@@ -254,6 +261,7 @@ class Client {
     for (const row of rows) {
       if (this.#queuedBytes >= REPLAY_FILL_BYTES) return;
       this.#after = row.id;
+      this.#replayedTo = row.id;
       const text = this.#formatStored(row);
       if (text !== null) this.#push(row.id, text);
     }

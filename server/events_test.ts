@@ -5,7 +5,10 @@ import { createClient, parseSse, type ServiceEvent } from "@hero/sdk";
 import { startDaemon } from "./daemon.ts";
 import { startInProcess, startProduction, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
-import { parseLastEventId } from "./events.ts";
+import { EventHub, parseLastEventId } from "./events.ts";
+import { EventBus } from "@hero/core/events";
+import { MessageWriter, openStore } from "@hero/core/store";
+import { newId } from "@hero/core/models";
 
 Deno.test("events: bad Last-Event-ID → 400, unknown agent → 404, beyond the cap → 503", async () => {
   await using t = await tempEnv();
@@ -181,22 +184,29 @@ Deno.test("events: a reader that stops is dropped; a slower one catches up from 
     "stalled client dropped",
     () => d.daemon.events.droppedTotal === 1 && d.daemon.events.clients === 1,
   );
+  // The end is taken from the daemon, not from the stream: an `agent` event replayed during a
+  // catch-up carries the row as it is now, so the healthy reader can see `awaiting_review` before
+  // the last lines of its replay arrive.
+  const done = await waitFor("agent finished", async () => {
+    const row = await d.client.agent.get({ id: agent.id });
+    return row.status === "awaiting_review" ? row : undefined;
+  }, 30_000);
+  const messages = () =>
+    healthy.filter((e) => e.event === "message" && e.data.agent_id === agent.id)
+      .map((e) => e.event === "message" ? e.data.seq : 0);
   await waitFor(
-    "healthy client saw everything",
-    () =>
-      healthy.some((e) =>
-        e.event === "agent" && e.data.id === agent.id && e.data.status === "awaiting_review"
-      ),
+    "healthy client saw every line",
+    () => messages().length >= done.last_seq,
     30_000,
   );
-  const seqs = healthy.filter((e) => e.event === "message" && e.data.agent_id === agent.id)
-    .map((e) => e.event === "message" ? e.data.seq : 0);
+  const seqs = messages();
   assert.deepEqual(
     seqs,
     Array.from({ length: seqs.length }, (_, i) => i + 1),
     "every line, in order",
   );
   assert.ok(seqs.length >= 300, `healthy client got ${seqs.length} lines`);
+  assert.equal(seqs.length, done.last_seq, "every stored line and no more");
   const ids = healthy.map((e) => e.id);
   assert.equal(new Set(ids).size, ids.length, "no duplicates");
   abort.abort();
@@ -312,4 +322,83 @@ Deno.test("events: agent.delete publishes a durable agent_deleted tombstone, liv
   const gone = await d.fetch(`http://localhost/events?agent=${doomed.id}`);
   assert.equal(gone.status, 404);
   await gone.body?.cancel();
+});
+
+Deno.test("events: a line the replay read before the bus delivered it is sent once", async () => {
+  // Lines commit on the writer's thread and reach the bus when its reply is handled: a client
+  // catching up can read them from the database first. Here the bus delivers them late by hand.
+  const dir = await Deno.makeTempDir({ prefix: "hero_events_" });
+  const store = openStore(`${dir}/db.sqlite`);
+  const writer = new MessageWriter(store);
+  const bus = new EventBus();
+  const hub = new EventHub({ bus, store });
+  try {
+    const newAgent = () =>
+      store.insertAgent({
+        id: newId(),
+        name: null,
+        prompt: "p",
+        cwd: dir,
+        model: "claude-sonnet-4-6",
+        effort: "medium",
+        kind: "standard",
+      }).id;
+    const [a, b] = [newAgent(), newAgent()];
+    const append = (agentId: string, i: number) =>
+      writer.append({
+        agentId,
+        bytes: new TextEncoder().encode(JSON.stringify({ type: "assistant", i })),
+        ts: Date.now(),
+        type: "assistant",
+        subtype: null,
+        parseError: false,
+        eofNoNewline: false,
+      });
+    const publish = (agentId: string, r: { seq: number; eventId: number }) => {
+      const [m] = store.readMessages(agentId, r.seq - 1, 1);
+      bus.publish({
+        kind: "message",
+        id: r.eventId,
+        agent_id: agentId,
+        seq: m!.seq,
+        ts: m!.ts,
+        type: m!.type,
+        subtype: m!.subtype,
+        parse_error: m!.parse_error,
+        bytes: new TextEncoder().encode(m!.raw),
+      });
+    };
+    // Committed, not yet on the bus.
+    const late = await Promise.all([1, 2, 3].map((i) => append(a, i)));
+    const response = hub.handle(new Request("http://localhost/events?last_event_id=0"));
+    const messages = parseSse(response.body!)[Symbol.asyncIterator]();
+    const next = async () => {
+      for (;;) {
+        const { value, done } = await messages.next();
+        if (done) throw new Error("the stream ended");
+        if (value.event !== "message") continue;
+        const data = JSON.parse(value.data);
+        return `${data.agent_id === a ? "a" : "b"}${data.seq}`;
+      }
+    };
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) got.push(await next());
+    // A line of another agent, committed and published: the client reads it once it is live.
+    publish(b, await append(b, 1));
+    got.push(await next());
+    // The next read finds the history exhausted and goes live (no I/O here: one macrotask is
+    // enough for it to run); then the bus delivers the three lines the replay already sent,
+    // then a new one.
+    const after = next();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (const r of late) publish(a, r);
+    publish(a, await append(a, 4));
+    got.push(await after);
+    assert.deepEqual(got, ["a1", "a2", "a3", "b1", "a4"]);
+  } finally {
+    hub.close();
+    await writer.close();
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
