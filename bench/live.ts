@@ -198,13 +198,15 @@ async function deltaCpu(ctx: BenchContext, agents: number, windowS: number): Pro
     const a = sampleProc(d.pid)!;
     await sleep(windowS * 1000);
     shares[name] = cpuShare(a, sampleProc(d.pid)!);
+    ctx.log(`live: ${name}: ${shares[name]!.toFixed(3)} cores; stopping the agents`);
     abort.abort();
-    await reader;
+    await withTimeout(reader, 5_000, "the SSE reader to stop").catch(() => {});
+    // The daemon's shutdown stops whatever a slow cancel left running.
     await withTimeout(
       Promise.all(ids.map((id) => d.client.agent.cancel({ id }))),
       60_000,
-      "cancel",
-    );
+      "the agents to stop",
+    ).catch((err) => ctx.log(`live: ${err instanceof Error ? err.message : err}`));
   }
   return [figure({
     id: "live.delta_cpu",
