@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { fakePrompt, type FakeStep } from "@hero/core/testing";
-import type { Agent } from "@hero/sdk";
+import { activeMs, type Agent, formatDuration } from "@hero/sdk";
 import { PREACT_MARKER } from "@hero/tools/build_admin";
 import { startAdmin } from "./main.ts";
 import { noLog } from "@hero/service/log";
@@ -250,9 +250,30 @@ Deno.test({
           // live: the last lines are not there yet, then they arrive
           const early = await outputText(page);
           assert.ok(!early.includes("stream-6"), "the page came up before the agent finished");
+          // Active time ticks while the turn runs (held at the gate)…
+          const active = page.locator(".agent-head [data-testid=active-time]");
+          const before = await active.innerText();
+          await page.waitForFunction(
+            (was) =>
+              document.querySelector(".agent-head [data-testid=active-time]")?.textContent !== was,
+            before,
+            { timeout: 10_000 },
+          );
           await Deno.writeTextFile(gate, "go");
           await waitOutput(page, "stream-6 of the", 30_000);
           await waitStatus(page, "awaiting_review");
+          // …and stands still in review, at the server's figure (running time only).
+          const stored = await client.agent.get({ id: streamer });
+          assert.equal(stored.active_since, null);
+          const expected = formatDuration(activeMs(stored, Date.now()));
+          await page.waitForFunction(
+            (want) =>
+              document.querySelector(".agent-head [data-testid=active-time]")?.textContent === want,
+            expected,
+            { timeout: 10_000 },
+          );
+          await new Promise((r) => setTimeout(r, 1_500));
+          assert.equal(await active.innerText(), expected, "no ticking while in review");
           const strong = page.locator(".vlist strong", { hasText: "answer" });
           assert.ok(await strong.count() >= 6, "markdown rendered");
           // back on the dashboard the card moved to "awaiting review"
@@ -260,6 +281,12 @@ Deno.test({
           await page.waitForSelector(".dashboard[data-state=ready]");
           await page.locator(`[data-bucket=awaiting_review] .card[data-agent-id="${streamer}"]`)
             .waitFor();
+          // The card shows the same active time as the page, not the wall time since creation.
+          assert.equal(
+            await page.locator(`.card[data-agent-id="${streamer}"] [data-testid=active-time]`)
+              .innerText(),
+            expected,
+          );
         },
       );
 

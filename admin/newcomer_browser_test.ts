@@ -74,7 +74,10 @@ Deno.test({
         const text = await banner.innerText();
         assert.match(text, /Agents cannot run yet/);
         assert.match(text, /Credential: no claude login/);
-        assert.match(text, /Fix: As the server's user, in a terminal: `deno task cli login`/);
+        assert.match(
+          text,
+          /Fix: As the server's user, in a terminal: `npx -y deno@2\.9\.6 task cli login`/,
+        );
         assert.equal(
           await banner.locator("[data-check=binary]").count(),
           0,
@@ -129,7 +132,7 @@ Deno.test({
             const res = await p2.goto(openUrl);
             assert.equal(res?.status(), 401);
             assert.match(await p2.locator("main").innerText(), /already used/);
-            assert.match(await p2.locator("main").innerText(), /deno task start/);
+            assert.match(await p2.locator("main").innerText(), /npx -y deno@2\.9\.6 task start/);
             // The stylesheet applies (the page is not the bare 401 it used to be).
             const radius = await p2.evaluate(() =>
               getComputedStyle(document.querySelector("main")).borderRadius

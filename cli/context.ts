@@ -5,6 +5,7 @@
  * @module
  */
 import { type Env, type Paths, resolvePaths } from "@hero/core/config";
+import { CLI_COMMAND } from "@hero/core/models";
 import { type Client, createClient, RpcError } from "@hero/sdk";
 import { type Colors, createColors } from "./color.ts";
 import { unixFetch } from "./unix_fetch.ts";
@@ -69,7 +70,7 @@ export function explainRpcError(err: unknown, socket: string): unknown {
   ) {
     return new ServerUnreachableError(
       `Cannot reach hero_orchestrator_server at ${socket}: is it running? ` +
-        "(check with `hero_orchestrator doctor`)",
+        `(check with \`${CLI_COMMAND} doctor\`)`,
       { cause: err },
     );
   }

@@ -5,6 +5,7 @@
  * claude plays the agents.
  */
 import assert from "node:assert/strict";
+import { formatDuration } from "@hero/sdk";
 import { fakePrompt, startMockAnthropic } from "@hero/core/testing";
 import { DENO_DIR, spawnDaemon, tempEnv } from "@hero/server/testing/daemon";
 import { REPO_ROOT, runArgs } from "@hero/tools/permissions";
@@ -144,12 +145,12 @@ Deno.test("cli e2e: doctor reports the running server's view, not this shell's; 
   assert.equal(text.code, 1, text.stdout + text.stderr);
   assert.match(
     text.stdout,
-    /^✗ auth +server: no claude login.* → fix: As the server's user, in a terminal: `deno task cli login`/m,
+    /^✗ auth +server: no claude login.* → fix: As the server's user, in a terminal: `npx -y deno@2\.9\.6 task cli login`/m,
   );
   assert.match(text.stdout, /^✓ claude +server: claude 2\.1\.328/m);
   assert.match(
     text.stdout,
-    /^✓ admin_socket .*is absent: no admin on its socket \(`deno task start` serves it on 127\.0\.0\.1/m,
+    /^✓ admin_socket .*is absent: no admin on its socket \(`npx -y deno@2\.9\.6 task start` serves it on 127\.0\.0\.1/m,
   );
   assert.doesNotMatch(text.stdout, /^! admin_socket/m);
 });
@@ -189,6 +190,11 @@ Deno.test("cli e2e: run --wait streams the transcript; agents, show and logs agr
   const shown = JSON.parse((await cli(env, ["show", id, "--json"])).stdout);
   assert.equal(shown.result, "all done");
   assert.equal(shown.name, "e2e");
+  // Active time: the running turn's, not the wall time; shown as a duration, not ticking.
+  assert.equal(shown.active_since, null);
+  assert.ok(shown.active_ms > 0 && shown.active_ms <= shown.updated_at - shown.created_at);
+  const details = await cli(env, ["show", id]);
+  assert.match(details.stdout, new RegExp(`^active +${formatDuration(shown.active_ms)}\n`, "m"));
   const raw = await cli(env, ["logs", id, "--raw"]);
   const lines = raw.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.length, shown.last_seq);

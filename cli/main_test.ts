@@ -60,7 +60,7 @@ Deno.test("main: an unreachable server is exit 1 naming the socket; --verbose ad
   assert.equal(await main(["agents"], h.ctx), 1);
   assert.match(
     h.stderr.text(),
-    /^error: ServerUnreachableError: Cannot reach hero_orchestrator_server at \/nonexistent\/sockets\/hero_orchestrator\/rpc\.sock: is it running\?/,
+    /^error: ServerUnreachableError: Cannot reach hero_orchestrator_server at \/nonexistent\/sockets\/hero_orchestrator\/rpc\.sock: is it running\? \(check with `npx -y deno@2\.9\.6 task cli doctor`\)/,
   );
   const v = harness();
   assert.equal(await main(["--verbose", "show", "x"], v.ctx), 1);

@@ -20,3 +20,40 @@ export function formatCost(usd: number): string {
   if (usd < 100) return `$${usd.toFixed(2)}`;
   return `$${Math.round(usd)}`;
 }
+
+/**
+ * A duration: `42s`, `3m 05s`, `2h 04m`, `3d 2h`.
+ *
+ * @example
+ * ```ts
+ * formatDuration(65_000); // "1m 05s"
+ * ```
+ */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/**
+ * Time an agent's processes spent running turns (status `running`): the stored sum of finished
+ * stretches plus the current one. Queued, in review, paused and idle time between follow-ups do
+ * not count, so it is not wall time since creation.
+ *
+ * @example
+ * ```ts
+ * activeMs({ active_ms: 5000, active_since: null }, Date.now()); // 5000: not running now
+ * activeMs({ active_ms: 5000, active_since: 1000 }, 3000); // 7000: running for 2 s more
+ * ```
+ */
+export function activeMs(
+  agent: { active_ms: number; active_since: number | null },
+  now: number,
+): number {
+  const current = agent.active_since === null ? 0 : Math.max(0, now - agent.active_since);
+  return agent.active_ms + current;
+}

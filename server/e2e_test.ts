@@ -1,11 +1,12 @@
 /**
- * End to end through the SDK over the Unix socket: real engine, real DB, the fake claude.
+ * End to end through the SDK over the Unix socket: the daemon as it ships (`server/main.ts` under
+ * the production permission set, reliability target T40), real DB, the fake claude.
  */
 import assert from "node:assert/strict";
 import { TESTED_CLAUDE_VERSION } from "@hero/core/config";
 import { fakePrompt } from "@hero/core/testing";
 import { RpcError, type ServiceEvent } from "@hero/sdk";
-import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
+import { startProduction, tempEnv, waitFor } from "./testing/daemon.ts";
 import { METHOD_NAMES } from "@hero/core/rpc";
 
 async function collectUntil(
@@ -22,11 +23,11 @@ async function collectUntil(
 
 Deno.test("e2e: create → stream → awaiting_review → complete through the SDK", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const { client } = d;
   const info = await client.system.info();
   assert.equal(info.claude.version, TESTED_CLAUDE_VERSION);
-  assert.equal(info.paths.rpc_socket, d.daemon.socketPath);
+  assert.equal(info.paths.rpc_socket, d.socketPath);
 
   const abort = new AbortController();
   const created = await client.agent.create({
@@ -93,7 +94,7 @@ Deno.test("e2e: create → stream → awaiting_review → complete through the S
 
 Deno.test("e2e: follow_up resumes the same claude session and continues seq", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const { client } = d;
   const first = await client.agent.create({ prompt: "first turn", cwd: t.work });
   await waitFor(
@@ -131,7 +132,7 @@ Deno.test("e2e: follow_up resumes the same claude session and continues seq", as
 
 Deno.test("e2e: a planner runs in plan mode; follow_up execute leaves it", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const { client } = d;
   const plan = `${t.work}/plan.json`;
   const run = `${t.work}/run.json`;
@@ -164,7 +165,7 @@ Deno.test("e2e: a planner runs in plan mode; follow_up execute leaves it", async
 
 Deno.test("e2e: cancel stops a running agent and answers once it is cancelled", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const { client } = d;
   const agent = await client.agent.create({
     prompt: fakePrompt({ steps: [{ init: true }, { text: "working" }, { hang: true }] }),
@@ -191,7 +192,7 @@ Deno.test("e2e: cancel stops a running agent and answers once it is cancelled", 
 
 Deno.test("e2e: GET /health, /.well-known/heroservice.json and /openrpc.json", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const health = await (await d.fetch("http://localhost/health")).json();
   assert.equal(health.status, "ok");
   assert.equal(health.service, "hero_orchestrator");
@@ -214,7 +215,7 @@ Deno.test("e2e: HERO_ORCHESTRATOR_ALLOWED_ROOTS confines the canonical cwd", asy
   await using t = await tempEnv();
   Deno.mkdirSync(`${t.dir}/outside`);
   Deno.symlinkSync(`${t.dir}/outside`, `${t.work}/escape`);
-  await using d = await startInProcess({ ...t.env, HERO_ORCHESTRATOR_ALLOWED_ROOTS: t.work });
+  await using d = await startProduction({ ...t.env, HERO_ORCHESTRATOR_ALLOWED_ROOTS: t.work });
   for (const cwd of [`${t.dir}/outside`, `${t.work}/escape`, "/"]) {
     await assert.rejects(
       () => d.client.agent.create({ prompt: "x", cwd }),
@@ -225,8 +226,10 @@ Deno.test("e2e: HERO_ORCHESTRATOR_ALLOWED_ROOTS confines the canonical cwd", asy
   const inside = await d.client.agent.create({ prompt: "x", cwd: t.work });
   assert.equal(inside.cwd, t.work);
   await d.client.agent.cancel({ id: inside.id }).catch(() => {});
+  // A daemon of its own (this one still serves t's socket): it refuses to start.
+  await using other = await tempEnv();
   await assert.rejects(
-    () => startInProcess({ ...t.env, HERO_ORCHESTRATOR_ALLOWED_ROOTS: "relative/dir" }),
+    () => startProduction({ ...other.env, HERO_ORCHESTRATOR_ALLOWED_ROOTS: "relative/dir" }),
     /not an absolute path/,
   );
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { fakePrompt } from "@hero/core/testing";
 import { createClient, parseSse, type ServiceEvent } from "@hero/sdk";
 import { startDaemon } from "./daemon.ts";
-import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
+import { startInProcess, startProduction, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
 import { parseLastEventId } from "./events.ts";
 
@@ -35,7 +35,7 @@ Deno.test("events: bad Last-Event-ID → 400, unknown agent → 404, beyond the 
 
 Deno.test("events: live agent and message events; ?agent= filter; message data shape", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const other = await d.client.agent.create({ prompt: "other", cwd: t.work });
   const agent = await d.client.agent.create({ prompt: "watched", cwd: t.work });
   // Raw SSE: check the wire format itself.

@@ -11,6 +11,7 @@ import {
   type Env,
   TESTED_CLAUDE_VERSION,
 } from "@hero/core/config";
+import { CLI_COMMAND } from "@hero/core/models";
 import { CredentialSource } from "@hero/core/proxy";
 import type { ClaudeReadiness } from "@hero/core/rpc";
 
@@ -141,7 +142,7 @@ function checkCredential(env: Env, apiKeyFile?: string | null): ClaudeReadiness[
       kind: "none",
       status: "fail",
       detail: `the stored API key is refused: ${keyProblem}`,
-      fix: "Store it again with `deno task cli login --api-key` (it is written mode 0600)",
+      fix: `Store it again with \`${CLI_COMMAND} login --api-key\` (it is written mode 0600)`,
     };
   }
   if (oauth?.source === "CLAUDE_CODE_OAUTH_TOKEN") {
@@ -168,8 +169,8 @@ function checkCredential(env: Env, apiKeyFile?: string | null): ClaudeReadiness[
     status: "fail",
     detail: "no claude login, CLAUDE_CODE_OAUTH_TOKEN or ANTHROPIC_AUTH_TOKEN for the server's " +
       "user (ANTHROPIC_API_KEY is deliberately not used)",
-    fix: "As the server's user, in a terminal: `deno task cli login` (a subscription), or " +
-      "`deno task cli login --api-key` (an API key, read from stdin or a hidden prompt)",
+    fix: `As the server's user, in a terminal: \`${CLI_COMMAND} login\` (a subscription), or ` +
+      `\`${CLI_COMMAND} login --api-key\` (an API key, read from stdin or a hidden prompt)`,
   };
 }
 

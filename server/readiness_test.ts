@@ -8,11 +8,11 @@ import { startMockAnthropic } from "@hero/core/testing";
 import { TESTED_CLAUDE_VERSION } from "@hero/core/config";
 import { resolveEngineSettings } from "@hero/core/config";
 import { checkReadiness, readinessLines } from "./readiness.ts";
-import { startInProcess, tempEnv } from "./testing/daemon.ts";
+import { startProduction, tempEnv } from "./testing/daemon.ts";
 
 Deno.test("readiness: no credential is reported with its fix; the fake binary is the tested version", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const health = await d.client.system.health();
   const r = health.claude!;
   assert.equal(r.ok, false);
@@ -20,7 +20,10 @@ Deno.test("readiness: no credential is reported with its fix; the fake binary is
   assert.equal(r.binary.version, TESTED_CLAUDE_VERSION);
   assert.equal(r.credential.status, "fail");
   assert.equal(r.credential.kind, "none");
-  assert.match(r.credential.fix!, /deno task cli login/);
+  assert.match(
+    r.credential.fix!,
+    /`npx -y deno@2\.9\.6 task cli login` \(a subscription\), or `npx -y deno@2\.9\.6 task cli login --api-key`/,
+  );
   assert.equal(r.root.status, "ok", r.root.detail);
   assert.equal(r.upstream.status, "unchecked", "the default upstream is not contacted in tests");
   assert.equal(r.upstream.url, "https://api.anthropic.com");
@@ -53,7 +56,7 @@ Deno.test("readiness: a local API in ANTHROPIC_BASE_URL is checked and an OAuth 
     ANTHROPIC_BASE_URL: mock.url,
     CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-test",
   });
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const r = (await d.client.system.health()).claude!;
   assert.equal(r.upstream.url, mock.url);
   assert.equal(r.upstream.status, "ok", r.upstream.detail);

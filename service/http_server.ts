@@ -91,6 +91,14 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
 /** Unread request body bytes drained to keep a connection; more and it is closed instead. */
 const MAX_DRAIN_BYTES = 64 * 1024;
+/**
+ * A lingering close after an answer sent before the request body was read (a 413): how long, and
+ * how many bytes, the rest of the body is read and discarded so the client can finish sending and
+ * read the answer. Closing at once makes the client's kernel see a reset, and the client reports
+ * a broken pipe instead of the answer.
+ */
+const LINGER_MS = 2_000;
+const LINGER_MAX_BYTES = 16 * 1024 * 1024;
 
 class Closed extends Error {
   override name = "Closed";
@@ -605,6 +613,28 @@ async function watchClose(c: Connection, maxBuffered: number): Promise<void> {
   }
 }
 
+/** A lingering close (see {@linkcode LINGER_MS}): no more writes, the rest of the body discarded. */
+async function linger(c: Connection): Promise<void> {
+  try {
+    await c.conn.closeWrite();
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => c.close(), LINGER_MS);
+  const buf = new Uint8Array(64 * 1024);
+  try {
+    for (let total = 0; total < LINGER_MAX_BYTES;) {
+      const n = await c.conn.read(buf);
+      if (n === null) break;
+      total += n;
+    }
+  } catch {
+    // Closed by the timer or by the client: either way the lingering is over.
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function plain(status: number, message: string, close = true): Uint8Array {
   const body = encoder.encode(JSON.stringify({ error: { status, message } }));
   return new Uint8Array([
@@ -784,8 +814,15 @@ export function serveListener<A extends Deno.Addr>(
         keepAlive = await writeResponse(c, res, head, keepAlive && !stopping);
         c.busy = false;
         c.idleSince = Date.now();
-        if (!keepAlive || c.closed) return;
-        if (!(await body.skip(MAX_DRAIN_BYTES))) return;
+        if (c.closed) return;
+        if (!keepAlive) {
+          if (!body.done()) await linger(c);
+          return;
+        }
+        if (!(await body.skip(MAX_DRAIN_BYTES))) {
+          await linger(c);
+          return;
+        }
         idleWait = true;
       }
     } catch {

@@ -274,3 +274,28 @@ Deno.test("serveTcp() serves on a TCP port with the same limits", async () => {
     await server.shutdown(500);
   }
 });
+
+Deno.test("serveUnix() answers 413 to a large body it does not read, and the client reads the answer (lingering close)", async () => {
+  await withServer({
+    handler: () => new Response("too large", { status: 413 }),
+  }, async (path) => {
+    const body = new Uint8Array(4 * 1024 * 1024).fill(0x20);
+    for (let round = 0; round < 10; round++) {
+      const conn = await Deno.connect({ transport: "unix", path });
+      try {
+        await conn.write(
+          new TextEncoder().encode(
+            `POST /rpc HTTP/1.1\r\nhost: localhost\r\ncontent-length: ${body.length}\r\n\r\n`,
+          ),
+        );
+        // Before the lingering close the server closed with the body unread: this write then
+        // failed with a broken pipe or a reset, and the answer was lost with it.
+        for (let at = 0; at < body.length;) at += await conn.write(body.subarray(at));
+        const { text } = await readUntilClosed(conn, 30_000);
+        assert.match(text, /^HTTP\/1\.1 413 /, `round ${round}`);
+      } finally {
+        conn.close();
+      }
+    }
+  });
+});

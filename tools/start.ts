@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Env, resolvePaths } from "@hero/core/config";
+import { TASK_COMMAND } from "@hero/core/models";
 import type { ClaudeReadiness } from "@hero/core/rpc";
 import { readinessLines } from "@hero/server/readiness";
 import { BINARIES, type BinaryName, REPO_ROOT, runArgs } from "./permissions.ts";
@@ -240,7 +241,7 @@ async function main(args: string[]): Promise<number> {
   console.log(`hero_orchestrator is running. Open ${url}`);
   console.log(
     `(the link opens one browser session, once; to get a new one, Ctrl-C and run ` +
-      `deno task start again. Ctrl-C stops both processes)`,
+      `${TASK_COMMAND} start again. Ctrl-C stops both processes)`,
   );
 
   const { promise: signalled, resolve } = Promise.withResolvers<"signal">();

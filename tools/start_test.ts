@@ -69,7 +69,10 @@ Deno.test("start: prints the readiness with its fixes before the URL", async () 
     }
     assert.match(stdout, /Readiness: agents cannot run yet/, stdout);
     assert.match(stdout, /✗ credential +no claude login/);
-    assert.match(stdout, /fix: As the server's user, in a terminal: `deno task cli login`/);
+    assert.match(
+      stdout,
+      /fix: As the server's user, in a terminal: `npx -y deno@2\.9\.6 task cli login`/,
+    );
     assert.match(stdout, /✓ claude +claude 2\.1\.328/);
     assert.ok(
       stdout.indexOf("Readiness") < stdout.indexOf("hero_orchestrator is running"),

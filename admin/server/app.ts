@@ -47,6 +47,8 @@ export interface AdminAppDeps {
 type Env = { Variables: { base: string } };
 
 const AGENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+// As the README writes it, for someone who has only npx (the admin does not import core).
+const START = "npx -y deno@2.9.6 task start";
 
 /** The discovery manifest of the admin socket. */
 export function adminServiceManifest(): Record<string, unknown> {
@@ -97,7 +99,7 @@ function signinPage(c: Context, reason: string) {
     return c.json({
       error: {
         status: 401,
-        message: `${reason} Restart the admin (deno task start) for a new link.`,
+        message: `${reason} Restart the admin (${START}) for a new link.`,
       },
     }, 401);
   }
@@ -107,8 +109,8 @@ function signinPage(c: Context, reason: string) {
     `<link rel="stylesheet" href="/signin.css"></head><body><main class="signin">` +
     `<h1>Sign in to Hero Orchestrator</h1><p class="reason">${escapeHtml(reason)}</p>` +
     `<p>The admin prints a one-time sign-in link in its terminal each time it starts. To get a ` +
-    `new one:</p><ol><li>In the terminal running <code>deno task start</code>, press ` +
-    `<code>Ctrl-C</code>.</li><li>Run <code>deno task start</code> again and open the link ` +
+    `new one:</p><ol><li>In the terminal running <code>${START}</code>, press ` +
+    `<code>Ctrl-C</code>.</li><li>Run <code>${START}</code> again and open the link ` +
     `it prints (<code>hero_orchestrator is running. Open http://…/?token=…</code>).</li></ol>` +
     `<p>Browser tabs that are already signed in stay signed in across the restart.</p>` +
     `</main></body></html>`;

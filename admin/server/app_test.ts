@@ -311,7 +311,7 @@ Deno.test("listen mode: the token URL sets the cookie once and redirects; the co
   assert.equal(again.headers.get("set-cookie"), null);
   const text = await again.text();
   assert.match(text, /already used/);
-  assert.match(text, /deno task start/);
+  assert.match(text, /npx -y deno@2\.9\.6 task start/);
   assert.match(text, /href="\/signin.css"/);
   const css = await a.request("http://127.0.0.1:8470/signin.css", { headers: host });
   assert.equal(css.status, 200);

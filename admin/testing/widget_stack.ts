@@ -37,6 +37,15 @@ export const TWO_WIDGETS = hostPage(
 <p class="host-text">Library</p>`,
 );
 
+/** A hero_books widget whose agents ask before tools run, and one with an unknown mode. */
+export const ASKING_WIDGET = hostPage(
+  "asking",
+  `<nav>
+  <hero-agent-widget id="ask" home-mcp="hero_books" permission-mode="default"></hero-agent-widget>
+  <hero-agent-widget id="bogus" home-mcp="hero_books" permission-mode="yolo"></hero-agent-widget>
+</nav>`,
+);
+
 /** Widgets whose home-mcp is missing or invalid. */
 export const INVALID_WIDGETS = hostPage(
   "invalid",
@@ -106,6 +115,7 @@ export async function startWidgetStack(
     router.mount("/hero_books/admin", (_req, rest) => {
       if (rest === "/" || rest === "/index.html") return html(TWO_WIDGETS);
       if (rest === "/invalid") return html(INVALID_WIDGETS);
+      if (rest === "/asking") return html(ASKING_WIDGET);
       return new Response("not found", { status: 404 });
     });
     const browser = await launchChromium([

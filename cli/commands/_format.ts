@@ -4,8 +4,10 @@
  * @module
  */
 import {
+  activeMs,
   type Agent,
   formatCost,
+  formatDuration,
   parseTranscriptLine,
   type TranscriptBlock,
   type TranscriptEntry,
@@ -62,8 +64,13 @@ function time(ms: number | null): string {
   return ms === null ? "-" : new Date(ms).toISOString();
 }
 
+/** Time spent running turns, with the current stretch when running (not wall time). */
+function activeTime(a: Agent, now: number): string {
+  return formatDuration(activeMs(a, now)) + (a.active_since === null ? "" : " (running)");
+}
+
 /** `key: value` lines describing one agent. */
-export function agentDetails(a: Agent, c: Colors): string {
+export function agentDetails(a: Agent, c: Colors, now = Date.now()): string {
   const rows: Array<[string, string]> = [
     ["id", a.id],
     ["name", a.name ?? "-"],
@@ -74,6 +81,7 @@ export function agentDetails(a: Agent, c: Colors): string {
     ["created", time(a.created_at)],
     ["started", time(a.started_at)],
     ["finished", time(a.finished_at)],
+    ["active", activeTime(a, now)],
     ["session", a.session_id ?? "-"],
     ["pid", a.pid === null ? "-" : String(a.pid)],
     ["turns", `${a.turn_count} (${a.num_turns} API round trips)`],

@@ -4,6 +4,7 @@
  * rebuild `doctor --rebuild-search` asks the server for.
  * @module
  */
+import { CLI_COMMAND } from "@hero/core/models";
 import type { CliContext } from "../context.ts";
 
 /** Outcome of one check (the doctor's shape). */
@@ -15,8 +16,8 @@ export interface SearchCheck {
 }
 
 /** How to repair a damaged search index. */
-export const REBUILD_SEARCH_FIX =
-  "run `hero_orchestrator doctor --rebuild-search` with the server running (the index is rebuilt from the stored lines)";
+export const REBUILD_SEARCH_FIX = `run \`${CLI_COMMAND} doctor --rebuild-search\` with the ` +
+  "server running (the index is rebuilt from the stored lines)";
 
 /** Whether an `integrity_check` row is about the full-text index only. */
 export function isSearchIndexProblem(row: string): boolean {
@@ -65,7 +66,7 @@ export async function rebuildSearch(ctx: CliContext): Promise<number> {
   const s = await ctx.client().search.rebuild({});
   ctx.stdout.write(
     `search index: rebuilding in the background from ${s.max_rowid} stored lines ` +
-      "(progress: `hero_orchestrator doctor`)\n",
+      `(progress: \`${CLI_COMMAND} doctor\`)\n`,
   );
   return 0;
 }

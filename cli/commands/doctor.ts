@@ -11,6 +11,7 @@ import {
   type SandboxSettings,
   TESTED_CLAUDE_VERSION,
 } from "@hero/core/config";
+import { CLI_COMMAND, TASK_COMMAND } from "@hero/core/models";
 import { checkSqliteVersion, inspectDatabase, linkedSqliteVersion } from "@hero/core/store";
 import type { ClaudeReadiness, ReadinessStatus, SystemInfo } from "@hero/sdk";
 import {
@@ -139,7 +140,7 @@ export function checkAuth(status: AuthStatus): Check[] {
       bad(
         "auth",
         "claude has no credentials (`claude auth status` exited 1)",
-        "run `hero_orchestrator login`",
+        `run \`${CLI_COMMAND} login\` (or \`${CLI_COMMAND} login --api-key\`)`,
       ),
     );
   } else {
@@ -465,8 +466,8 @@ export async function checkSockets(
       continue;
     }
     const start = id === "rpc_socket"
-      ? "start hero_orchestrator_server (deno task start, or your service manager)"
-      : "start hero_orchestrator_admin, or use `deno task start` (it serves the admin on 127.0.0.1)";
+      ? `start hero_orchestrator_server (${TASK_COMMAND} start, or your service manager)`
+      : `start hero_orchestrator_admin, or use \`${TASK_COMMAND} start\` (it serves the admin on 127.0.0.1)`;
     if (!info) {
       // `deno task start` serves the admin on 127.0.0.1 instead of admin.sock: with the server
       // up, an absent admin.sock is how that looks, not a fault.
@@ -476,7 +477,7 @@ export async function checkSockets(
           : rpcAnswers
           ? ok(
             id,
-            `${path} is absent: no admin on its socket (\`deno task start\` serves it on ` +
+            `${path} is absent: no admin on its socket (\`${TASK_COMMAND} start\` serves it on ` +
               `127.0.0.1 instead; hero_router needs the socket)`,
           )
           : warn(id, `${path} is absent: the admin is not running on its socket`, start),

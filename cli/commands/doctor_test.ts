@@ -172,7 +172,10 @@ Deno.test("doctor: auth status exit code decides; an API key overriding the logi
     error: null,
   });
   assert.equal(none[0]!.status, "fail");
-  assert.equal(none[0]!.fix, "run `hero_orchestrator login`");
+  assert.equal(
+    none[0]!.fix,
+    "run `npx -y deno@2.9.6 task cli login` (or `npx -y deno@2.9.6 task cli login --api-key`)",
+  );
   assert.equal(none[1]!.status, "ok");
   const key = checkAuth({
     loggedIn: true,

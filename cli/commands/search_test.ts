@@ -83,12 +83,15 @@ Deno.test("doctor: a damaged search index is its own failure with a rebuild fix;
   const damaged = checkDatabase(ctx);
   assert.equal(damaged[0]!.id, "search_index");
   assert.equal(damaged[0]!.status, "fail");
-  assert.match(damaged[0]!.fix!, /doctor --rebuild-search/);
+  assert.match(damaged[0]!.fix!, /`npx -y deno@2\.9\.6 task cli doctor --rebuild-search`/);
   assert.equal(damaged.find((k) => k.id === "db")!.status, "ok", "the rest of the file is fine");
 
   const rebuilt = await cli(t.env, ["doctor", "--rebuild-search"]);
   assert.equal(rebuilt.code, 0, rebuilt.stderr);
-  assert.match(rebuilt.stdout, /rebuilding in the background/);
+  assert.match(
+    rebuilt.stdout,
+    /rebuilding in the background .*\(progress: `npx -y deno@2\.9\.6 task cli doctor`\)/,
+  );
   await waitFor("rebuilt", async () => (await d.client.search.status({})).ready || undefined);
   assert.ok(!checkDatabase(ctx).some((k) => k.id === "search_index"));
   const after = await d.client.search.query({ q: "axolotl" });

@@ -5,6 +5,7 @@ import {
   type Line,
   LineTooLongError,
 } from "./line_stream.ts";
+import { soakFigure } from "../testing/soak.ts";
 
 const encoder = new TextEncoder();
 
@@ -155,10 +156,13 @@ function randomOffsets(rand: () => number, length: number): number[] {
   );
 }
 
-Deno.test("ByteLineStream matches the reference splitter over 20,000 fuzzed inputs and chunkings", async () => {
+/** Reliability target T15: 10⁵ fuzzed chunkings in `deno task soak`. */
+const FUZZ_ROUNDS = soakFigure(20_000, 100_000);
+
+Deno.test(`ByteLineStream matches the reference splitter over ${FUZZ_ROUNDS} fuzzed inputs and chunkings`, async () => {
   const seed = 0x5eed;
   const rand = mulberry32(seed);
-  for (let i = 0; i < 20_000; i++) {
+  for (let i = 0; i < FUZZ_ROUNDS; i++) {
     const input = randomInput(rand);
     const offsets = randomOffsets(rand, input.length);
     assertLines(

@@ -339,3 +339,137 @@ Deno.test("worktree: kill -9 between the merge commit and the ref update leaves 
     }
   }
 });
+
+Deno.test("worktree: each diff sees the work tree as it is now (no stale list or tree between calls)", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "cccc3333");
+  const list = async () => {
+    const tree = await treeOfWorkTree(git, a.path, { head: null });
+    const files = await diffFiles(git, a.path, a.base.sha, tree);
+    return { tree, files: files.map((f) => [f.path, f.status, f.additions, f.deletions]) };
+  };
+  await Deno.writeTextFile(`${a.path}/notes.txt`, "one\n");
+  assert.deepEqual((await list()).files, [["notes.txt", "added", 1, 0]]);
+
+  // Edited right after a diff, same size, within the same second: the next diff shows the edit.
+  await Deno.writeTextFile(`${a.path}/notes.txt`, "two\n");
+  const edited = await list();
+  assert.deepEqual(edited.files, [["notes.txt", "added", 1, 0]]);
+  const [file] = await diffFiles(git, a.path, a.base.sha, edited.tree);
+  const patch = await filePatch(git, a.path, a.base.sha, edited.tree, file!);
+  assert.match(patch.text, /^\+two$/m);
+  assert.doesNotMatch(patch.text, /one/);
+
+  // More lines, a tracked file changed, then both gone again.
+  await Deno.writeTextFile(`${a.path}/notes.txt`, "two\nthree\n");
+  await Deno.writeTextFile(`${a.path}/README.md`, "hello\nagain\n");
+  assert.deepEqual((await list()).files, [
+    ["README.md", "modified", 1, 0],
+    ["notes.txt", "added", 2, 0],
+  ]);
+  await Deno.remove(`${a.path}/notes.txt`);
+  await Deno.writeTextFile(`${a.path}/README.md`, "hello\n");
+  assert.deepEqual((await list()).files, []);
+
+  // A file an earlier diff took in leaves the list once a .gitignore covers it.
+  await Deno.writeTextFile(`${a.path}/build.log`, "log\n");
+  assert.deepEqual((await list()).files, [["build.log", "added", 1, 0]]);
+  await Deno.writeTextFile(`${a.path}/.gitignore`, "*.log\n");
+  assert.deepEqual((await list()).files, [[".gitignore", "added", 1, 0]]);
+
+  // An ignored file the agent stages on purpose counts, as the real index says.
+  await sh(a.path, "add", "-f", "build.log");
+  assert.deepEqual((await list()).files, [
+    [".gitignore", "added", 1, 0],
+    ["build.log", "added", 1, 0],
+  ]);
+
+  // Committed in between (the real index changes): the list is still against the base.
+  assert.ok(await commitWorktree(git, a.path, "wip"));
+  await Deno.writeTextFile(`${a.path}/README.md`, "hello\ncommitted then edited\n");
+  assert.deepEqual((await list()).files, [
+    [".gitignore", "added", 1, 0],
+    ["README.md", "modified", 1, 0],
+    ["build.log", "added", 1, 0],
+  ]);
+  // The answer equals a fresh read of the same work tree through a throwaway index.
+  const head = await sh(a.path, "rev-parse", "HEAD");
+  const fresh = await treeOfWorkTree(git, a.path, { head, files: ["."] });
+  assert.equal((await list()).tree, fresh);
+});
+
+Deno.test("worktree: diffs of one work tree at the same time all answer", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "dddd4444");
+  for (let i = 0; i < 20; i++) await Deno.writeTextFile(`${a.path}/f${i}.txt`, `${i}\n`);
+  const trees = await Promise.all(
+    Array.from({ length: 6 }, () => treeOfWorkTree(git, a.path, { head: null })),
+  );
+  assert.equal(new Set(trees).size, 1);
+  assert.equal((await diffFiles(git, a.path, a.base.sha, trees[0]!)).length, 20);
+});
+
+Deno.test("worktree: a list updated from the previous one equals a list computed afresh (renames, deletes, binaries)", async () => {
+  await using t = await setup();
+  const line = (i: number) => `line ${i} of a file long enough to be paired in a rename\n`;
+  const text = Array.from({ length: 40 }, (_, i) => line(i)).join("");
+  for (const name of ["a.txt", "b.txt", "c.txt"]) {
+    await Deno.writeTextFile(`${t.repo}/${name}`, text);
+  }
+  await sh(t.repo, "add", ".");
+  await sh(t.repo, "commit", "-q", "-m", "files");
+  const a = await agentTree(t.repo, t.state, "eeee5555");
+  const steps: Array<[string, () => Promise<void>]> = [
+    ["edit a", () => Deno.writeTextFile(`${a.path}/a.txt`, `${text}more\n`)],
+    ["move b away", () => Deno.rename(`${a.path}/b.txt`, `${a.path}/moved.txt`)],
+    ["edit the moved file", () => Deno.writeTextFile(`${a.path}/moved.txt`, `top\n${text}`)],
+    ["delete c", () => Deno.remove(`${a.path}/c.txt`)],
+    ["c comes back as d", () => Deno.writeTextFile(`${a.path}/d.txt`, text)],
+    ["a binary file", () => Deno.writeFile(`${a.path}/blob.bin`, new Uint8Array([0, 1, 2, 0]))],
+    ["b comes back", () => Deno.writeTextFile(`${a.path}/b.txt`, text)],
+    ["a back as it was", () => Deno.writeTextFile(`${a.path}/a.txt`, text)],
+    ["moved gone", () => Deno.remove(`${a.path}/moved.txt`)],
+  ];
+  let last = "";
+  for (const [what, step] of steps) {
+    await step();
+    const tree = await treeOfWorkTree(git, a.path, { head: null });
+    const updated = await diffFiles(git, a.path, a.base.sha, tree);
+    const afresh = await diffFiles(
+      createGitRunner({ PATH: Deno.env.get("PATH") }),
+      a.path,
+      a.base.sha,
+      tree,
+    );
+    assert.deepEqual(updated, afresh, what);
+    last = JSON.stringify(updated.map((f) => [f.path, f.status, f.old_path]));
+  }
+  assert.equal(
+    last,
+    JSON.stringify([
+      ["blob.bin", "added", null],
+      ["d.txt", "renamed", "c.txt"],
+    ]),
+  );
+});
+
+Deno.test("worktree: a kept index that cannot be used (a lock left behind, a directory in its way) still gives the right list", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "ffff6666");
+  const gitDir = await sh(a.path, "rev-parse", "--path-format=absolute", "--git-dir");
+  const kept = `${gitDir}/hero_orchestrator_tree_index`;
+  const list = async () => {
+    const tree = await treeOfWorkTree(git, a.path, { head: null });
+    return (await diffFiles(git, a.path, a.base.sha, tree)).map((f) => [f.path, f.additions]);
+  };
+  await Deno.writeTextFile(`${a.path}/x.txt`, "1\n");
+  assert.deepEqual(await list(), [["x.txt", 1]]);
+  await Deno.writeTextFile(`${kept}.lock`, "");
+  await Deno.writeTextFile(`${a.path}/x.txt`, "1\n2\n");
+  assert.deepEqual(await list(), [["x.txt", 2]]);
+  await Deno.remove(`${kept}.lock`);
+  await Deno.remove(kept).catch(() => {});
+  await Deno.mkdir(`${kept}/in_the_way`, { recursive: true });
+  await Deno.writeTextFile(`${a.path}/x.txt`, "1\n2\n3\n");
+  assert.deepEqual(await list(), [["x.txt", 3]]);
+});

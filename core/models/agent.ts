@@ -134,5 +134,12 @@ export const Agent = z.object({
   max_cost_usd: z.number().nullable().describe("budget: pause once total_cost_usd reaches this"),
   max_turns: z.number().int().nullable().describe("budget: pause once num_turns reaches this"),
   priority: Priority.describe("queue order: high before normal before low, FIFO within one"),
+  active_ms: z.number().int().describe(
+    "time the agent's processes spent running turns (status running), summed over finished " +
+      "stretches; not queued, in review, paused or idle. Add now - active_since while running",
+  ),
+  active_since: millis.nullable().describe(
+    "when the current running stretch began (set while status is running); else null",
+  ),
 }).meta({ id: "Agent" });
 export type Agent = z.infer<typeof Agent>;

@@ -4,8 +4,14 @@
  * @module
  */
 
-// Written for someone who has only npx (with Deno 2.9.6 on PATH, `deno task …` is the same).
-const CLI = "npx -y deno@2.9.6 task cli";
+/**
+ * How a person runs a task of this repository, as the README writes it: for someone who has only
+ * npx (with Deno 2.9.6 on PATH, `deno task …` is the same). Every printed fix uses this form.
+ */
+export const TASK_COMMAND = "npx -y deno@2.9.6 task";
+/** The CLI as a fix text names it. */
+export const CLI_COMMAND = `${TASK_COMMAND} cli`;
+const CLI = CLI_COMMAND;
 const LOGIN = `\`${CLI} login\` (a claude subscription) or \`${CLI} login --api-key\``;
 
 /** The one-line fix of each error code (codes without an entry have none to offer). */

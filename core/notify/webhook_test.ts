@@ -80,6 +80,8 @@ function agentRow(id: string, status: Agent["status"], extra: Partial<Agent> = {
     max_cost_usd: null,
     max_turns: null,
     priority: "normal",
+    active_ms: 0,
+    active_since: null,
     ...extra,
   };
 }

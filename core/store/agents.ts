@@ -100,7 +100,16 @@ const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set(
   ),
 );
 
-const NOT_PATCHABLE = new Set(["id", "created_at", "status", "updated_at", "last_seq"]);
+// active_ms/active_since are kept by transition() (see activeTimeSets), never patched.
+const NOT_PATCHABLE = new Set([
+  "id",
+  "created_at",
+  "status",
+  "updated_at",
+  "last_seq",
+  "active_ms",
+  "active_since",
+]);
 const PATCH_COLUMNS: readonly string[] = [
   ...AGENT_COLUMNS.filter((c) => !NOT_PATCHABLE.has(c)),
   "proc_marker",
@@ -280,6 +289,45 @@ export function selectAgentHead(
   return conn.prepare("SELECT agent_key, status, last_seq FROM agents WHERE id = ?").get(id) as
     | { agent_key: number; status: AgentStatus; last_seq: number }
     | undefined;
+}
+
+/**
+ * Where a running stretch ends when the agent leaves `running`: `now` (the run ended just now),
+ * or `last_line` — the agent's newest stored line — for runs found `running` after the daemon
+ * stopped, so hours of downtime never count as active time.
+ */
+export type StretchEnd = "now" | "last_line";
+
+const LAST_LINE_TS = "(SELECT ts FROM messages WHERE messages.agent_key = agents.agent_key " +
+  "ORDER BY seq DESC LIMIT 1)";
+
+/**
+ * The `SET` assignments of a status change `from` → `to` at `now` (with `status = ?` first): a
+ * running stretch starts on entering `running` and is added to `active_ms` on leaving it, in the
+ * same statement as the status, so active time survives restarts and never double-counts.
+ */
+export function statusSets(
+  from: AgentStatus,
+  to: AgentStatus,
+  now: number,
+  end: StretchEnd = "now",
+): { sets: string[]; values: SQLInputValue[] } {
+  if (from !== "running" && to === "running") {
+    return { sets: ["status = ?", "active_since = ?"], values: [to, now] };
+  }
+  if (from === "running" && to !== "running") {
+    // The end: now, or the newest line (none, or one from an older stretch: adds nothing).
+    const until = end === "now" ? "?" : `COALESCE(${LAST_LINE_TS}, 0)`;
+    return {
+      sets: [
+        "status = ?",
+        `active_ms = active_ms + MAX(0, ${until} - COALESCE(active_since, ?))`,
+        "active_since = NULL",
+      ],
+      values: end === "now" ? [to, now, now] : [to, now],
+    };
+  }
+  return { sets: ["status = ?"], values: [to] };
 }
 
 /**

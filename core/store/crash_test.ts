@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { openStore } from "./mod.ts";
 import { connectionOf } from "./_connection.ts";
 import { sampleAgent, tempDbPath } from "./_testing.ts";
+import { soakFigure } from "../testing/soak.ts";
 
 const SCRIPT = new URL("./testdata/crash_writer.ts", import.meta.url).pathname;
-const ROUNDS = 10;
+/** Reliability target T18: 1,000 kills in `deno task soak`. */
+const ROUNDS = soakFigure(10, 1_000);
 
 interface Ack {
   agent: string;
@@ -44,7 +46,7 @@ async function runAndKill(path: string, ids: string[], killAfterMs: number): Pro
   return acks;
 }
 
-Deno.test("no acknowledged line is lost when the writer is SIGKILLed mid-write (10 rounds)", async () => {
+Deno.test(`no acknowledged line is lost when the writer is SIGKILLed mid-write (${ROUNDS} rounds)`, async () => {
   const { path, cleanup } = await tempDbPath();
   try {
     const setup = openStore(path);

@@ -102,6 +102,9 @@ const SEEDS: Record<number, (db: DatabaseSync, agentId: string) => void> = {
   10: (db, agentId) => {
     SEEDS[9]!(db, agentId);
   },
+  11: (db, agentId) => {
+    SEEDS[10]!(db, agentId);
+  },
 };
 
 Deno.test("openStore() migrates a database from every earlier version, keeping its data", async () => {
@@ -140,6 +143,8 @@ Deno.test("openStore() migrates a database from every earlier version, keeping i
         // The approvals step: every existing agent keeps running without being asked.
         assert.equal(agent.permission_mode, "bypassPermissions");
         assert.deepEqual(store.listApprovals({ agentId }), []);
+        // Version 12: a running agent's stretch starts at its last known start (here updated_at).
+        assert.deepEqual([agent.active_ms, agent.active_since], [0, 1000]);
         // The migrated database takes new writes, including the version 4 tables.
         const hash = "ab".repeat(32);
         store.insertProxyToken(agentId, hash, Date.now() + 60_000);
@@ -336,6 +341,54 @@ Deno.test("openStore() refuses a truncated database and a file that is not SQLit
   }
 });
 
+function removeIfThere(...paths: string[]): void {
+  for (const p of paths) {
+    try {
+      Deno.removeSync(p);
+    } catch {
+      // not there
+    }
+  }
+}
+
+Deno.test("openStore() opens the image of a kill -9 mid-checkpoint: file shorter than its header, pages in the WAL", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const live = openStore(path);
+    for (let i = 0; i < 200; i++) live.insertAgent(sampleAgent({ prompt: "x".repeat(2000) }));
+    const pages = Number(
+      (connectionOf(live).db.prepare("PRAGMA page_count").get() as { page_count: number })
+        .page_count,
+    );
+    // The crash image: the files as they are while the writer lives (the rows only in the WAL),
+    // with page 1 as a checkpoint writes it first: the new page count, the rest not yet copied.
+    const image = `${path}.image`;
+    Deno.copyFileSync(`${path}-wal`, `${image}-wal`);
+    const main = Deno.readFileSync(path);
+    live.close();
+    const view = new DataView(main.buffer, main.byteOffset);
+    view.setUint32(28, pages);
+    view.setUint32(92, view.getUint32(24));
+    Deno.writeFileSync(image, main);
+    assert.ok(main.length < pages * 4096, `${main.length} bytes, header says ${pages} pages`);
+
+    const reopened = openStore(image);
+    try {
+      assert.equal(reopened.integrityCheck(), "ok");
+      assert.equal(reopened.listAgents({ limit: 500 }).agents.length, 200);
+    } finally {
+      reopened.close();
+    }
+    // Without the WAL the same short file is refused as truncated.
+    Deno.writeFileSync(image, main);
+    removeIfThere(`${image}-wal`, `${image}-shm`);
+    assert.throws(() => openStore(image), /truncated/);
+  } finally {
+    removeIfThere(`${path}.image`, `${path}.image-wal`, `${path}.image-shm`);
+    await cleanup();
+  }
+});
+
 Deno.test("openStore() reports a damaged page with the file and the restore hint", async () => {
   const { path, cleanup } = await tempDbPath();
   try {
@@ -364,6 +417,120 @@ Deno.test("openDatabase() never leaves a zero-length file where it creates one",
     db.close();
     const left = [...Deno.readDirSync(path.slice(0, path.lastIndexOf("/")))].map((e) => e.name);
     assert.deepEqual(left.filter((n) => n.includes(".new-")), [], "no temporary files left");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("migration 12 backfills active time: a running stretch, one-turn runs; older follow-ups unknown (0)", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const old = openDatabase(path);
+    assert.equal(migrate(old, path, MIGRATIONS.slice(0, 11)), 11);
+    const insert = old.prepare(
+      `INSERT INTO agents (id, prompt, cwd, model, effort, kind, status, created_at, updated_at,
+         started_at, finished_at, turn_count, proc_started_at, last_seq, stderr_truncated)
+         VALUES (?, 'p', '/w', 'm', 'low', 'standard', ?, 1000, 9000, ?, ?, ?, ?, 0, 0)`,
+    );
+    insert.run("run", "running", 2000, null, 0, 7000);
+    insert.run("one", "completed", 2000, 5000, 1, 2000);
+    insert.run("many", "awaiting_review", 2000, 90000, 3, 80000);
+    insert.run("never", "failed", null, 3000, 0, null);
+    old.close();
+    const store = openStore(path);
+    const at = (id: string) => {
+      const a = store.getAgent(id)!;
+      return [a.active_ms, a.active_since];
+    };
+    assert.deepEqual(at("run"), [0, 7000], "from its process spawn");
+    assert.deepEqual(at("one"), [3000, null], "one turn: started_at to finished_at");
+    assert.deepEqual(at("many"), [0, null], "idle time between old follow-ups is unknown");
+    assert.deepEqual(at("never"), [0, null]);
+    store.close();
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("transition() accumulates active time only while running, durably", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    {
+      const store = openStore(path);
+      const id = store.insertAgent(sampleAgent()).id;
+      const queued = store.getAgent(id)!;
+      assert.deepEqual([queued.active_ms, queued.active_since], [0, null]);
+      await new Promise((r) => setTimeout(r, 30)); // queued time does not count
+      const t0 = Date.now();
+      const running = store.transition(id, "running");
+      const t1 = Date.now();
+      assert.ok(running.active_since! >= t0 && running.active_since! <= t1);
+      assert.equal(running.active_ms, 0);
+      // A patch cannot touch the counters: only status changes move them.
+      assert.throws(() => store.updateAgent(id, { active_ms: 5 } as never), /not a patchable/);
+      await new Promise((r) => setTimeout(r, 40));
+      const review = store.transition(id, "awaiting_review");
+      assert.equal(review.active_since, null);
+      assert.equal(review.active_ms, review.updated_at - running.active_since!);
+      assert.ok(review.active_ms >= 40, `${review.active_ms}`);
+      await new Promise((r) => setTimeout(r, 60)); // in review does not count
+      const again = store.transition(id, "running");
+      await new Promise((r) => setTimeout(r, 20));
+      const moved = store.transitionMany([id], "cancelled");
+      assert.equal(moved.length, 1);
+      const done = moved[0]!;
+      assert.equal(done.active_ms, review.active_ms + (done.updated_at - again.active_since!));
+      assert.ok(done.active_ms < done.updated_at - queued.created_at - 60, "idle time excluded");
+      store.close();
+    }
+    const reopened = openStore(path);
+    const [agent] = reopened.listAgents({ limit: 1 }).agents;
+    assert.ok(agent!.active_ms >= 60, "kept across a reopen");
+    assert.equal(agent!.active_since, null);
+    reopened.close();
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("transitionMany(…, 'last_line') ends a stretch found after a daemon stop at its newest line", async () => {
+  const { path, cleanup } = await tempDbPath();
+  try {
+    const store = openStore(path);
+    const hour = 3_600_000;
+    const ids = [0, 1, 2].map(() => store.insertAgent(sampleAgent()).id);
+    for (const id of ids) store.transition(id, "running");
+    const db = connectionOf(store).db;
+    // As if the daemon died 5 h ago: each stretch began then.
+    const since = Date.now() - 5 * hour;
+    db.prepare("UPDATE agents SET active_since = ?").run(since);
+    const key = (id: string) =>
+      (db.prepare("SELECT agent_key FROM agents WHERE id = ?").get(id) as { agent_key: number })
+        .agent_key;
+    const line = db.prepare(
+      `INSERT INTO messages (agent_key, seq, ts, type, byte_length, parse_error, eof_no_newline,
+         raw) VALUES (?, ?, ?, 'assistant', 2, 0, 0, X'7b7d')`,
+    );
+    line.run(key(ids[0]!), 1, since + 1_000);
+    line.run(key(ids[0]!), 2, since + 4_000); // its last sign of life
+    line.run(key(ids[1]!), 1, since - 9_000); // a line from an older stretch only
+    const moved = store.transitionMany(
+      ids,
+      "failed",
+      { error_code: "daemon_restart" },
+      "last_line",
+    );
+    assert.deepEqual(moved.map((a) => [a.active_ms, a.active_since]), [
+      [4_000, null],
+      [0, null],
+      [0, null], // no line at all: nothing is known to have run
+    ]);
+    // A plain transition ends the stretch now (the 5 h would count).
+    const other = store.insertAgent(sampleAgent()).id;
+    store.transition(other, "running");
+    db.prepare("UPDATE agents SET active_since = ? WHERE id = ?").run(since, other);
+    assert.ok(store.transition(other, "cancelled").active_ms >= 5 * hour);
+    store.close();
   } finally {
     await cleanup();
   }

@@ -340,6 +340,22 @@ CREATE INDEX approvals_by_agent ON approvals (agent_key, approval_key);
 CREATE INDEX approvals_pending ON approvals (state, approval_key) WHERE state = 'pending';
 `;
 
+// Active time (issue 13, item 9): how long an agent's processes actually ran turns, as opposed
+// to wall time since creation. store.transition() keeps both columns: entering `running` sets
+// active_since, leaving it adds the stretch to active_ms and clears active_since. Rows older than
+// this migration: a running agent's stretch starts at its process spawn; a finished agent of one
+// turn ran from started_at to finished_at; idle time between older follow-ups cannot be told
+// apart, so those keep 0 (shown as unknown).
+const M012_ACTIVE_TIME = `
+ALTER TABLE agents ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN active_since INTEGER;
+UPDATE agents SET active_since = COALESCE(proc_started_at, started_at, updated_at)
+  WHERE status = 'running';
+UPDATE agents SET active_ms = MAX(0, finished_at - started_at)
+  WHERE status <> 'running' AND turn_count <= 1 AND started_at IS NOT NULL
+    AND finished_at IS NOT NULL;
+`;
+
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial_agents_messages", sql: M001_INITIAL },
@@ -353,6 +369,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: "worktree_isolation", sql: M009_WORKTREE_ISOLATION },
   { version: 10, name: "pause_budgets", sql: M010_PAUSE_BUDGETS },
   { version: 11, name: "approvals", sql: M011_APPROVALS },
+  { version: 12, name: "active_time", sql: M012_ACTIVE_TIME },
 ];
 
 /** The schema version this build writes and understands. */

@@ -34,6 +34,7 @@ export type {
   NewAgent,
   ProcessColumns,
   ProcessRecord,
+  StretchEnd,
 } from "./agents.ts";
 export type { EventKind, StoredEvent } from "./events.ts";
 export type {

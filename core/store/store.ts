@@ -30,6 +30,8 @@ import {
   selectAgentsByStatus,
   selectKnownCwds,
   selectProcessRecord,
+  statusSets,
+  type StretchEnd,
   toAgent,
   updateAgentRow,
 } from "./agents.ts";
@@ -181,7 +183,7 @@ export class Store extends ApprovalRecords {
       const row = updateAgentRow(
         this.#conn,
         head.agent_key,
-        { sets: ["status = ?"], values: [to] },
+        statusSets(head.status, to, now),
         patch,
         now,
       );
@@ -194,9 +196,15 @@ export class Store extends ApprovalRecords {
   /**
    * Moves many agents to `to` with the same patch in ONE transaction (recovery reconciles
    * thousands of rows; one fsync each would take seconds). Agents whose move is not allowed are
-   * skipped; the moved rows are returned.
+   * skipped; the moved rows are returned. `stretchEnd` `last_line`: a run found `running` after
+   * the daemon stopped ends its active time at its newest stored line, not now.
    */
-  transitionMany(ids: readonly string[], to: AgentStatus, patch?: AgentPatch): Agent[] {
+  transitionMany(
+    ids: readonly string[],
+    to: AgentStatus,
+    patch?: AgentPatch,
+    stretchEnd: StretchEnd = "now",
+  ): Agent[] {
     if (patch) checkPatch(patch, `move agents to ${to}`);
     if (ids.length === 0) return [];
     return this.#conn.immediate(() => {
@@ -208,7 +216,7 @@ export class Store extends ApprovalRecords {
         const row = updateAgentRow(
           this.#conn,
           head.agent_key,
-          { sets: ["status = ?"], values: [to] },
+          statusSets(head.status, to, now, stretchEnd),
           patch,
           now,
         );

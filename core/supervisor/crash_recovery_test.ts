@@ -1,9 +1,13 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { fakePrompt } from "../testing/mod.ts";
+import { fakePrompt, soakFigure } from "../testing/mod.ts";
 import { openEngine } from "../engine/mod.ts";
 import { DaemonLockedError } from "./daemon_lock.ts";
 import { listProcesses } from "./process_table.ts";
 import { countingControl, markedProcesses, testEnv } from "../engine/testing_harness.ts";
+
+/** Reliability target T4: 20 kills of a daemon running 50 agents in `deno task soak`. */
+const ROUNDS = soakFigure(3, 20);
+const AGENTS = soakFigure(20, 50);
 
 const DAEMON = new URL("./testdata/crash_daemon.ts", import.meta.url).pathname;
 
@@ -60,7 +64,7 @@ Deno.test("kill -9 of the daemon mid-stream: 0 acknowledged lines lost, all reco
   const cwd = `${dir}/work`;
   await Deno.mkdir(cwd);
   const env = testEnv(dir);
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     const d = await startDaemon(env);
     const reading = pump(d);
     const prompt = fakePrompt([
@@ -70,13 +74,14 @@ Deno.test("kill -9 of the daemon mid-stream: 0 acknowledged lines lost, all reco
       { hang: true },
     ]);
     const encoder = new TextEncoder();
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < AGENTS; i++) {
       await d.stdin.write(encoder.encode(JSON.stringify({ prompt, cwd }) + "\n"));
     }
     // Let every agent stream for a while, then kill at a random moment.
     const deadline = Date.now() + 20_000;
     while (
-      (d.created.length < 20 || [...d.acks.values()].filter((a) => a.length > 100).length < 20) &&
+      (d.created.length < AGENTS ||
+        [...d.acks.values()].filter((a) => a.length > 100).length < AGENTS) &&
       Date.now() < deadline
     ) {
       await new Promise((r) => setTimeout(r, 20));
@@ -85,7 +90,7 @@ Deno.test("kill -9 of the daemon mid-stream: 0 acknowledged lines lost, all reco
     d.child.kill("SIGKILL");
     await d.child.status;
     await reading;
-    assertEquals(d.created.length, 20);
+    assertEquals(d.created.length, AGENTS);
 
     // A foreign process with a marker that is not ours, and one reusing nothing: never touched.
     const foreign = new Deno.Command("sleep", {
@@ -106,13 +111,13 @@ Deno.test("kill -9 of the daemon mid-stream: 0 acknowledged lines lost, all reco
     try {
       const elapsed = Date.now() - started;
       assert(elapsed < 5_000, `recovery took ${elapsed} ms`);
-      // The 20 orphaned trees are stopped together: one ps at a time, not one loop per orphan.
+      // The orphaned trees are stopped together: one ps at a time, not one loop per orphan.
       assertEquals(counting.stats.maxConcurrent, 1, "process-table snapshots ran at once");
       assert(
-        counting.stats.snapshots < 20,
-        `${counting.stats.snapshots} snapshots for 20 orphaned trees`,
+        counting.stats.snapshots < AGENTS,
+        `${counting.stats.snapshots} snapshots for ${AGENTS} orphaned trees`,
       );
-      assertEquals(engine.recovery.reconciled, 20);
+      assertEquals(engine.recovery.reconciled, AGENTS);
       assertEquals(engine.store.integrityCheck(), "ok");
       let acked = 0;
       for (const id of d.created) {
@@ -129,7 +134,7 @@ Deno.test("kill -9 of the daemon mid-stream: 0 acknowledged lines lost, all reco
         );
         assertEquals(engine.store.countMessages(id), agent.last_seq);
       }
-      assert(acked > 20 * 100, `only ${acked} lines acknowledged`);
+      assert(acked > AGENTS * 100, `only ${acked} lines acknowledged`);
       assertEquals(await markedProcesses(d.created), []);
       const alive = (await listProcesses()).map((p) => p.pid);
       assert(alive.includes(foreign.pid), "a foreign process was killed");

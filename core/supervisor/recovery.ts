@@ -42,6 +42,7 @@ export async function recoverRuns(
     pausing.map((a) => a.id),
     "paused",
     { finished_at: Date.now() },
+    "last_line", // the daemon's downtime is not active time
   );
   const reconciled = store.transitionMany(
     running.map((a) => a.id),
@@ -51,6 +52,7 @@ export async function recoverRuns(
       error_message: "The daemon stopped while this agent was running",
       finished_at: Date.now(),
     },
+    "last_line",
   );
 
   // Everything still alive with a marker of ours is an orphan: no agent can be running yet.

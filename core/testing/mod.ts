@@ -17,3 +17,4 @@ export * from "./mock_anthropic.ts";
 export * from "./real_claude.ts";
 export * from "./fake_mcp.ts";
 export * from "./git.ts";
+export * from "./soak.ts";

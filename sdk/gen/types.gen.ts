@@ -66,6 +66,10 @@ export type Agent = {
   max_turns: number | null;
   /** queue order: high before normal before low, FIFO within one */
   priority: Priority;
+  /** time the agent's processes spent running turns (status running), summed over finished stretches; not queued, in review, paused or idle. Add now - active_since while running */
+  active_ms: number;
+  /** when the current running stretch began (set while status is running); else null */
+  active_since: number | null;
 };
 
 export type AgentBucket = "running" | "awaiting_review" | "completed";
@@ -433,6 +437,10 @@ export type CompletedAgent = {
   max_turns: number | null;
   /** queue order: high before normal before low, FIFO within one */
   priority: Priority;
+  /** time the agent's processes spent running turns (status running), summed over finished stretches; not queued, in review, paused or idle. Add now - active_since while running */
+  active_ms: number;
+  /** when the current running stretch began (set while status is running); else null */
+  active_since: number | null;
   /** the commit made with `commit: true`, else null */
   commit: CommitMade | null;
   /** the merge made with `merge: true`, else null */
@@ -611,6 +619,10 @@ export type LiveAgent = {
   max_turns: number | null;
   /** queue order: high before normal before low, FIFO within one */
   priority: Priority;
+  /** time the agent's processes spent running turns (status running), summed over finished stretches; not queued, in review, paused or idle. Add now - active_since while running */
+  active_ms: number;
+  /** when the current running stretch began (set while status is running); else null */
+  active_since: number | null;
   /** a claude process is attached and takes prompts on its stdin (a live session: agent.send starts the next turn in it at once); derived when answered, not stored */
   live: boolean;
   /** permission prompts waiting for a person (approval.respond), oldest first */

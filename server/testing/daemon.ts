@@ -204,6 +204,42 @@ export async function spawnDaemon(
   return handle;
 }
 
+export interface ProductionDaemon extends AsyncDisposable {
+  /** The daemon process (its pid, stderr, stop). */
+  process: ChildDaemon;
+  client: Client;
+  fetch: typeof fetch;
+  socketPath: string;
+}
+
+/**
+ * The daemon as it ships: `server/main.ts` in a child process under the production permission
+ * set (`spawnDaemon`), with an SDK client over its socket. Disposal stops it with SIGTERM and
+ * fails when it does not exit 0. Use it wherever a test needs no engine internals
+ * (`startInProcess` runs the daemon inside the test process, under the test runner's `-A`).
+ */
+export async function startProduction(
+  env: Record<string, string>,
+  options: Parameters<typeof spawnDaemon>[1] = {},
+): Promise<ProductionDaemon> {
+  const process = await spawnDaemon(env, options);
+  const socketPath = resolvePaths(env).rpcSocket;
+  const transport = unixFetch(socketPath);
+  return {
+    process,
+    client: createClient({ fetch: transport.fetch }),
+    fetch: transport.fetch,
+    socketPath,
+    async [Symbol.asyncDispose]() {
+      transport.close();
+      const status = await process.stop();
+      if (status.code !== 0) {
+        throw new Error(`The daemon exited with ${JSON.stringify(status)}: ${process.stderr()}`);
+      }
+    },
+  };
+}
+
 /** Polls `check` until it returns a value other than undefined/false (or throws after `ms`). */
 export async function waitFor<T>(
   what: string,

@@ -1,7 +1,7 @@
-/** One agent on the dashboard: name, cwd, model/effort, status, live elapsed, tokens, cost, last line. */
+/** One agent on the dashboard: name, cwd, model/effort, status, active time, tokens, cost, last line. */
 import type { Signal } from "@preact/signals";
 import type { Agent } from "@hero/sdk";
-import { elapsedMs, formatCost, formatDuration, formatTokens, pauseText } from "../lib/format.ts";
+import { activeMs, formatCost, formatDuration, formatTokens, pauseText } from "../lib/format.ts";
 import { oneLine, previewLine } from "../lib/sanitize.ts";
 import { agentHref } from "../state/base.ts";
 import { lastLineSignal } from "../state/agents.ts";
@@ -45,7 +45,8 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
   const last = lastLineSignal(a.id).value || (a.result ? previewLine(a.result, 240) : "");
   const tokens = a.input_tokens + a.output_tokens + a.cache_read_tokens + a.cache_creation_tokens;
   const live = a.status === "running" || a.status === "queued";
-  const elapsed = elapsedMs(a, live ? now.value : a.updated_at);
+  // Only a running agent's time moves: read the clock (and re-render each second) just then.
+  const active = activeMs(a, a.active_since === null ? 0 : now.value);
   const diff = diffStatOf(a)?.value ?? null;
   const overlap = diff ? overlapOf(a.id).value : null;
   return (
@@ -60,8 +61,14 @@ export function AgentCard({ agent }: { agent: Signal<Agent> }) {
       </div>
       <dl class="card-stats">
         <div>
-          <dt>Time</dt>
-          <dd class="tabular">{formatDuration(elapsed)}</dd>
+          <dt>Active</dt>
+          <dd
+            class="tabular"
+            data-testid="active-time"
+            title="time spent running turns (not queued, in review, paused or idle)"
+          >
+            {formatDuration(active)}
+          </dd>
         </div>
         <div>
           <dt>Tokens</dt>

@@ -1,5 +1,5 @@
 /**
- * Island: one agent. Header (status, session, tokens, cost, duration), actions, panels (prompt,
+ * Island: one agent. Header (status, session, tokens, cost, active time), actions, panels (prompt,
  * commit proposal, usage and proxy figures, shadow agents), follow-up composer and the live
  * transcript. Loads only the newest page of lines first, then follows the agent's events from the
  * page's one stream; the panels load after the first screen.
@@ -12,6 +12,7 @@ import type { Agent, SystemHealth } from "@hero/sdk";
 import { AgentActions, FollowUp } from "../components/agent_actions.tsx";
 import { displayName, ErrorFix } from "../components/agent_card.tsx";
 import { AgentExtras } from "../components/agent_extras.tsx";
+import { BudgetForm } from "../components/budget_form.tsx";
 import { ApprovalList } from "../components/approval_card.tsx";
 import { applyApprovals, loadPendingApprovals, pendingApprovals } from "../state/approvals.ts";
 import { LongText } from "../components/long_text.tsx";
@@ -20,7 +21,7 @@ import { StatusBadge } from "../components/status_badge.tsx";
 import { type SearchTarget, searchTargetFromUrl } from "../components/search_target.ts";
 import { Transcript } from "../components/transcript.tsx";
 import {
-  elapsedMs,
+  activeMs,
   formatCost,
   formatDateTime,
   formatDuration,
@@ -112,18 +113,24 @@ async function start(id: string): Promise<void> {
   }
 }
 
-function Stat({ label, value, title }: { label: string; value: string; title?: string }) {
+function Stat(
+  { label, value, title, testId }: {
+    label: string;
+    value: string;
+    title?: string;
+    testId?: string;
+  },
+) {
   return (
     <div class="stat">
       <dt>{label}</dt>
-      <dd class="tabular" title={title}>{value}</dd>
+      <dd class="tabular" title={title} data-testid={testId}>{value}</dd>
     </div>
   );
 }
 
 function Header({ agent }: { agent: Agent }) {
-  const live = agent.status === "running" || agent.status === "queued";
-  const duration = elapsedMs(agent, live ? now.value : agent.updated_at);
+  const active = activeMs(agent, agent.active_since === null ? 0 : now.value);
   const tokens = agent.input_tokens + agent.output_tokens + agent.cache_read_tokens +
     agent.cache_creation_tokens;
   return (
@@ -135,7 +142,12 @@ function Header({ agent }: { agent: Agent }) {
         <AgentActions agent={agent} />
       </div>
       <dl class="stats">
-        <Stat label="Duration" value={formatDuration(duration)} />
+        <Stat
+          label="Active"
+          value={formatDuration(active)}
+          title="time spent running turns (not queued, in review, paused or idle)"
+          testId="active-time"
+        />
         <Stat
           label="Tokens"
           value={formatTokens(tokens)}
@@ -195,6 +207,7 @@ function Header({ agent }: { agent: Agent }) {
         : null}
       <ApprovalList approvals={pendingApprovals.value.filter((a) => a.agent_id === agent.id)} />
       <AgentExtras agent={agent} />
+      <BudgetForm agent={agent} />
       {agent.status === "awaiting_review" || agent.status === "failed" ||
           agent.status === "running" ||
           (agent.kind === "imported" && agent.session_id)

@@ -1,11 +1,18 @@
 /**
- * Island: the new-agent form (prompt, working directory with suggestions, model, effort, name).
+ * Island: the new-agent form (prompt, working directory with suggestions, model, effort,
+ * permissions, priority, name).
  * Validation is the server's: its errors are shown next to the field they name.
  * @module
  */
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Agent, type AgentPermissionMode, type Effort, EFFORTS } from "@hero/sdk";
+import {
+  type Agent,
+  type AgentPermissionMode,
+  type Effort,
+  EFFORTS,
+  type Priority,
+} from "@hero/sdk";
 import { displayName } from "../components/agent_card.tsx";
 import { fieldOf } from "../components/errors.ts";
 import { describedBy, Field } from "../components/field.tsx";
@@ -58,6 +65,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
   const [model, setModel] = useState("");
   const [effort, setEffort] = useState("");
   const [mode, setMode] = useState("");
+  const [priority, setPriority] = useState("");
   const [name, setName] = useState("");
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
@@ -119,6 +127,7 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
         ...(model ? { model } : {}),
         ...(effort ? { effort: effort as Effort } : {}),
         ...(mode ? { permission_mode: mode as AgentPermissionMode } : {}),
+        ...(priority ? { priority: priority as Priority } : {}),
         ...(name.trim() ? { name: name.trim() } : {}),
       });
       upsertAgent(agent);
@@ -272,6 +281,18 @@ function NewAgentForm({ initialCwd }: { initialCwd: string | null }) {
             <option value="acceptEdits">Ask before commands, accept edits (acceptEdits)</option>
             <option value="default">Ask before edits and commands (default)</option>
             <option value="plan">Plan only (plan)</option>
+          </select>
+        </Field>
+        <Field id="na-priority" label="Priority">
+          <select
+            id="na-priority"
+            name="priority"
+            value={priority}
+            onChange={(e) => setPriority(e.currentTarget.value)}
+          >
+            <option value="">Normal</option>
+            <option value="high">High: starts before normal and low when a slot frees</option>
+            <option value="low">Low: starts after high and normal</option>
           </select>
         </Field>
         <Field id="na-name" label="Name (optional)" error={errors.name}>

@@ -1,5 +1,5 @@
 /** Number, time and status formatting for the dashboard. Pure; no DOM. */
-import type { AgentStatus } from "@hero/sdk";
+import { type AgentStatus, formatDuration } from "@hero/sdk";
 
 /** `512`, `12.3k`, `4.56M`. */
 export function formatTokens(n: number): string {
@@ -9,19 +9,8 @@ export function formatTokens(n: number): string {
   return `${(n / 1_000_000).toFixed(2).replace(/\.?0+$/, "")}M`;
 }
 
-// One cost format for the admin, the widget and the CLI.
-export { formatCost } from "@hero/sdk";
-
-/** `42s`, `3m 05s`, `2h 04m`, `3d 2h`. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
+// One cost, duration and active-time format for the admin, the widget and the CLI.
+export { activeMs, formatCost, formatDuration } from "@hero/sdk";
 
 /** Local `HH:MM:SS`. */
 export function formatClock(ts: number): string {
@@ -74,21 +63,4 @@ export function bucketOf(status: AgentStatus): "running" | "awaiting_review" | "
   if (status === "queued" || status === "running" || status === "paused") return "running";
   if (status === "awaiting_review") return "awaiting_review";
   return "completed";
-}
-
-/** Time an agent has been (or was) going: from start (or creation) until it stopped. */
-export function elapsedMs(
-  agent: {
-    status: AgentStatus;
-    created_at: number;
-    updated_at: number;
-    started_at: number | null;
-    finished_at: number | null;
-  },
-  now: number,
-): number {
-  const from = agent.started_at ?? agent.created_at;
-  const live = agent.status === "running" || agent.status === "queued";
-  const to = agent.finished_at ?? (live ? now : agent.updated_at);
-  return Math.max(0, to - from);
 }

@@ -1,5 +1,6 @@
 /**
- * "Needs you": the agents waiting on a person, shown as a count in the tab title, and (after a
+ * "Needs you": the agents waiting on a person (in review, failed, or paused at a budget: only a
+ * person raises it), shown as a count in the tab title, and (after a
  * person opted in) a browser notification each time an agent starts waiting, linking to it.
  * Never asks for permission by itself: only the opt-in button does.
  * @module
@@ -8,9 +9,20 @@ import { computed, effect, signal } from "@preact/signals";
 import type { Agent } from "@hero/sdk";
 import { allAgents, onStatusChange } from "./agents.ts";
 import { agentHref } from "./base.ts";
+import { formatCost } from "../lib/format.ts";
 
 /** Statuses in which an agent waits on a person (the server's webhook uses the same list). */
 export const NEEDS_PERSON: readonly Agent["status"][] = ["awaiting_review", "failed"];
+
+/** Paused at its budget: it continues only when a person raises the budget or resumes it. */
+export function pausedAtBudget(agent: Agent): boolean {
+  return agent.status === "paused" && agent.pause_reason === "budget";
+}
+
+/** Whether `agent` waits on a person (the server's webhook uses the same rule). */
+export function needsPerson(agent: Agent): boolean {
+  return agent.kind !== "shadow" && (NEEDS_PERSON.includes(agent.status) || pausedAtBudget(agent));
+}
 
 const PREF_KEY = "hero_admin_notify";
 
@@ -36,11 +48,11 @@ export const notifyWanted = signal(false);
 /** Failures seen live on this page while the person was away; cleared when they come back. */
 const unseenFailures = signal<ReadonlySet<string>>(new Set());
 
-/** Agents waiting for review, plus failures the person has not seen yet. */
+/** Agents waiting for review or paused at a budget, plus failures the person has not seen yet. */
 export const needsYouCount = computed(() => {
   let n = unseenFailures.value.size;
   for (const a of allAgents.value) {
-    if (a.kind !== "shadow" && a.status === "awaiting_review") n++;
+    if (a.kind !== "shadow" && (a.status === "awaiting_review" || pausedAtBudget(a))) n++;
   }
   return n;
 });
@@ -72,6 +84,16 @@ function away(): boolean {
   return document.visibilityState !== "visible" || !document.hasFocus();
 }
 
+/** What a budget pause reached, e.g. `$0.12 of $0.10 · 3 of 3 turns`. */
+function budgetLine(agent: Agent): string {
+  const parts: string[] = [];
+  if (agent.max_cost_usd !== null) {
+    parts.push(`${formatCost(agent.total_cost_usd)} of ${formatCost(agent.max_cost_usd)}`);
+  }
+  if (agent.max_turns !== null) parts.push(`${agent.num_turns} of ${agent.max_turns} turns`);
+  return `${parts.join(" · ") || "Budget reached"}. Raise the budget to continue.`;
+}
+
 function notify(agent: Agent): void {
   if (!notifyWanted.peek() || notifyPermission.peek() !== "granted") return;
   // The person is looking at this very agent: the page itself shows the change.
@@ -79,11 +101,18 @@ function notify(agent: Agent): void {
   if (here && !away()) return;
   const name = agent.name?.trim() || agent.id;
   const failed = agent.status === "failed";
+  const paused = pausedAtBudget(agent);
   const note = new Notification(
-    failed ? `Agent "${name}" failed` : `Agent "${name}" is waiting for review`,
+    failed
+      ? `Agent "${name}" failed`
+      : paused
+      ? `Agent "${name}" is paused at its budget`
+      : `Agent "${name}" is waiting for review`,
     {
       body: failed
         ? `${agent.error_code ?? "failed"}: ${agent.error_message ?? ""}`.slice(0, 200)
+        : paused
+        ? budgetLine(agent)
         : (agent.result ?? "The turn finished.").slice(0, 200),
       // One notification per agent: a newer one replaces it.
       tag: `hero-agent-${agent.id}`,
@@ -106,7 +135,7 @@ export function startAttention(): void {
   notifyPermission.value = readPermission();
   notifyWanted.value = readPref() && notifyPermission.peek() === "granted";
   onStatusChange((agent) => {
-    if (agent.kind === "shadow" || !NEEDS_PERSON.includes(agent.status)) return;
+    if (!needsPerson(agent)) return;
     if (agent.status === "failed" && away()) {
       unseenFailures.value = new Set([...unseenFailures.peek(), agent.id]);
     }

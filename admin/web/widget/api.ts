@@ -1,11 +1,13 @@
 /**
  * The widget's only way out: the admin's same-origin `POST {base}/rpc` pass-through (through the
- * SDK's client) and its `GET {base}/events` relay (one agent's events).
+ * SDK's client) and its `GET {base}/events` relay (one agent's events, approvals and live text).
  * @module
  */
 import {
   type Agent,
+  type Approval,
   type BatchCall,
+  type DeltaEventData,
   type MessageEventData,
   type MethodName,
   RpcClient,
@@ -19,6 +21,10 @@ export { type BatchCall, RpcError };
 export interface StreamHandlers {
   onAgent(agent: Agent, eventId: number): void;
   onMessage(message: MessageEventData, eventId: number): void;
+  /** A permission prompt of the agent was created or answered (stored, replayed). */
+  onApproval?(approval: Approval, eventId: number): void;
+  /** Live text being written (no id: not stored, not replayed, may be dropped). */
+  onDelta?(delta: DeltaEventData): void;
 }
 
 /** JSON-RPC and events under one base path. */
@@ -59,7 +65,7 @@ export class WidgetApi {
     let source: EventSource | null = null;
     let retry: ReturnType<typeof setTimeout> | null = null;
     let closed = false;
-    const handle = (kind: "agent" | "message") => (e: Event) => {
+    const handle = (kind: "agent" | "message" | "approval") => (e: Event) => {
       const event = e as MessageEvent<string>;
       const id = Number(event.lastEventId);
       if (!Number.isSafeInteger(id) || id <= lastId) return;
@@ -71,7 +77,15 @@ export class WidgetApi {
       }
       lastId = id;
       if (kind === "agent") handlers.onAgent(data as Agent, id);
+      else if (kind === "approval") handlers.onApproval?.(data as Approval, id);
       else handlers.onMessage(data as MessageEventData, id);
+    };
+    const delta = (e: Event) => {
+      try {
+        handlers.onDelta?.(JSON.parse((e as MessageEvent<string>).data) as DeltaEventData);
+      } catch {
+        // a torn or foreign delta is only lost live text: the stored line follows
+      }
     };
     const connect = () => {
       if (closed) return;
@@ -80,6 +94,8 @@ export class WidgetApi {
       source = es;
       es.addEventListener("agent", handle("agent"));
       es.addEventListener("message", handle("message"));
+      es.addEventListener("approval", handle("approval"));
+      es.addEventListener("delta", delta);
       es.addEventListener("error", () => {
         // CLOSED: an HTTP error the browser will not retry; try again later from lastId.
         if (es.readyState !== EventSource.CLOSED || closed) return;

@@ -8,6 +8,8 @@
  */
 import {
   type Agent,
+  type AgentPermissionMode,
+  type Approval,
   type Effort,
   EFFORTS,
   type MessageEventData,
@@ -16,6 +18,7 @@ import {
   type SystemHealth,
   type SystemInfo,
 } from "@hero/sdk";
+import { LiveText, PendingApprovals } from "./live.ts";
 import { type BatchCall, RpcError, type StreamHandlers } from "./api.ts";
 import { type Item, itemsOf } from "./lines.ts";
 import { loadState, saveState, type SessionState } from "./session.ts";
@@ -55,6 +58,10 @@ export interface ControllerListener {
   reply(text: string): void;
   /** The running turn ended. */
   replyDone(): void;
+  /** The text being written changed ("" when nothing streams). */
+  liveText?(text: string): void;
+  /** The pending permission prompts (or one's answer in flight) changed. */
+  approvalsChanged?(): void;
 }
 
 /** Options of {@linkcode WidgetController}. */
@@ -67,6 +74,8 @@ export interface WidgetControllerOptions {
   listener: ControllerListener;
   /** Epoch ms. Default `Date.now`. */
   now?: () => number;
+  /** The mode new agents run in (the embedder's choice); default: the server's (bypass). */
+  permissionMode?: AgentPermissionMode | null;
 }
 
 /** The model and effort of a new agent, as chosen in the composer ("" = the server's default). */
@@ -92,6 +101,11 @@ export class WidgetController {
   #pending = false;
   #cancelling = false;
   #error: string | null = null;
+  #permissionMode: AgentPermissionMode | null;
+  #live = new LiveText();
+  #approvals = new PendingApprovals();
+  /** Approval ids whose answer is on its way. */
+  #answering = new Set<string>();
   /** Bumped by `stop()`, so stale async work is dropped. */
   #generation = 0;
 
@@ -101,6 +115,7 @@ export class WidgetController {
     this.#storage = options.storage;
     this.#listener = options.listener;
     this.#now = options.now ?? Date.now;
+    this.#permissionMode = options.permissionMode ?? null;
     this.#state = loadState(this.#storage, this.homeMcp);
   }
 
@@ -132,6 +147,21 @@ export class WidgetController {
   /** A cancel was asked for and not answered yet. */
   get cancelling(): boolean {
     return this.#cancelling;
+  }
+
+  /** The permission prompts of the agent waiting for an answer, oldest first. */
+  get approvals(): Approval[] {
+    return this.#agent ? this.#approvals.list.filter((a) => a.agent_id === this.#agent!.id) : [];
+  }
+
+  /** Whether the answer to approval `id` is on its way. */
+  answering(id: string): boolean {
+    return this.#answering.has(id);
+  }
+
+  /** The text the model is writing now, not stored yet ("" when nothing streams). */
+  get liveText(): string {
+    return this.#live.text;
   }
 
   /** The error line, or null. */
@@ -246,16 +276,29 @@ export class WidgetController {
   }
 
   /** One stored line of the current agent (lines at or below the last seen seq are skipped). */
-  #addLine(seq: number, raw: string | null, live: boolean): void {
+  #addLine(seq: number, raw: string | null, live: boolean, type: string | null): void {
     if (seq <= this.#lastSeq) return;
     this.#lastSeq = seq;
+    // The assembled line replaces what was streamed of it (a later message streams anew).
+    if (type === "assistant") this.#clearLive();
     for (const item of itemsOf(seq, raw)) {
       this.#addItem(item);
       if (live && item.kind === "text") this.#listener.reply(item.text);
     }
   }
 
+  #clearLive(): void {
+    if (this.#live.clear()) this.#listener.liveText?.("");
+  }
+
+  #setApprovals(apply: (pending: PendingApprovals) => void): void {
+    apply(this.#approvals);
+    this.#listener.approvalsChanged?.();
+  }
+
   #resetTranscript(): void {
+    this.#clearLive();
+    this.#setApprovals((p) => p.reset([]));
     this.#items = [];
     this.#lastSeq = 0;
     this.#listener.cleared();
@@ -277,6 +320,8 @@ export class WidgetController {
       this.#state.turnStartedAt = null;
       this.#save();
       this.#listener.replyDone();
+      // A turn that ended without a prompt's answer (cancel, failure) leaves nothing to answer.
+      this.#setApprovals((p) => p.reset([]));
     }
     this.#listener.changed();
   }
@@ -287,7 +332,15 @@ export class WidgetController {
     this.#closeStream = this.#api.stream(agentId, afterEventId, {
       onMessage: (m: MessageEventData) => {
         if (generation !== this.#generation || m.agent_id !== agentId) return;
-        this.#addLine(m.seq, m.raw, true);
+        this.#addLine(m.seq, m.raw, true, m.type);
+      },
+      onDelta: (d) => {
+        if (generation !== this.#generation || d.agent_id !== agentId) return;
+        if (this.#live.add(d)) this.#listener.liveText?.(this.#live.text);
+      },
+      onApproval: (a: Approval) => {
+        if (generation !== this.#generation || a.agent_id !== agentId) return;
+        this.#setApprovals((p) => p.apply([a]));
       },
       onAgent: (a: Agent) => {
         if (generation !== this.#generation || a.id !== agentId) return;
@@ -318,8 +371,10 @@ export class WidgetController {
         throw agent;
       }
       if (health instanceof RpcError) throw health;
-      const current = agent as Agent;
+      const current = agent as RpcMethods["agent.get"]["result"];
       this.#resetTranscript();
+      this.#agent = current;
+      this.#setApprovals((p) => p.reset(current.pending_approvals ?? []));
       this.#showUserTurns(current);
       let after = 0;
       for (let page = 0; page < MAX_RESTORE_PAGES; page++) {
@@ -329,11 +384,10 @@ export class WidgetController {
           limit: 500,
         });
         if (generation !== this.#generation) return;
-        for (const m of batch.messages) this.#addLine(m.seq, m.raw, false);
+        for (const m of batch.messages) this.#addLine(m.seq, m.raw, false, m.type);
         after = batch.next_seq;
         if (!batch.has_more || batch.messages.length === 0) break;
       }
-      this.#agent = current;
       if (ACTIVE.has(current.status)) {
         this.#follow(agentId, (health as SystemHealth).checks.events.last_event_id);
       }
@@ -401,6 +455,7 @@ export class WidgetController {
           prompt: text,
           home_mcp: this.homeMcp,
           voice,
+          ...(this.#permissionMode ? { permission_mode: this.#permissionMode } : {}),
           ...(choice.model ? { model: choice.model } : {}),
           ...(choice.effort ? { effort: choice.effort as Effort } : {}),
         });
@@ -427,6 +482,38 @@ export class WidgetController {
         this.#pending = false;
         this.#listener.changed();
       }
+    }
+  }
+
+  /**
+   * Answers one of the agent's permission prompts (exactly once: an answer that lost to another
+   * tab, the admin or the timeout shows the server's refusal, and the prompt leaves).
+   */
+  async answer(id: string, decision: "allow" | "deny", remember = false): Promise<void> {
+    if (this.#answering.has(id)) return;
+    const generation = this.#generation;
+    this.#answering.add(id);
+    this.#setError(null);
+    this.#listener.approvalsChanged?.();
+    try {
+      const row = await this.#api.call("approval.respond", {
+        id,
+        decision,
+        answered_by: "widget",
+        ...(remember ? { remember: "session" as const } : {}),
+      });
+      if (generation !== this.#generation) return;
+      this.#setApprovals((p) => p.apply([row]));
+    } catch (err) {
+      if (generation !== this.#generation) return;
+      this.#setError(`Cannot answer: ${messageOf(err)}`);
+      if (err instanceof RpcError && err.reason === "invalid_state") {
+        this.#setApprovals((p) => p.reset(p.list.filter((a) => a.id !== id)));
+      }
+      this.#listener.changed();
+    } finally {
+      this.#answering.delete(id);
+      if (generation === this.#generation) this.#listener.approvalsChanged?.();
     }
   }
 

@@ -78,6 +78,8 @@ function agentRow(id: string, prompt: string, at: number): Agent {
     max_cost_usd: null,
     max_turns: null,
     priority: "normal",
+    active_ms: 0,
+    active_since: null,
   };
   return row;
 }

@@ -2,16 +2,21 @@
  * `<hero-agent-widget home-mcp="hero_books">`: the orchestrator's agent composer for another Hero
  * service's navbar. A launcher button opens a panel with the composer (prompt, model, effort), the
  * working header while the agent runs (status, elapsed, cost, cancel), the streamed transcript, and
- * the follow-up row once it finished (same agent, same claude session). A speech-bubble control in
- * each of the three starts the spoken conversation ({@linkcode VoiceLoop}).
+ * the follow-up row once it finished (same agent, same claude session). Text shows as the model
+ * writes it; a permission prompt shows inline with Allow / Allow for session / Deny. A
+ * speech-bubble control in each of the three starts the spoken conversation ({@linkcode VoiceLoop}).
  *
  * `home-mcp` is required and must be a canonical service name; a missing or invalid value shows an
  * inline error and nothing is requested. Per-tab state is in sessionStorage under the service name.
+ * `permission-mode` (optional: bypassPermissions, acceptEdits, default, plan) is the mode the
+ * widget's new agents run in; anything but bypass asks before tools run. Without it the server's
+ * default applies (bypass).
  *
  * This element is the glue: the state machine is {@linkcode WidgetController}, the DOM is built
  * and updated by `view.ts`.
  * @module
  */
+import { AGENT_PERMISSION_MODES, type AgentPermissionMode } from "@hero/sdk";
 import { WidgetApi } from "./api.ts";
 import { isHomeMcp, voiceBaseOverride, type WidgetBases } from "./base.ts";
 import { type Choice, WidgetController } from "./controller.ts";
@@ -21,9 +26,11 @@ import {
   type Elements,
   h,
   insertItem,
+  renderApprovals,
   renderChoices,
   renderChrome,
   renderVoice,
+  showLiveText,
   showVoiceLine,
   styleSheet,
   workingMeta,
@@ -41,7 +48,7 @@ function sessionStore(): Storage | null {
 
 /** The custom element. {@linkcode HeroAgentWidget.bases} is set once by the entry script. */
 export class HeroAgentWidget extends HTMLElement {
-  static observedAttributes = ["home-mcp", "voice-base"];
+  static observedAttributes = ["home-mcp", "voice-base", "permission-mode"];
   /** Where this script came from; null when it cannot tell (then the widget refuses to work). */
   static bases: WidgetBases | null = null;
 
@@ -100,12 +107,21 @@ export class HeroAgentWidget extends HTMLElement {
           }" is not a Hero service name (^hero_[a-z0-9_]+$)`,
       );
     }
+    const mode = this.getAttribute("permission-mode");
+    if (mode !== null && !AGENT_PERMISSION_MODES.includes(mode as AgentPermissionMode)) {
+      return this.#invalid(
+        `hero-agent-widget: permission-mode "${mode.slice(0, 40)}" is not one of ${
+          AGENT_PERMISSION_MODES.join(", ")
+        }`,
+      );
+    }
     const els = buildPanel(homeMcp);
     this.#els = els;
     const controller = new WidgetController({
       homeMcp,
       api: new WidgetApi(bases.admin),
       storage: sessionStore(),
+      permissionMode: mode as AgentPermissionMode | null,
       listener: {
         changed: () => this.#render(),
         infoLoaded: () => renderChoices(els, controller),
@@ -113,6 +129,11 @@ export class HeroAgentWidget extends HTMLElement {
         cleared: () => clearItems(els),
         reply: (text) => this.#voice?.replyText(text),
         replyDone: () => this.#voice?.replyDone(),
+        liveText: (text) => showLiveText(els, text),
+        approvalsChanged: () => {
+          renderApprovals(els, controller);
+          renderChrome(this, els, controller);
+        },
       },
     });
     this.#controller = controller;
@@ -170,6 +191,16 @@ export class HeroAgentWidget extends HTMLElement {
       void this.#submitTyped(c, els.followPrompt);
     });
     els.cancel.addEventListener("click", () => void c.cancel());
+    els.approvals.addEventListener("click", (e) => {
+      const button = (e.target as Element).closest("button[data-approval]");
+      if (!(button instanceof HTMLButtonElement) || button.disabled) return;
+      const decision = button.dataset.decision;
+      void c.answer(
+        button.dataset.approval!,
+        decision === "deny" ? "deny" : "allow",
+        decision === "session",
+      );
+    });
     els.fresh.addEventListener("click", () => {
       this.#voice?.stop();
       c.newConversation();

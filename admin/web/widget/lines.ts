@@ -34,7 +34,8 @@ export function toolLabel(name: string): string {
   return m ? `${m[1]} · ${m[2]}` : name;
 }
 
-function toolDetail(input: unknown): string {
+/** The one input field worth showing of a tool call (command, path, pattern, …), clipped. */
+export function toolDetail(input: unknown): string {
   if (!isRecord(input)) return "";
   for (const key of ["command", "file_path", "path", "pattern", "url", "query", "description"]) {
     if (typeof input[key] === "string") return clip(input[key] as string);

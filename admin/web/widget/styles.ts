@@ -131,6 +131,35 @@ button.danger { color: var(--danger); }
 }
 .item.tool .label { color: var(--fg); font-weight: 600; }
 .item.tool_result.error, .item.error { color: var(--danger); }
+.live-text {
+  margin: 0;
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+  max-height: 160px;
+  overflow-y: auto;
+  border-left: 2px solid var(--accent);
+  padding-left: 8px;
+}
+.approvals { display: flex; flex-direction: column; gap: 6px; }
+.approvals:empty { display: none; }
+.approval {
+  border: 1px solid var(--warn);
+  border-radius: 6px;
+  padding: 6px 8px;
+  display: flex;
+  flex-direction: column;
+  gap: 4px;
+  font-size: 13px;
+}
+.approval .ask { font-weight: 600; }
+.approval .note { color: var(--muted); }
+.approval code {
+  font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+  max-height: 120px;
+  overflow-y: auto;
+}
 .error-line { margin: 0; color: var(--danger); font-size: 13px; }
 .fix-line { margin: 0; color: var(--text); font-size: 12.5px; }
 .voice-line { margin: 0; color: var(--muted); font-size: 12px; font-style: italic; }

@@ -7,7 +7,7 @@
 import { EFFORTS } from "@hero/sdk";
 import { formatCost, formatDuration } from "../lib/format.ts";
 import type { WidgetController } from "./controller.ts";
-import type { Item } from "./lines.ts";
+import { type Item, toolDetail, toolLabel } from "./lines.ts";
 import { WIDGET_CSS } from "./styles.ts";
 import type { VoiceState } from "./voice_loop.ts";
 
@@ -93,6 +93,10 @@ export interface Elements {
   transcript: HTMLElement;
   /** One node per controller item, same order. */
   nodes: HTMLElement[];
+  /** The text being written, under the transcript until its line is stored. */
+  live: HTMLParagraphElement;
+  /** The permission prompts waiting for an answer. */
+  approvals: HTMLElement;
   error: HTMLParagraphElement;
   voiceLine: HTMLParagraphElement;
   composer: HTMLFormElement;
@@ -134,6 +138,12 @@ export function buildPanel(homeMcp: string): Elements {
     cancel,
   );
   const transcript = h("div", { class: "transcript", role: "log", "aria-live": "polite" });
+  const live = h("p", { class: "live-text", "aria-live": "off", hidden: true });
+  const approvals = h("div", {
+    class: "approvals",
+    role: "group",
+    "aria-label": "Waiting for you",
+  });
   const error = h("p", { class: "error-line", role: "alert", hidden: true });
   const voiceLine = h("p", { class: "voice-line", hidden: true });
   const fix = h("p", { class: "fix-line", hidden: true });
@@ -196,6 +206,8 @@ export function buildPanel(homeMcp: string): Elements {
     h("div", { class: "head" }, h("span", { class: "title" }, `Agent · ${homeMcp}`), close),
     working,
     transcript,
+    live,
+    approvals,
     summary,
     fix,
     error,
@@ -214,6 +226,8 @@ export function buildPanel(homeMcp: string): Elements {
     cancel,
     transcript,
     nodes: [],
+    live,
+    approvals,
     error,
     voiceLine,
     composer,
@@ -273,6 +287,55 @@ export function insertItem(els: Elements, item: Item, index: number): void {
   if (stick) box.scrollTop = box.scrollHeight;
 }
 
+/** Shows the text being written ("" hides it), keeping the transcript's end in view. */
+export function showLiveText(els: Elements, text: string): void {
+  els.live.textContent = text;
+  els.live.hidden = text === "";
+  els.live.scrollTop = els.live.scrollHeight;
+}
+
+/** What an approval asks, in a line: `Write /tmp/x`, `Bash ls -la`. */
+function approvalInput(input: Record<string, unknown>): string {
+  const detail = toolDetail(input);
+  if (detail) return detail;
+  const json = JSON.stringify(input);
+  return json === "{}" ? "" : json.length > 300 ? `${json.slice(0, 299)}…` : json;
+}
+
+/**
+ * Shows the agent's pending permission prompts with Allow, Allow for session (when claude
+ * suggested rules to add) and Deny; a button carries `data-approval` and `data-decision`.
+ */
+export function renderApprovals(els: Elements, c: WidgetController): void {
+  els.approvals.replaceChildren(...c.approvals.map((a) => {
+    const busy = c.answering(a.id);
+    const button = (decision: string, label: string, cls = "") =>
+      h("button", {
+        type: "button",
+        class: cls || undefined,
+        "data-approval": a.id,
+        "data-decision": decision,
+        disabled: busy,
+      }, label);
+    const input = approvalInput(a.input);
+    return h(
+      "article",
+      { class: "approval", "data-approval": a.id },
+      h("span", { class: "ask" }, `Allow ${toolLabel(a.tool_name)}?`),
+      a.description ? h("span", { class: "note" }, a.description.slice(0, 300)) : "",
+      input ? h("code", {}, input) : "",
+      h(
+        "div",
+        { class: "row" },
+        button("allow", "Allow", "primary"),
+        a.permission_suggestions.length > 0 ? button("session", "Allow for session") : "",
+        h("span", { class: "grow" }),
+        button("deny", "Deny", "danger"),
+      ),
+    );
+  }));
+}
+
 /** Empties the transcript. */
 export function clearItems(els: Elements): void {
   els.nodes = [];
@@ -305,7 +368,10 @@ export function renderChrome(host: HTMLElement, els: Elements, c: WidgetControll
   els.error.hidden = c.error === null;
   if (agent) {
     const label = STATUS_LABEL[status] ?? status;
-    els.workingStatus.textContent = label;
+    // A permission prompt holds the turn: say so where the person looks first.
+    els.workingStatus.textContent = mode === "working" && c.approvals.length > 0
+      ? "Needs you"
+      : label;
     els.summaryStatus.textContent = label;
     els.summaryMeta.textContent = `${agent.turn_count} turn${agent.turn_count === 1 ? "" : "s"} · ${
       formatCost(agent.total_cost_usd)

@@ -4,7 +4,7 @@ import { newId } from "@hero/core/models";
 import { MAX_KNOWN_CWDS } from "@hero/core/rpc";
 import { fakePrompt } from "@hero/core/testing";
 import { RpcError } from "@hero/sdk";
-import { startInProcess, tempEnv, waitFor } from "../../testing/daemon.ts";
+import { startInProcess, startProduction, tempEnv, waitFor } from "../../testing/daemon.ts";
 
 Deno.test("agent.cwds: every cwd most recently used first, counts, shadows left out, bounded", async () => {
   await using t = await tempEnv();
@@ -68,7 +68,7 @@ Deno.test("agent.cwds: every cwd most recently used first, counts, shadows left 
 
 Deno.test("agent.messages: before_seq reads the newest lines backwards, in seq order", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const agent = await d.client.agent.create({
     prompt: fakePrompt({ auto: true, steps: [{ lines: 30, bytes: 100 }] }),
     cwd: t.work,

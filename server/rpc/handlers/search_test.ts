@@ -1,12 +1,12 @@
-/** `search.*` over the real socket against a real engine and the fake claude. */
+/** `search.*` over the real socket against the daemon as it ships (production permission set) and the fake claude. */
 import assert from "node:assert/strict";
 import { fakePrompt } from "@hero/core/testing";
 import { RpcError } from "@hero/sdk";
-import { startInProcess, tempEnv, waitFor } from "../../testing/daemon.ts";
+import { startProduction, tempEnv, waitFor } from "../../testing/daemon.ts";
 
 Deno.test("search.query finds a stored answer after commit; bad syntax is invalid params, not a 500", async () => {
   await using t = await tempEnv();
-  await using d = await startInProcess(t.env);
+  await using d = await startProduction(t.env);
   const agent = await d.client.agent.create({
     prompt: fakePrompt({
       auto: true,
