@@ -1,7 +1,7 @@
 /**
  * The agent page with a live session, in Chromium: Interrupt ends the running turn (the agent
- * awaits review, same process), the message box sends into the live process, and a message sent
- * while a turn runs is shown as queued.
+ * awaits review, same process), the message box sends into the live process, a message sent
+ * while a turn runs is shown as queued, and Steer (while running) sends it into the running turn.
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
@@ -67,15 +67,21 @@ Deno.test({
       await page.fill("#fu-prompt", "queued-words");
       await page.press("#fu-prompt", "Control+Enter");
       await page.locator("[data-testid=sent]").getByText("Queued").waitFor();
+      // Steer (only while running) puts a message into the running turn.
+      await page.fill("#fu-prompt", "steer-words");
+      await page.click("form.follow-up button[data-action=steer]");
+      await page.locator("[data-testid=sent]").getByText("Steering").waitFor();
 
       await page.click(".actions button[data-action=interrupt]");
-      // The interrupted turn ends; the queued message then runs as the next turn in the same
-      // process and the agent comes back to review with its answer.
+      // The interrupted turn ends; the waiting messages then run in the same process (the fake
+      // CLI has no tool boundary, so the steer runs as a turn too) and the agent comes back to
+      // review with the last answer.
       await page.locator(".vlist").getByText("queued-words").first().waitFor({ timeout: 20_000 });
+      await page.locator(".vlist").getByText("steer-words").first().waitFor({ timeout: 20_000 });
       await waitStatus(page, "awaiting_review");
       const reviewed = await client.agent.get({ id: a.id });
       assert.equal(reviewed.live, true);
-      assert.equal(reviewed.result, "queued-words");
+      assert.equal(reviewed.result, "steer-words");
       assert.ok((await page.locator(".vlist").innerText()).includes("partial-output"));
 
       await page.fill("#fu-prompt", "live-next");

@@ -44,7 +44,7 @@ async function versionOf(bin: string): Promise<string | null> {
 }
 
 /** The CLI to time (an absolute path) and its version; null when none runs. */
-async function findClaude(): Promise<{ bin: string; version: string } | null> {
+export async function findClaude(): Promise<{ bin: string; version: string } | null> {
   const fromEnv = Deno.env.get("HERO_ORCHESTRATOR_REAL_CLAUDE");
   const candidates = fromEnv ? [fromEnv] : ["claude", PINNED_CLAUDE];
   for (const candidate of candidates) {

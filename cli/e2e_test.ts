@@ -645,6 +645,11 @@ Deno.test("cli e2e: interrupt ends a running turn; send continues the live sessi
   const again = await cli(env, ["send", id, "more", "--json"]);
   assert.equal(again.code, 0, again.stderr);
   assert.ok(["started", "queued"].includes(JSON.parse(again.stdout).delivery));
+  // A hanging turn runs (or waits behind "more"): a steer goes into the running turn.
+  assert.equal((await cli(env, ["send", id, hang])).code, 0);
+  const steered = await cli(env, ["send", id, "steer words", "--steer"]);
+  assert.equal(steered.code, 0, steered.stderr);
+  assert.match(steered.stdout, new RegExp(`^${id} steered \\(running\\)\\n$`));
   const usage = await cli(env, ["send", id]);
   assert.equal(usage.code, 2);
 });

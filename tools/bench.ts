@@ -28,6 +28,7 @@ import { scenario as proxy } from "../bench/proxy.ts";
 import { scenario as search } from "../bench/search.ts";
 import { scenario as stall } from "../bench/stall.ts";
 import { scenario as diff } from "../bench/diff.ts";
+import { scenario as live } from "../bench/live.ts";
 
 /** Every scenario, in the order. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -41,6 +42,7 @@ export const SCENARIOS: readonly Scenario[] = [
   search,
   stall,
   diff,
+  live,
 ];
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname;

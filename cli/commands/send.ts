@@ -1,6 +1,7 @@
 /**
  * `hero_orchestrator send <id> <prompt | ->`: delivers a message to an agent now (a live process
- * takes it at once or queues it after the running turn; otherwise the session is resumed), and
+ * takes it at once, queues it after the running turn or, with `--steer`, has the running turn read
+ * it at its next tool boundary; otherwise the session is resumed), and
  * `hero_orchestrator interrupt <id>`: ends the running turn, keeping the process and the session.
  * @module
  */
@@ -9,12 +10,14 @@ import { UsageError } from "../fail.ts";
 import type { Command } from "./command.ts";
 import { parseCommandArgs } from "./_parse.ts";
 
-const SEND_USAGE = `Usage: hero_orchestrator send <id> <prompt | -> [--json]
+const SEND_USAGE = `Usage: hero_orchestrator send <id> <prompt | -> [--steer] [--json]
 
 Sends a message to an agent ("-" reads it from stdin). An agent with a live process starts the
 next turn at once (or, while a turn runs, gets it queued as the next turn); otherwise its claude
-session is resumed in a new process. Prints the agent id and what happened: started, queued or
-resumed.
+session is resumed in a new process. Prints the agent id and what happened: started, queued,
+steered or resumed.
+  --steer     while a turn runs: the agent reads the message at its next tool call boundary,
+              within that turn (no abort), instead of after it
   --execute   planner: carry the plan out (leave plan mode)
   --json      print {agent, delivery} as JSON
   -h, --help  print this help`;
@@ -37,6 +40,7 @@ export const send: Command = {
   async run(args: string[], ctx: CliContext): Promise<number> {
     const { values, positionals } = parseCommandArgs("send", args, {
       execute: { type: "boolean" },
+      steer: { type: "boolean" },
       json: { type: "boolean" },
     }, { min: 2, max: 2, names: "the agent id and the prompt" });
     const prompt = positionals[1] === "-" ? await readStdin() : positionals[1]!;
@@ -45,6 +49,7 @@ export const send: Command = {
       id: positionals[0]!,
       prompt,
       ...(values.execute ? { execute: true } : {}),
+      ...(values.steer ? { mode: "steer" as const } : {}),
     });
     ctx.stdout.write(
       values.json

@@ -83,13 +83,25 @@ export function buildClaudeArgs(options: ClaudeArgsOptions): string[] {
  * One stream-json user message (an object; the run writes it as one line). A `uuid` makes the CLI
  * report the message's `command_lifecycle` (`queued` → `started` → `completed`/`cancelled`).
  */
-export function userMessage(text: string, uuid?: string): Record<string, unknown> {
+/**
+ * When the CLI (2.1.328) takes a message written while a turn runs: `next` (also the default) at
+ * the turn's next tool boundary, appended to the tool results of the same API request; `later`
+ * after the turn, as its own turn; `now` aborts the running turn first.
+ */
+export type UserMessagePriority = "now" | "next" | "later";
+
+export function userMessage(
+  text: string,
+  uuid?: string,
+  priority?: UserMessagePriority,
+): Record<string, unknown> {
   return {
     type: "user",
     session_id: "",
     message: { role: "user", content: [{ type: "text", text }] },
     parent_tool_use_id: null,
     ...(uuid ? { uuid } : {}),
+    ...(priority ? { priority } : {}),
   };
 }
 

@@ -33,8 +33,8 @@ export type LiveAgent = z.infer<typeof LiveAgent>;
 /** What `agent.send` did with the prompt. */
 export const SendResult = z.object({
   agent: LiveAgent,
-  delivery: z.enum(["started", "queued", "resumed"]).describe(
-    "started: a turn began at once in the live process; queued: the CLI runs it after the current turn; resumed: a new process continues the session",
+  delivery: z.enum(["started", "queued", "steered", "resumed"]).describe(
+    "started: a turn began at once in the live process; queued: the CLI runs it after the current turn; steered: the running turn takes it at its next tool boundary (a turn with no tool call left runs it next); resumed: a new process continues the session",
   ),
 }).meta({ id: "SendResult" });
 export type SendResult = z.infer<typeof SendResult>;
@@ -59,13 +59,16 @@ export const LIVE_METHODS = {
     name: "agent.send",
     summary: "Deliver a message to an agent now",
     description:
-      "A live idle process (the agent in review, or failed, with `live: true`) starts the next turn at once in the same process (`delivery: started`). While a turn runs, the CLI queues the message as its next turn (`queued`; a `command_lifecycle` line with state `queued` is stored). With no process, the session is resumed in a new one (`resumed`), exactly as agent.follow_up. The prompt appears once in the transcript (the CLI's replay).",
+      "A live idle process (the agent in review, or failed, with `live: true`) starts the next turn at once in the same process (`delivery: started`). While a turn runs, the CLI queues the message as its next turn (`queued`; a `command_lifecycle` line with state `queued` is stored), or with `mode: steer` the running turn takes it at its next tool boundary without aborting (`steered`). With no process, the session is resumed in a new one (`resumed`), exactly as agent.follow_up. The prompt appears once in the transcript (the CLI's replay).",
     params: z.strictObject({
       id: AgentId,
       prompt: Prompt,
       execute: z.boolean().default(false).describe("planner: run the plan in the normal mode"),
       voice: z.boolean().default(false).describe(
         "a spoken turn: the reply is asked to read well aloud (always a new process)",
+      ),
+      mode: z.enum(["queue", "steer"]).default("queue").describe(
+        "while a turn runs: queue = its own turn after the current one; steer = into the running turn at its next tool boundary (the model sees it with the tool results, no abort)",
       ),
     }),
     result: SendResult,

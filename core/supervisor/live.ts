@@ -29,6 +29,8 @@ export interface SendOptions {
   execute?: boolean;
   /** A spoken turn (its own system prompt: always a new process). */
   voice?: boolean;
+  /** A running turn takes the prompt at its next tool boundary rather than after its result. */
+  steer?: boolean;
 }
 
 /** What the live-control operations need from the supervisor. */
@@ -77,7 +79,7 @@ export async function sendPrompt(
     if (agent.kind === "planner" && options.execute) {
       await run.session.control({ subtype: "set_permission_mode", mode: workingMode(agent) });
     }
-    const delivery = await run.session.deliver(prompt);
+    const delivery = await run.session.deliver(prompt, options.steer === true);
     return { agent: ctx.mustGet(id), delivery };
   }
   return { agent: await resume(ctx, id, prompt, options), delivery: "resumed" };

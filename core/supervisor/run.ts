@@ -400,8 +400,9 @@ export class AgentRun {
           if (delta) this.#o.onDelta?.(this.agentId, delta);
           continue;
         }
-        if (value?.type === "control_response") this.session.onControlResponse(value);
-        else if (value?.type === "control_request") this.#o.approvals?.onRequest(this, value);
+        if (value?.type === "control_response" || value?.type === "command_lifecycle") {
+          this.session.onLine(value);
+        } else if (value?.type === "control_request") this.#o.approvals?.onRequest(this, value);
         else if (value?.type === "control_cancel_request") this.#o.approvals?.onCancel(this, value);
         if (value) {
           const init = readInit(value);

@@ -13,8 +13,11 @@ import { type ClaudeProcess, userMessage } from "../claude/mod.ts";
 /** How long a control request waits for its `control_response` (interrupt answers in ~13 ms). */
 export const CONTROL_TIMEOUT_MS = 10_000;
 
-/** How a prompt reached a live process: it started a turn at once, or the CLI queued it. */
-export type Delivery = "started" | "queued";
+/**
+ * How a prompt reached a live process: it started a turn at once, the CLI queued it as the next
+ * turn, or (steer) the CLI takes it into the running turn at its next tool boundary.
+ */
+export type Delivery = "started" | "queued" | "steered";
 
 /** A control request the CLI refused (`subtype: "error"`): not possible in its current state. */
 export class ControlError extends EngineError {
@@ -67,8 +70,13 @@ export class LiveSession {
   /** A turn is running (from the first prompt until its result; again after `deliver`). */
   #turnActive = true;
   #turnStartedAt: number = Date.now();
-  /** Prompts written while a turn ran: the CLI runs each as its own turn after the current one. */
-  #queuedTurns = 0;
+  /**
+   * Prompts written while a turn ran, by uuid, until the CLI's `command_lifecycle` says it took
+   * them: a queued prompt starts after a result (its own turn), a steered one usually before
+   * (merged into the running turn, no result of its own). A result with any left means a turn
+   * follows in the same process.
+   */
+  #pendingCommands = new Set<string>();
   /** Since when a live process waits for its next prompt (null while a turn runs). */
   #idleSince: number | null = null;
   /** Since when stdin is closed with nothing left to run: the CLI must exit soon after. */
@@ -131,19 +139,21 @@ export class LiveSession {
    * Gives a live process its next prompt. Idle → the agent moves to running and the turn starts
    * at once; a turn running → the CLI queues the prompt as its next turn (the status stays).
    */
-  async deliver(prompt: string): Promise<Delivery> {
+  async deliver(prompt: string, steer = false): Promise<Delivery> {
     const id = this.#host.agentId;
     if (!this.live) throw new InvalidStateError(`Cannot send to agent "${id}": no live process`);
     const uuid = crypto.randomUUID();
     if (this.#turnActive) {
-      this.#queuedTurns++;
+      this.#pendingCommands.add(uuid);
       try {
-        await this.#host.send(userMessage(prompt, uuid));
+        // `next` joins the running turn at its next tool boundary (a turn with none left runs
+        // it as the next turn); `later` waits for the turn's result. `now` would abort the turn.
+        await this.#host.send(userMessage(prompt, uuid, steer ? "next" : "later"));
       } catch (err) {
-        this.#queuedTurns--;
+        this.#pendingCommands.delete(uuid);
         throw err;
       }
-      return "queued";
+      return steer ? "steered" : "queued";
     }
     // The status moves first, so the turn's result can never arrive before `running`.
     this.#host.store.transition(id, "running", {
@@ -205,6 +215,13 @@ export class LiveSession {
     return answered;
   }
 
+  /** A `control_response` or `command_lifecycle` line of the process. */
+  onLine(value: Record<string, unknown>): void {
+    if (value.type === "control_response") return this.onControlResponse(value);
+    // Taken (started, or merged into the running turn), completed or cancelled: no turn waits.
+    if (value.state !== "queued") this.#pendingCommands.delete(String(value.command_uuid));
+  }
+
   /** Settles the control request a `control_response` line answers. */
   onControlResponse(value: Record<string, unknown>): void {
     const response = value.response as Record<string, unknown> | undefined;
@@ -244,9 +261,8 @@ export class LiveSession {
   onResult(now: number): TurnEnd {
     const interrupted = this.#interrupting;
     this.#interrupting = false;
-    if (this.#queuedTurns > 0) {
+    if (this.#pendingCommands.size > 0) {
       // Only the last turn's result decides the status.
-      this.#queuedTurns--;
       this.#turnStartedAt = now;
       return { continues: true, interrupted };
     }

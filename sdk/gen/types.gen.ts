@@ -858,8 +858,8 @@ export type SearchStatus = {
 
 export type SendResult = {
   agent: LiveAgent;
-  /** started: a turn began at once in the live process; queued: the CLI runs it after the current turn; resumed: a new process continues the session */
-  delivery: "started" | "queued" | "resumed";
+  /** started: a turn began at once in the live process; queued: the CLI runs it after the current turn; steered: the running turn takes it at its next tool boundary (a turn with no tool call left runs it next); resumed: a new process continues the session */
+  delivery: "started" | "queued" | "steered" | "resumed";
 };
 
 /** a piece of a search snippet; `match` marks matching words */
@@ -1293,6 +1293,8 @@ export interface AgentSendParams {
   execute?: boolean;
   /** a spoken turn: the reply is asked to read well aloud (always a new process) */
   voice?: boolean;
+  /** while a turn runs: queue = its own turn after the current one; steer = into the running turn at its next tool boundary (the model sees it with the tool results, no abort) */
+  mode?: "queue" | "steer";
 }
 
 /** Params of `agent.interrupt`. */

@@ -3,7 +3,8 @@
  * review; the latter when the agent changed files in a git work tree), delete (terminal, with a
  * confirmation step), transcript downloads (Markdown, JSONL), interrupt (a running turn: the
  * session stays) and the message composer (running, awaiting review, failed: `agent.send` starts
- * a turn in the live process, queues it after the running turn, or resumes the session).
+ * a turn in the live process, queues it after the running turn, steers it into the running turn
+ * at its next tool call, or resumes the session).
  * @module
  */
 import { useState } from "preact/hooks";
@@ -246,6 +247,7 @@ export function AgentActions({ agent }: { agent: Agent }) {
 const DELIVERED: Record<string, string> = {
   started: "Sent.",
   queued: "Queued: it runs after the current turn.",
+  steered: "Steering: it reads this at its next tool call, in this turn.",
   resumed: "Sent: the session resumes.",
 };
 
@@ -258,13 +260,17 @@ export function FollowUp({ agent }: { agent: Agent }) {
   // An imported session continues as a new, supervised agent.
   const [continued, setContinued] = useState<Agent | null>(null);
 
-  async function send(e?: Event) {
+  async function send(e?: Event, steer = false) {
     e?.preventDefault();
     if (busy) return;
     setBusy(true);
     setError(null);
     try {
-      const result = await call("agent.send", { id: agent.id, prompt });
+      const result = await call("agent.send", {
+        id: agent.id,
+        prompt,
+        ...(steer ? { mode: "steer" as const } : {}),
+      });
       upsertAgent(result.agent);
       if (result.agent.id !== agent.id) setContinued(result.agent);
       setPrompt("");
@@ -288,7 +294,7 @@ export function FollowUp({ agent }: { agent: Agent }) {
         placeholder={agent.status === "failed"
           ? "Try again, or tell it what to change…"
           : agent.status === "running"
-          ? "Steer it: this runs as the next turn…"
+          ? "Send queues it as the next turn; Steer puts it into this one at the next tool call…"
           : "Ask for changes or the next step…"}
         onInput={(e) => {
           setPrompt(e.currentTarget.value);
@@ -304,6 +310,20 @@ export function FollowUp({ agent }: { agent: Agent }) {
         <button type="submit" class="button button-primary" disabled={busy}>
           {busy ? "Sending…" : "Send"}
         </button>
+        {agent.status === "running"
+          ? (
+            <button
+              type="button"
+              class="button"
+              data-action="steer"
+              disabled={busy}
+              title="The running turn reads it at its next tool call, without stopping"
+              onClick={() => void send(undefined, true)}
+            >
+              Steer
+            </button>
+          )
+          : null}
         <span class="hint" id="fu-hint">
           <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
         </span>

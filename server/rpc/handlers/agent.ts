@@ -216,6 +216,7 @@ export const agentHandlers = handlers({
     const sent = await deps.engine.supervisor.send(params.id, params.prompt, {
       execute: params.execute,
       voice: params.voice,
+      steer: params.mode === "steer",
     });
     return { agent: withLive(deps, sent.agent), delivery: sent.delivery };
   },
