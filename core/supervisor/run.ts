@@ -36,7 +36,7 @@ import type { StopReason, SupervisorLog, Turn } from "./types.ts";
 import { retryWrite } from "./storage_retry.ts";
 import { LiveSession, randomHex } from "./session.ts";
 import { finishRow } from "./finish.ts";
-import { spawnWhenDescriptorsFree } from "./spawn_wait.ts";
+import { awaitAtMost, spawnWhenDescriptorsFree } from "./spawn_wait.ts";
 import { recordTurnUsage } from "./turn_usage.ts";
 
 /** How long a run waits for `beforeSpawn` at most. */
@@ -238,13 +238,7 @@ export class AgentRun {
 
   async #execute(): Promise<void> {
     const { agent, store, turn } = this.#o;
-    if (this.#o.beforeSpawn) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        this.#o.beforeSpawn(),
-        new Promise((r) => (timer = setTimeout(r, BEFORE_SPAWN_LIMIT_MS))),
-      ]).finally(() => clearTimeout(timer));
-    }
+    if (this.#o.beforeSpawn) await awaitAtMost(this.#o.beforeSpawn(), BEFORE_SPAWN_LIMIT_MS);
     // The marker is durable before the process exists, so a crash right after spawn still
     // leaves enough to find and stop it at the next start.
     await this.#durably(
@@ -253,10 +247,10 @@ export class AgentRun {
     );
     let proc: ClaudeProcess;
     try {
-      proc = await spawnWhenDescriptorsFree(
-        () => this.#durably("spawn claude", () => this.#o.launch(agent, turn, this.marker)),
-        { stopped: () => this.#stop !== null, log: this.#o.log, agentId: agent.id },
-      );
+      const spawn = () =>
+        this.#durably("spawn claude", () => this.#o.launch(agent, turn, this.marker));
+      const wait = { stopped: () => this.#stop !== null, log: this.#o.log, agentId: agent.id };
+      proc = await spawnWhenDescriptorsFree(spawn, wait);
     } catch (err) {
       // A cancel that stopped the wait for descriptors ends the agent cancelled, not failed.
       const stop = this.#stop?.status === "cancelled" ? this.#stop : null;

@@ -1,7 +1,7 @@
 /**
- * Spawning through a shortage of file descriptors: when the daemon has none left (other runs'
- * pipes, client connections), a new run waits for some to be freed instead of failing its agent;
- * runs that end give theirs back.
+ * Getting to the spawn: a bounded wait for the hook before it, and a shortage of file
+ * descriptors: when the daemon has none left (other runs' pipes, client connections), a new run
+ * waits for some to be freed instead of failing its agent; runs that end give theirs back.
  * @module
  */
 import type { ClaudeProcess } from "../claude/mod.ts";
@@ -40,6 +40,13 @@ export async function spawnWhenDescriptorsFree(
       waited += delay;
     }
   }
+}
+
+/** Waits for `promise`, `ms` at most: a hook before the spawn that hangs must not hold it forever. */
+export async function awaitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))])
+    .finally(() => clearTimeout(timer));
 }
 
 /** EMFILE / ENFILE: this process, or the system, has no file descriptor left. */
