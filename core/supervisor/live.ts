@@ -47,6 +47,8 @@ export interface LiveContext {
   adopt(agent: Agent, prompt: string, voice: boolean): Promise<Agent>;
   /** A paused agent was cancelled (its pause may have been what held the queue). */
   pauseEnded?(): void;
+  /** The budget the agent has reached (per agent, daily, per directory), or null. */
+  budgetReached?(agent: Agent): string | null;
 }
 
 /** How long `interrupt` waits for the interrupted turn's result. */
@@ -70,9 +72,17 @@ export async function sendPrompt(
     return { agent: await ctx.adopt(agent, prompt, options.voice === true), delivery: "resumed" };
   }
   const run = ctx.runOf(id);
+  // The next turn never starts past a budget: not in the live process either. Resumed instead,
+  // the agent is paused at its budget with the prompt kept until the budget is raised.
+  const overBudget = ctx.budgetReached?.(agent) ?? null;
+  if (overBudget !== null && agent.status === "running") {
+    throw new InvalidStateError(
+      `Cannot send to agent "${id}": ${overBudget}; raise its budget first (agent.set_budget)`,
+    );
+  }
   // A voice turn needs its own system prompt, which only a new process can carry.
   if (
-    run?.session.live && !options.voice &&
+    run?.session.live && !options.voice && overBudget === null &&
     (agent.status === "running" || agent.status === "awaiting_review" ||
       agent.status === "failed")
   ) {

@@ -328,6 +328,11 @@ export class QuotaGovernor {
     return { ...this.#pauseFields(request), error_code: null, error_message: request.message };
   }
 
+  /** The budget `agent` has reached, or null (shadows have none). */
+  budgetReached(agent: Agent): string | null {
+    return agent.kind === "shadow" ? null : this.#budgetReached(agent);
+  }
+
   #budgetReached(agent: Agent): string | null {
     const { dailyBudgetUsd: cap, cwdDailyBudgetsUsd: caps } = this.#h.settings.quota;
     const now = this.#clock.now();

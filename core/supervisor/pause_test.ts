@@ -178,6 +178,35 @@ Deno.test("budgets: bad figures are refused; the next turn past max_turns pauses
   });
 });
 
+Deno.test("budgets: a prompt to a live session past max_turns pauses the agent instead of starting a turn in that process", async () => {
+  await withEngine({
+    env: quotaEnv({ HERO_ORCHESTRATOR_SESSION_IDLE_MS: "600000" }),
+  }, async (h) => {
+    const s = h.engine.supervisor;
+    const a = s.create({ prompt: "first", cwd: h.cwd, max_turns: 1 });
+    await waitForStatus(h, a.id, "awaiting_review");
+    await waitFor("a live idle process", () => s.isLive(a.id), 30_000);
+
+    // Sent to the live process, "second" would run at once as a second turn of the same process.
+    await s.followUp(a.id, "second");
+    const paused = await waitForStatus(h, a.id, "paused");
+    assertEquals(paused.pause_reason, "budget");
+    assertEquals(paused.num_turns, 1);
+    await waitFor(
+      "the session's process ended",
+      async () => (await markedProcesses([a.id])).length === 0,
+      30_000,
+    );
+    const results = () =>
+      h.engine.store.readMessages(a.id, 0, 10_000).filter((m) => m.type === "result").length;
+    assertEquals(results(), 1);
+
+    s.quota.setBudget(a.id, { max_turns: 2 });
+    const done = await waitForStatus(h, a.id, "awaiting_review");
+    assertEquals([done.result, done.num_turns, results()], ["second", 2, 2]);
+  });
+});
+
 Deno.test("20 agents hit the wall: all pause, none fails, each continues exactly once under the cap", async () => {
   const clock = new ManualClock();
   const cap = 4;

@@ -252,6 +252,7 @@ export class Supervisor {
       dequeue: (id) => this.#queue.remove(id),
       adopt: (agent, prompt, voice) => adoptImported(this.#context(), agent, prompt, voice),
       pauseEnded: () => this.quota.tick(),
+      budgetReached: (agent) => this.quota.budgetReached(agent),
       runs: this.#runs,
       queue: this.#queue,
       pump: () => this.#pump(),
