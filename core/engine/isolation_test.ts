@@ -403,3 +403,51 @@ Deno.test("isolation: branch names the agent's branch; fetch starts from the ups
     assert.equal(await sh(clone, "worktree", "list").then((l) => l.split("\n").length), 1);
   });
 });
+
+Deno.test("isolation: a merge killed after the ref update, before the user's checkout followed, is finished by the restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hero_engine_" });
+  try {
+    const env = testEnv(dir);
+    const repo = await makeRepo(`${dir}/repo`);
+    let engine = await openEngine({ env, log: () => {} });
+    const stateDir = engine.paths.stateDir;
+    let branch: string;
+    try {
+      const h = { engine, dir, cwd: repo, env };
+      const a = await engine.supervisor.worktrees.create({
+        prompt: writes("echo merged > merged.txt && git add merged.txt && git commit -qm agent"),
+        cwd: repo,
+      });
+      await waitForStatus(h, a.id, "awaiting_review", 30_000);
+      branch = engine.store.isolation(a.id)!.branch;
+    } finally {
+      await engine.close();
+    }
+    // The merge of the daemon's state dir, killed right after main moved.
+    const helper = new URL("../git/testdata/merge_killed.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", helper, repo, branch, `${stateDir}/tmp`, "after", `${stateDir}/merges`],
+      env: { GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@e", GIT_COMMITTER_NAME: "T" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.signal, "SIGKILL", new TextDecoder().decode(out.stderr));
+    const tip = await sh(repo, "rev-parse", branch);
+    assert.equal(await sh(repo, "rev-parse", "main"), tip);
+    assert.equal(exists(`${repo}/merged.txt`), false, "the checkout did not follow yet");
+    assert.match(await sh(repo, "status", "--porcelain"), /merged\.txt/);
+
+    engine = await openEngine({ env, log: () => {} });
+    try {
+      assert.equal(await sh(repo, "status", "--porcelain", "--untracked-files=all"), "");
+      assert.equal(await sh(repo, "rev-parse", "HEAD"), tip);
+      assert.equal(await Deno.readTextFile(`${repo}/merged.txt`), "merged\n");
+      assert.deepEqual([...Deno.readDirSync(`${stateDir}/merges`)], [], "journal finished");
+      assert.equal(await sh(repo, "fsck", "--no-progress", "--no-dangling"), "");
+    } finally {
+      await engine.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

@@ -4,12 +4,14 @@
  * --write-tree`, `commit-tree`) or, for `rebase`, in a temporary worktree, and the base ref is
  * moved with a compare-and-swap (`update-ref <ref> <new> <old>`). A work tree that has the base
  * branch checked out is refused up front when it has local changes in files the merge touches;
- * otherwise it is brought along (`read-tree -m -u old new`).
+ * otherwise it is brought along (`read-tree -m -u old new`); the intent is journalled across that
+ * step (`merge_journal.ts`) so that a crash in between is finished at the next start.
  * @module
  */
 import type { GitRunner } from "./git.ts";
 import { decoder, IsolationError, maybe, must, out } from "./_util.ts";
 import { dirtyPaths } from "./worktree.ts";
+import { checkoutsOf, dropMergeIntent, writeMergeIntent } from "./merge_journal.ts";
 
 export type MergeStrategy = "merge" | "squash" | "rebase";
 
@@ -22,18 +24,6 @@ export interface MergeOutcome {
   kind: "fast_forward" | MergeStrategy | "up_to_date";
   /** Work trees with the base branch checked out that were brought along. */
   updated_worktrees: string[];
-}
-
-/** Work trees (paths) that have `ref` checked out. */
-async function checkoutsOf(git: GitRunner, repoRoot: string, ref: string): Promise<string[]> {
-  const r = await must(git, repoRoot, ["worktree", "list", "--porcelain", "-z"], "merge");
-  const paths: string[] = [];
-  let path: string | null = null;
-  for (const line of r.split("\0")) {
-    if (line.startsWith("worktree ")) path = line.slice(9);
-    else if (line === `branch ${ref}` && path) paths.push(path);
-  }
-  return paths;
 }
 
 /**
@@ -52,6 +42,12 @@ export async function mergeBranch(
     message: string;
     /** Where a temporary worktree for `rebase` goes. */
     tmpRoot: string;
+    /**
+     * Where the merge's intent is kept across the ref update, so that a crash between the ref
+     * update and the checkouts following it is finished at the next start
+     * (`finishInterruptedMerges`).
+     */
+    journalDir?: string;
   },
 ): Promise<MergeOutcome> {
   const { repoRoot, baseRef, branch, strategy } = options;
@@ -121,6 +117,15 @@ export async function mergeBranch(
       );
     }
   }
+  const intent = checkouts.length > 0 && options.journalDir
+    ? await writeMergeIntent(options.journalDir, {
+      repo_root: repoRoot,
+      base_ref: baseRef,
+      old,
+      next,
+      checkouts,
+    })
+    : null;
   const update = await git(repoRoot, [
     "update-ref",
     "-m",
@@ -130,6 +135,7 @@ export async function mergeBranch(
     old,
   ]);
   if (update.code !== 0) {
+    if (intent) await dropMergeIntent(intent);
     throw new IsolationError(
       "merge_refused",
       `Cannot merge ${branch}: ${baseRef} moved while merging (${update.stderr}); nothing changed`,
@@ -141,6 +147,7 @@ export async function mergeBranch(
     const r = await git(top, ["read-tree", "-m", "-u", old, next]);
     if (r.code === 0) updated.push(top);
   }
+  if (intent) await dropMergeIntent(intent);
   return { sha: next, previous: old, kind, updated_worktrees: updated };
 }
 

@@ -8,3 +8,4 @@ export * from "./git.ts";
 export * from "./worktree.ts";
 export * from "./diff.ts";
 export * from "./merge.ts";
+export * from "./merge_journal.ts";

@@ -6,6 +6,7 @@ import {
   createGitRunner,
   diffFiles,
   filePatch,
+  finishInterruptedMerges,
   type GitRunner,
   IsolationError,
   mergeBranch,
@@ -310,7 +311,7 @@ Deno.test("worktree: kill -9 between the merge commit and the ref update leaves 
     const tip = await sh(t.repo, "rev-parse", a.branch);
     const helper = new URL("./testdata/merge_killed.ts", import.meta.url).pathname;
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", helper, t.repo, a.branch, `${t.root}/tmp`, when],
+      args: ["run", "-A", helper, t.repo, a.branch, `${t.root}/tmp`, when, `${t.root}/merges`],
       env: { GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@e", GIT_COMMITTER_NAME: "T" },
       stdout: "piped",
       stderr: "piped",
@@ -322,6 +323,27 @@ Deno.test("worktree: kill -9 between the merge commit and the ref update leaves 
       // Fully merged: a merge commit whose parents are the old main and the agent's tip.
       assert.equal(await sh(t.repo, "rev-parse", `${after}^1`), before);
       assert.equal(await sh(t.repo, "rev-parse", `${after}^2`), tip);
+      // Killed before the user's checkout of main followed: it still holds the old commit, so
+      // the merge looks reverted, until the restart finishes it.
+      assert.notEqual(await sh(t.repo, "status", "--porcelain"), "");
+      const logged: string[] = [];
+      const finished = await finishInterruptedMerges(git, `${t.root}/merges`, (_l, m) => {
+        logged.push(m);
+      });
+      assert.deepEqual(finished.map((c) => [c.path, c.outcome]), [[t.repo, "finished"]]);
+      assert.equal(await sh(t.repo, "status", "--porcelain", "--untracked-files=all"), "");
+      assert.equal(await sh(t.repo, "rev-parse", "HEAD"), after);
+      assert.equal(await Deno.readTextFile(`${t.repo}/agent.txt`), "agent\n");
+      assert.equal(await Deno.readTextFile(`${t.repo}/user.txt`), "user\n");
+      assert.equal(logged.length, 1);
+      // The journal is gone: a second start has nothing to finish.
+      assert.deepEqual(await finishInterruptedMerges(git, `${t.root}/merges`), []);
+    }
+    if (when === "before") {
+      // The merge never happened: the restart leaves the checkout alone and drops the journal.
+      assert.deepEqual(await finishInterruptedMerges(git, `${t.root}/merges`), []);
+      assert.equal(await sh(t.repo, "status", "--porcelain", "--untracked-files=all"), "");
+      assert.deepEqual([...Deno.readDirSync(`${t.root}/merges`)], []);
     }
     assert.equal(await sh(t.repo, "fsck", "--no-progress", "--no-dangling"), "");
     if (when === "before") {
@@ -472,4 +494,33 @@ Deno.test("worktree: a kept index that cannot be used (a lock left behind, a dir
   await Deno.mkdir(`${kept}/in_the_way`, { recursive: true });
   await Deno.writeTextFile(`${a.path}/x.txt`, "1\n2\n3\n");
   assert.deepEqual(await list(), [["x.txt", 3]]);
+});
+
+Deno.test("worktree: after a merge killed before the checkout followed, a restart leaves a checkout the user edited meanwhile and says what to run", async () => {
+  await using t = await setup();
+  const a = await agentTree(t.repo, t.state, "ab03cdef");
+  await Deno.writeTextFile(`${a.path}/README.md`, "hello\nfrom the agent\n");
+  await commitWorktree(git, a.path, "feat: agent");
+  const helper = new URL("./testdata/merge_killed.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", helper, t.repo, a.branch, `${t.root}/tmp`, "after", `${t.root}/merges`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.signal, "SIGKILL", new TextDecoder().decode(out.stderr));
+  const merged = await sh(t.repo, "rev-parse", "main");
+  assert.equal(await sh(t.repo, "show", "main:README.md"), "hello\nfrom the agent");
+  // Before the restart the user edits the file the merge changed (their checkout still has it old).
+  await Deno.writeTextFile(`${t.repo}/README.md`, "hello\nmine\n");
+  const warned: string[] = [];
+  const finished = await finishInterruptedMerges(git, `${t.root}/merges`, (level, m) => {
+    if (level === "warn") warned.push(m);
+  });
+  assert.deepEqual(finished.map((c) => [c.path, c.outcome]), [[t.repo, "left"]]);
+  assert.equal(await Deno.readTextFile(`${t.repo}/README.md`), "hello\nmine\n", "edit kept");
+  assert.equal(await sh(t.repo, "rev-parse", "main"), merged, "the merge stays");
+  assert.equal(warned.length, 1);
+  assert.match(warned[0]!, /README\.md/);
+  assert.match(warned[0]!, new RegExp(`checkout ${merged} -- <file>`));
+  assert.equal(await sh(t.repo, "fsck", "--no-progress", "--no-dangling"), "");
 });

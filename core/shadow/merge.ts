@@ -85,13 +85,16 @@ export async function mergeAgent(
       sha: committed,
     });
   }
+  const tmpRoot = o.tmpDir ?? `${iso.worktree_path}/../../tmp`;
   const outcome = await mergeBranch(git, {
     repoRoot: iso.repo_root,
     baseRef: iso.base_ref,
     branch: iso.branch,
     strategy,
     message: proposal.message,
-    tmpRoot: o.tmpDir ?? `${iso.worktree_path}/../../tmp`,
+    tmpRoot,
+    // Beside tmp and worktrees in the state dir, where the worktree reconciliation at start looks.
+    journalDir: `${tmpRoot}/../merges`,
   });
   store.recordMerge(id, outcome.sha);
   const done = supervisor.complete(id);

@@ -11,6 +11,7 @@ import { AgentNotFoundError, type Store } from "../store/mod.ts";
 import {
   assertNoUnmergedWork,
   createGitRunner,
+  finishInterruptedMerges,
   type GitRunner,
   removeWorktree,
 } from "../git/mod.ts";
@@ -239,10 +240,14 @@ export class Worktrees {
     return { agent: await this.#c.followUp(id, prompt), conflicts };
   }
 
-  /** At start: orphaned worktrees are pruned, live agents whose worktree is gone fail. */
+  /**
+   * At start: a merge interrupted after its ref update brings the user's checkouts along,
+   * orphaned worktrees are pruned, live agents whose worktree is gone fail.
+   */
   async reconcile(): Promise<WorktreeRecovery | null> {
     const dir = this.#c.worktreeDir;
     if (!dir) return null;
+    await finishInterruptedMerges(this.#git, `${dir}/../merges`, this.#c.log);
     return await reconcileWorktrees(this.#c.store, this.#git, dir, this.#c.log);
   }
 }

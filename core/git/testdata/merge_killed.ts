@@ -3,11 +3,11 @@
  * right before (`before`) or right after (`after`) the compare-and-swap of the base ref: a crash
  * between the merge commit and the ref update, for `worktree_test.ts`.
  *
- * Usage: deno run -A merge_killed.ts <repo> <branch> <tmp root> before|after
+ * Usage: deno run -A merge_killed.ts <repo> <branch> <tmp root> before|after <journal dir>
  */
 import { createGitRunner, type GitRunner, mergeBranch } from "../mod.ts";
 
-const [repoRoot, branch, tmpRoot, when] = Deno.args;
+const [repoRoot, branch, tmpRoot, when, journalDir] = Deno.args;
 const real = createGitRunner(Deno.env.toObject());
 const git: GitRunner = async (cwd, args, options) => {
   const casOfBase = args[0] === "update-ref" && args.includes("refs/heads/main");
@@ -23,5 +23,6 @@ await mergeBranch(git, {
   strategy: "merge",
   message: "feat: killed merge",
   tmpRoot: tmpRoot!,
+  journalDir: journalDir!,
 });
 console.log("merged without being killed");
