@@ -219,6 +219,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         log,
         logErrors: settings.proxy.logErrors,
         maxRequestBytes: settings.proxy.maxRequestBytes,
+        prices: settings.proxy.prices,
         headersTimeoutMs: settings.claude.apiTimeoutMs + 60_000,
         onRateLimitRejected: (agentId, info) => supervisor.quota.pauseForRateLimit(agentId, info),
         onBudgetReached: (agentId, reason) => supervisor.quota.pauseForBudget(agentId, reason),
