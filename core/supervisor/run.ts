@@ -27,7 +27,6 @@ import {
   stdinLine,
   type TextDelta,
   type TurnResult,
-  type UsageTotals,
   UsageTracker,
   userMessage,
 } from "../claude/mod.ts";
