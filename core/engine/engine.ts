@@ -224,6 +224,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         onRateLimitRejected: (agentId, info) => supervisor.quota.pauseForRateLimit(agentId, info),
         onBudgetReached: (agentId, reason) => supervisor.quota.pauseForBudget(agentId, reason),
       });
+      const live = proxy;
+      supervisor.quota.setLiveCost((a) => live.turnCostUsd({ ...a, agent_id: a.id }));
     }
     const poller = new UsagePoller({
       store,

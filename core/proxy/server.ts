@@ -94,6 +94,8 @@ export interface ProxyStats {
 export interface ProxyServer {
   readonly socketPath: string;
   stats(): ProxyStats;
+  /** The live cost (USD) of the agent's current turn that the CLI has not reported yet. */
+  turnCostUsd(agent: { agent_id: string; num_turns: number; total_cost_usd: number }): number;
   /** Aborts in-flight upstream requests, stops listening, flushes records. Idempotent. */
   close(): Promise<void>;
 }
@@ -442,6 +444,7 @@ export function startProxy(options: ProxyOptions): ProxyServer {
   return {
     socketPath,
     stats: () => ({ ...stats, in_flight: inFlight.size }),
+    turnCostUsd: (agent) => turns.current(agent),
     close() {
       closing ??= (async () => {
         shutdown.abort();

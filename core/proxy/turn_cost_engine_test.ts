@@ -1,7 +1,7 @@
 /**
  * The live turn cost inside the engine: a running proxied agent whose turn crosses its $0.10 cap
  * on the wire gets no further request forwarded and is paused with reason `budget`, the session
- * kept; prices come from HERO_ORCHESTRATOR_PRICES.
+ * kept, until the budget covers that live cost too; prices come from HERO_ORCHESTRATOR_PRICES.
  */
 import assert from "node:assert/strict";
 import { fakePrompt, startMockAnthropic } from "../testing/mod.ts";
@@ -71,6 +71,18 @@ Deno.test("engine proxy: a turn whose live cost crosses max_cost_usd is cut off 
       assert.equal(paused.pause_reason, "budget");
       assert.match(paused.error_message ?? "", /\$0\.1200 this turn/);
       assert.equal(messages(), 3);
+
+      // The budget counts the live cost: $0 reported + $0.12 this turn is not within $0.10 or
+      // $0.11, so the agent stays paused; $0.20 covers it and the same session continues.
+      const s = h.engine.supervisor;
+      assert.throws(() => s.quota.resume(a.id), /cost \$0\.1200 reached the budget/);
+      assert.equal(s.quota.setBudget(a.id, { max_cost_usd: 0.11 }).status, "paused");
+      assert.equal(s.quota.setBudget(a.id, { max_cost_usd: 0.2 }).max_cost_usd, 0.2);
+      const done = await waitForStatus(h, a.id, "awaiting_review");
+      assert.equal(done.session_id, paused.session_id);
+      assert.equal(done.num_turns, paused.num_turns + 1);
+      // Its result line reported the turn: the live tally starts over.
+      assert.equal(h.engine.proxy!.turnCostUsd({ ...done, agent_id: done.id }), 0);
     } finally {
       client.close();
     }
