@@ -4,7 +4,7 @@
  * kept, until the budget covers that live cost too; prices come from HERO_ORCHESTRATOR_PRICES.
  */
 import assert from "node:assert/strict";
-import { fakePrompt, startMockAnthropic } from "../testing/mod.ts";
+import { fakePrompt, REAL_CLAUDE_BIN, startMockAnthropic } from "../testing/mod.ts";
 import { waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 
 Deno.test("engine proxy: a turn whose live cost crosses max_cost_usd is cut off at the proxy and the agent pauses (budget)", async () => {
@@ -87,4 +87,47 @@ Deno.test("engine proxy: a turn whose live cost crosses max_cost_usd is cut off 
       client.close();
     }
   });
+});
+
+Deno.test("engine proxy: the real CLI's tool turn crossing $0.10 on the wire never gets its next request forwarded (real CLI)", async () => {
+  // 1000 in + 11800 out at haiku's $1 / $5 per million: $0.06 a response, so the second
+  // response of the turn crosses the $0.10 cap and the third request is held back.
+  await using mock = await startMockAnthropic({
+    usage: { input_tokens: 1000, output_tokens: 11_800 },
+  });
+  const config = await Deno.makeTempDir();
+  try {
+    await withEngine({
+      env: {
+        HERO_ORCHESTRATOR_CLAUDE_BIN: REAL_CLAUDE_BIN,
+        HERO_ORCHESTRATOR_PROXY_SCOPE: "all",
+        HERO_ORCHESTRATOR_UPSTREAM_URL: mock.url,
+        ANTHROPIC_API_KEY: "sk-ant-api03-daemon-key-0123456789",
+        CLAUDE_CONFIG_DIR: config,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        HERO_ORCHESTRATOR_CLAUDE_MAX_RETRIES: "0",
+      },
+    }, async (h) => {
+      const a = h.engine.supervisor.create({
+        prompt: "SCENARIO_TOOLS",
+        cwd: h.cwd,
+        model: "claude-haiku-4-5",
+        max_cost_usd: 0.1,
+      });
+      const paused = await waitForStatus(h, a.id, "paused", 90_000);
+      assert.equal(paused.pause_reason, "budget");
+      assert.match(paused.error_message ?? "", /this turn/);
+      const turn = () =>
+        mock.requests.filter((r) =>
+          r.path.endsWith("/v1/messages") && JSON.stringify(r.body).includes("SCENARIO_TOOLS")
+        );
+      // The Write and the Bash answers went through; the request carrying the Bash result never did.
+      assert.equal(turn().length, 2, JSON.stringify(turn().map((r) => r.path)));
+      assert.ok(!turn().some((r) => JSON.stringify(r.body).includes("bash-ran")));
+      await h.engine.supervisor.settled(a.id);
+      assert.equal(turn().length, 2);
+    });
+  } finally {
+    await Deno.remove(config, { recursive: true }).catch(() => {});
+  }
 });
