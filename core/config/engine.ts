@@ -4,6 +4,7 @@ import { intSetting } from "./setting.ts";
 import { type HomeMcpSettings, resolveHomeMcpSettings } from "./home_mcp.ts";
 import { type NotifySettings, resolveNotifySettings } from "./notify.ts";
 import { type QuotaSettings, resolveQuotaSettings } from "./quota.ts";
+import { type PriceTable, resolvePrices } from "./prices.ts";
 import { resolveSandboxSettings, type SandboxSettings } from "./sandbox.ts";
 
 export const DEFAULT_MODELS = ["claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"] as const;
@@ -97,6 +98,8 @@ export interface ProxySettings {
   tokenTtlMs: number;
   /** Largest request body forwarded (the API's own limit is 32 MB). */
   maxRequestBytes: number;
+  /** USD per million tokens per model family (`HERO_ORCHESTRATOR_PRICES`): a turn's live cost. */
+  prices: PriceTable;
 }
 
 export const SHADOW_PURPOSES = ["naming", "commit"] as const;
@@ -286,6 +289,7 @@ export function resolveEngineSettings(env: Env): EngineSettings {
       // Spawn to terminal state, but never past the longest possible run, and never over 24 h.
       tokenTtlMs: Math.min(DAY_MS, maxRuntimeMs + 10 * 60_000),
       maxRequestBytes: 32 * 1024 * 1024,
+      prices: resolvePrices(env),
     },
     shadows: {
       enabled: shadowPurposes(env),

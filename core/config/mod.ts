@@ -11,3 +11,4 @@ export * from "./claude_version.ts";
 export * from "./quota.ts";
 export * from "./sandbox.ts";
 export * from "./setting.ts";
+export * from "./prices.ts";

@@ -219,10 +219,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         log,
         logErrors: settings.proxy.logErrors,
         maxRequestBytes: settings.proxy.maxRequestBytes,
+        prices: settings.proxy.prices,
         headersTimeoutMs: settings.claude.apiTimeoutMs + 60_000,
         onRateLimitRejected: (agentId, info) => supervisor.quota.pauseForRateLimit(agentId, info),
         onBudgetReached: (agentId, reason) => supervisor.quota.pauseForBudget(agentId, reason),
       });
+      const live = proxy;
+      supervisor.quota.setLiveCost((a) => live.turnCostUsd({ ...a, agent_id: a.id }));
     }
     const poller = new UsagePoller({
       store,

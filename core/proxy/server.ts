@@ -37,6 +37,8 @@ import {
 } from "./headers.ts";
 import { type ConnectionLimits, serveUnix } from "@hero/service/http_server";
 import { heldReason, rejectedWindow } from "./hold.ts";
+import { TurnCosts } from "./turn_cost.ts";
+import type { PriceTable } from "../config/mod.ts";
 
 /** Connection limits of proxy.sock unless given: the daemon's defaults for its listeners. */
 export const PROXY_CONNECTION_DEFAULTS: ConnectionLimits = {
@@ -68,6 +70,8 @@ export interface ProxyOptions {
     agentId: string,
     info: { resetAt: number | null; window: string | null },
   ) => void;
+  /** Prices the live tally of a turn against `max_cost_usd`. Default: the list prices. */
+  prices?: PriceTable;
   /** A running agent's request was held back for its budget (the supervisor pauses it). */
   onBudgetReached?: (agentId: string, reason: string) => void;
   /** Connection cap and timeouts of proxy.sock. Default {@linkcode PROXY_CONNECTION_DEFAULTS}. */
@@ -90,6 +94,8 @@ export interface ProxyStats {
 export interface ProxyServer {
   readonly socketPath: string;
   stats(): ProxyStats;
+  /** The live cost (USD) of the agent's current turn that the CLI has not reported yet. */
+  turnCostUsd(agent: { agent_id: string; num_turns: number; total_cost_usd: number }): number;
   /** Aborts in-flight upstream requests, stops listening, flushes records. Idempotent. */
   close(): Promise<void>;
 }
@@ -124,6 +130,7 @@ export function startProxy(options: ProxyOptions): ProxyServer {
   const maxRequestBytes = options.maxRequestBytes ?? 32 * 1024 * 1024;
   const headersTimeoutMs = options.headersTimeoutMs ?? 10 * 60_000;
   const recorder = new ProxyRecorder(store, log, options.flushMs ?? 100);
+  const turns = new TurnCosts(options.prices);
   const shutdown = new AbortController();
   const inFlight = new Set<AbortController>();
   const stats: ProxyStats = {
@@ -276,6 +283,7 @@ export function startProxy(options: ProxyOptions): ProxyServer {
         });
       }
       if (agent) {
+        turns.add(agent, summary.model, summary);
         recorder.tally({
           agent_id: agent.agent_id,
           ts: Date.now(),
@@ -380,7 +388,7 @@ export function startProxy(options: ProxyOptions): ProxyServer {
       });
       return unknownToken();
     }
-    const held = heldReason(check.record);
+    const held = heldReason(check.record) ?? turns.held(check.record);
     if (held) {
       // Not forwarded: the agent is paused (or being paused), or over its budget.
       await req.body?.cancel().catch(() => {});
@@ -436,6 +444,7 @@ export function startProxy(options: ProxyOptions): ProxyServer {
   return {
     socketPath,
     stats: () => ({ ...stats, in_flight: inFlight.size }),
+    turnCostUsd: (agent) => turns.current(agent),
     close() {
       closing ??= (async () => {
         shutdown.abort();

@@ -23,6 +23,8 @@ export interface TapSummary extends WireUsage {
   head: string | null;
   /** True when the client went away before the end. */
   cancelled: boolean;
+  /** The model the (last) message named, or null; it prices the tokens. */
+  model?: string | null;
 }
 
 export interface TapOptions {
@@ -84,6 +86,7 @@ class UsageCounter {
     cache_creation_tokens: 0,
   };
   #current: WireUsage | null = null;
+  model: string | null = null;
 
   #apply(target: WireUsage, usage: Record<string, unknown>): void {
     target.input_tokens = num(usage.input_tokens) ?? target.input_tokens;
@@ -112,7 +115,9 @@ class UsageCounter {
         cache_read_tokens: 0,
         cache_creation_tokens: 0,
       };
-      const usage = record(record(data.message)?.usage);
+      const message = record(data.message);
+      if (typeof message?.model === "string") this.model = message.model.slice(0, 200);
+      const usage = record(message?.usage);
       if (usage) this.#apply(this.#current, usage);
     } else if (data.type === "message_delta") {
       const usage = record(data.usage);
@@ -132,6 +137,7 @@ class UsageCounter {
   message(body: Record<string, unknown>): void {
     const usage = record(body.usage);
     if (body.type !== "message" || !usage) return;
+    if (typeof body.model === "string") this.model = body.model.slice(0, 200);
     this.#close();
     this.#current = {
       input_tokens: 0,
@@ -257,7 +263,13 @@ function createTap(options: TapOptions): Tap {
       headText = decoder.decode(all);
     }
     try {
-      options.onEnd({ ...counter.totals(), bytes, head: headText, cancelled });
+      options.onEnd({
+        ...counter.totals(),
+        bytes,
+        head: headText,
+        cancelled,
+        model: counter.model,
+      });
     } catch {
       // a failing observer must not break the stream
     }

@@ -64,6 +64,7 @@ export class QuotaGovernor {
   #timer: unknown = null;
   #timerAt: number | null = null;
   #admission: AdmissionBlock | null = null;
+  #liveCost: (agent: Agent) => number = () => 0;
 
   /** `host` is asked once, on first use (the supervisor is complete by then). */
   constructor(host: () => QuotaHost) {
@@ -76,6 +77,15 @@ export class QuotaGovernor {
 
   get #clock(): QuotaClock {
     return this.#h.clock ?? SYSTEM_CLOCK;
+  }
+
+  /**
+   * The cost of an agent's current turn that its row does not hold yet (the proxy's live tally,
+   * USD): budgets count it, so an agent stopped mid-turn past its cap does not continue until the
+   * cap covers it too.
+   */
+  setLiveCost(liveCost: (agent: Agent) => number): void {
+    this.#liveCost = liveCost;
   }
 
   /** Why queued agents wait although slots are free (a rejected or nearly used window), or null. */
@@ -168,7 +178,8 @@ export class QuotaGovernor {
     // The override lifts the agent's own budgets it reached; they are cleared only if it resumes.
     const lifted: BudgetPatch = {};
     if (options.overrideBudget && agent.pause_reason === "budget") {
-      if (agent.max_cost_usd !== null && agent.total_cost_usd >= agent.max_cost_usd) {
+      const cost = agent.total_cost_usd + this.#liveCost(agent);
+      if (agent.max_cost_usd !== null && cost >= agent.max_cost_usd) {
         lifted.max_cost_usd = null;
       }
       if (agent.max_turns !== null && agent.num_turns >= agent.max_turns) lifted.max_turns = null;
@@ -345,7 +356,8 @@ export class QuotaGovernor {
       capUsd: caps[dir]!,
       usedUsd: this.#h.store.usageCostUnder(dir, dayStart, now + 1),
     }));
-    return budgetReached(agent, daily, cwds);
+    const live = this.#liveCost(agent);
+    return budgetReached({ ...agent, total_cost_usd: agent.total_cost_usd + live }, daily, cwds);
   }
 
   /**
