@@ -219,6 +219,42 @@ Deno.test({
         assert.deepEqual(lines, stored.messages.map((m) => m.raw));
       });
 
+      await t.step(
+        "a permission prompt counts and notifies; answered, it leaves the count",
+        async () => {
+          await page.goto(origin);
+          await page.waitForSelector(".dashboard[data-state=ready]");
+          const count = async () => Number(/^\((\d+)\) /.exec(await page.title())?.[1] ?? 0);
+          await waitFor("the title count", async () => (await count()) > 0);
+          const before = await count();
+          const noted = (await notes(page)).length;
+          const asker = await client.agent.create({
+            prompt: fakePrompt({
+              auto: true,
+              steps: [{ ask: { tool: "Bash", input: { command: "make deploy" } } }, { text: "ok" }],
+            }),
+            cwd: env.work,
+            name: "Asker",
+            permission_mode: "default",
+          });
+          const got = await waitFor("the prompt's notification", async () => {
+            const n = await notes(page);
+            return n.length === noted + 1 ? n : undefined;
+          });
+          assert.equal(got.at(-1)!.title, 'Agent "Asker" asks to use Bash');
+          assert.equal(got.at(-1)!.body, "make deploy");
+          assert.equal(got.at(-1)!.href, `/agents/${asker.id}`);
+          await waitFor("the prompt in the count", async () => (await count()) === before + 1);
+          const [pending] = (await client.approval.list({ agent_id: asker.id, state: "pending" }))
+            .approvals;
+          await client.approval.respond({ id: pending!.id, decision: "deny", answered_by: "test" });
+          await status(asker.id, "awaiting_review");
+          // Denied, the prompt leaves; the agent's review takes its place in the count.
+          await waitFor("the count after the answer", async () => (await count()) === before + 1);
+          assert.equal((await notes(page)).length, noted + 2, "its review notifies as usual");
+        },
+      );
+
       // The session, for a second person-less browser profile (the access token is one-time).
       const cookies = await ctx.cookies();
       await ctx.close();
@@ -241,8 +277,8 @@ Deno.test({
         await status(agent.id, "running");
         await Deno.writeTextFile(gate, "go");
         await status(agent.id, "awaiting_review");
-        // Two agents wait for review now (Reviewable and Quiet).
-        await waitFor("the title count", async () => (await p2.title()).startsWith("(2) "));
+        // Three agents wait for review now (Reviewable, Asker and Quiet).
+        await waitFor("the title count", async () => (await p2.title()).startsWith("(3) "));
         assert.deepEqual(await notes(p2), []);
         assert.equal(await asked(p2), 0);
         await ctx2.close();

@@ -248,9 +248,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       cwdDailyBudgetsUsd: settings.quota.cwdDailyBudgetsUsd,
     });
     const notifyUrl = settings.notify.url;
-    const notifier = notifyUrl === null
-      ? null
-      : startWebhookNotifier({ bus, settings: { ...settings.notify, url: notifyUrl }, log });
+    const opened = store;
+    const notifier = notifyUrl === null ? null : startWebhookNotifier({
+      bus,
+      settings: { ...settings.notify, url: notifyUrl },
+      log,
+      getAgent: (id) => opened.getAgent(id),
+    });
     const ledger = new SessionLedger({
       store,
       configDir: claudeConfigDir({ get: (name) => options.env[name] }),

@@ -3,7 +3,7 @@
  * for every channel (webhook, browser notifications). Pure.
  * @module
  */
-import type { Agent, AgentStatus } from "../models/mod.ts";
+import type { Agent, AgentStatus, Approval } from "../models/mod.ts";
 
 /** Statuses in which an agent waits on a person. */
 export const NEEDS_PERSON: readonly AgentStatus[] = ["awaiting_review", "failed"];
@@ -20,7 +20,7 @@ export function needsPerson(agent: Pick<Agent, "status" | "kind" | "pause_reason
 
 /** A notification, as the webhook receives it (JSON). */
 export interface Attention {
-  /** `agent.awaiting_review`, `agent.failed`, `agent.paused` (at a budget). */
+  /** `agent.awaiting_review`, `agent.failed`, `agent.paused` (at a budget), `approval.pending`. */
   type: string;
   /** The durable event id of the change: a receiver can drop a duplicate by it. */
   event_id: number;
@@ -94,6 +94,31 @@ export function attentionFor(
       total_cost_usd: agent.total_cost_usd,
       turn_count: agent.turn_count,
     },
+  };
+}
+
+/** What the call asks for: its command, path or URL (more telling than claude's description). */
+function askedFor(approval: Approval): string {
+  const input = approval.input;
+  const first = input.command ?? input.file_path ?? input.path ?? input.url;
+  return typeof first === "string" ? first : approval.description ?? JSON.stringify(input);
+}
+
+/** The notification for a permission prompt of `agent` that waits for an answer. */
+export function approvalAttention(
+  approval: Approval,
+  agent: Agent,
+  eventId: number,
+  options: { linkBase: string | null },
+): Attention {
+  const note = attentionFor({ ...agent, status: "awaiting_review" }, eventId, options)!;
+  return {
+    ...note,
+    type: "approval.pending",
+    ts: approval.created_at,
+    title: `Agent "${label(agent)}" asks to use ${approval.tool_name}`,
+    message: oneLine(askedFor(approval), 300),
+    agent: { ...note.agent, status: agent.status },
   };
 }
 

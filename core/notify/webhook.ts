@@ -1,16 +1,20 @@
 /**
- * Webhook notifications: one JSON POST per agent that starts needing a person, delivered in order,
+ * Webhook notifications: one JSON POST per agent that starts needing a person (and per permission
+ * prompt that waits for an answer), delivered in order,
  * retried with exponential back-off, never blocking the engine (the bus listener only enqueues).
  * @module
  */
 import type { EngineEvent, EventBus } from "../events/mod.ts";
 import type { NotifySettings } from "../config/mod.ts";
 import type { Log } from "@hero/service/log";
-import { type Attention, attentionFor, AttentionTracker } from "./attention.ts";
+import type { Agent } from "../models/mod.ts";
+import { approvalAttention, type Attention, attentionFor, AttentionTracker } from "./attention.ts";
 
 export interface WebhookNotifierOptions {
   bus: EventBus;
   settings: NotifySettings & { url: string };
+  /** The agent of a permission prompt (prompts are notified with their agent); none: not notified. */
+  getAgent?: (id: string) => Agent | undefined;
   /** Injected for tests; the global fetch otherwise. */
   fetch?: typeof fetch;
   log?: Log;
@@ -63,8 +67,18 @@ export function startWebhookNotifier(options: WebhookNotifierOptions): WebhookNo
       tracker.forget(event.agent_id);
       return;
     }
-    if (event.kind !== "agent" || !tracker.entered(event.agent)) return;
-    const note = attentionFor(event.agent, event.id, { linkBase: settings.linkBase });
+    let note: Attention | null = null;
+    if (event.kind === "approval") {
+      // A new prompt (its answer is published too, and needs nobody).
+      const agent = event.approval.state === "pending"
+        ? options.getAgent?.(event.agent_id)
+        : undefined;
+      if (agent) {
+        note = approvalAttention(event.approval, agent, event.id, { linkBase: settings.linkBase });
+      }
+    } else if (event.kind === "agent" && tracker.entered(event.agent)) {
+      note = attentionFor(event.agent, event.id, { linkBase: settings.linkBase });
+    }
     if (!note) return;
     queue.push(note);
     if (queue.length > settings.maxQueue) {

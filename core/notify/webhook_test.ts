@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EventBus } from "../events/mod.ts";
 import { resolveNotifySettings } from "../config/mod.ts";
-import { type Agent, errorFix } from "../models/mod.ts";
+import { type Agent, type Approval, errorFix } from "../models/mod.ts";
 import { fakePrompt } from "../testing/mod.ts";
 import { waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
 import type { Attention } from "./attention.ts";
@@ -131,6 +131,53 @@ Deno.test("webhook: one POST per entry into a status that needs a person, in ord
   assert.equal(hook.got[1]!.body.title, 'Agent "agent b" failed');
   assert.match(hook.got[1]!.body.message, /exit_nonzero: claude exited with code 3/);
   assert.equal(notifier.stats().delivered, 4);
+});
+
+Deno.test("webhook: a permission prompt waiting for an answer pages once, with its agent; its answer does not", async () => {
+  await using hook = receiver();
+  const bus = new EventBus();
+  const agents = new Map([["a", agentRow("a", "running")]]);
+  const notifier = startWebhookNotifier({
+    bus,
+    settings: settings(hook.url, { HERO_ORCHESTRATOR_NOTIFY_LINK_BASE: "https://h.example/adm" }),
+    getAgent: (id) => agents.get(id),
+  });
+  const approval = (state: Approval["state"]): Approval => ({
+    id: "ap1",
+    agent_id: "a",
+    tool_name: "Bash",
+    input: { command: "rm -rf build" },
+    description: null,
+    permission_suggestions: [],
+    tool_use_id: "t1",
+    created_at: 5,
+    state,
+    answered_by: state === "pending" ? null : "admin",
+    message: null,
+    remember: null,
+    answered_at: state === "pending" ? null : 6,
+  });
+  bus.publish({ kind: "approval", id: 1, agent_id: "a", approval: approval("pending") });
+  bus.publish({ kind: "approval", id: 2, agent_id: "a", approval: approval("allowed") });
+  // A prompt of an agent that is gone has nobody to point at.
+  bus.publish({
+    kind: "approval",
+    id: 3,
+    agent_id: "x",
+    approval: { ...approval("pending"), agent_id: "x" },
+  });
+  bus.publish({ kind: "agent", id: 4, agent: agentRow("b", "failed") });
+  await waitFor("two deliveries", () => hook.got.length === 2);
+  await notifier.close();
+  assert.deepEqual(hook.got.map((g) => [g.body.type, g.body.agent.id, g.body.event_id]), [
+    ["approval.pending", "a", 1],
+    ["agent.failed", "b", 4],
+  ]);
+  const note = hook.got[0]!.body;
+  assert.equal(note.title, 'Agent "agent a" asks to use Bash');
+  assert.equal(note.message, "rm -rf build");
+  assert.equal(note.agent.status, "running");
+  assert.equal(note.link, "https://h.example/adm/agents/a");
 });
 
 Deno.test("webhook: failures are retried with back-off and order is kept; exhausted retries are counted", async () => {

@@ -1,15 +1,16 @@
 /**
- * "Needs you": the agents waiting on a person (in review, failed, or paused at a budget: only a
- * person raises it), shown as a count in the tab title, and (after a
- * person opted in) a browser notification each time an agent starts waiting, linking to it.
+ * "Needs you": the agents waiting on a person (in review, failed, paused at a budget: only a
+ * person raises it, or asking permission for a tool), shown as a count in the tab title, and
+ * (after a person opted in) a browser notification each time one starts waiting, linking to it.
  * Never asks for permission by itself: only the opt-in button does.
  * @module
  */
 import { computed, effect, signal } from "@preact/signals";
-import type { Agent } from "@hero/sdk";
+import type { Agent, Approval } from "@hero/sdk";
 import { allAgents, onStatusChange } from "./agents.ts";
 import { agentHref } from "./base.ts";
 import { formatCost } from "../lib/format.ts";
+import { pendingApprovals } from "./approvals.ts";
 
 /** Statuses in which an agent waits on a person (the server's webhook uses the same list). */
 export const NEEDS_PERSON: readonly Agent["status"][] = ["awaiting_review", "failed"];
@@ -48,9 +49,12 @@ export const notifyWanted = signal(false);
 /** Failures seen live on this page while the person was away; cleared when they come back. */
 const unseenFailures = signal<ReadonlySet<string>>(new Set());
 
-/** Agents waiting for review or paused at a budget, plus failures the person has not seen yet. */
+/**
+ * Agents waiting for review or paused at a budget, permission prompts waiting for an answer,
+ * plus failures the person has not seen yet.
+ */
 export const needsYouCount = computed(() => {
-  let n = unseenFailures.value.size;
+  let n = unseenFailures.value.size + pendingApprovals.value.length;
   for (const a of allAgents.value) {
     if (a.kind !== "shadow" && (a.status === "awaiting_review" || pausedAtBudget(a))) n++;
   }
@@ -126,6 +130,28 @@ function notify(agent: Agent): void {
   };
 }
 
+/** A permission prompt: what the agent asks to run, linking to the agent. */
+function notifyApproval(approval: Approval): void {
+  if (!notifyWanted.peek() || notifyPermission.peek() !== "granted") return;
+  const href = agentHref(approval.agent_id);
+  if (location.pathname === href && !away()) return;
+  const agent = allAgents.peek().find((a) => a.id === approval.agent_id);
+  const name = agent?.name?.trim() || approval.agent_id;
+  const input = approval.input as Record<string, unknown>;
+  const asked = input.command ?? input.file_path ?? input.path;
+  const note = new Notification(`Agent "${name}" asks to use ${approval.tool_name}`, {
+    // The command or path says more than claude's description of the call.
+    body: (typeof asked === "string" ? asked : approval.description ?? "").slice(0, 200),
+    tag: `hero-approval-${approval.id}`,
+    data: { href },
+  });
+  note.onclick = () => {
+    globalThis.focus();
+    location.assign(href);
+    note.close();
+  };
+}
+
 let started = false;
 
 /** Starts following the page's agents (idempotent): title count and notifications. */
@@ -140,6 +166,16 @@ export function startAttention(): void {
       unseenFailures.value = new Set([...unseenFailures.peek(), agent.id]);
     }
     notify(agent);
+  });
+  // Prompts that were already waiting when the page opened are on the page; new ones notify.
+  const since = Date.now();
+  const notified = new Set<string>();
+  effect(() => {
+    for (const approval of pendingApprovals.value) {
+      if (notified.has(approval.id) || approval.created_at < since) continue;
+      notified.add(approval.id);
+      notifyApproval(approval);
+    }
   });
   const seen = () => {
     if (!away() && unseenFailures.peek().size > 0) unseenFailures.value = new Set();
