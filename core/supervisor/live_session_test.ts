@@ -233,3 +233,22 @@ Deno.test("live session: an interrupted turn keeps the last answer as the agent'
     assertEquals([after.status, after.result], ["awaiting_review", "answer one"]);
   });
 });
+
+Deno.test("live session: an idle session gives its slot to a queued agent at the cap; a later send resumes it", async () => {
+  await withEngine({
+    env: { HERO_ORCHESTRATOR_SESSION_IDLE_MS: "600000" },
+    tune: (s) => (s.supervisor.maxConcurrent = 1),
+  }, async (h) => {
+    const s = h.engine.supervisor;
+    const a = s.create({ prompt: auto([{ text: "a done" }]), cwd: h.cwd });
+    await waitForStatus(h, a.id, "awaiting_review");
+    await waitFor("a's live idle process", () => s.isLive(a.id), 30_000);
+    // With the only slot held by a's idle session, b would wait for the 10-minute idle close.
+    const b = s.create({ prompt: auto([{ text: "b done" }]), cwd: h.cwd });
+    await waitForStatus(h, b.id, "awaiting_review", 30_000);
+    assertEquals(h.engine.store.getAgent(a.id)!.status, "awaiting_review");
+    assert(!s.isLive(a.id), "a's session was ended for b");
+    const sent = await s.send(a.id, "again");
+    assertEquals(sent.delivery, "resumed");
+  });
+});

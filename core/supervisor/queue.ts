@@ -9,6 +9,7 @@ import type { Agent, Priority } from "../models/mod.ts";
 import type { PermissionMode } from "../claude/mod.ts";
 import type { Store } from "../store/mod.ts";
 import type { Turn } from "./types.ts";
+import { endIdleSessionsFor, type LiveSession } from "./session.ts";
 
 /** Running (or free) slot counts per lane. */
 export interface Slots {
@@ -46,6 +47,11 @@ export class AgentQueue {
   /** How many agents wait, both lanes together. */
   get size(): number {
     return this.#standard.length + this.#shadow.length;
+  }
+
+  /** How many agents wait in the standard lane. */
+  get standardSize(): number {
+    return this.#standard.length;
   }
 
   /**
@@ -146,4 +152,21 @@ export function turnOf(
       : agent.permission_mode,
     voice,
   };
+}
+
+/**
+ * Starts queued agents within `caps` (`run` lanes counted from `runs`). An idle live session holds
+ * its slot until the queue needs it: then the longest-idle ones are ended first.
+ */
+export function dispatchWithin(
+  queue: AgentQueue,
+  runs: Iterable<{ session: LiveSession; shadow: boolean }>,
+  caps: { standard: number; shadow: number },
+  start: (entry: QueueEntry) => boolean,
+): void {
+  const all = [...runs];
+  const shadow = all.filter((run) => run.shadow).length;
+  const busy = { standard: all.length - shadow, shadow };
+  endIdleSessionsFor(all, queue.standardSize, caps.standard - busy.standard);
+  queue.dispatch(busy, caps, start);
 }

@@ -276,3 +276,25 @@ export class LiveSession {
     return { continues: false, interrupted };
   }
 }
+
+/**
+ * Makes room for queued agents at the concurrency cap: an idle live session holds a slot, so with
+ * `waiting` agents and `free` slots, the sessions idle the longest are ended (their CLI exits and
+ * gives its slot back; a later prompt resumes the session in a new process). Sessions already
+ * ending count as room on the way.
+ */
+export function endIdleSessionsFor(
+  runs: Iterable<{ session: LiveSession; shadow: boolean }>,
+  waiting: number,
+  free: number,
+): void {
+  const idle: LiveSession[] = [];
+  let ending = 0;
+  for (const { session, shadow } of runs) {
+    if (shadow) continue;
+    if (session.exitDueSince !== null) ending++;
+    else if (session.idleSince !== null) idle.push(session);
+  }
+  idle.sort((a, b) => a.idleSince! - b.idleSince!);
+  for (const session of idle.slice(0, Math.max(0, waiting - free - ending))) session.endSession();
+}

@@ -15,7 +15,7 @@ import type { PreparedWorktree } from "./isolation.ts";
 import { type WorktreeContext, Worktrees } from "./worktrees.ts";
 import { checkCreateInput, type CreateAgentInput } from "./create_input.ts";
 import { createLauncher, type SupervisorProxy, usesProxy } from "./launch.ts";
-import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
+import { AgentQueue, dispatchWithin, type QueueEntry, turnOf } from "./queue.ts";
 import { adoptImported, forkAgent, type ForkContext, type ForkOptions } from "./fork.ts";
 import { insertShadow, requeueShadow } from "./requeue.ts";
 import { recoverRuns, type RecoveryReport } from "./recovery.ts";
@@ -329,16 +329,11 @@ export class Supervisor {
 
   #pump(): void {
     if (!this.#accepting || !this.quota.admits()) return;
-    let shadow = 0;
-    for (const run of this.#runs.values()) if (run.shadow) shadow++;
-    this.#queue.dispatch(
-      { standard: this.#runs.size - shadow, shadow },
-      {
-        standard: this.#settings.supervisor.maxConcurrent,
-        shadow: this.#settings.shadows.maxConcurrent,
-      },
-      (entry) => this.#startRun(entry),
-    );
+    const caps = {
+      standard: this.#settings.supervisor.maxConcurrent,
+      shadow: this.#settings.shadows.maxConcurrent,
+    };
+    dispatchWithin(this.#queue, this.#runs.values(), caps, (entry) => this.#startRun(entry));
   }
 
   /** Starts the queued agent of `entry` (false when it is no longer queued). */
