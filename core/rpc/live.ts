@@ -6,18 +6,13 @@
 import { z } from "zod";
 import { Agent, Approval } from "../models/mod.ts";
 import { AgentId, defineMethod, Prompt } from "./method_spec.ts";
+// The list the driver validates against (args.ts imports nothing heavier than a model type).
+import { CLI_PERMISSION_MODES } from "../claude/args.ts";
 
 const idParams = z.strictObject({ id: AgentId });
 
 /** The permission modes of a live claude process (`set_permission_mode`). */
-export const CliPermissionMode = z.enum([
-  "default",
-  "acceptEdits",
-  "bypassPermissions",
-  "plan",
-  "dontAsk",
-  "auto",
-]).meta({ id: "CliPermissionMode" });
+export const CliPermissionMode = z.enum(CLI_PERMISSION_MODES).meta({ id: "CliPermissionMode" });
 
 /** An agent as answered by `agent.get` and the live-control methods: the row plus `live`. */
 export const LiveAgent = Agent.extend({

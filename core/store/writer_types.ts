@@ -2,18 +2,13 @@
 import type { Agent } from "../models/mod.ts";
 import type { AgentPatch } from "./agents.ts";
 import type { StorageMonitor, StorageStatus } from "./storage_state.ts";
+import type { LineToStore } from "./writer_commit.ts";
 
-/** One line to store. `bytes` must not be changed until the append settles. */
-export interface PendingLine {
-  agentId: string;
-  /** The line exactly as received, without its newline. */
-  bytes: Uint8Array;
-  /** Receive time, epoch ms. */
-  ts: number;
-  type: string | null;
-  subtype: string | null;
-  parseError: boolean;
-  eofNoNewline: boolean;
+/**
+ * One line to store (`bytes`: exactly as received, without its newline; `ts`: receive time).
+ * `bytes` must not be changed until the append settles.
+ */
+export interface PendingLine extends LineToStore {
   /** Agent fields to update in the same transaction as the line (e.g. usage from a result line). */
   agentPatch?: AgentPatch;
 }
