@@ -2,6 +2,7 @@
  * Figures shown the same way on every surface (the admin, the widget, the CLI).
  * @module
  */
+import type { DiffFile } from "./gen/types.gen.ts";
 
 /**
  * A cost in US dollars: `$0`, `<$0.0001`, `$0.0042`, `$1.25`, `$120`. Small costs keep four
@@ -57,3 +58,13 @@ export function activeMs(
   const current = agent.active_since === null ? 0 : Math.max(0, now - agent.active_since);
   return agent.active_ms + current;
 }
+
+/** A changed file's status as one letter, as `git diff --name-status` prints it. */
+export const DIFF_STATUS_LETTER: Readonly<Record<DiffFile["status"], string>> = {
+  added: "A",
+  modified: "M",
+  deleted: "D",
+  renamed: "R",
+  copied: "C",
+  type_changed: "T",
+};

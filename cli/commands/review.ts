@@ -4,7 +4,7 @@
  * worktree and branch go). Nothing is ever pushed.
  * @module
  */
-import type { AgentDiff } from "@hero/sdk";
+import { type AgentDiff, DIFF_STATUS_LETTER } from "@hero/sdk";
 import type { Colors } from "../color.ts";
 import type { CliContext } from "../context.ts";
 import type { Command } from "./command.ts";
@@ -22,20 +22,12 @@ Shows an agent's changes against its base: everything on its branch and in its w
 
 /** The `--stat` lines: status letter, path, +/- (or "binary"), then the totals. */
 export function formatStat(diff: AgentDiff, c: Colors): string {
-  const letter: Record<string, string> = {
-    added: "A",
-    modified: "M",
-    deleted: "D",
-    renamed: "R",
-    copied: "C",
-    type_changed: "T",
-  };
   const lines = diff.files.map((f) => {
     const counts = f.binary
       ? c.dim("binary")
       : `${c.green(`+${f.additions}`)} ${c.red(`-${f.deletions}`)}`;
     const path = f.old_path ? `${f.old_path} → ${f.path}` : f.path;
-    return `${letter[f.status] ?? "?"} ${path}  ${counts}`;
+    return `${DIFF_STATUS_LETTER[f.status] ?? "?"} ${path}  ${counts}`;
   });
   const noun = diff.files.length === 1 ? "file" : "files";
   lines.push(

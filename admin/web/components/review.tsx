@@ -10,7 +10,7 @@
  */
 import { Fragment } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import type { Agent, AgentDiff, DiffFile } from "@hero/sdk";
+import { type Agent, type AgentDiff, DIFF_STATUS_LETTER, type DiffFile } from "@hero/sdk";
 import { agentChanged } from "../state/agent_extras.ts";
 import { upsertAgent } from "../state/agents.ts";
 import { call, messageOf, RpcError } from "../state/rpc.ts";
@@ -24,15 +24,6 @@ import {
 
 /** Lines of one file's diff shown before "show all" (a huge diff never renders whole at once). */
 const SHOWN_LINES = 2_000;
-
-const LETTER: Record<DiffFile["status"], string> = {
-  added: "A",
-  modified: "M",
-  deleted: "D",
-  renamed: "R",
-  copied: "C",
-  type_changed: "T",
-};
 
 function Counts({ file }: { file: Pick<DiffFile, "binary" | "additions" | "deletions"> }) {
   if (file.binary) return <span class="diff-stat-bin">binary</span>;
@@ -382,7 +373,7 @@ export function Review({ agent }: { agent: Agent }) {
                   data-path={f.path}
                   onClick={() => setSelected(i)}
                 >
-                  <span class="review-status">{LETTER[f.status]}</span>{" "}
+                  <span class="review-status">{DIFF_STATUS_LETTER[f.status]}</span>{" "}
                   <span class="mono">{f.old_path ? `${f.old_path} → ${f.path}` : f.path}</span>{" "}
                   <Counts file={f} />
                 </li>
