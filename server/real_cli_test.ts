@@ -4,25 +4,12 @@
  */
 import assert from "node:assert/strict";
 import {
-  type MockRequest,
   realClaudeAvailable,
   realCliDaemonEnv,
   startMockAnthropic,
+  userTexts,
 } from "@hero/core/testing";
 import { startInProcess, tempEnv, waitFor } from "./testing/daemon.ts";
-
-function userTexts(request: MockRequest): string[] {
-  const body = request.body as { messages?: { role: string; content: unknown }[] } | null;
-  const texts: string[] = [];
-  for (const message of body?.messages ?? []) {
-    if (message.role !== "user") continue;
-    if (typeof message.content === "string") texts.push(message.content);
-    else if (Array.isArray(message.content)) {
-      for (const block of message.content) if (block?.type === "text") texts.push(block.text);
-    }
-  }
-  return texts;
-}
 
 Deno.test({
   name: "real CLI: follow_up through the SDK resumes the session; the API sees the first turn",

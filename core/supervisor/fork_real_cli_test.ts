@@ -9,6 +9,7 @@ import {
   type MockRequest,
   realCliDaemonEnv,
   runRealClaudeTurn,
+  sessionRequests,
   startMockAnthropic,
 } from "../testing/mod.ts";
 import { type Harness, waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
@@ -54,14 +55,6 @@ function turnsOf(request: MockRequest): { role: string; text: string }[] {
   return turns;
 }
 
-function streamedRequests(mock: MockAnthropic, sessionId: string): MockRequest[] {
-  return mock.requests.filter((r) =>
-    r.path.startsWith("/v1/messages") && !r.path.includes("count_tokens") &&
-    (r.body as { stream?: boolean } | null)?.stream === true &&
-    r.headers["x-claude-code-session-id"] === sessionId
-  );
-}
-
 Deno.test("real CLI: a fork at message k sends exactly the turns up to k, under a new session", async () => {
   await withRealEngine(async (h, mock) => {
     const model = "claude-haiku-4-5";
@@ -88,7 +81,7 @@ Deno.test("real CLI: a fork at message k sends exactly the turns up to k, under 
     assert(done.session_id && done.session_id !== original.session_id, "a new session id");
     assertEquals(done.result, "Hello from mock");
 
-    const requests = streamedRequests(mock, done.session_id!);
+    const requests = sessionRequests(mock, done.session_id!);
     assert(requests.length > 0, "the fork's requests carry its own session id");
     assert(mock.requests.indexOf(requests[0]!) >= before);
     assertEquals(turnsOf(requests[0]!), [
@@ -103,7 +96,7 @@ Deno.test("real CLI: a fork at message k sends exactly the turns up to k, under 
     await h.engine.supervisor.followUp(a.id, "fourth epsilon");
     await waitFor("the fourth turn", () => h.engine.store.getAgent(a.id)!.turn_count === 4, 90_000);
     await waitForStatus(h, a.id, "awaiting_review", 90_000);
-    const last = streamedRequests(mock, original.session_id!).at(-1)!;
+    const last = sessionRequests(mock, original.session_id!).at(-1)!;
     const texts = turnsOf(last).filter((t) => t.role === "user").map((t) => t.text);
     assertEquals(texts, ["first alpha", "second beta", "third gamma", "fourth epsilon"]);
   });
@@ -145,7 +138,7 @@ Deno.test("real CLI: a prompt to an imported session resumes that session id und
     assert.equal(next.kind, "standard");
     const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
     assert.equal(done.session_id, imported.session_id, "the same session, resumed (not forked)");
-    const first = streamedRequests(mock, imported.session_id!)
+    const first = sessionRequests(mock, imported.session_id!)
       .find((r) => turnsOf(r).some((t) => t.text === "inside lime"))!;
     assertEquals(turnsOf(first), [
       { role: "user", text: "outside kiwi" },
@@ -170,7 +163,7 @@ Deno.test("real CLI: a prompt to an imported session resumes that session id und
     );
     const owned = await waitForStatus(h, next.id, "awaiting_review", 90_000);
     assert.equal(owned.session_id, imported.session_id);
-    const last = streamedRequests(mock, imported.session_id!).at(-1)!;
+    const last = sessionRequests(mock, imported.session_id!).at(-1)!;
     assertEquals(turnsOf(last).filter((t) => t.role === "user").map((t) => t.text), [
       "outside kiwi",
       "inside lime",
@@ -194,14 +187,14 @@ Deno.test("real CLI: proxied fork and continuation of an imported session use a 
     const fork = await h.engine.supervisor.fork(imported.id, answer.seq, "fork fig");
     const forked = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
     assertEquals(
-      turnsOf(streamedRequests(mock, forked.session_id!)[0]!).map((t) => t.text),
+      turnsOf(sessionRequests(mock, forked.session_id!)[0]!).map((t) => t.text),
       ["outside plum", "Hello from mock", "fork fig"],
     );
     // ...and a continuation, which finds the copy in place.
     const next = await h.engine.supervisor.followUp(imported.id, "inside pear");
     const done = await waitForStatus(h, next.id, "awaiting_review", 90_000);
     assert.equal(done.session_id, imported.session_id);
-    const first = streamedRequests(mock, done.session_id!)
+    const first = sessionRequests(mock, done.session_id!)
       .find((r) => turnsOf(r).some((t) => t.text === "inside pear"))!;
     assertEquals(turnsOf(first).map((t) => t.text), [
       "outside plum",
@@ -252,7 +245,7 @@ Deno.test("real CLI: a fork of an isolated agent gets its own worktree and the t
     assert.equal(h.engine.store.getAgent(fork.id)!.cwd, source.cwd);
     const done = await waitForStatus(h, fork.id, "awaiting_review", 90_000);
     assert(done.session_id && done.session_id !== source.session_id, "a new session id");
-    assertEquals(turnsOf(streamedRequests(mock, done.session_id!)[0]!).map((t) => t.text), [
+    assertEquals(turnsOf(sessionRequests(mock, done.session_id!)[0]!).map((t) => t.text), [
       "first alpha",
       "Hello from mock",
       "fork delta",
@@ -262,7 +255,7 @@ Deno.test("real CLI: a fork of an isolated agent gets its own worktree and the t
     const plain = await h.engine.supervisor.fork(a.id, k, "fork eta", { isolation: "none" });
     assert.equal(h.engine.store.isolation(plain.id), undefined);
     const ended = await waitForStatus(h, plain.id, "awaiting_review", 90_000);
-    assertEquals(turnsOf(streamedRequests(mock, ended.session_id!)[0]!).map((t) => t.text), [
+    assertEquals(turnsOf(sessionRequests(mock, ended.session_id!)[0]!).map((t) => t.text), [
       "first alpha",
       "Hello from mock",
       "fork eta",

@@ -5,9 +5,10 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
   type MockAnthropic,
-  type MockRequest,
   realCliDaemonEnv,
+  sessionRequests,
   startMockAnthropic,
+  userTexts,
 } from "../testing/mod.ts";
 import {
   type Harness,
@@ -42,28 +43,6 @@ async function withLiveRealEngine(
   }
 }
 
-/** The text of every user text block of a request, in order. */
-function userTexts(request: MockRequest): string[] {
-  const body = request.body as { messages?: { role: string; content: unknown }[] } | null;
-  const texts: string[] = [];
-  for (const message of body?.messages ?? []) {
-    if (message.role !== "user") continue;
-    if (typeof message.content === "string") texts.push(message.content);
-    else if (Array.isArray(message.content)) {
-      for (const block of message.content) if (block?.type === "text") texts.push(block.text);
-    }
-  }
-  return texts;
-}
-
-function streamed(mock: MockAnthropic, sessionId: string): MockRequest[] {
-  return mock.requests.filter((r) =>
-    r.path.startsWith("/v1/messages") && !r.path.includes("count_tokens") &&
-    (r.body as { stream?: boolean } | null)?.stream === true &&
-    r.headers["x-claude-code-session-id"] === sessionId
-  );
-}
-
 function results(h: Harness, id: string): { result: unknown; subtype: string }[] {
   return h.engine.store.readMessages(id, 0, 10_000)
     .filter((m) => m.type === "result")
@@ -81,7 +60,7 @@ Deno.test("real CLI live: send to the idle process runs the next turn in it; a p
     await waitFor(
       "the slow request",
       () =>
-        streamed(mock, first.session_id!).some((r) =>
+        sessionRequests(mock, first.session_id!).some((r) =>
           userTexts(r).some((t) => t.includes("SCENARIO_SLOW"))
         ),
       30_000,
@@ -108,7 +87,7 @@ Deno.test("real CLI live: send to the idle process runs the next turn in it; a p
       .map((v) => v.message.content[0].text);
     assertEquals(replayed, ["say hello", "SCENARIO_SLOW please", "and then this"]);
     // The last request carried the whole conversation of this one process.
-    const last = streamed(mock, first.session_id!).at(-1)!;
+    const last = sessionRequests(mock, first.session_id!).at(-1)!;
     const texts = userTexts(last).join("\n");
     assert(texts.includes("say hello") && texts.includes("and then this"));
     assert((await markedProcesses([a.id])).includes(first.pid!), "the same process is alive");
@@ -144,7 +123,7 @@ Deno.test("real CLI live: interrupt ends a streaming turn; the process stays; th
     assertEquals((await s.send(a.id, "carry on")).delivery, "started");
     const next = await waitForStatus(h, a.id, "awaiting_review", 60_000);
     assertEquals(next.pid, running.pid);
-    const last = streamed(mock, next.session_id!).at(-1)!;
+    const last = sessionRequests(mock, next.session_id!).at(-1)!;
     const texts = userTexts(last).join("\n");
     assert(texts.includes("[Request interrupted by user]"), texts);
     assert(texts.includes("carry on"));
@@ -164,7 +143,7 @@ Deno.test("real CLI live: the idle session closes; the next send resumes it in a
     const second = await waitForStatus(h, a.id, "awaiting_review", 60_000);
     assert(second.pid !== first.pid);
     assertEquals(second.session_id, first.session_id);
-    const texts = userTexts(streamed(mock, first.session_id!).at(-1)!).join("\n");
+    const texts = userTexts(sessionRequests(mock, first.session_id!).at(-1)!).join("\n");
     assert(texts.includes("first words") && texts.includes("second words"), texts);
   }, 1_000);
 });

@@ -5,9 +5,10 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
   type MockAnthropic,
-  type MockRequest,
   realCliDaemonEnv,
+  sessionRequests,
   startMockAnthropic,
+  userTexts,
 } from "../testing/mod.ts";
 import {
   type Harness,
@@ -49,27 +50,6 @@ async function withRealEngine(
     await mock.close();
     await Deno.remove(config, { recursive: true }).catch(() => {});
   }
-}
-
-function userTexts(request: MockRequest): string[] {
-  const body = request.body as { messages?: { role: string; content: unknown }[] } | null;
-  const texts: string[] = [];
-  for (const message of body?.messages ?? []) {
-    if (message.role !== "user") continue;
-    if (typeof message.content === "string") texts.push(message.content);
-    else if (Array.isArray(message.content)) {
-      for (const block of message.content) if (block?.type === "text") texts.push(block.text);
-    }
-  }
-  return texts;
-}
-
-function streamedRequests(mock: MockAnthropic, sessionId: string): MockRequest[] {
-  return mock.requests.filter((r) =>
-    r.path.startsWith("/v1/messages") && !r.path.includes("count_tokens") &&
-    (r.body as { stream?: boolean } | null)?.stream === true &&
-    r.headers["x-claude-code-session-id"] === sessionId
-  );
 }
 
 Deno.test("real CLI: a plain turn reaches awaiting_review with the result's exact figures", async () => {
@@ -125,7 +105,7 @@ Deno.test("real CLI: option-like prompts reach the model verbatim, as text", asy
     for (const [i, id] of ids.entries()) {
       const agent = await waitForStatus(h, id, "awaiting_review", 90_000);
       assertEquals(agent.result, "Hello from mock", `prompt ${prompts[i]}`);
-      const requests = streamedRequests(mock, agent.session_id!);
+      const requests = sessionRequests(mock, agent.session_id!);
       assert(requests.length > 0);
       assert(
         requests.some((r) => userTexts(r).includes(prompts[i]!)),
@@ -172,7 +152,7 @@ Deno.test("real CLI: effort is sent as output_config, and none sends no effort a
       await waitForStatus(h, high.id, "awaiting_review", 60_000),
       await waitForStatus(h, none.id, "awaiting_review", 60_000),
     ];
-    const bodyOf = (sid: string) => streamedRequests(mock, sid)[0]!.body as Record<string, unknown>;
+    const bodyOf = (sid: string) => sessionRequests(mock, sid)[0]!.body as Record<string, unknown>;
     assertEquals(bodyOf(a.session_id!).output_config, { effort: "high" });
     assertEquals(bodyOf(b.session_id!).output_config, undefined);
     assertEquals(bodyOf(b.session_id!).model, "claude-opus-4-7");
@@ -235,7 +215,7 @@ Deno.test("real CLI: a follow-up resumes the same session and the API sees the e
     await waitFor("the second turn", () => h.engine.store.getAgent(a.id)!.turn_count === 2, 60_000);
     const second = await waitForStatus(h, a.id, "awaiting_review", 60_000);
     assertEquals(second.session_id, first.session_id);
-    const requests = streamedRequests(mock, first.session_id!);
+    const requests = sessionRequests(mock, first.session_id!);
     const last = userTexts(requests.at(-1)!);
     assert(
       last.includes("first question") && last.includes("second question"),

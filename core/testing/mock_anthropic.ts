@@ -133,6 +133,28 @@ export interface MockAnthropic {
 const DEFAULT_USAGE: MockUsage = { input_tokens: 12, output_tokens: 6 };
 const encoder = new TextEncoder();
 
+/** The text of every user text block of a request, in order. */
+export function userTexts(request: MockRequest): string[] {
+  const body = request.body as { messages?: { role: string; content: unknown }[] } | null;
+  const texts: string[] = [];
+  for (const message of body?.messages ?? []) {
+    if (message.role !== "user") continue;
+    if (typeof message.content === "string") texts.push(message.content);
+    else if (Array.isArray(message.content)) {
+      for (const block of message.content) if (block?.type === "text") texts.push(block.text);
+    }
+  }
+  return texts;
+}
+
+/** The streamed Messages requests of one claude session (the CLI names it in a header). */
+export function sessionRequests(mock: MockAnthropic, sessionId: string): MockRequest[] {
+  return mock.messageRequests().filter((r) =>
+    !r.path.includes("count_tokens") && (r.body as { stream?: boolean } | null)?.stream === true &&
+    r.headers["x-claude-code-session-id"] === sessionId
+  );
+}
+
 /** Starts the mock on `127.0.0.1` and a free port. */
 export function startMockAnthropic(
   options: MockAnthropicOptions = {},
