@@ -10,12 +10,15 @@ import { markedProcesses, waitFor, waitForStatus, withEngine } from "../engine/t
 
 const CONTINUE = "Please continue where you stopped.";
 
-Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while paused, continues once after the reset", async () => {
+/**
+ * A mock whose five-hour window is rejected (429, unified status rejected) from the first Messages
+ * request until a reset a few seconds later, however slow the CLI started; then it answers.
+ */
+async function rejectingMock() {
   let resetAt = 0;
   const mock = await startMockAnthropic({
     handler: (req) => {
       if (!req.path.startsWith("/v1/messages")) return undefined;
-      // The window resets a few seconds after the first request, however slow the CLI started.
       if (resetAt === 0) resetAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
       if (Date.now() >= resetAt) return undefined;
       const reset = String(Math.ceil(resetAt / 1000));
@@ -29,6 +32,11 @@ Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while pa
       });
     },
   });
+  return { mock, resetAt: () => resetAt };
+}
+
+Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while paused, continues once after the reset", async () => {
+  const { mock, resetAt } = await rejectingMock();
   const config = await Deno.makeTempDir({ prefix: "hero_claude_config_" });
   try {
     const env = realCliDaemonEnv({ mockUrl: mock.url, configDir: config });
@@ -61,11 +69,11 @@ Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while pa
         paused.paused_at! - event.ts <= 1_000,
         `paused ${paused.paused_at! - event.ts} ms after the event`,
       );
-      assertEquals([paused.pause_reason, paused.resume_at], ["rate_limit", resetAt]);
+      assertEquals([paused.pause_reason, paused.resume_at], ["rate_limit", resetAt()]);
       assertEquals(await markedProcesses([a.id]), []);
       const whilePaused = messages();
       assert(
-        Date.now() < resetAt,
+        Date.now() < resetAt(),
         "the machine was too slow to observe the pause before the reset",
       );
 
@@ -73,7 +81,7 @@ Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while pa
       // Nothing went upstream between the pause and the reset; one continuation after it.
       const after = mock.requests.filter((r) => r.path.startsWith("/v1/messages"));
       assert(
-        after.slice(whilePaused).every((r) => r.at >= resetAt),
+        after.slice(whilePaused).every((r) => r.at >= resetAt()),
         "a request went out while paused",
       );
       assert(done.started_at !== null);
@@ -93,24 +101,7 @@ Deno.test("real CLI: a rejected window pauses within 1 s, sends nothing while pa
 });
 
 Deno.test("real CLI through the proxy: a 429 with unified status rejected pauses within 1 s, nothing forwarded while paused, one continuation", async () => {
-  let resetAt = 0;
-  const mock = await startMockAnthropic({
-    handler: (req) => {
-      if (!req.path.startsWith("/v1/messages")) return undefined;
-      // The window resets a few seconds after the first request, however slow the CLI started.
-      if (resetAt === 0) resetAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
-      if (Date.now() >= resetAt) return undefined;
-      const reset = String(Math.ceil(resetAt / 1000));
-      return errorResponse(429, "rate_limit_error", "Rate limited", {
-        "anthropic-ratelimit-unified-status": "rejected",
-        "anthropic-ratelimit-unified-reset": reset,
-        "anthropic-ratelimit-unified-5h-status": "rejected",
-        "anthropic-ratelimit-unified-5h-reset": reset,
-        "anthropic-ratelimit-unified-5h-utilization": "1.0",
-        "anthropic-ratelimit-unified-representative-claim": "five_hour",
-      });
-    },
-  });
+  const { mock, resetAt } = await rejectingMock();
   const config = await Deno.makeTempDir({ prefix: "hero_claude_config_" });
   try {
     const env = realCliDaemonEnv({ mockUrl: mock.url, configDir: config });
@@ -139,11 +130,11 @@ Deno.test("real CLI through the proxy: a 429 with unified status rejected pauses
         paused.paused_at! - rejectedAt() <= 1_000,
         `paused ${paused.paused_at! - rejectedAt()} ms after the event`,
       );
-      assertEquals([paused.pause_reason, paused.resume_at], ["rate_limit", resetAt]);
+      assertEquals([paused.pause_reason, paused.resume_at], ["rate_limit", resetAt()]);
       assertEquals(await markedProcesses([a.id]), []);
       const whilePaused = messages();
       assert(
-        Date.now() < resetAt,
+        Date.now() < resetAt(),
         "the machine was too slow to observe the pause before the reset",
       );
 
@@ -151,7 +142,7 @@ Deno.test("real CLI through the proxy: a 429 with unified status rejected pauses
       // Nothing went upstream between the pause and the reset; one continuation after it.
       const after = mock.requests.filter((r) => r.path.startsWith("/v1/messages"));
       assert(
-        after.slice(whilePaused).every((r) => r.at >= resetAt),
+        after.slice(whilePaused).every((r) => r.at >= resetAt()),
         "a request went out while paused",
       );
       assert(done.started_at !== null);
