@@ -68,11 +68,13 @@ Deno.test({
         assert.match((await control.getAttribute("title"))!, /Talk with the agent/);
         voice.say("Hello agent. Please read page four.");
         await control.click();
-        // The reply (the fake claude echoes the prompt) is read aloud, then it listens again.
+        // The reply (the fake claude echoes the prompt) is read aloud, then it listens again. The
+        // whole chain (recognition, a new agent spawned in its sandbox, the reply, synthesis, two
+        // playbacks) runs in this wait, so it gets the deadline of a loaded machine.
         await waitFor("two sentences played", async () => {
           const { log } = await voiceLog(page);
           return log.filter((l) => l === "ended").length === 2;
-        });
+        }, 60_000);
         await waitVoice(page, "books", "listening");
         assert.deepEqual(voice.synthesized, ["Hello agent.", "Please read page four."]);
         const { log, loads } = await voiceLog(page);
