@@ -133,9 +133,9 @@ export async function ingestOnce(
     const payloads = Array.from({ length: 512 }, (_, i) => realisticLine(i, rand));
     const indexer = withIndexer ? new SearchIndexer(store) : null;
     indexer?.start();
-    // The daemon's writer settings (core/config): 50 ms window, 2 ms after an idle spell.
+    // The daemon's writer settings (core/config): 50 ms window, none after an idle spell.
     const writer = new MessageWriter(store, {
-      idleDelayMs: 2,
+      idleDelayMs: 0,
       onCommit: () => indexer?.notify(),
     });
     const t0 = performance.now();

@@ -141,7 +141,7 @@ export const scenario: Scenario = {
       samples: main,
     };
     const notes = [
-      "group commit: a line waits 2 ms after an idle spell, else twice the last commit's cost (≤ HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS, 50 ms)",
+      "group commit: a line after an idle spell commits at once, else twice the last commit's cost (≤ HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS, 50 ms)",
     ];
     if (ctx.mode !== "smoke") {
       // What the group-commit delay contributes: the same with a 1 ms delay.

@@ -273,7 +273,9 @@ export function resolveEngineSettings(env: Env): EngineSettings {
     },
     store: {
       batchMaxDelayMs: intSetting(env, "HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS", 50),
-      batchIdleDelayMs: intSetting(env, "HERO_ORCHESTRATOR_BATCH_IDLE_DELAY_MS", 2),
+      // 0: a line after a quiet spell (an agent's first) commits at once; the lines that arrive
+      // while it commits in the writer's thread form the next batch without any window.
+      batchIdleDelayMs: intSetting(env, "HERO_ORCHESTRATOR_BATCH_IDLE_DELAY_MS", 0),
       batchMaxRows: intSetting(env, "HERO_ORCHESTRATOR_BATCH_MAX_ROWS", 1000, 1),
       busyTimeoutMs: intSetting(env, "HERO_ORCHESTRATOR_BUSY_TIMEOUT_MS", 5_000, 5_000),
       writeWaitMs: intSetting(env, "HERO_ORCHESTRATOR_WRITE_WAIT_MS", 250, 0),
