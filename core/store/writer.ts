@@ -283,7 +283,9 @@ export class MessageWriter {
   #arm(): void {
     // The retry timer, or the drain in progress (when its batch is back), commits the queue.
     if (this.#fault !== null || this.#draining) return;
-    if (this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes) {
+    const full = this.#queue.length >= this.#maxRows || this.#queuedBytes >= this.#maxQueuedBytes;
+    // No window (an idle writer with idleDelayMs 0): this turn's lines go now, not a timer later.
+    if (full || (this.#timer === undefined && this.#window() === 0)) {
       this.#schedule();
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {

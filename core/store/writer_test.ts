@@ -425,6 +425,25 @@ Deno.test("MessageWriter commits a lone line after idleDelayMs; under load its w
   await writer.close();
 });
 
+Deno.test("MessageWriter with idleDelayMs 0: an idle writer commits the lines of this turn together, before any timer fires", async () => {
+  await using store = await tempStore();
+  const { id } = store.insertAgent(sampleAgent());
+  const order: string[] = [];
+  const writer = new MessageWriter(store, {
+    inline: true,
+    maxDelayMs: 400,
+    idleDelayMs: 0,
+    onCommit: (batch) => order.push(`commit ${batch.lines.length}`),
+  });
+  // A timer set before the appends: a writer that waited for a timer of its own would come after.
+  const timer = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push("timer"))));
+  const acks = [1, 2, 3].map((n) => writer.append(line(id, jsonLine({ n }))));
+  await timer;
+  assert.deepEqual((await Promise.all(acks)).map((a) => a.seq), [1, 2, 3]);
+  assert.deepEqual(order, ["commit 3", "timer"]);
+  await writer.close();
+});
+
 /** Makes the database "full": it may not grow past its current size (SQLITE_FULL). */
 function fillDisk(store: Store): () => void {
   const db = connectionOf(store).db;
