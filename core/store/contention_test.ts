@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { connectionOf } from "./_connection.ts";
 import { storageFaultOf } from "./db.ts";
-import { MessageWriter, openStore, type PendingLine } from "./mod.ts";
+import { MessageWriter, openStore, type PendingLine, StoreBusyError } from "./mod.ts";
 import { jsonLine, sampleAgent, tempDbPath } from "./_testing.ts";
 
 const ROUNDS = 30;
@@ -17,7 +17,13 @@ const ROUNDS = 30;
 /** Starts `testdata/churn_lock.ts` on `path` for `ms`; resolves once it committed once. */
 async function startChurn(path: string, ms: number): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./testdata/churn_lock.ts", import.meta.url).pathname, path, `${ms}`],
+    args: [
+      "run",
+      "-A",
+      new URL("./testdata/churn_lock.ts", import.meta.url).pathname,
+      path,
+      `${ms}`,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -35,10 +41,10 @@ async function startChurn(path: string, ms: number): Promise<Deno.ChildProcess> 
   return child;
 }
 
-function line(agentId: string, i: number): PendingLine {
+function line(agentId: string, i: number, pad = 0): PendingLine {
   return {
     agentId,
-    bytes: jsonLine({ type: "assistant", i }),
+    bytes: jsonLine({ type: "assistant", i, pad: "x".repeat(pad) }),
     ts: Date.now(),
     type: "assistant",
     subtype: null,
@@ -94,7 +100,10 @@ Deno.test("store read-then-write paths begin IMMEDIATE: under another process co
       store.transition(agent.id, "awaiting_review");
       assert.equal(store.transitionMany([agent.id], "completed").length, 1);
       if (round % 2 === 0) store.deleteAgent(agent.id);
-      assert.equal(store.getAgent(agent.id)?.name ?? null, round % 2 === 0 ? null : `round ${round} again`);
+      assert.equal(
+        store.getAgent(agent.id)?.name ?? null,
+        round % 2 === 0 ? null : `round ${round} again`,
+      );
     }
     // The other process kept committing between (and during) them.
     const during = churnCommits(connectionOf(store).db) - before;
@@ -108,6 +117,74 @@ Deno.test("store read-then-write paths begin IMMEDIATE: under another process co
       // already gone
     }
     await churn.status;
+    await writer.close();
+    store.close();
+    await cleanup();
+  }
+});
+
+/** Starts `testdata/hold_lock.ts` on `path` for `ms`; resolves once it holds the lock. */
+async function holdLock(path: string, ms: number): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./testdata/hold_lock.ts", import.meta.url).pathname,
+      path,
+      `${ms}`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("LOCKED")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the lock holder exited early: ${out}`);
+    out += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  return child;
+}
+
+Deno.test("a store write waits out its own line writer's commits past writeWaitMs, and still fails with busy at once on another process's lock", async () => {
+  const { path, cleanup } = await tempDbPath();
+  // The event loop's store: 1 ms for a lock that is not ours (the daemon's default is 250 ms).
+  const store = openStore(path, { writeWaitMs: 1 });
+  const writer = new MessageWriter(store, { maxRows: 500 });
+  await writer.ready();
+  try {
+    const streaming = store.insertAgent(sampleAgent());
+    const other = store.insertAgent(sampleAgent());
+    // 8 MiB of lines: batches of 500 × 4 KiB, each commit far longer than 1 ms.
+    const appended = Array.from(
+      { length: 2_000 },
+      (_, i) => writer.append(line(streaming.id, i, 4_096)),
+    );
+    let overlapping = 0;
+    let writes = 0;
+    while (writer.status().held_lines > 0) {
+      // Lands while a batch commits in the writer's thread (the next one goes out as soon as the
+      // last is back): without waiting for it, this fails with busy after 1 ms.
+      store.updateAgent(other.id, { name: `write ${writes++}` });
+      if (writer.status().held_lines > 0) overlapping++;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await Promise.all(appended);
+    assert.ok(overlapping >= 3, `${overlapping} of ${writes} writes met the writer's commits`);
+    assert.equal(store.getAgent(streaming.id)?.last_seq, 2_000);
+
+    // Another process's lock is not waited out: busy after the short wait, nothing blocked long.
+    const holder = await holdLock(path, 1_500);
+    const started = performance.now();
+    assert.throws(() => store.updateAgent(other.id, { name: "locked out" }), StoreBusyError);
+    const ms = performance.now() - started;
+    assert.ok(ms < 500, `the busy error took ${ms} ms`);
+    assert.equal((await holder.status).code, 0);
+    store.updateAgent(other.id, { name: "after" });
+  } finally {
     await writer.close();
     store.close();
     await cleanup();
