@@ -90,140 +90,154 @@ class Writes {
   }
 }
 
-Deno.test(`lock contention: ${WRITES_PER_S} RPC writes/s and a read-then-write beside ${AGENTS} agents × ${
-  LINES_PER_S / AGENTS
-} lines/s for ${SECONDS} s; no busy or internal error, every line stored (T22)`, async () => {
-  await using t = await tempEnv({
-    // The agents that stream hold every slot: the agents the client creates stay queued.
-    HERO_ORCHESTRATOR_MAX_CONCURRENT: String(AGENTS),
-    // The shipped group-commit window, not the tests' short one.
-    HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS: "50",
-  });
-  const perTick = Math.max(1, Math.round(LINES_PER_S / AGENTS / (1_000 / TICK_MS)));
-  // The streams outlast the write load (it starts once they all run), so every write meets them.
-  const ticks = Math.round(((SECONDS + soakFigure(15, 120)) * 1_000) / TICK_MS);
-  const scenario = `${t.work}/steady.json`;
-  await Deno.writeTextFile(
-    scenario,
-    JSON.stringify({
-      auto: true,
-      steps: Array.from({ length: ticks }, () => [
-        { lines: perTick, bytes: LINE_BYTES },
-        { sleep: TICK_MS },
-      ]).flat(),
-    }),
-  );
-  await using daemon = await spawnDaemon(t.env);
-  const transport = unixFetch(t.socketPath);
-  const writes = new Writes();
-  const reads = new Failures();
-  const storageFaults: string[] = [];
-  let loadOver = false;
-  try {
-    const client = createClient({ fetch: transport.fetch });
-    const streaming: string[] = [];
-    for (let i = 0; i < AGENTS; i++) {
-      streaming.push(
-        (await client.agent.create({ prompt: `FAKE_FILE:${scenario}`, cwd: t.work })).id,
-      );
-    }
-    for (const id of streaming) {
-      await waitFor(`${id} streaming`, async () => {
-        const a = await client.agent.get({ id });
-        assert.ok(a.status === "running" || a.status === "queued" || a.status === "starting", a.status);
-        return a.last_seq > 0;
-      }, 60_000);
-    }
-    const created: string[] = [];
-    const health = (async () => {
-      while (!loadOver) {
-        try {
-          const h = await client.system.health();
-          if (h.checks.storage.state !== "ok") storageFaults.push(h.checks.storage.state);
-        } catch (err) {
-          reads.add("system.health", err);
-        }
-        await sleep(500);
+Deno.test(
+  `lock contention: ${WRITES_PER_S} RPC writes/s and a read-then-write beside ${AGENTS} agents × ${
+    LINES_PER_S / AGENTS
+  } lines/s for ${SECONDS} s; no busy or internal error, every line stored (T22)`,
+  async () => {
+    await using t = await tempEnv({
+      // The agents that stream hold every slot: the agents the client creates stay queued.
+      HERO_ORCHESTRATOR_MAX_CONCURRENT: String(AGENTS),
+      // The shipped group-commit window, not the tests' short one.
+      HERO_ORCHESTRATOR_BATCH_MAX_DELAY_MS: "50",
+    });
+    const perTick = Math.max(1, Math.round(LINES_PER_S / AGENTS / (1_000 / TICK_MS)));
+    // The streams outlast the write load (it starts once they all run), so every write meets them.
+    const ticks = Math.round(((SECONDS + soakFigure(15, 120)) * 1_000) / TICK_MS);
+    const scenario = `${t.work}/steady.json`;
+    await Deno.writeTextFile(
+      scenario,
+      JSON.stringify({
+        auto: true,
+        steps: Array.from({ length: ticks }, () => [
+          { lines: perTick, bytes: LINE_BYTES },
+          { sleep: TICK_MS },
+        ]).flat(),
+      }),
+    );
+    await using daemon = await spawnDaemon(t.env);
+    const transport = unixFetch(t.socketPath);
+    const writes = new Writes();
+    const reads = new Failures();
+    const storageFaults: string[] = [];
+    let loadOver = false;
+    try {
+      const client = createClient({ fetch: transport.fetch });
+      const streaming: string[] = [];
+      for (let i = 0; i < AGENTS; i++) {
+        streaming.push(
+          (await client.agent.create({ prompt: `FAKE_FILE:${scenario}`, cwd: t.work })).id,
+        );
       }
-    })();
-    const reviewers = Array.from({ length: REVIEWERS }, () => review(client, created, writes, reads, () => loadOver));
-    const started = performance.now();
-    const loadEnds = started + SECONDS * 1_000;
-    const inFlight = new Set<Promise<unknown>>();
-    let n = 0;
-    // Open loop: one write every 10 ms on the clock, whatever the answers take.
-    for (let next = started; next < loadEnds; next += 1_000 / WRITES_PER_S) {
-      const wait = next - performance.now();
-      if (wait > 0) await sleep(wait);
-      while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-      const i = n++;
-      const write = i % 2 === 0
-        ? writes.run("agent.create", () =>
-          client.agent.create({ prompt: `queued ${i}`, cwd: t.work })).then((a) => {
-            if (a) created.push(a.id);
+      for (const id of streaming) {
+        await waitFor(`${id} streaming`, async () => {
+          const a = await client.agent.get({ id });
+          assert.ok(a.status === "running" || a.status === "queued", a.status);
+          return a.last_seq > 0;
+        }, 60_000);
+      }
+      const created: string[] = [];
+      const health = (async () => {
+        while (!loadOver) {
+          try {
+            const h = await client.system.health();
+            if (h.checks.storage.state !== "ok") storageFaults.push(h.checks.storage.state);
+          } catch (err) {
+            reads.add("system.health", err);
+          }
+          await sleep(500);
+        }
+      })();
+      const reviewers = Array.from(
+        { length: REVIEWERS },
+        () => review(client, created, writes, reads, () => loadOver),
+      );
+      const started = performance.now();
+      const loadEnds = started + SECONDS * 1_000;
+      const inFlight = new Set<Promise<unknown>>();
+      let n = 0;
+      // Open loop: one write every 10 ms on the clock, whatever the answers take.
+      for (let next = started; next < loadEnds; next += 1_000 / WRITES_PER_S) {
+        const wait = next - performance.now();
+        if (wait > 0) {
+          await sleep(wait);
+        }
+        while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+        const i = n++;
+        const write = i % 2 === 0
+          ? writes.run(
+            "agent.create",
+            () => client.agent.create({ prompt: `queued ${i}`, cwd: t.work }),
+          ).then((a) => {
+            if (a) {
+              created.push(a.id);
+            }
           })
-        : writes.run("agent.set_budget", () =>
-          client.agent.set_budget({
-            id: streaming[i % AGENTS]!,
-            max_turns: 1_000 + (i % 100),
-          }));
-      const tracked = write.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-    }
-    await Promise.all(inFlight);
-    const loadSeconds = (performance.now() - started) / 1_000;
-    // The streams ran the whole time: every write met the line writer.
-    for (const id of streaming) {
-      assert.equal((await client.agent.get({ id })).status, "running", `${id} still streaming`);
-    }
-    loadOver = true;
-    await Promise.all([...reviewers, health]);
+          : writes.run("agent.set_budget", () =>
+            client.agent.setBudget({
+              id: streaming[i % AGENTS]!,
+              max_turns: 1_000 + (i % 100),
+            }));
+        const tracked = write.finally(() => inFlight.delete(tracked));
+        inFlight.add(tracked);
+      }
+      await Promise.all(inFlight);
+      const loadSeconds = (performance.now() - started) / 1_000;
+      // The streams ran the whole time: every write met the line writer.
+      for (const id of streaming) {
+        assert.equal((await client.agent.get({ id })).status, "running", `${id} still streaming`);
+      }
+      loadOver = true;
+      await Promise.all([...reviewers, health]);
 
-    // Every line, contiguous: init, prompt echo, the lines, result.
-    const expected = 3 + ticks * perTick;
-    let lines = 0;
-    for (const id of streaming) {
-      const a = await waitFor(`${id} finished`, async () => {
-        const a = await client.agent.get({ id });
-        return a.status !== "running" && a.status !== "queued" && a;
-      }, 300_000);
-      assert.equal(a.status, "awaiting_review", JSON.stringify(a));
-      assert.equal(a.last_seq, expected, `${id} stored every line`);
-      lines += a.last_seq;
+      // Every line, contiguous: init, prompt echo, the lines, result.
+      const expected = 3 + ticks * perTick;
+      let lines = 0;
+      for (const id of streaming) {
+        const a = await waitFor(`${id} finished`, async () => {
+          const a = await client.agent.get({ id });
+          return a.status !== "running" && a.status !== "queued" && a;
+        }, 300_000);
+        assert.equal(a.status, "awaiting_review", JSON.stringify(a));
+        assert.equal(a.last_seq, expected, `${id} stored every line`);
+        lines += a.last_seq;
+      }
+      const p99 = percentile(writes.ms, 99);
+      console.log(
+        `T22: ${writes.ms.length} RPC writes in ${loadSeconds.toFixed(0)} s (${
+          (writes.ms.length / loadSeconds).toFixed(0)
+        }/s: ${
+          [...writes.byMethod].map(([m, c]) => `${c} ${m}`).join(", ")
+        }) beside ${lines} lines streamed; write p50 ${
+          percentile(writes.ms, 50).toFixed(1)
+        } ms, p99 ${p99.toFixed(1)} ms, max ${percentile(writes.ms, 100).toFixed(1)} ms; busy ${
+          writes.failures.count("busy")
+        }, internal ${writes.failures.count("internal")}, other failures ${
+          writes.failures.total() - writes.failures.count("busy") -
+          writes.failures.count("internal")
+        }; storage faults seen ${storageFaults.length}`,
+      );
+      assert.equal(writes.failures.total(), 0, `failed writes: ${writes.failures}`);
+      assert.equal(reads.total(), 0, `failed reads: ${reads}`);
+      assert.deepEqual(storageFaults, [], "system.health never reported a storage fault");
+      // The load was offered at its rate (writes are not silently shed by a slow daemon).
+      const offered = Math.floor(SECONDS * WRITES_PER_S);
+      assert.ok(n >= offered * 0.95, `${n} of ${offered} writes offered`);
+      assert.ok(
+        (writes.byMethod.get("agent.cancel") ?? 0) >=
+          (writes.byMethod.get("agent.create") ?? 0) * 0.9,
+        "the reviewer kept up with the creates",
+      );
+      if (FULL) assert.ok(p99 <= P99_MS, `p99 RPC write ${p99.toFixed(1)} ms`);
+    } finally {
+      loadOver = true;
+      transport.close();
     }
-    const p99 = percentile(writes.ms, 99);
-    console.log(
-      `T22: ${writes.ms.length} RPC writes in ${loadSeconds.toFixed(0)} s (${
-        (writes.ms.length / loadSeconds).toFixed(0)
-      }/s: ${
-        [...writes.byMethod].map(([m, c]) => `${c} ${m}`).join(", ")
-      }) beside ${lines} lines streamed; write p50 ${percentile(writes.ms, 50).toFixed(1)} ms, p99 ${
-        p99.toFixed(1)
-      } ms, max ${percentile(writes.ms, 100).toFixed(1)} ms; busy ${
-        writes.failures.count("busy")
-      }, internal ${writes.failures.count("internal")}, other failures ${
-        writes.failures.total() - writes.failures.count("busy") - writes.failures.count("internal")
-      }; storage faults seen ${storageFaults.length}`,
-    );
-    assert.equal(writes.failures.total(), 0, `failed writes: ${writes.failures}`);
-    assert.equal(reads.total(), 0, `failed reads: ${reads}`);
-    assert.deepEqual(storageFaults, [], "system.health never reported a storage fault");
-    // The load was offered at its rate (writes are not silently shed by a slow daemon).
-    const offered = Math.floor(SECONDS * WRITES_PER_S);
-    assert.ok(n >= offered * 0.95, `${n} of ${offered} writes offered`);
-    assert.ok(
-      (writes.byMethod.get("agent.cancel") ?? 0) >= (writes.byMethod.get("agent.create") ?? 0) * 0.9,
-      "the reviewer kept up with the creates",
-    );
-    if (FULL) assert.ok(p99 <= P99_MS, `p99 RPC write ${p99.toFixed(1)} ms`);
-  } finally {
-    loadOver = true;
-    transport.close();
-  }
-  const status = await daemon.stop();
-  assert.equal(status.code, 0, daemon.stderr());
-  assert.doesNotMatch(daemon.stderr(), /Uncaught/);
-});
+    const status = await daemon.stop();
+    assert.equal(status.code, 0, daemon.stderr());
+    assert.doesNotMatch(daemon.stderr(), /Uncaught/);
+  },
+);
 
 /**
  * The read-then-write client: takes each created agent, reads it (it must still be queued: every

@@ -90,7 +90,8 @@ export const SOAK: readonly SoakEntry[] = [
   {
     targets: ["T22"],
     file: "server/lock_contention_test.ts",
-    figure: "100 RPC writes/s + get→cancel beside 10 agents × 200 lines/s, 1 h; 0 busy; p99 ≤ 50 ms",
+    figure:
+      "100 RPC writes/s + get→cancel beside 10 agents × 200 lines/s, 1 h; 0 busy; p99 ≤ 50 ms",
   },
 ];
 
