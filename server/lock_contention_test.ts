@@ -73,6 +73,7 @@ class Failures {
 class Writes {
   ms: number[] = [];
   byMethod = new Map<string, number>();
+  msByMethod = new Map<string, number[]>();
   failures = new Failures();
 
   /** Runs `call` (a write RPC) and times it; a failure is counted, never thrown. */
@@ -80,8 +81,12 @@ class Writes {
     const started = performance.now();
     try {
       const value = await call();
-      this.ms.push(performance.now() - started);
+      const ms = performance.now() - started;
+      this.ms.push(ms);
       this.byMethod.set(method, (this.byMethod.get(method) ?? 0) + 1);
+      const mine = this.msByMethod.get(method) ?? [];
+      mine.push(ms);
+      this.msByMethod.set(method, mine);
       return value;
     } catch (err) {
       this.failures.add(method, err);
@@ -207,7 +212,9 @@ Deno.test(
         `T22: ${writes.ms.length} RPC writes in ${loadSeconds.toFixed(0)} s (${
           (writes.ms.length / loadSeconds).toFixed(0)
         }/s: ${
-          [...writes.byMethod].map(([m, c]) => `${c} ${m}`).join(", ")
+          [...writes.msByMethod].map(([m, ms]) =>
+            `${ms.length} ${m} p99 ${percentile(ms, 99).toFixed(0)} ms`
+          ).join(", ")
         }) beside ${lines} lines streamed; write p50 ${
           percentile(writes.ms, 50).toFixed(1)
         } ms, p99 ${p99.toFixed(1)} ms, max ${percentile(writes.ms, 100).toFixed(1)} ms; busy ${
