@@ -55,6 +55,8 @@ export type BatchOutcome =
     results: Array<LineResult | null>;
     rows: Array<Record<string, unknown>>;
     agentEventIds: Array<[string, number]>;
+    /** How long the transaction took, BEGIN to COMMIT (where it ran, not the hand-off). */
+    costMs: number;
   }
   | { ok: false; fault: StorageFault | null; message: string };
 
@@ -77,6 +79,7 @@ export function commitBatch(
   const rows: Array<Record<string, unknown>> = [];
   const agentEventIds: Array<[string, number]> = [];
   const patches = new Map(request.patches);
+  const started = performance.now();
   try {
     conn.db.exec("BEGIN IMMEDIATE");
     lock?.held();
@@ -143,5 +146,5 @@ export function commitBatch(
   } finally {
     lock?.released();
   }
-  return { ok: true, results, rows, agentEventIds };
+  return { ok: true, results, rows, agentEventIds, costMs: performance.now() - started };
 }
