@@ -36,6 +36,13 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
+/** utime + stime of `pid` in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -157,6 +164,7 @@ Deno.test(
         { length: REVIEWERS },
         () => review(client, created, writes, reads, () => loadOver),
       );
+      const cpuStart = cpuSeconds(daemon.pid);
       const started = performance.now();
       const loadEnds = started + SECONDS * 1_000;
       const inFlight = new Set<Promise<unknown>>();
@@ -188,6 +196,7 @@ Deno.test(
       }
       await Promise.all(inFlight);
       const loadSeconds = (performance.now() - started) / 1_000;
+      const cpu = (cpuSeconds(daemon.pid) - cpuStart) / loadSeconds;
       // The streams ran the whole time: every write met the line writer.
       for (const id of streaming) {
         assert.equal((await client.agent.get({ id })).status, "running", `${id} still streaming`);
@@ -222,7 +231,7 @@ Deno.test(
         }, internal ${writes.failures.count("internal")}, other failures ${
           writes.failures.total() - writes.failures.count("busy") -
           writes.failures.count("internal")
-        }; storage faults seen ${storageFaults.length}`,
+        }; storage faults seen ${storageFaults.length}; daemon CPU ${cpu.toFixed(2)} cores`,
       );
       assert.equal(writes.failures.total(), 0, `failed writes: ${writes.failures}`);
       assert.equal(reads.total(), 0, `failed reads: ${reads}`);
