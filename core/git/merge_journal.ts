@@ -6,6 +6,7 @@
  * when the user touched those files meanwhile, leaves them and says what to run.
  * @module
  */
+import type { Log } from "@hero/service/log";
 import type { GitRunner } from "./git.ts";
 import { decoder, must } from "./_util.ts";
 
@@ -29,8 +30,6 @@ export interface InterruptedCheckout {
   outcome: "finished" | "already" | "left";
   message: string;
 }
-
-type Log = (level: "info" | "warn", message: string, fields: Record<string, unknown>) => void;
 
 /** Work trees (paths) that have `ref` checked out. */
 export async function checkoutsOf(

@@ -54,6 +54,8 @@ export type BatchOutcome =
     results: Array<LineResult | null>;
     rows: Array<Record<string, unknown>>;
     agentEventIds: Array<[string, number]>;
+    /** How long the transaction took, BEGIN to COMMIT (where it ran, not the hand-off). */
+    costMs: number;
   }
   | { ok: false; fault: StorageFault | null; message: string };
 
@@ -74,6 +76,7 @@ export function commitBatch(
   const rows: Array<Record<string, unknown>> = [];
   const agentEventIds: Array<[string, number]> = [];
   const patches = new Map(request.patches);
+  const started = performance.now();
   try {
     conn.db.exec("BEGIN IMMEDIATE");
     // Cached on the connection: prepared once, reused by every batch.
@@ -137,5 +140,5 @@ export function commitBatch(
     rollback(conn.db);
     return { ok: false, fault: storageFaultOf(cause), message: messageOf(cause) };
   }
-  return { ok: true, results, rows, agentEventIds };
+  return { ok: true, results, rows, agentEventIds, costMs: performance.now() - started };
 }

@@ -42,9 +42,9 @@ export interface CommittedBatch {
 export interface MessageWriterOptions {
   /**
    * Commit at most this long after the first line was queued. Default 50. Under load the window
-   * is {@linkcode COMMIT_COST_FACTOR} times what the last commit took, clamped to
-   * [`idleDelayMs`, `maxDelayMs`]: cheap commits come often (low latency), expensive ones
-   * (big batches, a slow disk) are amortised over more lines.
+   * is {@linkcode COMMIT_COST_FACTOR} times what the last transactions took (where they ran, not
+   * the hand-off to the worker), clamped to [`idleDelayMs`, `maxDelayMs`]: cheap commits come
+   * often (low latency), expensive ones (big batches, a slow disk) are amortised over more lines.
    */
   maxDelayMs?: number;
   /**

@@ -156,7 +156,11 @@ export function turnOf(
 
 /**
  * Starts queued agents within `caps` (`run` lanes counted from `runs`). An idle live session holds
- * its slot until the queue needs it: then the longest-idle ones are ended first.
+ * its slot until the queue needs it: then the longest-idle ones are ended first. A process whose
+ * session has ended (handed over, idle too long, or past its last result) does no more work, it
+ * only exits: its slot goes to the queue at once instead of after the exit and the sweep of its
+ * tree, so the cap bounds working processes and an agent queued at the cap starts without waiting
+ * for another one's housekeeping.
  */
 export function dispatchWithin(
   queue: AgentQueue,
@@ -165,8 +169,11 @@ export function dispatchWithin(
   start: (entry: QueueEntry) => boolean,
 ): void {
   const all = [...runs];
-  const shadow = all.filter((run) => run.shadow).length;
-  const busy = { standard: all.length - shadow, shadow };
-  endIdleSessionsFor(all, queue.standardSize, caps.standard - busy.standard);
+  const shadows = all.filter((run) => run.shadow).length;
+  endIdleSessionsFor(all, queue.standardSize, caps.standard - (all.length - shadows));
+  const busy = { standard: 0, shadow: 0 };
+  for (const run of all) {
+    if (run.session.exitDueSince === null) busy[run.shadow ? "shadow" : "standard"]++;
+  }
   queue.dispatch(busy, caps, start);
 }

@@ -2,7 +2,8 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { newId } from "../models/mod.ts";
 import { openStore, type Store } from "../store/mod.ts";
-import { AgentQueue, type QueueEntry, turnOf } from "./queue.ts";
+import { AgentQueue, dispatchWithin, type QueueEntry, turnOf } from "./queue.ts";
+import type { LiveSession } from "./session.ts";
 
 const CAPS = { standard: 2, shadow: 1 };
 
@@ -55,6 +56,45 @@ Deno.test("queue: each lane is FIFO within its own cap; running agents count aga
   assertEquals(dispatchAll(queue, { standard: 1, shadow: 0 }), ["a3", "s2"]);
   assertEquals(dispatchAll(queue, { standard: 1, shadow: 0 }), ["p1"]);
   assertEquals(queue.size, 0);
+});
+
+/** A run's session as dispatch sees it: idle since `idleSince` (null: a turn runs), or ending. */
+function fakeRun(idleSince: number | null, shadow = false) {
+  const session = {
+    idleSince,
+    exitDueSince: null as number | null,
+    ended: false,
+    endSession() {
+      this.ended = true;
+      this.exitDueSince = Date.now();
+      this.idleSince = null;
+    },
+  };
+  return { session: session as unknown as LiveSession & typeof session, shadow };
+}
+
+Deno.test("dispatchWithin: at the cap the longest-idle session is ended and its slot is given at once", () => {
+  const queue = new AgentQueue();
+  queue.push({ id: "next", kind: "standard" });
+  queue.push({ id: "later", kind: "standard" });
+  const working = fakeRun(null);
+  const idleLong = fakeRun(1_000);
+  const idleShort = fakeRun(2_000);
+  const started: string[] = [];
+  const start = (entry: QueueEntry) => started.push(entry.id) > 0;
+  dispatchWithin(queue, [working, idleLong, idleShort], { standard: 3, shadow: 1 }, start);
+  // Two waiting, no free slot: both idle sessions end; the working one is never touched. Their
+  // processes only exit now, so both queued agents start in this same dispatch.
+  assert(idleLong.session.ended && idleShort.session.ended && !working.session.ended);
+  assertEquals(started, ["next", "later"]);
+
+  // Ending sessions (and exiting one-prompt processes) leave their slots free; working ones do not.
+  queue.push({ id: "third", kind: "standard" });
+  const busy = [fakeRun(null), fakeRun(null)];
+  dispatchWithin(queue, [...busy, idleLong, idleShort], { standard: 2, shadow: 1 }, start);
+  assertEquals(started, ["next", "later"], "two working processes fill the cap");
+  dispatchWithin(queue, [busy[0]!, idleLong, idleShort], { standard: 2, shadow: 1 }, start);
+  assertEquals(started, ["next", "later", "third"]);
 });
 
 Deno.test("queue: an entry start() skips costs no slot; remove() and duplicate pushes", () => {

@@ -89,9 +89,11 @@ export class Supervisor {
     this.worktrees = new Worktrees(() => this.#context(), options);
   }
 
-  /** Agents with a live (or starting) process. */
+  /** Processes at work (starting, in a turn, or idle in a live session); not those only exiting. */
   get runningCount(): number {
-    return this.#runs.size;
+    let working = 0;
+    for (const run of this.#runs.values()) if (run.session.exitDueSince === null) working++;
+    return working;
   }
 
   get queuedCount(): number {
