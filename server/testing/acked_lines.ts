@@ -16,25 +16,34 @@ export interface AckReader {
   conflicts: string[];
   /** How many message events this reader saw. */
   count(): number;
+  /** The id of the last event it saw (`fromId` before the first). */
+  lastId(): number;
   stop(): Promise<void>;
 }
 
 /**
- * Reads `GET /events` from event 0 into `acked` until stopped or the stream ends (a killed daemon
- * ends it; that is not an error). A replayed line must carry the bytes first seen for its seq.
+ * Reads `GET /events` after event `fromId` into `acked` until stopped or the stream ends (a killed
+ * daemon ends it; that is not an error). A replayed line must carry the bytes first seen for its
+ * seq.
  */
-export async function readAcked(fetchFn: typeof fetch, acked: AckedLines): Promise<AckReader> {
+export async function readAcked(
+  fetchFn: typeof fetch,
+  acked: AckedLines,
+  fromId = 0,
+): Promise<AckReader> {
   const abort = new AbortController();
   const response = await fetchFn("http://localhost/events", {
-    headers: { accept: "text/event-stream", "last-event-id": "0" },
+    headers: { accept: "text/event-stream", "last-event-id": String(fromId) },
   });
   assert.equal(response.status, 200);
   const conflicts: string[] = [];
   let count = 0;
+  let lastId = fromId;
   const done = (async () => {
     try {
       const body = response.body!.pipeThrough(new TransformStream(), { signal: abort.signal });
       for await (const m of parseSse(body)) {
+        if (m.id !== null) lastId = Number(m.id);
         if (m.event !== "message") continue;
         const data = JSON.parse(m.data) as { agent_id: string; seq: number; raw: string | null };
         if (data.raw === null) {
@@ -58,6 +67,7 @@ export async function readAcked(fetchFn: typeof fetch, acked: AckedLines): Promi
   return {
     conflicts,
     count: () => count,
+    lastId: () => lastId,
     async stop() {
       abort.abort();
       await done;
