@@ -29,6 +29,78 @@ async function voiceLog(page: Page): Promise<VoiceLog> {
   );
 }
 
+/**
+ * Runs in every page before its scripts: records, for a failure message, the widgets' voice, state
+ * and status changes and the agent and message events their streams received.
+ */
+const RECORDER = `(() => {
+  const log = (globalThis.__widgetLog = []);
+  const t0 = performance.now();
+  const rec = (text) => log.push(Math.round(performance.now() - t0) + "ms " + text);
+  new MutationObserver((changes) => {
+    for (const c of changes) {
+      if (c.target.localName !== "hero-agent-widget") continue;
+      rec("#" + c.target.id + " " + c.attributeName + "=" + c.target.getAttribute(c.attributeName));
+    }
+  }).observe(document, {
+    subtree: true,
+    attributes: true,
+    attributeFilter: ["data-voice", "data-state", "data-status"],
+  });
+  const Native = globalThis.EventSource;
+  globalThis.EventSource = class extends Native {
+    constructor(url, init) {
+      super(url, init);
+      rec("stream open " + String(url).split("?")[1]);
+      this.addEventListener("agent", (e) => {
+        const a = JSON.parse(e.data);
+        rec("event " + e.lastEventId + " agent " + a.status + " last_seq=" + a.last_seq);
+      });
+      this.addEventListener("message", (e) => {
+        const m = JSON.parse(e.data);
+        rec("event " + e.lastEventId + " message seq=" + m.seq + " " + m.type);
+      });
+    }
+    close() {
+      rec("stream closed");
+      super.close();
+    }
+  };
+})();`;
+
+/** What the page, hero_voice and the server saw: appended to a failing step's message. */
+async function explain(stack: WidgetStack, page: Page): Promise<string> {
+  const fromPage = await page.evaluate(() => {
+    const g = globalThis as unknown as { __fakeVoice?: VoiceLog; __widgetLog?: string[] };
+    return { voice: g.__fakeVoice ?? null, widget: g.__widgetLog ?? [] };
+  }).catch((err) => ({ voice: null, widget: [`(page unreadable: ${err})`] }));
+  const agents = await stack.server.client.agent.list({}).then(
+    (r) => r.agents.map((a) => `${a.id} ${a.status} last_seq=${a.last_seq} turns=${a.turn_count}`),
+    (err) => [`(agent.list failed: ${err})`],
+  );
+  return [
+    `voice log: ${JSON.stringify(fromPage.voice)}`,
+    `synthesized: ${JSON.stringify(stack.voice.synthesized)}`,
+    `transcribe sockets: ${JSON.stringify(stack.voice.sockets)}`,
+    `agents: ${JSON.stringify(agents)}`,
+    `page errors: ${JSON.stringify(stack.errors)}`,
+    "widget:",
+    ...fromPage.widget.slice(-80).map((l) => `  ${l}`),
+  ].join("\n");
+}
+
+/** A step body whose failure says what the page, hero_voice and the server saw. */
+function explained(stack: WidgetStack, page: () => Page, fn: () => Promise<void>) {
+  return async () => {
+    try {
+      await fn();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(`${message}\n${await explain(stack, page())}`, { cause: err });
+    }
+  };
+}
+
 async function openPanel(page: Page, id: string): Promise<void> {
   if (await page.locator(W(id, ".panel")).isHidden()) await page.click(W(id, ".launcher"));
   await page.locator(W(id, ".panel")).waitFor();
@@ -55,11 +127,15 @@ Deno.test({
   async fn(t) {
     await using stack: WidgetStack = await startWidgetStack();
     const { router, voice, server } = stack;
+    await stack.context.addInitScript(RECORDER);
     const page = await stack.open("/hero_books/admin/");
+    let current = page;
+    const step = (name: string, fn: () => Promise<void>) =>
+      t.step(name, explained(stack, () => current, fn));
     await page.waitForSelector("#books[data-state=compose]");
     assert.equal(router.count("/hero_voice"), 0, "hero_voice is loaded lazily");
 
-    await t.step(
+    await step(
       "one spoken turn: listen, send, read the reply sentence by sentence, listen again",
       async () => {
         await openPanel(page, "books");
@@ -101,7 +177,7 @@ Deno.test({
       },
     );
 
-    await t.step("a tap during playback stops it and skips the rest of the reply", async () => {
+    await step("a tap during playback stops it and skips the rest of the reply", async () => {
       voice.speechSeconds = 3;
       voice.say("Alpha is first. Beta is second. Gamma is third.");
       const before = (await voiceLog(page)).log.length;
@@ -124,7 +200,7 @@ Deno.test({
       voice.speechSeconds = 0.4;
     });
 
-    await t.step("a second widget reuses the loaded components.js", async () => {
+    await step("a second widget reuses the loaded components.js", async () => {
       await closePanel(page, "books");
       await openPanel(page, "foo");
       const sockets = voice.sockets.length;
@@ -144,7 +220,7 @@ Deno.test({
       await closePanel(page, "foo");
     });
 
-    await t.step("after a reload the loop is idle and nothing listens", async () => {
+    await step("after a reload the loop is idle and nothing listens", async () => {
       const sockets = voice.sockets.length;
       const loadsBefore = router.count(COMPONENTS);
       await page.reload();
@@ -155,11 +231,11 @@ Deno.test({
       assert.equal(router.count(COMPONENTS), loadsBefore, "not even loaded");
     });
 
-    await t.step(
+    await step(
       "hero_voice answering 404 disables the control; text chat still works",
       async () => {
         voice.available = false;
-        const other = await stack.open("/hero_books/admin/");
+        const other = current = await stack.open("/hero_books/admin/");
         await other.waitForSelector("#foo[data-state=compose]");
         await openPanel(other, "foo");
         const control = other.locator(W("foo", ".composer .voice"));

@@ -98,6 +98,12 @@ export const SOAK: readonly SoakEntry[] = [
     file: "server/sustained_ingest_test.ts",
     figure: "50 agents, 10,000 lines/s of 436 B, 10 min; lag p99 ≤ 1 s; WAL ≤ 4 MiB in 5 s",
   },
+  {
+    targets: ["T22"],
+    file: "server/lock_contention_test.ts",
+    figure:
+      "100 RPC writes/s + get→cancel beside 10 agents × 200 lines/s, 1 h; 0 busy; p99 ≤ 50 ms",
+  },
 ];
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname;

@@ -10,16 +10,46 @@ import { treeOfWorkTree } from "./diff.ts";
 
 export { IsolationError } from "./_util.ts";
 
-/** The main work tree containing `cwd`, or null when `cwd` is not inside a (non-bare) work tree. */
-export async function workTreeOf(
-  git: GitRunner,
-  cwd: string,
-): Promise<{ toplevel: string; subdir: string } | null> {
-  const inside = await maybe(git, cwd, ["rev-parse", "--is-inside-work-tree"]);
-  if (inside !== "true") return null;
-  const toplevel = await maybe(git, cwd, ["rev-parse", "--show-toplevel"]);
-  if (!toplevel) return null;
-  const prefix = await maybe(git, cwd, ["rev-parse", "--show-prefix"]) ?? "";
+/** How long an answer of {@linkcode workTreeOf} is reused for the same directory. */
+const WORK_TREE_MEMO_MS = 2_000;
+const workTreeMemo = new WeakMap<
+  GitRunner,
+  Map<string, { at: number; answer: Promise<WorkTree | null> }>
+>();
+
+interface WorkTree {
+  toplevel: string;
+  subdir: string;
+}
+
+/**
+ * The main work tree containing `cwd`, or null when `cwd` is not inside a (non-bare) work tree.
+ * Every create asks this and a spawn of git costs the event loop 10–20 ms, so one `rev-parse`
+ * answers all three questions, and creates in the same directory within 2 s share its answer.
+ */
+export function workTreeOf(git: GitRunner, cwd: string): Promise<WorkTree | null> {
+  let memo = workTreeMemo.get(git);
+  if (!memo) workTreeMemo.set(git, memo = new Map());
+  const now = Date.now();
+  const hit = memo.get(cwd);
+  if (hit && now - hit.at < WORK_TREE_MEMO_MS) return hit.answer;
+  for (const [dir, entry] of memo) if (now - entry.at >= WORK_TREE_MEMO_MS) memo.delete(dir);
+  const answer = askWorkTree(git, cwd);
+  memo.set(cwd, { at: now, answer });
+  answer.catch(() => memo.delete(cwd));
+  return answer;
+}
+
+async function askWorkTree(git: GitRunner, cwd: string): Promise<WorkTree | null> {
+  const answer = await maybe(git, cwd, [
+    "rev-parse",
+    "--is-inside-work-tree",
+    "--show-toplevel",
+    "--show-prefix",
+  ]);
+  // Outside a work tree git prints "false" and fails on --show-toplevel (maybe: null).
+  const [inside, toplevel, prefix = ""] = answer?.split("\n") ?? [];
+  if (inside !== "true" || !toplevel) return null;
   return { toplevel, subdir: prefix.replace(/\/$/, "") };
 }
 

@@ -524,3 +524,34 @@ Deno.test("worktree: after a merge killed before the checkout followed, a restar
   assert.match(warned[0]!, new RegExp(`checkout ${merged} -- <file>`));
   assert.equal(await sh(t.repo, "fsck", "--no-progress", "--no-dangling"), "");
 });
+
+Deno.test("workTreeOf(): one git process per directory for creates close together; none after a failure is kept", async () => {
+  await using t = await setup();
+  const calls: string[] = [];
+  const counting: typeof git = (cwd, args, options) => {
+    calls.push(`${cwd} ${args.join(" ")}`);
+    return git(cwd, args, options);
+  };
+  await Deno.mkdir(`${t.root}/plain`);
+  const answers = await Promise.all([
+    workTreeOf(counting, t.repo),
+    workTreeOf(counting, t.repo),
+    workTreeOf(counting, `${t.root}/plain`),
+  ]);
+  assert.deepEqual(answers, [
+    { toplevel: t.repo, subdir: "" },
+    { toplevel: t.repo, subdir: "" },
+    null,
+  ]);
+  assert.equal(calls.length, 2, "one rev-parse per directory");
+  assert.deepEqual(await workTreeOf(counting, t.repo), { toplevel: t.repo, subdir: "" });
+  assert.equal(calls.length, 2, "reused within the memo window");
+  // After the window a directory is asked again: a `git init` there is seen.
+  await new Promise((r) => setTimeout(r, 2_100));
+  await sh(`${t.root}/plain`, "init", "-q");
+  assert.deepEqual(await workTreeOf(counting, `${t.root}/plain`), {
+    toplevel: `${t.root}/plain`,
+    subdir: "",
+  });
+  assert.equal(calls.length, 3);
+});

@@ -3,6 +3,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { storageFaultOf } from "./db.ts";
 import { messageOf, StorageUnavailableError, StoreBusyError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
+import type { WriteLockCell } from "./write_lock.ts";
 
 /** One open database plus its prepared statements; shared by `Store` and `MessageWriter`. */
 export class Connection {
@@ -10,10 +11,22 @@ export class Connection {
   /** Changes of the open `immediate()` transaction, delivered after its COMMIT. */
   readonly outbox: Outbox;
   #statements = new Map<string, StatementSync>();
+  /** The line writer's thread's hold on the write lock, when it runs on this database. */
+  #writer: { lock: WriteLockCell; waitMs: number } | undefined;
 
   constructor(db: DatabaseSync, outbox: Outbox = new Outbox()) {
     this.db = db;
     this.outbox = outbox;
+  }
+
+  /**
+   * The line writer's thread commits on this database and marks its hold in `lock`: a write here
+   * then waits out the writer's commit (at most `waitMs`) instead of failing with `busy` after
+   * the connection's short busy_timeout, which is meant for other processes' locks only.
+   * `undefined` forgets it (the thread ended).
+   */
+  shareWriteLock(lock: WriteLockCell | undefined, waitMs = 0): void {
+    this.#writer = lock === undefined ? undefined : { lock, waitMs };
   }
 
   /** A cached prepared statement for `sql` (the text is the cache key). */
@@ -38,15 +51,7 @@ export class Connection {
   immediate<T>(fn: () => T): T {
     const db = this.db;
     if (db.isTransaction) return fn();
-    try {
-      db.exec("BEGIN IMMEDIATE");
-    } catch (err) {
-      if (storageFaultOf(err) !== "busy") throw err;
-      throw new StoreBusyError(
-        `Cannot write to the database: another connection holds its lock (${messageOf(err)})`,
-        { cause: err },
-      );
-    }
+    this.#begin();
     let result: T;
     try {
       result = fn();
@@ -63,6 +68,31 @@ export class Connection {
     }
     this.outbox.committed();
     return result;
+  }
+
+  /**
+   * BEGIN IMMEDIATE. While our own writer's thread holds the lock, waits for its commit to end
+   * (woken as it ends); the writer cannot start another meanwhile, since batches are handed to it
+   * from this (blocked) thread. A lock held past busy_timeout by anyone else is `busy`.
+   */
+  #begin(): void {
+    const writer = this.#writer;
+    const deadline = performance.now() + (writer?.waitMs ?? 0);
+    for (;;) {
+      writer?.lock.waitReleased(deadline - performance.now());
+      try {
+        this.db.exec("BEGIN IMMEDIATE");
+        return;
+      } catch (err) {
+        if (storageFaultOf(err) !== "busy") throw err;
+        // The writer took the lock just before us and is still committing: wait for it.
+        if (writer?.lock.isHeld() && performance.now() < deadline) continue;
+        throw new StoreBusyError(
+          `Cannot write to the database: another connection holds its lock (${messageOf(err)})`,
+          { cause: err },
+        );
+      }
+    }
   }
 }
 

@@ -127,14 +127,15 @@ export class MessageWriter {
     if (!inline && this.#beforeCommit !== undefined) {
       throw new TypeError("Cannot create message writer: beforeCommit needs inline: true");
     }
-    this.#thread = inline ? null : new WriterThread({
-      path: store.path,
-      busyTimeoutMs: intAtLeast(
-        options.busyTimeoutMs ?? MIN_BUSY_TIMEOUT_MS,
-        MIN_BUSY_TIMEOUT_MS,
-        "busyTimeoutMs",
-      ),
-    });
+    const busyTimeoutMs = intAtLeast(
+      options.busyTimeoutMs ?? MIN_BUSY_TIMEOUT_MS,
+      MIN_BUSY_TIMEOUT_MS,
+      "busyTimeoutMs",
+    );
+    this.#thread = inline ? null : new WriterThread({ path: store.path, busyTimeoutMs });
+    // The store's writes wait out this writer's commits (as long as the writer would wait for
+    // theirs): the daemon's own load never turns into `busy` for a client.
+    if (this.#thread !== null) this.#conn.shareWriteLock(this.#thread.lock, busyTimeoutMs);
     this.#maxDelayMs = intAtLeast(options.maxDelayMs ?? 50, 0, "maxDelayMs");
     this.#idleDelayMs = Math.min(
       this.#maxDelayMs,
@@ -232,6 +233,7 @@ export class MessageWriter {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#thread?.close();
+    if (this.#thread !== null) this.#conn.shareWriteLock(undefined);
     this.#notify();
   }
 

@@ -10,6 +10,7 @@ import { type Connection, rollback } from "./_connection.ts";
 import { type StorageFault, storageFaultOf } from "./db.ts";
 import { messageOf } from "./errors.ts";
 import { INSERT_EVENT, INSERT_MESSAGE } from "./line_sql.ts";
+import type { WriteLockCell } from "./write_lock.ts";
 
 /** One line to store, without its agent patch (patches come per agent, merged). */
 export interface LineToStore {
@@ -65,12 +66,14 @@ const SELECT_HEAD = "SELECT agent_key, last_seq FROM agents WHERE id = ?";
  * Stores `request` in one `BEGIN IMMEDIATE` transaction on `conn`: each line gets the next seq of
  * its agent and a `message` event, each touched agent its `last_seq`, its patch and `updated_at`
  * (plus an `agent` event when patched). Never throws: a failure rolls back and is returned.
- * `beforeCommit` (a test hook) runs just before COMMIT; its throw fails the batch.
+ * `beforeCommit` (a test hook) runs just before COMMIT; its throw fails the batch. `lock` (the
+ * writer's thread) is marked held from BEGIN until the transaction ended.
  */
 export function commitBatch(
   conn: Connection,
   request: CommitRequest,
   beforeCommit?: () => void,
+  lock?: WriteLockCell,
 ): BatchOutcome {
   const results: Array<LineResult | null> = [];
   const rows: Array<Record<string, unknown>> = [];
@@ -79,6 +82,7 @@ export function commitBatch(
   const started = performance.now();
   try {
     conn.db.exec("BEGIN IMMEDIATE");
+    lock?.held();
     // Cached on the connection: prepared once, reused by every batch.
     const insertMessage = conn.prepare(INSERT_MESSAGE);
     const insertEvent = conn.prepare(INSERT_EVENT);
@@ -139,6 +143,8 @@ export function commitBatch(
   } catch (cause) {
     rollback(conn.db);
     return { ok: false, fault: storageFaultOf(cause), message: messageOf(cause) };
+  } finally {
+    lock?.released();
   }
   return { ok: true, results, rows, agentEventIds, costMs: performance.now() - started };
 }

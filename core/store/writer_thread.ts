@@ -9,6 +9,7 @@ import type {
   LineToStore,
   PatchAssignments,
 } from "./writer_commit.ts";
+import { WriteLockCell } from "./write_lock.ts";
 
 /** A line without its bytes; the bytes of a batch travel packed in one transferred buffer. */
 export interface LineMeta {
@@ -23,7 +24,7 @@ export interface LineMeta {
 
 /** Event loop → worker. */
 export type WorkerRequest =
-  | { kind: "open"; path: string; busyTimeoutMs: number }
+  | { kind: "open"; path: string; busyTimeoutMs: number; lock: SharedArrayBuffer }
   | {
     kind: "commit";
     id: number;
@@ -99,6 +100,8 @@ export class WriterThread {
   #opened = Promise.withResolvers<void>();
   /** Why the worker is gone (it crashed); every later batch fails with it. */
   #dead: string | null = null;
+  /** Marked by the worker while it holds the write lock (see `WriteLockCell`). */
+  readonly lock: WriteLockCell = new WriteLockCell();
 
   constructor(options: WriterThreadOptions) {
     this.#options = options;
@@ -160,6 +163,7 @@ export class WriterThread {
       }
       if (reply.kind === "closed") {
         this.#dead = "the writer is closed";
+        this.lock.released();
         worker.terminate();
         this.#closed?.resolve();
         return;
@@ -181,6 +185,7 @@ export class WriterThread {
       kind: "open",
       path: this.#options.path,
       busyTimeoutMs: this.#options.busyTimeoutMs,
+      lock: this.lock.cell.buffer,
     };
     worker.postMessage(open);
     // Nobody may be waiting for it (the first commit started the worker).
@@ -191,6 +196,8 @@ export class WriterThread {
 
   #fail(message: string): void {
     this.#dead = message;
+    // A thread that died holding it holds nothing now: nobody may wait for it.
+    this.lock.released();
     this.#opened.reject(new Error(`Cannot open the writer: ${message}`));
     for (const resolve of this.#pending.values()) resolve(failed(message));
     this.#pending.clear();

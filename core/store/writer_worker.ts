@@ -8,8 +8,11 @@ import { openDatabase } from "./db.ts";
 import { messageOf } from "./errors.ts";
 import { commitBatch } from "./writer_commit.ts";
 import { unpackLines, type WorkerReply, type WorkerRequest } from "./writer_thread.ts";
+import { WriteLockCell } from "./write_lock.ts";
 
 let conn: Connection | undefined;
+/** Where this thread marks its hold on the write lock for the event loop. */
+let lock: WriteLockCell | undefined;
 /** Why the connection could not be opened; every batch then fails with it. */
 let openError: string | null = null;
 
@@ -21,6 +24,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   switch (request.kind) {
     case "open":
+      lock = new WriteLockCell(request.lock);
       try {
         conn = new Connection(
           openDatabase(request.path, { busyTimeoutMs: request.busyTimeoutMs }),
@@ -33,11 +37,16 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     case "commit": {
       const outcome = conn === undefined
         ? { ok: false as const, fault: null, message: openError ?? "no database" }
-        : commitBatch(conn, {
-          lines: unpackLines(request.lines, request.bytes),
-          patches: request.patches,
-          selectList: request.selectList,
-        });
+        : commitBatch(
+          conn,
+          {
+            lines: unpackLines(request.lines, request.bytes),
+            patches: request.patches,
+            selectList: request.selectList,
+          },
+          undefined,
+          lock,
+        );
       reply({ kind: "done", id: request.id, outcome });
       return;
     }

@@ -108,6 +108,8 @@ export class WidgetController {
   #answering = new Set<string>();
   /** Bumped by `stop()`, so stale async work is dropped. */
   #generation = 0;
+  /** The agent left the running turn; the turn ends once its lines are read (`#endTurn`). */
+  #ending = false;
 
   constructor(options: WidgetControllerOptions) {
     this.homeMcp = options.homeMcp;
@@ -176,7 +178,8 @@ export class WidgetController {
 
   /** Composer (no agent, or a finished one), working, or follow-up. */
   get mode(): Mode {
-    if (this.#agent !== null && ACTIVE.has(this.#agent.status)) return "working";
+    // A turn whose lines are still on their way is not over for the panel (nor for a new prompt).
+    if (this.#agent !== null && (ACTIVE.has(this.#agent.status) || this.#ending)) return "working";
     if (this.#agent !== null && FOLLOWABLE.has(this.#agent.status)) return "followup";
     return "compose";
   }
@@ -297,6 +300,7 @@ export class WidgetController {
   }
 
   #resetTranscript(): void {
+    this.#ending = false;
     this.#clearLive();
     this.#setApprovals((p) => p.reset([]));
     this.#items = [];
@@ -314,16 +318,29 @@ export class WidgetController {
   #setAgent(agent: Agent): void {
     const was = this.#agent;
     this.#agent = agent;
-    if (!ACTIVE.has(agent.status) && was !== null && ACTIVE.has(was.status)) {
-      this.#closeStream?.();
-      this.#closeStream = null;
-      this.#state.turnStartedAt = null;
-      this.#save();
-      this.#listener.replyDone();
-      // A turn that ended without a prompt's answer (cancel, failure) leaves nothing to answer.
-      this.#setApprovals((p) => p.reset([]));
-    }
+    if (!ACTIVE.has(agent.status) && was !== null && ACTIVE.has(was.status)) this.#ending = true;
+    this.#endTurn();
     this.#listener.changed();
+  }
+
+  /**
+   * Ends a turn the agent left once every line it wrote (up to the row's `last_seq`) was read.
+   * The status can come first: a stream attached after the turn ended replays each agent event
+   * with the row as it is now, so its first event already says `awaiting_review` and the turn's
+   * lines (the reply a spoken turn reads out) follow it.
+   */
+  #endTurn(): void {
+    const agent = this.#agent;
+    if (!this.#ending || agent === null || ACTIVE.has(agent.status)) return;
+    if (this.#lastSeq < agent.last_seq && this.#closeStream !== null) return;
+    this.#ending = false;
+    this.#closeStream?.();
+    this.#closeStream = null;
+    this.#state.turnStartedAt = null;
+    this.#save();
+    this.#listener.replyDone();
+    // A turn that ended without a prompt's answer (cancel, failure) leaves nothing to answer.
+    this.#setApprovals((p) => p.reset([]));
   }
 
   #follow(agentId: string, afterEventId: number): void {
@@ -333,6 +350,10 @@ export class WidgetController {
       onMessage: (m: MessageEventData) => {
         if (generation !== this.#generation || m.agent_id !== agentId) return;
         this.#addLine(m.seq, m.raw, true, m.type);
+        if (this.#ending) {
+          this.#endTurn();
+          if (!this.#ending) this.#listener.changed();
+        }
       },
       onDelta: (d) => {
         if (generation !== this.#generation || d.agent_id !== agentId) return;
@@ -432,7 +453,7 @@ export class WidgetController {
     const text = raw.trim();
     if (text === "" || this.#pending) return false;
     const agent = this.#agent;
-    if (agent && ACTIVE.has(agent.status)) return false;
+    if (this.mode === "working") return false;
     const api = this.#api;
     const generation = this.#generation;
     this.#pending = true;

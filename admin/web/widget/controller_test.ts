@@ -86,14 +86,18 @@ function agentRow(id: string, prompt: string, at: number): Agent {
 
 /**
  * A scripted service behind the transport: it keeps agents and their lines like the server, numbers
- * events, replays what a stream asks for and pushes new events live. The test plays claude.
+ * events, replays what a stream asks for and pushes new events live. The test plays claude. Like
+ * the server, a replayed agent event carries the row as it is now. `holdStreams()` keeps new
+ * streams waiting to be served (a loaded machine) until `serveStreams()`.
  */
 function scriptedService() {
   const agents = new Map<string, Agent>();
   const lines = new Map<string, MessageEventData[]>();
   const events: Array<{ id: number; agent: Agent } | { id: number; message: MessageEventData }> =
     [];
-  const streams = new Set<{ agentId: string; handlers: StreamHandlers }>();
+  type Stream = { agentId: string; handlers: StreamHandlers; closed: boolean };
+  const streams = new Set<Stream>();
+  let held: Array<() => void> | null = null;
   const calls: Array<{ method: string; params: unknown }> = [];
   let clock = 1_000;
   let nextId = 1;
@@ -107,11 +111,11 @@ function scriptedService() {
     for (const s of streams) deliver(s, stored);
   }
 
-  function deliver(
-    s: { agentId: string; handlers: StreamHandlers },
-    e: (typeof events)[number],
-  ): void {
-    if ("agent" in e && e.agent.id === s.agentId) s.handlers.onAgent(e.agent, e.id);
+  function deliver(s: Stream, e: (typeof events)[number], replay = false): void {
+    if (s.closed) return; // like EventSource after close(): nothing more is dispatched
+    if ("agent" in e && e.agent.id === s.agentId) {
+      s.handlers.onAgent(replay ? agents.get(e.agent.id)! : e.agent, e.id);
+    }
     if ("message" in e && e.message.agent_id === s.agentId) s.handlers.onMessage(e.message, e.id);
   }
 
@@ -203,13 +207,37 @@ function scriptedService() {
       );
     },
     stream(agentId, afterId, handlers) {
-      const s = { agentId, handlers };
-      for (const e of events.filter((e) => e.id > afterId)) deliver(s, e);
-      streams.add(s);
-      return () => streams.delete(s);
+      const s: Stream = { agentId, handlers, closed: false };
+      const serve = () => {
+        if (s.closed) return;
+        streams.add(s);
+        for (const e of events.filter((e) => e.id > afterId)) deliver(s, e, true);
+      };
+      if (held) held.push(serve);
+      else serve();
+      return () => {
+        s.closed = true;
+        streams.delete(s);
+      };
     },
   };
-  return { transport, agents, calls, fail, hold, streams, update, emit, now: () => clock };
+  return {
+    transport,
+    agents,
+    calls,
+    fail,
+    hold,
+    streams,
+    update,
+    emit,
+    now: () => clock,
+    holdStreams: () => void (held ??= []),
+    serveStreams: () => {
+      const waiting = held ?? [];
+      held = null;
+      for (const serve of waiting) serve();
+    },
+  };
 }
 
 function recorder() {
@@ -221,7 +249,10 @@ function recorder() {
     infoLoaded: () => log.push("info"),
     inserted: (item, index) => items.splice(index, 0, item),
     cleared: () => items.splice(0),
-    reply: (text) => replies.push(text),
+    reply: (text) => {
+      replies.push(text);
+      log.push("reply");
+    },
     replyDone: () => log.push("replyDone"),
   };
   return { log, items, replies, listener };
@@ -283,6 +314,57 @@ Deno.test("WidgetController: a typed prompt creates an agent and follows its lin
   const saved = JSON.parse(storage.getItem(stateKey("hero_books"))!);
   assert.equal(saved.agentId, id);
   assert.equal(saved.turnStartedAt, null);
+});
+
+Deno.test("WidgetController: a turn that ended before its stream was served is read out, then ends", async () => {
+  const { controller: c, service, view } = setup();
+  service.holdStreams();
+  assert.equal(await c.submit("write a file", true, NO_CHOICE), true);
+  const id = c.agent!.id;
+  // The whole turn runs before the stream is served: every replayed agent event then carries the
+  // finished row, so the first one already says awaiting_review, ahead of the turn's lines.
+  service.update(id, { status: "running", started_at: service.now() });
+  for (const raw of TOOLS_LINES) service.emit(id, raw);
+  service.update(id, { status: "awaiting_review", finished_at: service.now() });
+  service.serveStreams();
+  assert.deepEqual(view.replies, ["I'll write a file.", "done"], "the reply is read out");
+  assert.deepEqual(
+    view.log.filter((l) => l === "reply" || l === "replyDone"),
+    ["reply", "reply", "replyDone"],
+    "the turn ends after its lines",
+  );
+  assert.deepEqual(view.items.map((i) => i.kind).slice(0, 2), ["user", "text"]);
+  assert.equal(view.items.length, 7);
+  assert.equal(c.mode, "followup");
+  assert.equal(c.turnStartedAt, null);
+  assert.equal(service.streams.size, 0, "the stream closes once the turn's lines are in");
+});
+
+Deno.test("WidgetController: a turn's end waits for its lines; meanwhile no new prompt is sent", async () => {
+  const { controller: c, service, view } = setup();
+  await c.submit("write a file", false, NO_CHOICE);
+  const id = c.agent!.id;
+  const stream = service.streams.values().next().value!;
+  service.update(id, { status: "running" });
+  // The row says the turn is over and holds two lines this stream has not delivered yet (its
+  // updated_at is ahead, so the service's own row updates for those lines are older and ignored).
+  const ended = { ...c.agent!, status: "awaiting_review" as const, last_seq: 2 };
+  stream.handlers.onAgent({ ...ended, updated_at: service.now() + 1_000 }, 99);
+  assert.equal(c.status, "awaiting_review");
+  assert.equal(c.mode, "working");
+  assert.equal(c.busy, true);
+  assert.equal(await c.submit("too early", false, NO_CHOICE), false);
+  assert.deepEqual(view.log.filter((l) => l === "replyDone"), []);
+  service.emit(id, TOOLS_LINES[2]!);
+  assert.deepEqual(view.log.filter((l) => l === "replyDone"), []);
+  service.emit(id, TOOLS_LINES[7]!);
+  assert.deepEqual(view.log.filter((l) => l === "reply" || l === "replyDone"), [
+    "reply",
+    "reply",
+    "replyDone",
+  ]);
+  assert.equal(c.mode, "followup");
+  assert.equal(service.streams.size, 0);
 });
 
 Deno.test("WidgetController: a follow-up goes to the same agent, its turn after the line it followed", async () => {
