@@ -78,6 +78,17 @@ export const SOAK: readonly SoakEntry[] = [
     figure: "1,000 SIGKILLs of the writer",
   },
   {
+    targets: ["T19"],
+    file: "server/storage_power_loss_test.ts",
+    figure:
+      "20 power losses (SIGKILL, unsynced writes undone) of the production daemon under ingest",
+  },
+  {
+    targets: ["T23"],
+    file: "server/storage_write_fault_test.ts",
+    figure: "the N-th database write fails (EIO/ENOSPC) for every N of 1…500 (production daemon)",
+  },
+  {
     targets: ["T25"],
     file: "server/reconcile_scale_test.ts",
     figure: "10,000 rows in mixed states, 20 starts; reconciled once, ≤ 2 s",

@@ -1,7 +1,7 @@
 /** Internal: a database handle with a statement cache and the write-transaction helper. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { storageFaultOf } from "./db.ts";
-import { messageOf, StoreBusyError } from "./errors.ts";
+import { messageOf, StorageUnavailableError, StoreBusyError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 import type { WriteLockCell } from "./write_lock.ts";
 
@@ -45,7 +45,8 @@ export class Connection {
    * delivered after the outermost COMMIT returned and emptied on ROLLBACK.
    * IMMEDIATE takes the write lock up front: a deferred read-then-write transaction can fail with
    * SQLITE_BUSY regardless of busy_timeout. A lock another connection holds past busy_timeout
-   * throws a {@linkcode StoreBusyError} (code `busy`; the SQLite error is its cause).
+   * throws a {@linkcode StoreBusyError} (code `busy`; the SQLite error is its cause); a full disk
+   * or an I/O error during the transaction a {@linkcode StorageUnavailableError} (also `busy`).
    */
   immediate<T>(fn: () => T): T {
     const db = this.db;
@@ -63,7 +64,7 @@ export class Connection {
     } catch (err) {
       rollback(db);
       this.outbox.rolledBack();
-      throw err;
+      throw typedFault(err);
     }
     this.outbox.committed();
     return result;
@@ -93,6 +94,23 @@ export class Connection {
       }
     }
   }
+}
+
+/**
+ * A disk-full or I/O error as a typed {@linkcode StorageUnavailableError}, so callers (and RPC
+ * clients) can tell "storage failed, try again" from a bug; any other error as it is.
+ */
+function typedFault(err: unknown): unknown {
+  const fault = storageFaultOf(err);
+  if ((fault !== "full" && fault !== "io") || err instanceof StorageUnavailableError) return err;
+  const what = fault === "full" ? "the disk is full" : "the device reported an I/O error";
+  return new StorageUnavailableError(
+    fault,
+    `Cannot write to the database: ${what} (${
+      messageOf(err)
+    }); nothing was stored, try again later`,
+    { cause: err },
+  );
 }
 
 /** ROLLBACK if a transaction is still open (SQLite may already have rolled back, e.g. on SQLITE_FULL). */

@@ -34,6 +34,20 @@ export class StoreBusyError extends Error {
   }
 }
 
+/**
+ * A write failed because storage does: the disk is full or the device reported an I/O error.
+ * Nothing of the transaction was stored and the same write may succeed later, so `code` is the
+ * RPC error `busy` (the daemon cannot take the write now), never an internal error. The SQLite
+ * error is the `cause`, so `storageFaultOf()` still reads the fault.
+ */
+export class StorageUnavailableError extends Error {
+  override name = "StorageUnavailableError";
+  readonly code = "busy";
+  constructor(readonly fault: "full" | "io", message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** The message of any thrown value, for wrapping it into another error's message. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -79,6 +79,7 @@ export {
   AgentNotFoundError,
   ApprovalNotFoundError,
   StorageError,
+  StorageUnavailableError,
   StoreBusyError,
 } from "./errors.ts";
 export type { ApprovalAnswer, ApprovalRoute, NewApproval } from "./approvals.ts";

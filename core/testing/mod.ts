@@ -3,7 +3,9 @@
  * - the fake `claude` CLI ({@linkcode FAKE_CLAUDE_BIN}, scenarios built with {@linkcode fakePrompt});
  * - the mock Anthropic Messages API ({@linkcode startMockAnthropic});
  * - helpers that run the REAL `claude` against the mock ({@linkcode runRealClaudeTurn});
- * - a streamable-HTTP MCP server ({@linkcode startFakeMcp}, {@linkcode fakeMcpHandler}).
+ * - a streamable-HTTP MCP server ({@linkcode startFakeMcp}, {@linkcode fakeMcpHandler});
+ * - a fault-injecting layer below SQLite (LD_PRELOAD): failing writes, power loss
+ *   ({@linkcode buildFaultShim}, {@linkcode applyPowerLoss}).
  * @module
  */
 
@@ -18,3 +20,4 @@ export * from "./real_claude.ts";
 export * from "./fake_mcp.ts";
 export * from "./git.ts";
 export * from "./soak.ts";
+export * from "./fault_fs.ts";
