@@ -172,6 +172,7 @@ export function permissionFlags(
         settings.notify.url ? hostPort(settings.notify.url) : null,
       ]),
       // prlimit: the open-file limit (Deno has no getrlimit/setrlimit; FFI is denied).
+      // setsid: starts each claude child as its own session without forking the daemon.
       // bwrap: every claude child runs inside it (unless HERO_ORCHESTRATOR_SANDBOX=off).
       ...flag("allow-run", [
         settings.claude.bin,
@@ -179,6 +180,7 @@ export function permissionFlags(
         "ps",
         "git",
         "prlimit",
+        "setsid",
         settings.sandbox.requested === "off" ? null : settings.sandbox.bin,
       ]),
     );

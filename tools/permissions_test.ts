@@ -188,6 +188,7 @@ Deno.test("permissions: flags follow the configuration (paths, claude binary, ro
     "ps",
     "git",
     "prlimit",
+    "setsid",
     "bwrap",
   ]);
   // Without the sandbox the server never runs bwrap; a custom binary is granted by its path.
@@ -195,7 +196,7 @@ Deno.test("permissions: flags follow the configuration (paths, claude binary, ro
     permissionFlags("server", { ...env, ...extra }).find((f) => f.startsWith("--allow-run="));
   assert.equal(
     runOf({ HERO_ORCHESTRATOR_SANDBOX: "off" }),
-    "--allow-run=/opt/claude/bin/claude,kill,ps,git,prlimit",
+    "--allow-run=/opt/claude/bin/claude,kill,ps,git,prlimit,setsid",
   );
   assert.ok(runOf({ HERO_ORCHESTRATOR_BWRAP_BIN: "/opt/bw/bwrap" })!.endsWith(",/opt/bw/bwrap"));
   assert.ok(get("allow-read")!.includes("/work") && get("allow-read")!.includes("/src"));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pipeChunks } from "./driver.ts";
+import { pipeChunks, spawnClaude } from "./driver.ts";
 
 /** A real child writing `script`'s output to its stdout pipe. */
 function child(script: string): Deno.ChildProcess {
@@ -34,4 +34,49 @@ Deno.test("pipeChunks: cancelling the chunks cancels the pipe", async () => {
   // The pipe is closed: the writer gets SIGPIPE (or EPIPE) on its next write and ends.
   const status = await proc.status;
   assert.equal(status.success, false);
+});
+
+/** pgid and session id of `pid`, and its command name. */
+function sessionOf(pid: number): { pgid: number; sid: number; comm: string } {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+  const comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  return { pgid: Number(fields[2]), sid: Number(fields[3]), comm };
+}
+
+async function leaderOf(env: Record<string, string>) {
+  const proc = spawnClaude({
+    bin: "/bin/sleep",
+    args: ["30"],
+    cwd: Deno.cwd(),
+    env,
+    maxLineBytes: 1024,
+    stderrTailBytes: 1024,
+  });
+  try {
+    // setsid execs in place: wait until the pid runs the program itself.
+    for (let i = 0; i < 200 && sessionOf(proc.pid).comm !== "sleep"; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { pid: proc.pid, ...sessionOf(proc.pid) };
+  } finally {
+    proc.signal("SIGKILL");
+    await proc.status;
+  }
+}
+
+Deno.test("spawnClaude(): the child leads its own session and group, with its own pid", async () => {
+  const got = await leaderOf({ PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" });
+  assert.deepEqual(got, { pid: got.pid, pgid: got.pid, sid: got.pid, comm: "sleep" });
+  assert.notEqual(got.sid, sessionOf(Deno.pid).sid);
+});
+
+// Last in this file: once setsid is found missing, the module keeps to the fallback.
+Deno.test("spawnClaude(): without setsid on PATH the child still leads its own session", async () => {
+  const empty = await Deno.makeTempDir();
+  try {
+    const got = await leaderOf({ PATH: empty });
+    assert.deepEqual(got, { pid: got.pid, pgid: got.pid, sid: got.pid, comm: "sleep" });
+  } finally {
+    await Deno.remove(empty);
+  }
 });
