@@ -46,3 +46,32 @@ const encoder = new TextEncoder();
 export function jsonLine(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
+
+/**
+ * Runs `testdata/<script>` with `args` in a child deno and resolves once it printed `ready` (e.g.
+ * `LOCKED` from `hold_lock.ts`); the rest of its output is read on (`drained` settles when it
+ * ended), so its last lines never block it.
+ */
+export async function startHelper(
+  script: string,
+  args: string[],
+  ready: string,
+): Promise<{ child: Deno.ChildProcess; drained: Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(`./testdata/${script}`, import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes(ready)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${script} exited before printing ${ready}: ${out}`);
+    out += value;
+  }
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  drained.catch(() => {});
+  return { child, drained };
+}

@@ -10,35 +10,13 @@ import { DatabaseSync } from "node:sqlite";
 import { connectionOf } from "./_connection.ts";
 import { storageFaultOf } from "./db.ts";
 import { MessageWriter, openStore, type PendingLine, StoreBusyError } from "./mod.ts";
-import { jsonLine, sampleAgent, tempDbPath } from "./_testing.ts";
+import { jsonLine, sampleAgent, startHelper, tempDbPath } from "./_testing.ts";
 
 const ROUNDS = 30;
 
 /** Starts `testdata/churn_lock.ts` on `path` for `ms`; resolves once it committed once. */
 async function startChurn(path: string, ms: number): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./testdata/churn_lock.ts", import.meta.url).pathname,
-      path,
-      `${ms}`,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("CHURNING")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the churning writer exited early: ${out}`);
-    out += value;
-  }
-  // Keep reading so its last line never blocks it.
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
-  return child;
+  return (await startHelper("churn_lock.ts", [path, `${ms}`], "CHURNING")).child;
 }
 
 function line(agentId: string, i: number, pad = 0): PendingLine {
@@ -125,28 +103,7 @@ Deno.test("store read-then-write paths begin IMMEDIATE: under another process co
 
 /** Starts `testdata/hold_lock.ts` on `path` for `ms`; resolves once it holds the lock. */
 async function holdLock(path: string, ms: number): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./testdata/hold_lock.ts", import.meta.url).pathname,
-      path,
-      `${ms}`,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("LOCKED")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the lock holder exited early: ${out}`);
-    out += value;
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
-  return child;
+  return (await startHelper("hold_lock.ts", [path, `${ms}`], "LOCKED")).child;
 }
 
 Deno.test("a store write waits out its own line writer's commits past writeWaitMs, and still fails with busy at once on another process's lock", async () => {

@@ -5,7 +5,7 @@ import { Agent } from "../models/mod.ts";
 import { migrate, openDatabase, schemaVersionOf } from "./db.ts";
 import { connectionOf } from "./_connection.ts";
 import { MIGRATIONS, openStore, SCHEMA_VERSION, searchMessages, searchStatus } from "./mod.ts";
-import { sampleAgent, tempDbPath } from "./_testing.ts";
+import { sampleAgent, startHelper, tempDbPath } from "./_testing.ts";
 
 Deno.test("MIGRATIONS are numbered 1..n without gaps and SCHEMA_VERSION is the last", () => {
   assert.deepEqual(MIGRATIONS.map((m) => m.version), MIGRATIONS.map((_, i) => i + 1));
@@ -250,24 +250,7 @@ Deno.test("store.write() waits for another process's write lock instead of faili
   const store = openStore(path);
   try {
     const holdMs = 1500;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("./testdata/hold_lock.ts", import.meta.url).pathname,
-        path,
-        String(holdMs),
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    while (!out.includes("LOCKED")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`lock holder exited early: ${out}`);
-      out += value;
-    }
+    const { child, drained } = await startHelper("hold_lock.ts", [path, String(holdMs)], "LOCKED");
     const started = performance.now();
     // Blocks in SQLite's busy handler until the child commits (~1.5 s), well under 5 s.
     const agent = store.write(() => store.insertAgent(sampleAgent()));
@@ -276,7 +259,7 @@ Deno.test("store.write() waits for another process's write lock instead of faili
     assert.equal(store.getAgent(agent.id)?.id, agent.id);
     const db = connectionOf(store).db;
     assert.equal(db.prepare("SELECT count(*) AS n FROM lock_holder").get()!.n, 1);
-    for (;;) if ((await reader.read()).done) break;
+    await drained;
     assert.equal((await child.status).code, 0);
   } finally {
     store.close();

@@ -9,7 +9,7 @@ import {
 } from "./mod.ts";
 import { connectionOf } from "./_connection.ts";
 import { SELECT_SIZES_BEFORE } from "./messages.ts";
-import { sampleAgent, tempDbPath, tempStore } from "./_testing.ts";
+import { sampleAgent, startHelper, tempDbPath, tempStore } from "./_testing.ts";
 
 Deno.test("insertAgent() stores a queued agent that passes Agent.parse and records an agent event", async () => {
   await using store = await tempStore();
@@ -465,19 +465,8 @@ Deno.test("a queued follow-up's prompt and mode are kept on the row", async () =
 Deno.test("with writeWaitMs, a write meets another process's lock for that long, then throws StoreBusyError (code busy) and leaves the store usable", async () => {
   const { path, cleanup } = await tempDbPath();
   const store = openStore(path, { writeWaitMs: 100 });
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./testdata/hold_lock.ts", import.meta.url).pathname, path, "4000"],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
   try {
-    const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    while (!out.includes("LOCKED")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`lock holder exited early: ${out}`);
-      out += value;
-    }
+    const { child: holder, drained } = await startHelper("hold_lock.ts", [path, "4000"], "LOCKED");
     const started = performance.now();
     assert.throws(
       () => store.insertAgent(sampleAgent()),
@@ -489,7 +478,7 @@ Deno.test("with writeWaitMs, a write meets another process's lock for that long,
     // Not the 5 s busy_timeout the event loop used to wait (the bound is 100 ms; load is slack).
     assert.ok(waited < 2_000, `the write waited ${waited} ms`);
     assert.equal(store.listAgents({ limit: 10 }).agents.length, 0, "nothing was written");
-    for (;;) if ((await reader.read()).done) break;
+    await drained;
     assert.equal((await holder.status).code, 0);
     assert.ok(store.insertAgent(sampleAgent()).id, "writes go through once the lock is gone");
   } finally {

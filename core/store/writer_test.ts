@@ -10,7 +10,7 @@ import {
   StorageMonitor,
   type Store,
 } from "./mod.ts";
-import { jsonLine, sampleAgent, tempStore } from "./_testing.ts";
+import { jsonLine, sampleAgent, startHelper, tempStore } from "./_testing.ts";
 
 function line(agentId: string, bytes: Uint8Array, extra: Partial<PendingLine> = {}): PendingLine {
   return {
@@ -525,24 +525,12 @@ Deno.test("a write lock held by another process past busy_timeout reports storag
   const states: string[] = [];
   const monitor = new StorageMonitor({ onChange: (s) => states.push(s.state) });
   const writer = new MessageWriter(store, { maxDelayMs: 2, retryMinMs: 50, monitor });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./testdata/hold_lock.ts", import.meta.url).pathname,
-      store.path,
-      "9000", // past the 5 s busy_timeout, with room for a slow start of the first attempt
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("LOCKED")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`lock holder exited early: ${out}`);
-    out += value;
-  }
+  const { child, drained } = await startHelper(
+    "hold_lock.ts",
+    // past the 5 s busy_timeout, with room for a slow start of the first attempt
+    [store.path, "9000"],
+    "LOCKED",
+  );
   // The writer waits for the lock in its thread: the event loop keeps ticking meanwhile (it
   // used to stall for the whole 5 s busy_timeout per attempt).
   let last = performance.now();
@@ -555,7 +543,7 @@ Deno.test("a write lock held by another process past busy_timeout reports storag
   const acks = [1, 2, 3].map((n) => writer.append(line(id, jsonLine({ n }))));
   const results = await Promise.all(acks).finally(() => clearInterval(ticker));
   assert.ok(longestGap < 2_000, `the event loop stalled for ${longestGap} ms`);
-  for (;;) if ((await reader.read()).done) break;
+  await drained;
   assert.equal((await child.status).code, 0);
   assert.deepEqual(results.map((r) => r.seq), [1, 2, 3]);
   assert.deepEqual(states, ["storage_busy", "ok"]);
