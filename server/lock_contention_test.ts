@@ -13,7 +13,7 @@
  * 1 h, p99 RPC write ≤ 50 ms.
  */
 import assert from "node:assert/strict";
-import { soakFigure, soakMode } from "@hero/core/testing";
+import { soakFigure, soakMode, steadyScenario } from "@hero/core/testing";
 import { type Client, createClient, RpcError } from "@hero/sdk";
 import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
@@ -119,13 +119,9 @@ Deno.test(
     const scenario = `${t.work}/steady.json`;
     await Deno.writeTextFile(
       scenario,
-      JSON.stringify({
-        auto: true,
-        steps: Array.from({ length: ticks }, () => [
-          { lines: perTick, bytes: LINE_BYTES },
-          { sleep: TICK_MS },
-        ]).flat(),
-      }),
+      JSON.stringify(
+        steadyScenario({ linesPerTick: perTick, bytes: LINE_BYTES, tickMs: TICK_MS, ticks }),
+      ),
     );
     await using daemon = await spawnDaemon(t.env);
     const transport = unixFetch(t.socketPath);

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { resolvePaths } from "@hero/core/config";
-import { soakFigure, soakMode } from "@hero/core/testing";
+import { soakFigure, soakMode, steadyScenario } from "@hero/core/testing";
 import { createClient, parseSse } from "@hero/sdk";
 import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
@@ -80,13 +80,9 @@ Deno.test(`sustained ingest: ${AGENTS} agents × ${LINES_PER_S} lines/s for ${SE
   const scenario = `${t.work}/steady.json`;
   await Deno.writeTextFile(
     scenario,
-    JSON.stringify({
-      auto: true,
-      steps: Array.from({ length: ticks }, () => [
-        { lines: perTick, bytes: LINE_BYTES },
-        { sleep: TICK_MS },
-      ]).flat(),
-    }),
+    JSON.stringify(
+      steadyScenario({ linesPerTick: perTick, bytes: LINE_BYTES, tickMs: TICK_MS, ticks }),
+    ),
   );
   await using daemon = await spawnDaemon(t.env);
   const rpc = unixFetch(t.socketPath);

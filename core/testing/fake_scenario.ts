@@ -17,6 +17,20 @@ export function fakePrompt(scenario: FakeScenario | FakeStep[]): string {
   return `FAKE:${JSON.stringify(Array.isArray(scenario) ? { steps: scenario } : scenario)}`;
 }
 
+/**
+ * An `auto` scenario that writes `linesPerTick` lines of `bytes` bytes every `tickMs` for `ticks`
+ * ticks: a steady stream at a known rate (sustained-load tests).
+ */
+export function steadyScenario(
+  options: { linesPerTick: number; bytes: number; tickMs: number; ticks: number },
+): FakeScenario {
+  const tick: FakeStep[] = [
+    { lines: options.linesPerTick, bytes: options.bytes },
+    { sleep: options.tickMs },
+  ];
+  return { auto: true, steps: Array.from({ length: options.ticks }, () => tick).flat() };
+}
+
 /** One stream-json stdin line (with its `\n`) carrying a user text message. */
 export function userLine(text: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
