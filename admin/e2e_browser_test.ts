@@ -367,6 +367,14 @@ Deno.test({
           const board = await watchedPage(ctx);
           const agentPage = await watchedPage(ctx);
           const filtered = await watchedPage(ctx);
+          // A fourth page whose event stream connects only after the delete (a slow network):
+          // the server answers 404 for the stream of an agent that is gone.
+          const late = await watchedPage(ctx);
+          const deleted = Promise.withResolvers<void>();
+          await late.page.route(/\/events\?/, async (route) => {
+            await deleted.promise;
+            await route.continue();
+          });
           const cwdsCalls: string[] = [];
           filtered.page.on("request", (r) => {
             if (r.postData()?.includes('"agent.cwds"')) cwdsCalls.push(r.url());
@@ -375,6 +383,8 @@ Deno.test({
             await board.page.goto(`${origin}/`);
             await agentPage.page.goto(`${origin}/agents/${doomed.id}`);
             await filtered.page.goto(`${origin}/?cwd=${encodeURIComponent(`${work}/alpha`)}`);
+            await late.page.goto(`${origin}/agents/${doomed.id}`);
+            await late.page.waitForSelector("html[data-ready=agent]");
             await board.page.waitForSelector(".dashboard[data-state=ready]");
             await agentPage.page.waitForSelector("html[data-ready=agent]");
             await filtered.page.waitForSelector(".dashboard[data-state=ready]");
@@ -394,6 +404,7 @@ Deno.test({
 
             // Deleted elsewhere (the API): every open page hears of it from the event stream.
             await client.agent.delete({ id: doomed.id });
+            deleted.resolve();
             await card.waitFor({ state: "detached", timeout: 10_000 });
             const shown = await board.page.locator("[data-bucket=completed] .card").count();
             const counted = Number(
@@ -404,6 +415,10 @@ Deno.test({
             await notice.waitFor({ timeout: 10_000 });
             assert.match(await notice.innerText(), /“Soon deleted” was deleted/);
             assert.equal(await agentPage.page.locator(".vlist").count(), 0, "no stale transcript");
+            // The late stream's 404 says what happened to the agent this page showed.
+            const lateNotice = late.page.locator("[data-testid=agent-deleted]");
+            await lateNotice.waitFor({ timeout: 10_000 });
+            assert.match(await lateNotice.innerText(), /“Soon deleted” was deleted/);
             // gamma's only agent is gone: the server's list drops it, on both dashboards.
             await suggestion.waitFor({ state: "detached", timeout: 10_000 });
             await filterOption.waitFor({ state: "detached", timeout: 10_000 });
@@ -421,6 +436,7 @@ Deno.test({
             await board.page.close();
             await agentPage.page.close();
             await filtered.page.close();
+            await late.page.close();
           }
         },
       );

@@ -97,7 +97,8 @@ async function start(id: string): Promise<void> {
       },
       onDeltas: applyDeltas,
       onFatal(status) {
-        if (status === "404" && pageState.peek() !== "deleted") pageState.value = "gone";
+        // The stream may connect only after a delete: the agent this page showed was deleted.
+        if (status === "404") pageState.value = "deleted";
       },
     });
     // Whatever the server did before the resume point is in this newer read.
@@ -105,7 +106,8 @@ async function start(id: string): Promise<void> {
   } catch (err) {
     if (pageState.peek() === "deleted") return;
     if (err instanceof RpcError && err.reason === "not_found") {
-      pageState.value = "gone";
+      // Not found after the page showed it (the re-read raced a delete): deleted.
+      pageState.value = pageState.peek() === "ready" ? "deleted" : "gone";
     } else {
       pageError.value = messageOf(err);
       pageState.value = "error";
