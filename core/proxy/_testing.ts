@@ -80,3 +80,24 @@ export function captureLog() {
     text: () => records.map((r) => JSON.stringify(r)).join("\n"),
   };
 }
+
+/** A Messages API request with an agent's proxy token (`maxTokens`, streamed or not). */
+export function messagesRequest(
+  token: string,
+  options: { stream?: boolean; maxTokens?: number } = {},
+): RequestInit {
+  return {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "anthropic-version": "2023-06-01",
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({
+      model: "claude-haiku-4-5",
+      max_tokens: options.maxTokens ?? 10,
+      ...(options.stream !== undefined ? { stream: options.stream } : {}),
+      messages: [{ role: "user", content: "hi" }],
+    }),
+  };
+}

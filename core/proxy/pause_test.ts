@@ -4,25 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { errorResponse, startMockAnthropic } from "../testing/mod.ts";
-import { captureLog, proxyFixture } from "./_testing.ts";
+import { captureLog, messagesRequest, proxyFixture } from "./_testing.ts";
 import { CredentialSource } from "./credential.ts";
 import { startProxy } from "./server.ts";
-
-function post(token: string): RequestInit {
-  return {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "anthropic-version": "2023-06-01",
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({
-      model: "claude-haiku-4-5",
-      max_tokens: 10,
-      messages: [{ role: "user", content: "hi" }],
-    }),
-  };
-}
 
 async function setup(reject: () => boolean) {
   const fx = await proxyFixture();
@@ -67,7 +51,7 @@ Deno.test("proxy: a rejected 429 is reported with its reset and window; a pausin
   let reject = true;
   await using t = await setup(() => reject);
   const a = t.fx.agent();
-  const res = await t.fx.fetch(`/a/${a.id}/v1/messages`, post(a.token));
+  const res = await t.fx.fetch(`/a/${a.id}/v1/messages`, messagesRequest(a.token));
   assert.equal(res.status, 429);
   await res.body?.cancel();
   assert.deepEqual(t.rejected, [{ id: a.id, resetAt: t.reset * 1000, window: "five_hour" }]);
@@ -77,7 +61,7 @@ Deno.test("proxy: a rejected 429 is reported with its reset and window; a pausin
   reject = false;
   t.fx.store.updateAgent(a.id, { pause_reason: "rate_limit", resume_at: t.reset * 1000 });
   for (let i = 0; i < 5; i++) {
-    const held = await t.fx.fetch(`/a/${a.id}/v1/messages`, post(a.token));
+    const held = await t.fx.fetch(`/a/${a.id}/v1/messages`, messagesRequest(a.token));
     assert.equal(held.status, 429);
     const body = await held.json();
     assert.match(body.error.message, /paused \(rate_limit\)/);
@@ -86,7 +70,7 @@ Deno.test("proxy: a rejected 429 is reported with its reset and window; a pausin
 
   // Another agent is unaffected by this agent's pause.
   const b = t.fx.agent();
-  const ok = await t.fx.fetch(`/a/${b.id}/v1/messages`, post(b.token));
+  const ok = await t.fx.fetch(`/a/${b.id}/v1/messages`, messagesRequest(b.token));
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
   assert.equal(t.messages(), 2);
@@ -96,18 +80,18 @@ Deno.test("proxy: a request after the agent's cost budget is crossed is not forw
   await using t = await setup(() => false);
   const a = t.fx.agent();
   t.fx.store.updateAgent(a.id, { max_cost_usd: 0.1, total_cost_usd: 0.05 });
-  const first = await t.fx.fetch(`/a/${a.id}/v1/messages`, post(a.token));
+  const first = await t.fx.fetch(`/a/${a.id}/v1/messages`, messagesRequest(a.token));
   assert.equal(first.status, 200);
   await first.body?.cancel();
   t.fx.store.updateAgent(a.id, { total_cost_usd: 0.1 });
-  const held = await t.fx.fetch(`/a/${a.id}/v1/messages`, post(a.token));
+  const held = await t.fx.fetch(`/a/${a.id}/v1/messages`, messagesRequest(a.token));
   assert.equal(held.status, 429);
   assert.match((await held.json()).error.message, /cost budget/);
   assert.equal(t.messages(), 1);
   assert.deepEqual(t.budget, [a.id]);
   // Raising the budget lets it through again.
   t.fx.store.updateAgent(a.id, { max_cost_usd: 1 });
-  const again = await t.fx.fetch(`/a/${a.id}/v1/messages`, post(a.token));
+  const again = await t.fx.fetch(`/a/${a.id}/v1/messages`, messagesRequest(a.token));
   assert.equal(again.status, 200);
   await again.body?.cancel();
   assert.equal(t.messages(), 2);

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startMockAnthropic } from "../testing/mod.ts";
-import { captureLog, proxyFixture } from "./_testing.ts";
+import { captureLog, messagesRequest, proxyFixture } from "./_testing.ts";
 import { CredentialSource } from "./credential.ts";
 import { startProxy } from "./server.ts";
 import {
@@ -14,23 +14,6 @@ import {
   type PriceTable,
   resolvePrices,
 } from "../config/mod.ts";
-
-function post(token: string, stream: boolean): RequestInit {
-  return {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "anthropic-version": "2023-06-01",
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({
-      model: "claude-haiku-4-5",
-      max_tokens: 10_000,
-      stream,
-      messages: [{ role: "user", content: "hi" }],
-    }),
-  };
-}
 
 // Haiku at $1 / $5 per million: 1000 in + 7800 out = $0.04 a response.
 const USAGE = { input_tokens: 1000, output_tokens: 7800 };
@@ -55,7 +38,10 @@ async function setup(prices?: PriceTable) {
     messages: () => mock.requests.filter((r) => r.path.endsWith("/v1/messages")).length,
     /** One request; its body is read to the end (the tally counts finished responses). */
     async send(agent: { id: string; token: string }, stream = true) {
-      const res = await fx.fetch(`/a/${agent.id}/v1/messages`, post(agent.token, stream));
+      const res = await fx.fetch(
+        `/a/${agent.id}/v1/messages`,
+        messagesRequest(agent.token, { stream, maxTokens: 10_000 }),
+      );
       const text = await res.text();
       return { status: res.status, text };
     },
