@@ -11,23 +11,12 @@ import { resolvePaths } from "@hero/core/config";
 import { type AgentStatus, newId } from "@hero/core/models";
 import { openStore } from "@hero/core/store";
 import { soakFigure, soakMode } from "@hero/core/testing";
-import { type Agent, type Client, createClient } from "@hero/sdk";
-import { spawnDaemon, tempEnv } from "./testing/daemon.ts";
+import { createClient } from "@hero/sdk";
+import { allAgents, spawnDaemon, tempEnv } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
 
 const ROWS = soakFigure(1_000, 10_000);
 const STARTS = soakFigure(3, 20);
-
-async function allAgents(client: Client): Promise<Agent[]> {
-  const out: Agent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await client.agent.list({ limit: 500, ...(cursor ? { cursor } : {}) });
-    out.push(...page.agents);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return out;
-}
 
 Deno.test(`reconciliation: ${ROWS} agents in mixed states, ${STARTS} starts; running rows fail once, before the first answer (T25)`, async () => {
   await using t = await tempEnv();

@@ -11,23 +11,12 @@ import assert from "node:assert/strict";
 import { resolvePaths } from "@hero/core/config";
 import { inspectDatabase } from "@hero/core/store";
 import { fakePrompt, soakFigure } from "@hero/core/testing";
-import { type Agent, type Client, createClient, parseSse } from "@hero/sdk";
-import { spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
+import { createClient, parseSse } from "@hero/sdk";
+import { allAgents, spawnDaemon, tempEnv, waitFor } from "./testing/daemon.ts";
 import { unixFetch } from "./testing/unix_fetch.ts";
 
 const KILLS = soakFigure(5, 20);
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
-
-async function allAgents(client: Client): Promise<Agent[]> {
-  const out: Agent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await client.agent.list({ limit: 500, ...(cursor ? { cursor } : {}) });
-    out.push(...page.agents);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return out;
-}
 
 /**
  * Records the highest message seq per agent that `GET /events` delivers from `from` on, until the

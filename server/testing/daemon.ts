@@ -5,7 +5,7 @@
  */
 import { FAKE_CLAUDE_BIN } from "@hero/core/testing";
 import { resolvePaths } from "@hero/core/config";
-import { type Client, createClient } from "@hero/sdk";
+import { type Agent, type Client, createClient } from "@hero/sdk";
 import { type Daemon, type DaemonOptions, startDaemon } from "../daemon.ts";
 import { unixFetch } from "./unix_fetch.ts";
 import { runArgs } from "@hero/tools/permissions";
@@ -253,4 +253,16 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Every agent the daemon lists, all pages. */
+export async function allAgents(client: Client): Promise<Agent[]> {
+  const out: Agent[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await client.agent.list({ limit: 500, ...(cursor ? { cursor } : {}) });
+    out.push(...page.agents);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
 }
