@@ -1,6 +1,12 @@
 /** Shared set-up for engine tests: a temp state dir, the fake claude, a work dir. Tests only. */
 import type { EngineSettings } from "../config/mod.ts";
-import { FAKE_CLAUDE_BIN } from "../testing/mod.ts";
+import {
+  FAKE_CLAUDE_BIN,
+  type MockAnthropic,
+  type MockAnthropicOptions,
+  realCliDaemonEnv,
+  startMockAnthropic,
+} from "../testing/mod.ts";
 import { type Engine, type EngineOptions, openEngine } from "./mod.ts";
 import { listProcesses } from "../supervisor/process_table.ts";
 import { createProcessControl, type ProcessControl } from "../supervisor/process_control.ts";
@@ -29,6 +35,38 @@ export function testEnv(dir: string, extra: Record<string, string> = {}): Record
     HERO_ORCHESTRATOR_SESSION_IDLE_MS: "0",
     ...extra,
   };
+}
+
+/**
+ * An engine running the REAL claude CLI against the mock Anthropic API (started with `mock`
+ * options, closed after), with its own `CLAUDE_CONFIG_DIR`; `env` is added to the daemon's.
+ */
+export async function withRealCliEngine(
+  options: {
+    mock?: MockAnthropicOptions;
+    env?: Record<string, string>;
+    tune?: (s: EngineSettings) => void;
+    log?: EngineOptions["log"];
+  },
+  fn: (h: Harness, mock: MockAnthropic, configDir: string) => Promise<void>,
+): Promise<void> {
+  const mock = await startMockAnthropic(options.mock ?? {});
+  const configDir = await Deno.makeTempDir({ prefix: "hero_claude_config_" });
+  try {
+    await withEngine({
+      env: {
+        ...realCliDaemonEnv({ mockUrl: mock.url, configDir }),
+        DISABLE_TELEMETRY: "1",
+        HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
+        ...options.env,
+      },
+      ...(options.tune ? { tune: options.tune } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    }, (h) => fn(h, mock, configDir));
+  } finally {
+    await mock.close();
+    await Deno.remove(configDir, { recursive: true }).catch(() => {});
+  }
 }
 
 export async function withEngine(

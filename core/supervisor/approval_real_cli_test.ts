@@ -5,26 +5,17 @@
  * denial as its tool result. The text the model streams reaches delta subscribers, never the store.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { type MockAnthropic, realCliDaemonEnv, startMockAnthropic } from "../testing/mod.ts";
-import { type Harness, waitFor, waitForStatus, withEngine } from "../engine/testing_harness.ts";
+import { type MockAnthropic } from "../testing/mod.ts";
+import {
+  type Harness,
+  waitFor,
+  waitForStatus,
+  withRealCliEngine,
+} from "../engine/testing_harness.ts";
 import type { Approval } from "../models/mod.ts";
 
-async function withRealEngine(fn: (h: Harness, mock: MockAnthropic) => Promise<void>) {
-  const mock = await startMockAnthropic();
-  const config = await Deno.makeTempDir({ prefix: "hero_claude_config_" });
-  try {
-    await withEngine({
-      env: {
-        ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
-        DISABLE_TELEMETRY: "1",
-        HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
-        HERO_ORCHESTRATOR_SANDBOX: "bwrap",
-      },
-    }, (h) => fn(h, mock));
-  } finally {
-    await mock.close();
-    await Deno.remove(config, { recursive: true }).catch(() => {});
-  }
+function withRealEngine(fn: (h: Harness, mock: MockAnthropic) => Promise<void>) {
+  return withRealCliEngine({ env: { HERO_ORCHESTRATOR_SANDBOX: "bwrap" } }, fn);
 }
 
 function pending(h: Harness, id: string, tool: string): Promise<Approval> {

@@ -3,19 +3,13 @@
  * stdin prompts, queued turns, `interrupt` and `--resume` after the session idle period.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import {
-  type MockAnthropic,
-  realCliDaemonEnv,
-  sessionRequests,
-  startMockAnthropic,
-  userTexts,
-} from "../testing/mod.ts";
+import { type MockAnthropic, sessionRequests, userTexts } from "../testing/mod.ts";
 import {
   type Harness,
   markedProcesses,
   waitFor,
   waitForStatus,
-  withEngine,
+  withRealCliEngine,
 } from "../engine/testing_harness.ts";
 
 const MODEL = "claude-haiku-4-5";
@@ -24,23 +18,13 @@ async function withLiveRealEngine(
   fn: (h: Harness, mock: MockAnthropic) => Promise<void>,
   sessionIdleMs = 120_000,
 ): Promise<void> {
-  const mock = await startMockAnthropic();
-  const config = await Deno.makeTempDir({ prefix: "hero_claude_config_" });
-  try {
-    await withEngine({
-      env: {
-        ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
-        DISABLE_TELEMETRY: "1",
-        HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
-        // The real CLI runs inside the sandbox, as in production.
-        HERO_ORCHESTRATOR_SANDBOX: "bwrap",
-        HERO_ORCHESTRATOR_SESSION_IDLE_MS: String(sessionIdleMs),
-      },
-    }, (h) => fn(h, mock));
-  } finally {
-    await mock.close();
-    await Deno.remove(config, { recursive: true }).catch(() => {});
-  }
+  await withRealCliEngine({
+    env: {
+      // The real CLI runs inside the sandbox, as in production.
+      HERO_ORCHESTRATOR_SANDBOX: "bwrap",
+      HERO_ORCHESTRATOR_SESSION_IDLE_MS: String(sessionIdleMs),
+    },
+  }, fn);
 }
 
 function results(h: Harness, id: string): { result: unknown; subtype: string }[] {

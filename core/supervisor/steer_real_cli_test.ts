@@ -12,19 +12,13 @@
  * round trip: steer = `priority: "next"`, queue = `priority: "later"`.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import {
-  type MockAnthropic,
-  type MockRequest,
-  realCliDaemonEnv,
-  sseResponse,
-  startMockAnthropic,
-} from "../testing/mod.ts";
+import { type MockAnthropic, type MockRequest, sseResponse } from "../testing/mod.ts";
 import {
   type Harness,
   markedProcesses,
   waitFor,
   waitForStatus,
-  withEngine,
+  withRealCliEngine,
 } from "../engine/testing_harness.ts";
 
 const MODEL = "claude-haiku-4-5";
@@ -66,23 +60,11 @@ function gateHandler(request: MockRequest): Response | undefined {
   });
 }
 
-async function withSteerEngine(fn: (h: Harness, mock: MockAnthropic) => Promise<void>) {
-  const mock = await startMockAnthropic({ handler: gateHandler });
-  const config = await Deno.makeTempDir({ prefix: "hero_claude_config_" });
-  try {
-    await withEngine({
-      env: {
-        ...realCliDaemonEnv({ mockUrl: mock.url, configDir: config }),
-        DISABLE_TELEMETRY: "1",
-        HERO_ORCHESTRATOR_CHILD_ENV: "DISABLE_TELEMETRY",
-        HERO_ORCHESTRATOR_SANDBOX: "bwrap",
-        HERO_ORCHESTRATOR_SESSION_IDLE_MS: "120000",
-      },
-    }, (h) => fn(h, mock));
-  } finally {
-    await mock.close();
-    await Deno.remove(config, { recursive: true }).catch(() => {});
-  }
+function withSteerEngine(fn: (h: Harness, mock: MockAnthropic) => Promise<void>) {
+  return withRealCliEngine({
+    mock: { handler: gateHandler },
+    env: { HERO_ORCHESTRATOR_SANDBOX: "bwrap", HERO_ORCHESTRATOR_SESSION_IDLE_MS: "120000" },
+  }, fn);
 }
 
 function streamed(mock: MockAnthropic): MockRequest[] {
